@@ -1,1 +1,62 @@
-//! placeholder
+//! The WebDAV/CalDAV XML vocabulary: namespace-aware parsing of request bodies into typed
+//! values, and writing of multistatus and error bodies.
+//!
+//! This crate knows XML and the element names of RFC 4918, RFC 4791, RFC 6578 and the
+//! CalendarServer/Apple extensions. It knows nothing of HTTP, storage or calendar data.
+//! Parsing refuses DOCTYPE (no entity expansion) and caps depth and element count.
+
+mod document;
+mod request;
+mod write;
+
+pub use document::{parse_document, Element, Node, XmlError, XmlLimits};
+pub use request::{
+    parse_mkcol, parse_propertyupdate, parse_propfind, parse_report, CalendarQuery, Multiget,
+    PropFind, PropUpdate, Report, SyncCollection,
+};
+pub use write::{error_body, multistatus_body, Multistatus, Propstat, Response, ResponseBody};
+
+/// RFC 4918 namespace.
+pub const DAV: &str = "DAV:";
+/// RFC 4791 namespace.
+pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
+/// Apple's CalendarServer extensions (getctag, ...).
+pub const CALSERVER: &str = "http://calendarserver.org/ns/";
+/// Apple iCal properties (calendar-color, calendar-order).
+pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
+
+/// A namespace-qualified XML name. Elements are always matched on `(ns, local)`, never on
+/// the prefix a client happened to use.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QName {
+    pub ns: String,
+    pub local: String,
+}
+
+impl QName {
+    pub fn new(ns: &str, local: &str) -> Self {
+        QName {
+            ns: ns.to_owned(),
+            local: local.to_owned(),
+        }
+    }
+
+    pub fn dav(local: &str) -> Self {
+        Self::new(DAV, local)
+    }
+
+    pub fn caldav(local: &str) -> Self {
+        Self::new(CALDAV, local)
+    }
+
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns == ns && self.local == local
+    }
+}
+
+impl std::fmt::Display for QName {
+    /// Clark notation, `{DAV:}displayname`, as used in logs and error texts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{{}}}{}", self.ns, self.local)
+    }
+}
