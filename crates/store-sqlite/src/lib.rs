@@ -1,1 +1,284 @@
-//! placeholder
+//! The embedded default backend: SQLite in WAL mode through rusqlite.
+//!
+//! One writer connection serialises writes (SQLite allows one writer anyway); a small pool
+//! of reader connections serves reads concurrently. All database work runs on tokio's
+//! blocking threads, never on the async workers. Every trait write is one IMMEDIATE
+//! transaction, so a refused or interrupted write leaves nothing behind, and WAL with
+//! `synchronous=NORMAL` keeps every committed write across a crash of the process.
+
+mod accounts;
+mod collections;
+mod log;
+mod objects;
+mod properties;
+mod rows;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use store::*;
+
+/// Readers kept open for reuse; more are opened on demand under load.
+const IDLE_READERS: usize = 8;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut writer = open_connection(path, true)?;
+        schema::migrate(&mut writer).map_err(backend)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let pooled = lock(&inner.readers)?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&inner.path, false)?,
+            };
+            let result = f(&conn);
+            let mut idle = lock(&inner.readers)?;
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = lock(&inner.writer)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(value)
+        })
+        .await
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| StoreError::Backend("database lock poisoned".into()))
+}
+
+fn open_connection(path: &Path, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    // Other processes (the CLI while the server runs) may hold the write lock briefly.
+    conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16000;",
+    )
+    .map_err(backend)?;
+    Ok(conn)
+}
+
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        self.write(move |tx| accounts::create_user(tx, &user)).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let name = name.to_owned();
+        self.read(move |c| accounts::user_by_name(c, &name)).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(accounts::list_users).await
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        self.write(move |tx| accounts::set_password(tx, &name, &hash))
+            .await
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |tx| accounts::remove_user(tx, &name)).await
+    }
+
+    async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64> {
+        self.read(move |c| accounts::usage_bytes(c, owner)).await
+    }
+
+    async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
+        let path = path.to_owned();
+        self.read(move |c| collections::by_path(c, owner, &path))
+            .await
+    }
+
+    async fn child_collections(
+        &self,
+        owner: PrincipalId,
+        parent: &str,
+    ) -> Result<Vec<Collection>> {
+        let parent = parent.to_owned();
+        self.read(move |c| collections::children(c, owner, &parent))
+            .await
+    }
+
+    async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection> {
+        let change = change.clone();
+        self.write(move |tx| collections::create(tx, &new, &change))
+            .await
+    }
+
+    async fn delete_collection(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        change: &Change,
+    ) -> Result<()> {
+        let (path, change) = (path.to_owned(), change.clone());
+        self.write(move |tx| collections::delete_tree(tx, owner, &path, &change))
+            .await
+    }
+
+    async fn transfer_collection(
+        &self,
+        transfer: CollectionTransfer,
+        change: &Change,
+    ) -> Result<bool> {
+        let change = change.clone();
+        self.write(move |tx| collections::transfer(tx, &transfer, &change))
+            .await
+    }
+
+    async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
+        self.read(move |c| objects::list(c, collection)).await
+    }
+
+    async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
+        let name = name.to_owned();
+        self.read(move |c| objects::get(c, collection, &name)).await
+    }
+
+    async fn objects_by_name(
+        &self,
+        collection: CollectionId,
+        names: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let names = names.to_vec();
+        self.read(move |c| objects::get_many(c, collection, &names))
+            .await
+    }
+
+    async fn put_object(&self, put: PutObject, change: &Change) -> Result<PutOutcome> {
+        let change = change.clone();
+        self.write(move |tx| objects::put(tx, &put, &change)).await
+    }
+
+    async fn delete_object(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        expect: Expect,
+        change: &Change,
+    ) -> Result<()> {
+        let (name, change) = (name.to_owned(), change.clone());
+        self.write(move |tx| objects::delete(tx, collection, &name, &expect, &change))
+            .await
+    }
+
+    async fn transfer_object(&self, transfer: ObjectTransfer, change: &Change) -> Result<bool> {
+        let change = change.clone();
+        self.write(move |tx| objects::transfer(tx, &transfer, &change))
+            .await
+    }
+
+    async fn properties(
+        &self,
+        collection: CollectionId,
+        object: Option<&str>,
+    ) -> Result<Vec<Property>> {
+        let object = object.unwrap_or("").to_owned();
+        self.read(move |c| properties::of(c, collection, &object))
+            .await
+    }
+
+    async fn member_properties(
+        &self,
+        collection: CollectionId,
+    ) -> Result<Vec<(String, Property)>> {
+        self.read(move |c| properties::of_members(c, collection))
+            .await
+    }
+
+    async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()> {
+        let change = change.clone();
+        self.write(move |tx| properties::patch(tx, &patch, &change))
+            .await
+    }
+
+    async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
+        self.read(move |c| log::versions(c, collection)).await
+    }
+}

@@ -1,1 +1,87 @@
-//! placeholder
+//! The persistence API of calvault: identifiers, stored records and the [`Store`] trait that
+//! every backend implements, plus the hash chain of the change history and a conformance
+//! suite ([`conformance_tests!`]) that every backend must pass.
+//!
+//! This crate knows nothing of HTTP, XML or SQL. Every write method is one transaction in the
+//! backend: its preconditions are checked, the change is applied and the history row is
+//! appended atomically, so a rejected request stores nothing.
+
+mod error;
+pub mod history;
+mod model;
+#[doc(hidden)]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use model::*;
+
+use async_trait::async_trait;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- accounts -------------------------------------------------------------------------
+    /// Creates the principal, its home collection and one calendar named `calendar`.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
+    /// Removes the principal with all its collections, objects and history.
+    async fn remove_user(&self, name: &str) -> Result<()>;
+    /// Bytes of live objects the user holds (RFC 4331 quota-used-bytes).
+    async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64>;
+
+    // --- collections ----------------------------------------------------------------------
+    /// A live collection by its path under the owner's home ("" is the home itself).
+    async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>>;
+    /// The live collections directly below `parent`.
+    async fn child_collections(&self, owner: PrincipalId, parent: &str)
+        -> Result<Vec<Collection>>;
+    async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection>;
+    /// Deletes the collection and everything below it (history keeps it).
+    async fn delete_collection(&self, owner: PrincipalId, path: &str, change: &Change)
+        -> Result<()>;
+    /// Copies or moves a collection tree; `shallow` copies only the collection and its
+    /// properties (COPY with Depth: 0). Returns true when an existing destination was replaced.
+    async fn transfer_collection(&self, transfer: CollectionTransfer, change: &Change)
+        -> Result<bool>;
+
+    // --- objects --------------------------------------------------------------------------
+    /// Metadata of every object in the collection, by name, without the data.
+    async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>>;
+    async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>>;
+    /// The named objects that exist, in one round trip (calendar-multiget).
+    async fn objects_by_name(
+        &self,
+        collection: CollectionId,
+        names: &[String],
+    ) -> Result<Vec<StoredObject>>;
+    async fn put_object(&self, put: PutObject, change: &Change) -> Result<PutOutcome>;
+    async fn delete_object(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        expect: Expect,
+        change: &Change,
+    ) -> Result<()>;
+    /// Copies or moves one object; returns true when an existing destination was replaced.
+    async fn transfer_object(&self, transfer: ObjectTransfer, change: &Change) -> Result<bool>;
+
+    // --- properties -----------------------------------------------------------------------
+    /// Stored properties of a collection (`object` None) or of one of its objects.
+    async fn properties(
+        &self,
+        collection: CollectionId,
+        object: Option<&str>,
+    ) -> Result<Vec<Property>>;
+    /// Stored properties of every object of a collection, for one batched Depth: 1 answer.
+    async fn member_properties(&self, collection: CollectionId)
+        -> Result<Vec<(String, Property)>>;
+    /// Applies every set and removal, or none (RFC 4918 §9.2 atomicity).
+    async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()>;
+
+    // --- change log -----------------------------------------------------------------------
+    /// History rows of a collection in sequence order (newest last).
+    async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>>;
+}

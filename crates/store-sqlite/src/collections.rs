@@ -1,0 +1,311 @@
+//! Collections as paths below a user's home: creation, tree deletion, copy and move.
+//! Deletion is a mark (`deleted_at`) so history can bring a collection back.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use store::{
+    Change, Collection, CollectionKind, CollectionTransfer, NewCollection, PrincipalId, Result,
+    StoreError, TransferMode, VersionKind,
+};
+
+use crate::log::{self, Entry};
+use crate::rows::{self, COLLECTION_COLUMNS};
+use crate::{accounts, backend, now_ms, properties};
+
+pub fn by_path(conn: &Connection, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collection \
+             WHERE owner_id = ?1 AND path = ?2 AND deleted_at IS NULL"
+        ),
+        params![owner, path],
+        rows::collection,
+    )
+    .optional()
+    .map_err(backend)
+}
+
+pub fn children(conn: &Connection, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {
+    let all = tree(conn, owner, parent)?;
+    let depth = segments(parent) + 1;
+    Ok(all
+        .into_iter()
+        .filter(|c| segments(&c.path) == depth)
+        .collect())
+}
+
+/// The collection at `root` and everything below it, parents before children.
+fn tree(conn: &Connection, owner: PrincipalId, root: &str) -> Result<Vec<Collection>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collection WHERE owner_id = ?1 \
+             AND deleted_at IS NULL AND (?2 = '' OR path = ?2 OR substr(path, 1, ?3) = ?2 || '/') \
+             ORDER BY path"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(
+            params![owner, root, root.len() as i64 + 1],
+            rows::collection,
+        )
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(backend)
+}
+
+fn segments(path: &str) -> usize {
+    if path.is_empty() {
+        0
+    } else {
+        path.split('/').count()
+    }
+}
+
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
+}
+
+/// The parent a new collection at `path` would live in; it must exist and be plain.
+fn require_parent(conn: &Connection, owner: PrincipalId, path: &str) -> Result<()> {
+    match by_path(conn, owner, parent_of(path))? {
+        None => Err(StoreError::ParentMissing),
+        Some(p) if p.kind == CollectionKind::Calendar => Err(StoreError::Conflict(
+            "a calendar collection cannot contain other collections".into(),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+pub fn create(tx: &Transaction<'_>, new: &NewCollection, change: &Change) -> Result<Collection> {
+    if by_path(tx, new.owner, &new.path)?.is_some() {
+        return Err(StoreError::AlreadyExists);
+    }
+    if !new.path.is_empty() {
+        require_parent(tx, new.owner, &new.path)?;
+    }
+    let now = now_ms();
+    let id: i64 = tx
+        .query_row(
+            "INSERT INTO collection (owner_id, path, kind, components, created_at, modified_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+            params![
+                new.owner,
+                new.path,
+                new.kind.as_str(),
+                new.components.join(","),
+                now
+            ],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    for p in &new.properties {
+        properties::upsert(tx, id, "", p)?;
+    }
+    let seq = log::bump(tx, id)?;
+    let state = properties::snapshot(tx, id, "")?;
+    log::append(
+        tx,
+        &Entry {
+            collection: id,
+            seq,
+            kind: VersionKind::CollectionCreate,
+            name: "",
+            uid: None,
+            etag: None,
+            data: Some(state.as_bytes()),
+        },
+        change,
+    )?;
+    by_path(tx, new.owner, &new.path)?.ok_or(StoreError::NotFound)
+}
+
+pub fn delete_tree(
+    tx: &Transaction<'_>,
+    owner: PrincipalId,
+    path: &str,
+    change: &Change,
+) -> Result<()> {
+    if path.is_empty() {
+        return Err(StoreError::Conflict("the calendar home cannot be deleted".into()));
+    }
+    let doomed = tree(tx, owner, path)?;
+    if doomed.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    mark_deleted(tx, &doomed, change)
+}
+
+fn mark_deleted(tx: &Transaction<'_>, doomed: &[Collection], change: &Change) -> Result<()> {
+    let now = now_ms();
+    for c in doomed {
+        tx.execute(
+            "UPDATE collection SET deleted_at = ?2 WHERE id = ?1",
+            params![c.id, now],
+        )
+        .map_err(backend)?;
+        let seq = log::bump(tx, c.id)?;
+        log::append(
+            tx,
+            &Entry {
+                collection: c.id,
+                seq,
+                kind: VersionKind::CollectionDelete,
+                name: "",
+                uid: None,
+                etag: None,
+                data: None,
+            },
+            change,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn transfer(tx: &Transaction<'_>, t: &CollectionTransfer, change: &Change) -> Result<bool> {
+    if t.from.is_empty() || t.to.is_empty() {
+        return Err(StoreError::Conflict("the calendar home cannot be copied or moved".into()));
+    }
+    if t.from == t.to {
+        return Err(StoreError::Conflict("source and destination are the same".into()));
+    }
+    if t.to.starts_with(&format!("{}/", t.from)) {
+        return Err(StoreError::Conflict(
+            "a collection cannot be copied or moved into itself".into(),
+        ));
+    }
+    let source = tree(tx, t.owner, &t.from)?;
+    if source.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    require_parent(tx, t.owner, &t.to)?;
+    let existing = tree(tx, t.owner, &t.to)?;
+    let replaced = !existing.is_empty();
+    if replaced {
+        if !t.overwrite {
+            return Err(StoreError::PreconditionFailed);
+        }
+        // RFC 4918 §9.8.4 / §9.9.3: an overwritten destination is deleted first.
+        mark_deleted(tx, &existing, change)?;
+    }
+    match t.mode {
+        TransferMode::Move => rename_tree(tx, &source, &t.from, &t.to)?,
+        TransferMode::Copy => {
+            let bytes: i64 = if t.shallow {
+                0
+            } else {
+                tree_bytes(tx, &source)?
+            };
+            accounts::check_quota(tx, t.owner, t.quota, bytes)?;
+            let copied = if t.shallow { &source[..1] } else { &source[..] };
+            for c in copied {
+                copy_one(tx, c, &rebase(&c.path, &t.from, &t.to), t.shallow, change)?;
+            }
+        }
+    }
+    Ok(replaced)
+}
+
+fn rebase(path: &str, from: &str, to: &str) -> String {
+    format!("{to}{}", &path[from.len()..])
+}
+
+fn rename_tree(tx: &Transaction<'_>, source: &[Collection], from: &str, to: &str) -> Result<()> {
+    for c in source {
+        tx.execute(
+            "UPDATE collection SET path = ?2, modified_at = ?3 WHERE id = ?1",
+            params![c.id, rebase(&c.path, from, to), now_ms()],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn tree_bytes(conn: &Connection, source: &[Collection]) -> Result<i64> {
+    let mut total = 0i64;
+    for c in source {
+        let n: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(size), 0) FROM calendar_object WHERE collection_id = ?1",
+                [c.id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        total = total.saturating_add(n);
+    }
+    Ok(total)
+}
+
+/// Creates a copy of one collection at `path`, with its properties and (unless shallow) its
+/// objects and their properties.
+fn copy_one(
+    tx: &Transaction<'_>,
+    source: &Collection,
+    path: &str,
+    shallow: bool,
+    change: &Change,
+) -> Result<()> {
+    let copy = create(
+        tx,
+        &NewCollection {
+            owner: source.owner,
+            path: path.to_owned(),
+            kind: source.kind,
+            components: source.components.clone(),
+            properties: properties::of(tx, source.id, "")?,
+        },
+        change,
+    )?;
+    if shallow {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, component, \
+         first_start, last_end, data, size, created_at, modified_at, modified_seq) \
+         SELECT ?2, name, uid, etag, content_type, component, first_start, last_end, data, size, \
+         ?3, ?3, 0 FROM calendar_object WHERE collection_id = ?1",
+        params![source.id, copy.id, now_ms()],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
+         SELECT ?2, object_name, namespace, name, value FROM dead_property \
+         WHERE collection_id = ?1 AND object_name <> ''",
+        params![source.id, copy.id],
+    )
+    .map_err(backend)?;
+    let seq = log::bump(tx, copy.id)?;
+    tx.execute(
+        "UPDATE calendar_object SET modified_seq = ?2 WHERE collection_id = ?1",
+        params![copy.id, seq],
+    )
+    .map_err(backend)?;
+    let mut stmt = tx
+        .prepare("SELECT name, uid, etag, data FROM calendar_object WHERE collection_id = ?1")
+        .map_err(backend)?;
+    let objects = stmt
+        .query_map([copy.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    for (name, uid, etag, data) in &objects {
+        log::append(
+            tx,
+            &Entry {
+                collection: copy.id,
+                seq,
+                kind: VersionKind::Put,
+                name,
+                uid: uid.as_deref(),
+                etag: Some(etag),
+                data: Some(data),
+            },
+            change,
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The change log: sequence numbers (sync tokens, ctags) and hash-chained history rows,
+//! always written inside the transaction of the change they record.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use store::history::{chain_hash, ChainInput};
+use store::{Change, CollectionId, Result, Version, VersionKind};
+
+use crate::{backend, now_ms};
+
+/// Advances a collection's sequence and returns the new value.
+pub fn bump(tx: &Transaction<'_>, collection: CollectionId) -> Result<i64> {
+    tx.query_row(
+        "UPDATE collection SET sync_seq = sync_seq + 1, modified_at = ?2 WHERE id = ?1 \
+         RETURNING sync_seq",
+        params![collection, now_ms()],
+        |r| r.get(0),
+    )
+    .map_err(backend)
+}
+
+pub struct Entry<'a> {
+    pub collection: CollectionId,
+    pub seq: i64,
+    pub kind: VersionKind,
+    pub name: &'a str,
+    pub uid: Option<&'a str>,
+    pub etag: Option<&'a str>,
+    pub data: Option<&'a [u8]>,
+}
+
+pub fn append(tx: &Transaction<'_>, entry: &Entry<'_>, change: &Change) -> Result<()> {
+    let prev: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT hash FROM object_version WHERE collection_id = ?1 ORDER BY id DESC LIMIT 1",
+            [entry.collection],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    let prev = prev.and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok());
+    let at = now_ms();
+    let hash = chain_hash(
+        prev.as_ref(),
+        &ChainInput {
+            collection: entry.collection,
+            seq: entry.seq,
+            kind: entry.kind,
+            name: entry.name,
+            uid: entry.uid,
+            etag: entry.etag,
+            data: entry.data,
+            change,
+            at,
+        },
+    );
+    tx.execute(
+        "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, author, \
+         client, address, at, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            entry.collection,
+            entry.seq,
+            entry.kind.as_str(),
+            entry.name,
+            entry.uid,
+            entry.etag,
+            entry.data,
+            change.author,
+            change.client,
+            change.address,
+            at,
+            prev.as_ref().map(|p| p.as_slice()),
+            hash.as_slice(),
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub fn versions(conn: &Connection, collection: CollectionId) -> Result<Vec<Version>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, collection_id, seq, kind, name, uid, etag, data, author, client, \
+             address, at, prev_hash, hash FROM object_version WHERE collection_id = ?1 \
+             ORDER BY id",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([collection], |r| {
+            let kind: String = r.get(3)?;
+            let prev: Option<Vec<u8>> = r.get(12)?;
+            let hash: Vec<u8> = r.get(13)?;
+            Ok(Version {
+                id: r.get(0)?,
+                collection: r.get(1)?,
+                seq: r.get(2)?,
+                kind: VersionKind::parse(&kind).unwrap_or(VersionKind::Put),
+                name: r.get(4)?,
+                uid: r.get(5)?,
+                etag: r.get(6)?,
+                data: r.get(7)?,
+                change: Change {
+                    author: r.get(8)?,
+                    client: r.get(9)?,
+                    address: r.get(10)?,
+                },
+                at: r.get(11)?,
+                prev_hash: prev.and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok()),
+                hash: <[u8; 32]>::try_from(hash.as_slice()).unwrap_or([0; 32]),
+            })
+        })
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+}

@@ -1,0 +1,61 @@
+//! Row to record mapping, one place per table.
+
+use rusqlite::Row;
+use store::{Collection, CollectionKind, ObjectIndex, ObjectMeta, User};
+
+pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at";
+
+pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        password_hash: r.get(3)?,
+        quota_bytes: r.get::<_, Option<i64>>(4)?.map(|q| q.max(0) as u64),
+        created_at: r.get(5)?,
+    })
+}
+
+pub const COLLECTION_COLUMNS: &str =
+    "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
+
+pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
+    let kind: String = r.get(3)?;
+    let components: String = r.get(4)?;
+    Ok(Collection {
+        id: r.get(0)?,
+        owner: r.get(1)?,
+        path: r.get(2)?,
+        kind: CollectionKind::parse(&kind).unwrap_or(CollectionKind::Plain),
+        components: components
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        sync_seq: r.get(5)?,
+        created_at: r.get(6)?,
+        modified_at: r.get(7)?,
+    })
+}
+
+pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
+     component, first_start, last_end, created_at, modified_at, modified_seq";
+
+pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        collection: r.get(0)?,
+        name: r.get(1)?,
+        etag: r.get(2)?,
+        content_type: r.get(3)?,
+        size: r.get::<_, i64>(4)?.max(0) as u64,
+        index: ObjectIndex {
+            uid: r.get(5)?,
+            component: r.get(6)?,
+            first_start: r.get(7)?,
+            last_end: r.get(8)?,
+        },
+        created_at: r.get(9)?,
+        modified_at: r.get(10)?,
+        modified_seq: r.get(11)?,
+    })
+}

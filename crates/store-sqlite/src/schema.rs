@@ -1,0 +1,101 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `index` to `index + 1`. Never edit a released
+/// entry: append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE principal (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    display_name  TEXT,
+    email         TEXT,
+    password_hash TEXT NOT NULL,
+    quota_bytes   INTEGER,
+    created_at    INTEGER NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE app_token (
+    id           INTEGER PRIMARY KEY,
+    principal_id INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    label        TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+-- Every collection below a user's home, the home itself having path ''.
+CREATE TABLE collection (
+    id          INTEGER PRIMARY KEY,
+    owner_id    INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    path        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    components  TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    modified_at INTEGER NOT NULL,
+    deleted_at  INTEGER,
+    sync_seq    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX collection_live_path ON collection(owner_id, path) WHERE deleted_at IS NULL;
+-- data holds exactly the bytes the client sent; etag is derived from them.
+CREATE TABLE calendar_object (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collection(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    uid           TEXT,
+    etag          TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    component     TEXT,
+    first_start   INTEGER,
+    last_end      INTEGER,
+    data          BLOB NOT NULL,
+    size          INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    modified_at   INTEGER NOT NULL,
+    modified_seq  INTEGER NOT NULL,
+    UNIQUE (collection_id, name)
+);
+CREATE UNIQUE INDEX calendar_object_uid ON calendar_object(collection_id, uid) WHERE uid IS NOT NULL;
+CREATE INDEX calendar_object_bounds ON calendar_object(collection_id, first_start);
+-- The append-only change log: sync tokens and history both read it.
+CREATE TABLE object_version (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    uid           TEXT,
+    etag          TEXT,
+    data          BLOB,
+    author        TEXT NOT NULL,
+    client        TEXT,
+    address       TEXT,
+    at            INTEGER NOT NULL,
+    prev_hash     BLOB,
+    hash          BLOB NOT NULL
+);
+CREATE INDEX object_version_seq ON object_version(collection_id, seq);
+CREATE TABLE dead_property (
+    collection_id INTEGER NOT NULL REFERENCES collection(id) ON DELETE CASCADE,
+    object_name   TEXT NOT NULL,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (collection_id, object_name, namespace, name)
+);
+"#];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > index {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! The behaviour every backend must show, as async checks over `&dyn Store`. Backends run
+//! them through [`conformance_tests!`](crate::conformance_tests).
+#![allow(clippy::unwrap_used)]
+
+use bytes::Bytes;
+
+use crate::history::{chain_hash, etag_of, ChainInput};
+use crate::*;
+
+/// Generates one `#[tokio::test]` per check. `$make` is an async expression giving
+/// `(store, guard)`; the guard (e.g. a temporary directory) lives until the test ends.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            users_get_a_home_and_a_first_calendar,
+            objects_keep_exact_bytes_and_content_etags,
+            preconditions_are_checked_inside_the_write,
+            uid_is_unique_per_calendar,
+            quota_refuses_growth_beyond_the_limit,
+            every_write_bumps_the_sync_sequence_and_chains_history,
+            nested_collections_and_recursive_delete,
+            collection_copy_and_move_carry_contents,
+            object_copy_and_move_honour_overwrite,
+            property_patches_are_all_or_nothing,
+            removing_a_user_removes_their_data);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (store, _guard) = $make.await;
+                $crate::conformance::$name(&store).await;
+            }
+        )*
+    };
+}
+
+fn change(author: &str) -> Change {
+    Change {
+        author: author.into(),
+        client: Some("conformance".into()),
+        address: Some("127.0.0.1".into()),
+    }
+}
+
+async fn user(store: &dyn Store, name: &str) -> User {
+    store
+        .create_user(NewUser {
+            name: name.into(),
+            email: None,
+            password_hash: "hash".into(),
+            quota_bytes: None,
+            first_calendar: Some("Calendar".into()),
+        })
+        .await
+        .unwrap()
+}
+
+fn put(collection: CollectionId, name: &str, data: &str, uid: &str, expect: Expect) -> PutObject {
+    PutObject {
+        collection,
+        name: name.into(),
+        data: Bytes::copy_from_slice(data.as_bytes()),
+        content_type: "text/calendar".into(),
+        index: ObjectIndex {
+            uid: Some(uid.into()),
+            component: Some("VEVENT".into()),
+            first_start: Some(0),
+            last_end: None,
+        },
+        expect,
+        quota: None,
+    }
+}
+
+async fn calendar(store: &dyn Store, owner: &User) -> Collection {
+    store
+        .collection(owner.id, "calendar")
+        .await
+        .unwrap()
+        .expect("first calendar")
+}
+
+pub async fn users_get_a_home_and_a_first_calendar(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    assert_eq!(store.user_by_name("ann").await.unwrap(), Some(ann.clone()));
+    assert_eq!(store.user_by_name("nobody").await.unwrap(), None);
+    let home = store.collection(ann.id, "").await.unwrap().expect("home");
+    assert!(home.is_home());
+    let children = store.child_collections(ann.id, "").await.unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].path, "calendar");
+    assert_eq!(children[0].kind, CollectionKind::Calendar);
+    let props = store.properties(children[0].id, None).await.unwrap();
+    assert!(props
+        .iter()
+        .any(|p| p.name == "displayname" && p.xml.contains("Calendar")));
+    let again = store
+        .create_user(NewUser {
+            name: "ann".into(),
+            email: None,
+            password_hash: "x".into(),
+            quota_bytes: None,
+            first_calendar: None,
+        })
+        .await;
+    assert_eq!(again, Err(StoreError::AlreadyExists));
+    store.set_password("ann", "new-hash").await.unwrap();
+    assert_eq!(
+        store.user_by_name("ann").await.unwrap().unwrap().password_hash,
+        "new-hash"
+    );
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+pub async fn objects_keep_exact_bytes_and_content_etags(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let data = "BEGIN:VCALENDAR\r\nX-ODD:  spaces ,kept\n\r\nEND:VCALENDAR";
+    let out = store
+        .put_object(put(cal.id, "a.ics", data, "u1", Expect::Absent), &change("ann"))
+        .await
+        .unwrap();
+    assert!(out.created);
+    assert_eq!(out.etag, etag_of(data.as_bytes()));
+    let got = store.object(cal.id, "a.ics").await.unwrap().unwrap();
+    assert_eq!(got.data.as_ref(), data.as_bytes());
+    assert_eq!(got.meta.etag, out.etag);
+    assert_eq!(got.meta.size, data.len() as u64);
+    let out2 = store
+        .put_object(put(cal.id, "a.ics", "v2", "u1", Expect::Anything), &change("ann"))
+        .await
+        .unwrap();
+    assert!(!out2.created);
+    let metas = store.objects(cal.id).await.unwrap();
+    assert_eq!(metas.len(), 1);
+    assert_eq!(metas[0].etag, etag_of(b"v2"));
+    let many = store
+        .objects_by_name(cal.id, &["a.ics".into(), "missing.ics".into()])
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 1);
+}
+
+pub async fn preconditions_are_checked_inside_the_write(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    assert_eq!(
+        store
+            .put_object(put(cal.id, "a.ics", "x", "u", Expect::Present), &c)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    );
+    let first = store
+        .put_object(put(cal.id, "a.ics", "x", "u", Expect::Absent), &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_object(put(cal.id, "a.ics", "y", "u", Expect::Absent), &c)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    );
+    assert_eq!(
+        store
+            .put_object(put(cal.id, "a.ics", "y", "u", Expect::Etag("nope".into())), &c)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    );
+    store
+        .put_object(put(cal.id, "a.ics", "y", "u", Expect::Etag(first.etag.clone())), &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .delete_object(cal.id, "a.ics", Expect::Etag(first.etag), &c)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    );
+    let current = store.object(cal.id, "a.ics").await.unwrap().unwrap();
+    assert_eq!(current.data.as_ref(), b"y", "a refused write changes nothing");
+    store
+        .delete_object(cal.id, "a.ics", Expect::Etag(current.meta.etag), &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delete_object(cal.id, "a.ics", Expect::Anything, &c).await,
+        Err(StoreError::NotFound)
+    );
+}
+
+pub async fn uid_is_unique_per_calendar(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    store
+        .put_object(put(cal.id, "a.ics", "x", "same", Expect::Anything), &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_object(put(cal.id, "b.ics", "y", "same", Expect::Anything), &c)
+            .await,
+        Err(StoreError::UidConflict {
+            uid: "same".into(),
+            existing_name: "a.ics".into()
+        })
+    );
+    assert!(store.object(cal.id, "b.ics").await.unwrap().is_none());
+}
+
+pub async fn quota_refuses_growth_beyond_the_limit(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let mut p = put(cal.id, "a.ics", "0123456789", "u1", Expect::Anything);
+    p.quota = Some(15);
+    store.put_object(p, &c).await.unwrap();
+    assert_eq!(store.usage_bytes(ann.id).await.unwrap(), 10);
+    let mut p = put(cal.id, "b.ics", "0123456789", "u2", Expect::Anything);
+    p.quota = Some(15);
+    assert_eq!(
+        store.put_object(p, &c).await,
+        Err(StoreError::QuotaExceeded {
+            quota: 15,
+            needed: 20
+        })
+    );
+    // Replacing an object only counts the difference.
+    let mut p = put(cal.id, "a.ics", "012345678901234", "u1", Expect::Anything);
+    p.quota = Some(15);
+    store.put_object(p, &c).await.unwrap();
+}
+
+pub async fn every_write_bumps_the_sync_sequence_and_chains_history(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let mut last = cal.sync_seq;
+    let mut expect_bump = |now: i64| {
+        assert!(now > last, "sequence must grow on every write");
+        last = now;
+    };
+    store
+        .put_object(put(cal.id, "a.ics", "x", "u", Expect::Anything), &c)
+        .await
+        .unwrap();
+    expect_bump(calendar(store, &ann).await.sync_seq);
+    store
+        .patch_properties(
+            PropertyPatch {
+                collection: cal.id,
+                object: None,
+                set: vec![Property {
+                    namespace: "urn:x".into(),
+                    name: "p".into(),
+                    xml: "<p xmlns=\"urn:x\">1</p>".into(),
+                }],
+                remove: vec![],
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    expect_bump(calendar(store, &ann).await.sync_seq);
+    store
+        .delete_object(cal.id, "a.ics", Expect::Anything, &c)
+        .await
+        .unwrap();
+    let seq = calendar(store, &ann).await.sync_seq;
+    expect_bump(seq);
+    // A refused write does not move the sequence.
+    let _ = store
+        .delete_object(cal.id, "a.ics", Expect::Anything, &c)
+        .await;
+    assert_eq!(calendar(store, &ann).await.sync_seq, seq);
+
+    let versions = store.versions(cal.id).await.unwrap();
+    let kinds: Vec<VersionKind> = versions.iter().map(|v| v.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            VersionKind::CollectionCreate,
+            VersionKind::Put,
+            VersionKind::Properties,
+            VersionKind::Delete
+        ]
+    );
+    assert_eq!(versions[1].data.as_deref(), Some(&b"x"[..]));
+    assert_eq!(versions[1].change, c);
+    let mut prev: Option<[u8; 32]> = None;
+    for v in &versions {
+        assert_eq!(v.prev_hash, prev);
+        let expected = chain_hash(
+            prev.as_ref(),
+            &ChainInput {
+                collection: v.collection,
+                seq: v.seq,
+                kind: v.kind,
+                name: &v.name,
+                uid: v.uid.as_deref(),
+                etag: v.etag.as_deref(),
+                data: v.data.as_deref(),
+                change: &v.change,
+                at: v.at,
+            },
+        );
+        assert_eq!(v.hash, expected, "chain breaks at version {}", v.id);
+        prev = Some(v.hash);
+    }
+}
+
+fn plain(owner: PrincipalId, path: &str) -> NewCollection {
+    NewCollection {
+        owner,
+        path: path.into(),
+        kind: CollectionKind::Plain,
+        components: vec![],
+        properties: vec![],
+    }
+}
+
+pub async fn nested_collections_and_recursive_delete(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let c = change("ann");
+    assert_eq!(
+        store.create_collection(plain(ann.id, "a/b"), &c).await,
+        Err(StoreError::ParentMissing)
+    );
+    store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
+    let b = store.create_collection(plain(ann.id, "a/b"), &c).await.unwrap();
+    assert_eq!(
+        store.create_collection(plain(ann.id, "a"), &c).await,
+        Err(StoreError::AlreadyExists)
+    );
+    store
+        .put_object(put(b.id, "f.txt", "hello", "f", Expect::Anything), &c)
+        .await
+        .unwrap();
+    let kids = store.child_collections(ann.id, "a").await.unwrap();
+    assert_eq!(kids.iter().map(|k| k.path.as_str()).collect::<Vec<_>>(), ["a/b"]);
+    store.delete_collection(ann.id, "a", &c).await.unwrap();
+    assert!(store.collection(ann.id, "a/b").await.unwrap().is_none());
+    assert!(store.collection(ann.id, "a").await.unwrap().is_none());
+    assert_eq!(store.usage_bytes(ann.id).await.unwrap(), 0);
+    assert_eq!(
+        store.delete_collection(ann.id, "a", &c).await,
+        Err(StoreError::NotFound)
+    );
+    // The name can be used again after deletion.
+    store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
+}
+
+pub async fn collection_copy_and_move_carry_contents(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let c = change("ann");
+    store.create_collection(plain(ann.id, "src"), &c).await.unwrap();
+    let sub = store.create_collection(plain(ann.id, "src/sub"), &c).await.unwrap();
+    store
+        .put_object(put(sub.id, "f.txt", "hello", "f", Expect::Anything), &c)
+        .await
+        .unwrap();
+    let transfer = |mode, from: &str, to: &str, overwrite, shallow| CollectionTransfer {
+        mode,
+        owner: ann.id,
+        from: from.into(),
+        to: to.into(),
+        overwrite,
+        shallow,
+        quota: None,
+    };
+    let replaced = store
+        .transfer_collection(transfer(TransferMode::Copy, "src", "dst", false, false), &c)
+        .await
+        .unwrap();
+    assert!(!replaced);
+    let copied = store.collection(ann.id, "dst/sub").await.unwrap().expect("deep copy");
+    let f = store.object(copied.id, "f.txt").await.unwrap().expect("file copied");
+    assert_eq!(f.data.as_ref(), b"hello");
+    assert_eq!(
+        store
+            .transfer_collection(transfer(TransferMode::Copy, "src", "dst", false, false), &c)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    );
+    store
+        .transfer_collection(transfer(TransferMode::Copy, "src", "shallow", false, true), &c)
+        .await
+        .unwrap();
+    assert!(store.collection(ann.id, "shallow/sub").await.unwrap().is_none());
+    let replaced = store
+        .transfer_collection(transfer(TransferMode::Move, "src", "dst", true, false), &c)
+        .await
+        .unwrap();
+    assert!(replaced);
+    assert!(store.collection(ann.id, "src").await.unwrap().is_none());
+    let moved = store.collection(ann.id, "dst/sub").await.unwrap().expect("moved");
+    assert!(store.object(moved.id, "f.txt").await.unwrap().is_some());
+    assert_eq!(
+        store
+            .transfer_collection(transfer(TransferMode::Move, "nope", "x", false, false), &c)
+            .await,
+        Err(StoreError::NotFound)
+    );
+}
+
+pub async fn object_copy_and_move_honour_overwrite(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let c = change("ann");
+    let a = store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
+    let b = store.create_collection(plain(ann.id, "b"), &c).await.unwrap();
+    store
+        .put_object(put(a.id, "x", "one", "x1", Expect::Anything), &c)
+        .await
+        .unwrap();
+    store
+        .put_object(put(b.id, "y", "two", "y1", Expect::Anything), &c)
+        .await
+        .unwrap();
+    let t = |mode, overwrite| ObjectTransfer {
+        mode,
+        from: a.id,
+        from_name: "x".into(),
+        to: b.id,
+        to_name: "y".into(),
+        overwrite,
+        quota: None,
+    };
+    assert_eq!(
+        store.transfer_object(t(TransferMode::Copy, false), &c).await,
+        Err(StoreError::PreconditionFailed)
+    );
+    assert!(store.transfer_object(t(TransferMode::Copy, true), &c).await.unwrap());
+    assert_eq!(store.object(b.id, "y").await.unwrap().unwrap().data.as_ref(), b"one");
+    assert!(store.object(a.id, "x").await.unwrap().is_some());
+    assert!(store.transfer_object(t(TransferMode::Move, true), &c).await.unwrap());
+    assert!(store.object(a.id, "x").await.unwrap().is_none());
+}
+
+pub async fn property_patches_are_all_or_nothing(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let prop = |name: &str, v: &str| Property {
+        namespace: "urn:x".into(),
+        name: name.into(),
+        xml: format!("<{name} xmlns=\"urn:x\">{v}</{name}>"),
+    };
+    store
+        .patch_properties(
+            PropertyPatch {
+                collection: cal.id,
+                object: None,
+                set: vec![prop("a", "1"), prop("b", "2")],
+                remove: vec![],
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .patch_properties(
+            PropertyPatch {
+                collection: cal.id,
+                object: None,
+                set: vec![prop("a", "3")],
+                remove: vec![("urn:x".into(), "b".into())],
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    let props = store.properties(cal.id, None).await.unwrap();
+    let mine: Vec<&Property> = props.iter().filter(|p| p.namespace == "urn:x").collect();
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0].xml.contains('3'));
+    store
+        .put_object(put(cal.id, "o.ics", "x", "u", Expect::Anything), &c)
+        .await
+        .unwrap();
+    store
+        .patch_properties(
+            PropertyPatch {
+                collection: cal.id,
+                object: Some("o.ics".into()),
+                set: vec![prop("c", "4")],
+                remove: vec![],
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    let members = store.member_properties(cal.id).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].0, "o.ics");
+    assert_eq!(
+        store
+            .patch_properties(
+                PropertyPatch {
+                    collection: cal.id,
+                    object: Some("missing.ics".into()),
+                    set: vec![prop("c", "4")],
+                    remove: vec![],
+                },
+                &c,
+            )
+            .await,
+        Err(StoreError::NotFound)
+    );
+    // Deleting the object deletes its properties.
+    store
+        .delete_object(cal.id, "o.ics", Expect::Anything, &c)
+        .await
+        .unwrap();
+    assert!(store.member_properties(cal.id).await.unwrap().is_empty());
+}
+
+pub async fn removing_a_user_removes_their_data(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let cal = calendar(store, &ann).await;
+    store
+        .put_object(put(cal.id, "a.ics", "x", "u", Expect::Anything), &change("ann"))
+        .await
+        .unwrap();
+    store.remove_user("ann").await.unwrap();
+    assert!(store.user_by_name("ann").await.unwrap().is_none());
+    assert!(store.collection(ann.id, "calendar").await.unwrap().is_none());
+    assert!(store.collection(bob.id, "calendar").await.unwrap().is_some());
+    assert_eq!(store.remove_user("ann").await, Err(StoreError::NotFound));
+}

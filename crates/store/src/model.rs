@@ -1,0 +1,249 @@
+//! Records the store hands out and takes in. Times are Unix milliseconds (UTC).
+
+use bytes::Bytes;
+
+pub type PrincipalId = i64;
+pub type CollectionId = i64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: PrincipalId,
+    pub name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    /// Per-user quota in bytes; None falls back to the server's default.
+    pub quota_bytes: Option<u64>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub quota_bytes: Option<u64>,
+    /// Display name of the first calendar; None creates no calendar.
+    pub first_calendar: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// A plain WebDAV collection: any content, sub-collections allowed.
+    Plain,
+    /// A CalDAV calendar collection: iCalendar objects only, no sub-collections.
+    Calendar,
+}
+
+impl CollectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectionKind::Plain => "plain",
+            CollectionKind::Calendar => "calendar",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "plain" => Some(CollectionKind::Plain),
+            "calendar" => Some(CollectionKind::Calendar),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collection {
+    pub id: CollectionId,
+    pub owner: PrincipalId,
+    /// Slash-separated segments below the owner's home, without slashes at either end.
+    pub path: String,
+    pub kind: CollectionKind,
+    /// Supported component names of a calendar (VEVENT, VTODO, ...).
+    pub components: Vec<String>,
+    /// The latest change-log sequence number: the sync token and the ctag.
+    pub sync_seq: i64,
+    pub created_at: i64,
+    pub modified_at: i64,
+}
+
+impl Collection {
+    pub fn is_home(&self) -> bool {
+        self.path.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCollection {
+    pub owner: PrincipalId,
+    pub path: String,
+    pub kind: CollectionKind,
+    pub components: Vec<String>,
+    pub properties: Vec<Property>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub collection: CollectionId,
+    pub name: String,
+    pub etag: String,
+    pub content_type: String,
+    pub size: u64,
+    pub index: ObjectIndex,
+    pub created_at: i64,
+    pub modified_at: i64,
+    pub modified_seq: i64,
+}
+
+/// What the calendar domain extracted from an object when it was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectIndex {
+    pub uid: Option<String>,
+    pub component: Option<String>,
+    pub first_start: Option<i64>,
+    pub last_end: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    pub meta: ObjectMeta,
+    /// Exactly the bytes the client sent.
+    pub data: Bytes,
+}
+
+/// A write's expectation about the current state (If-Match / If-None-Match), checked inside
+/// the write's transaction so that concurrent writers cannot both win.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Anything,
+    /// `If-None-Match: *`: create only.
+    Absent,
+    /// `If-Match: *`: update only.
+    Present,
+    /// `If-Match: "etag"`.
+    Etag(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct PutObject {
+    pub collection: CollectionId,
+    pub name: String,
+    pub data: Bytes,
+    pub content_type: String,
+    pub index: ObjectIndex,
+    pub expect: Expect,
+    /// Refuse the write if the owner's usage would exceed this many bytes.
+    pub quota: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutOutcome {
+    pub created: bool,
+    pub etag: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferMode {
+    Copy,
+    Move,
+}
+
+#[derive(Clone, Debug)]
+pub struct ObjectTransfer {
+    pub mode: TransferMode,
+    pub from: CollectionId,
+    pub from_name: String,
+    pub to: CollectionId,
+    pub to_name: String,
+    pub overwrite: bool,
+    pub quota: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CollectionTransfer {
+    pub mode: TransferMode,
+    pub owner: PrincipalId,
+    pub from: String,
+    pub to: String,
+    pub overwrite: bool,
+    pub shallow: bool,
+    pub quota: Option<u64>,
+}
+
+/// A stored (dead, or writable live) property: its name and its whole XML element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Property {
+    pub namespace: String,
+    pub name: String,
+    /// The property element serialised as a standalone XML fragment.
+    pub xml: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PropertyPatch {
+    pub collection: CollectionId,
+    pub object: Option<String>,
+    pub set: Vec<Property>,
+    pub remove: Vec<(String, String)>,
+}
+
+/// Who made a change, from where, with what: recorded with every history row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    pub author: String,
+    pub client: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionKind {
+    /// An object's new content.
+    Put,
+    /// An object's removal.
+    Delete,
+    CollectionCreate,
+    CollectionDelete,
+    Properties,
+}
+
+impl VersionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::Put => "put",
+            VersionKind::Delete => "delete",
+            VersionKind::CollectionCreate => "collection-create",
+            VersionKind::CollectionDelete => "collection-delete",
+            VersionKind::Properties => "properties",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            VersionKind::Put,
+            VersionKind::Delete,
+            VersionKind::CollectionCreate,
+            VersionKind::CollectionDelete,
+            VersionKind::Properties,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One row of a collection's append-only change log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub id: i64,
+    pub collection: CollectionId,
+    pub seq: i64,
+    pub kind: VersionKind,
+    /// Object name; empty for changes of the collection itself.
+    pub name: String,
+    pub uid: Option<String>,
+    pub etag: Option<String>,
+    /// The full new state (object bytes, or the property set); None for deletions.
+    pub data: Option<Vec<u8>>,
+    pub change: Change,
+    pub at: i64,
+    pub prev_hash: Option<[u8; 32]>,
+    pub hash: [u8; 32],
+}

@@ -1,0 +1,245 @@
+"""Fixtures for the calvault interop tests.
+
+A session-scoped fixture starts a fresh `calvault serve` on a free loopback
+port with a temporary data directory and one user, exactly as
+tests/interop/litmus.sh does:
+
+    calvault user add NAME --password-stdin --data DIR
+    calvault serve --data DIR --listen 127.0.0.1:PORT
+
+The binary is $CALVAULT_BIN, default <repo>/target/debug/calvault.
+The server's log (stderr+stdout) is kept in a temp file; its tail is printed
+when a test fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+USER = "alice"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Resp:
+    status: int
+    headers: dict  # lower-cased names
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class Server:
+    base: str  # http://127.0.0.1:PORT
+    host: str
+    port: int
+    user: str
+    password: str
+    log_path: Path
+    proc: subprocess.Popen
+
+    @property
+    def root_url(self) -> str:
+        return self.base + "/"
+
+    def path(self, p: str) -> str:
+        return p if p.startswith("/") else "/" + p
+
+    def principal_path(self) -> str:
+        return f"/dav/principals/{self.user}/"
+
+    def home_path(self) -> str:
+        return f"/dav/calendars/{self.user}/"
+
+    def default_calendar_path(self) -> str:
+        return f"/dav/calendars/{self.user}/calendar/"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        headers: dict | None = None,
+        auth: tuple[str, str] | None | bool = True,
+    ) -> Resp:
+        """One raw HTTP request (no redirects followed, bytes untouched)."""
+        if path.startswith("http://") or path.startswith("https://"):
+            path = urllib.parse.urlsplit(path).path
+        hdrs = dict(headers or {})
+        if auth is True:
+            auth = (self.user, self.password)
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            hdrs["Authorization"] = "Basic " + token
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            data = r.read()
+            return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def log_tail(self, n: int = 80) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no server log)"
+        return "\n".join(lines[-n:])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _binary() -> str:
+    b = os.environ.get("CALVAULT_BIN") or str(ROOT / "target" / "debug" / "calvault")
+    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        pytest.exit(f"calvault binary not found: {b} (build it or set CALVAULT_BIN)", returncode=2)
+    return b
+
+
+def _wait_ready(proc: subprocess.Popen, host: str, port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=2)
+            conn.request("GET", "/.well-known/caldav")
+            conn.getresponse().read()
+            conn.close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+_SERVER: Server | None = None
+
+
+@pytest.fixture(scope="session")
+def server():
+    global _SERVER
+    binary = _binary()
+    work = Path(tempfile.mkdtemp(prefix="calvault-pytest-"))
+    data = work / "data"
+    log_path = work / "server.log"
+    logf = open(log_path, "ab")
+    add = subprocess.run(
+        [binary, "user", "add", USER, "--password-stdin", "--data", str(data)],
+        input=(PASSWORD + "\n").encode(),
+        stdout=logf,
+        stderr=logf,
+        timeout=60,
+    )
+    if add.returncode != 0:
+        logf.close()
+        pytest.exit(
+            f"'calvault user add' failed ({add.returncode}):\n{log_path.read_text(errors='replace')}",
+            returncode=2,
+        )
+    proc = None
+    for _attempt in range(3):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
+            stdout=logf,
+            stderr=logf,
+            stdin=subprocess.DEVNULL,
+        )
+        if _wait_ready(proc, "127.0.0.1", port, time.monotonic() + 30):
+            break
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc = None
+    if proc is None:
+        logf.close()
+        pytest.exit(
+            f"calvault did not become ready:\n{log_path.read_text(errors='replace')[-4000:]}",
+            returncode=2,
+        )
+    srv = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, USER, PASSWORD, log_path, proc)
+    _SERVER = srv
+    try:
+        yield srv
+    finally:
+        _SERVER = None
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        logf.close()
+        if os.environ.get("CALVAULT_KEEP_DATA"):
+            print(f"\ncalvault test data kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed and _SERVER is not None:
+        rep.sections.append(("calvault server log (tail)", _SERVER.log_tail()))
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    import caldav
+
+    with caldav.DAVClient(url=server.root_url, username=server.user, password=server.password) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def principal(client):
+    return client.principal()
+
+
+@pytest.fixture(scope="session")
+def default_calendar(principal, server):
+    for cal in principal.calendars():
+        if urllib.parse.urlsplit(str(cal.url)).path == server.default_calendar_path():
+            return cal
+    raise AssertionError(
+        f"default calendar {server.default_calendar_path()} not among "
+        f"{[str(c.url) for c in principal.calendars()]}"
+    )
+
+
+@pytest.fixture
+def fresh_calendar(principal):
+    """A new, empty calendar made with MKCALENDAR; deleted afterwards."""
+    cal_id = "t-" + uuid.uuid4().hex[:12]
+    cal = principal.make_calendar(name=f"Test {cal_id}", cal_id=cal_id)
+    yield cal
+    try:
+        cal.delete()
+    except Exception:
+        pass
