@@ -126,9 +126,12 @@ def _wait_ready(proc: subprocess.Popen, host: str, port: int, deadline: float) -
         try:
             conn = http.client.HTTPConnection(host, port, timeout=2)
             conn.request("GET", "/.well-known/caldav")
-            conn.getresponse().read()
+            r = conn.getresponse()
+            r.read()
             conn.close()
-            return True
+            if r.status < 500:
+                return True
+            time.sleep(0.2)
         except OSError:
             time.sleep(0.2)
     return False

@@ -82,7 +82,8 @@ for attempt in 1 2 3; do
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             break
         fi
-        if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/.well-known/caldav"; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/.well-known/caldav" || true)
+        if [ "${code:-000}" != 000 ] && [ "${code:0:1}" != 5 ]; then
             ready=1
             break
         fi

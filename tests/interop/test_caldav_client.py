@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import caldav
 import icalendar
@@ -349,7 +349,8 @@ def test_library_update_with_stale_etag_is_refused(server, default_calendar):
     theirs.save()
 
     mine.icalendar_component["SUMMARY"] = "Lost update"
-    with pytest.raises(Exception):
+    # the library sends If-Match with the ETag it cached; the server says 412
+    with pytest.raises(error.ETagMismatchError):
         mine.save()
     assert b"Changed elsewhere" in server.request("GET", path_of(mine.url)).body
 
@@ -364,6 +365,21 @@ def test_delete_event_then_get_is_404(server, default_calendar):
     with pytest.raises(error.NotFoundError):
         default_calendar.event_by_uid(uid)
     assert uid not in {str(e.icalendar_component["UID"]) for e in default_calendar.events()}
+
+
+def test_same_uid_at_second_href_is_a_uid_conflict(server):
+    """RFC 4791 5.3.2.1: one UID per calendar; a second resource with the
+    same UID is refused with the CALDAV:no-uid-conflict precondition."""
+    uid = new_uid()
+    cal = server.default_calendar_path()
+    first, second = cal + uuid.uuid4().hex + ".ics", cal + uuid.uuid4().hex + ".ics"
+    ct = {"Content-Type": "text/calendar; charset=utf-8"}
+    assert server.request("PUT", first, simple_event_ics(uid, "First"), ct).status == 201
+    r = server.request("PUT", second, simple_event_ics(uid, "Second"), ct)
+    assert r.status in (403, 409), r
+    assert b"no-uid-conflict" in r.body
+    assert server.request("GET", second).status == 404
+    assert b"First" in server.request("GET", first).body
 
 
 def test_reject_non_calendar_data_in_calendar(server):
@@ -463,4 +479,3 @@ def test_time_range_search_finds_recurrence_instances(fresh_calendar):
     assert uids(datetime(2025, 6, 1), datetime(2025, 7, 1)) == set()
     # a Tuesday: no instance
     assert uids(datetime(2025, 1, 28, 0, 0), datetime(2025, 1, 28, 23, 0)) == set()
-    _ = timedelta  # keep import used for readers extending the test

@@ -1,1 +1,33 @@
-//! placeholder
+//! `ical`: the calendar-data domain of calvault, with no I/O.
+//!
+//! It owns reading RFC 5545 iCalendar text: parsing content lines into a
+//! component tree ([`parse`]), deciding whether bytes a client PUT form a
+//! valid RFC 4791 calendar object resource and what the index needs to know
+//! about them ([`analyze`]), partial retrieval of calendar data
+//! ([`select`], RFC 4791 §9.6), and TZID resolution ([`tz`]).
+//!
+//! It must not know about HTTP, XML, storage or configuration: callers pass
+//! bytes and limits in and get typed values or an [`Invalid`] carrying the
+//! CalDAV precondition out. The server stores the client's exact bytes and
+//! never re-serialises them; nothing here writes iCalendar except
+//! [`select`], which reuses each property's original line.
+//!
+//! Everything here is fed untrusted input, so nothing may panic: no
+//! `unwrap` on input, checked or saturating arithmetic for dates and
+//! durations, and a cap on component nesting.
+
+mod bounds;
+mod error;
+mod parse;
+mod rrule;
+mod select;
+pub mod tz;
+mod validate;
+mod value;
+mod windows_zones;
+mod zones;
+
+pub use error::{Invalid, ParseError};
+pub use parse::{parse, Component, Param, Property};
+pub use select::{select, CompSelection, CompSelector, PropSelection, PropSelector};
+pub use validate::{analyze, ComponentKind, ObjectInfo, ValidationLimits};

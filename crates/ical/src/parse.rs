@@ -243,17 +243,23 @@ fn parse_line(line: &str, line_no: usize) -> Result<Property, ParseError> {
         pos = eq + 1;
         let mut values = Vec::new();
         loop {
+            // khal writes `DELEGATED-FROM=` CRLF two spaces `"mailto:..."`:
+            // after unfolding one space precedes the quote. Skip it.
+            let ws = line[pos..].len() - line[pos..].trim_start_matches(' ').len();
+            if ws > 0 && bytes.get(pos + ws) == Some(&b'"') {
+                pos += ws;
+            }
             if bytes.get(pos) == Some(&b'"') {
-                let close = line[pos + 1..].find('"').map(|i| i + pos + 1).ok_or_else(|| {
-                    ParseError::new(line_no, format!("unterminated quoted value of {pname}"))
-                })?;
+                let close = line[pos + 1..]
+                    .find('"')
+                    .map(|i| i + pos + 1)
+                    .ok_or_else(|| {
+                        ParseError::new(line_no, format!("unterminated quoted value of {pname}"))
+                    })?;
                 values.push(decode_caret(&line[pos + 1..close]));
                 pos = close + 1;
             } else {
-                let end = line[pos..]
-                    .find([',', ';', ':', '"'])
-                    .map(|i| i + pos)
-                    .unwrap_or(line.len());
+                let end = unquoted_end(line, pos);
                 values.push(decode_caret(&line[pos..end]));
                 pos = end;
             }
@@ -285,6 +291,28 @@ fn parse_line(line: &str, line_no: usize) -> Result<Property, ParseError> {
         value: line[pos + 1..].to_string(),
         line: line.to_string(),
     })
+}
+
+/// End of an unquoted parameter value starting at `start`.
+///
+/// Apple Calendar (iOS 26) writes `X-TITLE=Hauptstraße 1-5\; 4041 Linz`:
+/// a TEXT-style escape inside a parameter, which RFC 5545 §3.2 does not
+/// know. A backslash therefore protects the next character from being
+/// read as a separator; the raw text is kept as is.
+fn unquoted_end(line: &str, start: usize) -> usize {
+    let mut escaped = false;
+    for (i, c) in line[start..].char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            ',' | ';' | ':' | '"' => return start + i,
+            _ => {}
+        }
+    }
+    line.len()
 }
 
 fn component_name(value: &str, line_no: usize) -> Result<String, ParseError> {
@@ -350,6 +378,7 @@ fn truncate(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
 
@@ -360,6 +389,17 @@ mod tests {
         assert_eq!(p.param("cn"), Some("x"));
         assert_eq!(p.value, "mailto:a@b");
         assert_eq!(p.value_offset(), p.line.len() - "mailto:a@b".len());
+    }
+
+    #[test]
+    fn client_quirks_in_parameters() {
+        // Apple: backslash-escaped ';' inside an unquoted parameter value.
+        let p = parse_line(r"X-LOC;X-TITLE=a\; b;X-R=1:geo:1,2", 1).unwrap();
+        assert_eq!(p.params[0].values, vec![r"a\; b"]);
+        assert_eq!(p.value, "geo:1,2");
+        // khal: a space left by folding before a quoted value.
+        let p = parse_line(r#"ATTENDEE;DELEGATED-FROM= "mailto:a@b":mailto:c@d"#, 1).unwrap();
+        assert_eq!(p.param("DELEGATED-FROM"), Some("mailto:a@b"));
     }
 
     #[test]

@@ -234,8 +234,9 @@ impl Rule {
             Freq::Daily => midnight(day).checked_add_signed(seconds(periods, 86_400)),
             // Whatever WKST is, DTSTART's week started at most six days
             // before it; one extra week covers that.
-            Freq::Weekly => midnight(day)
-                .checked_add_signed(seconds(periods.saturating_add(1), 604_800)),
+            Freq::Weekly => {
+                midnight(day).checked_add_signed(seconds(periods.saturating_add(1), 604_800))
+            }
             Freq::Monthly => add_months(day.with_day(1), periods),
             Freq::Yearly => add_months(
                 day.with_day(1).and_then(|d| d.with_month(1)),
@@ -305,6 +306,7 @@ fn add_months(first: Option<NaiveDate>, months: i64) -> Option<NaiveDateTime> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
 
@@ -349,19 +351,51 @@ mod tests {
     fn count_extent() {
         let cases = [
             // Exact-period rules: last start <= bound.
-            ("FREQ=DAILY;COUNT=10", "20200101T100000", Some("2020-01-11 00:00:00")),
-            ("FREQ=DAILY;INTERVAL=2;COUNT=3", "20200101T100000", Some("2020-01-06 00:00:00")),
-            ("FREQ=WEEKLY;COUNT=2;BYDAY=MO,FR", "20200106T100000", Some("2020-01-27 00:00:00")),
-            ("FREQ=MONTHLY;COUNT=3", "20200115T100000", Some("2020-04-01 00:00:00")),
-            ("FREQ=YEARLY;COUNT=2", "20200115T100000", Some("2022-01-01 00:00:00")),
-            ("FREQ=HOURLY;COUNT=3", "20200115T103000", Some("2020-01-15 13:00:00")),
+            (
+                "FREQ=DAILY;COUNT=10",
+                "20200101T100000",
+                Some("2020-01-11 00:00:00"),
+            ),
+            (
+                "FREQ=DAILY;INTERVAL=2;COUNT=3",
+                "20200101T100000",
+                Some("2020-01-06 00:00:00"),
+            ),
+            (
+                "FREQ=WEEKLY;COUNT=2;BYDAY=MO,FR",
+                "20200106T100000",
+                Some("2020-01-27 00:00:00"),
+            ),
+            (
+                "FREQ=MONTHLY;COUNT=3",
+                "20200115T100000",
+                Some("2020-04-01 00:00:00"),
+            ),
+            (
+                "FREQ=YEARLY;COUNT=2",
+                "20200115T100000",
+                Some("2022-01-01 00:00:00"),
+            ),
+            (
+                "FREQ=HOURLY;COUNT=3",
+                "20200115T103000",
+                Some("2020-01-15 13:00:00"),
+            ),
             // Periods that may be empty: no cheap bound.
             ("FREQ=MONTHLY;COUNT=3", "20200131T100000", None),
             ("FREQ=YEARLY;COUNT=3", "20200229T100000", None),
-            ("FREQ=MONTHLY;COUNT=3;BYDAY=FR;BYMONTHDAY=13", "20200313T100000", None),
+            (
+                "FREQ=MONTHLY;COUNT=3;BYDAY=FR;BYMONTHDAY=13",
+                "20200313T100000",
+                None,
+            ),
             ("FREQ=MONTHLY;COUNT=3;BYDAY=5FR", "20200131T100000", None),
             ("FREQ=DAILY;COUNT=3;BYDAY=MO", "20200106T100000", None),
-            ("FREQ=MONTHLY;COUNT=3;BYSETPOS=1;BYDAY=MO", "20200106T100000", None),
+            (
+                "FREQ=MONTHLY;COUNT=3;BYSETPOS=1;BYDAY=MO",
+                "20200106T100000",
+                None,
+            ),
             ("FREQ=DAILY", "20200106T100000", None),
         ];
         for (r, start, want) in cases {
@@ -373,7 +407,9 @@ mod tests {
             assert_eq!(got.as_deref(), want, "{r}");
         }
         assert!(matches!(
-            parse_rrule("FREQ=DAILY;UNTIL=20200101").unwrap().extent(at("20190101")),
+            parse_rrule("FREQ=DAILY;UNTIL=20200101")
+                .unwrap()
+                .extent(at("20190101")),
             Extent::Until(DateValue::Date(_))
         ));
         assert_eq!(

@@ -124,6 +124,7 @@ fn prefixed(name: &str) -> Option<Tz> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
 

@@ -230,8 +230,8 @@ fn check_values(c: &Component) -> Result<(), String> {
     }
     for p in &c.properties {
         match p.name.as_str() {
-            "DTSTART" | "DTEND" | "DUE" | "RECURRENCE-ID" | "COMPLETED" | "CREATED"
-            | "DTSTAMP" | "LAST-MODIFIED" => {
+            "DTSTART" | "DTEND" | "DUE" | "RECURRENCE-ID" | "COMPLETED" | "CREATED" | "DTSTAMP"
+            | "LAST-MODIFIED" => {
                 date_of(p)?;
             }
             "EXDATE" => {
@@ -340,7 +340,11 @@ fn ends_before(start: &Property, end: &Property) -> Result<bool, String> {
 /// RFC 4791 §5.2.6-5.2.7: the master's start (DUE for a VTODO without
 /// DTSTART) must lie within the server's limits. VTIMEZONE values are
 /// never checked: Outlook anchors its observances in 1601.
-fn check_limits(master: &Component, zones: &Zones, limits: &ValidationLimits) -> Result<(), Invalid> {
+fn check_limits(
+    master: &Component,
+    zones: &Zones,
+    limits: &ValidationLimits,
+) -> Result<(), Invalid> {
     let Some(p) = master
         .property("DTSTART")
         .or_else(|| master.property("DUE"))

@@ -240,6 +240,7 @@ pub(crate) fn unescape_text(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
 

@@ -24,7 +24,10 @@ pub(crate) enum Zone {
     Iana(Tz),
     /// A VTIMEZONE of the object, reduced to the range of its offsets
     /// (seconds east of UTC).
-    Custom { min: i32, max: i32 },
+    Custom {
+        min: i32,
+        max: i32,
+    },
 }
 
 /// The UTC seconds a value may denote: `lo..=hi`, `nominal` being the best
@@ -172,6 +175,7 @@ fn offset_secs(dt: &chrono::DateTime<Tz>) -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
     use crate::value::{parse_date_value, DateKind};

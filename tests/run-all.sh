@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The one command that runs calvault's whole test suite, on a fresh Debian
+# machine or a developer's:
+#
+#     tests/run-all.sh
+#
+# 1. installs what is missing (idempotent, quiet): litmus, curl, python3 +
+#    pip, the Python packages caldav and pytest, cargo-nextest;
+# 2. builds the workspace once (bins + tests, debug);
+# 3. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable);
+# 4. runs the litmus WebDAV suites against target/debug/calvault;
+# 5. runs the CalDAV client interop tests (pytest, PyPI `caldav`).
+#
+# Every step after the build runs even if an earlier one failed; the exit code
+# is non-zero if any step failed. Interop steps are bounded by `timeout`.
+# Env: INTEROP_TIMEOUT (seconds per interop step, default 600),
+#      CALDAV_VERSION (PyPI caldav version to use, default pinned below).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+INTEROP_TIMEOUT=${INTEROP_TIMEOUT:-600}
+# The interop tests are written against this version's requests (see
+# tests/interop/); pinned so CI does not change behaviour under our feet.
+CALDAV_VERSION=${CALDAV_VERSION:-3.6.0}
+
+section() { printf '\n==================== %s ====================\n' "$*"; }
+note() { printf 'run-all: %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------
+section "setup: tools"
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo -n)
+    fi
+fi
+
+apt_updated=0
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        note "cannot install $* (no apt-get); please install them"
+        return 1
+    fi
+    if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
+        note "cannot install $* (not root, no sudo); please install them"
+        return 1
+    fi
+    if [ "$apt_updated" -eq 0 ]; then
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        apt_updated=1
+    fi
+    note "apt-get install $*"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+command -v litmus >/dev/null 2>&1 || missing+=(litmus)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+    missing+=(python3-pip)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi
+
+py_ok() {
+    python3 - "$CALDAV_VERSION" <<'EOF' >/dev/null 2>&1
+import sys
+import caldav, pytest  # noqa: F401
+sys.exit(0 if caldav.__version__ == sys.argv[1] else 1)
+EOF
+}
+if ! py_ok; then
+    note "pip install caldav==$CALDAV_VERSION pytest"
+    pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION" pytest)
+    # Debian's system python refuses plain pip installs (PEP 668).
+    if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
+        python3 -m pip "${pip_args[@]}" --break-system-packages
+    fi
+    py_ok || { note "caldav/pytest still not importable after pip install"; exit 1; }
+fi
+
+command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
+HAVE_NEXTEST=1
+if ! cargo nextest --version >/dev/null 2>&1; then
+    note "cargo install cargo-nextest --locked"
+    if ! cargo install -q cargo-nextest --locked; then
+        note "cargo-nextest could not be installed; falling back to cargo test"
+        HAVE_NEXTEST=0
+    fi
+fi
+note "litmus $(litmus --version 2>/dev/null | awk '{print $2}'), $(python3 --version), caldav $(python3 -c 'import caldav; print(caldav.__version__)'), $(cargo --version)"
+
+# ---------------------------------------------------------------------------
+section "build: cargo build --workspace --bins --tests"
+cargo build --workspace --bins --tests
+
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+export CALVAULT_BIN="$TARGET_DIR/debug/calvault"
+[ -x "$CALVAULT_BIN" ] || { note "build produced no $CALVAULT_BIN"; exit 1; }
+
+results=()
+failures=0
+record() { # name rc
+    if [ "$2" -eq 0 ]; then
+        results+=("$1: ok")
+    else
+        results+=("$1: FAILED (exit $2)")
+        failures=$((failures + 1))
+    fi
+}
+
+# ---------------------------------------------------------------------------
+rc=0
+if [ "$HAVE_NEXTEST" -eq 1 ]; then
+    section "unit/integration tests: cargo nextest run --workspace"
+    cargo nextest run --workspace --no-fail-fast --no-tests=warn || rc=$?
+else
+    section "unit/integration tests: cargo test --workspace"
+    cargo test --workspace --no-fail-fast || rc=$?
+fi
+record "rust tests" "$rc"
+
+# ---------------------------------------------------------------------------
+section "interop: litmus (WebDAV basic copymove props http)"
+rc=0
+timeout --kill-after=10 "$INTEROP_TIMEOUT" "$ROOT/tests/interop/litmus.sh" || rc=$?
+[ "$rc" -eq 124 ] && note "litmus step timed out after ${INTEROP_TIMEOUT}s"
+record "litmus" "$rc"
+
+# ---------------------------------------------------------------------------
+section "interop: CalDAV client (pytest tests/interop, caldav $CALDAV_VERSION)"
+rc=0
+timeout --kill-after=10 "$INTEROP_TIMEOUT" \
+    python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/interop" || rc=$?
+[ "$rc" -eq 124 ] && note "pytest step timed out after ${INTEROP_TIMEOUT}s"
+[ "$rc" -eq 5 ] && note "pytest collected no tests"
+record "caldav client" "$rc"
+
+# ---------------------------------------------------------------------------
+section "summary"
+for r in "${results[@]}"; do
+    echo "  $r"
+done
+if [ "$failures" -ne 0 ]; then
+    echo "run-all: FAILED - $failures of ${#results[@]} test steps failed (build ok)"
+    exit 1
+fi
+echo "run-all: OK - build, rust tests, litmus and caldav client interop all passed"
