@@ -1,1 +1,24 @@
-fn main() {}
+//! The `calvault` binary: command-line parsing and glue, nothing else.
+
+mod cli;
+mod user;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("calvault: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("calvault: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

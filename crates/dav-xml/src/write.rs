@@ -113,7 +113,20 @@ pub fn error_body(condition: &Element, description: Option<&str>) -> String {
     w.out
 }
 
+/// One property element as a standalone XML fragment (with its namespace declarations),
+/// the form in which stored properties are kept.
+pub fn fragment(e: &Element) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        next_prefix: 0,
+        root_declarations_pending: true,
+    };
+    w.element(e);
+    w.out
+}
+
 struct Writer {
+    root_declarations_pending: bool,
     out: String,
     next_prefix: usize,
 }
@@ -123,6 +136,7 @@ impl Writer {
         Writer {
             out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"),
             next_prefix: 0,
+            root_declarations_pending: false,
         }
     }
 
@@ -173,6 +187,11 @@ impl Writer {
     /// Writes an element; names outside the root namespaces get a prefix declared in place.
     fn element(&mut self, e: &Element) {
         let mut declarations = String::new();
+        if std::mem::take(&mut self.root_declarations_pending) {
+            for (ns, prefix) in ROOT_PREFIXES {
+                declarations.push_str(&format!(" xmlns:{prefix}=\"{ns}\""));
+            }
+        }
         let tag = self.tag_name(&e.name, &mut declarations);
         self.out.push('<');
         self.out.push_str(&tag);
@@ -324,6 +343,16 @@ mod tests {
         assert!(custom.child("", "bare").is_some());
         assert!(xml.contains("<D:status>HTTP/1.1 404 Not Found</D:status>"));
         assert!(xml.contains("<D:sync-token>urn:x:1</D:sync-token>"));
+    }
+
+    #[test]
+    fn fragment_is_standalone_and_parses_back() {
+        let e = Element::new(QName::new("urn:x", "p"))
+            .with_child(Element::text(QName::dav("href"), "/a"))
+            .with_attr("a", "1");
+        let xml = fragment(&e);
+        let back = parse_document(xml.as_bytes(), XmlLimits::default()).expect("parses");
+        assert_eq!(back, e);
     }
 
     #[test]

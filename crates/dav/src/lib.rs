@@ -1,1 +1,90 @@
-//! placeholder
+//! The protocol engine: WebDAV (RFC 4918) and CalDAV (RFC 4791) semantics as a function from
+//! `http::Request<Bytes>` to `http::Response<Bytes>` over the [`store::Store`] trait.
+//!
+//! This crate never names a web framework or a database. The server authenticates the caller
+//! and hands over a [`Caller`]; everything from here on is method semantics: resolve the
+//! path (rights are checked there, in one place), parse the body into typed values, decide,
+//! and write a typed response.
+
+mod conditional;
+mod error;
+mod limits;
+mod method;
+pub mod path;
+mod props;
+pub mod quirks;
+mod resource;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use store::{Change, Store, User};
+
+pub use error::{DavError, DavResult};
+pub use limits::Limits;
+
+/// The authenticated user of a request and what to record about it in history.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub change: Change,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) limits: Limits,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
+        Engine { store, limits }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Answers one request of an authenticated caller. Never fails: every error becomes its
+    /// response here.
+    pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
+        let cx = method::Cx {
+            engine: self,
+            caller,
+        };
+        let result = match req.method().as_str() {
+            "OPTIONS" => Ok(method::options::handle()),
+            "GET" => method::get::handle(&cx, &req, true).await,
+            "HEAD" => method::get::handle(&cx, &req, false).await,
+            "PUT" => method::put::handle(&cx, &req).await,
+            "DELETE" => method::delete::handle(&cx, &req).await,
+            "PROPFIND" => method::propfind::handle(&cx, &req).await,
+            "PROPPATCH" => method::proppatch::handle(&cx, &req).await,
+            "MKCOL" => method::mkcol::handle(&cx, &req, false).await,
+            "MKCALENDAR" => method::mkcol::handle(&cx, &req, true).await,
+            "COPY" => method::copy_move::handle(&cx, &req, store::TransferMode::Copy).await,
+            "MOVE" => method::copy_move::handle(&cx, &req, store::TransferMode::Move).await,
+            "REPORT" => method::report::handle(&cx, &req).await,
+            _ => Err(DavError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                format!("the {} method is not supported here", req.method()),
+            )),
+        };
+        let mut response = result.unwrap_or_else(DavError::into_response);
+        if req.method() == Method::HEAD {
+            // A body after HEAD corrupts the next response on a keep-alive connection.
+            *response.body_mut() = Bytes::new();
+        }
+        response
+    }
+
+    /// OPTIONS needs no authentication: clients probe it before they have credentials.
+    pub fn options(&self) -> Response<Bytes> {
+        method::options::handle()
+    }
+}

@@ -16,7 +16,8 @@ pub(crate) enum Freq {
     Yearly,
 }
 
-/// A parsed recurrence rule: only what bounds need is kept.
+/// A parsed recurrence rule. Bounds use only a few parts; expansion
+/// ([`crate::recur`]) uses all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rule {
     pub freq: Freq,
@@ -24,8 +25,21 @@ pub(crate) struct Rule {
     pub count: Option<u32>,
     pub until: Option<DateValue>,
     /// BYDAY entries as (ordinal, weekday index 0 = MO).
-    byday: Vec<(Option<i32>, u8)>,
-    bymonthday: Vec<i32>,
+    pub byday: Vec<(Option<i32>, u8)>,
+    pub bymonthday: Vec<i32>,
+    pub bysecond: Vec<i32>,
+    pub byminute: Vec<i32>,
+    pub byhour: Vec<i32>,
+    pub byyearday: Vec<i32>,
+    pub byweekno: Vec<i32>,
+    /// Gregorian months 1..=12 (leap months only exist with RSCALE).
+    pub bymonth: Vec<u32>,
+    pub bysetpos: Vec<i32>,
+    /// Week start, 0 = MO (the default, RFC 5545 §3.3.10).
+    pub wkst: u8,
+    /// RSCALE (RFC 7529) other than GREGORIAN: a calendar system this
+    /// crate cannot expand.
+    pub non_gregorian: bool,
     /// Names of the BYxxx parts present (upper case).
     parts: Vec<String>,
 }
@@ -50,6 +64,15 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
     let mut until = None;
     let mut byday = Vec::new();
     let mut bymonthday = Vec::new();
+    let mut bysecond = Vec::new();
+    let mut byminute = Vec::new();
+    let mut byhour = Vec::new();
+    let mut byyearday = Vec::new();
+    let mut byweekno = Vec::new();
+    let mut bymonth = Vec::new();
+    let mut bysetpos = Vec::new();
+    let mut wkst = 0u8;
+    let mut non_gregorian = false;
     let mut parts: Vec<String> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let mut rscale = false;
@@ -84,7 +107,7 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
             "COUNT" => count = Some(val.parse().ok().filter(|&n: &u32| n > 0).ok_or_else(bad)?),
             "UNTIL" => until = Some(parse_date_value(val, DateKind::Either)?),
             "WKST" => {
-                weekday(val).ok_or_else(bad)?;
+                wkst = weekday(val).ok_or_else(bad)?;
             }
             "BYDAY" => {
                 for item in val.split(',') {
@@ -102,15 +125,25 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
                     "BYMINUTE" => 59,
                     _ => 23,
                 };
-                int_list(val, 0, max, false).ok_or_else(bad)?;
+                let values = int_list(val, 0, max, false).ok_or_else(bad)?;
+                match name.as_str() {
+                    "BYSECOND" => bysecond = values,
+                    "BYMINUTE" => byminute = values,
+                    _ => byhour = values,
+                }
                 parts.push(name);
             }
             "BYYEARDAY" | "BYSETPOS" => {
-                int_list(val, 1, 366, true).ok_or_else(bad)?;
+                let values = int_list(val, 1, 366, true).ok_or_else(bad)?;
+                if name == "BYYEARDAY" {
+                    byyearday = values;
+                } else {
+                    bysetpos = values;
+                }
                 parts.push(name);
             }
             "BYWEEKNO" => {
-                int_list(val, 1, 53, true).ok_or_else(bad)?;
+                byweekno = int_list(val, 1, 53, true).ok_or_else(bad)?;
                 parts.push(name);
             }
             "BYMONTH" => {
@@ -120,7 +153,15 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
                     bymonth_beyond_12 |= plain.is_some();
                     let m = plain.unwrap_or(m);
                     bymonth_beyond_12 |= m == "13";
-                    m.parse::<u32>().is_ok_and(|m| (1..=13).contains(&m))
+                    match m.parse::<u32>() {
+                        Ok(m) if (1..=13).contains(&m) => {
+                            if m <= 12 && plain.is_none() {
+                                bymonth.push(m);
+                            }
+                            true
+                        }
+                        _ => false,
+                    }
                 });
                 if !ok {
                     return Err(bad());
@@ -131,6 +172,7 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
             // bounds below understand.
             "RSCALE" | "SKIP" => {
                 rscale = true;
+                non_gregorian |= name == "RSCALE" && !val.eq_ignore_ascii_case("GREGORIAN");
                 parts.push(name);
             }
             n if n.starts_with("X-") => parts.push(name),
@@ -152,6 +194,15 @@ pub(crate) fn parse_rrule(value: &str) -> Result<Rule, String> {
         until,
         byday,
         bymonthday,
+        bysecond,
+        byminute,
+        byhour,
+        byyearday,
+        byweekno,
+        bymonth,
+        bysetpos,
+        wkst,
+        non_gregorian,
         parts,
     })
 }

@@ -278,6 +278,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn changes_since(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<ChangedMember>> {
+        self.read(move |c| log::changes_since(c, collection, after, upto))
+            .await
+    }
+
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
         self.read(move |c| log::versions(c, collection)).await
     }

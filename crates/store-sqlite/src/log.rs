@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use store::history::{chain_hash, ChainInput};
-use store::{Change, CollectionId, Result, Version, VersionKind};
+use store::{Change, ChangedMember, CollectionId, Result, Version, VersionKind};
 
 use crate::{backend, now_ms};
 
@@ -111,4 +111,39 @@ pub fn versions(conn: &Connection, collection: CollectionId) -> Result<Vec<Versi
         })
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+}
+
+pub fn changes_since(
+    conn: &Connection,
+    collection: CollectionId,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<ChangedMember>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT name, kind FROM object_version WHERE collection_id = ?1 AND seq > ?2 \
+             AND seq <= ?3 AND kind IN ('put', 'delete') ORDER BY id",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![collection, after, upto], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)? == "delete"))
+        })
+        .map_err(backend)?;
+    // The last change of each name wins; keep first-seen order for a stable answer.
+    let mut order: Vec<String> = Vec::new();
+    let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for row in rows {
+        let (name, deleted) = row.map_err(backend)?;
+        if last.insert(name.clone(), deleted).is_none() {
+            order.push(name);
+        }
+    }
+    Ok(order
+        .into_iter()
+        .map(|name| {
+            let deleted = last.get(&name).copied().unwrap_or(false);
+            ChangedMember { name, deleted }
+        })
+        .collect())
 }

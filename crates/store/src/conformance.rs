@@ -23,7 +23,8 @@ macro_rules! conformance_tests {
             collection_copy_and_move_carry_contents,
             object_copy_and_move_honour_overwrite,
             property_patches_are_all_or_nothing,
-            removing_a_user_removes_their_data);
+            removing_a_user_removes_their_data,
+            changes_since_reports_each_member_once_with_its_last_state);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -530,4 +531,34 @@ pub async fn removing_a_user_removes_their_data(store: &dyn Store) {
     assert!(store.collection(ann.id, "calendar").await.unwrap().is_none());
     assert!(store.collection(bob.id, "calendar").await.unwrap().is_some());
     assert_eq!(store.remove_user("ann").await, Err(StoreError::NotFound));
+}
+
+pub async fn changes_since_reports_each_member_once_with_its_last_state(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let start = cal.sync_seq;
+    for (name, uid) in [("a.ics", "a"), ("b.ics", "b"), ("c.ics", "c")] {
+        store
+            .put_object(put(cal.id, name, "x", uid, Expect::Anything), &c)
+            .await
+            .unwrap();
+    }
+    let mid = calendar(store, &ann).await.sync_seq;
+    store
+        .put_object(put(cal.id, "a.ics", "y", "a", Expect::Anything), &c)
+        .await
+        .unwrap();
+    store
+        .delete_object(cal.id, "b.ics", Expect::Anything, &c)
+        .await
+        .unwrap();
+    let now = calendar(store, &ann).await.sync_seq;
+    let all = store.changes_since(cal.id, start, now).await.unwrap();
+    let summary: Vec<(&str, bool)> = all.iter().map(|m| (m.name.as_str(), m.deleted)).collect();
+    assert_eq!(summary, [("a.ics", false), ("b.ics", true), ("c.ics", false)]);
+    let recent = store.changes_since(cal.id, mid, now).await.unwrap();
+    let summary: Vec<(&str, bool)> = recent.iter().map(|m| (m.name.as_str(), m.deleted)).collect();
+    assert_eq!(summary, [("a.ics", false), ("b.ics", true)]);
+    assert!(store.changes_since(cal.id, now, now).await.unwrap().is_empty());
 }

@@ -82,6 +82,15 @@ pub trait Store: Send + Sync + 'static {
     async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()>;
 
     // --- change log -----------------------------------------------------------------------
+    /// Objects changed after sequence `after` up to and including `upto`, each name once
+    /// with whether it was last deleted (RFC 6578: answered in time proportional to the
+    /// changes, not to the collection).
+    async fn changes_since(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<ChangedMember>>;
     /// History rows of a collection in sequence order (newest last).
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>>;
 }

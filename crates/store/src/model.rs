@@ -247,3 +247,10 @@ pub struct Version {
     pub prev_hash: Option<[u8; 32]>,
     pub hash: [u8; 32],
 }
+
+/// One member in a sync-collection answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedMember {
+    pub name: String,
+    pub deleted: bool,
+}

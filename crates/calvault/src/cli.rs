@@ -1,0 +1,119 @@
+//! Command-line interface. Flags override `CALVAULT_*` environment variables, which
+//! override the config file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use server::Config;
+
+#[derive(Parser, Debug)]
+#[command(name = "calvault", version, about = "A CalDAV server whose calendars cannot be lost")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the CalDAV server (default: http://127.0.0.1:5232/, data in ./calvault-data).
+    Serve(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Where the data lives; shared by every command that opens the store.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Data directory of the embedded store [default: ./calvault-data].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// TOML config file; every key can also be set as a CALVAULT_* environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:5232].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// PEM certificate chain for HTTPS (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (needs --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user (with one calendar named "Calendar").
+    Add {
+        name: String,
+        /// Read the password as one line from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The user's e-mail address (their calendar-user-address, for invitations).
+        #[arg(long)]
+        email: Option<String>,
+        /// The user's quota in bytes (default: the server's default_quota).
+        #[arg(long, value_name = "BYTES")]
+        quota: Option<u64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's password.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a user with all their calendars, events and history.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
+    if let Some(data) = &args.data {
+        config.data = data.clone();
+    }
+    Ok(config)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let mut config = load_config(&args.store)?;
+            if let Some(listen) = args.listen {
+                config.listen = listen;
+            }
+            if args.tls_cert.is_some() {
+                config.tls_cert = args.tls_cert;
+                config.tls_key = args.tls_key;
+            }
+            if let Some(level) = args.log_level {
+                config.log_level = level;
+            }
+            server::init_logging(&config.log_level)?;
+            server::run(config).await
+        }
+        Command::User(cmd) => crate::user::run(cmd).await,
+    }
+}

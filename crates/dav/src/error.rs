@@ -1,0 +1,122 @@
+//! The one error type of the protocol edge, and its one conversion into a response.
+
+use bytes::Bytes;
+use dav_xml::{Element, QName};
+use http::{header, Response, StatusCode};
+use store::StoreError;
+
+#[derive(Debug)]
+pub struct DavError {
+    pub status: StatusCode,
+    /// The RFC precondition/postcondition element put inside `DAV:error`.
+    pub condition: Option<Element>,
+    /// What was wrong, for the person reading the client's log.
+    pub detail: String,
+}
+
+pub type DavResult<T> = Result<T, DavError>;
+
+impl DavError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        DavError {
+            status,
+            condition: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn with_condition(mut self, condition: Element) -> Self {
+        self.condition = Some(condition);
+        self
+    }
+
+    /// A precondition failure (RFC 4791 §1.3: 403 unless a more specific status fits).
+    pub fn precondition(status: StatusCode, name: QName, detail: impl Into<String>) -> Self {
+        DavError::new(status, detail).with_condition(Element::new(name))
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        DavError::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn not_found() -> Self {
+        DavError::new(StatusCode::NOT_FOUND, "no resource at this URL")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        DavError::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        DavError::new(StatusCode::CONFLICT, detail)
+    }
+
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        DavError::new(StatusCode::PRECONDITION_FAILED, detail)
+    }
+
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        DavError::new(StatusCode::METHOD_NOT_ALLOWED, detail)
+    }
+
+    pub fn into_response(self) -> Response<Bytes> {
+        let (content_type, body) = match &self.condition {
+            Some(c) => (
+                "application/xml; charset=utf-8",
+                dav_xml::error_body(c, Some(&self.detail)),
+            ),
+            None => ("text/plain; charset=utf-8", format!("{}\n", self.detail)),
+        };
+        let mut builder = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, content_type);
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            builder = builder.header(header::ALLOW, crate::method::options::ALLOW);
+        }
+        builder
+            .body(Bytes::from(body))
+            .unwrap_or_else(|_| Response::new(Bytes::new()))
+    }
+}
+
+impl From<StoreError> for DavError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => DavError::not_found(),
+            StoreError::AlreadyExists => {
+                DavError::method_not_allowed("a resource already exists at this URL")
+            }
+            StoreError::ParentMissing => {
+                DavError::conflict("the parent collection of this URL does not exist")
+            }
+            StoreError::PreconditionFailed => DavError::precondition_failed(
+                "the resource changed or exists: its current state does not match \
+                 If-Match / If-None-Match / Overwrite",
+            ),
+            StoreError::UidConflict { uid, existing_name } => DavError::new(
+                StatusCode::FORBIDDEN,
+                format!("UID {uid:?} already exists in this calendar as {existing_name:?}"),
+            )
+            .with_condition(Element::new(QName::caldav("no-uid-conflict"))),
+            StoreError::QuotaExceeded { quota, needed } => DavError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!("quota of {quota} bytes exceeded: {needed} bytes would be in use"),
+            )
+            .with_condition(Element::new(QName::dav("quota-not-exceeded"))),
+            StoreError::Conflict(detail) => DavError::conflict(detail),
+            StoreError::Backend(detail) => {
+                tracing::error!(%detail, "storage failure");
+                DavError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server could not access its storage; try again later",
+                )
+            }
+        }
+    }
+}
+
+impl From<dav_xml::XmlError> for DavError {
+    fn from(e: dav_xml::XmlError) -> Self {
+        DavError::bad_request(e.to_string())
+    }
+}

@@ -1,0 +1,35 @@
+//! Every limit of the protocol engine, with the reason it exists.
+
+/// One place for the numbers that keep hostile or broken input cheap.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest calendar object accepted (RFC 4791 `max-resource-size`). Real events are a
+    /// few kilobytes; megabytes are attachments inlined by mistake or an attack on storage.
+    pub max_resource_size: u64,
+    /// Earliest and latest date-time accepted in calendar data (RFC 4791 `min-date-time`,
+    /// `max-date-time`), as Unix seconds: bounds recurrence work and index ranges.
+    pub min_date_time: i64,
+    pub max_date_time: i64,
+    /// Most instances one expansion may produce (RFC 4791 `max-instances`): an RRULE with
+    /// FREQ=SECONDLY and no end would otherwise burn CPU without bound.
+    pub max_instances: u32,
+    /// Most hrefs one calendar-multiget may name: each costs a lookup and a response.
+    pub max_multiget_hrefs: usize,
+    /// Quota for users without their own, in bytes; None means unlimited.
+    pub default_quota: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_resource_size: 10 * 1024 * 1024,
+            // 1600-01-01T00:00:00Z: Apple stores year-less birthdays in 1604.
+            min_date_time: -11_676_096_000,
+            // 2500-12-31T23:59:59Z
+            max_date_time: 16_756_761_599,
+            max_instances: 10_000,
+            max_multiget_hrefs: 5_000,
+            default_quota: None,
+        }
+    }
+}

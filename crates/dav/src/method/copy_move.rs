@@ -1,0 +1,246 @@
+//! COPY and MOVE (RFC 4918 §9.8, §9.9) of objects and collection trees within the caller's
+//! own home, honouring Destination, Overwrite and Depth.
+
+use bytes::Bytes;
+use http::{header, Request, Response, StatusCode};
+use store::{
+    CollectionKind, CollectionTransfer, Expect, ObjectTransfer, TransferMode,
+};
+
+use super::{Cx, Depth};
+use crate::conditional::{self, Current};
+use crate::error::{DavError, DavResult};
+use crate::path;
+use crate::resource::{resolve, Resolved, Resource};
+
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    mode: TransferMode,
+) -> DavResult<Response<Bytes>> {
+    let destination = destination_path(req)?;
+    let overwrite = match req.headers().get("overwrite").map(|v| v.to_str()) {
+        None => true,
+        Some(Ok(v)) if v.trim().eq_ignore_ascii_case("T") => true,
+        Some(Ok(v)) if v.trim().eq_ignore_ascii_case("F") => false,
+        Some(_) => return Err(DavError::bad_request("the Overwrite header must be T or F")),
+    };
+    let source = resolve(cx, super::request_path(req)).await?.found()?;
+    let etag = match &source {
+        Resource::Object { meta, .. } => Some(meta.etag.as_str()),
+        _ => None,
+    };
+    conditional::write_expectation(req.headers(), Current { exists: true, etag })?;
+    let target = resolve(cx, &destination).await?;
+    let replaced = match source {
+        Resource::Object {
+            collection, meta, ..
+        } => transfer_object(cx, mode, collection, meta.name, target, overwrite).await?,
+        Resource::Collection(c) if !c.is_home() => {
+            let depth = super::depth(req, Depth::Infinity)?;
+            let shallow = match (mode, depth) {
+                (_, Depth::Infinity) => false,
+                (TransferMode::Copy, Depth::Zero) => true,
+                _ => {
+                    return Err(DavError::bad_request(
+                        "COPY of a collection takes Depth 0 or infinity; MOVE only infinity",
+                    ))
+                }
+            };
+            transfer_collection(cx, mode, c.path, target, overwrite, shallow).await?
+        }
+        _ => {
+            return Err(DavError::forbidden(
+                "only objects and collections below your home can be copied or moved",
+            ))
+        }
+    };
+    let status = if replaced {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(super::empty(status))
+}
+
+/// The Destination header as a path on this server (RFC 4918 §10.3).
+fn destination_path(req: &Request<Bytes>) -> DavResult<String> {
+    let raw = req
+        .headers()
+        .get("destination")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| DavError::bad_request("COPY and MOVE need a Destination header"))?;
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    match path::href_path(raw, host) {
+        Some(p) => Ok(p.to_owned()),
+        None => Err(DavError::new(
+            StatusCode::BAD_GATEWAY,
+            "the Destination is on another server; copy between servers is not supported",
+        )),
+    }
+}
+
+async fn transfer_object(
+    cx: &Cx<'_>,
+    mode: TransferMode,
+    from: store::Collection,
+    from_name: String,
+    target: Resolved,
+    overwrite: bool,
+) -> DavResult<bool> {
+    let store = &cx.engine.store;
+    let change = &cx.caller.change;
+    let (to, to_name) = match target {
+        Resolved::Found(Resource::Object {
+            collection, meta, ..
+        }) => (collection, meta.name),
+        Resolved::Found(Resource::Collection(c)) if !c.is_home() => {
+            if !overwrite {
+                return Err(DavError::precondition_failed(
+                    "the Destination exists and Overwrite is F",
+                ));
+            }
+            // RFC 4918 §9.9.3: the destination is deleted before the move.
+            store.delete_collection(c.owner, &c.path, change).await?;
+            return Box::pin(transfer_object(
+                cx,
+                mode,
+                from,
+                from_name,
+                resolve_vacant(cx, &c).await?,
+                overwrite,
+            ))
+            .await
+            .map(|_| true);
+        }
+        Resolved::Found(_) => {
+            return Err(DavError::forbidden("the Destination cannot be replaced"))
+        }
+        Resolved::Vacant(v) => {
+            let parent = v.parent.ok_or_else(|| {
+                DavError::conflict("the Destination's parent collection does not exist")
+            })?;
+            (parent, v.name)
+        }
+    };
+    if to.kind == CollectionKind::Calendar && from.kind != CollectionKind::Calendar {
+        // Data entering a calendar is validated like a PUT.
+        let object = store
+            .object(from.id, &from_name)
+            .await?
+            .ok_or_else(DavError::not_found)?;
+        super::put::check_calendar_object(cx, &to, &object.data, Some(&object.meta.content_type))?;
+    } else if to.kind == CollectionKind::Calendar {
+        check_component_allowed(cx, &from, &from_name, &to).await?;
+    }
+    store
+        .transfer_object(
+            ObjectTransfer {
+                mode,
+                from: from.id,
+                from_name,
+                to: to.id,
+                to_name,
+                overwrite,
+                quota: cx.quota(),
+            },
+            change,
+        )
+        .await
+        .map_err(|e| super::put::uid_conflict_with_href(e, &cx.caller.user.name, &to))
+}
+
+async fn check_component_allowed(
+    cx: &Cx<'_>,
+    from: &store::Collection,
+    name: &str,
+    to: &store::Collection,
+) -> DavResult<()> {
+    let object = cx
+        .engine
+        .store
+        .object(from.id, name)
+        .await?
+        .ok_or_else(DavError::not_found)?;
+    let component = object.meta.index.component.unwrap_or_default();
+    if to.components.iter().any(|c| *c == component) {
+        Ok(())
+    } else {
+        Err(DavError::precondition(
+            StatusCode::FORBIDDEN,
+            dav_xml::QName::caldav("supported-calendar-component"),
+            format!(
+                "the destination calendar accepts {} but the object is a {component}",
+                to.components.join(", ")
+            ),
+        ))
+    }
+}
+
+/// After deleting a collection in the way, its URL names a vacant place in its parent.
+async fn resolve_vacant(cx: &Cx<'_>, c: &store::Collection) -> DavResult<Resolved> {
+    resolve(cx, &path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/')).await
+}
+
+async fn transfer_collection(
+    cx: &Cx<'_>,
+    mode: TransferMode,
+    from: String,
+    target: Resolved,
+    overwrite: bool,
+    shallow: bool,
+) -> DavResult<bool> {
+    let store = &cx.engine.store;
+    let change = &cx.caller.change;
+    let (to, replaced_object) = match target {
+        Resolved::Found(Resource::Collection(c)) if !c.is_home() => (c.path, false),
+        Resolved::Found(Resource::Object {
+            collection, meta, ..
+        }) => {
+            if !overwrite {
+                return Err(DavError::precondition_failed(
+                    "the Destination exists and Overwrite is F",
+                ));
+            }
+            store
+                .delete_object(collection.id, &meta.name, Expect::Anything, change)
+                .await?;
+            let to = if collection.path.is_empty() {
+                meta.name
+            } else {
+                format!("{}/{}", collection.path, meta.name)
+            };
+            (to, true)
+        }
+        Resolved::Found(_) => {
+            return Err(DavError::forbidden("the Destination cannot be replaced"))
+        }
+        Resolved::Vacant(v) => {
+            if v.parent.is_none() {
+                return Err(DavError::conflict(
+                    "the Destination's parent collection does not exist",
+                ));
+            }
+            (v.path, false)
+        }
+    };
+    let replaced = store
+        .transfer_collection(
+            CollectionTransfer {
+                mode,
+                owner: cx.caller.user.id,
+                from,
+                to,
+                overwrite,
+                shallow,
+                quota: cx.quota(),
+            },
+            change,
+        )
+        .await?;
+    Ok(replaced || replaced_object)
+}

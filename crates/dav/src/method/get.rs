@@ -1,0 +1,46 @@
+//! GET and HEAD: the exact stored bytes, with their strong ETag.
+
+use bytes::Bytes;
+use http::{header, Request, Response, StatusCode};
+
+use super::Cx;
+use crate::conditional::{self, Current};
+use crate::error::{DavError, DavResult};
+use crate::props::http_date;
+use crate::resource::{resolve, Resource};
+
+pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>, with_body: bool) -> DavResult<Response<Bytes>> {
+    let resource = resolve(cx, super::request_path(req)).await?.found()?;
+    match resource {
+        Resource::Object {
+            meta, data, ..
+        } => {
+            conditional::check_read(
+                req.headers(),
+                Current {
+                    exists: true,
+                    etag: Some(&meta.etag),
+                },
+            )?;
+            let data = data.unwrap_or_default();
+            let mut builder = Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, &meta.content_type)
+                .header(header::ETAG, format!("\"{}\"", meta.etag))
+                .header(header::LAST_MODIFIED, http_date(meta.modified_at));
+            if !with_body {
+                builder = builder.header(header::CONTENT_LENGTH, data.len());
+            }
+            builder
+                .body(if with_body { data } else { Bytes::new() })
+                .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        }
+        _ => Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Bytes::from_static(
+                b"calvault CalDAV server: point a calendar app at this server's address.\n",
+            ))
+            .unwrap_or_else(|_| Response::new(Bytes::new()))),
+    }
+}

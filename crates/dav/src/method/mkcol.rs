@@ -1,0 +1,147 @@
+//! MKCOL (RFC 4918 §9.3, extended by RFC 5689) and MKCALENDAR (RFC 4791 §5.3.1).
+
+use bytes::Bytes;
+use dav_xml::{Element, QName, CALDAV, DAV};
+use http::{Request, Response, StatusCode};
+use store::{CollectionKind, NewCollection};
+
+use super::proppatch::{check_set, refused, stored, Refusal};
+use super::Cx;
+use crate::error::{DavError, DavResult};
+use crate::resource::{resolve, Resolved};
+
+/// Component types a calendar may be restricted to.
+const KNOWN_COMPONENTS: [&str; 4] = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"];
+/// What a new calendar holds when the client does not say (RFC 4791 §5.2.3: any the
+/// server supports; free-busy objects are rarely wanted as calendar content).
+const DEFAULT_COMPONENTS: [&str; 3] = ["VEVENT", "VTODO", "VJOURNAL"];
+
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    mkcalendar: bool,
+) -> DavResult<Response<Bytes>> {
+    let requested = dav_xml::parse_mkcol(req.body()).map_err(|e| {
+        DavError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the request body is not an extended MKCOL or MKCALENDAR document: {e}"),
+        )
+    })?;
+    let vacant = match resolve(cx, super::request_path(req)).await? {
+        Resolved::Found(_) => {
+            return Err(DavError::method_not_allowed(
+                "a resource already exists at this URL",
+            ))
+        }
+        Resolved::Vacant(v) => v,
+    };
+    let parent = vacant.parent.as_ref().ok_or_else(|| {
+        DavError::conflict("the parent collection of this URL does not exist; create it first")
+    })?;
+    if parent.kind == CollectionKind::Calendar {
+        return Err(DavError::precondition(
+            StatusCode::FORBIDDEN,
+            QName::caldav("calendar-collection-location-ok"),
+            "collections cannot be created inside a calendar collection",
+        ));
+    }
+    let kind = if mkcalendar || asks_for_calendar(&requested) {
+        CollectionKind::Calendar
+    } else {
+        CollectionKind::Plain
+    };
+    let mut components: Vec<String> = DEFAULT_COMPONENTS.iter().map(|c| c.to_string()).collect();
+    let mut properties = Vec::new();
+    let mut verdicts = Vec::new();
+    for p in &requested {
+        let verdict = if p.name.is(DAV, "resourcetype") {
+            check_resourcetype(p, kind)
+        } else if p.name.is(CALDAV, "supported-calendar-component-set") {
+            component_set(p, kind).map(|set| components = set)
+        } else {
+            check_set(p).map(|()| properties.push(stored(p)))
+        };
+        verdicts.push((p.name.clone(), verdict));
+    }
+    let href = crate::path::collection_href(&cx.caller.user.name, &vacant.path);
+    if verdicts.iter().any(|(_, v)| v.is_err()) {
+        let body = dav_xml::multistatus_body(&refused(href, verdicts));
+        return Ok(super::xml_response(StatusCode::FORBIDDEN, body));
+    }
+    if kind == CollectionKind::Plain {
+        components.clear();
+    }
+    cx.engine
+        .store
+        .create_collection(
+            NewCollection {
+                owner: cx.caller.user.id,
+                path: vacant.path.clone(),
+                kind,
+                components,
+                properties,
+            },
+            &cx.caller.change,
+        )
+        .await?;
+    Ok(Response::builder()
+        .status(StatusCode::CREATED)
+        .header(http::header::LOCATION, href)
+        .body(Bytes::new())
+        .unwrap_or_else(|_| Response::new(Bytes::new())))
+}
+
+fn asks_for_calendar(props: &[Element]) -> bool {
+    props
+        .iter()
+        .filter(|p| p.name.is(DAV, "resourcetype"))
+        .any(|p| p.child(CALDAV, "calendar").is_some())
+}
+
+/// A resourcetype in the creation body (RFC 5689; DAVx5 also sends it in MKCALENDAR) may
+/// only describe what is being created.
+fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> {
+    let ok = p.elements().all(|e| {
+        e.name.is(DAV, "collection")
+            || (kind == CollectionKind::Calendar && e.name.is(CALDAV, "calendar"))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal {
+            status: 403,
+            condition: Element::new(QName::dav("valid-resourcetype")),
+            detail: "only collection and calendar resource types can be created here".into(),
+        })
+    }
+}
+
+fn component_set(p: &Element, kind: CollectionKind) -> Result<Vec<String>, Refusal> {
+    let refuse = |detail: String| Refusal {
+        status: 403,
+        condition: Element::new(QName::caldav("supported-calendar-component")),
+        detail,
+    };
+    if kind != CollectionKind::Calendar {
+        return Err(refuse(
+            "supported-calendar-component-set only applies to calendars".into(),
+        ));
+    }
+    let mut set = Vec::new();
+    for comp in p.elements().filter(|e| e.name.is(CALDAV, "comp")) {
+        let name = comp.attr("name").unwrap_or("").to_ascii_uppercase();
+        if !KNOWN_COMPONENTS.contains(&name.as_str()) {
+            return Err(refuse(format!(
+                "unknown component {name:?}; supported are {}",
+                KNOWN_COMPONENTS.join(", ")
+            )));
+        }
+        if !set.contains(&name) {
+            set.push(name);
+        }
+    }
+    if set.is_empty() {
+        return Err(refuse("the component set names no component".into()));
+    }
+    Ok(set)
+}

@@ -1,0 +1,172 @@
+//! PROPPATCH (RFC 4918 §9.2): every instruction applies, or none does.
+
+use bytes::Bytes;
+use dav_xml::{Element, Multistatus, PropUpdate, Propstat, QName, Response, ResponseBody, CALDAV};
+use http::Request;
+use store::{Property, PropertyPatch};
+
+use super::Cx;
+use crate::conditional::{self, Current};
+use crate::error::{DavError, DavResult};
+use crate::props;
+use crate::resource::{resolve, Resource};
+
+pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Response<Bytes>> {
+    let updates = dav_xml::parse_propertyupdate(req.body())?;
+    let resource = resolve(cx, super::request_path(req)).await?.found()?;
+    let (collection, object, etag) = match &resource {
+        Resource::Collection(c) => (c.id, None, None),
+        Resource::Object {
+            collection, meta, ..
+        } => (collection.id, Some(meta.name.clone()), Some(meta.etag.as_str())),
+        _ => {
+            return Err(DavError::forbidden(
+                "properties of this resource are not writable",
+            ))
+        }
+    };
+    conditional::check_if_header(
+        req.headers(),
+        Current {
+            exists: true,
+            etag,
+        },
+    )?;
+    let verdicts: Vec<(QName, Result<(), Refusal>)> = updates
+        .iter()
+        .map(|u| match u {
+            PropUpdate::Set(e) => (e.name.clone(), check_set(e)),
+            PropUpdate::Remove(name) => (name.clone(), check_remove(name)),
+        })
+        .collect();
+    let href = resource.href(&cx.caller.user.name);
+    if verdicts.iter().any(|(_, v)| v.is_err()) {
+        return Ok(super::multistatus(&refused(href, verdicts)));
+    }
+    let mut patch = PropertyPatch {
+        collection,
+        object,
+        set: Vec::new(),
+        remove: Vec::new(),
+    };
+    for u in &updates {
+        match u {
+            PropUpdate::Set(e) => {
+                patch
+                    .remove
+                    .retain(|(ns, n)| !e.name.is(ns, n));
+                patch.set.retain(|p| !e.name.is(&p.namespace, &p.name));
+                patch.set.push(stored(e));
+            }
+            PropUpdate::Remove(name) => {
+                patch.set.retain(|p| !name.is(&p.namespace, &p.name));
+                patch.remove.push((name.ns.clone(), name.local.clone()));
+            }
+        }
+    }
+    cx.engine
+        .store
+        .patch_properties(patch, &cx.caller.change)
+        .await?;
+    let names = verdicts
+        .into_iter()
+        .map(|(n, _)| Element::new(n))
+        .collect();
+    Ok(super::multistatus(&Multistatus {
+        responses: vec![Response {
+            href,
+            body: ResponseBody::Propstats(vec![Propstat::new(200, names)]),
+        }],
+        sync_token: None,
+    }))
+}
+
+pub fn stored(e: &Element) -> Property {
+    Property {
+        namespace: e.name.ns.clone(),
+        name: e.name.local.clone(),
+        xml: dav_xml::fragment(e),
+    }
+}
+
+pub struct Refusal {
+    pub status: u16,
+    pub condition: Element,
+    pub detail: String,
+}
+
+fn protected(name: &QName) -> Refusal {
+    Refusal {
+        status: 403,
+        condition: Element::new(QName::dav("cannot-modify-protected-property")),
+        detail: format!("{name} is computed by the server and cannot be changed"),
+    }
+}
+
+/// Whether a property may be set to this value.
+pub fn check_set(e: &Element) -> Result<(), Refusal> {
+    if props::is_protected(&e.name) {
+        return Err(protected(&e.name));
+    }
+    if e.name.is(CALDAV, "calendar-timezone") {
+        // RFC 4791 §5.2.2: a VCALENDAR holding exactly one VTIMEZONE.
+        let text = e.text_content();
+        let valid = ical::parse(text.trim())
+            .map(|cal| {
+                cal.components
+                    .iter()
+                    .filter(|c| c.name == "VTIMEZONE")
+                    .count()
+                    == 1
+            })
+            .unwrap_or(false);
+        if !valid {
+            return Err(Refusal {
+                status: 403,
+                condition: Element::new(QName::caldav("valid-calendar-data")),
+                detail: "calendar-timezone must be an iCalendar object with exactly one VTIMEZONE"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_remove(name: &QName) -> Result<(), Refusal> {
+    if props::is_protected(name) {
+        return Err(protected(name));
+    }
+    Ok(())
+}
+
+/// RFC 4918 §9.2.1: the failing instructions with their reason, the others 424.
+pub fn refused(href: String, verdicts: Vec<(QName, Result<(), Refusal>)>) -> Multistatus {
+    let mut propstats = Vec::new();
+    let mut dependent = Vec::new();
+    for (name, verdict) in verdicts {
+        match verdict {
+            Ok(()) => dependent.push(Element::new(name)),
+            Err(r) => propstats.push(Propstat {
+                status: r.status,
+                props: vec![Element::new(name)],
+                error: Some(r.condition),
+                description: Some(r.detail),
+            }),
+        }
+    }
+    if !dependent.is_empty() {
+        propstats.push(Propstat {
+            status: 424,
+            props: dependent,
+            error: None,
+            description: Some("not applied because another property in the request failed".into()),
+        });
+    }
+    Multistatus {
+        responses: vec![Response {
+            href,
+            body: ResponseBody::Propstats(propstats),
+        }],
+        sync_token: None,
+    }
+}

@@ -1,0 +1,177 @@
+//! PUT: store exactly the bytes sent, after validating calendar data (RFC 4791 §5.3.2).
+
+use bytes::Bytes;
+use dav_xml::{Element, QName};
+use http::{header, Request, Response, StatusCode};
+use store::{Collection, CollectionKind, ObjectIndex, PutObject, StoreError};
+
+use super::Cx;
+use crate::conditional::{self, Current};
+use crate::error::{DavError, DavResult};
+use crate::path;
+use crate::resource::{resolve, Resolved, Resource};
+
+pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
+    let (collection, name, current_etag) = match resolve(cx, super::request_path(req)).await? {
+        Resolved::Found(Resource::Object {
+            collection, meta, ..
+        }) => (collection, meta.name, Some(meta.etag)),
+        Resolved::Found(_) => {
+            return Err(DavError::method_not_allowed(
+                "PUT cannot replace a collection; PUT to a member URL inside it",
+            ))
+        }
+        Resolved::Vacant(v) => {
+            if v.trailing_slash {
+                return Err(DavError::method_not_allowed(
+                    "a URL ending in '/' names a collection; create it with MKCOL or MKCALENDAR",
+                ));
+            }
+            let parent = v.parent.ok_or_else(|| {
+                DavError::conflict("the parent collection of this URL does not exist")
+            })?;
+            (parent, v.name, None)
+        }
+    };
+    let expect = conditional::write_expectation(
+        req.headers(),
+        Current {
+            exists: current_etag.is_some(),
+            etag: current_etag.as_deref(),
+        },
+    )?;
+    let body = req.body().clone();
+    let sent_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (content_type, index) = if collection.kind == CollectionKind::Calendar {
+        check_calendar_object(cx, &collection, &body, sent_type.as_deref())?
+    } else {
+        (
+            sent_type.unwrap_or_else(|| "application/octet-stream".into()),
+            ObjectIndex::default(),
+        )
+    };
+    let outcome = cx
+        .engine
+        .store
+        .put_object(
+            PutObject {
+                collection: collection.id,
+                name: name.clone(),
+                data: body,
+                content_type,
+                index,
+                expect,
+                quota: cx.quota(),
+            },
+            &cx.caller.change,
+        )
+        .await
+        .map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    Response::builder()
+        .status(status)
+        .header(header::ETAG, format!("\"{}\"", outcome.etag))
+        .body(Bytes::new())
+        .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// RFC 4791 §5.3.2.1 preconditions, in the order a client can act on them.
+pub fn check_calendar_object(
+    cx: &Cx<'_>,
+    collection: &Collection,
+    body: &[u8],
+    sent_type: Option<&str>,
+) -> DavResult<(String, ObjectIndex)> {
+    let limits = &cx.engine.limits;
+    if body.len() as u64 > limits.max_resource_size {
+        return Err(DavError::precondition(
+            StatusCode::FORBIDDEN,
+            QName::caldav("max-resource-size"),
+            format!(
+                "the calendar object is {} bytes; this server accepts at most {}",
+                body.len(),
+                limits.max_resource_size
+            ),
+        ));
+    }
+    if let Some(t) = sent_type {
+        let media = t.split(';').next().unwrap_or("").trim();
+        if !(media.eq_ignore_ascii_case("text/calendar")
+            || media.eq_ignore_ascii_case("application/octet-stream")
+            || media.is_empty())
+        {
+            return Err(DavError::precondition(
+                StatusCode::FORBIDDEN,
+                QName::caldav("supported-calendar-data"),
+                format!("a calendar collection only holds text/calendar, not {media}"),
+            ));
+        }
+    }
+    let info = ical::analyze(
+        body,
+        &ical::ValidationLimits {
+            min_date_time: limits.min_date_time,
+            max_date_time: limits.max_date_time,
+        },
+    )
+    .map_err(invalid_to_error)?;
+    let kind = info.kind.name();
+    if !collection.components.iter().any(|c| c == kind) {
+        return Err(DavError::precondition(
+            StatusCode::FORBIDDEN,
+            QName::caldav("supported-calendar-component"),
+            format!(
+                "this calendar accepts {} but the object is a {kind}",
+                collection.components.join(", ")
+            ),
+        ));
+    }
+    Ok((
+        format!(
+            "text/calendar; charset=utf-8; component={}",
+            kind.to_ascii_lowercase()
+        ),
+        ObjectIndex {
+            uid: Some(info.uid),
+            component: Some(kind.to_owned()),
+            first_start: info.first_start,
+            last_end: info.last_end,
+        },
+    ))
+}
+
+fn invalid_to_error(e: ical::Invalid) -> DavError {
+    let (name, detail) = match e {
+        ical::Invalid::CalendarData(d) => ("valid-calendar-data", d),
+        ical::Invalid::ObjectResource(d) => ("valid-calendar-object-resource", d),
+        ical::Invalid::MinDateTime(d) => ("min-date-time", d),
+        ical::Invalid::MaxDateTime(d) => ("max-date-time", d),
+    };
+    DavError::precondition(StatusCode::FORBIDDEN, QName::caldav(name), detail)
+}
+
+/// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
+pub fn uid_conflict_with_href(e: StoreError, user: &str, collection: &Collection) -> DavError {
+    match e {
+        StoreError::UidConflict { uid, existing_name } => {
+            let href = path::object_href(user, &collection.path, &existing_name);
+            DavError::new(
+                StatusCode::FORBIDDEN,
+                format!("UID {uid:?} already exists in this calendar at {href}"),
+            )
+            .with_condition(
+                Element::new(QName::caldav("no-uid-conflict"))
+                    .with_child(Element::text(QName::dav("href"), href)),
+            )
+        }
+        other => other.into(),
+    }
+}

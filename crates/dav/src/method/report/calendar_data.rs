@@ -1,0 +1,50 @@
+//! The `C:calendar-data` property of REPORT answers, with RFC 4791 §9.6 partial retrieval.
+
+use bytes::Bytes;
+use dav_xml::{Element, QName, CALDAV};
+
+/// Some(value) when the requested property is calendar-data; the inner Option is None when
+/// the object has no calendar data to give (a non-calendar resource), which becomes a 404.
+pub fn answer(requested: &Element, data: Option<&Bytes>) -> Option<Option<Element>> {
+    if !requested.name.is(CALDAV, "calendar-data") {
+        return None;
+    }
+    let text = data.and_then(|d| std::str::from_utf8(d).ok())?;
+    let body = match requested.child(CALDAV, "comp").map(selector) {
+        Some(sel) => ical::select(text, &sel).unwrap_or_else(|_| text.to_owned()),
+        None => text.to_owned(),
+    };
+    Some(Some(Element::text(QName::caldav("calendar-data"), body)))
+}
+
+/// `<C:comp name="VCALENDAR"><C:allprop/><C:comp name="VEVENT"><C:prop name="SUMMARY"/>...`
+fn selector(comp: &Element) -> ical::CompSelector {
+    let props = if comp.child(CALDAV, "allprop").is_some() {
+        ical::PropSelection::All
+    } else {
+        ical::PropSelection::Only(
+            comp.elements()
+                .filter(|e| e.name.is(CALDAV, "prop"))
+                .map(|p| ical::PropSelector {
+                    name: p.attr("name").unwrap_or("").to_ascii_uppercase(),
+                    novalue: p.attr("novalue") == Some("yes"),
+                })
+                .collect(),
+        )
+    };
+    let comps = if comp.child(CALDAV, "allcomp").is_some() {
+        ical::CompSelection::All
+    } else {
+        ical::CompSelection::Only(
+            comp.elements()
+                .filter(|e| e.name.is(CALDAV, "comp"))
+                .map(selector)
+                .collect(),
+        )
+    };
+    ical::CompSelector {
+        name: comp.attr("name").unwrap_or("").to_ascii_uppercase(),
+        props,
+        comps,
+    }
+}

@@ -1,0 +1,43 @@
+//! REPORT (RFC 3253 §3.6), one module per report.
+
+mod calendar_data;
+mod calendar_multiget;
+mod calendar_query;
+mod sync_collection;
+
+use bytes::Bytes;
+use dav_xml::{Element, QName, Report};
+use http::{Request, Response, StatusCode};
+
+use super::Cx;
+use crate::error::{DavError, DavResult};
+
+pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
+    match dav_xml::parse_report(req.body())? {
+        Report::CalendarMultiget(m) => calendar_multiget::handle(cx, req, m).await,
+        Report::CalendarQuery(q) => calendar_query::handle(cx, req, q).await,
+        Report::SyncCollection(s) => sync_collection::handle(cx, req, s).await,
+        other => Err(unsupported(report_name(&other))),
+    }
+}
+
+fn report_name(r: &Report) -> String {
+    match r {
+        Report::FreeBusyQuery(e)
+        | Report::ExpandProperty(e)
+        | Report::PrincipalPropertySearch(e)
+        | Report::PrincipalMatch(e) => e.name.to_string(),
+        Report::PrincipalSearchPropertySet => "{DAV:}principal-search-property-set".into(),
+        Report::Unknown(name) => name.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// RFC 3253 §3.6: an unsupported report is a 403 with `DAV:supported-report`.
+fn unsupported(name: String) -> DavError {
+    DavError::new(
+        StatusCode::FORBIDDEN,
+        format!("the report {name} is not supported on this resource"),
+    )
+    .with_condition(Element::new(QName::dav("supported-report")))
+}

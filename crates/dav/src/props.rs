@@ -1,0 +1,444 @@
+//! The property registry: every live property with its name, whether allprop includes it,
+//! which resources have it and how its value is computed. Stored (dead) properties come from
+//! the store and fill in the rest; anything else is a 404 propstat.
+
+use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
+use store::{CollectionKind, Property};
+
+use crate::limits::Limits;
+use crate::path;
+use crate::resource::Resource;
+
+/// What the value functions may read besides the resource itself.
+pub struct PropEnv<'a> {
+    pub user: &'a store::User,
+    pub limits: &'a Limits,
+    /// Bytes in use by the user, fetched only when a quota property was asked for.
+    pub usage: Option<u64>,
+}
+
+type ValueFn = fn(&PropEnv<'_>, &Resource) -> Option<Element>;
+
+struct Live {
+    ns: &'static str,
+    local: &'static str,
+    /// RFC 4918 §9.1: allprop returns the RFC 4918 live properties and dead properties.
+    in_allprop: bool,
+    value: ValueFn,
+}
+
+const LIVE: &[Live] = &[
+    live(DAV, "resourcetype", true, resourcetype),
+    live(DAV, "getetag", true, getetag),
+    live(DAV, "getcontenttype", true, getcontenttype),
+    live(DAV, "getcontentlength", true, getcontentlength),
+    live(DAV, "getlastmodified", true, getlastmodified),
+    live(DAV, "creationdate", true, creationdate),
+    live(DAV, "displayname", false, principal_displayname),
+    live(DAV, "current-user-principal", false, current_user_principal),
+    live(DAV, "principal-URL", false, principal_url),
+    live(DAV, "principal-collection-set", false, principal_collection_set),
+    live(DAV, "owner", false, owner),
+    live(DAV, "current-user-privilege-set", false, current_user_privilege_set),
+    live(DAV, "supported-report-set", false, supported_report_set),
+    live(DAV, "quota-available-bytes", false, quota_available),
+    live(DAV, "quota-used-bytes", false, quota_used),
+    live(DAV, "sync-token", false, sync_token),
+    live(CALSERVER, "getctag", false, getctag),
+    live(CALDAV, "calendar-home-set", false, calendar_home_set),
+    live(CALDAV, "calendar-user-address-set", false, calendar_user_address_set),
+    live(CALDAV, "calendar-user-type", false, calendar_user_type),
+    live(CALDAV, "supported-calendar-component-set", false, supported_components),
+    live(CALDAV, "supported-calendar-data", false, supported_calendar_data),
+    live(CALDAV, "max-resource-size", false, max_resource_size),
+    live(CALDAV, "min-date-time", false, min_date_time),
+    live(CALDAV, "max-date-time", false, max_date_time),
+    live(CALDAV, "max-instances", false, max_instances),
+];
+
+const fn live(ns: &'static str, local: &'static str, in_allprop: bool, value: ValueFn) -> Live {
+    Live {
+        ns,
+        local,
+        in_allprop,
+        value,
+    }
+}
+
+/// True for a live property a client may not set or remove (RFC 4918 §15
+/// `cannot-modify-protected-property`). displayname is live only on principals and
+/// stays writable on collections and objects.
+pub fn is_protected(name: &QName) -> bool {
+    LIVE.iter()
+        .any(|l| name.is(l.ns, l.local) && !name.is(DAV, "displayname"))
+}
+
+pub fn is_quota(name: &QName) -> bool {
+    name.is(DAV, "quota-available-bytes") || name.is(DAV, "quota-used-bytes")
+}
+
+/// The value of one property on one resource: live first, then stored.
+pub fn value(
+    env: &PropEnv<'_>,
+    resource: &Resource,
+    name: &QName,
+    dead: &[Property],
+) -> Option<Element> {
+    if let Some(live) = LIVE.iter().find(|l| name.is(l.ns, l.local)) {
+        if let Some(v) = (live.value)(env, resource) {
+            return Some(v);
+        }
+    }
+    dead.iter()
+        .find(|p| p.namespace == name.ns && p.name == name.local)
+        .and_then(|p| dav_xml::parse_document(p.xml.as_bytes(), Default::default()).ok())
+}
+
+/// allprop: the allprop live properties the resource has, then every stored property.
+pub fn all(env: &PropEnv<'_>, resource: &Resource, dead: &[Property]) -> Vec<Element> {
+    let mut out: Vec<Element> = LIVE
+        .iter()
+        .filter(|l| l.in_allprop)
+        .filter_map(|l| (l.value)(env, resource))
+        .collect();
+    out.extend(
+        dead.iter()
+            .filter_map(|p| dav_xml::parse_document(p.xml.as_bytes(), Default::default()).ok()),
+    );
+    out
+}
+
+/// propname: every property name the resource has.
+pub fn names(env: &PropEnv<'_>, resource: &Resource, dead: &[Property]) -> Vec<Element> {
+    let mut out: Vec<Element> = LIVE
+        .iter()
+        .filter(|l| (l.value)(env, resource).is_some())
+        .map(|l| Element::new(QName::new(l.ns, l.local)))
+        .collect();
+    for p in dead {
+        let name = QName::new(&p.namespace, &p.name);
+        if !out.iter().any(|e| e.name == name) {
+            out.push(Element::new(name));
+        }
+    }
+    out
+}
+
+fn href(url: impl Into<String>) -> Element {
+    Element::text(QName::dav("href"), url)
+}
+
+fn wrap(name: QName, child: Element) -> Element {
+    Element::new(name).with_child(child)
+}
+
+fn resourcetype(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let mut e = Element::new(QName::dav("resourcetype"));
+    match r {
+        Resource::Object { .. } => {}
+        Resource::Principal => {
+            e = e
+                .with_child(Element::new(QName::dav("collection")))
+                .with_child(Element::new(QName::dav("principal")));
+        }
+        Resource::Collection(c) if c.kind == CollectionKind::Calendar => {
+            e = e
+                .with_child(Element::new(QName::dav("collection")))
+                .with_child(Element::new(QName::caldav("calendar")));
+        }
+        _ => e = e.with_child(Element::new(QName::dav("collection"))),
+    }
+    Some(e)
+}
+
+fn getetag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Object { meta, .. } => Some(Element::text(
+            QName::dav("getetag"),
+            format!("\"{}\"", meta.etag),
+        )),
+        _ => None,
+    }
+}
+
+fn getcontenttype(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Object { meta, .. } => Some(Element::text(
+            QName::dav("getcontenttype"),
+            meta.content_type.clone(),
+        )),
+        _ => None,
+    }
+}
+
+fn getcontentlength(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Object { meta, .. } => Some(Element::text(
+            QName::dav("getcontentlength"),
+            meta.size.to_string(),
+        )),
+        _ => None,
+    }
+}
+
+fn modified_ms(r: &Resource) -> Option<i64> {
+    match r {
+        Resource::Object { meta, .. } => Some(meta.modified_at),
+        Resource::Collection(c) => Some(c.modified_at),
+        _ => None,
+    }
+}
+
+fn created_ms(r: &Resource) -> Option<i64> {
+    match r {
+        Resource::Object { meta, .. } => Some(meta.created_at),
+        Resource::Collection(c) => Some(c.created_at),
+        _ => None,
+    }
+}
+
+pub fn http_date(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    httpdate::fmt_http_date(t)
+}
+
+fn getlastmodified(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    modified_ms(r).map(|ms| Element::text(QName::dav("getlastmodified"), http_date(ms)))
+}
+
+fn creationdate(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let ms = created_ms(r)?;
+    let t = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(Element::text(
+        QName::dav("creationdate"),
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    ))
+}
+
+fn principal_displayname(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Principal)
+        .then(|| Element::text(QName::dav("displayname"), env.user.name.clone()))
+}
+
+fn current_user_principal(env: &PropEnv<'_>, _: &Resource) -> Option<Element> {
+    Some(wrap(
+        QName::dav("current-user-principal"),
+        href(path::principal_href(&env.user.name)),
+    ))
+}
+
+fn principal_url(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Principal).then(|| {
+        wrap(
+            QName::dav("principal-URL"),
+            href(path::principal_href(&env.user.name)),
+        )
+    })
+}
+
+fn principal_collection_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Principal | Resource::Root | Resource::DavRoot).then(|| {
+        wrap(
+            QName::dav("principal-collection-set"),
+            href(path::PRINCIPALS),
+        )
+    })
+}
+
+fn owner(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(
+        r,
+        Resource::Principal | Resource::Collection(_) | Resource::Object { .. }
+    )
+    .then(|| {
+        wrap(
+            QName::dav("owner"),
+            href(path::principal_href(&env.user.name)),
+        )
+    })
+}
+
+/// RFC 3744 §5.4, listing the contained privileges: Thunderbird and Outlook CalDav
+/// Synchronizer treat a calendar without an explicit write privilege as read-only.
+fn current_user_privilege_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let names: &[&str] = match r {
+        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => {
+            &["read", "read-current-user-privilege-set"]
+        }
+        Resource::Principal => &["read", "read-current-user-privilege-set", "write-properties"],
+        Resource::Collection(_) | Resource::Object { .. } => &[
+            "read",
+            "read-current-user-privilege-set",
+            "write",
+            "write-content",
+            "write-properties",
+            "bind",
+            "unbind",
+        ],
+    };
+    let mut e = Element::new(QName::dav("current-user-privilege-set"));
+    for n in names {
+        e = e.with_child(wrap(QName::dav("privilege"), Element::new(QName::dav(n))));
+    }
+    if matches!(r, Resource::Collection(c) if c.kind == CollectionKind::Calendar) {
+        e = e.with_child(wrap(
+            QName::dav("privilege"),
+            Element::new(QName::caldav("read-free-busy")),
+        ));
+    }
+    Some(e)
+}
+
+/// Only the reports that are implemented for the resource are advertised.
+fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let reports: Vec<QName> = match r {
+        Resource::Collection(c) if c.kind == CollectionKind::Calendar => vec![
+            QName::caldav("calendar-multiget"),
+            QName::caldav("calendar-query"),
+            QName::dav("sync-collection"),
+        ],
+        Resource::Collection(_) => vec![QName::dav("sync-collection")],
+        Resource::Object { .. } => vec![QName::caldav("calendar-multiget")],
+        _ => vec![],
+    };
+    let mut e = Element::new(QName::dav("supported-report-set"));
+    for name in reports {
+        e = e.with_child(wrap(
+            QName::dav("supported-report"),
+            wrap(QName::dav("report"), Element::new(name)),
+        ));
+    }
+    Some(e)
+}
+
+fn quota_of(env: &PropEnv<'_>) -> Option<u64> {
+    env.user.quota_bytes.or(env.limits.default_quota)
+}
+
+fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let _ = r.is_collection().then_some(())?;
+    let used = env.usage?;
+    // RFC 4331 §3: without a quota the value is what the server can offer; we say nothing
+    // rather than invent a number.
+    let quota = quota_of(env)?;
+    Some(Element::text(
+        QName::dav("quota-available-bytes"),
+        quota.saturating_sub(used).to_string(),
+    ))
+}
+
+fn quota_used(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let _ = r.is_collection().then_some(())?;
+    Some(Element::text(
+        QName::dav("quota-used-bytes"),
+        env.usage?.to_string(),
+    ))
+}
+
+/// Sync tokens are URIs (evolution-data-server ignores tokens without ':' or '/') naming the
+/// collection and its change-log sequence number.
+pub fn sync_token_uri(collection: store::CollectionId, seq: i64) -> String {
+    format!("http://calvault.org/ns/sync/{collection}-{seq}")
+}
+
+fn sync_token(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Collection(c) => Some(Element::text(
+            QName::dav("sync-token"),
+            sync_token_uri(c.id, c.sync_seq),
+        )),
+        _ => None,
+    }
+}
+
+fn getctag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Collection(c) => Some(Element::text(
+            QName::new(CALSERVER, "getctag"),
+            format!("\"{}-{}\"", c.id, c.sync_seq),
+        )),
+        _ => None,
+    }
+}
+
+fn calendar_home_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Principal | Resource::Root | Resource::DavRoot).then(|| {
+        wrap(
+            QName::caldav("calendar-home-set"),
+            href(path::home_href(&env.user.name)),
+        )
+    })
+}
+
+fn calendar_user_address_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    if !matches!(r, Resource::Principal) {
+        return None;
+    }
+    let mut e = Element::new(QName::caldav("calendar-user-address-set"));
+    if let Some(email) = &env.user.email {
+        e = e.with_child(href(format!("mailto:{email}")));
+    }
+    Some(e.with_child(href(path::principal_href(&env.user.name))))
+}
+
+fn calendar_user_type(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Principal)
+        .then(|| Element::text(QName::caldav("calendar-user-type"), "INDIVIDUAL"))
+}
+
+fn supported_components(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let c = r.calendar()?;
+    let mut e = Element::new(QName::caldav("supported-calendar-component-set"));
+    for name in &c.components {
+        e = e.with_child(Element::new(QName::caldav("comp")).with_attr("name", name.clone()));
+    }
+    Some(e)
+}
+
+fn supported_calendar_data(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    r.calendar()?;
+    Some(wrap(
+        QName::caldav("supported-calendar-data"),
+        Element::new(QName::caldav("calendar-data"))
+            .with_attr("content-type", "text/calendar")
+            .with_attr("version", "2.0"),
+    ))
+}
+
+fn max_resource_size(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    r.calendar()?;
+    Some(Element::text(
+        QName::caldav("max-resource-size"),
+        env.limits.max_resource_size.to_string(),
+    ))
+}
+
+fn ical_utc(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn min_date_time(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    r.calendar()?;
+    Some(Element::text(
+        QName::caldav("min-date-time"),
+        ical_utc(env.limits.min_date_time),
+    ))
+}
+
+fn max_date_time(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    r.calendar()?;
+    Some(Element::text(
+        QName::caldav("max-date-time"),
+        ical_utc(env.limits.max_date_time),
+    ))
+}
+
+fn max_instances(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    r.calendar()?;
+    Some(Element::text(
+        QName::caldav("max-instances"),
+        env.limits.max_instances.to_string(),
+    ))
+}

@@ -1,0 +1,179 @@
+//! Server configuration: defaults, then a TOML file, then `CALVAULT_*` environment
+//! variables, then command-line flags (applied by the binary), each overriding the last.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Every key of the config file; the environment variable of a key is `CALVAULT_` followed
+/// by the key in upper case (e.g. `CALVAULT_LISTEN`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Directory of the embedded SQLite store.
+    pub data: PathBuf,
+    /// PEM certificate chain and private key: both set turns on HTTPS (and HTTP/2).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// error, warn, info, debug or trace.
+    pub log_level: String,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub max_request_body: u64,
+    /// Largest calendar object, in bytes (RFC 4791 max-resource-size).
+    pub max_resource_size: u64,
+    /// Most instances one recurrence expansion may produce.
+    pub max_instances: u32,
+    /// Most hrefs in one calendar-multiget.
+    pub max_multiget_hrefs: usize,
+    /// Quota for users without their own, in bytes; unset means unlimited.
+    pub default_quota: Option<u64>,
+    /// Seconds a client may take to send request headers (also the keep-alive idle limit).
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take from headers to response.
+    pub request_timeout_secs: u64,
+    /// Seconds a successful login is remembered, so a client's every-request Basic header
+    /// does not cost an Argon2 verification each time.
+    pub auth_cache_secs: u64,
+    /// Failed logins from one address within a minute before it is refused with 429.
+    pub auth_max_failures: u32,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:5232".into(),
+            data: PathBuf::from("./calvault-data"),
+            tls_cert: None,
+            tls_key: None,
+            log_level: "info".into(),
+            max_request_body: 20 * 1024 * 1024,
+            max_resource_size: 10 * 1024 * 1024,
+            max_instances: 10_000,
+            max_multiget_hrefs: 5_000,
+            default_quota: None,
+            header_timeout_secs: 30,
+            request_timeout_secs: 300,
+            auth_cache_secs: 60,
+            auth_max_failures: 10,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "data",
+    "tls_cert",
+    "tls_key",
+    "log_level",
+    "max_request_body",
+    "max_resource_size",
+    "max_instances",
+    "max_multiget_hrefs",
+    "default_quota",
+    "header_timeout_secs",
+    "request_timeout_secs",
+    "auth_cache_secs",
+    "auth_max_failures",
+    "shutdown_grace_secs",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Loads defaults, the optional file, then the environment (`env` gives variables).
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Invalid {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        for key in KEYS {
+            let var = format!("CALVAULT_{}", key.to_ascii_uppercase());
+            if let Some(value) = env(&var) {
+                table.insert((*key).to_owned(), env_value(&value));
+            }
+        }
+        let source = file
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(environment)".into());
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Invalid {
+            path: source,
+            message: e.to_string(),
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data.join("calvault.db")
+    }
+}
+
+/// Environment values are strings; numbers and booleans are recognised so that
+/// `CALVAULT_MAX_INSTANCES=500` means the number.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(n) = raw.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:8000\"\nmax_instances = 5\n").unwrap();
+        let env = |k: &str| (k == "CALVAULT_MAX_INSTANCES").then(|| "7".to_owned());
+        let c = Config::load(Some(&path), env).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:8000");
+        assert_eq!(c.max_instances, 7);
+        assert_eq!(c.log_level, "info");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let err = Config::load(Some(&path), |_| None).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+        let err = Config::load(None, |k| {
+            (k == "CALVAULT_MAX_INSTANCES").then(|| "many".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("max_instances"), "{err}");
+    }
+}
