@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use server::Config;
 
 #[derive(Parser, Debug)]
-#[command(name = "calvault", version, about = "A CalDAV server whose calendars cannot be lost")]
+#[command(
+    name = "calvault",
+    version,
+    about = "A CalDAV server whose calendars cannot be lost"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

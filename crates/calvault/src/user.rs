@@ -120,7 +120,8 @@ fn read_password(from_stdin: bool, prompt: &str) -> anyhow::Result<String> {
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
         let first = rpassword::prompt_password(prompt).context("cannot read the password")?;
-        let again = rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
+        let again =
+            rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
         if first != again {
             bail!("the two passwords differ; nothing was changed");
         }

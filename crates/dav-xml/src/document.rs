@@ -181,7 +181,9 @@ pub fn parse_document(bytes: &[u8], limits: XmlLimits) -> Result<Element, XmlErr
         buf.clear();
     }
     if !stack.is_empty() {
-        return Err(XmlError::Malformed("unclosed element at end of body".into()));
+        return Err(XmlError::Malformed(
+            "unclosed element at end of body".into(),
+        ));
     }
     root.ok_or_else(|| XmlError::Malformed("the body has no root element".into()))
 }
@@ -300,7 +302,11 @@ mod tests {
         let names: Vec<String> = prop.elements().map(|e| e.name.to_string()).collect();
         assert_eq!(
             names,
-            ["{urn:ietf:params:xml:ns:caldav}calendar-data", "{urn:x}foo", "{}bar"]
+            [
+                "{urn:ietf:params:xml:ns:caldav}calendar-data",
+                "{urn:x}foo",
+                "{}bar"
+            ]
         );
     }
 

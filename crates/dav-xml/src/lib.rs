@@ -14,7 +14,9 @@ pub use request::{
     parse_mkcol, parse_propertyupdate, parse_propfind, parse_report, CalendarQuery, Multiget,
     PropFind, PropUpdate, Report, SyncCollection,
 };
-pub use write::{error_body, fragment, multistatus_body, Multistatus, Propstat, Response, ResponseBody};
+pub use write::{
+    error_body, fragment, multistatus_body, Multistatus, Propstat, Response, ResponseBody,
+};
 
 /// RFC 4918 namespace.
 pub const DAV: &str = "DAV:";

@@ -7,7 +7,9 @@ use crate::{QName, CALDAV, DAV};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PropFind {
     /// `allprop`, with the RFC 4918 §14.8 `include` extras.
-    AllProp { include: Vec<QName> },
+    AllProp {
+        include: Vec<QName>,
+    },
     PropName,
     /// The requested property elements, kept whole: `calendar-data` carries a selection.
     Prop(Vec<Element>),
@@ -66,9 +68,8 @@ pub fn parse_propfind(body: &[u8]) -> Result<PropFind, XmlError> {
         });
     }
     let root = parse_root(body, DAV, "propfind")?;
-    propfind_of(&root)?.ok_or_else(|| {
-        XmlError::Invalid("propfind needs one of prop, allprop or propname".into())
-    })
+    propfind_of(&root)?
+        .ok_or_else(|| XmlError::Invalid("propfind needs one of prop, allprop or propname".into()))
 }
 
 /// Reads the `prop`/`allprop`/`propname` children of a propfind-shaped element.
@@ -281,7 +282,9 @@ mod tests {
             <D:remove><D:prop><Z:b/></D:prop></D:remove>
             <D:set><D:prop><Z:b>2</Z:b></D:prop></D:set></D:propertyupdate>"#;
         let updates = parse_propertyupdate(body).expect("parses");
-        assert!(matches!(&updates[0], PropUpdate::Set(e) if e.name == QName::new("urn:z", "a") && e.text_content() == "1"));
+        assert!(
+            matches!(&updates[0], PropUpdate::Set(e) if e.name == QName::new("urn:z", "a") && e.text_content() == "1")
+        );
         assert_eq!(updates[1], PropUpdate::Remove(QName::new("urn:z", "b")));
         assert!(matches!(&updates[2], PropUpdate::Set(e) if e.text_content() == "2"));
     }
@@ -307,7 +310,10 @@ mod tests {
         let Ok(Report::CalendarMultiget(m)) = parse_report(body) else {
             panic!("expected multiget");
         };
-        assert_eq!(m.hrefs, ["/dav/calendars/a/c/1.ics", "/dav/calendars/a/c/2.ics"]);
+        assert_eq!(
+            m.hrefs,
+            ["/dav/calendars/a/c/1.ics", "/dav/calendars/a/c/2.ics"]
+        );
 
         let body = b"<sync-collection xmlns='DAV:'><sync-token/><sync-level>1</sync-level>\
             <limit><nresults>10</nresults></limit><prop><getetag/></prop></sync-collection>";

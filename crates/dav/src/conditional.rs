@@ -226,7 +226,10 @@ mod tests {
     #[test]
     fn if_match_becomes_an_atomic_expectation() {
         let h = headers(&[("if-match", "\"abc\"")]);
-        assert_eq!(write_expectation(&h, OBJ).ok(), Some(Expect::Etag("abc".into())));
+        assert_eq!(
+            write_expectation(&h, OBJ).ok(),
+            Some(Expect::Etag("abc".into()))
+        );
         let h = headers(&[("if-match", "\"zzz\"")]);
         assert!(write_expectation(&h, OBJ).is_err());
         let h = headers(&[("if-match", "*")]);

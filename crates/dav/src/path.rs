@@ -57,7 +57,12 @@ pub struct BadPath;
 /// Parses a request path (without query). Segments are percent-decoded and must be UTF-8;
 /// `.`/`..` segments and empty segments inside the path are refused.
 pub fn parse(path: &str) -> Result<Target, BadPath> {
-    let path = path.split(['?', '#']).next().unwrap_or("");
+    // A fragment never belongs in a request target (RFC 9112 §3.2); acting on the part
+    // before it could delete something the client did not name.
+    if path.contains('#') {
+        return Err(BadPath);
+    }
+    let path = path.split('?').next().unwrap_or("");
     if path == "/" || path.is_empty() {
         return Ok(Target::Root);
     }
@@ -168,12 +173,16 @@ mod tests {
         assert_eq!(parse("/dav/calendars/ann/../bob/"), Err(BadPath));
         assert_eq!(parse("/dav/calendars/ann/%ff/"), Err(BadPath));
         assert_eq!(parse("/dav/calendars/ann/a%2Fb/"), Err(BadPath));
+        assert_eq!(parse("/dav/calendars/ann/a/#frag"), Err(BadPath));
     }
 
     #[test]
     fn hrefs_round_trip_through_parse() {
         let href = object_href("ann", "we ird/nested", "Café #1.ics");
-        assert_eq!(href, "/dav/calendars/ann/we%20ird/nested/Caf%C3%A9%20%231.ics");
+        assert_eq!(
+            href,
+            "/dav/calendars/ann/we%20ird/nested/Caf%C3%A9%20%231.ics"
+        );
         assert_eq!(
             parse(&href),
             Ok(Target::Home {
@@ -187,10 +196,7 @@ mod tests {
 
     #[test]
     fn absolute_hrefs_are_reduced_to_their_path() {
-        assert_eq!(
-            href_path("http://h:1/dav/x", Some("h:1")),
-            Some("/dav/x")
-        );
+        assert_eq!(href_path("http://h:1/dav/x", Some("h:1")), Some("/dav/x"));
         assert_eq!(href_path("http://other/dav/x", Some("h:1")), None);
         assert_eq!(href_path("/dav/x", Some("h:1")), Some("/dav/x"));
     }

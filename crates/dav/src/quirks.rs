@@ -11,6 +11,14 @@ pub fn missing_propfind_depth_is_one() -> u8 {
     1
 }
 
+/// allprop answers include `DAV:current-user-principal`.
+///
+/// RFC 4918 §9.1 limits allprop to RFC 4918's own live properties, but the python `caldav`
+/// library, after following the `/.well-known/caldav` redirect, re-sends PROPFIND with an
+/// empty body (= allprop) and looks for current-user-principal in the answer; without it,
+/// discovery from the well-known URL fails. Adding one property to allprop breaks no one.
+pub const ALLPROP_HAS_CURRENT_USER_PRINCIPAL: bool = true;
+
 /// ETags in If-Match / If-None-Match are compared with surrounding backslash escapes and
 /// quotes removed.
 ///

@@ -37,9 +37,7 @@ impl Resource {
             Resource::Collection(c) => path::collection_href(user, &c.path),
             Resource::Object {
                 collection, meta, ..
-            } => {
-                path::object_href(user, &collection.path, &meta.name)
-            }
+            } => path::object_href(user, &collection.path, &meta.name),
         }
     }
 
@@ -136,7 +134,9 @@ async fn resolve_below_home(
     };
     let parent_path = parent_segments.join("/");
     let parent = store.collection(owner, &parent_path).await?;
-    if let (Some(parent), false) = (&parent, trailing_slash) {
+    // An object is found with or without a trailing slash, so that MKCOL over a file
+    // answers 405 rather than creating a collection beside it.
+    if let Some(parent) = &parent {
         if let Some(obj) = store.object(parent.id, name).await? {
             return Ok(Resolved::Found(Resource::Object {
                 collection: parent.clone(),

@@ -47,8 +47,10 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
 async fn well_known() -> Response<Body> {
     let mut res = Response::new(Body::empty());
     *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
-    res.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static(dav::path::DAV_ROOT));
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_static(dav::path::DAV_ROOT),
+    );
     res
 }
 

@@ -66,11 +66,8 @@ impl Authenticator {
             tracing::warn!(target: "calvault::auth", "authentication throttled: address={address} user={name:?}");
             return Err(AuthError::Throttled);
         }
-        let key = *blake3::keyed_hash(
-            &self.cache_key,
-            format!("{name}\0{password}").as_bytes(),
-        )
-        .as_bytes();
+        let key = *blake3::keyed_hash(&self.cache_key, format!("{name}\0{password}").as_bytes())
+            .as_bytes();
         if let Some(user) = self.cached(&key) {
             return Ok(user);
         }

@@ -26,9 +26,9 @@ pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
 }
 
 pub fn init_logging(level: &str) -> anyhow::Result<()> {
-    let level: tracing::Level = level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("log_level must be error, warn, info, debug or trace, not {level:?}"))?;
+    let level: tracing::Level = level.parse().map_err(|_| {
+        anyhow::anyhow!("log_level must be error, warn, info, debug or trace, not {level:?}")
+    })?;
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)

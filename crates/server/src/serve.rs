@@ -51,10 +51,12 @@ pub async fn serve(listener: Listener, router: Router, shutdown: impl Future<Out
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(move |mut req: axum::http::Request<_>| {
-            req.extensions_mut().insert(RemoteAddr(peer));
-            req
-        });
+        let service = router
+            .clone()
+            .map_request(move |mut req: axum::http::Request<_>| {
+                req.extensions_mut().insert(RemoteAddr(peer));
+                req
+            });
         let service = TowerToHyperService::new(service);
         let builder = builder.clone();
         let tls = listener.tls.clone();

@@ -1,9 +1,7 @@
 //! Principals: creation with their home and first calendar, passwords, removal, usage.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use store::{
-    Change, CollectionKind, NewCollection, NewUser, Property, Result, StoreError, User,
-};
+use store::{Change, CollectionKind, NewCollection, NewUser, Property, Result, StoreError, User};
 
 use crate::rows::{self, USER_COLUMNS};
 use crate::{backend, collections, now_ms};
@@ -100,7 +98,9 @@ pub fn user_by_name(conn: &Connection, name: &str) -> Result<Option<User>> {
 
 pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
     let mut stmt = conn
-        .prepare(&format!("SELECT {USER_COLUMNS} FROM principal ORDER BY name"))
+        .prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM principal ORDER BY name"
+        ))
         .map_err(backend)?;
     let users = stmt.query_map([], rows::user).map_err(backend)?;
     users.collect::<rusqlite::Result<_>>().map_err(backend)
@@ -160,7 +160,9 @@ pub fn check_quota(conn: &Connection, owner: i64, quota: Option<u64>, delta: i64
     if delta <= 0 {
         return Ok(());
     }
-    let needed = (usage_bytes(conn, owner)? as i64).saturating_add(delta).max(0) as u64;
+    let needed = (usage_bytes(conn, owner)? as i64)
+        .saturating_add(delta)
+        .max(0) as u64;
     if needed > quota {
         return Err(StoreError::QuotaExceeded { quota, needed });
     }

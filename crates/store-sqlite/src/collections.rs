@@ -124,7 +124,9 @@ pub fn delete_tree(
     change: &Change,
 ) -> Result<()> {
     if path.is_empty() {
-        return Err(StoreError::Conflict("the calendar home cannot be deleted".into()));
+        return Err(StoreError::Conflict(
+            "the calendar home cannot be deleted".into(),
+        ));
     }
     let doomed = tree(tx, owner, path)?;
     if doomed.is_empty() {
@@ -161,10 +163,14 @@ fn mark_deleted(tx: &Transaction<'_>, doomed: &[Collection], change: &Change) ->
 
 pub fn transfer(tx: &Transaction<'_>, t: &CollectionTransfer, change: &Change) -> Result<bool> {
     if t.from.is_empty() || t.to.is_empty() {
-        return Err(StoreError::Conflict("the calendar home cannot be copied or moved".into()));
+        return Err(StoreError::Conflict(
+            "the calendar home cannot be copied or moved".into(),
+        ));
     }
     if t.from == t.to {
-        return Err(StoreError::Conflict("source and destination are the same".into()));
+        return Err(StoreError::Conflict(
+            "source and destination are the same".into(),
+        ));
     }
     if t.to.starts_with(&format!("{}/", t.from)) {
         return Err(StoreError::Conflict(

@@ -117,7 +117,8 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     }
     let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
     // Other processes (the CLI while the server runs) may hold the write lock briefly.
-    conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(backend)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
@@ -175,11 +176,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn child_collections(
-        &self,
-        owner: PrincipalId,
-        parent: &str,
-    ) -> Result<Vec<Collection>> {
+    async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {
         let parent = parent.to_owned();
         self.read(move |c| collections::children(c, owner, &parent))
             .await
@@ -264,10 +261,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn member_properties(
-        &self,
-        collection: CollectionId,
-    ) -> Result<Vec<(String, Property)>> {
+    async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>> {
         self.read(move |c| properties::of_members(c, collection))
             .await
     }

@@ -24,7 +24,11 @@ pub fn list(conn: &Connection, collection: CollectionId) -> Result<Vec<ObjectMet
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
 
-pub fn get(conn: &Connection, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
+pub fn get(
+    conn: &Connection,
+    collection: CollectionId,
+    name: &str,
+) -> Result<Option<StoredObject>> {
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
@@ -114,7 +118,12 @@ fn owner_of(conn: &Connection, collection: CollectionId) -> Result<i64> {
     .ok_or(StoreError::NotFound)
 }
 
-fn check_uid(conn: &Connection, collection: CollectionId, name: &str, uid: Option<&str>) -> Result<()> {
+fn check_uid(
+    conn: &Connection,
+    collection: CollectionId,
+    name: &str,
+    uid: Option<&str>,
+) -> Result<()> {
     let Some(uid) = uid else { return Ok(()) };
     let holder: Option<String> = conn
         .query_row(
@@ -206,7 +215,12 @@ pub fn delete(
 }
 
 /// Removes an object that is known to exist, with its properties, and records it.
-fn remove(tx: &Transaction<'_>, collection: CollectionId, name: &str, change: &Change) -> Result<()> {
+fn remove(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    name: &str,
+    change: &Change,
+) -> Result<()> {
     let uid: Option<String> = tx
         .query_row(
             "DELETE FROM calendar_object WHERE collection_id = ?1 AND name = ?2 RETURNING uid",
@@ -237,7 +251,9 @@ fn remove(tx: &Transaction<'_>, collection: CollectionId, name: &str, change: &C
 
 pub fn transfer(tx: &Transaction<'_>, t: &ObjectTransfer, change: &Change) -> Result<bool> {
     if t.from == t.to && t.from_name == t.to_name {
-        return Err(StoreError::Conflict("source and destination are the same".into()));
+        return Err(StoreError::Conflict(
+            "source and destination are the same".into(),
+        ));
     }
     let source = get(tx, t.from, &t.from_name)?.ok_or(StoreError::NotFound)?;
     let existing = current(tx, t.to, &t.to_name)?;

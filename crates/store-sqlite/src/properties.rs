@@ -47,7 +47,12 @@ pub fn of_members(conn: &Connection, collection: CollectionId) -> Result<Vec<(St
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
 
-pub fn upsert(tx: &Transaction<'_>, collection: CollectionId, object: &str, p: &Property) -> Result<()> {
+pub fn upsert(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    object: &str,
+    p: &Property,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (collection_id, object_name, namespace, name) \

@@ -109,7 +109,12 @@ pub async fn users_get_a_home_and_a_first_calendar(store: &dyn Store) {
     assert_eq!(again, Err(StoreError::AlreadyExists));
     store.set_password("ann", "new-hash").await.unwrap();
     assert_eq!(
-        store.user_by_name("ann").await.unwrap().unwrap().password_hash,
+        store
+            .user_by_name("ann")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
         "new-hash"
     );
     assert_eq!(store.list_users().await.unwrap().len(), 1);
@@ -120,7 +125,10 @@ pub async fn objects_keep_exact_bytes_and_content_etags(store: &dyn Store) {
     let cal = calendar(store, &ann).await;
     let data = "BEGIN:VCALENDAR\r\nX-ODD:  spaces ,kept\n\r\nEND:VCALENDAR";
     let out = store
-        .put_object(put(cal.id, "a.ics", data, "u1", Expect::Absent), &change("ann"))
+        .put_object(
+            put(cal.id, "a.ics", data, "u1", Expect::Absent),
+            &change("ann"),
+        )
         .await
         .unwrap();
     assert!(out.created);
@@ -130,7 +138,10 @@ pub async fn objects_keep_exact_bytes_and_content_etags(store: &dyn Store) {
     assert_eq!(got.meta.etag, out.etag);
     assert_eq!(got.meta.size, data.len() as u64);
     let out2 = store
-        .put_object(put(cal.id, "a.ics", "v2", "u1", Expect::Anything), &change("ann"))
+        .put_object(
+            put(cal.id, "a.ics", "v2", "u1", Expect::Anything),
+            &change("ann"),
+        )
         .await
         .unwrap();
     assert!(!out2.created);
@@ -166,12 +177,18 @@ pub async fn preconditions_are_checked_inside_the_write(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .put_object(put(cal.id, "a.ics", "y", "u", Expect::Etag("nope".into())), &c)
+            .put_object(
+                put(cal.id, "a.ics", "y", "u", Expect::Etag("nope".into())),
+                &c
+            )
             .await,
         Err(StoreError::PreconditionFailed)
     );
     store
-        .put_object(put(cal.id, "a.ics", "y", "u", Expect::Etag(first.etag.clone())), &c)
+        .put_object(
+            put(cal.id, "a.ics", "y", "u", Expect::Etag(first.etag.clone())),
+            &c,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -181,13 +198,19 @@ pub async fn preconditions_are_checked_inside_the_write(store: &dyn Store) {
         Err(StoreError::PreconditionFailed)
     );
     let current = store.object(cal.id, "a.ics").await.unwrap().unwrap();
-    assert_eq!(current.data.as_ref(), b"y", "a refused write changes nothing");
+    assert_eq!(
+        current.data.as_ref(),
+        b"y",
+        "a refused write changes nothing"
+    );
     store
         .delete_object(cal.id, "a.ics", Expect::Etag(current.meta.etag), &c)
         .await
         .unwrap();
     assert_eq!(
-        store.delete_object(cal.id, "a.ics", Expect::Anything, &c).await,
+        store
+            .delete_object(cal.id, "a.ics", Expect::Anything, &c)
+            .await,
         Err(StoreError::NotFound)
     );
 }
@@ -330,8 +353,14 @@ pub async fn nested_collections_and_recursive_delete(store: &dyn Store) {
         store.create_collection(plain(ann.id, "a/b"), &c).await,
         Err(StoreError::ParentMissing)
     );
-    store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
-    let b = store.create_collection(plain(ann.id, "a/b"), &c).await.unwrap();
+    store
+        .create_collection(plain(ann.id, "a"), &c)
+        .await
+        .unwrap();
+    let b = store
+        .create_collection(plain(ann.id, "a/b"), &c)
+        .await
+        .unwrap();
     assert_eq!(
         store.create_collection(plain(ann.id, "a"), &c).await,
         Err(StoreError::AlreadyExists)
@@ -341,7 +370,10 @@ pub async fn nested_collections_and_recursive_delete(store: &dyn Store) {
         .await
         .unwrap();
     let kids = store.child_collections(ann.id, "a").await.unwrap();
-    assert_eq!(kids.iter().map(|k| k.path.as_str()).collect::<Vec<_>>(), ["a/b"]);
+    assert_eq!(
+        kids.iter().map(|k| k.path.as_str()).collect::<Vec<_>>(),
+        ["a/b"]
+    );
     store.delete_collection(ann.id, "a", &c).await.unwrap();
     assert!(store.collection(ann.id, "a/b").await.unwrap().is_none());
     assert!(store.collection(ann.id, "a").await.unwrap().is_none());
@@ -351,14 +383,23 @@ pub async fn nested_collections_and_recursive_delete(store: &dyn Store) {
         Err(StoreError::NotFound)
     );
     // The name can be used again after deletion.
-    store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
+    store
+        .create_collection(plain(ann.id, "a"), &c)
+        .await
+        .unwrap();
 }
 
 pub async fn collection_copy_and_move_carry_contents(store: &dyn Store) {
     let ann = user(store, "ann").await;
     let c = change("ann");
-    store.create_collection(plain(ann.id, "src"), &c).await.unwrap();
-    let sub = store.create_collection(plain(ann.id, "src/sub"), &c).await.unwrap();
+    store
+        .create_collection(plain(ann.id, "src"), &c)
+        .await
+        .unwrap();
+    let sub = store
+        .create_collection(plain(ann.id, "src/sub"), &c)
+        .await
+        .unwrap();
     store
         .put_object(put(sub.id, "f.txt", "hello", "f", Expect::Anything), &c)
         .await
@@ -377,8 +418,16 @@ pub async fn collection_copy_and_move_carry_contents(store: &dyn Store) {
         .await
         .unwrap();
     assert!(!replaced);
-    let copied = store.collection(ann.id, "dst/sub").await.unwrap().expect("deep copy");
-    let f = store.object(copied.id, "f.txt").await.unwrap().expect("file copied");
+    let copied = store
+        .collection(ann.id, "dst/sub")
+        .await
+        .unwrap()
+        .expect("deep copy");
+    let f = store
+        .object(copied.id, "f.txt")
+        .await
+        .unwrap()
+        .expect("file copied");
     assert_eq!(f.data.as_ref(), b"hello");
     assert_eq!(
         store
@@ -387,17 +436,28 @@ pub async fn collection_copy_and_move_carry_contents(store: &dyn Store) {
         Err(StoreError::PreconditionFailed)
     );
     store
-        .transfer_collection(transfer(TransferMode::Copy, "src", "shallow", false, true), &c)
+        .transfer_collection(
+            transfer(TransferMode::Copy, "src", "shallow", false, true),
+            &c,
+        )
         .await
         .unwrap();
-    assert!(store.collection(ann.id, "shallow/sub").await.unwrap().is_none());
+    assert!(store
+        .collection(ann.id, "shallow/sub")
+        .await
+        .unwrap()
+        .is_none());
     let replaced = store
         .transfer_collection(transfer(TransferMode::Move, "src", "dst", true, false), &c)
         .await
         .unwrap();
     assert!(replaced);
     assert!(store.collection(ann.id, "src").await.unwrap().is_none());
-    let moved = store.collection(ann.id, "dst/sub").await.unwrap().expect("moved");
+    let moved = store
+        .collection(ann.id, "dst/sub")
+        .await
+        .unwrap()
+        .expect("moved");
     assert!(store.object(moved.id, "f.txt").await.unwrap().is_some());
     assert_eq!(
         store
@@ -410,8 +470,14 @@ pub async fn collection_copy_and_move_carry_contents(store: &dyn Store) {
 pub async fn object_copy_and_move_honour_overwrite(store: &dyn Store) {
     let ann = user(store, "ann").await;
     let c = change("ann");
-    let a = store.create_collection(plain(ann.id, "a"), &c).await.unwrap();
-    let b = store.create_collection(plain(ann.id, "b"), &c).await.unwrap();
+    let a = store
+        .create_collection(plain(ann.id, "a"), &c)
+        .await
+        .unwrap();
+    let b = store
+        .create_collection(plain(ann.id, "b"), &c)
+        .await
+        .unwrap();
     store
         .put_object(put(a.id, "x", "one", "x1", Expect::Anything), &c)
         .await
@@ -430,13 +496,30 @@ pub async fn object_copy_and_move_honour_overwrite(store: &dyn Store) {
         quota: None,
     };
     assert_eq!(
-        store.transfer_object(t(TransferMode::Copy, false), &c).await,
+        store
+            .transfer_object(t(TransferMode::Copy, false), &c)
+            .await,
         Err(StoreError::PreconditionFailed)
     );
-    assert!(store.transfer_object(t(TransferMode::Copy, true), &c).await.unwrap());
-    assert_eq!(store.object(b.id, "y").await.unwrap().unwrap().data.as_ref(), b"one");
+    assert!(store
+        .transfer_object(t(TransferMode::Copy, true), &c)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .object(b.id, "y")
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .as_ref(),
+        b"one"
+    );
     assert!(store.object(a.id, "x").await.unwrap().is_some());
-    assert!(store.transfer_object(t(TransferMode::Move, true), &c).await.unwrap());
+    assert!(store
+        .transfer_object(t(TransferMode::Move, true), &c)
+        .await
+        .unwrap());
     assert!(store.object(a.id, "x").await.unwrap().is_none());
 }
 
@@ -523,13 +606,24 @@ pub async fn removing_a_user_removes_their_data(store: &dyn Store) {
     let bob = user(store, "bob").await;
     let cal = calendar(store, &ann).await;
     store
-        .put_object(put(cal.id, "a.ics", "x", "u", Expect::Anything), &change("ann"))
+        .put_object(
+            put(cal.id, "a.ics", "x", "u", Expect::Anything),
+            &change("ann"),
+        )
         .await
         .unwrap();
     store.remove_user("ann").await.unwrap();
     assert!(store.user_by_name("ann").await.unwrap().is_none());
-    assert!(store.collection(ann.id, "calendar").await.unwrap().is_none());
-    assert!(store.collection(bob.id, "calendar").await.unwrap().is_some());
+    assert!(store
+        .collection(ann.id, "calendar")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .collection(bob.id, "calendar")
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(store.remove_user("ann").await, Err(StoreError::NotFound));
 }
 
@@ -556,9 +650,19 @@ pub async fn changes_since_reports_each_member_once_with_its_last_state(store: &
     let now = calendar(store, &ann).await.sync_seq;
     let all = store.changes_since(cal.id, start, now).await.unwrap();
     let summary: Vec<(&str, bool)> = all.iter().map(|m| (m.name.as_str(), m.deleted)).collect();
-    assert_eq!(summary, [("a.ics", false), ("b.ics", true), ("c.ics", false)]);
+    assert_eq!(
+        summary,
+        [("a.ics", false), ("b.ics", true), ("c.ics", false)]
+    );
     let recent = store.changes_since(cal.id, mid, now).await.unwrap();
-    let summary: Vec<(&str, bool)> = recent.iter().map(|m| (m.name.as_str(), m.deleted)).collect();
+    let summary: Vec<(&str, bool)> = recent
+        .iter()
+        .map(|m| (m.name.as_str(), m.deleted))
+        .collect();
     assert_eq!(summary, [("a.ics", false), ("b.ics", true)]);
-    assert!(store.changes_since(cal.id, now, now).await.unwrap().is_empty());
+    assert!(store
+        .changes_since(cal.id, now, now)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -6,11 +6,11 @@
 //! backend: its preconditions are checked, the change is applied and the history row is
 //! appended atomically, so a rejected request stores nothing.
 
+#[doc(hidden)]
+pub mod conformance;
 mod error;
 pub mod history;
 mod model;
-#[doc(hidden)]
-pub mod conformance;
 
 pub use error::StoreError;
 pub use model::*;
@@ -36,16 +36,22 @@ pub trait Store: Send + Sync + 'static {
     /// A live collection by its path under the owner's home ("" is the home itself).
     async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>>;
     /// The live collections directly below `parent`.
-    async fn child_collections(&self, owner: PrincipalId, parent: &str)
-        -> Result<Vec<Collection>>;
+    async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>>;
     async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection>;
     /// Deletes the collection and everything below it (history keeps it).
-    async fn delete_collection(&self, owner: PrincipalId, path: &str, change: &Change)
-        -> Result<()>;
+    async fn delete_collection(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        change: &Change,
+    ) -> Result<()>;
     /// Copies or moves a collection tree; `shallow` copies only the collection and its
     /// properties (COPY with Depth: 0). Returns true when an existing destination was replaced.
-    async fn transfer_collection(&self, transfer: CollectionTransfer, change: &Change)
-        -> Result<bool>;
+    async fn transfer_collection(
+        &self,
+        transfer: CollectionTransfer,
+        change: &Change,
+    ) -> Result<bool>;
 
     // --- objects --------------------------------------------------------------------------
     /// Metadata of every object in the collection, by name, without the data.
@@ -76,8 +82,7 @@ pub trait Store: Send + Sync + 'static {
         object: Option<&str>,
     ) -> Result<Vec<Property>>;
     /// Stored properties of every object of a collection, for one batched Depth: 1 answer.
-    async fn member_properties(&self, collection: CollectionId)
-        -> Result<Vec<(String, Property)>>;
+    async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>>;
     /// Applies every set and removal, or none (RFC 4918 §9.2 atomicity).
     async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()>;
 

@@ -3,9 +3,7 @@
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use store::{
-    CollectionKind, CollectionTransfer, Expect, ObjectTransfer, TransferMode,
-};
+use store::{CollectionKind, CollectionTransfer, Expect, ObjectTransfer, TransferMode};
 
 use super::{Cx, Depth};
 use crate::conditional::{self, Current};
@@ -183,7 +181,11 @@ async fn check_component_allowed(
 
 /// After deleting a collection in the way, its URL names a vacant place in its parent.
 async fn resolve_vacant(cx: &Cx<'_>, c: &store::Collection) -> DavResult<Resolved> {
-    resolve(cx, &path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/')).await
+    resolve(
+        cx,
+        &path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/'),
+    )
+    .await
 }
 
 async fn transfer_collection(

@@ -9,12 +9,14 @@ use crate::error::{DavError, DavResult};
 use crate::props::http_date;
 use crate::resource::{resolve, Resource};
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>, with_body: bool) -> DavResult<Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    with_body: bool,
+) -> DavResult<Response<Bytes>> {
     let resource = resolve(cx, super::request_path(req)).await?.found()?;
     match resource {
-        Resource::Object {
-            meta, data, ..
-        } => {
+        Resource::Object { meta, data, .. } => {
             conditional::check_read(
                 req.headers(),
                 Current {

@@ -40,7 +40,11 @@ pub enum Depth {
 
 /// The Depth header; `default` when absent.
 pub fn depth(req: &Request<Bytes>, default: Depth) -> DavResult<Depth> {
-    match req.headers().get("depth").map(|v| v.to_str().map(str::trim)) {
+    match req
+        .headers()
+        .get("depth")
+        .map(|v| v.to_str().map(str::trim))
+    {
         None => Ok(default),
         Some(Ok("0")) => Ok(Depth::Zero),
         Some(Ok("1")) => Ok(Depth::One),

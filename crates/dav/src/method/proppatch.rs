@@ -18,20 +18,18 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
         Resource::Collection(c) => (c.id, None, None),
         Resource::Object {
             collection, meta, ..
-        } => (collection.id, Some(meta.name.clone()), Some(meta.etag.as_str())),
+        } => (
+            collection.id,
+            Some(meta.name.clone()),
+            Some(meta.etag.as_str()),
+        ),
         _ => {
             return Err(DavError::forbidden(
                 "properties of this resource are not writable",
             ))
         }
     };
-    conditional::check_if_header(
-        req.headers(),
-        Current {
-            exists: true,
-            etag,
-        },
-    )?;
+    conditional::check_if_header(req.headers(), Current { exists: true, etag })?;
     let verdicts: Vec<(QName, Result<(), Refusal>)> = updates
         .iter()
         .map(|u| match u {
@@ -52,9 +50,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     for u in &updates {
         match u {
             PropUpdate::Set(e) => {
-                patch
-                    .remove
-                    .retain(|(ns, n)| !e.name.is(ns, n));
+                patch.remove.retain(|(ns, n)| !e.name.is(ns, n));
                 patch.set.retain(|p| !e.name.is(&p.namespace, &p.name));
                 patch.set.push(stored(e));
             }
@@ -68,10 +64,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
         .store
         .patch_properties(patch, &cx.caller.change)
         .await?;
-    let names = verdicts
-        .into_iter()
-        .map(|(n, _)| Element::new(n))
-        .collect();
+    let names = verdicts.into_iter().map(|(n, _)| Element::new(n)).collect();
     Ok(super::multistatus(&Multistatus {
         responses: vec![Response {
             href,

@@ -19,8 +19,9 @@ pub async fn handle(
     req: &Request<Bytes>,
     sync: SyncCollection,
 ) -> DavResult<http::Response<Bytes>> {
-    let Resource::Collection(collection) =
-        resolve(cx, crate::method::request_path(req)).await?.found()?
+    let Resource::Collection(collection) = resolve(cx, crate::method::request_path(req))
+        .await?
+        .found()?
     else {
         return Err(DavError::forbidden(
             "sync-collection is only supported on collections",
@@ -75,7 +76,8 @@ pub async fn handle(
         };
         let data = object.data;
         let extra = |e: &Element| calendar_data::answer(e, Some(&data));
-        let extra: &crate::method::propfind::Extra<'_> = if wants_data { &extra } else { &no_extra };
+        let extra: &crate::method::propfind::Extra<'_> =
+            if wants_data { &extra } else { &no_extra };
         responses.push(props_response(
             &env,
             resource.href(user),
