@@ -9,7 +9,7 @@ use store::StoreError;
 pub struct DavError {
     pub status: StatusCode,
     /// The RFC precondition/postcondition element put inside `DAV:error`.
-    pub condition: Option<Element>,
+    pub condition: Option<Box<Element>>,
     /// What was wrong, for the person reading the client's log.
     pub detail: String,
 }
@@ -26,7 +26,7 @@ impl DavError {
     }
 
     pub fn with_condition(mut self, condition: Element) -> Self {
-        self.condition = Some(condition);
+        self.condition = Some(Box::new(condition));
         self
     }
 

@@ -57,23 +57,9 @@ impl Engine {
             engine: self,
             caller,
         };
-        let result = match req.method().as_str() {
-            "OPTIONS" => Ok(method::options::handle()),
-            "GET" => method::get::handle(&cx, &req, true).await,
-            "HEAD" => method::get::handle(&cx, &req, false).await,
-            "PUT" => method::put::handle(&cx, &req).await,
-            "DELETE" => method::delete::handle(&cx, &req).await,
-            "PROPFIND" => method::propfind::handle(&cx, &req).await,
-            "PROPPATCH" => method::proppatch::handle(&cx, &req).await,
-            "MKCOL" => method::mkcol::handle(&cx, &req, false).await,
-            "MKCALENDAR" => method::mkcol::handle(&cx, &req, true).await,
-            "COPY" => method::copy_move::handle(&cx, &req, store::TransferMode::Copy).await,
-            "MOVE" => method::copy_move::handle(&cx, &req, store::TransferMode::Move).await,
-            "REPORT" => method::report::handle(&cx, &req).await,
-            _ => Err(DavError::new(
-                http::StatusCode::NOT_IMPLEMENTED,
-                format!("the {} method is not supported here", req.method()),
-            )),
+        let result = match resource::authorize(req.uri().path(), &caller.user.name) {
+            Err(e) => Err(e),
+            Ok(()) => self.dispatch(&cx, &req).await,
         };
         let mut response = result.unwrap_or_else(DavError::into_response);
         if req.method() == Method::HEAD {
@@ -81,6 +67,31 @@ impl Engine {
             *response.body_mut() = Bytes::new();
         }
         response
+    }
+
+    async fn dispatch(
+        &self,
+        cx: &method::Cx<'_>,
+        req: &Request<Bytes>,
+    ) -> DavResult<Response<Bytes>> {
+        match req.method().as_str() {
+            "OPTIONS" => Ok(method::options::handle()),
+            "GET" => method::get::handle(cx, req, true).await,
+            "HEAD" => method::get::handle(cx, req, false).await,
+            "PUT" => method::put::handle(cx, req).await,
+            "DELETE" => method::delete::handle(cx, req).await,
+            "PROPFIND" => method::propfind::handle(cx, req).await,
+            "PROPPATCH" => method::proppatch::handle(cx, req).await,
+            "MKCOL" => method::mkcol::handle(cx, req, false).await,
+            "MKCALENDAR" => method::mkcol::handle(cx, req, true).await,
+            "COPY" => method::copy_move::handle(cx, req, store::TransferMode::Copy).await,
+            "MOVE" => method::copy_move::handle(cx, req, store::TransferMode::Move).await,
+            "REPORT" => method::report::handle(cx, req).await,
+            _ => Err(DavError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                format!("the {} method is not supported here", req.method()),
+            )),
+        }
     }
 
     /// OPTIONS needs no authentication: clients probe it before they have credentials.

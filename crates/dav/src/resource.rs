@@ -79,6 +79,15 @@ impl Resolved {
     }
 }
 
+/// The access decision alone, made before a request body is even read, so that another
+/// user's paths answer 403 whatever the method and body.
+pub fn authorize(request_path: &str, me: &str) -> DavResult<()> {
+    match path::parse(request_path) {
+        Ok(Target::Principal(user)) | Ok(Target::Home { user, .. }) => check_owner(&user, me),
+        _ => Ok(()),
+    }
+}
+
 pub async fn resolve(cx: &Cx<'_>, request_path: &str) -> DavResult<Resolved> {
     let target = path::parse(request_path)
         .map_err(|_| DavError::bad_request("the request path is not a valid UTF-8 path"))?;

@@ -50,3 +50,36 @@ impl From<ParseError> for Invalid {
         Invalid::CalendarData(e.to_string())
     }
 }
+
+/// Why recurrence expansion or a calendar-query filter could not be
+/// evaluated ([`crate::instances`], [`crate::matches`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExpandError {
+    /// More instances than the limit were generated while walking the
+    /// recurrence set. The limit exists because a tiny RRULE
+    /// (`FREQ=SECONDLY`) describes millions of instances; the server
+    /// answers 403 with `CALDAV:max-instances` or similar.
+    #[error(
+        "the recurrence set generates more than {0} instances; narrow the time range \
+         or ask for fewer instances"
+    )]
+    TooManyInstances(u32),
+    /// An RRULE without COUNT or UNTIL was expanded with no end to the
+    /// time range: the instance set is infinite.
+    #[error("the recurrence rule has no end and the time range has no end either; give the range an end")]
+    Unbounded,
+    /// The object is not iCalendar, or a value needed for expansion does
+    /// not follow its grammar (the message says which).
+    #[error("cannot expand: {0}")]
+    Invalid(String),
+    /// A rule this crate cannot expand (RFC 7529 RSCALE other than
+    /// GREGORIAN).
+    #[error("cannot expand: {0}")]
+    Unsupported(String),
+}
+
+impl From<ParseError> for ExpandError {
+    fn from(e: ParseError) -> Self {
+        ExpandError::Invalid(e.to_string())
+    }
+}

@@ -165,7 +165,7 @@ async fn check_component_allowed(
         .await?
         .ok_or_else(DavError::not_found)?;
     let component = object.meta.index.component.unwrap_or_default();
-    if to.components.iter().any(|c| *c == component) {
+    if to.components.contains(&component) {
         Ok(())
     } else {
         Err(DavError::precondition(
@@ -183,7 +183,7 @@ async fn check_component_allowed(
 async fn resolve_vacant(cx: &Cx<'_>, c: &store::Collection) -> DavResult<Resolved> {
     resolve(
         cx,
-        &path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/'),
+        path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/'),
     )
     .await
 }

@@ -110,7 +110,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
     } else {
         Err(Refusal {
             status: 403,
-            condition: Element::new(QName::dav("valid-resourcetype")),
+            condition: Box::new(Element::new(QName::dav("valid-resourcetype"))),
             detail: "only collection and calendar resource types can be created here".into(),
         })
     }
@@ -119,7 +119,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
 fn component_set(p: &Element, kind: CollectionKind) -> Result<Vec<String>, Refusal> {
     let refuse = |detail: String| Refusal {
         status: 403,
-        condition: Element::new(QName::caldav("supported-calendar-component")),
+        condition: Box::new(Element::new(QName::caldav("supported-calendar-component"))),
         detail,
     };
     if kind != CollectionKind::Calendar {

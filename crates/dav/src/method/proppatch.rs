@@ -84,14 +84,14 @@ pub fn stored(e: &Element) -> Property {
 
 pub struct Refusal {
     pub status: u16,
-    pub condition: Element,
+    pub condition: Box<Element>,
     pub detail: String,
 }
 
 fn protected(name: &QName) -> Refusal {
     Refusal {
         status: 403,
-        condition: Element::new(QName::dav("cannot-modify-protected-property")),
+        condition: Box::new(Element::new(QName::dav("cannot-modify-protected-property"))),
         detail: format!("{name} is computed by the server and cannot be changed"),
     }
 }
@@ -116,7 +116,7 @@ pub fn check_set(e: &Element) -> Result<(), Refusal> {
         if !valid {
             return Err(Refusal {
                 status: 403,
-                condition: Element::new(QName::caldav("valid-calendar-data")),
+                condition: Box::new(Element::new(QName::caldav("valid-calendar-data"))),
                 detail: "calendar-timezone must be an iCalendar object with exactly one VTIMEZONE"
                     .into(),
             });
@@ -142,7 +142,7 @@ pub fn refused(href: String, verdicts: Vec<(QName, Result<(), Refusal>)>) -> Mul
             Err(r) => propstats.push(Propstat {
                 status: r.status,
                 props: vec![Element::new(name)],
-                error: Some(r.condition),
+                error: Some(*r.condition),
                 description: Some(r.detail),
             }),
         }
