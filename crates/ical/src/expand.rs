@@ -23,7 +23,9 @@ use crate::parse::{Component, Property};
 use crate::recur::{walk, Window};
 use crate::rrule::parse_rrule;
 use crate::validate::{date_of, ComponentKind};
-use crate::value::{list, parse_date_value, parse_duration, parse_period, DateKind, DateValue, PeriodEnd};
+use crate::value::{
+    list, parse_date_value, parse_duration, parse_period, DateKind, DateValue, PeriodEnd,
+};
 
 const DAY: i64 = 86_400;
 
@@ -130,7 +132,10 @@ pub(crate) struct Set<'a> {
 
 /// Groups the children of `root` accepted by `wanted` into recurrence
 /// sets. A component without UID is a set of its own.
-pub(crate) fn recurrence_sets<'a>(root: &'a Component, wanted: &dyn Fn(&str) -> bool) -> Vec<Set<'a>> {
+pub(crate) fn recurrence_sets<'a>(
+    root: &'a Component,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<Set<'a>> {
     let mut keys: Vec<(String, Option<String>)> = Vec::new();
     let mut sets: Vec<Set<'a>> = Vec::new();
     for c in root.components.iter().filter(|c| wanted(&c.name)) {
@@ -251,7 +256,11 @@ fn invalid(c: &Component, e: String) -> ExpandError {
 /// VEVENT (and VFREEBUSY) use DTEND or DURATION, else one day for a DATE
 /// and nothing for a DATE-TIME; VTODO uses DUE or DURATION and, without
 /// DTSTART, starts at DUE; VJOURNAL lasts one day for a DATE.
-fn timing(c: &Component, clock: &Clock, fallback_start: Option<&Property>) -> Result<Option<Timing>, ExpandError> {
+fn timing(
+    c: &Component,
+    clock: &Clock,
+    fallback_start: Option<&Property>,
+) -> Result<Option<Timing>, ExpandError> {
     let is_todo = c.name == "VTODO";
     let start_prop = c
         .property("DTSTART")
@@ -264,7 +273,11 @@ fn timing(c: &Component, clock: &Clock, fallback_start: Option<&Property>) -> Re
     let zone = clock.zone_of(sp, sv);
     let start = clock.to_utc(sv.naive(), zone);
     let end_name = if is_todo { "DUE" } else { "DTEND" };
-    let default = if sv.is_date() { Length::Wall(DAY) } else { Length::Exact(0) };
+    let default = if sv.is_date() {
+        Length::Wall(DAY)
+    } else {
+        Length::Exact(0)
+    };
     let length = if c.name == "VJOURNAL" || sp.name == "DUE" {
         default
     } else if let Some(ep) = c.property(end_name) {
@@ -357,10 +370,20 @@ impl<'a> Collector<'a, '_> {
 
     /// One member of the master's set, originally at `local` (`utc`).
     /// Returns whether the walk may stop (see [`Query::open_end`]).
-    fn consider(&mut self, local: NaiveDateTime, utc: i64, explicit_end: Option<i64>) -> Result<bool, ExpandError> {
+    fn consider(
+        &mut self,
+        local: NaiveDateTime,
+        utc: i64,
+        explicit_end: Option<i64>,
+    ) -> Result<bool, ExpandError> {
         self.budget.tick()?;
-        let stop = self.query.range.end.is_none() && self.query.open_end.is_some_and(|l| utc >= l) && self.kept;
-        if !self.seen.insert(utc) || self.exdates.contains(&utc) || self.exdays.contains(&local.date()) {
+        let stop = self.query.range.end.is_none()
+            && self.query.open_end.is_some_and(|l| utc >= l)
+            && self.kept;
+        if !self.seen.insert(utc)
+            || self.exdates.contains(&utc)
+            || self.exdays.contains(&local.date())
+        {
             return Ok(stop);
         }
         // RFC 5545 §3.8.4.4: an override replaces the instance it names.
@@ -388,7 +411,9 @@ impl<'a> Collector<'a, '_> {
             None => Instance {
                 component: self.master,
                 start: utc,
-                end: explicit_end.unwrap_or_else(|| self.timing.end(self.clock, local, utc)).max(utc),
+                end: explicit_end
+                    .unwrap_or_else(|| self.timing.end(self.clock, local, utc))
+                    .max(utc),
                 recurrence_id: Some(utc),
                 is_date: self.timing.is_date,
             },
@@ -500,7 +525,8 @@ pub(crate) fn set_instances<'a>(
     let mut exdays = BTreeSet::new();
     for p in master.properties_named("EXDATE") {
         for v in list(&p.value).filter(|v| !v.trim().is_empty()) {
-            let d = parse_date_value(v, DateKind::from_param(p.param("VALUE"))).map_err(|e| invalid(master, format!("EXDATE: {e}")))?;
+            let d = parse_date_value(v, DateKind::from_param(p.param("VALUE")))
+                .map_err(|e| invalid(master, format!("EXDATE: {e}")))?;
             match d {
                 DateValue::Date(day) => {
                     exdays.insert(day);
@@ -523,8 +549,14 @@ pub(crate) fn set_instances<'a>(
         .unwrap_or(0);
     let slack = t.max_len().saturating_add(shift).saturating_add(2 * DAY);
     let window = Window {
-        from: query.range.start.and_then(|s| naive_utc(s.saturating_sub(slack))),
-        to: query.range.end.and_then(|e| naive_utc(e.saturating_add(shift).saturating_add(2 * DAY))),
+        from: query
+            .range
+            .start
+            .and_then(|s| naive_utc(s.saturating_sub(slack))),
+        to: query
+            .range
+            .end
+            .and_then(|e| naive_utc(e.saturating_add(shift).saturating_add(2 * DAY))),
     };
 
     let mut col = Collector {
@@ -545,7 +577,11 @@ pub(crate) fn set_instances<'a>(
     col.consider(t.local, t.start, None)?;
 
     for rule in &rules {
-        if rule.count.is_none() && rule.until.is_none() && query.range.end.is_none() && query.open_end.is_none() {
+        if rule.count.is_none()
+            && rule.until.is_none()
+            && query.range.end.is_none()
+            && query.open_end.is_none()
+        {
             return Err(ExpandError::Unbounded);
         }
         let until = rule.until;
@@ -555,7 +591,10 @@ pub(crate) fn set_instances<'a>(
         // when DTSTART is one; a local UNTIL is read in DTSTART's zone and
         // a DATE UNTIL includes its whole day.
         let beyond = |local: NaiveDateTime| match until {
-            Some(DateValue::DateTime { local: u, utc: true }) if !is_date || zone != ZoneRef::Floating => {
+            Some(DateValue::DateTime {
+                local: u,
+                utc: true,
+            }) if !is_date || zone != ZoneRef::Floating => {
                 clock.to_utc(local, zone) > u.and_utc().timestamp()
             }
             Some(DateValue::DateTime { local: u, .. }) => local > u,
@@ -579,7 +618,9 @@ pub(crate) fn set_instances<'a>(
     }
 
     for p in master.properties_named("RDATE") {
-        let is_period = p.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("PERIOD"));
+        let is_period = p
+            .param("VALUE")
+            .is_some_and(|v| v.eq_ignore_ascii_case("PERIOD"));
         for v in list(&p.value).filter(|v| !v.trim().is_empty()) {
             if is_period {
                 let (s, e) = parse_period(v).map_err(|e| invalid(master, format!("RDATE: {e}")))?;
@@ -591,7 +632,8 @@ pub(crate) fn set_instances<'a>(
                 };
                 col.consider(s.naive(), start, Some(end.max(start)))?;
             } else {
-                let d = parse_date_value(v, DateKind::from_param(p.param("VALUE"))).map_err(|e| invalid(master, format!("RDATE: {e}")))?;
+                let d = parse_date_value(v, DateKind::from_param(p.param("VALUE")))
+                    .map_err(|e| invalid(master, format!("RDATE: {e}")))?;
                 let zone = match d {
                     DateValue::DateTime { utc: false, .. } if p.param("TZID").is_none() => t.zone,
                     _ => clock.zone_of(p, d),

@@ -8,10 +8,15 @@
 //! instance it belongs to.
 
 use crate::error::ExpandError;
-use crate::expand::{recurrence_sets, set_instances, Budget, EvalContext, Instance, Query, Set, TimeRange};
+use crate::expand::{
+    recurrence_sets, set_instances, Budget, EvalContext, Instance, Query, Set, TimeRange,
+};
 use crate::localtime::Clock;
 use crate::parse::{Component, Property};
-use crate::value::{list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind, DateValue, PeriodEnd};
+use crate::value::{
+    list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind, DateValue,
+    PeriodEnd,
+};
 
 const DAY: i64 = 86_400;
 
@@ -86,7 +91,9 @@ impl Collation {
     pub fn contains(self, haystack: &str, needle: &str) -> bool {
         match self {
             Collation::Octet => haystack.contains(needle),
-            Collation::AsciiCasemap => haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()),
+            Collation::AsciiCasemap => haystack
+                .to_ascii_lowercase()
+                .contains(&needle.to_ascii_lowercase()),
             Collation::UnicodeCasemap => haystack.to_lowercase().contains(&needle.to_lowercase()),
         }
     }
@@ -100,7 +107,11 @@ impl TextMatch {
 
 /// Whether the calendar object `root` matches `filter`, whose name should
 /// be VCALENDAR (RFC 4791 §9.7.1).
-pub fn matches(root: &Component, filter: &CompFilter, ctx: &EvalContext) -> Result<bool, ExpandError> {
+pub fn matches(
+    root: &Component,
+    filter: &CompFilter,
+    ctx: &EvalContext,
+) -> Result<bool, ExpandError> {
     if !filter.name.eq_ignore_ascii_case(&root.name) {
         return Ok(filter.is_not_defined);
     }
@@ -124,7 +135,12 @@ struct Eval<'a> {
 impl<'a> Eval<'a> {
     /// The tests inside a comp-filter that already matched by name (and
     /// time range): its prop-filters and comp-filters.
-    fn inner(&mut self, c: &'a Component, inst: Option<&Instance<'a>>, f: &CompFilter) -> Result<bool, ExpandError> {
+    fn inner(
+        &mut self,
+        c: &'a Component,
+        inst: Option<&Instance<'a>>,
+        f: &CompFilter,
+    ) -> Result<bool, ExpandError> {
         for pf in &f.prop_filters {
             if !self.prop_filter(c, pf) {
                 return Ok(false);
@@ -140,15 +156,26 @@ impl<'a> Eval<'a> {
 
     /// A comp-filter applied to the children of `parent`: any child of
     /// that name that passes every test matches.
-    fn comp_filter(&mut self, parent: &'a Component, parent_inst: Option<&Instance<'a>>, cf: &CompFilter) -> Result<bool, ExpandError> {
-        let children: Vec<&'a Component> = parent.components_named(&cf.name).collect();
+    fn comp_filter(
+        &mut self,
+        parent: &'a Component,
+        parent_inst: Option<&Instance<'a>>,
+        cf: &CompFilter,
+    ) -> Result<bool, ExpandError> {
+        let children: Vec<&'a Component> = parent
+            .components
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(&cf.name))
+            .collect();
         if cf.is_not_defined {
             return Ok(children.is_empty());
         }
         if children.is_empty() {
             return Ok(false);
         }
-        let recurring_kind = ["VEVENT", "VTODO", "VJOURNAL"].iter().any(|k| k.eq_ignore_ascii_case(&cf.name));
+        let recurring_kind = ["VEVENT", "VTODO", "VJOURNAL"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&cf.name));
         if std::ptr::eq(parent, self.root) && recurring_kind && needs_instances(cf) {
             return self.by_instances(parent, cf);
         }
@@ -167,7 +194,11 @@ impl<'a> Eval<'a> {
 
     /// VEVENT/VTODO/VJOURNAL with a time range (theirs or a VALARM's):
     /// the filter matches when some instance passes every test.
-    fn by_instances(&mut self, parent: &'a Component, cf: &CompFilter) -> Result<bool, ExpandError> {
+    fn by_instances(
+        &mut self,
+        parent: &'a Component,
+        cf: &CompFilter,
+    ) -> Result<bool, ExpandError> {
         let name = cf.name.clone();
         let sets = recurrence_sets(parent, &|n: &str| n.eq_ignore_ascii_case(&name));
         for set in sets {
@@ -175,10 +206,11 @@ impl<'a> Eval<'a> {
                 Some(r) => r,
                 None => alarm_window(cf, &set),
             };
-            let open_end = range
-                .end
-                .is_none()
-                .then(|| range.start.map_or(i64::MIN, |s| s.saturating_add(alarm_reach(&set)).saturating_add(DAY)));
+            let open_end = range.end.is_none().then(|| {
+                range.start.map_or(i64::MIN, |s| {
+                    s.saturating_add(alarm_reach(&set)).saturating_add(DAY)
+                })
+            });
             let query = Query {
                 range,
                 inclusive: true,
@@ -188,7 +220,7 @@ impl<'a> Eval<'a> {
             set_instances(&set, &self.clock, &query, &mut self.budget, &mut insts)?;
             for inst in &insts {
                 if let Some(r) = cf.time_range {
-                    if !instance_in_range(inst, r, &self.clock) {
+                    if !instance_in_range(inst, r) {
                         continue;
                     }
                 }
@@ -199,7 +231,10 @@ impl<'a> Eval<'a> {
             // RFC 4791 §9.9: a VTODO without DTSTART and DUE is tested on
             // COMPLETED and CREATED; it has no instances.
             for c in set.master.iter().chain(set.overrides.iter()) {
-                if c.name == "VTODO" && c.property("DTSTART").is_none() && c.property("DUE").is_none() {
+                if c.name == "VTODO"
+                    && c.property("DTSTART").is_none()
+                    && c.property("DUE").is_none()
+                {
                     let ok = match cf.time_range {
                         Some(r) => self.todo_without_dates(c, r),
                         None => true,
@@ -215,11 +250,18 @@ impl<'a> Eval<'a> {
 
     /// A time range on a component that is not expanded here: VFREEBUSY,
     /// VALARM, and anything nested deeper.
-    fn component_in_range(&mut self, c: &'a Component, parent_inst: Option<&Instance<'a>>, r: TimeRange) -> Result<bool, ExpandError> {
+    fn component_in_range(
+        &mut self,
+        c: &'a Component,
+        parent_inst: Option<&Instance<'a>>,
+        r: TimeRange,
+    ) -> Result<bool, ExpandError> {
         match c.name.as_str() {
             "VALARM" => Ok(self.alarm_in_range(c, parent_inst, r)),
             "VFREEBUSY" => Ok(self.freebusy_in_range(c, r)),
-            "VTODO" if c.property("DTSTART").is_none() && c.property("DUE").is_none() => Ok(self.todo_without_dates(c, r)),
+            "VTODO" if c.property("DTSTART").is_none() && c.property("DUE").is_none() => {
+                Ok(self.todo_without_dates(c, r))
+            }
             _ => {
                 let set = Set {
                     master: Some(c),
@@ -232,7 +274,7 @@ impl<'a> Eval<'a> {
                 };
                 let mut insts = Vec::new();
                 set_instances(&set, &self.clock, &query, &mut self.budget, &mut insts)?;
-                Ok(insts.iter().any(|i| instance_in_range(i, r, &self.clock)))
+                Ok(insts.iter().any(|i| instance_in_range(i, r)))
             }
         }
     }
@@ -252,7 +294,9 @@ impl<'a> Eval<'a> {
             .unwrap_or(0);
         let repeat = if every == 0 { 0 } else { repeat };
         for t in alarm.properties_named("TRIGGER") {
-            let absolute = t.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"));
+            let absolute = t
+                .param("VALUE")
+                .is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"));
             let base = if absolute {
                 match parse_date_value(&t.value, DateKind::DateTime) {
                     Ok(v) => self.clock.value_to_utc(t, v),
@@ -264,7 +308,10 @@ impl<'a> Eval<'a> {
                 };
                 // RFC 5545 §3.2.14: RELATED=END is the end of the event
                 // (or the DUE of a to-do).
-                let anchor = if t.param("RELATED").is_some_and(|v| v.eq_ignore_ascii_case("END")) {
+                let anchor = if t
+                    .param("RELATED")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("END"))
+                {
                     inst.end
                 } else {
                     inst.start
@@ -283,12 +330,17 @@ impl<'a> Eval<'a> {
 
     /// RFC 4791 §9.9 VFREEBUSY table.
     fn freebusy_in_range(&self, c: &Component, r: TimeRange) -> bool {
-        if let (Some(s), Some(e)) = (self.utc_of(c.property("DTSTART")), self.utc_of(c.property("DTEND"))) {
+        if let (Some(s), Some(e)) = (
+            self.utc_of(c.property("DTSTART")),
+            self.utc_of(c.property("DTEND")),
+        ) {
             return r.start.is_none_or(|rs| rs <= e) && r.end.is_none_or(|re| re > s);
         }
         for p in c.properties_named("FREEBUSY") {
             for v in list(&p.value) {
-                let Ok((s, e)) = parse_period(v) else { continue };
+                let Ok((s, e)) = parse_period(v) else {
+                    continue;
+                };
                 let s_utc = self.clock.value_to_utc(p, s);
                 let e_utc = match e {
                     PeriodEnd::End(d) => self.clock.value_to_utc(p, d),
@@ -331,7 +383,10 @@ impl<'a> Eval<'a> {
         }
         props.any(|p| {
             pf.time_range.is_none_or(|r| self.prop_in_range(p, r))
-                && pf.text_match.as_ref().is_none_or(|tm| tm.matches(&unescape_text(&p.value)))
+                && pf
+                    .text_match
+                    .as_ref()
+                    .is_none_or(|tm| tm.matches(&unescape_text(&p.value)))
                 && pf.param_filters.iter().all(|f| param_filter(p, f))
         })
     }
@@ -343,7 +398,9 @@ impl<'a> Eval<'a> {
         let kind = DateKind::from_param(p.param("VALUE"));
         list(&p.value).any(|v| {
             if v.contains('/') {
-                let Ok((s, e)) = parse_period(v) else { return false };
+                let Ok((s, e)) = parse_period(v) else {
+                    return false;
+                };
                 let s = self.clock.value_to_utc(p, s);
                 let e = match e {
                     PeriodEnd::End(d) => self.clock.value_to_utc(p, d),
@@ -366,11 +423,19 @@ impl<'a> Eval<'a> {
 /// RFC 4791 §9.7.3: the parameter exists and its value (all values,
 /// comma-joined) passes the text match.
 fn param_filter(p: &Property, f: &ParamFilter) -> bool {
-    let mut params = p.params.iter().filter(|q| q.name.eq_ignore_ascii_case(&f.name)).peekable();
+    let mut params = p
+        .params
+        .iter()
+        .filter(|q| q.name.eq_ignore_ascii_case(&f.name))
+        .peekable();
     if f.is_not_defined {
         return params.peek().is_none();
     }
-    params.any(|q| f.text_match.as_ref().is_none_or(|tm| tm.matches(&q.values.join(","))))
+    params.any(|q| {
+        f.text_match
+            .as_ref()
+            .is_none_or(|tm| tm.matches(&q.values.join(",")))
+    })
 }
 
 /// `start <= t < end`.
@@ -389,8 +454,14 @@ fn needs_instances(cf: &CompFilter) -> bool {
 fn alarm_window(cf: &CompFilter, set: &Set) -> TimeRange {
     let mut ranges = Vec::new();
     collect_ranges(cf, &mut ranges);
-    let start = ranges.iter().map(|r| r.start).try_fold(i64::MAX, |acc, s| s.map(|s| acc.min(s)));
-    let end = ranges.iter().map(|r| r.end).try_fold(i64::MIN, |acc, e| e.map(|e| acc.max(e)));
+    let start = ranges
+        .iter()
+        .map(|r| r.start)
+        .try_fold(i64::MAX, |acc, s| s.map(|s| acc.min(s)));
+    let end = ranges
+        .iter()
+        .map(|r| r.end)
+        .try_fold(i64::MIN, |acc, e| e.map(|e| acc.max(e)));
     let reach = alarm_reach(set);
     TimeRange {
         start: start.map(|s| s.saturating_sub(reach)),
@@ -434,7 +505,7 @@ fn alarm_reach(set: &Set) -> i64 {
 
 /// RFC 4791 §9.9: whether one instance overlaps `r`, by the table of its
 /// component type. The supplying component says which row applies.
-fn instance_in_range(inst: &Instance, r: TimeRange, clock: &Clock) -> bool {
+fn instance_in_range(inst: &Instance, r: TimeRange) -> bool {
     let c = inst.component;
     let (s, e) = (inst.start, inst.end);
     let lt = |x: i64| r.start.is_none_or(|rs| rs < x); // start < x
@@ -454,10 +525,7 @@ fn instance_in_range(inst: &Instance, r: TimeRange, clock: &Clock) -> bool {
                 (true, false, false) => le(s) && gt(s),
                 // DUE only: the instance starts and ends at DUE.
                 (false, _, true) => lt(s) && ge(s),
-                (false, _, false) => {
-                    let _ = clock;
-                    true
-                }
+                (false, _, false) => true,
             }
         }
         "VJOURNAL" => {

@@ -4,7 +4,9 @@
 //! component tree ([`parse`]), deciding whether bytes a client PUT form a
 //! valid RFC 4791 calendar object resource and what the index needs to know
 //! about them ([`analyze`]), partial retrieval of calendar data
-//! ([`select`], RFC 4791 §9.6), and TZID resolution ([`tz`]).
+//! ([`select`], RFC 4791 §9.6), TZID resolution ([`tz`]), recurrence
+//! expansion ([`instances`], [`expand_to_text`]) and exact evaluation of
+//! calendar-query filters ([`matches`], RFC 4791 §9.7-§9.9).
 //!
 //! It must not know about HTTP, XML, storage or configuration: callers pass
 //! bytes and limits in and get typed values or an [`Invalid`] carrying the
@@ -18,7 +20,12 @@
 
 mod bounds;
 mod error;
+mod expand;
+mod expand_output;
+mod filter;
+mod localtime;
 mod parse;
+mod recur;
 mod rrule;
 mod select;
 pub mod tz;
@@ -27,7 +34,10 @@ mod value;
 mod windows_zones;
 mod zones;
 
-pub use error::{Invalid, ParseError};
+pub use error::{ExpandError, Invalid, ParseError};
+pub use expand::{instances, EvalContext, Instance, TimeRange};
+pub use expand_output::expand_to_text;
+pub use filter::{matches, Collation, CompFilter, ParamFilter, PropFilter, TextMatch};
 pub use parse::{parse, Component, Param, Property};
 pub use select::{select, CompSelection, CompSelector, PropSelection, PropSelector};
 pub use validate::{analyze, ComponentKind, ObjectInfo, ValidationLimits};

@@ -131,7 +131,9 @@ impl<'a> Clock<'a> {
 
     fn transitions(&self, i: usize) -> Option<&Transitions> {
         let c = self.custom.get(i)?;
-        c.rules.get_or_init(|| Transitions::of(c.vtimezone)).as_ref()
+        c.rules
+            .get_or_init(|| Transitions::of(c.vtimezone))
+            .as_ref()
     }
 }
 
@@ -145,7 +147,11 @@ fn iana_to_utc(local: NaiveDateTime, tz: Tz) -> i64 {
         chrono::LocalResult::None => {
             let t = local.and_utc().timestamp();
             let before = chrono::DateTime::from_timestamp(t.saturating_sub(86_400), 0)
-                .map(|u| tz.offset_from_utc_datetime(&u.naive_utc()).fix().local_minus_utc())
+                .map(|u| {
+                    tz.offset_from_utc_datetime(&u.naive_utc())
+                        .fix()
+                        .local_minus_utc()
+                })
                 .unwrap_or(0);
             t.saturating_sub(i64::from(before))
         }
@@ -162,7 +168,10 @@ impl Transitions {
             if obs.name != "STANDARD" && obs.name != "DAYLIGHT" {
                 continue;
             }
-            let offset = |name: &str| obs.property(name).and_then(|p| parse_utc_offset(&p.value).ok());
+            let offset = |name: &str| {
+                obs.property(name)
+                    .and_then(|p| parse_utc_offset(&p.value).ok())
+            };
             let (Some(from), Some(to)) = (offset("TZOFFSETFROM"), offset("TZOFFSETTO")) else {
                 continue;
             };
@@ -173,7 +182,8 @@ impl Transitions {
                 continue;
             };
             // Onsets are local times in the offset before them.
-            let onset = |local: NaiveDateTime| local.and_utc().timestamp().saturating_sub(i64::from(from));
+            let onset =
+                |local: NaiveDateTime| local.and_utc().timestamp().saturating_sub(i64::from(from));
             let mut onsets = vec![onset(start.naive())];
             for p in obs.properties_named("RRULE") {
                 let Ok(rule) = parse_rrule(&p.value) else {
@@ -181,14 +191,17 @@ impl Transitions {
                 };
                 let until = rule.until;
                 let beyond = move |t: NaiveDateTime| match until {
-                    Some(DateValue::DateTime { local, utc: true }) => onset(t) > local.and_utc().timestamp(),
+                    Some(DateValue::DateTime { local, utc: true }) => {
+                        onset(t) > local.and_utc().timestamp()
+                    }
                     Some(DateValue::DateTime { local, utc: false }) => t > local,
                     Some(DateValue::Date(d)) => t.date() > d,
                     None => false,
                 };
                 let window = Window {
                     from: None,
-                    to: NaiveDate::from_ymd_opt(HORIZON_YEAR, 1, 1).map(|d| d.and_time(NaiveTime::MIN)),
+                    to: NaiveDate::from_ymd_opt(HORIZON_YEAR, 1, 1)
+                        .map(|d| d.and_time(NaiveTime::MIN)),
                 };
                 let _ = walk(&rule, start.naive(), window, &beyond, &mut |t| {
                     onsets.push(onset(t));
@@ -202,7 +215,9 @@ impl Transitions {
             for p in obs.properties_named("RDATE") {
                 for v in list(&p.value) {
                     match parse_date_value(v, DateKind::Either) {
-                        Ok(DateValue::DateTime { local, utc: true }) => onsets.push(local.and_utc().timestamp()),
+                        Ok(DateValue::DateTime { local, utc: true }) => {
+                            onsets.push(local.and_utc().timestamp())
+                        }
                         Ok(d) => onsets.push(onset(d.naive())),
                         Err(_) => {}
                     }

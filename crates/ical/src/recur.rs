@@ -190,7 +190,9 @@ impl<'a> Plan<'a> {
         let day = d.date();
         match self.rule.freq {
             Freq::Secondly => d,
-            Freq::Minutely => day.and_time(NaiveTime::MIN) + secs(i64::from(d.hour() * 3600 + d.minute() * 60)),
+            Freq::Minutely => {
+                day.and_time(NaiveTime::MIN) + secs(i64::from(d.hour() * 3600 + d.minute() * 60))
+            }
             Freq::Hourly => day.and_time(NaiveTime::MIN) + secs(i64::from(d.hour() * 3600)),
             Freq::Daily | Freq::Monthly | Freq::Yearly => day.and_time(NaiveTime::MIN),
             Freq::Weekly => {
@@ -219,7 +221,11 @@ impl<'a> Plan<'a> {
         let idx = self.month_index().checked_add(months)?;
         let year = i32::try_from(idx.div_euclid(12)).ok()?;
         let month = u32::try_from(idx.rem_euclid(12)).ok()? + 1;
-        let month = if self.rule.freq == Freq::Yearly { 1 } else { month };
+        let month = if self.rule.freq == Freq::Yearly {
+            1
+        } else {
+            month
+        };
         NaiveDate::from_ymd_opt(year, month, 1).map(|d| d.and_time(NaiveTime::MIN))
     }
 
@@ -272,15 +278,20 @@ impl<'a> Plan<'a> {
                     Some(3600)
                 } else if r.freq < Freq::Minutely && !in_list(&r.byminute, start.minute()) {
                     Some(60)
-                } else if r.freq == Freq::Hourly && !in_list(&r.byhour, start.hour()) {
-                    return (Vec::new(), next);
-                } else if r.freq == Freq::Secondly && !in_list(&r.bysecond, start.second()) {
+                } else if (r.freq == Freq::Hourly && !in_list(&r.byhour, start.hour()))
+                    || (r.freq == Freq::Minutely && !in_list(&r.byminute, start.minute()))
+                    || (r.freq == Freq::Secondly && !in_list(&r.bysecond, start.second()))
+                {
+                    // The period's own unit is limited: nothing here.
                     return (Vec::new(), next);
                 } else {
                     None
                 };
                 if let Some(unit) = skip_unit {
-                    return (Vec::new(), self.first_period_after(start, unit).unwrap_or(next));
+                    return (
+                        Vec::new(),
+                        self.first_period_after(start, unit).unwrap_or(next),
+                    );
                 }
                 let mut v = Vec::new();
                 for &m in &self.minutes {
@@ -315,7 +326,11 @@ impl<'a> Plan<'a> {
             .bysetpos
             .iter()
             .filter_map(|&p| {
-                let i = if p > 0 { i64::from(p) - 1 } else { len + i64::from(p) };
+                let i = if p > 0 {
+                    i64::from(p) - 1
+                } else {
+                    len + i64::from(p)
+                };
                 usize::try_from(i).ok().and_then(|i| set.get(i)).copied()
             })
             .collect();
@@ -383,7 +398,11 @@ impl<'a> Plan<'a> {
         if !self.bymonthday.is_empty() {
             let len = month_len(d) as i32;
             let day = d.day() as i32;
-            if !self.bymonthday.iter().any(|&n| n == day || n == day - len - 1) {
+            if !self
+                .bymonthday
+                .iter()
+                .any(|&n| n == day || n == day - len - 1)
+            {
                 return false;
             }
         }
@@ -508,7 +527,11 @@ mod tests {
         // "Every other week on Monday, Wednesday, and Friday until
         // December 24, 1997, starting on Monday, September 1, 1997".
         assert_eq!(
-            run("FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=MO,WE,FR", "19970901T090000", 7),
+            run(
+                "FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=MO,WE,FR",
+                "19970901T090000",
+                7
+            ),
             [
                 "19970901T090000",
                 "19970903T090000",
@@ -522,7 +545,11 @@ mod tests {
         // "The third instance into the month of one of Tuesday,
         // Wednesday, or Thursday, for the next 3 months".
         assert_eq!(
-            run("FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3", "19970904T090000", 10),
+            run(
+                "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3",
+                "19970904T090000",
+                10
+            ),
             ["19970904T090000", "19971007T090000", "19971106T090000"]
         );
         // "Monday of week number 20".
@@ -537,7 +564,11 @@ mod tests {
         );
         // "Every 3 hours from 9:00 AM to 5:00 PM on a specific day".
         assert_eq!(
-            run("FREQ=HOURLY;INTERVAL=3;UNTIL=19970902T170000Z", "19970902T090000", 5)[..3],
+            run(
+                "FREQ=HOURLY;INTERVAL=3;UNTIL=19970902T170000Z",
+                "19970902T090000",
+                5
+            )[..3],
             ["19970902T090000", "19970902T120000", "19970902T150000"]
         );
         // "Every day in January, for 3 years" (the BYMONTH limit on DAILY).
@@ -550,7 +581,11 @@ mod tests {
             6
         );
         // "Every 20 minutes from 9:00 AM to 4:40 PM every day".
-        let v = run("FREQ=MINUTELY;INTERVAL=20;BYHOUR=9,10,11,12,13,14,15,16", "19970902T090000", 26);
+        let v = run(
+            "FREQ=MINUTELY;INTERVAL=20;BYHOUR=9,10,11,12,13,14,15,16",
+            "19970902T090000",
+            26,
+        );
         assert_eq!(v[23], "19970902T164000");
         assert_eq!(v[24], "19970903T090000");
     }
