@@ -4,7 +4,7 @@
 #
 #     tests/run-all.sh
 #
-# 1. installs what is missing (idempotent, quiet): litmus, curl, python3 +
+# 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
 #    pip, the Python packages caldav and pytest, cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
 # 3. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable);
@@ -58,6 +58,7 @@ apt_install() {
 missing=()
 command -v litmus >/dev/null 2>&1 || missing+=(litmus)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
