@@ -238,13 +238,14 @@ impl Timing {
         end.max(start)
     }
 
-    /// A generous upper bound of the length in seconds.
+    /// The length in seconds, wall-clock parts counted as exact (the
+    /// window's offset bounds absorb DST changes).
     fn max_len(&self) -> i64 {
         let d = match self.length {
             Length::Wall(d) | Length::Exact(d) => d,
             Length::Nominal { days, exact } => days.saturating_add(exact),
         };
-        d.max(0).saturating_add(DAY)
+        d.max(0)
     }
 }
 
@@ -547,16 +548,19 @@ pub(crate) fn set_instances<'a>(
         .map(|o| o.start.saturating_sub(o.rid).saturating_abs())
         .max()
         .unwrap_or(0);
-    let slack = t.max_len().saturating_add(shift).saturating_add(2 * DAY);
+    // The walker works in wall-clock time: the UTC range becomes a local
+    // one with the zone's offsets around each bound.
     let window = Window {
-        from: query
-            .range
-            .start
-            .and_then(|s| naive_utc(s.saturating_sub(slack))),
-        to: query
-            .range
-            .end
-            .and_then(|e| naive_utc(e.saturating_add(shift).saturating_add(2 * DAY))),
+        from: query.range.start.and_then(|s| {
+            let earliest = s.saturating_sub(t.max_len()).saturating_sub(shift);
+            let (lo, _) = clock.offset_bounds(earliest, t.zone);
+            naive_utc(earliest.saturating_add(lo))
+        }),
+        to: query.range.end.and_then(|e| {
+            let latest = e.saturating_add(shift);
+            let (_, hi) = clock.offset_bounds(latest, t.zone);
+            naive_utc(latest.saturating_add(hi))
+        }),
     };
 
     let mut col = Collector {

@@ -124,6 +124,28 @@ impl<'a> Clock<'a> {
         }
     }
 
+    /// The smallest and largest UTC offset (seconds east) of `zone` within
+    /// a day of `utc`: enough to turn a UTC bound into a wall-clock bound
+    /// for the walker, DST changes included.
+    pub(crate) fn offset_bounds(&self, utc: i64, zone: ZoneRef) -> (i64, i64) {
+        let probes = [utc.saturating_sub(86_400), utc, utc.saturating_add(86_400)];
+        let offsets: Vec<i64> = match zone {
+            ZoneRef::Utc => vec![0],
+            ZoneRef::Floating => match self.floating {
+                Some(tz) => probes.iter().map(|&u| iana_offset(tz, u)).collect(),
+                None => vec![0],
+            },
+            ZoneRef::Iana(tz) => probes.iter().map(|&u| iana_offset(tz, u)).collect(),
+            ZoneRef::Custom(i) => match self.transitions(i) {
+                Some(tr) => probes.iter().map(|&u| i64::from(tr.offset_at(u))).collect(),
+                None => vec![0],
+            },
+        };
+        let lo = offsets.iter().copied().min().unwrap_or(0);
+        let hi = offsets.iter().copied().max().unwrap_or(0);
+        (lo, hi)
+    }
+
     /// UTC seconds of a DATE or DATE-TIME value of `prop`.
     pub(crate) fn value_to_utc(&self, prop: &Property, value: DateValue) -> i64 {
         self.to_utc(value.naive(), self.zone_of(prop, value))
@@ -156,6 +178,18 @@ fn iana_to_utc(local: NaiveDateTime, tz: Tz) -> i64 {
             t.saturating_sub(i64::from(before))
         }
     }
+}
+
+fn iana_offset(tz: Tz, utc: i64) -> i64 {
+    chrono::DateTime::from_timestamp(utc, 0)
+        .map(|u| {
+            i64::from(
+                tz.offset_from_utc_datetime(&u.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        })
+        .unwrap_or(0)
 }
 
 impl Transitions {

@@ -6,14 +6,41 @@ use dav_xml::{Element, QName, CALDAV};
 /// Some(value) when the requested property is calendar-data; the inner Option is None when
 /// the object has no calendar data to give (a non-calendar resource), which becomes a 404.
 pub fn answer(requested: &Element, data: Option<&Bytes>) -> Option<Option<Element>> {
+    let ctx = ical::EvalContext {
+        floating_tz: None,
+        max_instances: crate::Limits::default().max_instances,
+    };
+    answer_with(requested, data, &ctx)
+}
+
+/// As [`answer`], with the evaluation context for `C:expand` (RFC 4791 §9.6.5): instances
+/// as separate components in UTC. An expansion that cannot be done (too many instances)
+/// returns the object unexpanded rather than nothing.
+pub fn answer_with(
+    requested: &Element,
+    data: Option<&Bytes>,
+    ctx: &ical::EvalContext,
+) -> Option<Option<Element>> {
     if !requested.name.is(CALDAV, "calendar-data") {
         return None;
     }
-    let text = data.and_then(|d| std::str::from_utf8(d).ok())?;
-    let body = match requested.child(CALDAV, "comp").map(selector) {
-        Some(sel) => ical::select(text, &sel).unwrap_or_else(|_| text.to_owned()),
-        None => text.to_owned(),
+    let Some(text) = data.and_then(|d| std::str::from_utf8(d).ok()) else {
+        return Some(None);
     };
+    let mut body = text.to_owned();
+    if let Some(range) = requested
+        .child(CALDAV, "expand")
+        .and_then(|e| super::filter_xml::time_range(e).ok())
+    {
+        if let Ok(expanded) = ical::expand_to_text(&body, range, ctx) {
+            body = expanded;
+        }
+    }
+    if let Some(sel) = requested.child(CALDAV, "comp").map(selector) {
+        if let Ok(selected) = ical::select(&body, &sel) {
+            body = selected;
+        }
+    }
     Some(Some(Element::text(QName::caldav("calendar-data"), body)))
 }
 

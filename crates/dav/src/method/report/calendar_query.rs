@@ -1,19 +1,166 @@
-//! calendar-query (RFC 4791 §7.8): placeholder wired in once the filter module lands.
+//! calendar-query (RFC 4791 §7.8): candidates are narrowed on the stored index (component
+//! type and UTC occurrence bounds), then every candidate is decided exactly by the calendar
+//! domain's filter evaluation, with recurrences expanded.
 
 use bytes::Bytes;
-use dav_xml::CalendarQuery;
-use http::{Request, Response};
+use dav_xml::{CalendarQuery, Element, Multistatus, QName, CALDAV};
+use http::{Request, Response, StatusCode};
+use ical::{CompFilter, EvalContext, ExpandError, TimeRange};
+use store::{Collection, ObjectMeta};
 
+use super::calendar_data;
+use super::filter_xml::parse_filter;
 use crate::error::{DavError, DavResult};
+use crate::method::propfind::{env_for, props_response};
 use crate::method::Cx;
+use crate::resource::{resolve, Resource};
 
 pub async fn handle(
-    _cx: &Cx<'_>,
-    _req: &Request<Bytes>,
-    _query: CalendarQuery,
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    query: CalendarQuery,
 ) -> DavResult<Response<Bytes>> {
-    Err(DavError::new(
-        http::StatusCode::NOT_IMPLEMENTED,
-        "calendar-query is not available yet",
-    ))
+    let filter_xml = query.filter.as_ref().ok_or_else(|| {
+        DavError::precondition(
+            StatusCode::FORBIDDEN,
+            QName::caldav("valid-filter"),
+            "calendar-query needs a CALDAV:filter",
+        )
+    })?;
+    let filter = parse_filter(filter_xml)?;
+    let resource = resolve(cx, crate::method::request_path(req))
+        .await?
+        .found()?;
+    let (collection, only) = match resource {
+        Resource::Collection(c) => (c, None),
+        Resource::Object {
+            collection, meta, ..
+        } => (collection, Some(meta.name)),
+        _ => {
+            return Err(DavError::forbidden(
+                "calendar-query is answered on calendar collections",
+            ))
+        }
+    };
+    let store = &cx.engine.store;
+    let ctx = EvalContext {
+        floating_tz: floating_zone(cx, &collection, query.timezone.as_deref()).await?,
+        max_instances: cx.engine.limits.max_instances,
+    };
+    let metas: Vec<ObjectMeta> = store
+        .objects(collection.id)
+        .await?
+        .into_iter()
+        .filter(|m| only.as_ref().is_none_or(|n| *n == m.name))
+        .filter(|m| may_match(&filter, m))
+        .collect();
+    let names: Vec<String> = metas.into_iter().map(|m| m.name).collect();
+    let env = env_for(cx, &query.prop).await?;
+    let minimal = crate::method::wants_minimal(req);
+    let user = &cx.caller.user.name;
+    let mut member_props = store.member_properties(collection.id).await?;
+    let mut responses = Vec::new();
+    for object in store.objects_by_name(collection.id, &names).await? {
+        let Some(text) = std::str::from_utf8(&object.data).ok() else {
+            continue;
+        };
+        let Ok(root) = ical::parse(text) else {
+            continue;
+        };
+        if !ical::matches(&root, &filter, &ctx).map_err(expansion_error)? {
+            continue;
+        }
+        let dead: Vec<store::Property> = member_props
+            .iter()
+            .filter(|(o, _)| *o == object.meta.name)
+            .map(|(_, p)| p.clone())
+            .collect();
+        member_props.retain(|(o, _)| *o != object.meta.name);
+        let resource = Resource::Object {
+            collection: collection.clone(),
+            meta: object.meta.clone(),
+            data: None,
+        };
+        let data = &object.data;
+        let extra = |e: &Element| calendar_data::answer_with(e, Some(data), &ctx);
+        responses.push(props_response(
+            &env,
+            resource.href(user),
+            &resource,
+            &dead,
+            &query.prop,
+            minimal,
+            &extra,
+        ));
+    }
+    Ok(crate::method::multistatus(&Multistatus {
+        responses,
+        sync_token: None,
+    }))
+}
+
+fn expansion_error(e: ExpandError) -> DavError {
+    DavError::precondition(
+        StatusCode::FORBIDDEN,
+        QName::caldav("max-instances"),
+        e.to_string(),
+    )
+}
+
+/// The pre-filter on stored metadata: the component type named under VCALENDAR and its
+/// time-range against the object's UTC bounds (which are conservative, never too narrow).
+fn may_match(filter: &CompFilter, meta: &ObjectMeta) -> bool {
+    filter.comp_filters.iter().all(|f| {
+        if f.is_not_defined {
+            return true;
+        }
+        let component = meta.index.component.as_deref().unwrap_or("");
+        if !component.eq_ignore_ascii_case(&f.name) {
+            return false;
+        }
+        match f.time_range {
+            Some(range) => bounds_touch(range, meta.index.first_start, meta.index.last_end),
+            None => true,
+        }
+    })
+}
+
+fn bounds_touch(range: TimeRange, first: Option<i64>, last: Option<i64>) -> bool {
+    let starts_in_time = match (range.end, first) {
+        (Some(end), Some(first)) => first <= end,
+        _ => true,
+    };
+    let ends_in_time = match (range.start, last) {
+        (Some(start), Some(last)) => last >= start,
+        _ => true,
+    };
+    starts_in_time && ends_in_time
+}
+
+/// Floating times and all-day values are read in the query's `C:timezone`, else the
+/// calendar's `calendar-timezone`, else UTC (RFC 4791 §9.9).
+async fn floating_zone(
+    cx: &Cx<'_>,
+    collection: &Collection,
+    query_zone: Option<&str>,
+) -> DavResult<Option<chrono_tz::Tz>> {
+    let text = match query_zone {
+        Some(t) => Some(t.to_owned()),
+        None => cx
+            .engine
+            .store
+            .properties(collection.id, None)
+            .await?
+            .into_iter()
+            .find(|p| p.namespace == CALDAV && p.name == "calendar-timezone")
+            .and_then(|p| dav_xml::parse_document(p.xml.as_bytes(), Default::default()).ok())
+            .map(|e| e.text_content()),
+    };
+    Ok(text.as_deref().and_then(zone_of_vtimezone))
+}
+
+fn zone_of_vtimezone(text: &str) -> Option<chrono_tz::Tz> {
+    let cal = ical::parse(text.trim()).ok()?;
+    let tz = cal.components.iter().find(|c| c.name == "VTIMEZONE")?;
+    ical::tz::resolve_tzid(&tz.property("TZID")?.value)
 }

@@ -3,6 +3,7 @@
 mod calendar_data;
 mod calendar_multiget;
 mod calendar_query;
+mod filter_xml;
 mod sync_collection;
 
 use bytes::Bytes;
