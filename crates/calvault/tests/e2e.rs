@@ -318,3 +318,18 @@ fn tls_listener_speaks_http2_and_http1() {
         assert_eq!(out, expected);
     }
 }
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_user(&data, "ann", "pw");
+    let cfg = dir.path().join("calvault.toml");
+    std::fs::write(&cfg, "header_timeout_secs = 1\n").unwrap();
+    let s = Server::start_on(&data, &["--config", cfg.to_str().unwrap()]);
+    let mut conn = s.connect();
+    let r = conn.send("PROPFIND", "/dav/", &[("Authorization", "Basic YW5uOnB3")], b"");
+    assert_eq!(r.status, 207);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(conn.is_closed_by_peer(), "an idle connection must not be held open forever");
+}

@@ -93,40 +93,92 @@ fn check(text: &str, filter: CompFilter) -> bool {
 #[test]
 fn vevent_table_dtend() {
     let e = comp("VEVENT", "DTSTART:20240115T100000Z\nDTEND:20240115T110000Z");
-    assert!(in_range(&e, "VEVENT", range("20240115T103000Z", "20240115T104500Z")));
-    assert!(!in_range(&e, "VEVENT", range("20240115T110000Z", "20240115T120000Z")));
-    assert!(!in_range(&e, "VEVENT", range("20240115T090000Z", "20240115T100000Z")));
+    assert!(in_range(
+        &e,
+        "VEVENT",
+        range("20240115T103000Z", "20240115T104500Z")
+    ));
+    assert!(!in_range(
+        &e,
+        "VEVENT",
+        range("20240115T110000Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &e,
+        "VEVENT",
+        range("20240115T090000Z", "20240115T100000Z")
+    ));
     // DTEND = DTSTART: "start < DTEND AND end > DTSTART" is strict.
     let z = comp("VEVENT", "DTSTART:20240115T100000Z\nDTEND:20240115T100000Z");
-    assert!(!in_range(&z, "VEVENT", range("20240115T100000Z", "20240115T110000Z")));
-    assert!(in_range(&z, "VEVENT", range("20240115T095959Z", "20240115T110000Z")));
+    assert!(!in_range(
+        &z,
+        "VEVENT",
+        range("20240115T100000Z", "20240115T110000Z")
+    ));
+    assert!(in_range(
+        &z,
+        "VEVENT",
+        range("20240115T095959Z", "20240115T110000Z")
+    ));
 }
 
 #[test]
 fn vevent_table_duration_and_no_end() {
     let d = comp("VEVENT", "DTSTART:20240115T100000Z\nDURATION:PT1H");
-    assert!(in_range(&d, "VEVENT", range("20240115T105900Z", "20240115T120000Z")));
-    assert!(!in_range(&d, "VEVENT", range("20240115T110000Z", "20240115T120000Z")));
+    assert!(in_range(
+        &d,
+        "VEVENT",
+        range("20240115T105900Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &d,
+        "VEVENT",
+        range("20240115T110000Z", "20240115T120000Z")
+    ));
     // DURATION = 0 and no DTEND/DURATION: "start <= DTSTART AND end > DTSTART".
     for props in ["DURATION:PT0S\n", ""] {
         let p = comp("VEVENT", &format!("{props}DTSTART:20240115T100000Z"));
-        assert!(in_range(&p, "VEVENT", range("20240115T100000Z", "20240115T110000Z")), "{props}");
-        assert!(!in_range(&p, "VEVENT", range("20240115T090000Z", "20240115T100000Z")), "{props}");
+        assert!(
+            in_range(&p, "VEVENT", range("20240115T100000Z", "20240115T110000Z")),
+            "{props}"
+        );
+        assert!(
+            !in_range(&p, "VEVENT", range("20240115T090000Z", "20240115T100000Z")),
+            "{props}"
+        );
     }
 }
 
 #[test]
 fn vevent_table_all_day_uses_the_calendar_zone() {
     let a = comp("VEVENT", "DTSTART;VALUE=DATE:20240115");
-    assert!(in_range(&a, "VEVENT", range("20240115T230000Z", "20240116T000000Z")));
-    assert!(!in_range(&a, "VEVENT", range("20240116T000000Z", "20240116T010000Z")));
+    assert!(in_range(
+        &a,
+        "VEVENT",
+        range("20240115T230000Z", "20240116T000000Z")
+    ));
+    assert!(!in_range(
+        &a,
+        "VEVENT",
+        range("20240116T000000Z", "20240116T010000Z")
+    ));
     let berlin = EvalContext {
         floating_tz: Some(chrono_tz::Europe::Berlin),
         ..CTX
     };
     // In Berlin the day is 14T23:00Z..15T23:00Z.
-    assert!(in_range_ctx(&a, "VEVENT", range("20240114T233000Z", "20240115T000000Z"), &berlin));
-    assert!(!in_range_ctx(&a, "VEVENT", range("20240115T230000Z", "20240116T000000Z"), &berlin));
+    assert!(in_range_ctx(
+        &a,
+        "VEVENT",
+        range("20240114T233000Z", "20240115T000000Z"),
+        &berlin
+    ));
+    assert!(!in_range_ctx(
+        &a,
+        "VEVENT",
+        range("20240115T230000Z", "20240116T000000Z"),
+        &berlin
+    ));
 }
 
 #[test]
@@ -134,60 +186,174 @@ fn vtodo_table_every_row() {
     let r = range;
     // DTSTART + DURATION: (start <= S+D) AND (end > S OR end >= S+D).
     let t = comp("VTODO", "DTSTART:20240115T100000Z\nDURATION:PT1H");
-    assert!(in_range(&t, "VTODO", r("20240115T110000Z", "20240115T120000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T110001Z", "20240115T120000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T090000Z", "20240115T100000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240115T110000Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T110001Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T090000Z", "20240115T100000Z")
+    ));
     // DTSTART + DUE: (start < DUE OR start <= S) AND (end > S OR end >= DUE).
     let t = comp("VTODO", "DTSTART:20240115T100000Z\nDUE:20240115T110000Z");
-    assert!(in_range(&t, "VTODO", r("20240115T103000Z", "20240115T104000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T110000Z", "20240115T120000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T090000Z", "20240115T100000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240115T103000Z", "20240115T104000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T110000Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T090000Z", "20240115T100000Z")
+    ));
     // DTSTART only: start <= S AND end > S.
     let t = comp("VTODO", "DTSTART:20240115T100000Z");
-    assert!(in_range(&t, "VTODO", r("20240115T100000Z", "20240115T100001Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T090000Z", "20240115T100000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240115T100000Z", "20240115T100001Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T090000Z", "20240115T100000Z")
+    ));
     // DUE only: start < DUE AND end >= DUE.
     let t = comp("VTODO", "DUE:20240115T110000Z");
-    assert!(in_range(&t, "VTODO", r("20240115T100000Z", "20240115T110000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240115T110000Z", "20240115T120000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240115T100000Z", "20240115T110000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240115T110000Z", "20240115T120000Z")
+    ));
     // COMPLETED + CREATED.
-    let t = comp("VTODO", "CREATED:20240101T000000Z\nCOMPLETED:20240110T000000Z");
-    assert!(in_range(&t, "VTODO", r("20240105T000000Z", "20240106T000000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240111T000000Z", "20240112T000000Z")));
-    assert!(!in_range(&t, "VTODO", r("20231201T000000Z", "20231202T000000Z")));
+    let t = comp(
+        "VTODO",
+        "CREATED:20240101T000000Z\nCOMPLETED:20240110T000000Z",
+    );
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240105T000000Z", "20240106T000000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240111T000000Z", "20240112T000000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20231201T000000Z", "20231202T000000Z")
+    ));
     // COMPLETED only: start <= C AND end >= C.
     let t = comp("VTODO", "COMPLETED:20240110T000000Z");
-    assert!(in_range(&t, "VTODO", r("20240109T000000Z", "20240110T000000Z")));
-    assert!(!in_range(&t, "VTODO", r("20240110T000001Z", "20240111T000000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20240109T000000Z", "20240110T000000Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20240110T000001Z", "20240111T000000Z")
+    ));
     // CREATED only: end > CREATED.
     let t = comp("VTODO", "CREATED:20240101T000000Z");
-    assert!(in_range(&t, "VTODO", r("20231201T000000Z", "20240101T000001Z")));
-    assert!(!in_range(&t, "VTODO", r("20231201T000000Z", "20240101T000000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("20231201T000000Z", "20240101T000001Z")
+    ));
+    assert!(!in_range(
+        &t,
+        "VTODO",
+        r("20231201T000000Z", "20240101T000000Z")
+    ));
     // Nothing: always.
     let t = comp("VTODO", "SUMMARY:someday");
-    assert!(in_range(&t, "VTODO", r("19000101T000000Z", "19000102T000000Z")));
+    assert!(in_range(
+        &t,
+        "VTODO",
+        r("19000101T000000Z", "19000102T000000Z")
+    ));
 }
 
 #[test]
 fn vjournal_and_vfreebusy() {
     let j = comp("VJOURNAL", "DTSTART;VALUE=DATE:20240115");
-    assert!(in_range(&j, "VJOURNAL", range("20240115T120000Z", "20240115T130000Z")));
-    assert!(!in_range(&j, "VJOURNAL", range("20240116T000000Z", "20240117T000000Z")));
+    assert!(in_range(
+        &j,
+        "VJOURNAL",
+        range("20240115T120000Z", "20240115T130000Z")
+    ));
+    assert!(!in_range(
+        &j,
+        "VJOURNAL",
+        range("20240116T000000Z", "20240117T000000Z")
+    ));
     let j = comp("VJOURNAL", "DTSTART:20240115T100000Z");
-    assert!(in_range(&j, "VJOURNAL", range("20240115T100000Z", "20240115T100001Z")));
-    assert!(!in_range(&j, "VJOURNAL", range("20240115T100001Z", "20240115T110000Z")));
+    assert!(in_range(
+        &j,
+        "VJOURNAL",
+        range("20240115T100000Z", "20240115T100001Z")
+    ));
+    assert!(!in_range(
+        &j,
+        "VJOURNAL",
+        range("20240115T100001Z", "20240115T110000Z")
+    ));
     let j = comp("VJOURNAL", "SUMMARY:no date");
-    assert!(!in_range(&j, "VJOURNAL", range("19000101T000000Z", "21000101T000000Z")));
+    assert!(!in_range(
+        &j,
+        "VJOURNAL",
+        range("19000101T000000Z", "21000101T000000Z")
+    ));
 
     let fb = comp(
         "VFREEBUSY",
         "FREEBUSY:20240115T100000Z/PT1H,20240116T100000Z/20240116T110000Z",
     );
-    assert!(in_range(&fb, "VFREEBUSY", range("20240116T103000Z", "20240116T120000Z")));
-    assert!(!in_range(&fb, "VFREEBUSY", range("20240115T110000Z", "20240116T100000Z")));
-    let fb = comp("VFREEBUSY", "DTSTART:20240115T100000Z\nDTEND:20240115T110000Z");
-    assert!(in_range(&fb, "VFREEBUSY", range("20240115T110000Z", "20240115T120000Z")));
-    assert!(!in_range(&fb, "VFREEBUSY", range("20240115T080000Z", "20240115T100000Z")));
+    assert!(in_range(
+        &fb,
+        "VFREEBUSY",
+        range("20240116T103000Z", "20240116T120000Z")
+    ));
+    assert!(!in_range(
+        &fb,
+        "VFREEBUSY",
+        range("20240115T110000Z", "20240116T100000Z")
+    ));
+    let fb = comp(
+        "VFREEBUSY",
+        "DTSTART:20240115T100000Z\nDTEND:20240115T110000Z",
+    );
+    assert!(in_range(
+        &fb,
+        "VFREEBUSY",
+        range("20240115T110000Z", "20240115T120000Z")
+    ));
+    assert!(!in_range(
+        &fb,
+        "VFREEBUSY",
+        range("20240115T080000Z", "20240115T100000Z")
+    ));
 }
 
 fn alarm_filter(r: TimeRange) -> CompFilter {
@@ -208,26 +374,53 @@ fn valarm_triggers_repeats_and_per_instance() {
 BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:x\nTRIGGER:-PT15M\nREPEAT:2\nDURATION:PT5M\nEND:VALARM",
     );
     // 09:45, 09:50, 09:55 on each of three days.
-    assert!(check(&e, alarm_filter(range("20240115T094000Z", "20240115T094600Z"))));
-    assert!(check(&e, alarm_filter(range("20240115T095500Z", "20240115T095600Z"))));
-    assert!(!check(&e, alarm_filter(range("20240115T095600Z", "20240115T100000Z"))));
-    assert!(check(&e, alarm_filter(range("20240117T094500Z", "20240117T094501Z"))));
-    assert!(!check(&e, alarm_filter(range("20240118T094500Z", "20240118T094501Z"))));
+    assert!(check(
+        &e,
+        alarm_filter(range("20240115T094000Z", "20240115T094600Z"))
+    ));
+    assert!(check(
+        &e,
+        alarm_filter(range("20240115T095500Z", "20240115T095600Z"))
+    ));
+    assert!(!check(
+        &e,
+        alarm_filter(range("20240115T095600Z", "20240115T100000Z"))
+    ));
+    assert!(check(
+        &e,
+        alarm_filter(range("20240117T094500Z", "20240117T094501Z"))
+    ));
+    assert!(!check(
+        &e,
+        alarm_filter(range("20240118T094500Z", "20240118T094501Z"))
+    ));
 
     let end = comp(
         "VEVENT",
         "DTSTART:20240115T100000Z\nDTEND:20240115T110000Z\n\
 BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:x\nTRIGGER;RELATED=END:PT5M\nEND:VALARM",
     );
-    assert!(check(&end, alarm_filter(range("20240115T110500Z", "20240115T110501Z"))));
-    assert!(!check(&end, alarm_filter(range("20240115T100500Z", "20240115T100501Z"))));
+    assert!(check(
+        &end,
+        alarm_filter(range("20240115T110500Z", "20240115T110501Z"))
+    ));
+    assert!(!check(
+        &end,
+        alarm_filter(range("20240115T100500Z", "20240115T100501Z"))
+    ));
     let abs = comp(
         "VEVENT",
         "DTSTART:20240115T100000Z\n\
 BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:x\nTRIGGER;VALUE=DATE-TIME:20240114T080000Z\nEND:VALARM",
     );
-    assert!(check(&abs, alarm_filter(range("20240114T080000Z", "20240114T080001Z"))));
-    assert!(!check(&abs, alarm_filter(range("20240115T080000Z", "20240115T080001Z"))));
+    assert!(check(
+        &abs,
+        alarm_filter(range("20240114T080000Z", "20240114T080001Z"))
+    ));
+    assert!(!check(
+        &abs,
+        alarm_filter(range("20240115T080000Z", "20240115T080001Z"))
+    ));
 }
 
 #[test]
@@ -238,11 +431,27 @@ SUMMARY:weekly\nRRULE:FREQ=WEEKLY;COUNT=4\nEXDATE:20240115T100000Z\nEND:VEVENT\n
 BEGIN:VEVENT\nUID:m\nDTSTAMP:20240101T000000Z\nRECURRENCE-ID:20240108T100000Z\n\
 DTSTART:20240109T150000Z\nDTEND:20240109T160000Z\nSUMMARY:moved\nEND:VEVENT",
     );
-    assert!(in_range(&text, "VEVENT", range("20240122T100000Z", "20240122T103000Z")));
-    assert!(!in_range(&text, "VEVENT", range("20240115T100000Z", "20240115T103000Z")));
+    assert!(in_range(
+        &text,
+        "VEVENT",
+        range("20240122T100000Z", "20240122T103000Z")
+    ));
+    assert!(!in_range(
+        &text,
+        "VEVENT",
+        range("20240115T100000Z", "20240115T103000Z")
+    ));
     // The moved instance matches where it went, not where it was.
-    assert!(in_range(&text, "VEVENT", range("20240109T153000Z", "20240109T154000Z")));
-    assert!(!in_range(&text, "VEVENT", range("20240108T100000Z", "20240108T103000Z")));
+    assert!(in_range(
+        &text,
+        "VEVENT",
+        range("20240109T153000Z", "20240109T154000Z")
+    ));
+    assert!(!in_range(
+        &text,
+        "VEVENT",
+        range("20240108T100000Z", "20240108T103000Z")
+    ));
     // Properties are those of the component supplying the instance.
     let summary = |s: &str, r: TimeRange| CompFilter {
         time_range: Some(r),
@@ -252,9 +461,18 @@ DTSTART:20240109T150000Z\nDTEND:20240109T160000Z\nSUMMARY:moved\nEND:VEVENT",
         }],
         ..cf("VEVENT")
     };
-    assert!(check(&text, summary("moved", range("20240109T000000Z", "20240110T000000Z"))));
-    assert!(!check(&text, summary("weekly", range("20240109T000000Z", "20240110T000000Z"))));
-    assert!(check(&text, summary("weekly", range("20240101T000000Z", "20240102T000000Z"))));
+    assert!(check(
+        &text,
+        summary("moved", range("20240109T000000Z", "20240110T000000Z"))
+    ));
+    assert!(!check(
+        &text,
+        summary("weekly", range("20240109T000000Z", "20240110T000000Z"))
+    ));
+    assert!(check(
+        &text,
+        summary("weekly", range("20240101T000000Z", "20240102T000000Z"))
+    ));
 }
 
 #[test]
@@ -314,7 +532,10 @@ fn text_match_collations_and_negation() {
         ..cf("VEVENT")
     };
     assert!(!check(&e, no_location));
-    assert_eq!(Collation::from_name("i;unicode-casemap"), Some(UnicodeCasemap));
+    assert_eq!(
+        Collation::from_name("i;unicode-casemap"),
+        Some(UnicodeCasemap)
+    );
     assert_eq!(Collation::from_name("i;octet"), Some(Octet));
     assert_eq!(Collation::from_name("i;ascii-casemap"), Some(AsciiCasemap));
     assert_eq!(Collation::from_name("i;ascii-numeric"), None);
@@ -331,10 +552,34 @@ ATTENDEE;PARTSTAT=NEEDS-ACTION;CN=Ann:mailto:ann@example.com",
         is_not_defined: true,
         ..pf(name)
     };
-    assert!(check(&e, CompFilter { prop_filters: vec![not_defined("LOCATION")], ..cf("VEVENT") }));
-    assert!(!check(&e, CompFilter { prop_filters: vec![not_defined("SUMMARY")], ..cf("VEVENT") }));
-    assert!(check(&e, CompFilter { is_not_defined: true, ..cf("VTODO") }));
-    assert!(!check(&e, CompFilter { is_not_defined: true, ..cf("VEVENT") }));
+    assert!(check(
+        &e,
+        CompFilter {
+            prop_filters: vec![not_defined("LOCATION")],
+            ..cf("VEVENT")
+        }
+    ));
+    assert!(!check(
+        &e,
+        CompFilter {
+            prop_filters: vec![not_defined("SUMMARY")],
+            ..cf("VEVENT")
+        }
+    ));
+    assert!(check(
+        &e,
+        CompFilter {
+            is_not_defined: true,
+            ..cf("VTODO")
+        }
+    ));
+    assert!(!check(
+        &e,
+        CompFilter {
+            is_not_defined: true,
+            ..cf("VEVENT")
+        }
+    ));
     assert!(!check(&e, cf("VTODO")));
 
     let attendee = |p: ParamFilter| CompFilter {
@@ -349,8 +594,22 @@ ATTENDEE;PARTSTAT=NEEDS-ACTION;CN=Ann:mailto:ann@example.com",
         is_not_defined,
         text_match: t,
     };
-    assert!(check(&e, attendee(param("PARTSTAT", false, Some(tm("needs", Collation::AsciiCasemap, false))))));
-    assert!(!check(&e, attendee(param("PARTSTAT", false, Some(tm("ACCEPTED", Collation::AsciiCasemap, false))))));
+    assert!(check(
+        &e,
+        attendee(param(
+            "PARTSTAT",
+            false,
+            Some(tm("needs", Collation::AsciiCasemap, false))
+        ))
+    ));
+    assert!(!check(
+        &e,
+        attendee(param(
+            "PARTSTAT",
+            false,
+            Some(tm("ACCEPTED", Collation::AsciiCasemap, false))
+        ))
+    ));
     assert!(check(&e, attendee(param("ROLE", true, None))));
     assert!(!check(&e, attendee(param("CN", true, None))));
 
@@ -363,8 +622,14 @@ ATTENDEE;PARTSTAT=NEEDS-ACTION;CN=Ann:mailto:ann@example.com",
         }],
         ..cf("VEVENT")
     };
-    assert!(check(&e, both(range("20240115T090000Z", "20240115T110000Z"))));
-    assert!(!check(&e, both(range("20240116T090000Z", "20240116T110000Z"))));
+    assert!(check(
+        &e,
+        both(range("20240115T090000Z", "20240115T110000Z"))
+    ));
+    assert!(!check(
+        &e,
+        both(range("20240116T090000Z", "20240116T110000Z"))
+    ));
     // A prop-filter time range on a date property.
     let stamp = |r: TimeRange| CompFilter {
         prop_filters: vec![PropFilter {
@@ -373,8 +638,14 @@ ATTENDEE;PARTSTAT=NEEDS-ACTION;CN=Ann:mailto:ann@example.com",
         }],
         ..cf("VEVENT")
     };
-    assert!(check(&e, stamp(range("20240101T000000Z", "20240101T000001Z"))));
-    assert!(!check(&e, stamp(range("20231231T000000Z", "20240101T000000Z"))));
+    assert!(check(
+        &e,
+        stamp(range("20240101T000000Z", "20240101T000001Z"))
+    ));
+    assert!(!check(
+        &e,
+        stamp(range("20231231T000000Z", "20240101T000000Z"))
+    ));
     // A top filter that is not VCALENDAR matches nothing.
     assert!(!matches(&parse(&e).unwrap(), &cf("VEVENT"), &CTX).unwrap());
 }
@@ -426,7 +697,9 @@ fn corpus_never_panics_and_wide_ranges_match_every_event() {
                 ..cf(kind)
             });
             match matches(&root, &f, &ctx) {
-                Ok(_) | Err(ExpandError::TooManyInstances(_)) | Err(ExpandError::Unsupported(_)) => {}
+                Ok(_)
+                | Err(ExpandError::TooManyInstances(_))
+                | Err(ExpandError::Unsupported(_)) => {}
                 Err(e) => panic!("{}: {e}", path.display()),
             }
         }
@@ -444,7 +717,12 @@ fn corpus_never_panics_and_wide_ranges_match_every_event() {
             // And the expansion of a narrow range never fails on valid data.
             let out = ical::expand_to_text(&text, narrow, &ctx);
             assert!(
-                matches!(out, Ok(_) | Err(ExpandError::TooManyInstances(_)) | Err(ExpandError::Unsupported(_))),
+                matches!(
+                    out,
+                    Ok(_)
+                        | Err(ExpandError::TooManyInstances(_))
+                        | Err(ExpandError::Unsupported(_))
+                ),
                 "{}: {out:?}",
                 path.display()
             );

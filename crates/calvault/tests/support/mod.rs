@@ -164,6 +164,12 @@ impl Conn {
         self.read_reply(method == "HEAD")
     }
 
+    /// True when the server has closed the connection (a read returns end of file).
+    pub fn is_closed_by_peer(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        matches!(self.reader.read(&mut buf), Ok(0))
+    }
+
     fn read_reply(&mut self, head: bool) -> Reply {
         let mut line = String::new();
         self.reader.read_line(&mut line).unwrap();
