@@ -328,8 +328,16 @@ fn idle_keep_alive_connections_are_closed_after_the_header_timeout() {
     std::fs::write(&cfg, "header_timeout_secs = 1\n").unwrap();
     let s = Server::start_on(&data, &["--config", cfg.to_str().unwrap()]);
     let mut conn = s.connect();
-    let r = conn.send("PROPFIND", "/dav/", &[("Authorization", "Basic YW5uOnB3")], b"");
+    let r = conn.send(
+        "PROPFIND",
+        "/dav/",
+        &[("Authorization", "Basic YW5uOnB3")],
+        b"",
+    );
     assert_eq!(r.status, 207);
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(conn.is_closed_by_peer(), "an idle connection must not be held open forever");
+    assert!(
+        conn.is_closed_by_peer(),
+        "an idle connection must not be held open forever"
+    );
 }

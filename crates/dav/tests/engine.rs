@@ -785,9 +785,17 @@ DTSTART;TZID=Europe/Berlin:20260327T140000\r\nDURATION:PT1H\r\nSUMMARY:Standup m
 #[tokio::test]
 async fn calendar_query_expands_recurrences_and_ands_filters() {
     let h = harness().await;
-    h.ann("PUT", &format!("{CAL}weekly.ics"), &[], WEEKLY_BERLIN).await;
-    h.ann("PUT", &format!("{CAL}single.ics"), &[], &event("single", "Lunch with Zoë")).await;
-    h.ann("PUT", &format!("{CAL}task.ics"), &[], &todo("task")).await;
+    h.ann("PUT", &format!("{CAL}weekly.ics"), &[], WEEKLY_BERLIN)
+        .await;
+    h.ann(
+        "PUT",
+        &format!("{CAL}single.ics"),
+        &[],
+        &event("single", "Lunch with Zoë"),
+    )
+    .await;
+    h.ann("PUT", &format!("{CAL}task.ics"), &[], &todo("task"))
+        .await;
     let h = &h;
     let hits = |body: String| async move {
         let r = h.ann("REPORT", CAL, &[("depth", "1")], &body).await;
@@ -798,21 +806,47 @@ async fn calendar_query_expands_recurrences_and_ands_filters() {
             .filter(|n| t.contains(n))
             .collect::<Vec<_>>()
     };
-    let range = |s: &str, e: &str| format!("<C:comp-filter name='VEVENT'><C:time-range start='{s}' end='{e}'/></C:comp-filter>");
+    let range = |s: &str, e: &str| {
+        format!(
+            "<C:comp-filter name='VEVENT'><C:time-range start='{s}' end='{e}'/></C:comp-filter>"
+        )
+    };
     // The fourth instance (2026-03-26, after the DST change: 08:00Z) was moved to the 27th.
-    assert_eq!(hits(query(&range("20260326T000000Z", "20260327T000000Z"))).await, Vec::<&str>::new());
-    assert_eq!(hits(query(&range("20260327T120000Z", "20260327T140000Z"))).await, ["weekly.ics"]);
+    assert_eq!(
+        hits(query(&range("20260326T000000Z", "20260327T000000Z"))).await,
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        hits(query(&range("20260327T120000Z", "20260327T140000Z"))).await,
+        ["weekly.ics"]
+    );
     // The excluded instance (2026-03-19) matches nothing; the one after it does.
-    assert!(hits(query(&range("20260319T000000Z", "20260320T000000Z"))).await.is_empty());
-    assert_eq!(hits(query(&range("20260402T070000Z", "20260402T071500Z"))).await, ["weekly.ics"]);
+    assert!(hits(query(&range("20260319T000000Z", "20260320T000000Z")))
+        .await
+        .is_empty());
+    assert_eq!(
+        hits(query(&range("20260402T070000Z", "20260402T071500Z"))).await,
+        ["weekly.ics"]
+    );
     // After COUNT runs out, nothing.
-    assert!(hits(query(&range("20260601T000000Z", "20260701T000000Z"))).await.is_empty());
+    assert!(hits(query(&range("20260601T000000Z", "20260701T000000Z")))
+        .await
+        .is_empty());
     // Components are told apart, and nested conditions are ANDed.
-    assert_eq!(hits(query("<C:comp-filter name='VTODO'/>")).await, ["task.ics"]);
+    assert_eq!(
+        hits(query("<C:comp-filter name='VTODO'/>")).await,
+        ["task.ics"]
+    );
     let and = "<C:comp-filter name='VEVENT'><C:time-range start='20261201T000000Z' end='20261202T000000Z'/>\
                <C:prop-filter name='SUMMARY'><C:text-match>ZOË</C:text-match></C:prop-filter></C:comp-filter>";
-    assert!(hits(query(and)).await.is_empty(), "ascii-casemap does not fold ë");
-    let and = and.replace("<C:text-match>", "<C:text-match collation='i;unicode-casemap'>");
+    assert!(
+        hits(query(and)).await.is_empty(),
+        "ascii-casemap does not fold ë"
+    );
+    let and = and.replace(
+        "<C:text-match>",
+        "<C:text-match collation='i;unicode-casemap'>",
+    );
     assert_eq!(hits(query(&and)).await, ["single.ics"]);
     let negated = "<C:comp-filter name='VEVENT'><C:prop-filter name='SUMMARY'>\
                    <C:text-match negate-condition='yes'>standup</C:text-match></C:prop-filter></C:comp-filter>";
@@ -825,14 +859,17 @@ async fn calendar_query_expands_recurrences_and_ands_filters() {
 #[tokio::test]
 async fn calendar_query_refuses_what_it_cannot_evaluate() {
     let h = harness().await;
-    let bad_collation = query("<C:comp-filter name='VEVENT'><C:prop-filter name='SUMMARY'>\
-        <C:text-match collation='i;klingon'>x</C:text-match></C:prop-filter></C:comp-filter>");
+    let bad_collation = query(
+        "<C:comp-filter name='VEVENT'><C:prop-filter name='SUMMARY'>\
+        <C:text-match collation='i;klingon'>x</C:text-match></C:prop-filter></C:comp-filter>",
+    );
     let r = h.ann("REPORT", CAL, &[], &bad_collation).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(text(&r).contains("supported-collation"));
     let unknown = query("<C:comp-filter name='VEVENT'><C:frobnicate/></C:comp-filter>");
     assert!(text(&h.ann("REPORT", CAL, &[], &unknown).await).contains("supported-filter"));
-    let bad_range = query("<C:comp-filter name='VEVENT'><C:time-range start='yesterday'/></C:comp-filter>");
+    let bad_range =
+        query("<C:comp-filter name='VEVENT'><C:time-range start='yesterday'/></C:comp-filter>");
     assert!(text(&h.ann("REPORT", CAL, &[], &bad_range).await).contains("valid-filter"));
     let unknown_report = h.ann("REPORT", CAL, &[], "<x:foo xmlns:x='urn:x'/>").await;
     assert_eq!(unknown_report.status(), StatusCode::FORBIDDEN);
@@ -842,7 +879,8 @@ async fn calendar_query_refuses_what_it_cannot_evaluate() {
 #[tokio::test]
 async fn calendar_data_expand_returns_instances_in_utc() {
     let h = harness().await;
-    h.ann("PUT", &format!("{CAL}weekly.ics"), &[], WEEKLY_BERLIN).await;
+    h.ann("PUT", &format!("{CAL}weekly.ics"), &[], WEEKLY_BERLIN)
+        .await;
     let body = "<C:calendar-query xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'><D:prop>\
                 <C:calendar-data><C:expand start='20260301T000000Z' end='20260401T000000Z'/></C:calendar-data>\
                 </D:prop><C:filter><C:comp-filter name='VCALENDAR'><C:comp-filter name='VEVENT'>\

@@ -590,7 +590,6 @@ pub(crate) fn set_instances<'a>(
         }
         let until = rule.until;
         let zone = t.zone;
-        let is_date = t.is_date;
         // RFC 5545 §3.3.10: UNTIL is UTC when DTSTART has a zone, a DATE
         // when DTSTART is one; a local UNTIL is read in DTSTART's zone and
         // a DATE UNTIL includes its whole day.
@@ -598,9 +597,7 @@ pub(crate) fn set_instances<'a>(
             Some(DateValue::DateTime {
                 local: u,
                 utc: true,
-            }) if !is_date || zone != ZoneRef::Floating => {
-                clock.to_utc(local, zone) > u.and_utc().timestamp()
-            }
+            }) => clock.to_utc(local, zone) > u.and_utc().timestamp(),
             Some(DateValue::DateTime { local: u, .. }) => local > u,
             Some(DateValue::Date(d)) => local.date() > d,
             None => false,

@@ -204,11 +204,12 @@ impl<'a> Eval<'a> {
         for set in sets {
             let range = match cf.time_range {
                 Some(r) => r,
-                None => alarm_window(cf, &set),
+                None => alarm_window(cf, &set, &self.clock),
             };
             let open_end = range.end.is_none().then(|| {
                 range.start.map_or(i64::MIN, |s| {
-                    s.saturating_add(alarm_reach(&set)).saturating_add(DAY)
+                    s.saturating_add(alarm_reach(&set, &self.clock))
+                        .saturating_add(DAY)
                 })
             });
             let query = Query {
@@ -451,7 +452,7 @@ fn needs_instances(cf: &CompFilter) -> bool {
 
 /// The hull of the time ranges of the comp-filters below `cf`, widened by
 /// how far an alarm can fire from its instance.
-fn alarm_window(cf: &CompFilter, set: &Set) -> TimeRange {
+fn alarm_window(cf: &CompFilter, set: &Set, clock: &Clock) -> TimeRange {
     let mut ranges = Vec::new();
     collect_ranges(cf, &mut ranges);
     let start = ranges
@@ -462,7 +463,7 @@ fn alarm_window(cf: &CompFilter, set: &Set) -> TimeRange {
         .iter()
         .map(|r| r.end)
         .try_fold(i64::MIN, |acc, e| e.map(|e| acc.max(e)));
-    let reach = alarm_reach(set);
+    let reach = alarm_reach(set, clock);
     TimeRange {
         start: start.map(|s| s.saturating_sub(reach)),
         end: end.map(|e| e.saturating_add(reach)),
@@ -480,7 +481,7 @@ fn collect_ranges(cf: &CompFilter, out: &mut Vec<TimeRange>) {
 
 /// How far (seconds, either way) a relative alarm of the set can fire
 /// from its instance's start or end, REPEATs included.
-fn alarm_reach(set: &Set) -> i64 {
+fn alarm_reach(set: &Set, clock: &Clock) -> i64 {
     let mut reach: i64 = 0;
     for c in set.master.iter().chain(set.overrides.iter()) {
         for alarm in c.components_named("VALARM") {
@@ -495,7 +496,24 @@ fn alarm_reach(set: &Set) -> i64 {
                 .unwrap_or(0)
                 .saturating_abs();
             for t in alarm.properties_named("TRIGGER") {
-                let d = parse_duration(&t.value).unwrap_or(0).saturating_abs();
+                // An absolute trigger is as far from the instances as it is
+                // from DTSTART (give or take the set's spread, which the
+                // window of the other filters bounds anyway).
+                let d = match parse_date_value(&t.value, DateKind::DateTime) {
+                    Ok(v)
+                        if t.param("VALUE")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME")) =>
+                    {
+                        let start = c.property("DTSTART").and_then(|p| {
+                            parse_date_value(&p.value, DateKind::from_param(p.param("VALUE")))
+                                .ok()
+                                .map(|sv| clock.value_to_utc(p, sv))
+                        });
+                        start.map_or(0, |s| clock.value_to_utc(t, v).saturating_sub(s))
+                    }
+                    _ => parse_duration(&t.value).unwrap_or(0),
+                }
+                .saturating_abs();
                 reach = reach.max(d.saturating_add(every.saturating_mul(repeat)));
             }
         }

@@ -118,7 +118,8 @@ async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<Prop
     }
 }
 
-fn take_props(all: &mut Vec<(String, Property)>, name: &str) -> Vec<Property> {
+/// Moves the properties of member `name` out of a batched member-property list.
+pub fn take_props(all: &mut Vec<(String, Property)>, name: &str) -> Vec<Property> {
     let mut mine = Vec::new();
     all.retain(|(owner, p)| {
         if owner == name {

@@ -9,7 +9,7 @@ use http::{Request, StatusCode};
 
 use super::calendar_data;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, props_response};
+use crate::method::propfind::{env_for, props_response, take_props};
 use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::resource::Resource;
@@ -60,12 +60,7 @@ pub async fn handle(
                 responses[i] = Some(status_response(href, 404));
                 continue;
             };
-            let dead: Vec<store::Property> = member_props
-                .iter()
-                .filter(|(owner, _)| *owner == name)
-                .map(|(_, p)| p.clone())
-                .collect();
-            member_props.retain(|(owner, _)| *owner != name);
+            let dead = take_props(&mut member_props, &name);
             let resource = Resource::Object {
                 collection: collection.clone(),
                 meta: object.meta.clone(),

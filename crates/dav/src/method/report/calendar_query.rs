@@ -11,7 +11,7 @@ use store::{Collection, ObjectMeta};
 use super::calendar_data;
 use super::filter_xml::parse_filter;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, props_response};
+use crate::method::propfind::{env_for, props_response, take_props};
 use crate::method::Cx;
 use crate::resource::{resolve, Resource};
 
@@ -70,12 +70,7 @@ pub async fn handle(
         if !ical::matches(&root, &filter, &ctx).map_err(expansion_error)? {
             continue;
         }
-        let dead: Vec<store::Property> = member_props
-            .iter()
-            .filter(|(o, _)| *o == object.meta.name)
-            .map(|(_, p)| p.clone())
-            .collect();
-        member_props.retain(|(o, _)| *o != object.meta.name);
+        let dead = take_props(&mut member_props, &object.meta.name);
         let resource = Resource::Object {
             collection: collection.clone(),
             meta: object.meta.clone(),

@@ -7,7 +7,7 @@ use http::{Request, StatusCode};
 use store::Collection;
 
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, no_extra, props_response};
+use crate::method::propfind::{env_for, no_extra, props_response, take_props};
 use crate::method::Cx;
 use crate::props::sync_token_uri;
 use crate::resource::{resolve, Resource};
@@ -63,12 +63,7 @@ pub async fn handle(
     let mut member_props = store.member_properties(collection.id).await?;
     let mut responses = Vec::with_capacity(objects.len() + deleted.len());
     for object in objects {
-        let dead: Vec<store::Property> = member_props
-            .iter()
-            .filter(|(o, _)| *o == object.meta.name)
-            .map(|(_, p)| p.clone())
-            .collect();
-        member_props.retain(|(o, _)| *o != object.meta.name);
+        let dead = take_props(&mut member_props, &object.meta.name);
         let resource = Resource::Object {
             collection: collection.clone(),
             meta: object.meta.clone(),
