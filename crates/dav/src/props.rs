@@ -350,7 +350,9 @@ fn quota_of(env: &PropEnv<'_>) -> Option<u64> {
 }
 
 fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let _ = r.is_collection().then_some(())?;
+    if !r.is_collection() {
+        return None;
+    }
     let used = env.usage?;
     // RFC 4331 §3: without a quota the value is what the server can offer; we say nothing
     // rather than invent a number.
@@ -362,7 +364,9 @@ fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
 }
 
 fn quota_used(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let _ = r.is_collection().then_some(())?;
+    if !r.is_collection() {
+        return None;
+    }
     Some(Element::text(
         QName::dav("quota-used-bytes"),
         env.usage?.to_string(),

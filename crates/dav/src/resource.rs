@@ -8,6 +8,8 @@ use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::path::{self, Target};
 
+// Listings are mostly objects, so boxing the large variant would not save memory.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Resource {
     Root,

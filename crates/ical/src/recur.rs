@@ -24,6 +24,13 @@ use crate::rrule::{Freq, Rule};
 /// the end of the calendar.
 const MAX_PERIODS: u64 = 1_000_000;
 
+/// At most this many candidates are built for one period.
+/// `FREQ=YEARLY;BYHOUR=0,...,23;BYMINUTE=0,...,59;BYSECOND=0,...,59` would
+/// otherwise build 31 million date-times per year before the instance
+/// limit could stop it; any period this full exceeds every sensible
+/// `max_instances` anyway, so only BYSETPOS on such a set is affected.
+const MAX_CANDIDATES: usize = 200_000;
+
 /// Years past this are not walked (RFC 5545 dates have four digits).
 const LAST_YEAR: i32 = 9999;
 
@@ -258,6 +265,9 @@ impl<'a> Plan<'a> {
                     for &h in &self.hours {
                         for &m in &self.minutes {
                             for &s in &self.seconds {
+                                if v.len() >= MAX_CANDIDATES {
+                                    break;
+                                }
                                 if let Some(t) = NaiveTime::from_hms_opt(h, m, s) {
                                     v.push(day.and_time(t));
                                 }

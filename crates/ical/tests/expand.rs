@@ -489,3 +489,28 @@ fn expand_output_keeps_all_day_instances_as_dates() {
     );
     assert_eq!(out.matches("BEGIN:VEVENT").count(), 1);
 }
+
+#[test]
+fn huge_periods_and_absurd_rules_end_quickly() {
+    let every_second = event(
+        "DTSTART:20240101T000000Z\nRRULE:FREQ=YEARLY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;\
+BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59;\
+BYSECOND=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59",
+    );
+    let root = parse(&every_second).unwrap();
+    let r = range("20240101T000000Z", "20250101T000000Z");
+    assert_eq!(
+        instances(&root, None, r, &CTX),
+        Err(ExpandError::TooManyInstances(10_000))
+    );
+    // Never matches (no February 30th): the walk gives up, no instance
+    // but DTSTART, no hang.
+    let never = event("DTSTART:20240101T000000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=5");
+    assert_eq!(starts(&never, ALL), ["20240101T000000Z"]);
+    let huge =
+        event("DTSTART:20240101T000000Z\nRRULE:FREQ=SECONDLY;INTERVAL=4294967295;COUNT=4294967295");
+    // 136-year steps: the walk stops at the end of year 9999.
+    let v = starts(&huge, ALL);
+    assert_eq!(v.len(), 59);
+    assert!(v.last().unwrap().starts_with("99"));
+}
