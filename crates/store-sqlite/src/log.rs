@@ -2,6 +2,7 @@
 //! always written inside the transaction of the change they record.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+pub use store::history::Entry;
 use store::history::{chain_hash, ChainInput};
 use store::{Change, ChangedMember, CollectionId, Result, Version, VersionKind};
 
@@ -18,16 +19,6 @@ pub fn bump(tx: &Transaction<'_>, collection: CollectionId) -> Result<i64> {
     .map_err(backend)
 }
 
-pub struct Entry<'a> {
-    pub collection: CollectionId,
-    pub seq: i64,
-    pub kind: VersionKind,
-    pub name: &'a str,
-    pub uid: Option<&'a str>,
-    pub etag: Option<&'a str>,
-    pub data: Option<&'a [u8]>,
-}
-
 pub fn append(tx: &Transaction<'_>, entry: &Entry<'_>, change: &Change) -> Result<()> {
     let prev: Option<Vec<u8>> = tx
         .query_row(
@@ -39,20 +30,7 @@ pub fn append(tx: &Transaction<'_>, entry: &Entry<'_>, change: &Change) -> Resul
         .map_err(backend)?;
     let prev = prev.and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok());
     let at = now_ms();
-    let hash = chain_hash(
-        prev.as_ref(),
-        &ChainInput {
-            collection: entry.collection,
-            seq: entry.seq,
-            kind: entry.kind,
-            name: entry.name,
-            uid: entry.uid,
-            etag: entry.etag,
-            data: entry.data,
-            change,
-            at,
-        },
-    );
+    let hash = chain_hash(prev.as_ref(), &ChainInput { entry, change, at });
     tx.execute(
         "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, author, \
          client, address, at, prev_hash, hash) \

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use crate::history::{chain_hash, etag_of, ChainInput};
+use crate::history::{chain_hash, etag_of, ChainInput, Entry};
 use crate::*;
 
 /// Generates one `#[tokio::test]` per check. `$make` is an async expression giving
@@ -317,16 +317,19 @@ pub async fn every_write_bumps_the_sync_sequence_and_chains_history(store: &dyn 
     let mut prev: Option<[u8; 32]> = None;
     for v in &versions {
         assert_eq!(v.prev_hash, prev);
+        let entry = Entry {
+            collection: v.collection,
+            seq: v.seq,
+            kind: v.kind,
+            name: &v.name,
+            uid: v.uid.as_deref(),
+            etag: v.etag.as_deref(),
+            data: v.data.as_deref(),
+        };
         let expected = chain_hash(
             prev.as_ref(),
             &ChainInput {
-                collection: v.collection,
-                seq: v.seq,
-                kind: v.kind,
-                name: &v.name,
-                uid: v.uid.as_deref(),
-                etag: v.etag.as_deref(),
-                data: v.data.as_deref(),
+                entry: &entry,
                 change: &v.change,
                 at: v.at,
             },

@@ -4,8 +4,8 @@
 
 use crate::{Change, CollectionId, VersionKind};
 
-/// The fields of a history row that its hash covers.
-pub struct ChainInput<'a> {
+/// What a backend records about one change of a collection.
+pub struct Entry<'a> {
     pub collection: CollectionId,
     pub seq: i64,
     pub kind: VersionKind,
@@ -13,6 +13,11 @@ pub struct ChainInput<'a> {
     pub uid: Option<&'a str>,
     pub etag: Option<&'a str>,
     pub data: Option<&'a [u8]>,
+}
+
+/// The fields of a history row that its hash covers.
+pub struct ChainInput<'a> {
+    pub entry: &'a Entry<'a>,
     pub change: &'a Change,
     pub at: i64,
 }
@@ -20,16 +25,17 @@ pub struct ChainInput<'a> {
 /// BLAKE3 over the previous hash and every field, each length-prefixed so that no two
 /// different rows encode to the same bytes.
 pub fn chain_hash(prev: Option<&[u8; 32]>, row: &ChainInput<'_>) -> [u8; 32] {
+    let e = row.entry;
     let mut h = blake3::Hasher::new();
     h.update(b"calvault-history-v1");
     field(&mut h, prev.map(|p| p.as_slice()));
-    h.update(&row.collection.to_le_bytes());
-    h.update(&row.seq.to_le_bytes());
-    field(&mut h, Some(row.kind.as_str().as_bytes()));
-    field(&mut h, Some(row.name.as_bytes()));
-    field(&mut h, row.uid.map(str::as_bytes));
-    field(&mut h, row.etag.map(str::as_bytes));
-    field(&mut h, row.data);
+    h.update(&e.collection.to_le_bytes());
+    h.update(&e.seq.to_le_bytes());
+    field(&mut h, Some(e.kind.as_str().as_bytes()));
+    field(&mut h, Some(e.name.as_bytes()));
+    field(&mut h, e.uid.map(str::as_bytes));
+    field(&mut h, e.etag.map(str::as_bytes));
+    field(&mut h, e.data);
     field(&mut h, Some(row.change.author.as_bytes()));
     field(&mut h, row.change.client.as_deref().map(str::as_bytes));
     field(&mut h, row.change.address.as_deref().map(str::as_bytes));
@@ -60,8 +66,8 @@ pub fn etag_of(data: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn row<'a>(change: &'a Change, data: Option<&'a [u8]>) -> ChainInput<'a> {
-        ChainInput {
+    fn entry(data: Option<&[u8]>) -> Entry<'_> {
+        Entry {
             collection: 1,
             seq: 1,
             kind: VersionKind::Put,
@@ -69,9 +75,19 @@ mod tests {
             uid: Some("u"),
             etag: Some("e"),
             data,
-            change,
-            at: 5,
         }
+    }
+
+    fn hash(prev: Option<&[u8; 32]>, change: &Change, data: Option<&[u8]>) -> [u8; 32] {
+        let e = entry(data);
+        chain_hash(
+            prev,
+            &ChainInput {
+                entry: &e,
+                change,
+                at: 5,
+            },
+        )
     }
 
     #[test]
@@ -81,16 +97,16 @@ mod tests {
             client: None,
             address: None,
         };
-        let a = chain_hash(None, &row(&change, Some(b"x")));
-        assert_ne!(a, chain_hash(None, &row(&change, Some(b"y"))));
-        assert_ne!(a, chain_hash(None, &row(&change, None)));
-        assert_ne!(a, chain_hash(Some(&a), &row(&change, Some(b"x"))));
+        let a = hash(None, &change, Some(b"x"));
+        assert_ne!(a, hash(None, &change, Some(b"y")));
+        assert_ne!(a, hash(None, &change, None));
+        assert_ne!(a, hash(Some(&a), &change, Some(b"x")));
         let other = Change {
             author: "bob".into(),
             ..change.clone()
         };
-        assert_ne!(a, chain_hash(None, &row(&other, Some(b"x"))));
-        assert_eq!(a, chain_hash(None, &row(&change, Some(b"x"))));
+        assert_ne!(a, hash(None, &other, Some(b"x")));
+        assert_eq!(a, hash(None, &change, Some(b"x")));
     }
 
     #[test]
