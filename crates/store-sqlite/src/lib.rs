@@ -218,6 +218,18 @@ impl Store for SqliteStore {
         self.read(move |c| objects::get(c, collection, &name)).await
     }
 
+    async fn objects_in_range(
+        &self,
+        collection: CollectionId,
+        component: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<ObjectMeta>> {
+        let component = component.map(str::to_owned);
+        self.read(move |c| objects::in_range(c, collection, component.as_deref(), start, end))
+            .await
+    }
+
     async fn objects_by_name(
         &self,
         collection: CollectionId,

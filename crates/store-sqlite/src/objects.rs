@@ -24,6 +24,27 @@ pub fn list(conn: &Connection, collection: CollectionId) -> Result<Vec<ObjectMet
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
 
+pub fn in_range(
+    conn: &Connection,
+    collection: CollectionId,
+    component: Option<&str>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Result<Vec<ObjectMeta>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
+             AND (?2 IS NULL OR component = ?2) \
+             AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) \
+             AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3) ORDER BY name"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![collection, component, start, end], rows::object_meta)
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(backend)
+}
+
 pub fn get(
     conn: &Connection,
     collection: CollectionId,

@@ -82,6 +82,9 @@ CREATE TABLE dead_property (
     value         TEXT NOT NULL,
     PRIMARY KEY (collection_id, object_name, namespace, name)
 );
+"#, r#"
+-- calendar-query pre-filter: most queries ask about now, so the end bound is the selective one.
+CREATE INDEX calendar_object_end ON calendar_object(collection_id, last_end);
 "#];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

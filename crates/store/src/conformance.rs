@@ -24,7 +24,8 @@ macro_rules! conformance_tests {
             object_copy_and_move_honour_overwrite,
             property_patches_are_all_or_nothing,
             removing_a_user_removes_their_data,
-            changes_since_reports_each_member_once_with_its_last_state);
+            changes_since_reports_each_member_once_with_its_last_state,
+            range_prefilter_is_conservative);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -668,4 +669,42 @@ pub async fn changes_since_reports_each_member_once_with_its_last_state(store: &
         .await
         .unwrap()
         .is_empty());
+}
+
+pub async fn range_prefilter_is_conservative(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let with_bounds = |name: &str, first: Option<i64>, last: Option<i64>, comp: &str| {
+        let mut p = put(cal.id, name, name, name, Expect::Anything);
+        p.index.first_start = first;
+        p.index.last_end = last;
+        p.index.component = Some(comp.into());
+        p
+    };
+    for p in [
+        with_bounds("past", Some(0), Some(100), "VEVENT"),
+        with_bounds("now", Some(1000), Some(1100), "VEVENT"),
+        with_bounds("future", Some(5000), Some(5100), "VEVENT"),
+        with_bounds("forever", Some(0), None, "VEVENT"),
+        with_bounds("undated", None, None, "VTODO"),
+    ] {
+        store.put_object(p, &c).await.unwrap();
+    }
+    let names = |metas: Vec<ObjectMeta>| metas.into_iter().map(|m| m.name).collect::<Vec<_>>();
+    let hits = store
+        .objects_in_range(cal.id, None, Some(1050), Some(1060))
+        .await
+        .unwrap();
+    assert_eq!(names(hits), ["forever", "now", "undated"]);
+    let events = store
+        .objects_in_range(cal.id, Some("VEVENT"), Some(1100), None)
+        .await
+        .unwrap();
+    assert_eq!(names(events), ["forever", "future", "now"], "bounds are inclusive");
+    let todos = store
+        .objects_in_range(cal.id, Some("VTODO"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(names(todos), ["undated"]);
 }

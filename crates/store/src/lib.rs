@@ -57,6 +57,16 @@ pub trait Store: Send + Sync + 'static {
     /// Metadata of every object in the collection, by name, without the data.
     async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>>;
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>>;
+    /// Metadata of the objects whose stored UTC bounds may overlap `[start, end]` (None = open
+    /// on that side), optionally of one component type: the SQL pre-filter of calendar-query.
+    /// Conservative: objects with unknown bounds are always included.
+    async fn objects_in_range(
+        &self,
+        collection: CollectionId,
+        component: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<ObjectMeta>>;
     /// The named objects that exist, in one round trip (calendar-multiget).
     async fn objects_by_name(
         &self,

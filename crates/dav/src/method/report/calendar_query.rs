@@ -47,8 +47,7 @@ pub async fn handle(
         floating_tz: floating_zone(cx, &collection, query.timezone.as_deref()).await?,
         max_instances: cx.engine.limits.max_instances,
     };
-    let metas: Vec<ObjectMeta> = store
-        .objects(collection.id)
+    let metas: Vec<ObjectMeta> = candidates(cx, &collection, &filter)
         .await?
         .into_iter()
         .filter(|m| only.as_ref().is_none_or(|n| *n == m.name))
@@ -92,6 +91,28 @@ pub async fn handle(
         responses,
         sync_token: None,
     }))
+}
+
+/// One SQL query narrows the candidates when the filter names one component type with a
+/// time-range (the common "this week's events" query); otherwise every object is a candidate.
+async fn candidates(
+    cx: &Cx<'_>,
+    collection: &Collection,
+    filter: &CompFilter,
+) -> DavResult<Vec<ObjectMeta>> {
+    let store = &cx.engine.store;
+    match filter.comp_filters.as_slice() {
+        [only] if !only.is_not_defined => {
+            let (start, end) = only
+                .time_range
+                .map(|r| (r.start, r.end))
+                .unwrap_or((None, None));
+            Ok(store
+                .objects_in_range(collection.id, Some(&only.name), start, end)
+                .await?)
+        }
+        _ => Ok(store.objects(collection.id).await?),
+    }
 }
 
 fn expansion_error(e: ExpandError) -> DavError {
