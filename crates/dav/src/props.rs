@@ -329,6 +329,7 @@ fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
         Resource::Collection(c) if c.kind == CollectionKind::Calendar => vec![
             QName::caldav("calendar-multiget"),
             QName::caldav("calendar-query"),
+            QName::caldav("free-busy-query"),
             QName::dav("sync-collection"),
         ],
         Resource::Collection(_) => vec![QName::dav("sync-collection")],

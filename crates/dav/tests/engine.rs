@@ -894,3 +894,73 @@ async fn calendar_data_expand_returns_instances_in_utc() {
     assert!(t.contains("DTSTART:20260327T130000Z"), "{t}");
     assert!(!t.contains("RRULE"), "{t}");
 }
+
+#[tokio::test]
+async fn free_busy_query_merges_busy_time_and_skips_transparent_and_cancelled() {
+    let h = harness().await;
+    let ev = |uid: &str, start: &str, end: &str, extra: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n\
+             DTSTART:{start}\r\nDTEND:{end}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    let puts = [
+        ev("a", "20261201T090000Z", "20261201T100000Z", ""),
+        ev("b", "20261201T093000Z", "20261201T110000Z", ""),
+        ev(
+            "c",
+            "20261201T120000Z",
+            "20261201T130000Z",
+            "TRANSP:TRANSPARENT\r\n",
+        ),
+        ev(
+            "d",
+            "20261201T140000Z",
+            "20261201T150000Z",
+            "STATUS:CANCELLED\r\n",
+        ),
+        ev(
+            "e",
+            "20261201T160000Z",
+            "20261201T170000Z",
+            "STATUS:TENTATIVE\r\n",
+        ),
+        ev(
+            "f",
+            "20261130T080000Z",
+            "20261130T083000Z",
+            "RRULE:FREQ=DAILY;COUNT=3\r\n",
+        ),
+    ];
+    for (i, body) in puts.iter().enumerate() {
+        let r = h.ann("PUT", &format!("{CAL}fb{i}.ics"), &[], body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    }
+    let body = "<C:free-busy-query xmlns:C='urn:ietf:params:xml:ns:caldav'>\
+                <C:time-range start='20261201T000000Z' end='20261202T000000Z'/></C:free-busy-query>";
+    let r = h.ann("REPORT", CAL, &[("depth", "1")], body).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let t = text(&r).replace("\r\n ", "");
+    assert!(
+        t.contains("FREEBUSY;FBTYPE=BUSY:20261201T080000Z/20261201T083000Z,20261201T090000Z/20261201T110000Z\r\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("FREEBUSY;FBTYPE=BUSY-TENTATIVE:20261201T160000Z/20261201T170000Z"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("20261201T120000Z") && !t.contains("20261201T140000Z"),
+        "{t}"
+    );
+    let open = "<C:free-busy-query xmlns:C='urn:ietf:params:xml:ns:caldav'>\
+                <C:time-range start='20261201T000000Z'/></C:free-busy-query>";
+    assert_eq!(
+        h.ann("REPORT", CAL, &[], open).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}

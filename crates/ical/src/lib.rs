@@ -23,6 +23,7 @@ mod error;
 mod expand;
 mod expand_output;
 mod filter;
+pub mod freebusy;
 mod localtime;
 mod parse;
 mod recur;

@@ -40,7 +40,10 @@ pub fn in_range(
         ))
         .map_err(backend)?;
     let rows = stmt
-        .query_map(params![collection, component, start, end], rows::object_meta)
+        .query_map(
+            params![collection, component, start, end],
+            rows::object_meta,
+        )
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }

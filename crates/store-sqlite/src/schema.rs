@@ -4,7 +4,8 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `index` to `index + 1`. Never edit a released
 /// entry: append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE principal (
     id            INTEGER PRIMARY KEY,
     name          TEXT NOT NULL UNIQUE,
@@ -82,10 +83,12 @@ CREATE TABLE dead_property (
     value         TEXT NOT NULL,
     PRIMARY KEY (collection_id, object_name, namespace, name)
 );
-"#, r#"
+"#,
+    r#"
 -- calendar-query pre-filter: most queries ask about now, so the end bound is the selective one.
 CREATE INDEX calendar_object_end ON calendar_object(collection_id, last_end);
-"#];
+"#,
+];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

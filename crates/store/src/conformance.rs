@@ -701,7 +701,11 @@ pub async fn range_prefilter_is_conservative(store: &dyn Store) {
         .objects_in_range(cal.id, Some("VEVENT"), Some(1100), None)
         .await
         .unwrap();
-    assert_eq!(names(events), ["forever", "future", "now"], "bounds are inclusive");
+    assert_eq!(
+        names(events),
+        ["forever", "future", "now"],
+        "bounds are inclusive"
+    );
     let todos = store
         .objects_in_range(cal.id, Some("VTODO"), None, None)
         .await

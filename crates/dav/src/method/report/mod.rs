@@ -4,6 +4,7 @@ mod calendar_data;
 mod calendar_multiget;
 mod calendar_query;
 mod filter_xml;
+mod free_busy;
 mod sync_collection;
 
 use bytes::Bytes;
@@ -18,14 +19,14 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         Report::CalendarMultiget(m) => calendar_multiget::handle(cx, req, m).await,
         Report::CalendarQuery(q) => calendar_query::handle(cx, req, q).await,
         Report::SyncCollection(s) => sync_collection::handle(cx, req, s).await,
+        Report::FreeBusyQuery(body) => free_busy::handle(cx, req, body).await,
         other => Err(unsupported(report_name(&other))),
     }
 }
 
 fn report_name(r: &Report) -> String {
     match r {
-        Report::FreeBusyQuery(e)
-        | Report::ExpandProperty(e)
+        Report::ExpandProperty(e)
         | Report::PrincipalPropertySearch(e)
         | Report::PrincipalMatch(e) => e.name.to_string(),
         Report::PrincipalSearchPropertySet => "{DAV:}principal-search-property-set".into(),
