@@ -164,10 +164,8 @@ impl Writer {
     }
 
     fn status(&mut self, code: u16) {
-        self.raw("<D:status>HTTP/1.1 ");
-        self.raw(&code.to_string());
-        self.raw(" ");
-        self.raw(reason_phrase(code));
+        self.raw("<D:status>");
+        self.raw(&status_line(code));
         self.raw("</D:status>");
     }
 
@@ -262,6 +260,11 @@ fn escape_into(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// `HTTP/1.1 200 OK` for a status code, as `DAV:status` carries it.
+pub fn status_line(code: u16) -> String {
+    format!("HTTP/1.1 {code} {}", reason_phrase(code))
 }
 
 fn reason_phrase(code: u16) -> &'static str {

@@ -334,7 +334,12 @@ fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
         ],
         Resource::Collection(_) => vec![QName::dav("sync-collection")],
         Resource::Object { .. } => vec![QName::caldav("calendar-multiget")],
-        _ => vec![],
+        _ => vec![
+            QName::dav("expand-property"),
+            QName::dav("principal-property-search"),
+            QName::dav("principal-search-property-set"),
+            QName::dav("principal-match"),
+        ],
     };
     let mut e = Element::new(QName::dav("supported-report-set"));
     for name in reports {

@@ -964,3 +964,86 @@ async fn free_busy_query_merges_busy_time_and_skips_transparent_and_cancelled() 
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn expand_property_replaces_hrefs_with_the_named_resources_properties() {
+    let h = harness().await;
+    let body = "<D:expand-property xmlns:D='DAV:'>\
+                <D:property name='current-user-principal'><D:property name='displayname'/>\
+                <D:property name='calendar-home-set' namespace='urn:ietf:params:xml:ns:caldav'/></D:property>\
+                <D:property name='calendar-proxy-read-for' namespace='http://calendarserver.org/ns/'/>\
+                </D:expand-property>";
+    let r = h
+        .ann("REPORT", "/dav/principals/ann/", &[("depth", "0")], body)
+        .await;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    let t = text(&r);
+    assert!(
+        t.contains("<D:current-user-principal><D:response><D:href>/dav/principals/ann/</D:href>"),
+        "{t}"
+    );
+    assert!(t.contains("<D:displayname>ann</D:displayname>"), "{t}");
+    assert!(
+        t.contains("<C:calendar-home-set><D:href>/dav/calendars/ann/</D:href>"),
+        "{t}"
+    );
+    assert!(
+        t.contains("calendar-proxy-read-for/></D:prop><D:status>HTTP/1.1 404"),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn principal_search_finds_only_the_callers_own_principal() {
+    let h = harness().await;
+    let search = |needle: &str| {
+        format!(
+            "<D:principal-property-search xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav' test='anyof'>\
+             <D:property-search><D:prop><D:displayname/></D:prop><D:match>{needle}</D:match></D:property-search>\
+             <D:property-search><D:prop><C:calendar-user-address-set/></D:prop><D:match>{needle}</D:match></D:property-search>\
+             <D:prop><D:displayname/><C:calendar-user-address-set/></D:prop></D:principal-property-search>"
+        )
+    };
+    let mine = text(
+        &h.ann(
+            "REPORT",
+            "/dav/principals/",
+            &[("depth", "0")],
+            &search("ANN@EXAMPLE"),
+        )
+        .await,
+    );
+    assert!(
+        mine.contains("<D:href>/dav/principals/ann/</D:href>"),
+        "{mine}"
+    );
+    assert!(mine.contains("mailto:ann@example.org"), "{mine}");
+    let other = text(
+        &h.ann(
+            "REPORT",
+            "/dav/principals/",
+            &[("depth", "0")],
+            &search("bob"),
+        )
+        .await,
+    );
+    assert!(
+        !other.contains("<D:response>"),
+        "other users are never revealed: {other}"
+    );
+    let set = h
+        .ann(
+            "REPORT",
+            "/dav/principals/",
+            &[],
+            "<D:principal-search-property-set xmlns:D='DAV:'/>",
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    assert!(text(&set).contains("<C:calendar-user-address-set/>"));
+    let me = h
+        .ann("REPORT", "/dav/principals/", &[("depth", "0")],
+            "<D:principal-match xmlns:D='DAV:'><D:self/><D:prop><D:displayname/></D:prop></D:principal-match>")
+        .await;
+    assert!(text(&me).contains("<D:href>/dav/principals/ann/</D:href>"));
+}

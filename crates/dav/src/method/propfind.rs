@@ -75,7 +75,7 @@ pub async fn dead_properties(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<Propert
 }
 
 /// The members of a collection-like resource with their stored properties.
-async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<Property>)>> {
+pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<Property>)>> {
     let store = &cx.engine.store;
     let me = &cx.caller.user;
     let fixed = |r: Resource| Ok(vec![(r, Vec::new())]);

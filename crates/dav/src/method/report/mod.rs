@@ -3,8 +3,10 @@
 mod calendar_data;
 mod calendar_multiget;
 mod calendar_query;
+mod expand_property;
 mod filter_xml;
 mod free_busy;
+mod principal;
 mod sync_collection;
 
 use bytes::Bytes;
@@ -20,16 +22,16 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         Report::CalendarQuery(q) => calendar_query::handle(cx, req, q).await,
         Report::SyncCollection(s) => sync_collection::handle(cx, req, s).await,
         Report::FreeBusyQuery(body) => free_busy::handle(cx, req, body).await,
+        Report::ExpandProperty(body) => expand_property::handle(cx, req, body).await,
+        Report::PrincipalPropertySearch(body) => principal::property_search(cx, req, body).await,
+        Report::PrincipalSearchPropertySet => principal::search_property_set(),
+        Report::PrincipalMatch(body) => principal::principal_match(cx, req, body).await,
         other => Err(unsupported(report_name(&other))),
     }
 }
 
 fn report_name(r: &Report) -> String {
     match r {
-        Report::ExpandProperty(e)
-        | Report::PrincipalPropertySearch(e)
-        | Report::PrincipalMatch(e) => e.name.to_string(),
-        Report::PrincipalSearchPropertySet => "{DAV:}principal-search-property-set".into(),
         Report::Unknown(name) => name.to_string(),
         _ => String::new(),
     }
