@@ -28,12 +28,25 @@ pub fn answer_with(
         return Some(None);
     };
     let mut body = text.to_owned();
-    if let Some(range) = requested
-        .child(CALDAV, "expand")
-        .and_then(|e| super::filter_xml::time_range(e).ok())
-    {
+    let range_of = |name: &str| {
+        requested
+            .child(CALDAV, name)
+            .and_then(|e| super::filter_xml::time_range(e).ok())
+    };
+    // RFC 4791 §9.6.5-9.6.7; a transformation that cannot be done (too many instances)
+    // leaves the data as stored rather than dropping it.
+    if let Some(range) = range_of("expand") {
         if let Ok(expanded) = ical::expand_to_text(&body, range, ctx) {
             body = expanded;
+        }
+    } else if let Some(range) = range_of("limit-recurrence-set") {
+        if let Ok(limited) = ical::limit_recurrence_set(&body, range, ctx) {
+            body = limited;
+        }
+    }
+    if let Some(range) = range_of("limit-freebusy-set") {
+        if let Ok(limited) = ical::limit_freebusy_set(&body, range) {
+            body = limited;
         }
     }
     if let Some(sel) = requested.child(CALDAV, "comp").map(selector) {
