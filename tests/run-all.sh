@@ -5,16 +5,19 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, the Python packages caldav and pytest, cargo-nextest;
+#    pip, the Python packages caldav, recurring-ical-events, icalendar and pytest,
+#    cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
 # 3. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable);
 # 4. runs the litmus WebDAV suites against target/debug/calvault;
-# 5. runs the CalDAV client interop tests (pytest, PyPI `caldav`).
+# 5. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
+#    cross-check against PyPI `recurring-ical-events`).
 #
 # Every step after the build runs even if an earlier one failed; the exit code
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
 # Env: INTEROP_TIMEOUT (seconds per interop step, default 600),
-#      CALDAV_VERSION (PyPI caldav version to use, default pinned below).
+#      CALDAV_VERSION (PyPI caldav version to use, default pinned below),
+#      RECURRING_ICAL_EVENTS_VERSION, ICALENDAR_VERSION (likewise).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +27,10 @@ INTEROP_TIMEOUT=${INTEROP_TIMEOUT:-600}
 # The interop tests are written against this version's requests (see
 # tests/interop/); pinned so CI does not change behaviour under our feet.
 CALDAV_VERSION=${CALDAV_VERSION:-3.6.0}
+# tests/interop/test_recurrence_crosscheck.py compares our time-range results with
+# these (their boundary semantics are documented there); pinned for the same reason.
+RECURRING_ICAL_EVENTS_VERSION=${RECURRING_ICAL_EVENTS_VERSION:-3.8.2}
+ICALENDAR_VERSION=${ICALENDAR_VERSION:-7.3.0}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -69,20 +76,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 py_ok() {
-    python3 - "$CALDAV_VERSION" <<'EOF' >/dev/null 2>&1
+    python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
-import caldav, pytest  # noqa: F401
-sys.exit(0 if caldav.__version__ == sys.argv[1] else 1)
+from importlib.metadata import version
+import caldav, icalendar, pytest, recurring_ical_events  # noqa: F401
+want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3]}
+sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION pytest"
-    pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION" pytest)
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest"
+    pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
+        "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest)
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
     fi
-    py_ok || { note "caldav/pytest still not importable after pip install"; exit 1; }
+    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest still not importable after pip install"; exit 1; }
 fi
 
 command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
@@ -94,7 +104,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
         HAVE_NEXTEST=0
     fi
 fi
-note "litmus $(litmus --version 2>/dev/null | awk '{print $2}'), $(python3 --version), caldav $(python3 -c 'import caldav; print(caldav.__version__)'), $(cargo --version)"
+note "litmus $(litmus --version 2>/dev/null | awk '{print $2}'), $(python3 --version), caldav $(python3 -c 'import caldav; print(caldav.__version__)'), recurring-ical-events $(python3 -c 'from importlib.metadata import version; print(version("recurring-ical-events"))'), $(cargo --version)"
 
 # ---------------------------------------------------------------------------
 section "build: cargo build --workspace --bins --tests"

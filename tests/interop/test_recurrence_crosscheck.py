@@ -51,18 +51,30 @@ UTC = timezone.utc
 DAY = timedelta(days=1)
 
 RFC_NOTES = """
-Library vs RFC 4791 §9.9 (handled by rfc_vevent/rfc_vtodo below):
+Library vs RFC 4791 §9.9 / RFC 5545, each handled by an explicit function
+below (rfc_vevent, rfc_vtodo, rfc_vtodo_without_dates, rfc_span, rfc_utc)
+applied to the instances that the library expanded:
  1. VEVENT with DTEND equal to DTSTART: the RFC row for DTEND is
     (start < DTEND AND end > DTSTART), so a range starting exactly at that
     instant does not match; the library treats it as a point (start <= t <
-    end) and does. The RFC verdict is used.
+    end) and does.
  2. VTODO: the library treats a to-do as the interval [DTSTART, DUE) (DUE =
     DTSTART+DURATION, DTSTART = DUE when only DUE is set, DUE = DTSTART
-    when only DTSTART is set). The RFC has its own table: DUE only is
-    (start < DUE AND end >= DUE); DTSTART+DURATION and DTSTART+DUE include
-    the end instant; without DTSTART and DUE, CREATED/COMPLETED decide.
-    For VTODOs the RFC table is always evaluated on the library's
-    instances.
+    when only DTSTART is set) and a to-do without both as matching every
+    range. RFC 4791 has its own table: DUE only is (start < DUE AND end >=
+    DUE); DTSTART+DURATION and DTSTART+DUE include the end instant; without
+    DTSTART and DUE, CREATED/COMPLETED decide. For VTODOs the RFC table is
+    always used.
+ 3. Instance ends: the library adds DURATION (and the DTSTART..DTEND
+    length) in wall-clock time, so an instance spanning a DST change lasts
+    an hour more or less than RFC 5545 §3.3.6/§3.8.5.3 say (hours, minutes
+    and seconds are exact; only days and weeks are nominal).
+ 4. A local time skipped by a DST gap, in a zone icalendar builds from the
+    VTIMEZONE (an unknown TZID such as Custom/Zone): the library gives it
+    the offset after the gap, RFC 5545 §3.3.5 the offset before.
+For VEVENTs the library's own between() verdict is used unless case 1 or a
+differing instance time (3, 4) explains a difference; any other difference
+between the library and the RFC functions fails the test.
 """
 
 # --------------------------------------------------------------------------
@@ -223,6 +235,7 @@ class Obj:
     real_world: bool = False
     cal: icalendar.Calendar | None = None
     comps: set = field(default_factory=set)
+    cache: dict = field(default_factory=dict)  # per component name, see expected_verdict
 
 
 def gen_rule(rng: random.Random) -> str:
@@ -496,10 +509,10 @@ def edge_objects(windows: dict, base: int) -> list[Obj]:
         add("VEVENT", [prop("DTSTART", "float", s)], f"floating point at window start {at}")
         add("VEVENT", [prop("DTSTART", "float", e - H), prop("DTEND", "float", e)],
             f"floating, ends at window end {at}")
-        add("VEVENT", [prop("DTSTART", "utc", s - 4 * DAY - H), "DURATION:PT1H",
+        add("VEVENT", [prop("DTSTART", "utc", s - 3 * DAY - H), "DURATION:PT1H",
                        "RRULE:FREQ=DAILY;COUNT=4"], f"last instance ends at window start {at}")
-        add("VEVENT", [prop("DTSTART", "utc", s - 4 * DAY - H), "DURATION:PT1H",
-                       "RRULE:FREQ=DAILY;COUNT=5"], f"instance overlaps window start by 1h... {at}")
+        add("VEVENT", [prop("DTSTART", "utc", s - 3 * DAY - H / 2), "DURATION:PT1H",
+                       "RRULE:FREQ=DAILY;COUNT=4"], f"last instance straddles window start {at}")
         add("VEVENT", [prop("DTSTART", "utc", s - 2 * DAY), "RRULE:FREQ=DAILY;COUNT=5",
                        prop("EXDATE", "utc", s)], f"point instances, the one at window start excluded {at}")
         add("VEVENT", [prop("DTSTART", "utc", s - 2 * DAY), "RRULE:FREQ=DAILY;UNTIL=" + s.strftime("%Y%m%dT%H%M%SZ")],
@@ -626,22 +639,95 @@ def rfc_vtodo_without_dates(src, ws: datetime, we: datetime) -> bool:
     return True
 
 
-def source_of(occ, comps: list):
-    """The component (master or override) that supplies a library instance."""
+def source_index(occ, comps: list) -> int:
+    """Which component (master or override) supplies a library instance."""
     if len(comps) == 1:
-        return comps[0]
+        return 0
     rid = occ.get("RECURRENCE-ID")
     if rid is not None:
-        for c in comps:
+        for i, c in enumerate(comps):
             if "RECURRENCE-ID" in c and to_utc(c["RECURRENCE-ID"].dt) == to_utc(rid.dt):
-                return c
-    for c in comps:
+                return i
+    for i, c in enumerate(comps):
         if "RECURRENCE-ID" not in c:
-            return c
-    return comps[0]
+            return i
+    return 0
+
+
+def raw_values(text: str, comp: str, name: str) -> list:
+    """The raw text of property `name` in each `comp` child of the VCALENDAR,
+    in order (None where absent). icalendar turns DURATION into a timedelta,
+    losing RFC 5545's nominal/exact distinction (PT24H is not P1D)."""
+    out, stack = [], []
+    for line in re.sub(r"\r?\n[ \t]", "", text).splitlines():
+        u = line.upper()
+        if u.startswith("BEGIN:"):
+            stack.append(u[6:].strip())
+            if stack == ["VCALENDAR", comp]:
+                out.append(None)
+        elif u.startswith("END:"):
+            stack.pop()
+        elif stack == ["VCALENDAR", comp] and re.match(name + r"[;:]", u):
+            out[-1] = line.split(":", 1)[1].strip()
+    return out
+
+
+DURATION_RE = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def rfc_utc(v) -> datetime:
+    """RFC 5545 §3.3.5 reading of a value in UTC: a local time that a DST
+    gap skips takes the offset before the gap, one that a fall-back repeats
+    is its first occurrence. (zoneinfo's fold=0 does this already; the
+    dateutil zones icalendar builds from a VTIMEZONE with an unknown TZID
+    give a skipped time the offset after the gap.)"""
+    if not isinstance(v, datetime) or v.tzinfo is None:
+        return to_utc(v)
+    tz, local = v.tzinfo, v.replace(tzinfo=None)
+    offsets = {local.replace(tzinfo=tz, fold=f).utcoffset() for f in (0, 1)}
+    real = [o for o in offsets
+            if (local - o).replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) == local]
+    if not real:  # in a gap
+        before = (local - timedelta(hours=6)).replace(tzinfo=tz).utcoffset()
+        return (local - before).replace(tzinfo=UTC)
+    return (local - max(real)).replace(tzinfo=UTC)
+
+
+def duration_end(start, text: str) -> datetime:
+    """RFC 5545 §3.3.6: weeks and days are nominal (same wall-clock time),
+    hours, minutes and seconds exact."""
+    m = DURATION_RE.match(text.upper())
+    assert m, text
+    sign = -1 if m[1] == "-" else 1
+    days = timedelta(days=sign * (7 * int(m[2] or 0) + int(m[3] or 0)))
+    exact = sign * timedelta(hours=int(m[4] or 0), minutes=int(m[5] or 0), seconds=int(m[6] or 0))
+    return rfc_utc(start + days if not isinstance(start, datetime) or start.tzinfo is None
+                   else (start.replace(tzinfo=None) + days).replace(tzinfo=start.tzinfo)) + exact
+
+
+def rfc_span(occ, src, raw_duration: str | None, comp: str) -> tuple[datetime, datetime]:
+    """RFC 5545's UTC start and end of one library instance: the start
+    read by rfc_utc; the end DTSTART+DURATION as above, or with DTEND (DUE)
+    the exact duration of the supplying component (§3.8.5.3: 'the same
+    exact duration will apply to all the members of the generated
+    recurrence set'); a DATE alone lasts one day, a DATE-TIME alone none."""
+    end_name = "DUE" if comp == "VTODO" else "DTEND"
+    if "DTSTART" not in src or "DTSTART" not in occ:  # VTODO with DUE only: a point at DUE
+        t = rfc_utc(occ[end_name].dt)
+        return t, t
+    start = occ["DTSTART"].dt
+    s = rfc_utc(start)
+    if raw_duration:
+        return s, duration_end(start, raw_duration)
+    if end_name in src:
+        return s, s + (rfc_utc(src[end_name].dt) - rfc_utc(src["DTSTART"].dt))
+    if comp == "VEVENT" and not isinstance(start, datetime):
+        return s, s + DAY
+    return s, s
 
 
 def occ_span(occ) -> tuple[datetime, datetime]:
+    """The library's start and end of an instance, in UTC."""
     s = to_utc(occ["DTSTART"].dt) if "DTSTART" in occ else None
     end_prop = "DUE" if occ.name == "VTODO" else "DTEND"
     e = to_utc(occ[end_prop].dt) if end_prop in occ else s
@@ -659,21 +745,29 @@ class Verdict:
 
 
 def expected_verdict(obj: Obj, comp: str, ws: datetime, we: datetime) -> Verdict:
-    comps = [c for c in obj.cal.walk() if c.name == comp]
-    query = recurring_ical_events.of(obj.cal, components=[comp])
+    if comp not in obj.cache:
+        comps = [c for c in obj.cal.walk() if c.name == comp]
+        durations = raw_values(obj.text, comp, "DURATION")
+        assert len(durations) == len(comps), (obj.name, comp)
+        obj.cache[comp] = (comps, durations, recurring_ical_events.of(obj.cal, components=[comp]))
+    comps, durations, query = obj.cache[comp]
     if comp == "VTODO" and not any("DTSTART" in c or "DUE" in c for c in comps):
         rfc = any(rfc_vtodo_without_dates(c, ws, we) for c in comps)
         lib = next(iter(query.between(ws, we)), None) is not None
         return Verdict(rfc, lib, rfc, "RFC VTODO table (no DTSTART/DUE)")
+    # Every instance that can meet the window by either reading; the
+    # library's between() keeps those overlapping [ws - 1 day, we + 1 day).
     padded = list(query.between(ws - DAY, we + DAY))
     if not padded:
         return Verdict(False, False, False, "library: no instance near the window")
     lib = next(iter(query.between(ws, we)), None) is not None
     rfc = False
-    zero_dtend_at_start = False
+    zero_dtend_at_start = span_differs = False
     for occ in padded:
-        src = source_of(occ, comps)
-        s, e = occ_span(occ)
+        i = source_index(occ, comps)
+        src = comps[i]
+        s, e = rfc_span(occ, src, durations[i], comp)
+        span_differs = span_differs or (s, e) != occ_span(occ)
         if comp == "VTODO":
             rfc = rfc or rfc_vtodo(src, s, e, ws, we)
         else:
@@ -682,6 +776,8 @@ def expected_verdict(obj: Obj, comp: str, ws: datetime, we: datetime) -> Verdict
             zero_dtend_at_start = zero_dtend_at_start or (has_dtend and s == e == ws)
     if comp == "VTODO":
         return Verdict(rfc, lib, rfc, "RFC VTODO table on library instances")
+    if lib != rfc and span_differs:
+        return Verdict(rfc, lib, rfc, "RFC 5545 instance times (exact DURATION/DTEND, DST gap)")
     if lib != rfc and zero_dtend_at_start and not rfc:
         return Verdict(rfc, lib, rfc, "RFC VEVENT DTEND row (DTEND = DTSTART at range start)")
     return Verdict(lib, lib, rfc, "library")
@@ -797,8 +893,8 @@ def test_time_range_matches_recurring_ical_events(server):
             print("  library can't read:", u)
 
         all_windows = FIXED_WINDOWS + derived_windows(objs)
-        mismatches, handled, lib_failed = [], {}, set()
-        checks = 0
+        mismatches, handled, lib_failed, unexplained = [], {}, set(), []
+        checks = positives = 0
         for wname, ws, we in all_windows:
             for comp in ("VEVENT", "VTODO"):
                 got = report_names(server, cal_path, comp, ws, we)
@@ -817,18 +913,20 @@ def test_time_range_matches_recurring_ical_events(server):
                         print(f"  library can't expand {o.note}: {ex!r}")
                         continue
                     checks += 1
+                    positives += v.expected
                     if v.expected != v.library:
                         handled.setdefault(v.why, []).append(f"{o.name} in {wname}")
                     elif v.library != v.rfc:
-                        pytest.fail(f"library and RFC table disagree for {o.note} ({o.name}) in "
-                                    f"{wname}: library {v.library}, rfc {v.rfc} - unhandled difference")
+                        unexplained.append(f"{o.name} ({o.note}) {comp} in {wname}: "
+                                           f"library {v.library}, RFC functions {v.rfc}")
                     if (o.name in got) != v.expected:
                         mismatches.append((o, comp, wname, ws, we, v, o.name in got))
         print(f"objects: {len(objs)} ({len(generated)} generated, {len(objs) - len(generated)} "
-              f"real-world), windows: {len(all_windows)}, object x window verdicts: {checks}")
+              f"real-world), windows: {len(all_windows)}, object x window verdicts: {checks} "
+              f"({positives} expected to match)")
         for why, cases in handled.items():
             print(f"  RFC verdict used instead of the library's ({why}): {len(cases)}, e.g. {cases[:3]}")
-        if mismatches:
+        if mismatches or unexplained:
             lines = [f"{len(mismatches)} mismatches between calvault and the expected verdicts:"]
             for o, comp, wname, ws, we, v, got in mismatches:
                 lines.append(
@@ -841,6 +939,10 @@ def test_time_range_matches_recurring_ical_events(server):
                 if o.name not in shown and len(shown) < 8:
                     shown.append(o.name)
                     lines.append(f"\n=== {o.name}\n{o.text}")
+            if unexplained:
+                lines.append(f"\n{len(unexplained)} library/RFC differences not covered by RFC_NOTES "
+                             "(a test problem, not necessarily a server one):")
+                lines += unexplained[:20]
             pytest.fail("\n".join(lines))
     finally:
         server.request("DELETE", cal_path)
