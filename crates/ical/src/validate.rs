@@ -110,6 +110,7 @@ pub fn analyze(bytes: &[u8], limits: &ValidationLimits) -> Result<ObjectInfo, In
         first: None,
         last: None,
     });
+    let bounds = tighten_finite_recurrence(&root, kind, &comps, bounds);
 
     Ok(ObjectInfo {
         uid,
@@ -366,4 +367,55 @@ fn check_limits(
         )));
     }
     Ok(())
+}
+
+/// Most instances expanded at write time to find where a finite series ends.
+const TIGHTEN_MAX_INSTANCES: u32 = 5_000;
+
+/// The cheap bounds leave many finite series (COUNT with BYxxx parts) open-ended, and an
+/// open end makes the object a candidate for every later query. Expanding a finite series
+/// once at write time gives its real last end. Kept conservative: 14 hours of slack for
+/// floating values, and no tightening when an alarm may fire after the end.
+fn tighten_finite_recurrence(
+    root: &crate::Component,
+    kind: ComponentKind,
+    comps: &[&crate::Component],
+    bounds: Bounds,
+) -> Bounds {
+    if bounds.last.is_some() || bounds.first.is_none() {
+        return bounds;
+    }
+    let finite = comps.iter().all(|c| {
+        c.properties_named("RRULE").all(|r| {
+            let v = r.value.to_ascii_uppercase();
+            v.contains("COUNT=") || v.contains("UNTIL=")
+        }) && c
+            .property("RECURRENCE-ID")
+            .and_then(|p| p.param("RANGE"))
+            .is_none()
+    });
+    let late_alarm = comps.iter().any(|c| {
+        c.components
+            .iter()
+            .filter(|a| a.name == "VALARM")
+            .filter_map(|a| a.property("TRIGGER"))
+            .any(|t| !t.value.trim_start().starts_with('-'))
+    });
+    if !finite || late_alarm {
+        return bounds;
+    }
+    let ctx = crate::EvalContext {
+        floating_tz: None,
+        max_instances: TIGHTEN_MAX_INSTANCES,
+    };
+    match crate::instances(root, Some(kind), crate::TimeRange::UNBOUNDED, &ctx) {
+        Ok(list) => match list.iter().map(|i| i.end.max(i.start)).max() {
+            Some(end) => Bounds {
+                first: bounds.first,
+                last: Some(end.saturating_add(crate::zones::FLOATING_SLACK)),
+            },
+            None => bounds,
+        },
+        Err(_) => bounds,
+    }
 }

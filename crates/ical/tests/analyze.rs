@@ -300,9 +300,11 @@ fn event_bounds() {
             (Some(t10), None),
         ),
         (
+            // Jan 31, Mar 31, May 31: expanded at write time, the end is the last
+            // instance (2024-05-31T10:00Z) plus the 14 h slack.
             "RRULE with COUNT and a day rule that can skip months",
             event("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;COUNT=3\r\n"),
-            (Some(JAN15 + 16 * DAY + 10 * H), None),
+            (Some(JAN15 + 16 * DAY + 10 * H), Some(1_717_149_600 + 14 * H)),
         ),
         (
             "RDATE before DTSTART and a PERIOD after",

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use store::*;
 
-/// Readers kept open for reuse; more are opened on demand under load.
+/// Reader connections: at most this many reads run at once, each on a pooled connection.
 const IDLE_READERS: usize = 8;
 
 #[derive(Clone)]
@@ -34,6 +34,9 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Caps concurrent reads, and so the number of reader connections (each holds its own
+    /// page cache): without it a burst of requests opens one connection per blocking thread.
+    read_slots: tokio::sync::Semaphore,
 }
 
 impl SqliteStore {
@@ -46,6 +49,7 @@ impl SqliteStore {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                read_slots: tokio::sync::Semaphore::new(IDLE_READERS),
             }),
         })
     }
@@ -59,6 +63,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        let _slot = self
+            .inner
+            .read_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend("the database is closing".into()))?;
         let inner = self.inner.clone();
         blocking(move || {
             let pooled = lock(&inner.readers)?.pop();
@@ -123,7 +133,7 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -8000;",
     )
     .map_err(backend)?;
     Ok(conn)
