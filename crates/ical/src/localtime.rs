@@ -14,7 +14,9 @@
 //!   means the first one (RFC 5545 §3.3.5).
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -55,7 +57,7 @@ struct Custom<'a> {
     tzid: String,
     vtimezone: &'a Component,
     /// Computed on first use: most objects never need the rules.
-    rules: OnceCell<Option<Transitions>>,
+    rules: OnceCell<Option<Arc<Transitions>>>,
 }
 
 /// Converts wall-clock values of one calendar object to UTC.
@@ -154,8 +156,8 @@ impl<'a> Clock<'a> {
     fn transitions(&self, i: usize) -> Option<&Transitions> {
         let c = self.custom.get(i)?;
         c.rules
-            .get_or_init(|| Transitions::of(c.vtimezone))
-            .as_ref()
+            .get_or_init(|| shared_transitions(c.vtimezone))
+            .as_deref()
     }
 }
 
@@ -190,6 +192,45 @@ fn iana_offset(tz: Tz, utc: i64) -> i64 {
             )
         })
         .unwrap_or(0)
+}
+
+/// Distinct VTIMEZONE texts kept in the cache; past this it starts over.
+const TRANSITION_CACHE_SIZE: usize = 512;
+
+/// Transitions of a VTIMEZONE, computed once per distinct text for the whole process.
+///
+/// Every object of a calendar repeats the same few VTIMEZONEs, and unrolling their yearly
+/// rules up to the last supported year costs far more than evaluating a query on the
+/// object; keyed by the exact lines, so any difference in a definition is its own entry.
+fn shared_transitions(vtz: &Component) -> Option<Arc<Transitions>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Transitions>>>>> = OnceLock::new();
+    let mut key = String::new();
+    component_text(vtz, &mut key);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let computed = Transitions::of(vtz).map(Arc::new);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= TRANSITION_CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(key, computed.clone());
+    }
+    computed
+}
+
+fn component_text(c: &Component, out: &mut String) {
+    out.push_str(&c.name);
+    out.push('\n');
+    for p in &c.properties {
+        out.push_str(&p.line);
+        out.push('\n');
+    }
+    for child in &c.components {
+        component_text(child, out);
+    }
+    out.push_str("END\n");
 }
 
 impl Transitions {

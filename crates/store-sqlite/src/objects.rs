@@ -33,15 +33,19 @@ pub fn in_range(
 ) -> Result<Vec<ObjectMeta>> {
     let mut stmt = conn
         .prepare_cached(&format!(
-            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
-             AND (?2 IS NULL OR component = ?2) \
-             AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) \
-             AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3) ORDER BY name"
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+             INDEXED BY calendar_object_span WHERE collection_id = ?1 \
+             AND last_end >= ?2 AND first_start <= ?3 AND (?4 IS NULL OR component = ?4) \
+             ORDER BY name"
         ))
         .map_err(backend)?;
+    let (start, end) = (
+        start.unwrap_or(rows::UNBOUNDED_START),
+        end.unwrap_or(rows::UNBOUNDED_END),
+    );
     let rows = stmt
         .query_map(
-            params![collection, component, start, end],
+            params![collection, start, end, component],
             rows::object_meta,
         )
         .map_err(backend)?;
@@ -195,8 +199,8 @@ pub fn put(tx: &Transaction<'_>, put: &PutObject, change: &Change) -> Result<Put
             etag,
             put.content_type,
             put.index.component,
-            put.index.first_start,
-            put.index.last_end,
+            put.index.first_start.unwrap_or(rows::UNBOUNDED_START),
+            put.index.last_end.unwrap_or(rows::UNBOUNDED_END),
             put.data.as_ref(),
             size,
             now,

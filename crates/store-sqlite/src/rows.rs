@@ -38,6 +38,11 @@ pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
     })
 }
 
+/// Open bounds are stored as the extreme values rather than NULL, so that the range
+/// pre-filter is two plain comparisons an index can answer.
+pub const UNBOUNDED_START: i64 = i64::MIN;
+pub const UNBOUNDED_END: i64 = i64::MAX;
+
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
      component, first_start, last_end, created_at, modified_at, modified_seq";
 
@@ -51,8 +56,10 @@ pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
         index: ObjectIndex {
             uid: r.get(5)?,
             component: r.get(6)?,
-            first_start: r.get(7)?,
-            last_end: r.get(8)?,
+            first_start: r
+                .get::<_, Option<i64>>(7)?
+                .filter(|v| *v != UNBOUNDED_START),
+            last_end: r.get::<_, Option<i64>>(8)?.filter(|v| *v != UNBOUNDED_END),
         },
         created_at: r.get(9)?,
         modified_at: r.get(10)?,

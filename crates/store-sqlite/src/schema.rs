@@ -88,6 +88,16 @@ CREATE TABLE dead_property (
 -- calendar-query pre-filter: most queries ask about now, so the end bound is the selective one.
 CREATE INDEX calendar_object_end ON calendar_object(collection_id, last_end);
 "#,
+    r#"
+-- Open occurrence bounds become the extreme integers (see rows.rs), and one covering index
+-- answers the whole pre-filter: a range scan on last_end, the rest checked in the index.
+UPDATE calendar_object SET first_start = -9223372036854775808 WHERE first_start IS NULL;
+UPDATE calendar_object SET last_end = 9223372036854775807 WHERE last_end IS NULL;
+DROP INDEX calendar_object_end;
+DROP INDEX calendar_object_bounds;
+CREATE INDEX calendar_object_span
+    ON calendar_object(collection_id, last_end, first_start, component);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
