@@ -15,8 +15,8 @@ pub use request::{
     PropFind, PropUpdate, Report, SyncCollection,
 };
 pub use write::{
-    error_body, fragment, multistatus_body, status_line, Multistatus, Propstat, Response,
-    ResponseBody,
+    error_body, fragment, multistatus_body, status_line, Multistatus, MultistatusWriter, Propstat,
+    Response, ResponseBody,
 };
 
 /// RFC 4918 namespace.

@@ -58,9 +58,34 @@ impl Propstat {
 }
 
 pub fn multistatus_body(ms: &Multistatus) -> String {
-    let mut w = Writer::new();
-    w.open_root(&QName::dav("multistatus"));
+    let mut w = MultistatusWriter::new();
     for response in &ms.responses {
+        w.response(response);
+    }
+    w.finish(ms.sync_token.as_deref())
+}
+
+/// Writes a multistatus one response at a time, so that a listing of thousands of members
+/// never holds all of their response values at once.
+pub struct MultistatusWriter {
+    w: Writer,
+}
+
+impl Default for MultistatusWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MultistatusWriter {
+    pub fn new() -> Self {
+        let mut w = Writer::new();
+        w.open_root(&QName::dav("multistatus"));
+        MultistatusWriter { w }
+    }
+
+    pub fn response(&mut self, response: &Response) {
+        let w = &mut self.w;
         w.raw("<D:response><D:href>");
         w.escaped(&response.href);
         w.raw("</D:href>");
@@ -88,13 +113,16 @@ pub fn multistatus_body(ms: &Multistatus) -> String {
         }
         w.raw("</D:response>");
     }
-    if let Some(token) = &ms.sync_token {
-        w.raw("<D:sync-token>");
-        w.escaped(token);
-        w.raw("</D:sync-token>");
+
+    pub fn finish(mut self, sync_token: Option<&str>) -> String {
+        if let Some(token) = sync_token {
+            self.w.raw("<D:sync-token>");
+            self.w.escaped(token);
+            self.w.raw("</D:sync-token>");
+        }
+        self.w.raw("</D:multistatus>");
+        self.w.out
     }
-    w.raw("</D:multistatus>");
-    w.out
 }
 
 /// An RFC 4918 §16 `DAV:error` body carrying one precondition element.

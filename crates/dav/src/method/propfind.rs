@@ -1,7 +1,7 @@
 //! PROPFIND (RFC 4918 §9.1), Depth 0 and 1, with one batched store call per kind of member.
 
 use bytes::Bytes;
-use dav_xml::{Element, Multistatus, PropFind, Propstat, QName, Response, ResponseBody};
+use dav_xml::{Element, PropFind, Propstat, QName, Response, ResponseBody};
 use http::{Request, StatusCode};
 use store::Property;
 
@@ -33,14 +33,22 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     let env = env_for(cx, &propfind).await?;
     let minimal = super::wants_minimal(req);
     let user = &cx.caller.user.name;
-    let responses = targets
-        .iter()
-        .map(|(r, dead)| props_response(&env, r.href(user), r, dead, &propfind, minimal, &no_extra))
-        .collect();
-    Ok(super::multistatus(&Multistatus {
-        responses,
-        sync_token: None,
-    }))
+    let mut out = dav_xml::MultistatusWriter::new();
+    for (r, dead) in targets {
+        out.response(&props_response(
+            &env,
+            r.href(user),
+            &r,
+            &dead,
+            &propfind,
+            minimal,
+            &no_extra,
+        ));
+    }
+    Ok(super::xml_response(
+        http::StatusCode::MULTI_STATUS,
+        out.finish(None),
+    ))
 }
 
 /// The property environment; the user's usage is only fetched when a quota property is

@@ -3,7 +3,7 @@
 //! domain's filter evaluation, with recurrences expanded.
 
 use bytes::Bytes;
-use dav_xml::{CalendarQuery, Element, Multistatus, QName, CALDAV};
+use dav_xml::{CalendarQuery, Element, QName, CALDAV};
 use http::{Request, Response, StatusCode};
 use ical::{CompFilter, EvalContext, ExpandError, TimeRange};
 use store::{Collection, ObjectMeta};
@@ -58,7 +58,7 @@ pub async fn handle(
     let minimal = crate::method::wants_minimal(req);
     let user = &cx.caller.user.name;
     let mut member_props = store.member_properties(collection.id).await?;
-    let mut responses = Vec::new();
+    let mut out = dav_xml::MultistatusWriter::new();
     for object in store.objects_by_name(collection.id, &names).await? {
         let Some(text) = std::str::from_utf8(&object.data).ok() else {
             continue;
@@ -77,7 +77,7 @@ pub async fn handle(
         };
         let data = &object.data;
         let extra = |e: &Element| calendar_data::answer_with(e, Some(data), &ctx);
-        responses.push(props_response(
+        out.response(&props_response(
             &env,
             resource.href(user),
             &resource,
@@ -87,10 +87,10 @@ pub async fn handle(
             &extra,
         ));
     }
-    Ok(crate::method::multistatus(&Multistatus {
-        responses,
-        sync_token: None,
-    }))
+    Ok(crate::method::xml_response(
+        StatusCode::MULTI_STATUS,
+        out.finish(None),
+    ))
 }
 
 /// One SQL query narrows the candidates when the filter names one component type with a

@@ -2,7 +2,7 @@
 //! ever handed out stays valid; the answer costs time proportional to the changes.
 
 use bytes::Bytes;
-use dav_xml::{Element, Multistatus, QName, Response, ResponseBody, SyncCollection};
+use dav_xml::{Element, QName, Response, ResponseBody, SyncCollection};
 use http::{Request, StatusCode};
 use store::Collection;
 
@@ -61,7 +61,7 @@ pub async fn handle(
         if p.iter().any(|e| e.name.is(dav_xml::CALDAV, "calendar-data")));
     let objects = store.objects_by_name(collection.id, &changed).await?;
     let mut member_props = store.member_properties(collection.id).await?;
-    let mut responses = Vec::with_capacity(objects.len() + deleted.len());
+    let mut out = dav_xml::MultistatusWriter::new();
     for object in objects {
         let dead = take_props(&mut member_props, &object.meta.name);
         let resource = Resource::Object {
@@ -73,7 +73,7 @@ pub async fn handle(
         let extra = |e: &Element| calendar_data::answer(e, Some(&data));
         let extra: &crate::method::propfind::Extra<'_> =
             if wants_data { &extra } else { &no_extra };
-        responses.push(props_response(
+        out.response(&props_response(
             &env,
             resource.href(user),
             &resource,
@@ -86,7 +86,7 @@ pub async fn handle(
     // A member created and deleted since the token was never seen by the client, but a
     // 404 for it is harmless and keeps the answer independent of older history.
     for name in deleted {
-        responses.push(Response {
+        out.response(&Response {
             href: crate::path::object_href(user, &collection.path, &name),
             body: ResponseBody::Status {
                 status: 404,
@@ -95,10 +95,11 @@ pub async fn handle(
             },
         });
     }
-    Ok(crate::method::multistatus(&Multistatus {
-        responses,
-        sync_token: Some(sync_token_uri(collection.id, upto)),
-    }))
+    let token = sync_token_uri(collection.id, upto);
+    Ok(crate::method::xml_response(
+        StatusCode::MULTI_STATUS,
+        out.finish(Some(&token)),
+    ))
 }
 
 /// None for the initial sync (empty token); the sequence number otherwise.
