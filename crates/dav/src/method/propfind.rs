@@ -1,5 +1,7 @@
 //! PROPFIND (RFC 4918 §9.1), Depth 0 and 1, with one batched store call per kind of member.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use dav_xml::{Element, PropFind, Propstat, QName, Response, ResponseBody};
 use http::{Request, StatusCode};
@@ -108,9 +110,9 @@ pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<
                 let dead = store.properties(child.id, None).await?;
                 out.push((Resource::Collection(child), dead));
             }
-            let mut member_props = store.member_properties(c.id).await?;
+            let mut member_props = group_props(store.member_properties(c.id).await?);
             for meta in store.objects(c.id).await? {
-                let dead = take_props(&mut member_props, &meta.name);
+                let dead = member_props.remove(&meta.name).unwrap_or_default();
                 out.push((
                     Resource::Object {
                         collection: c.clone(),
@@ -126,18 +128,13 @@ pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<
     }
 }
 
-/// Moves the properties of member `name` out of a batched member-property list.
-pub fn take_props(all: &mut Vec<(String, Property)>, name: &str) -> Vec<Property> {
-    let mut mine = Vec::new();
-    all.retain(|(owner, p)| {
-        if owner == name {
-            mine.push(p.clone());
-            false
-        } else {
-            true
-        }
-    });
-    mine
+/// A batched member-property list grouped by member name.
+pub fn group_props(all: Vec<(String, Property)>) -> HashMap<String, Vec<Property>> {
+    let mut by_member: HashMap<String, Vec<Property>> = HashMap::new();
+    for (member, p) in all {
+        by_member.entry(member).or_default().push(p);
+    }
+    by_member
 }
 
 /// For properties a REPORT answers itself (calendar-data): Some(value or None for 404).

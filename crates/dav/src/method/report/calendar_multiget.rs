@@ -9,7 +9,7 @@ use http::{Request, StatusCode};
 
 use super::calendar_data;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, props_response, take_props};
+use crate::method::propfind::{env_for, group_props, props_response};
 use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::resource::Resource;
@@ -53,14 +53,14 @@ pub async fn handle(
         };
         let names: Vec<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
         let found = store.objects_by_name(collection.id, &names).await?;
-        let mut member_props = store.member_properties(collection.id).await?;
+        let mut member_props = group_props(store.member_properties(collection.id).await?);
         for (i, name) in wanted {
             let href = &multiget.hrefs[i];
             let Some(object) = found.iter().find(|o| o.meta.name == name) else {
                 responses[i] = Some(status_response(href, 404));
                 continue;
             };
-            let dead = take_props(&mut member_props, &name);
+            let dead = member_props.remove(&name).unwrap_or_default();
             let resource = Resource::Object {
                 collection: collection.clone(),
                 meta: object.meta.clone(),

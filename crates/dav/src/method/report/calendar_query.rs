@@ -11,7 +11,7 @@ use store::{Collection, ObjectMeta};
 use super::calendar_data;
 use super::filter_xml::parse_filter;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, props_response, take_props};
+use crate::method::propfind::{env_for, group_props, props_response};
 use crate::method::Cx;
 use crate::resource::{resolve, Resource};
 
@@ -57,7 +57,7 @@ pub async fn handle(
     let env = env_for(cx, &query.prop).await?;
     let minimal = crate::method::wants_minimal(req);
     let user = &cx.caller.user.name;
-    let mut member_props = store.member_properties(collection.id).await?;
+    let mut member_props = group_props(store.member_properties(collection.id).await?);
     let mut out = dav_xml::MultistatusWriter::new();
     for object in store.objects_by_name(collection.id, &names).await? {
         let Some(text) = std::str::from_utf8(&object.data).ok() else {
@@ -69,7 +69,7 @@ pub async fn handle(
         if !ical::matches(&root, &filter, &ctx).map_err(expansion_error)? {
             continue;
         }
-        let dead = take_props(&mut member_props, &object.meta.name);
+        let dead = member_props.remove(&object.meta.name).unwrap_or_default();
         let resource = Resource::Object {
             collection: collection.clone(),
             meta: object.meta.clone(),

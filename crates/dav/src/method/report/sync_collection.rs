@@ -1,13 +1,19 @@
 //! sync-collection (RFC 6578): every change since a token, from the change log. Every token
 //! ever handed out stays valid; the answer costs time proportional to the changes.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use dav_xml::{Element, QName, Response, ResponseBody, SyncCollection};
 use http::{Request, StatusCode};
-use store::Collection;
+
+use store::{Collection, ObjectMeta};
+
+/// Objects whose data is read in one store call when calendar-data is wanted.
+const DATA_BATCH: usize = 500;
 
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, no_extra, props_response, take_props};
+use crate::method::propfind::{env_for, group_props, props_response};
 use crate::method::Cx;
 use crate::props::sync_token_uri;
 use crate::resource::{resolve, Resource};
@@ -34,16 +40,10 @@ pub async fn handle(
     let user = &cx.caller.user.name;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
-    let (changed, deleted): (Vec<String>, Vec<String>) = match since {
-        None => (
-            store
-                .objects(collection.id)
-                .await?
-                .into_iter()
-                .map(|m| m.name)
-                .collect(),
-            Vec::new(),
-        ),
+    let wants_data = matches!(&sync.prop, dav_xml::PropFind::Prop(p)
+        if p.iter().any(|e| e.name.is(dav_xml::CALDAV, "calendar-data")));
+    let (changed, deleted): (Vec<ObjectMeta>, Vec<String>) = match since {
+        None => (store.objects(collection.id).await?, Vec::new()),
         Some(seq) => {
             let mut changed = Vec::new();
             let mut deleted = Vec::new();
@@ -54,34 +54,49 @@ pub async fn handle(
                     changed.push(m.name);
                 }
             }
-            (changed, deleted)
+            let metas = store
+                .objects_by_name(collection.id, &changed)
+                .await?
+                .into_iter()
+                .map(|o| o.meta)
+                .collect();
+            (metas, deleted)
         }
     };
-    let wants_data = matches!(&sync.prop, dav_xml::PropFind::Prop(p)
-        if p.iter().any(|e| e.name.is(dav_xml::CALDAV, "calendar-data")));
-    let objects = store.objects_by_name(collection.id, &changed).await?;
-    let mut member_props = store.member_properties(collection.id).await?;
+    // Data is read only when calendar-data was asked for, in batches, never all at once.
+    let mut member_props = group_props(store.member_properties(collection.id).await?);
     let mut out = dav_xml::MultistatusWriter::new();
-    for object in objects {
-        let dead = take_props(&mut member_props, &object.meta.name);
-        let resource = Resource::Object {
-            collection: collection.clone(),
-            meta: object.meta.clone(),
-            data: None,
+    for batch in changed.chunks(DATA_BATCH) {
+        let data: HashMap<String, Bytes> = if wants_data {
+            let names: Vec<String> = batch.iter().map(|m| m.name.clone()).collect();
+            store
+                .objects_by_name(collection.id, &names)
+                .await?
+                .into_iter()
+                .map(|o| (o.meta.name, o.data))
+                .collect()
+        } else {
+            HashMap::new()
         };
-        let data = object.data;
-        let extra = |e: &Element| calendar_data::answer(e, Some(&data));
-        let extra: &crate::method::propfind::Extra<'_> =
-            if wants_data { &extra } else { &no_extra };
-        out.response(&props_response(
-            &env,
-            resource.href(user),
-            &resource,
-            &dead,
-            &sync.prop,
-            true,
-            extra,
-        ));
+        for meta in batch {
+            let dead = member_props.remove(&meta.name).unwrap_or_default();
+            let bytes = data.get(&meta.name);
+            let extra = |e: &Element| calendar_data::answer(e, bytes);
+            let resource = Resource::Object {
+                collection: collection.clone(),
+                meta: meta.clone(),
+                data: None,
+            };
+            out.response(&props_response(
+                &env,
+                resource.href(user),
+                &resource,
+                &dead,
+                &sync.prop,
+                true,
+                &extra,
+            ));
+        }
     }
     // A member created and deleted since the token was never seen by the client, but a
     // 404 for it is harmless and keeps the answer independent of older history.
