@@ -132,10 +132,14 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -8000;",
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(backend)?;
+    // Each connection keeps its own page cache; the operating system caches the file for
+    // all of them, so readers keep little of their own (memory stays flat under load).
+    let cache_kib = if create { 8_000 } else { 2_000 };
+    conn.pragma_update(None, "cache_size", -cache_kib)
+        .map_err(backend)?;
     Ok(conn)
 }
 
