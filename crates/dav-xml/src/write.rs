@@ -277,17 +277,24 @@ fn root_prefix(ns: &str) -> Option<&'static str> {
 }
 
 fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
+    // Copy the runs between special characters whole: calendar-data is mostly plain text.
+    let mut rest = s;
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r'))
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
             // Keep CR through an XML round trip (RFC 4791 calendar-data uses CRLF).
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
+            _ => "&#13;",
+        });
+        rest = &rest[at + 1..];
     }
+    out.push_str(rest);
 }
 
 /// `HTTP/1.1 200 OK` for a status code, as `DAV:status` carries it.
@@ -394,5 +401,15 @@ mod tests {
         );
         assert!(xml.contains("<C:valid-calendar-data/>"));
         assert!(xml.contains("line 3: bad"));
+    }
+
+    #[test]
+    fn special_characters_are_escaped_and_the_rest_copied() {
+        let mut out = String::from(">");
+        escape_into(&mut out, "a&b<c>d\"e\r\nf\u{20ac}");
+        assert_eq!(out, ">a&amp;b&lt;c&gt;d&quot;e&#13;\nf\u{20ac}");
+        let mut plain = String::new();
+        escape_into(&mut plain, "SUMMARY:Caf\u{e9}");
+        assert_eq!(plain, "SUMMARY:Caf\u{e9}");
     }
 }

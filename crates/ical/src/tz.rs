@@ -123,6 +123,34 @@ fn prefixed(name: &str) -> Option<Tz> {
         .find_map(|k| iana(&parts[n - k..].join("/")))
 }
 
+/// The UTC offset (seconds east) of `zone` when it is the same throughout
+/// `[from, to]` (UTC seconds); `None` when it changes (a DST transition) or
+/// the instants are out of range. No zone is `None`: floating times read as
+/// UTC. Sampled every six hours: no zone changes its offset twice within
+/// that.
+pub fn constant_offset(zone: Option<Tz>, from: i64, to: i64) -> Option<i64> {
+    use chrono::{DateTime, Offset, TimeZone};
+    let Some(zone) = zone else { return Some(0) };
+    let offset_at = |t: i64| {
+        DateTime::from_timestamp(t, 0).map(|utc| {
+            i64::from(
+                zone.offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        })
+    };
+    let first = offset_at(from)?;
+    let mut t = from;
+    while t < to {
+        t = t.saturating_add(6 * 3600).min(to);
+        if offset_at(t)? != first {
+            return None;
+        }
+    }
+    Some(first)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 mod tests {

@@ -730,3 +730,223 @@ fn corpus_never_panics_and_wide_ranges_match_every_event() {
     }
     assert!(events >= 30, "only {events} event files were checked");
 }
+
+// --- the instance index must give the same answers as exact evaluation ------------------
+
+const INDEX_LIMITS: ical::IndexLimits = ical::IndexLimits {
+    horizon: 2_000_000_000, // 2033-05-18
+    max_instances: 4000,
+    max_span: 31 * 86_400,
+};
+
+fn index_of(text: &str) -> Option<ical::EventIndex> {
+    ical::event_index(&parse(text).unwrap(), &INDEX_LIMITS)
+}
+
+/// What the store answers from the index for `[start, end)`, floating spans read in a
+/// zone `offset` seconds east of UTC.
+fn index_says(index: &ical::EventIndex, r: TimeRange, offset: i64) -> bool {
+    let shift = if index.floating { offset } else { 0 };
+    let (s, e) = (r.start.unwrap() + shift, r.end.unwrap() + shift);
+    index.spans.iter().any(|&(a, b)| a < e && b > s)
+}
+
+/// Windows around every span edge (exact edges, one second off, an hour, a week), so
+/// that each boundary rule of RFC 4791 §9.9 is hit from both sides.
+fn windows_around(index: &ical::EventIndex) -> Vec<TimeRange> {
+    let mut out = Vec::new();
+    for &(a, b) in index.spans.iter().take(60) {
+        for edge in [a, b] {
+            for (lo, hi) in [
+                (0, 1),
+                (-1, 0),
+                (-1, 1),
+                (1, 2),
+                (-3600, 3600),
+                (-7 * 86_400, 0),
+                (0, 7 * 86_400),
+            ] {
+                out.push(TimeRange::new(Some(edge + lo), Some(edge + hi)));
+            }
+        }
+    }
+    // Floating spans are wall-clock seconds: the windows read in Tokyo shift by 9 hours.
+    let reach = if index.floating { 9 * 3600 } else { 0 };
+    out.retain(|r| r.end.unwrap().saturating_add(reach) <= index.complete_until);
+    out
+}
+
+fn assert_index_agrees(name: &str, text: &str, index: &ical::EventIndex) -> usize {
+    let root = parse(text).unwrap();
+    let windows = windows_around(index);
+    for r in &windows {
+        let f = top(CompFilter {
+            time_range: Some(*r),
+            ..cf("VEVENT")
+        });
+        // Read in UTC and in a zone without DST (the store's precondition for floating).
+        for (tz, offset) in [(None, 0), (Some(chrono_tz::Asia::Tokyo), 9 * 3600)] {
+            let ctx = EvalContext {
+                floating_tz: tz,
+                max_instances: 100_000,
+            };
+            let exact = matches(&root, &f, &ctx).unwrap();
+            assert_eq!(
+                index_says(index, *r, offset),
+                exact,
+                "{name}: window {r:?} {tz:?}"
+            );
+        }
+    }
+    windows.len()
+}
+
+#[test]
+fn instance_index_spans_follow_the_vevent_table() {
+    let dtend = comp("VEVENT", "DTSTART:20240105T100000Z\nDTEND:20240105T110000Z");
+    let i = index_of(&dtend).unwrap();
+    assert_eq!(
+        i.spans,
+        vec![(utc("20240105T100000Z"), utc("20240105T110000Z"))]
+    );
+    assert_eq!(i.complete_until, i64::MAX);
+    // A DATE-TIME alone is a point: one second wide on the index.
+    let point = comp("VEVENT", "DTSTART:20240105T100000Z");
+    let t = utc("20240105T100000Z");
+    assert_eq!(index_of(&point).unwrap().spans, vec![(t, t + 1)]);
+    // DTEND equal to DTSTART stays an (empty) interval, as §9.9 says.
+    let empty = comp("VEVENT", "DTSTART:20240105T100000Z\nDTEND:20240105T100000Z");
+    assert_eq!(index_of(&empty).unwrap().spans, vec![(t, t)]);
+    for (name, text) in [("dtend", &dtend), ("point", &point), ("empty", &empty)] {
+        assert!(assert_index_agrees(name, text, &index_of(text).unwrap()) > 0);
+    }
+}
+
+#[test]
+fn instance_index_of_recurrences_in_a_zone() {
+    let weekly = cal(concat!(
+        "BEGIN:VTIMEZONE\nTZID:Europe/Berlin\nBEGIN:DAYLIGHT\nTZOFFSETFROM:+0100\n",
+        "TZOFFSETTO:+0200\nDTSTART:19700329T020000\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\n",
+        "END:DAYLIGHT\nBEGIN:STANDARD\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\n",
+        "DTSTART:19701025T030000\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nEND:STANDARD\n",
+        "END:VTIMEZONE\n",
+        "BEGIN:VEVENT\nUID:w\nDTSTAMP:20240101T000000Z\n",
+        "DTSTART;TZID=Europe/Berlin:20240301T090000\nDURATION:PT1H\n",
+        "RRULE:FREQ=WEEKLY;COUNT=10\nEXDATE;TZID=Europe/Berlin:20240315T090000\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:w\nDTSTAMP:20240101T000000Z\n",
+        "RECURRENCE-ID;TZID=Europe/Berlin:20240322T090000\n",
+        "DTSTART;TZID=Europe/Berlin:20240323T140000\nDTEND;TZID=Europe/Berlin:20240323T150000\n",
+        "END:VEVENT"
+    ));
+    let i = index_of(&weekly).unwrap();
+    assert_eq!(i.spans.len(), 9, "ten weekly, one excluded");
+    // Across the DST change of 31 March the wall time stays 09:00.
+    assert!(i
+        .spans
+        .contains(&(utc("20240329T080000Z"), utc("20240329T090000Z"))));
+    assert!(i
+        .spans
+        .contains(&(utc("20240405T070000Z"), utc("20240405T080000Z"))));
+    assert!(i
+        .spans
+        .contains(&(utc("20240323T130000Z"), utc("20240323T140000Z"))));
+    assert!(assert_index_agrees("weekly", &weekly, &i) > 100);
+
+    // Unbounded: complete up to the horizon, and the windows beyond it are not claimed.
+    let daily = comp(
+        "VEVENT",
+        "DTSTART:20300101T080000Z\nDTEND:20300101T083000Z\nRRULE:FREQ=DAILY",
+    );
+    let i = index_of(&daily).unwrap();
+    assert_eq!(i.complete_until, INDEX_LIMITS.horizon);
+    assert!(i.spans.iter().all(|s| s.0 < INDEX_LIMITS.horizon));
+    assert!(i.spans.len() > 1000);
+    assert_index_agrees("daily", &daily, &i);
+}
+
+#[test]
+fn instance_index_of_floating_and_all_day_events_is_in_wall_clock_time() {
+    let floating = comp(
+        "VEVENT",
+        "DTSTART:20240105T100000\nDTEND:20240105T110000\nRRULE:FREQ=DAILY;COUNT=3",
+    );
+    let all_day = comp(
+        "VEVENT",
+        "DTSTART;VALUE=DATE:20240105\nRRULE:FREQ=YEARLY\nEXDATE;VALUE=DATE:20250105",
+    );
+    let f = index_of(&floating).unwrap();
+    assert!(f.floating);
+    assert_eq!(
+        f.spans[2],
+        (utc("20240107T100000Z"), utc("20240107T110000Z"))
+    );
+    assert!(assert_index_agrees("floating", &floating, &f) >= 40);
+    let a = index_of(&all_day).unwrap();
+    assert!(a.floating);
+    assert_eq!(a.complete_until, INDEX_LIMITS.horizon);
+    assert_eq!(
+        a.spans[0],
+        (utc("20240105T000000Z"), utc("20240106T000000Z"))
+    );
+    assert_eq!(a.spans[1].0, utc("20260105T000000Z"), "2025 is excluded");
+    assert!(assert_index_agrees("all-day", &all_day, &a) > 100);
+}
+
+#[test]
+fn constant_offset_sees_dst_changes() {
+    let berlin = Some(chrono_tz::Europe::Berlin);
+    let week = 7 * 86_400;
+    assert_eq!(ical::tz::constant_offset(None, 0, week), Some(0));
+    let jan = utc("20240108T000000Z");
+    assert_eq!(
+        ical::tz::constant_offset(berlin, jan, jan + week),
+        Some(3600)
+    );
+    let march = utc("20240327T000000Z"); // DST starts on the 31st
+    assert_eq!(ical::tz::constant_offset(berlin, march, march + week), None);
+}
+
+#[test]
+fn instance_index_leaves_mixed_and_huge_objects_to_exact_evaluation() {
+    // A UTC series with one instance moved to a floating time: neither reading fits all.
+    let mixed = cal(concat!(
+        "BEGIN:VEVENT\nUID:m\nDTSTAMP:20240101T000000Z\nDTSTART:20240105T100000Z\n",
+        "DURATION:PT1H\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:m\nDTSTAMP:20240101T000000Z\nRECURRENCE-ID:20240106T100000Z\n",
+        "DTSTART:20240106T150000\nDURATION:PT1H\nEND:VEVENT"
+    ));
+    let long = comp("VEVENT", "DTSTART:20240105T100000Z\nDTEND:20240305T100000Z");
+    let minutely = comp("VEVENT", "DTSTART:20240105T100000Z\nRRULE:FREQ=MINUTELY");
+    let todo = comp("VTODO", "DTSTART:20240105T100000Z");
+    for text in [&mixed, &long, &minutely, &todo] {
+        assert_eq!(index_of(text), None, "{text}");
+    }
+}
+
+#[test]
+fn instance_index_agrees_with_exact_evaluation_on_the_corpus() {
+    let root_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ics");
+    let mut files = Vec::new();
+    ics_files(&root_dir, &mut files);
+    files.sort();
+    let limits = ValidationLimits {
+        min_date_time: i64::MIN,
+        max_date_time: i64::MAX,
+    };
+    let (mut indexed, mut windows) = (0, 0);
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let Ok(info) = analyze(&bytes, &limits) else {
+            continue;
+        };
+        let text = String::from_utf8(bytes).unwrap();
+        let Some(index) = index_of(&text) else {
+            continue;
+        };
+        assert_eq!(info.kind.name(), "VEVENT");
+        indexed += 1;
+        windows += assert_index_agrees(&path.display().to_string(), &text, &index);
+    }
+    assert!(indexed >= 15, "only {indexed} files were indexable");
+    assert!(windows >= 1000, "only {windows} windows were compared");
+}

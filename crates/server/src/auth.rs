@@ -37,6 +37,10 @@ pub struct Authenticator {
     cache_key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], (User, Instant)>>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// At most one Argon2 verification per core at a time: each holds ~19 MB and a core for
+    /// tens of milliseconds, so more at once only adds memory (eight clients connecting
+    /// together would otherwise take 150 MB).
+    verifying: tokio::sync::Semaphore,
 }
 
 impl Authenticator {
@@ -51,6 +55,9 @@ impl Authenticator {
             cache_key,
             cache: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            verifying: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
         }
     }
 
@@ -71,6 +78,16 @@ impl Authenticator {
         if let Some(user) = self.cached(&key) {
             return Ok(user);
         }
+        let permit = self
+            .verifying
+            .acquire()
+            .await
+            .map_err(|_| AuthError::Unavailable)?;
+        // A client's parallel connections log in together: the first one verified while the
+        // others waited.
+        if let Some(user) = self.cached(&key) {
+            return Ok(user);
+        }
         let user = self
             .store
             .user_by_name(&name)
@@ -85,6 +102,7 @@ impl Authenticator {
         let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored))
             .await
             .unwrap_or(false);
+        drop(permit);
         match (user, ok) {
             (Some(user), true) => {
                 if let Ok(mut cache) = self.cache.lock() {

@@ -10,31 +10,31 @@ use crate::{backend, collections, now_ms};
 pub const DEFAULT_COMPONENTS: [&str; 2] = ["VEVENT", "VTODO"];
 
 pub fn create_user(tx: &Transaction<'_>, new: &NewUser) -> Result<User> {
-    let exists: bool = tx
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM principal WHERE name = ?1)",
-            [&new.name],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
+    let exists: bool = crate::query_row(
+        tx,
+        "SELECT EXISTS(SELECT 1 FROM principal WHERE name = ?1)",
+        [&new.name],
+        |r| r.get(0),
+    )
+    .map_err(backend)?;
     if exists {
         return Err(StoreError::AlreadyExists);
     }
     let created_at = now_ms();
-    let id: i64 = tx
-        .query_row(
-            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
+    let id: i64 = crate::query_row(
+        tx,
+        "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-            params![
-                new.name,
-                new.email,
-                new.password_hash,
-                new.quota_bytes.map(|q| q as i64),
-                created_at
-            ],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
+        params![
+            new.name,
+            new.email,
+            new.password_hash,
+            new.quota_bytes.map(|q| q as i64),
+            created_at
+        ],
+        |r| r.get(0),
+    )
+    .map_err(backend)?;
     let change = Change {
         author: new.name.clone(),
         client: Some("calvault user add".into()),
@@ -87,7 +87,8 @@ fn displayname(text: &str) -> Property {
 }
 
 pub fn user_by_name(conn: &Connection, name: &str) -> Result<Option<User>> {
-    conn.query_row(
+    crate::query_row(
+        conn,
         &format!("SELECT {USER_COLUMNS} FROM principal WHERE name = ?1 AND disabled = 0"),
         [name],
         rows::user,
@@ -120,35 +121,37 @@ pub fn set_password(tx: &Transaction<'_>, name: &str, hash: &str) -> Result<()> 
 }
 
 pub fn remove_user(tx: &Transaction<'_>, name: &str) -> Result<()> {
-    let id: Option<i64> = tx
-        .query_row("SELECT id FROM principal WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(backend)?;
+    let id: Option<i64> = crate::query_row(
+        tx,
+        "SELECT id FROM principal WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)?;
     let id = id.ok_or(StoreError::NotFound)?;
     // History rows carry no foreign key (they outlive deleted collections), so they go first.
-    tx.execute(
+    crate::execute(
+        tx,
         "DELETE FROM object_version WHERE collection_id IN \
          (SELECT id FROM collection WHERE owner_id = ?1)",
         [id],
     )
     .map_err(backend)?;
-    tx.execute("DELETE FROM principal WHERE id = ?1", [id])
-        .map_err(backend)?;
+    crate::execute(tx, "DELETE FROM principal WHERE id = ?1", [id]).map_err(backend)?;
     Ok(())
 }
 
 pub fn usage_bytes(conn: &Connection, owner: i64) -> Result<u64> {
-    let used: i64 = conn
-        .query_row(
-            "SELECT COALESCE(SUM(o.size), 0) FROM calendar_object o \
+    let used: i64 = crate::query_row(
+        conn,
+        "SELECT COALESCE(SUM(o.size), 0) FROM calendar_object o \
              JOIN collection c ON c.id = o.collection_id \
              WHERE c.owner_id = ?1 AND c.deleted_at IS NULL",
-            [owner],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
+        [owner],
+        |r| r.get(0),
+    )
+    .map_err(backend)?;
     Ok(used.max(0) as u64)
 }
 

@@ -12,7 +12,8 @@ use crate::rows::{self, COLLECTION_COLUMNS};
 use crate::{accounts, backend, now_ms, properties};
 
 pub fn by_path(conn: &Connection, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
-    conn.query_row(
+    crate::query_row(
+        conn,
         &format!(
             "SELECT {COLLECTION_COLUMNS} FROM collection \
              WHERE owner_id = ?1 AND path = ?2 AND deleted_at IS NULL"
@@ -36,7 +37,7 @@ pub fn children(conn: &Connection, owner: PrincipalId, parent: &str) -> Result<V
 /// The collection at `root` and everything below it, parents before children.
 fn tree(conn: &Connection, owner: PrincipalId, root: &str) -> Result<Vec<Collection>> {
     let mut stmt = conn
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {COLLECTION_COLUMNS} FROM collection WHERE owner_id = ?1 \
              AND deleted_at IS NULL AND (?2 = '' OR path = ?2 OR substr(path, 1, ?3) = ?2 || '/') \
              ORDER BY path"
@@ -82,20 +83,20 @@ pub fn create(tx: &Transaction<'_>, new: &NewCollection, change: &Change) -> Res
         require_parent(tx, new.owner, &new.path)?;
     }
     let now = now_ms();
-    let id: i64 = tx
-        .query_row(
-            "INSERT INTO collection (owner_id, path, kind, components, created_at, modified_at) \
+    let id: i64 = crate::query_row(
+        tx,
+        "INSERT INTO collection (owner_id, path, kind, components, created_at, modified_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
-            params![
-                new.owner,
-                new.path,
-                new.kind.as_str(),
-                new.components.join(","),
-                now
-            ],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
+        params![
+            new.owner,
+            new.path,
+            new.kind.as_str(),
+            new.components.join(","),
+            now
+        ],
+        |r| r.get(0),
+    )
+    .map_err(backend)?;
     for p in &new.properties {
         properties::upsert(tx, id, "", p)?;
     }
@@ -138,7 +139,8 @@ pub fn delete_tree(
 fn mark_deleted(tx: &Transaction<'_>, doomed: &[Collection], change: &Change) -> Result<()> {
     let now = now_ms();
     for c in doomed {
-        tx.execute(
+        crate::execute(
+            tx,
             "UPDATE collection SET deleted_at = ?2 WHERE id = ?1",
             params![c.id, now],
         )
@@ -215,7 +217,8 @@ fn rebase(path: &str, from: &str, to: &str) -> String {
 
 fn rename_tree(tx: &Transaction<'_>, source: &[Collection], from: &str, to: &str) -> Result<()> {
     for c in source {
-        tx.execute(
+        crate::execute(
+            tx,
             "UPDATE collection SET path = ?2, modified_at = ?3 WHERE id = ?1",
             params![c.id, rebase(&c.path, from, to), now_ms()],
         )
@@ -227,13 +230,13 @@ fn rename_tree(tx: &Transaction<'_>, source: &[Collection], from: &str, to: &str
 fn tree_bytes(conn: &Connection, source: &[Collection]) -> Result<i64> {
     let mut total = 0i64;
     for c in source {
-        let n: i64 = conn
-            .query_row(
-                "SELECT COALESCE(SUM(size), 0) FROM calendar_object WHERE collection_id = ?1",
-                [c.id],
-                |r| r.get(0),
-            )
-            .map_err(backend)?;
+        let n: i64 = crate::query_row(
+            conn,
+            "SELECT COALESCE(SUM(size), 0) FROM calendar_object WHERE collection_id = ?1",
+            [c.id],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
         total = total.saturating_add(n);
     }
     Ok(total)
@@ -262,15 +265,44 @@ fn copy_one(
     if shallow {
         return Ok(());
     }
-    tx.execute(
+    crate::execute(
+        tx,
         "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, component, \
-         first_start, last_end, data, size, created_at, modified_at, modified_seq) \
-         SELECT ?2, name, uid, etag, content_type, component, first_start, last_end, data, size, \
-         ?3, ?3, 0 FROM calendar_object WHERE collection_id = ?1",
+         first_start, last_end, size, created_at, modified_at, modified_seq, instances_until, \
+         instances_floating) \
+         SELECT ?2, name, uid, etag, content_type, component, first_start, last_end, size, \
+         ?3, ?3, 0, instances_until, instances_floating FROM calendar_object \
+         WHERE collection_id = ?1",
         params![source.id, copy.id, now_ms()],
     )
     .map_err(backend)?;
-    tx.execute(
+    // Bytes and instance rows follow each object to its copy, matched by name.
+    const PAIRS: &str = "calendar_object src JOIN calendar_object dst \
+         ON dst.collection_id = ?2 AND dst.name = src.name";
+    crate::execute(
+        tx,
+        &format!(
+            "INSERT INTO calendar_object_data (object_id, data) SELECT dst.id, d.data \
+             FROM {PAIRS} JOIN calendar_object_data d ON d.object_id = src.id \
+             WHERE src.collection_id = ?1"
+        ),
+        params![source.id, copy.id],
+    )
+    .map_err(backend)?;
+    crate::execute(
+        tx,
+        &format!(
+            "INSERT INTO calendar_object_instance \
+             (object_id, collection_id, floating, start_at, end_at) \
+             SELECT dst.id, ?2, i.floating, i.start_at, i.end_at \
+             FROM {PAIRS} JOIN calendar_object_instance i ON i.object_id = src.id \
+             WHERE src.collection_id = ?1"
+        ),
+        params![source.id, copy.id],
+    )
+    .map_err(backend)?;
+    crate::execute(
+        tx,
         "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
          SELECT ?2, object_name, namespace, name, value FROM dead_property \
          WHERE collection_id = ?1 AND object_name <> ''",
@@ -278,13 +310,17 @@ fn copy_one(
     )
     .map_err(backend)?;
     let seq = log::bump(tx, copy.id)?;
-    tx.execute(
+    crate::execute(
+        tx,
         "UPDATE calendar_object SET modified_seq = ?2 WHERE collection_id = ?1",
         params![copy.id, seq],
     )
     .map_err(backend)?;
     let mut stmt = tx
-        .prepare("SELECT name, uid, etag, data FROM calendar_object WHERE collection_id = ?1")
+        .prepare(
+            "SELECT name, uid, etag, data FROM calendar_object \
+             JOIN calendar_object_data ON object_id = id WHERE collection_id = ?1",
+        )
         .map_err(backend)?;
     let objects = stmt
         .query_map([copy.id], |r| {

@@ -10,7 +10,8 @@ use crate::{backend, now_ms};
 
 /// Advances a collection's sequence and returns the new value.
 pub fn bump(tx: &Transaction<'_>, collection: CollectionId) -> Result<i64> {
-    tx.query_row(
+    crate::query_row(
+        tx,
         "UPDATE collection SET sync_seq = sync_seq + 1, modified_at = ?2 WHERE id = ?1 \
          RETURNING sync_seq",
         params![collection, now_ms()],

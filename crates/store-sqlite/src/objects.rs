@@ -1,10 +1,12 @@
 //! Objects: the exact bytes a client stored, their index, and conditional writes.
 
+use bytes::Bytes;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 use store::history::etag_of;
 use store::{
-    Change, CollectionId, Expect, ObjectMeta, ObjectTransfer, PutObject, PutOutcome, Result,
-    StoreError, StoredObject, TransferMode, VersionKind,
+    Change, CollectionId, EventCandidates, EventRange, Expect, InstanceIndex, ObjectMeta,
+    ObjectTransfer, PutObject, PutOutcome, Result, StoreError, StoredObject, TransferMode,
+    VersionKind,
 };
 
 use crate::log::{self, Entry};
@@ -52,6 +54,170 @@ pub fn in_range(
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
 
+/// `instances_until` of an object without instance rows.
+const NOT_INDEXED: i64 = i64::MIN;
+
+/// The VEVENT time-range query on the instance index (see [`store::InstanceIndex`]).
+pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCandidates> {
+    let EventRange {
+        collection,
+        start,
+        end,
+        floating_offset,
+        with_data,
+    } = *query;
+    // Floating rows hold wall-clock seconds: the range as read in the floating zone. Without
+    // a constant offset that range is empty and floating objects are left undecided.
+    let (floating_start, floating_end) = match floating_offset {
+        Some(offset) => (start.saturating_add(offset), end.saturating_add(offset)),
+        None => (i64::MAX, i64::MIN),
+    };
+    let data_join = if with_data {
+        ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
+    } else {
+        " FROM calendar_object"
+    };
+    let mut matched_stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
+             (SELECT object_id FROM calendar_object_instance WHERE collection_id = ?1 \
+              AND floating = 0 AND start_at >= ?2 AND start_at < ?3 AND end_at > ?4 \
+              UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = ?1 \
+              AND floating = 1 AND start_at >= ?5 AND start_at < ?6 AND end_at > ?7)"
+        ))
+        .map_err(backend)?;
+    let lookback = |t: i64| t.saturating_sub(InstanceIndex::MAX_SPAN);
+    let matched: Vec<(ObjectMeta, Option<Bytes>)> = matched_stmt
+        .query_map(
+            params![
+                collection,
+                lookback(start),
+                end,
+                start,
+                lookback(floating_start),
+                floating_end,
+                floating_start
+            ],
+            |r| {
+                let data = match with_data {
+                    true => Some(r.get::<_, Vec<u8>>(12)?.into()),
+                    false => None,
+                };
+                Ok((rows::object_meta(r)?, data))
+            },
+        )
+        .map_err(backend)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(backend)?;
+    // Undecided: indexed only up to an earlier instant, or not at all. The index range
+    // (instances_until below the later of the two ends) skips every fully indexed object.
+    let sql = match floating_offset {
+        Some(_) => format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+             INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
+             AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
+             AND last_end >= ?2 AND first_start <= ?3 \
+             AND (instances_floating = 0 AND instances_until < ?3 \
+                  OR instances_floating = 1 AND instances_until < ?4)"
+        ),
+        None => format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+             INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
+             AND component = 'VEVENT' AND last_end >= ?2 AND first_start <= ?3 \
+             AND (instances_floating = 0 AND instances_until < ?3 OR instances_floating = 1)"
+        ),
+    };
+    let mut undecided_stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found: std::collections::HashSet<&str> =
+        matched.iter().map(|(m, _)| m.name.as_str()).collect();
+    let rows = match floating_offset {
+        Some(_) => undecided_stmt.query_map(
+            params![collection, start, end, floating_end],
+            rows::object_meta,
+        ),
+        None => undecided_stmt.query_map(params![collection, start, end], rows::object_meta),
+    };
+    let undecided: Vec<ObjectMeta> = rows
+        .map_err(backend)?
+        .filter(|m| {
+            m.as_ref()
+                .map_or(true, |m| !found.contains(m.name.as_str()))
+        })
+        .collect::<rusqlite::Result<_>>()
+        .map_err(backend)?;
+    Ok(EventCandidates { matched, undecided })
+}
+
+/// The stored instance index of one object, for a copy or move to carry along.
+fn instances_of(
+    conn: &Connection,
+    collection: CollectionId,
+    name: &str,
+) -> Result<Option<InstanceIndex>> {
+    let Some((id, complete_until, floating)) = crate::query_row(
+        conn,
+        "SELECT id, instances_until, instances_floating FROM calendar_object \
+             WHERE collection_id = ?1 AND name = ?2",
+        params![collection, name],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        },
+    )
+    .optional()
+    .map_err(backend)?
+    else {
+        return Ok(None);
+    };
+    if complete_until == NOT_INDEXED {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT start_at, end_at FROM calendar_object_instance WHERE object_id = ?1 \
+             ORDER BY start_at",
+        )
+        .map_err(backend)?;
+    let spans = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(backend)?;
+    Ok(Some(InstanceIndex {
+        spans,
+        complete_until,
+        floating,
+    }))
+}
+
+/// Replaces an object's instance rows with `index` (none when `None`).
+fn write_instances(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    object_id: i64,
+    index: Option<&InstanceIndex>,
+) -> Result<()> {
+    tx.prepare_cached("DELETE FROM calendar_object_instance WHERE object_id = ?1")
+        .and_then(|mut s| s.execute([object_id]))
+        .map_err(backend)?;
+    let Some(index) = index else { return Ok(()) };
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO calendar_object_instance \
+             (object_id, collection_id, floating, start_at, end_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(backend)?;
+    for (start, end) in &index.spans {
+        insert
+            .execute(params![object_id, collection, index.floating, start, end])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
 pub fn get(
     conn: &Connection,
     collection: CollectionId,
@@ -60,7 +226,7 @@ pub fn get(
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
-             WHERE collection_id = ?1 AND name = ?2"
+             JOIN calendar_object_data ON object_id = id WHERE collection_id = ?1 AND name = ?2"
         ))
         .map_err(backend)?;
     stmt.query_row(params![collection, name], stored)
@@ -87,6 +253,7 @@ pub fn get_many(
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
+                 JOIN calendar_object_data ON object_id = id \
                  WHERE collection_id = {collection} AND name IN ({placeholders})"
             ))
             .map_err(backend)?;
@@ -106,7 +273,8 @@ struct Current {
 }
 
 fn current(conn: &Connection, collection: CollectionId, name: &str) -> Result<Option<Current>> {
-    conn.query_row(
+    crate::query_row(
+        conn,
         "SELECT etag, size FROM calendar_object WHERE collection_id = ?1 AND name = ?2",
         params![collection, name],
         |r| {
@@ -136,7 +304,8 @@ fn check_expect(expect: &Expect, current: Option<&Current>) -> Result<()> {
 }
 
 fn owner_of(conn: &Connection, collection: CollectionId) -> Result<i64> {
-    conn.query_row(
+    crate::query_row(
+        conn,
         "SELECT owner_id FROM collection WHERE id = ?1 AND deleted_at IS NULL",
         [collection],
         |r| r.get(0),
@@ -153,14 +322,14 @@ fn check_uid(
     uid: Option<&str>,
 ) -> Result<()> {
     let Some(uid) = uid else { return Ok(()) };
-    let holder: Option<String> = conn
-        .query_row(
-            "SELECT name FROM calendar_object WHERE collection_id = ?1 AND uid = ?2 AND name <> ?3",
-            params![collection, uid, name],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(backend)?;
+    let holder: Option<String> = crate::query_row(
+        conn,
+        "SELECT name FROM calendar_object WHERE collection_id = ?1 AND uid = ?2 AND name <> ?3",
+        params![collection, uid, name],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)?;
     match holder {
         Some(existing_name) => Err(StoreError::UidConflict {
             uid: uid.to_owned(),
@@ -181,33 +350,50 @@ pub fn put(tx: &Transaction<'_>, put: &PutObject, change: &Change) -> Result<Put
     let etag = etag_of(&put.data);
     let seq = log::bump(tx, put.collection)?;
     let now = now_ms();
+    let object_id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
+             component, first_start, last_end, size, created_at, modified_at, \
+             modified_seq, instances_until, instances_floating) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13) \
+             ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
+             etag = excluded.etag, content_type = excluded.content_type, \
+             component = excluded.component, first_start = excluded.first_start, \
+             last_end = excluded.last_end, size = excluded.size, \
+             modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
+             instances_until = excluded.instances_until, \
+             instances_floating = excluded.instances_floating RETURNING id",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(
+                params![
+                    put.collection,
+                    put.name,
+                    put.index.uid,
+                    etag,
+                    put.content_type,
+                    put.index.component,
+                    put.index.first_start.unwrap_or(rows::UNBOUNDED_START),
+                    put.index.last_end.unwrap_or(rows::UNBOUNDED_END),
+                    size,
+                    now,
+                    seq,
+                    put.instances
+                        .as_ref()
+                        .map_or(NOT_INDEXED, |i| i.complete_until),
+                    put.instances.as_ref().is_some_and(|i| i.floating),
+                ],
+                |r| r.get(0),
+            )
+        })
+        .map_err(backend)?;
     tx.prepare_cached(
-        "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, component, \
-         first_start, last_end, data, size, created_at, modified_at, modified_seq) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) \
-         ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
-         etag = excluded.etag, content_type = excluded.content_type, \
-         component = excluded.component, first_start = excluded.first_start, \
-         last_end = excluded.last_end, data = excluded.data, size = excluded.size, \
-         modified_at = excluded.modified_at, modified_seq = excluded.modified_seq",
+        "INSERT INTO calendar_object_data (object_id, data) VALUES (?1, ?2) \
+         ON CONFLICT (object_id) DO UPDATE SET data = excluded.data",
     )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            put.collection,
-            put.name,
-            put.index.uid,
-            etag,
-            put.content_type,
-            put.index.component,
-            put.index.first_start.unwrap_or(rows::UNBOUNDED_START),
-            put.index.last_end.unwrap_or(rows::UNBOUNDED_END),
-            put.data.as_ref(),
-            size,
-            now,
-            seq
-        ])
-    })
+    .and_then(|mut stmt| stmt.execute(params![object_id, put.data.as_ref()]))
     .map_err(backend)?;
+    write_instances(tx, put.collection, object_id, put.instances.as_ref())?;
     log::append(
         tx,
         &Entry {
@@ -249,14 +435,15 @@ fn remove(
     name: &str,
     change: &Change,
 ) -> Result<()> {
-    let uid: Option<String> = tx
-        .query_row(
-            "DELETE FROM calendar_object WHERE collection_id = ?1 AND name = ?2 RETURNING uid",
-            params![collection, name],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
-    tx.execute(
+    let uid: Option<String> = crate::query_row(
+        tx,
+        "DELETE FROM calendar_object WHERE collection_id = ?1 AND name = ?2 RETURNING uid",
+        params![collection, name],
+        |r| r.get(0),
+    )
+    .map_err(backend)?;
+    crate::execute(
+        tx,
         "DELETE FROM dead_property WHERE collection_id = ?1 AND object_name = ?2",
         params![collection, name],
     )
@@ -288,9 +475,16 @@ pub fn transfer(tx: &Transaction<'_>, t: &ObjectTransfer, change: &Change) -> Re
     if existing.is_some() && !t.overwrite {
         return Err(StoreError::PreconditionFailed);
     }
+    let (index, instances) = match &t.reindex {
+        Some((index, instances)) => (index.clone(), instances.clone()),
+        None => (
+            source.meta.index.clone(),
+            instances_of(tx, t.from, &t.from_name)?,
+        ),
+    };
     let moving_within = t.mode == TransferMode::Move && t.from == t.to;
     if !moving_within {
-        check_uid(tx, t.to, &t.to_name, source.meta.index.uid.as_deref())?;
+        check_uid(tx, t.to, &t.to_name, index.uid.as_deref())?;
     }
     let props = crate::properties::of(tx, t.from, &t.from_name)?;
     if t.mode == TransferMode::Move {
@@ -311,7 +505,8 @@ pub fn transfer(tx: &Transaction<'_>, t: &ObjectTransfer, change: &Change) -> Re
             name: t.to_name.clone(),
             data: source.data.clone(),
             content_type: source.meta.content_type.clone(),
-            index: source.meta.index.clone(),
+            index,
+            instances,
             expect: Expect::Absent,
             quota,
         },

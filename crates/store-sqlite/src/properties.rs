@@ -53,7 +53,8 @@ pub fn upsert(
     object: &str,
     p: &Property,
 ) -> Result<()> {
-    tx.execute(
+    crate::execute(
+        tx,
         "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (collection_id, object_name, namespace, name) \
          DO UPDATE SET value = excluded.value",
@@ -75,19 +76,20 @@ pub fn snapshot(conn: &Connection, collection: CollectionId, object: &str) -> Re
 pub fn patch(tx: &Transaction<'_>, patch: &PropertyPatch, change: &Change) -> Result<()> {
     let object = patch.object.as_deref().unwrap_or("");
     if !object.is_empty() {
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM calendar_object WHERE collection_id = ?1 AND name = ?2)",
-                params![patch.collection, object],
-                |r| r.get(0),
-            )
-            .map_err(backend)?;
+        let exists: bool = crate::query_row(
+            tx,
+            "SELECT EXISTS(SELECT 1 FROM calendar_object WHERE collection_id = ?1 AND name = ?2)",
+            params![patch.collection, object],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
         if !exists {
             return Err(StoreError::NotFound);
         }
     }
     for (namespace, name) in &patch.remove {
-        tx.execute(
+        crate::execute(
+            tx,
             "DELETE FROM dead_property WHERE collection_id = ?1 AND object_name = ?2 \
              AND namespace = ?3 AND name = ?4",
             params![patch.collection, object, namespace, name],

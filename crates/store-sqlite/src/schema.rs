@@ -98,6 +98,40 @@ DROP INDEX calendar_object_bounds;
 CREATE INDEX calendar_object_span
     ON calendar_object(collection_id, last_end, first_start, component);
 "#,
+    r#"
+-- The instance index (store::InstanceIndex): one row per indexed instance of an event, so
+-- that a VEVENT time-range query needs no parsing. instances_until is the instant up to
+-- which the rows are complete; the minimum integer = not indexed (exact evaluation), which is
+-- what objects stored before this migration get until they are rewritten.
+-- Floating objects (instances_floating = 1) are indexed in wall-clock seconds.
+ALTER TABLE calendar_object ADD COLUMN instances_until INTEGER NOT NULL
+    DEFAULT -9223372036854775808;
+ALTER TABLE calendar_object ADD COLUMN instances_floating INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE calendar_object_instance (
+    object_id     INTEGER NOT NULL REFERENCES calendar_object(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL,
+    floating      INTEGER NOT NULL,
+    start_at      INTEGER NOT NULL,
+    end_at        INTEGER NOT NULL
+);
+CREATE INDEX calendar_object_instance_range
+    ON calendar_object_instance(collection_id, floating, start_at, end_at, object_id);
+CREATE INDEX calendar_object_instance_object ON calendar_object_instance(object_id);
+-- The objects a range query must still evaluate exactly: those indexed only up to an
+-- earlier instant (or not at all), found without scanning the indexed ones.
+CREATE INDEX calendar_object_unindexed ON calendar_object(collection_id, component,
+    instances_until, last_end, first_start, instances_floating);
+"#,
+    r#"
+-- Object bytes move to their own table: a metadata row is then ~200 bytes, many to a page,
+-- so listings, sync and queries read a few pages instead of one page per object.
+CREATE TABLE calendar_object_data (
+    object_id INTEGER PRIMARY KEY REFERENCES calendar_object(id) ON DELETE CASCADE,
+    data      BLOB NOT NULL
+);
+INSERT INTO calendar_object_data (object_id, data) SELECT id, data FROM calendar_object;
+ALTER TABLE calendar_object DROP COLUMN data;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -114,4 +148,44 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn objects_stored_before_the_data_split_keep_their_bytes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principal (id, name, password_hash, created_at) VALUES (1, 'ann', 'h', 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at)
+                 VALUES (1, 1, 'cal', 'calendar', 0, 0);
+             INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, component,
+                 first_start, last_end, data, size, created_at, modified_at, modified_seq)
+                 VALUES (1, 'a.ics', 'a', 'e', 'text/calendar', 'VEVENT', 0, 10,
+                 X'424547494E', 5, 0, 0, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (data, until): (Vec<u8>, i64) = conn
+            .query_row(
+                "SELECT data, instances_until FROM calendar_object \
+                 JOIN calendar_object_data ON object_id = id WHERE name = 'a.ics'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(data, b"BEGIN");
+        assert_eq!(until, i64::MIN, "old objects are left to exact evaluation");
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
 }

@@ -25,7 +25,9 @@ macro_rules! conformance_tests {
             property_patches_are_all_or_nothing,
             removing_a_user_removes_their_data,
             changes_since_reports_each_member_once_with_its_last_state,
-            range_prefilter_is_conservative);
+            range_prefilter_is_conservative,
+            instance_index_decides_event_ranges,
+            floating_instances_follow_the_query_zone);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -71,6 +73,7 @@ fn put(collection: CollectionId, name: &str, data: &str, uid: &str, expect: Expe
             first_start: Some(0),
             last_end: None,
         },
+        instances: None,
         expect,
         quota: None,
     }
@@ -498,6 +501,7 @@ pub async fn object_copy_and_move_honour_overwrite(store: &dyn Store) {
         to_name: "y".into(),
         overwrite,
         quota: None,
+        reindex: None,
     };
     assert_eq!(
         store
@@ -711,4 +715,177 @@ pub async fn range_prefilter_is_conservative(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(names(todos), ["undated"]);
+}
+
+fn range(collection: CollectionId, start: i64, end: i64, offset: Option<i64>) -> EventRange {
+    EventRange {
+        collection,
+        start,
+        end,
+        floating_offset: offset,
+        with_data: false,
+    }
+}
+
+pub async fn instance_index_decides_event_ranges(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let event = |name: &str, first: i64, last: Option<i64>, index: Option<InstanceIndex>| {
+        let mut p = put(cal.id, name, name, name, Expect::Anything);
+        p.index.first_start = Some(first);
+        p.index.last_end = last;
+        p.instances = index;
+        p
+    };
+    let spans = |spans: &[(i64, i64)], complete_until: i64| {
+        Some(InstanceIndex {
+            spans: spans.to_vec(),
+            complete_until,
+            floating: false,
+        })
+    };
+    for p in [
+        // Weekly-like: instances at 1000 and 3000, none in between.
+        event(
+            "gaps",
+            1000,
+            Some(3100),
+            spans(&[(1000, 1100), (3000, 3100)], i64::MAX),
+        ),
+        // A point instance (one second wide) at 2000.
+        event("point", 2000, Some(2001), spans(&[(2000, 2001)], i64::MAX)),
+        // Unbounded, indexed up to 5000 only.
+        event(
+            "daily",
+            0,
+            None,
+            spans(&[(0, 10), (2500, 2510), (4990, 5000)], 5000),
+        ),
+        // Never indexed (floating, say): always left to exact evaluation.
+        event("floating", 1500, Some(2500), None),
+    ] {
+        store.put_object(p, &c).await.unwrap();
+    }
+    let ask = |start: i64, end: i64| async move {
+        let got = store
+            .events_in_range(range(cal.id, start, end, Some(0)))
+            .await
+            .unwrap();
+        let mut matched: Vec<String> = got.matched.into_iter().map(|(m, _)| m.name).collect();
+        let mut undecided: Vec<String> = got.undecided.into_iter().map(|m| m.name).collect();
+        matched.sort();
+        undecided.sort();
+        (matched, undecided)
+    };
+    let none: Vec<String> = Vec::new();
+    assert_eq!(
+        ask(1200, 2000).await,
+        (none.clone(), vec!["floating".into()])
+    );
+    assert_eq!(
+        ask(2000, 2001).await.0,
+        ["point"],
+        "a point at the range start matches"
+    );
+    assert_eq!(ask(1999, 2000).await.0, none, "the range end is exclusive");
+    assert_eq!(ask(1100, 1200).await.0, none, "a span's end is exclusive");
+    assert_eq!(ask(2505, 2506).await.0, ["daily"]);
+    assert_eq!(ask(3050, 3060).await, (vec!["gaps".into()], none.clone()));
+    // Beyond what "daily" has indexed: it must be decided exactly.
+    assert_eq!(ask(6000, 7000).await, (none.clone(), vec!["daily".into()]));
+    // Matched objects are not also reported as undecided.
+    assert_eq!(ask(4995, 6000).await, (vec!["daily".into()], none.clone()));
+
+    // Rewriting an object replaces its instances; copying carries them along.
+    store
+        .put_object(
+            event("gaps", 8000, Some(8100), spans(&[(8000, 8100)], i64::MAX)),
+            &c,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ask(1000, 1001).await.0, none);
+    let other = store
+        .create_collection(plain(ann.id, "other"), &c)
+        .await
+        .unwrap();
+    store
+        .transfer_object(
+            ObjectTransfer {
+                from: cal.id,
+                from_name: "gaps".into(),
+                to: other.id,
+                to_name: "gaps-copy".into(),
+                mode: TransferMode::Copy,
+                overwrite: false,
+                quota: None,
+                reindex: None,
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    let copied = store
+        .events_in_range(EventRange {
+            with_data: true,
+            ..range(other.id, 8050, 8051, Some(0))
+        })
+        .await
+        .unwrap();
+    assert_eq!(copied.matched.len(), 1, "{copied:?}");
+    assert_eq!(
+        copied.matched[0].1.as_deref(),
+        Some(&b"gaps"[..]),
+        "data comes along"
+    );
+    store
+        .delete_object(cal.id, "gaps", Expect::Anything, &c)
+        .await
+        .unwrap();
+    assert_eq!(ask(8050, 8051).await.0, none);
+}
+
+pub async fn floating_instances_follow_the_query_zone(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    // Wall-clock 10:00-11:00 (as seconds 36_000-39_600), bounds widened as analyze does.
+    let mut p = put(cal.id, "lunch", "lunch", "lunch", Expect::Anything);
+    p.index.first_start = Some(36_000 - 50_400);
+    p.index.last_end = Some(39_600 + 50_400);
+    p.instances = Some(InstanceIndex {
+        spans: vec![(36_000, 39_600)],
+        complete_until: i64::MAX,
+        floating: true,
+    });
+    store.put_object(p, &c).await.unwrap();
+    let ask = |start: i64, end: i64, offset: Option<i64>| async move {
+        let got = store
+            .events_in_range(range(cal.id, start, end, offset))
+            .await
+            .unwrap();
+        let names = |v: Vec<ObjectMeta>| v.into_iter().map(|m| m.name).collect::<Vec<_>>();
+        (
+            names(got.matched.into_iter().map(|(m, _)| m).collect()),
+            names(got.undecided),
+        )
+    };
+    let none: Vec<String> = Vec::new();
+    let lunch = vec!["lunch".to_string()];
+    // Read in UTC: 10:00Z. Read two hours east (UTC+2): 08:00Z.
+    assert_eq!(
+        ask(36_000, 36_001, Some(0)).await,
+        (lunch.clone(), none.clone())
+    );
+    assert_eq!(
+        ask(28_800, 28_801, Some(7200)).await,
+        (lunch.clone(), none.clone())
+    );
+    assert_eq!(
+        ask(36_000, 36_001, Some(7200)).await,
+        (none.clone(), none.clone())
+    );
+    // No constant offset (a DST change nearby): decided exactly.
+    assert_eq!(ask(28_800, 28_801, None).await, (none, lunch));
 }

@@ -67,6 +67,9 @@ pub trait Store: Send + Sync + 'static {
         start: Option<i64>,
         end: Option<i64>,
     ) -> Result<Vec<ObjectMeta>>;
+    /// The VEVENT objects of a collection that may have an instance in a range, split by
+    /// the instance index into certain matches and ones still to decide.
+    async fn events_in_range(&self, query: EventRange) -> Result<EventCandidates>;
     /// The named objects that exist, in one round trip (calendar-multiget).
     async fn objects_by_name(
         &self,

@@ -130,9 +130,57 @@ pub struct PutObject {
     pub data: Bytes,
     pub content_type: String,
     pub index: ObjectIndex,
+    /// The event's instances, when the calendar domain could index them.
+    pub instances: Option<InstanceIndex>,
     pub expect: Expect,
     /// Refuse the write if the owner's usage would exceed this many bytes.
     pub quota: Option<u64>,
+}
+
+/// Every instance of an event as a UTC span, so that a VEVENT time-range query is answered
+/// without parsing: an instance matches `[start, end)` exactly when `span.0 < end &&
+/// span.1 > start` (the calendar domain shapes the spans so; see `ical::event_index`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstanceIndex {
+    /// Seconds; no span is longer than [`InstanceIndex::MAX_SPAN`].
+    pub spans: Vec<(i64, i64)>,
+    /// Every instance starting before this instant is in `spans`.
+    pub complete_until: i64,
+    /// Spans and `complete_until` are wall-clock seconds of floating times, to be read in
+    /// the zone the query applies (they move with it).
+    pub floating: bool,
+}
+
+impl InstanceIndex {
+    /// Instances longer than this are not indexed: a range query looks this far back.
+    /// A week and a day: longer timed events are rare (multi-day ones are mostly all-day,
+    /// which are not indexed anyway), and each day more costs every query a day's scan.
+    pub const MAX_SPAN: i64 = 8 * 86_400;
+}
+
+/// Question of [`crate::Store::events_in_range`]: which events have an instance in
+/// `[start, end)` (UTC seconds)?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRange {
+    pub collection: CollectionId,
+    pub start: i64,
+    pub end: i64,
+    /// The offset (seconds east of UTC) of the zone floating times are read in, when it is
+    /// constant around the range; `None` leaves floating objects to exact evaluation.
+    pub floating_offset: Option<i64>,
+    /// Read the matched objects' data too (in the same pass).
+    pub with_data: bool,
+}
+
+/// Answer of [`crate::Store::events_in_range`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventCandidates {
+    /// Objects with an indexed instance in the range: certain matches, with their data
+    /// when it was asked for.
+    pub matched: Vec<(ObjectMeta, Option<Bytes>)>,
+    /// Objects whose bounds touch the range but whose instances are not indexed that far
+    /// (or at all): to be decided by exact evaluation.
+    pub undecided: Vec<ObjectMeta>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,6 +204,9 @@ pub struct ObjectTransfer {
     pub to_name: String,
     pub overwrite: bool,
     pub quota: Option<u64>,
+    /// The index to store at the destination when the data enters a calendar from a
+    /// collection that did not index it; `None` keeps the source's.
+    pub reindex: Option<(ObjectIndex, Option<InstanceIndex>)>,
 }
 
 #[derive(Clone, Debug)]

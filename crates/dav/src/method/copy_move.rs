@@ -125,13 +125,20 @@ async fn transfer_object(
             (parent, v.name)
         }
     };
+    let mut reindex = None;
     if to.kind == CollectionKind::Calendar && from.kind != CollectionKind::Calendar {
-        // Data entering a calendar is validated like a PUT.
+        // Data entering a calendar is validated and indexed like a PUT.
         let object = store
             .object(from.id, &from_name)
             .await?
             .ok_or_else(DavError::not_found)?;
-        super::put::check_calendar_object(cx, &to, &object.data, Some(&object.meta.content_type))?;
+        let checked = super::put::check_calendar_object(
+            cx,
+            &to,
+            &object.data,
+            Some(&object.meta.content_type),
+        )?;
+        reindex = Some((checked.index, checked.instances));
     } else if to.kind == CollectionKind::Calendar {
         check_component_allowed(cx, &from, &from_name, &to).await?;
     }
@@ -145,6 +152,7 @@ async fn transfer_object(
                 to_name,
                 overwrite,
                 quota: cx.quota(),
+                reindex,
             },
             change,
         )

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use dav_xml::{Element, QName};
 use http::{header, Request, Response, StatusCode};
-use store::{Collection, CollectionKind, ObjectIndex, PutObject, StoreError};
+use store::{Collection, CollectionKind, InstanceIndex, ObjectIndex, PutObject, StoreError};
 
 use super::Cx;
 use crate::conditional::{self, Current};
@@ -46,13 +46,14 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (content_type, index) = if collection.kind == CollectionKind::Calendar {
+    let checked = if collection.kind == CollectionKind::Calendar {
         check_calendar_object(cx, &collection, &body, sent_type.as_deref())?
     } else {
-        (
-            sent_type.unwrap_or_else(|| "application/octet-stream".into()),
-            ObjectIndex::default(),
-        )
+        CheckedObject {
+            content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
+            index: ObjectIndex::default(),
+            instances: None,
+        }
     };
     let outcome = cx
         .engine
@@ -62,8 +63,9 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 collection: collection.id,
                 name: name.clone(),
                 data: body,
-                content_type,
-                index,
+                content_type: checked.content_type,
+                index: checked.index,
+                instances: checked.instances,
                 expect,
                 quota: cx.quota(),
             },
@@ -83,13 +85,20 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+/// What is stored with an accepted object besides its bytes.
+pub struct CheckedObject {
+    pub content_type: String,
+    pub index: ObjectIndex,
+    pub instances: Option<InstanceIndex>,
+}
+
 /// RFC 4791 §5.3.2.1 preconditions, in the order a client can act on them.
 pub fn check_calendar_object(
     cx: &Cx<'_>,
     collection: &Collection,
     body: &[u8],
     sent_type: Option<&str>,
-) -> DavResult<(String, ObjectIndex)> {
+) -> DavResult<CheckedObject> {
     let limits = &cx.engine.limits;
     if body.len() as u64 > limits.max_resource_size {
         return Err(DavError::precondition(
@@ -134,18 +143,48 @@ pub fn check_calendar_object(
             ),
         ));
     }
-    Ok((
-        format!(
+    let instances = (info.kind == ical::ComponentKind::Event)
+        .then(|| instance_index(body))
+        .flatten();
+    Ok(CheckedObject {
+        content_type: format!(
             "text/calendar; charset=utf-8; component={}",
             kind.to_ascii_lowercase()
         ),
-        ObjectIndex {
+        index: ObjectIndex {
             uid: Some(info.uid),
             component: Some(kind.to_owned()),
             first_start: info.first_start,
             last_end: info.last_end,
         },
-    ))
+        instances,
+    })
+}
+
+/// How far ahead an unbounded rule is indexed; later ranges are evaluated exactly.
+const INDEX_YEARS_AHEAD: i64 = 3;
+/// An object with more instances up to the horizon is evaluated exactly instead.
+const INDEX_MAX_INSTANCES: u32 = 5_000;
+
+/// The event's instances for the store's index (see `ical::event_index`).
+fn instance_index(body: &[u8]) -> Option<InstanceIndex> {
+    let root = ical::parse(std::str::from_utf8(body).ok()?).ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let index = ical::event_index(
+        &root,
+        &ical::IndexLimits {
+            horizon: now + INDEX_YEARS_AHEAD * 366 * 86_400,
+            max_instances: INDEX_MAX_INSTANCES,
+            max_span: InstanceIndex::MAX_SPAN,
+        },
+    )?;
+    Some(InstanceIndex {
+        spans: index.spans,
+        complete_until: index.complete_until,
+        floating: index.floating,
+    })
 }
 
 fn invalid_to_error(e: ical::Invalid) -> DavError {

@@ -3,6 +3,12 @@
 use bytes::Bytes;
 use dav_xml::{Element, QName, CALDAV};
 
+/// Whether a REPORT asks for calendar-data, so that object data must be read at all.
+pub fn requested(prop: &dav_xml::PropFind) -> bool {
+    matches!(prop, dav_xml::PropFind::Prop(p)
+        if p.iter().any(|e| e.name.is(CALDAV, "calendar-data")))
+}
+
 /// Some(value) when the requested property is calendar-data; the inner Option is None when
 /// the object has no calendar data to give (a non-calendar resource), which becomes a 404.
 pub fn answer(requested: &Element, data: Option<&Bytes>) -> Option<Option<Element>> {

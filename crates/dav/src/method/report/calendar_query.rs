@@ -6,7 +6,7 @@ use bytes::Bytes;
 use dav_xml::{CalendarQuery, Element, QName, CALDAV};
 use http::{Request, Response, StatusCode};
 use ical::{CompFilter, EvalContext, ExpandError, TimeRange};
-use store::{Collection, ObjectMeta};
+use store::{Collection, EventRange, InstanceIndex, ObjectMeta};
 
 use super::calendar_data;
 use super::filter_xml::parse_filter;
@@ -47,36 +47,50 @@ pub async fn handle(
         floating_tz: floating_zone(cx, &collection, query.timezone.as_deref()).await?,
         max_instances: cx.engine.limits.max_instances,
     };
-    let metas: Vec<ObjectMeta> = candidates(cx, &collection, &filter)
-        .await?
-        .into_iter()
-        .filter(|m| only.as_ref().is_none_or(|n| *n == m.name))
-        .filter(|m| may_match(&filter, m))
-        .collect();
-    let names: Vec<String> = metas.into_iter().map(|m| m.name).collect();
+    let wants_data = calendar_data::requested(&query.prop);
+    let (matched, undecided) = match (indexed_range(&filter), &only) {
+        (Some((start, end)), None) => {
+            // The offset must hold for every instance that may reach into the range.
+            let around = InstanceIndex::MAX_SPAN + 86_400;
+            let offset = ical::tz::constant_offset(
+                ctx.floating_tz,
+                start.saturating_sub(around),
+                end.saturating_add(86_400),
+            );
+            let found = store
+                .events_in_range(EventRange {
+                    collection: collection.id,
+                    start,
+                    end,
+                    floating_offset: offset,
+                    with_data: wants_data && end.saturating_sub(start) <= DATA_WITH_INDEX_RANGE,
+                })
+                .await?;
+            (found.matched, found.undecided)
+        }
+        _ => {
+            let metas = candidates(cx, &collection, &filter)
+                .await?
+                .into_iter()
+                .filter(|m| only.as_ref().is_none_or(|n| *n == m.name))
+                .filter(|m| may_match(&filter, m))
+                .collect();
+            (Vec::new(), metas)
+        }
+    };
     let env = env_for(cx, &query.prop).await?;
     let minimal = crate::method::wants_minimal(req);
     let user = &cx.caller.user.name;
     let mut member_props = group_props(store.member_properties(collection.id).await?);
     let mut out = dav_xml::MultistatusWriter::new();
-    for object in store.objects_by_name(collection.id, &names).await? {
-        let Some(text) = std::str::from_utf8(&object.data).ok() else {
-            continue;
-        };
-        let Ok(root) = ical::parse(text) else {
-            continue;
-        };
-        if !ical::matches(&root, &filter, &ctx).map_err(expansion_error)? {
-            continue;
-        }
-        let dead = member_props.remove(&object.meta.name).unwrap_or_default();
+    let mut respond = |meta: ObjectMeta, data: Option<&Bytes>| {
+        let dead = member_props.remove(&meta.name).unwrap_or_default();
         let resource = Resource::Object {
             collection: collection.clone(),
-            meta: object.meta.clone(),
+            meta,
             data: None,
         };
-        let data = &object.data;
-        let extra = |e: &Element| calendar_data::answer_with(e, Some(data), &ctx);
+        let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
         out.response(&props_response(
             &env,
             resource.href(user),
@@ -86,11 +100,66 @@ pub async fn handle(
             minimal,
             &extra,
         ));
+    };
+    // Certain matches from the instance index, with their data when it is to be sent:
+    // read along with them for a short range, in batches for a long one.
+    let (with_data, without_data): (Vec<_>, Vec<_>) = matched
+        .into_iter()
+        .partition(|(_, d)| d.is_some() || !wants_data);
+    for (meta, data) in with_data {
+        respond(meta, data.as_ref());
+    }
+    let names: Vec<String> = without_data.into_iter().map(|(m, _)| m.name).collect();
+    for batch in names.chunks(DATA_BATCH) {
+        for object in store.objects_by_name(collection.id, batch).await? {
+            respond(object.meta, Some(&object.data));
+        }
+    }
+    // The rest is decided exactly, recurrences expanded.
+    let names: Vec<String> = undecided.into_iter().map(|m| m.name).collect();
+    for batch in names.chunks(DATA_BATCH) {
+        for object in store.objects_by_name(collection.id, batch).await? {
+            let Some(text) = std::str::from_utf8(&object.data).ok() else {
+                continue;
+            };
+            let Ok(root) = ical::parse(text) else {
+                continue;
+            };
+            if ical::matches(&root, &filter, &ctx).map_err(expansion_error)? {
+                respond(object.meta.clone(), Some(&object.data));
+            }
+        }
     }
     Ok(crate::method::xml_response(
         StatusCode::MULTI_STATUS,
         out.finish(None),
     ))
+}
+
+/// Objects whose data is read in one store call.
+const DATA_BATCH: usize = 500;
+/// Up to this range (seconds) matched objects come with their data in one pass; a longer
+/// one may match the whole calendar, so data is read in batches to bound memory.
+const DATA_WITH_INDEX_RANGE: i64 = 62 * 86_400;
+
+/// The range of the query the store's instance index answers exactly: VCALENDAR with one
+/// VEVENT comp-filter that holds a bounded time-range and nothing else.
+fn indexed_range(filter: &CompFilter) -> Option<(i64, i64)> {
+    let simple = |f: &CompFilter| !f.is_not_defined && f.prop_filters.is_empty();
+    match filter.comp_filters.as_slice() {
+        [event]
+            if simple(filter)
+                && filter.name.eq_ignore_ascii_case("VCALENDAR")
+                && filter.time_range.is_none()
+                && simple(event)
+                && event.comp_filters.is_empty()
+                && event.name.eq_ignore_ascii_case("VEVENT") =>
+        {
+            let range = event.time_range?;
+            Some((range.start?, range.end?))
+        }
+        _ => None,
+    }
 }
 
 /// One SQL query narrows the candidates when the filter names one component type with a

@@ -40,8 +40,7 @@ pub async fn handle(
     let user = &cx.caller.user.name;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
-    let wants_data = matches!(&sync.prop, dav_xml::PropFind::Prop(p)
-        if p.iter().any(|e| e.name.is(dav_xml::CALDAV, "calendar-data")));
+    let wants_data = calendar_data::requested(&sync.prop);
     let (changed, deleted): (Vec<ObjectMeta>, Vec<String>) = match since {
         None => (store.objects(collection.id).await?, Vec::new()),
         Some(seq) => {
