@@ -24,6 +24,14 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Show, verify and prune the history of every change.
+    History(crate::history::HistoryArgs),
+    /// Bring back deleted events (or a deleted calendar) as new, recorded writes.
+    Undelete(crate::restore::UndeleteArgs),
+    /// Put one event back to an earlier version or point in time.
+    Revert(crate::restore::RevertArgs),
+    /// Put a whole calendar back as it was at a time, or undo what one client did.
+    Rollback(crate::restore::RollbackArgs),
 }
 
 /// Where the data lives; shared by every command that opens the store.
@@ -119,5 +127,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::run(config).await
         }
         Command::User(cmd) => crate::user::run(cmd).await,
+        Command::History(args) => crate::history::run(args).await,
+        Command::Undelete(args) => crate::restore::undelete(args).await,
+        Command::Revert(args) => crate::restore::revert(args).await,
+        Command::Rollback(args) => crate::restore::rollback(args).await,
     }
 }

@@ -1,6 +1,9 @@
 //! The `calvault` binary: command-line parsing and glue, nothing else.
 
 mod cli;
+mod history;
+mod restore;
+mod target;
 mod user;
 
 use clap::Parser;

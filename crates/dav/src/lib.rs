@@ -8,6 +8,7 @@
 
 mod conditional;
 mod error;
+pub mod history;
 mod limits;
 mod method;
 pub mod path;

@@ -101,7 +101,12 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                     user,
                 };
                 let name = caller.user.name.clone();
-                (app.engine.handle(req, &caller).await, Some(name))
+                let response = if path.starts_with("/api/") {
+                    crate::api::handle(app.engine.store().as_ref(), &req, &caller).await
+                } else {
+                    app.engine.handle(req, &caller).await
+                };
+                (response, Some(name))
             }
             Err(e) => (auth_failure(e), None),
         }

@@ -40,6 +40,9 @@ pub struct Config {
     pub auth_max_failures: u32,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Days the data of replaced versions is kept in the history; unset keeps everything.
+    /// The current state of every event and every sync token are never affected.
+    pub history_retention_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             auth_cache_secs: 60,
             auth_max_failures: 10,
             shutdown_grace_secs: 30,
+            history_retention_days: None,
         }
     }
 }
@@ -80,6 +84,7 @@ const KEYS: &[&str] = &[
     "auth_cache_secs",
     "auth_max_failures",
     "shutdown_grace_secs",
+    "history_retention_days",
 ];
 
 #[derive(Debug, thiserror::Error)]

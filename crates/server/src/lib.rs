@@ -1,10 +1,12 @@
 //! The server glue: configuration, authentication, TLS, the HTTP stack and logging around
 //! the protocol engine. This is the only crate that knows axum and hyper.
 
+mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod password;
+mod retention;
 mod serve;
 mod tls;
 
@@ -73,6 +75,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "calvault listening on {scheme}://{local}/ (data in {})",
         config.data.display()
     );
+    if let Some(days) = config.history_retention_days {
+        tokio::spawn(retention::run(store.clone(), days));
+    }
     let state = Arc::new(app::AppState {
         engine: dav::Engine::new(store.clone(), limits(&config)),
         auth: auth::Authenticator::new(

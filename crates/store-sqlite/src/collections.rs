@@ -3,8 +3,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use store::{
-    Change, Collection, CollectionKind, CollectionTransfer, NewCollection, PrincipalId, Result,
-    StoreError, TransferMode, VersionKind,
+    Change, Collection, CollectionId, CollectionKind, CollectionTransfer, HistoryCollection,
+    NewCollection, PrincipalId, Result, StoreError, TransferMode, VersionKind,
 };
 
 use crate::log::{self, Entry};
@@ -350,4 +350,69 @@ fn copy_one(
         )?;
     }
     Ok(())
+}
+
+/// Live and deleted collections of `owner` (of everyone when None), for the history.
+pub fn with_history(
+    conn: &Connection,
+    owner: Option<PrincipalId>,
+) -> Result<Vec<HistoryCollection>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {COLLECTION_COLUMNS}, deleted_at, \
+             (SELECT name FROM principal WHERE principal.id = owner_id) FROM collection \
+             WHERE ?1 IS NULL OR owner_id = ?1 ORDER BY owner_id, path, id"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([owner], |r| {
+            Ok(HistoryCollection {
+                collection: rows::collection(r)?,
+                deleted_at: r.get(8)?,
+                owner_name: r.get(9)?,
+            })
+        })
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+}
+
+/// Clears a collection's deletion mark (the objects it held were never removed).
+pub fn restore(tx: &Transaction<'_>, id: CollectionId, change: &Change) -> Result<Collection> {
+    let (owner, path, deleted): (PrincipalId, String, Option<i64>) = crate::query_row(
+        tx,
+        "SELECT owner_id, path, deleted_at FROM collection WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(backend)?
+    .ok_or(StoreError::NotFound)?;
+    if deleted.is_none() {
+        return Err(StoreError::Conflict("the collection is not deleted".into()));
+    }
+    if by_path(tx, owner, &path)?.is_some() {
+        return Err(StoreError::AlreadyExists);
+    }
+    require_parent(tx, owner, &path)?;
+    crate::execute(
+        tx,
+        "UPDATE collection SET deleted_at = NULL, modified_at = ?2 WHERE id = ?1",
+        params![id, now_ms()],
+    )
+    .map_err(backend)?;
+    let seq = log::bump(tx, id)?;
+    log::append(
+        tx,
+        &Entry {
+            collection: id,
+            seq,
+            kind: VersionKind::CollectionRestore,
+            name: "",
+            uid: None,
+            etag: None,
+            data: None,
+        },
+        change,
+    )?;
+    by_path(tx, owner, &path)?.ok_or(StoreError::NotFound)
 }

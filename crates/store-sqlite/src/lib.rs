@@ -352,4 +352,31 @@ impl Store for SqliteStore {
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
         self.read(move |c| log::versions(c, collection)).await
     }
+
+    async fn history_collections(
+        &self,
+        owner: Option<PrincipalId>,
+    ) -> Result<Vec<HistoryCollection>> {
+        self.read(move |c| collections::with_history(c, owner))
+            .await
+    }
+
+    async fn version(&self, id: i64) -> Result<Option<Version>> {
+        self.read(move |c| log::version(c, id)).await
+    }
+
+    async fn restore_collection(&self, id: CollectionId, change: &Change) -> Result<Collection> {
+        let change = change.clone();
+        self.write(move |tx| collections::restore(tx, id, &change))
+            .await
+    }
+
+    async fn prune_history(&self, before: i64, change: &Change) -> Result<u64> {
+        let change = change.clone();
+        self.write(move |tx| log::prune(tx, before, &change)).await
+    }
+
+    async fn history_stats(&self) -> Result<Vec<HistoryStats>> {
+        self.read(log::stats).await
+    }
 }

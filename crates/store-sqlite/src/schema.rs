@@ -132,6 +132,13 @@ CREATE TABLE calendar_object_data (
 INSERT INTO calendar_object_data (object_id, data) SELECT id, data FROM calendar_object;
 ALTER TABLE calendar_object DROP COLUMN data;
 "#,
+    r#"
+-- History chain version 2 covers a hash of the data (data_hash), so retention can drop old
+-- data and the chain still verifies; rows written before keep version 1.
+ALTER TABLE object_version ADD COLUMN chain INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE object_version ADD COLUMN data_hash BLOB;
+CREATE INDEX object_version_at ON object_version(at);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -2,7 +2,7 @@
 //! previous row's hash and a canonical encoding of the row, so an edit made directly in the
 //! database breaks the chain at that row.
 
-use crate::{Change, CollectionId, VersionKind};
+use crate::{Change, CollectionId, Version, VersionKind};
 
 /// What a backend records about one change of a collection.
 pub struct Entry<'a> {
@@ -22,25 +22,58 @@ pub struct ChainInput<'a> {
     pub at: i64,
 }
 
+/// The chain version new rows are written with.
+pub const CHAIN_VERSION: u8 = 2;
+
 /// BLAKE3 over the previous hash and every field, each length-prefixed so that no two
-/// different rows encode to the same bytes.
+/// different rows encode to the same bytes. Version 2 covers the data through its hash, so
+/// retention can drop old data and the chain still verifies.
 pub fn chain_hash(prev: Option<&[u8; 32]>, row: &ChainInput<'_>) -> [u8; 32] {
-    let e = row.entry;
+    let digest = row.entry.data.map(data_hash);
+    hash_v2(prev, row, digest.as_ref())
+}
+
+/// BLAKE3 of a version's data, kept when the data itself is pruned.
+pub fn data_hash(data: &[u8]) -> [u8; 32] {
+    *blake3::hash(data).as_bytes()
+}
+
+fn hash_v2(prev: Option<&[u8; 32]>, row: &ChainInput<'_>, digest: Option<&[u8; 32]>) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"calvault-history-v2");
+    field(&mut h, prev.map(|p| p.as_slice()));
+    common_fields(&mut h, row);
+    field(&mut h, digest.map(|d| d.as_slice()));
+    people_and_time(&mut h, row);
+    *h.finalize().as_bytes()
+}
+
+/// Version 1 (rows written before retention existed) covered the data bytes themselves.
+fn hash_v1(prev: Option<&[u8; 32]>, row: &ChainInput<'_>) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(b"calvault-history-v1");
     field(&mut h, prev.map(|p| p.as_slice()));
+    common_fields(&mut h, row);
+    field(&mut h, row.entry.data);
+    people_and_time(&mut h, row);
+    *h.finalize().as_bytes()
+}
+
+fn common_fields(h: &mut blake3::Hasher, row: &ChainInput<'_>) {
+    let e = row.entry;
     h.update(&e.collection.to_le_bytes());
     h.update(&e.seq.to_le_bytes());
-    field(&mut h, Some(e.kind.as_str().as_bytes()));
-    field(&mut h, Some(e.name.as_bytes()));
-    field(&mut h, e.uid.map(str::as_bytes));
-    field(&mut h, e.etag.map(str::as_bytes));
-    field(&mut h, e.data);
-    field(&mut h, Some(row.change.author.as_bytes()));
-    field(&mut h, row.change.client.as_deref().map(str::as_bytes));
-    field(&mut h, row.change.address.as_deref().map(str::as_bytes));
+    field(h, Some(e.kind.as_str().as_bytes()));
+    field(h, Some(e.name.as_bytes()));
+    field(h, e.uid.map(str::as_bytes));
+    field(h, e.etag.map(str::as_bytes));
+}
+
+fn people_and_time(h: &mut blake3::Hasher, row: &ChainInput<'_>) {
+    field(h, Some(row.change.author.as_bytes()));
+    field(h, row.change.client.as_deref().map(str::as_bytes));
+    field(h, row.change.address.as_deref().map(str::as_bytes));
     h.update(&row.at.to_le_bytes());
-    *h.finalize().as_bytes()
 }
 
 fn field(h: &mut blake3::Hasher, value: Option<&[u8]>) {
@@ -54,6 +87,69 @@ fn field(h: &mut blake3::Hasher, value: Option<&[u8]>) {
             h.update(v);
         }
     }
+}
+
+/// The first row of a chain that does not match, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub id: i64,
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Recomputes one collection's chain (rows in any order; the chain runs by sequence, then
+/// id) and returns how many rows matched, or the first that does not.
+pub fn verify_chain(rows: &[Version]) -> Result<usize, ChainBreak> {
+    let mut ordered: Vec<&Version> = rows.iter().collect();
+    ordered.sort_by_key(|v| (v.seq, v.id));
+    let mut prev: Option<[u8; 32]> = None;
+    for v in &ordered {
+        let broken = |reason: &str| ChainBreak {
+            id: v.id,
+            seq: v.seq,
+            reason: reason.to_owned(),
+        };
+        if v.prev_hash != prev {
+            return Err(broken(
+                "its previous-hash is not the hash of the row before it",
+            ));
+        }
+        let entry = Entry {
+            collection: v.collection,
+            seq: v.seq,
+            kind: v.kind,
+            name: &v.name,
+            uid: v.uid.as_deref(),
+            etag: v.etag.as_deref(),
+            data: v.data.as_deref(),
+        };
+        let input = ChainInput {
+            entry: &entry,
+            change: &v.change,
+            at: v.at,
+        };
+        let expected = match v.chain {
+            1 => hash_v1(prev.as_ref(), &input),
+            2 => {
+                let digest = match (&v.data, v.data_hash) {
+                    (Some(data), Some(stored)) if data_hash(data) != stored => {
+                        return Err(broken("its data does not match its data hash"))
+                    }
+                    (Some(data), _) => Some(data_hash(data)),
+                    (None, stored) => stored,
+                };
+                hash_v2(prev.as_ref(), &input, digest.as_ref())
+            }
+            other => return Err(broken(&format!("unknown chain version {other}"))),
+        };
+        if v.hash != expected {
+            return Err(broken(
+                "its content (data, author, client, time or name) does not match its hash",
+            ));
+        }
+        prev = Some(v.hash);
+    }
+    Ok(ordered.len())
 }
 
 /// The ETag of stored bytes: a strong validator derived from the exact content.
@@ -114,5 +210,63 @@ mod tests {
         assert_eq!(etag_of(b"abc"), etag_of(b"abc"));
         assert_ne!(etag_of(b"abc"), etag_of(b"abd"));
         assert_eq!(etag_of(b"abc").len(), 32);
+    }
+
+    fn row(id: i64, prev: Option<[u8; 32]>, data: Option<&[u8]>, chain: u8) -> Version {
+        let change = Change {
+            author: "ann".into(),
+            client: None,
+            address: None,
+        };
+        let e = Entry {
+            seq: id,
+            ..entry(data)
+        };
+        let input = ChainInput {
+            entry: &e,
+            change: &change,
+            at: 5,
+        };
+        let hash = match chain {
+            1 => hash_v1(prev.as_ref(), &input),
+            _ => chain_hash(prev.as_ref(), &input),
+        };
+        Version {
+            id,
+            collection: 1,
+            seq: id,
+            kind: VersionKind::Put,
+            name: "a.ics".into(),
+            uid: Some("u".into()),
+            etag: Some("e".into()),
+            data: data.map(<[u8]>::to_vec),
+            data_hash: (chain == 2).then(|| data.map(data_hash)).flatten(),
+            change,
+            at: 5,
+            chain,
+            prev_hash: prev,
+            hash,
+        }
+    }
+
+    #[test]
+    fn chains_of_both_versions_verify_and_pruned_data_is_covered_by_its_hash() {
+        let old = row(1, None, Some(b"one"), 1);
+        let mut new = row(2, Some(old.hash), Some(b"two"), 2);
+        let last = row(3, Some(new.hash), Some(b"three"), 2);
+        assert_eq!(
+            verify_chain(&[old.clone(), new.clone(), last.clone()]),
+            Ok(3)
+        );
+        new.data = None; // retention dropped it; the data hash stands in
+        assert_eq!(
+            verify_chain(&[old.clone(), new.clone(), last.clone()]),
+            Ok(3)
+        );
+        new.data = Some(b"forged".to_vec());
+        let broken = verify_chain(&[old.clone(), new, last.clone()]).expect_err("forged data");
+        assert_eq!(broken.id, 2);
+        // A removed row breaks the link of the next one.
+        assert_eq!(verify_chain(&[old, last]).expect_err("missing row").id, 3);
     }
 }

@@ -111,4 +111,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ChangedMember>>;
     /// History rows of a collection in sequence order (newest last).
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>>;
+
+    // --- history --------------------------------------------------------------------------
+    /// Every collection of `owner` (of everyone when None) with its history, deleted ones
+    /// included.
+    async fn history_collections(
+        &self,
+        owner: Option<PrincipalId>,
+    ) -> Result<Vec<HistoryCollection>>;
+    /// One history row.
+    async fn version(&self, id: i64) -> Result<Option<Version>>;
+    /// Brings a deleted collection back at its old path with everything it held, as a new,
+    /// recorded change. AlreadyExists when a live collection holds the path now.
+    async fn restore_collection(&self, id: CollectionId, change: &Change) -> Result<Collection>;
+    /// Drops the data of versions older than `before` (ms) that a later version of the same
+    /// item superseded; each affected collection records a `prune` entry. The chain stays
+    /// verifiable (it covers a hash of the data) and sync answers are unchanged (the latest
+    /// row of every item stays). Returns how many versions lost their data.
+    async fn prune_history(&self, before: i64, change: &Change) -> Result<u64>;
+    /// Size of the history, per collection.
+    async fn history_stats(&self) -> Result<Vec<HistoryStats>>;
 }

@@ -253,7 +253,11 @@ pub enum VersionKind {
     Delete,
     CollectionCreate,
     CollectionDelete,
+    /// A deleted collection brought back.
+    CollectionRestore,
     Properties,
+    /// Old versions' data dropped by retention (data = what was dropped, as text).
+    Prune,
 }
 
 impl VersionKind {
@@ -263,7 +267,9 @@ impl VersionKind {
             VersionKind::Delete => "delete",
             VersionKind::CollectionCreate => "collection-create",
             VersionKind::CollectionDelete => "collection-delete",
+            VersionKind::CollectionRestore => "collection-restore",
             VersionKind::Properties => "properties",
+            VersionKind::Prune => "prune",
         }
     }
 
@@ -273,7 +279,9 @@ impl VersionKind {
             VersionKind::Delete,
             VersionKind::CollectionCreate,
             VersionKind::CollectionDelete,
+            VersionKind::CollectionRestore,
             VersionKind::Properties,
+            VersionKind::Prune,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -291,12 +299,36 @@ pub struct Version {
     pub name: String,
     pub uid: Option<String>,
     pub etag: Option<String>,
-    /// The full new state (object bytes, or the property set); None for deletions.
+    /// The full new state (object bytes, or the property set); None for deletions and for
+    /// versions whose data retention dropped.
     pub data: Option<Vec<u8>>,
+    /// BLAKE3 of `data` as written (chain v2), kept when retention drops the data.
+    pub data_hash: Option<[u8; 32]>,
     pub change: Change,
     pub at: i64,
+    /// Which `history::chain_hash` version computed `hash`.
+    pub chain: u8,
     pub prev_hash: Option<[u8; 32]>,
     pub hash: [u8; 32],
+}
+
+/// A collection as the history knows it, deleted ones included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryCollection {
+    pub collection: Collection,
+    pub owner_name: String,
+    /// When it was deleted (ms); None while it is live.
+    pub deleted_at: Option<i64>,
+}
+
+/// Size of one collection's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryStats {
+    pub collection: CollectionId,
+    pub versions: u64,
+    /// Versions whose data retention dropped.
+    pub pruned: u64,
+    pub data_bytes: u64,
 }
 
 /// One member in a sync-collection answer.

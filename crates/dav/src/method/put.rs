@@ -124,14 +124,23 @@ pub fn check_calendar_object(
             ));
         }
     }
-    let info = ical::analyze(
+    index_calendar_data(
+        collection,
         body,
         &ical::ValidationLimits {
             min_date_time: limits.min_date_time,
             max_date_time: limits.max_date_time,
         },
     )
-    .map_err(invalid_to_error)?;
+}
+
+/// Validates calendar data for `collection` and computes what the store indexes about it.
+pub fn index_calendar_data(
+    collection: &Collection,
+    body: &[u8],
+    limits: &ical::ValidationLimits,
+) -> DavResult<CheckedObject> {
+    let info = ical::analyze(body, limits).map_err(invalid_to_error)?;
     let kind = info.kind.name();
     if !collection.components.iter().any(|c| c == kind) {
         return Err(DavError::precondition(

@@ -1,0 +1,57 @@
+//! History operations over the store, shared by the CLI and the `/api/` endpoints: what
+//! changed (listing, one version, a property-level diff) and putting things back (undelete,
+//! revert, rollback). Restores never rewrite history: they are new, recorded writes with new
+//! ETags and sync tokens, which every client picks up through normal sync.
+
+mod describe;
+mod restore;
+mod timeline;
+mod view;
+
+pub use describe::{describe, diff_versions, Described, PropertyChange};
+pub use restore::{
+    apply, plan_revert, plan_rollback, plan_rollback_client, plan_undelete, plan_undelete_since,
+    Action, Applied, Plan, RevertTo, Skipped,
+};
+pub use timeline::{annotate, item_rows, ItemEvent, Listing};
+pub use view::{entries, rfc3339, EntryView};
+
+use store::HistoryCollection;
+
+/// The collection a path names in the history: the live one, else the latest deleted.
+pub fn pick_collection(all: &[HistoryCollection], path: &str) -> Option<HistoryCollection> {
+    all.iter()
+        .filter(|c| c.collection.path == path)
+        .max_by_key(|c| (c.deleted_at.is_none(), c.deleted_at))
+        .cloned()
+}
+
+impl Plan {
+    /// The plan as JSON: what would be written, and what is left alone.
+    pub fn to_json(&self) -> serde_json::Value {
+        let actions: Vec<serde_json::Value> = self
+            .actions
+            .iter()
+            .map(|a| match a {
+                Action::Put {
+                    name,
+                    from_version,
+                    data,
+                    current_etag,
+                } => {
+                    let d = describe(data);
+                    serde_json::json!({"action": if current_etag.is_some() { "restore" } else { "recreate" },
+                        "object": name, "from_version": from_version,
+                        "summary": d.summary, "start": d.start})
+                }
+                Action::Delete { name, .. } => serde_json::json!({"action": "delete", "object": name}),
+            })
+            .collect();
+        let skipped: Vec<serde_json::Value> = self
+            .skipped
+            .iter()
+            .map(|s| serde_json::json!({"object": s.name, "reason": s.reason}))
+            .collect();
+        serde_json::json!({"calendar": self.collection.path, "actions": actions, "skipped": skipped})
+    }
+}

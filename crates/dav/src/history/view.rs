@@ -1,0 +1,108 @@
+//! History rows as a person or a script reads them: one line of text, or JSON.
+
+use serde_json::{json, Value};
+use store::{HistoryCollection, Version};
+
+use super::describe::{describe, Described};
+use super::timeline::{annotate, ItemEvent};
+
+/// One version, described.
+#[derive(Clone, Debug)]
+pub struct EntryView {
+    pub version: Version,
+    pub owner: String,
+    pub calendar: String,
+    pub event: ItemEvent,
+    /// Of the new content, or for a deletion of what was deleted.
+    pub described: Described,
+}
+
+/// Every version of one collection, newest first.
+pub fn entries(collection: &HistoryCollection, versions: &[Version]) -> Vec<EntryView> {
+    let mut last_data: std::collections::HashMap<String, Described> = Default::default();
+    let mut out: Vec<EntryView> = annotate(versions)
+        .into_iter()
+        .map(|l| {
+            let described = match (&l.version.data, l.event) {
+                (Some(data), ItemEvent::Created | ItemEvent::Changed) => {
+                    let d = describe(data);
+                    last_data.insert(l.version.name.clone(), d.clone());
+                    d
+                }
+                (_, ItemEvent::Deleted) => last_data.remove(&l.version.name).unwrap_or_default(),
+                _ => Described::default(),
+            };
+            EntryView {
+                version: l.version,
+                owner: collection.owner_name.clone(),
+                calendar: collection.collection.path.clone(),
+                event: l.event,
+                described,
+            }
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC (`2026-11-21T13:50:01Z`).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+impl EntryView {
+    /// `2026-11-21T13:50:01Z  v12  alice  DAVx5/4.3  deleted  work/a.ics  "Lunch" 2026-11-24 12:00Z`
+    pub fn line(&self) -> String {
+        let v = &self.version;
+        let what = match self.event {
+            ItemEvent::Collection => v.kind.as_str().to_owned(),
+            e => e.as_str().to_owned(),
+        };
+        let item = if v.name.is_empty() {
+            format!("{}/", self.calendar)
+        } else {
+            format!("{}/{}", self.calendar, v.name)
+        };
+        let mut line = format!(
+            "{}  v{}  {}  {}  {}  {}",
+            rfc3339(v.at),
+            v.id,
+            v.change.author,
+            v.change.client.as_deref().unwrap_or("-"),
+            what,
+            item
+        );
+        if let Some(s) = &self.described.summary {
+            line.push_str(&format!("  {s:?}"));
+        }
+        if let Some(s) = &self.described.start {
+            line.push_str(&format!(" {s}"));
+        }
+        line
+    }
+
+    pub fn to_json(&self) -> Value {
+        let v = &self.version;
+        json!({
+            "version": v.id,
+            "at": rfc3339(v.at),
+            "seq": v.seq,
+            "author": v.change.author,
+            "client": v.change.client,
+            "address": v.change.address,
+            "action": match self.event {
+                ItemEvent::Collection => v.kind.as_str(),
+                e => e.as_str(),
+            },
+            "user": self.owner,
+            "calendar": self.calendar,
+            "object": (!v.name.is_empty()).then_some(&v.name),
+            "etag": v.etag,
+            "summary": self.described.summary,
+            "start": self.described.start,
+            "has_data": v.data.is_some(),
+        })
+    }
+}

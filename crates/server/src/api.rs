@@ -1,0 +1,292 @@
+//! The JSON API under `/api/`: the signed-in user's own history, and restores of it. Every
+//! restore is a new, recorded write (author: the user, client: "calvault api"), exactly like
+//! the CLI's.
+//!
+//! - `GET  /api/history?calendar=&object=&since=&client=&limit=`  changes, newest first
+//! - `GET  /api/history/{version}`                                 one version with its data
+//! - `GET  /api/history/diff?from=&to=`                            property-level diff
+//! - `GET  /api/calendars/deleted`                                 deleted calendars
+//! - `POST /api/undelete  {"calendar", "object"?, "deleted_since"?, "dry_run"?}`
+//! - `POST /api/revert    {"calendar", "object", "to", "dry_run"?}` (to: version or time)
+//! - `POST /api/rollback  {"calendar", "to"? | "client"+"since", "dry_run"?}`
+
+use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use bytes::Bytes;
+use dav::history::{self, pick_collection, rfc3339, RevertTo};
+use dav::Caller;
+use serde_json::{json, Value};
+use store::{HistoryCollection, Store};
+
+type ApiResult = Result<Value, (StatusCode, String)>;
+
+pub async fn handle(store: &dyn Store, req: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
+    let path = req.uri().path().trim_end_matches('/');
+    let query = query_pairs(req.uri().query().unwrap_or(""));
+    let result = match (req.method(), path) {
+        (&Method::GET, "/api/history") => list(store, caller, &query).await,
+        (&Method::GET, "/api/history/diff") => diff(store, caller, &query).await,
+        (&Method::GET, "/api/calendars/deleted") => deleted(store, caller).await,
+        (&Method::GET, p) if p.starts_with("/api/history/") => {
+            show(store, caller, &p["/api/history/".len()..]).await
+        }
+        (&Method::POST, "/api/undelete" | "/api/revert" | "/api/rollback") => {
+            match serde_json::from_slice::<Value>(req.body()) {
+                Ok(body) => restore(store, caller, &path["/api/".len()..], &body).await,
+                Err(e) => Err((
+                    StatusCode::BAD_REQUEST,
+                    format!("the body is not JSON: {e}"),
+                )),
+            }
+        }
+        _ => Err((
+            StatusCode::NOT_FOUND,
+            format!("no API endpoint {} {path}", req.method()),
+        )),
+    };
+    let (status, body) = match result {
+        Ok(v) => (StatusCode::OK, v),
+        Err((status, message)) => (status, json!({ "error": message })),
+    };
+    let mut res = Response::new(Bytes::from(body.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn query_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn bad(message: impl Into<String>) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, message.into())
+}
+
+fn store_error(e: store::StoreError) -> (StatusCode, String) {
+    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+fn time(text: &str) -> Result<i64, (StatusCode, String)> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            bad(format!(
+                "{text:?} is not an RFC 3339 time like 2026-11-21T13:50:00Z"
+            ))
+        })
+}
+
+async fn own_collections(
+    store: &dyn Store,
+    caller: &Caller,
+) -> Result<Vec<HistoryCollection>, (StatusCode, String)> {
+    store
+        .history_collections(Some(caller.user.id))
+        .await
+        .map_err(store_error)
+}
+
+async fn own_calendar(
+    store: &dyn Store,
+    caller: &Caller,
+    path: &str,
+) -> Result<HistoryCollection, (StatusCode, String)> {
+    let all = own_collections(store, caller).await?;
+    pick_collection(&all, path.trim_matches('/')).ok_or_else(|| {
+        (
+            StatusCode::NOT_FOUND,
+            format!("you have no calendar {path:?}"),
+        )
+    })
+}
+
+async fn list(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
+    let collections = match get(q, "calendar") {
+        Some(path) => vec![own_calendar(store, caller, path).await?],
+        None => own_collections(store, caller).await?,
+    };
+    let since = get(q, "since").map(time).transpose()?;
+    let client = get(q, "client").map(str::to_lowercase);
+    let object = get(q, "object");
+    let limit: usize = match get(q, "limit") {
+        Some(l) => l.parse().map_err(|_| bad("limit is a number"))?,
+        None => 1000,
+    };
+    let mut all = Vec::new();
+    for c in &collections {
+        let versions = store.versions(c.collection.id).await.map_err(store_error)?;
+        all.extend(history::entries(c, &versions).into_iter().filter(|e| {
+            let v = &e.version;
+            object.is_none_or(|o| o == v.name)
+                && since.is_none_or(|s| v.at >= s)
+                && client.as_ref().is_none_or(|needle| {
+                    v.change
+                        .client
+                        .as_deref()
+                        .is_some_and(|c| c.to_lowercase().contains(needle))
+                })
+        }));
+    }
+    all.sort_by_key(|e| std::cmp::Reverse((e.version.at, e.version.id)));
+    all.truncate(limit);
+    Ok(Value::Array(all.iter().map(|e| e.to_json()).collect()))
+}
+
+/// A version of one of the caller's own collections (404 for anyone else's: nothing leaks).
+async fn own_version(
+    store: &dyn Store,
+    caller: &Caller,
+    id: &str,
+) -> Result<store::Version, (StatusCode, String)> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| bad(format!("{id:?} is not a version number")))?;
+    let missing = || (StatusCode::NOT_FOUND, format!("you have no version {id}"));
+    let v = store
+        .version(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(missing)?;
+    let mine = own_collections(store, caller).await?;
+    if !mine.iter().any(|c| c.collection.id == v.collection) {
+        return Err(missing());
+    }
+    Ok(v)
+}
+
+async fn show(store: &dyn Store, caller: &Caller, id: &str) -> ApiResult {
+    let v = own_version(store, caller, id).await?;
+    let d = v.data.as_deref().map(history::describe).unwrap_or_default();
+    Ok(json!({
+        "version": v.id, "at": rfc3339(v.at), "seq": v.seq, "kind": v.kind.as_str(),
+        "object": v.name, "uid": v.uid, "etag": v.etag, "author": v.change.author,
+        "client": v.change.client, "address": v.change.address, "summary": d.summary,
+        "start": d.start, "data": v.data.as_deref().map(String::from_utf8_lossy),
+    }))
+}
+
+async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
+    let from = own_version(store, caller, get(q, "from").unwrap_or("")).await?;
+    let to = own_version(store, caller, get(q, "to").unwrap_or("")).await?;
+    if from.collection != to.collection || from.name != to.name {
+        return Err(bad("the two versions are of different objects"));
+    }
+    let changes = history::diff_versions(from.data.as_deref(), to.data.as_deref());
+    Ok(Value::Array(
+        changes
+            .iter()
+            .map(|c| {
+                json!({"component": c.component, "property": c.property,
+                "before": c.before, "after": c.after})
+            })
+            .collect(),
+    ))
+}
+
+async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {
+    let all = own_collections(store, caller).await?;
+    Ok(Value::Array(
+        all.iter()
+            .filter(|c| c.deleted_at.is_some())
+            .map(|c| {
+                json!({"calendar": c.collection.path,
+                "deleted_at": rfc3339(c.deleted_at.unwrap_or_default())})
+            })
+            .collect(),
+    ))
+}
+
+async fn restore(store: &dyn Store, caller: &Caller, what: &str, body: &Value) -> ApiResult {
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    let calendar_path = text("calendar").ok_or_else(|| bad("give \"calendar\""))?;
+    let calendar = own_calendar(store, caller, calendar_path).await?;
+    let dry_run = body
+        .get("dry_run")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let change = store::Change {
+        author: caller.user.name.clone(),
+        client: Some("calvault api".into()),
+        address: caller.change.address.clone(),
+    };
+    if calendar.deleted_at.is_some() {
+        if what != "undelete" || text("object").is_some() || text("deleted_since").is_some() {
+            return Err((
+                StatusCode::CONFLICT,
+                "the calendar is deleted; undelete it first".into(),
+            ));
+        }
+        if dry_run {
+            return Ok(
+                json!({"calendar": calendar.collection.path, "restore_calendar": true, "dry_run": true}),
+            );
+        }
+        return match store
+            .restore_collection(calendar.collection.id, &change)
+            .await
+        {
+            Ok(c) => Ok(json!({"calendar": c.path, "restore_calendar": true})),
+            Err(store::StoreError::AlreadyExists) => Err((
+                StatusCode::CONFLICT,
+                "another calendar lives at that path now".into(),
+            )),
+            Err(e) => Err(store_error(e)),
+        };
+    }
+    let versions = store
+        .versions(calendar.collection.id)
+        .await
+        .map_err(store_error)?;
+    let c = &calendar.collection;
+    let dav_error = |e: dav::DavError| (e.status, e.detail);
+    let plan = match what {
+        "undelete" => match (text("object"), text("deleted_since")) {
+            (Some(o), None) => history::plan_undelete(c, &versions, o).map_err(dav_error)?,
+            (None, Some(s)) => history::plan_undelete_since(c, &versions, time(s)?),
+            _ => return Err(bad("give \"object\" or \"deleted_since\"")),
+        },
+        "revert" => {
+            let object = text("object").ok_or_else(|| bad("give \"object\""))?;
+            let to = match body.get("to") {
+                Some(Value::Number(n)) => RevertTo::Version(n.as_i64().unwrap_or(-1)),
+                Some(Value::String(s)) => RevertTo::Time(time(s)?),
+                _ => return Err(bad("give \"to\": a version number or a time")),
+            };
+            history::plan_revert(c, &versions, object, to).map_err(dav_error)?
+        }
+        _ => match (text("to"), text("client"), text("since")) {
+            (Some(to), None, _) => history::plan_rollback(c, &versions, time(to)?),
+            (None, Some(client), Some(since)) => {
+                history::plan_rollback_client(c, &versions, client, time(since)?)
+            }
+            _ => return Err(bad("give \"to\", or \"client\" with \"since\"")),
+        },
+    };
+    let mut out = plan.to_json();
+    if !dry_run {
+        let applied = history::apply(store, &plan, &change).await;
+        out["applied"] = json!({
+            "done": applied.done,
+            "failed": applied.failed.iter().map(|(n, r)| json!({"object": n, "reason": r})).collect::<Vec<_>>(),
+        });
+    }
+    out["dry_run"] = json!(dry_run);
+    Ok(out)
+}
