@@ -194,7 +194,7 @@ pub fn transfer(tx: &Transaction<'_>, t: &CollectionTransfer, change: &Change) -
         mark_deleted(tx, &existing, change)?;
     }
     match t.mode {
-        TransferMode::Move => rename_tree(tx, &source, &t.from, &t.to)?,
+        TransferMode::Move => rename_tree(tx, &source, &t.from, &t.to, change)?,
         TransferMode::Copy => {
             let bytes: i64 = if t.shallow {
                 0
@@ -215,14 +215,36 @@ fn rebase(path: &str, from: &str, to: &str) -> String {
     format!("{to}{}", &path[from.len()..])
 }
 
-fn rename_tree(tx: &Transaction<'_>, source: &[Collection], from: &str, to: &str) -> Result<()> {
+fn rename_tree(
+    tx: &Transaction<'_>,
+    source: &[Collection],
+    from: &str,
+    to: &str,
+    change: &Change,
+) -> Result<()> {
     for c in source {
+        let new_path = rebase(&c.path, from, to);
         crate::execute(
             tx,
             "UPDATE collection SET path = ?2, modified_at = ?3 WHERE id = ?1",
-            params![c.id, rebase(&c.path, from, to), now_ms()],
+            params![c.id, new_path, now_ms()],
         )
         .map_err(backend)?;
+        let seq = log::bump(tx, c.id)?;
+        let note = format!("{} -> {new_path}", c.path);
+        log::append(
+            tx,
+            &Entry {
+                collection: c.id,
+                seq,
+                kind: VersionKind::CollectionMove,
+                name: "",
+                uid: None,
+                etag: None,
+                data: Some(note.as_bytes()),
+            },
+            change,
+        )?;
     }
     Ok(())
 }

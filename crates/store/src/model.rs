@@ -255,6 +255,8 @@ pub enum VersionKind {
     CollectionDelete,
     /// A deleted collection brought back.
     CollectionRestore,
+    /// A collection moved to another path (data = "old path -> new path").
+    CollectionMove,
     Properties,
     /// Old versions' data dropped by retention (data = what was dropped, as text).
     Prune,
@@ -268,6 +270,7 @@ impl VersionKind {
             VersionKind::CollectionCreate => "collection-create",
             VersionKind::CollectionDelete => "collection-delete",
             VersionKind::CollectionRestore => "collection-restore",
+            VersionKind::CollectionMove => "collection-move",
             VersionKind::Properties => "properties",
             VersionKind::Prune => "prune",
         }
@@ -280,6 +283,7 @@ impl VersionKind {
             VersionKind::CollectionCreate,
             VersionKind::CollectionDelete,
             VersionKind::CollectionRestore,
+            VersionKind::CollectionMove,
             VersionKind::Properties,
             VersionKind::Prune,
         ]
