@@ -65,7 +65,7 @@ def main() -> None:
     p.add_argument("--with", dest="with_history", required=True)
     p.add_argument("--without", dest="without_history", required=True)
     p.add_argument("--edits", type=int, default=10_000)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
     a = p.parse_args()
     results: dict[str, list[dict]] = {"with history": [], "without history": []}
     for r in range(a.rounds):
