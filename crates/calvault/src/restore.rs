@@ -199,7 +199,8 @@ async fn run_plan(
         }
         return Ok(());
     }
-    let applied = history::apply(store, &plan, &change(command)).await;
+    // The administrator restores regardless of quota.
+    let applied = history::apply(store, &plan, &change(command), None).await;
     for (name, reason) in &applied.failed {
         eprintln!("calvault: {where_}/{name} was not restored: {reason}");
     }

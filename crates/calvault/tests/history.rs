@@ -186,6 +186,7 @@ fn rollback_by_client_undoes_only_that_client() {
     put(&s, "a.ics", &event("a", "A original"), good);
     put(&s, "b.ics", &event("b", "B original"), good);
     put(&s, "e.ics", &event("e", "E original"), good);
+    put(&s, "f.ics", &event("f", "F original"), good);
     let original_a = get(&s, "a.ics").unwrap();
     let original_b = get(&s, "b.ics").unwrap();
     let since = now_rfc3339();
@@ -195,6 +196,10 @@ fn rollback_by_client_undoes_only_that_client() {
     put(&s, "e.ics", &event("e", "E mangled"), evil);
     put(&s, "d.ics", &event("d", "D new"), good);
     put(&s, "e.ics", &event("e", "E fixed by hand"), good);
+    // The bad client again after someone else: the other edit must not be lost.
+    put(&s, "f.ics", &event("f", "F mangled"), evil);
+    put(&s, "f.ics", &event("f", "F fixed by hand"), good);
+    put(&s, "f.ics", &event("f", "F mangled again"), evil);
 
     let (ok, out) = cli(
         &s.data,
@@ -212,6 +217,11 @@ fn rollback_by_client_undoes_only_that_client() {
         out.contains("skip e.ics: changed afterwards by ann"),
         "{out}"
     );
+    assert!(
+        out.contains("skip f.ics: changed afterwards by ann"),
+        "{out}"
+    );
+    assert!(get(&s, "f.ics").unwrap().contains("F mangled again"));
     assert_eq!(get(&s, "a.ics"), Some(original_a));
     assert_eq!(get(&s, "b.ics"), Some(original_b));
     assert_eq!(get(&s, "c.ics"), None, "what the client created is removed");
@@ -367,6 +377,22 @@ fn an_entry_altered_in_the_database_is_detected_and_named() {
         "{out}"
     );
     assert!(out.contains("data does not match"), "{out}");
+    db.execute(
+        "UPDATE object_version SET data = replace(data, 'Tampered', 'Tamper me') WHERE id = ?1",
+        [ids2[0]],
+    )
+    .unwrap();
+    let (ok, out) = cli(&data, &["history", "verify"]);
+    assert!(ok, "{out}");
+    // Erasing a version's data is no way around it: only retention may drop data.
+    let t3 = versions_of(&data, "t3.ics");
+    db.execute(
+        "UPDATE object_version SET data = NULL WHERE id = ?1",
+        [t3[0]],
+    )
+    .unwrap();
+    let (ok, out) = cli(&data, &["history", "verify"]);
+    assert!(!ok && out.contains("no retention run explains it"), "{out}");
 }
 
 #[test]
@@ -435,6 +461,23 @@ fn prune_drops_old_data_but_the_chain_and_current_state_stay() {
         &["revert", "ann/calendar/p.ics", "--to", &ids[0].to_string()],
     );
     assert!(ok && out.contains("no data left"), "{out}");
+
+    // A version replaced only after the limit stays restorable.
+    put(&s, "q.ics", &event("q", "Q before"), "Apple/1");
+    let q_before = get(&s, "q.ics").unwrap();
+    let limit = now_rfc3339();
+    put(&s, "q.ics", &event("q", "Q after"), "Apple/1");
+    let (ok, out) = cli(&s.data, &["history", "prune", "--older-than", &limit]);
+    assert!(ok && out.contains("Dropped the data of 0"), "{out}");
+    let q = versions_of(&s.data, "q.ics");
+    let (ok, out) = cli(
+        &s.data,
+        &["revert", "ann/calendar/q.ics", "--to", &q[0].to_string()],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(get(&s, "q.ics"), Some(q_before));
+    let (ok, out) = cli(&s.data, &["history", "verify"]);
+    assert!(ok, "{out}");
 }
 
 #[test]

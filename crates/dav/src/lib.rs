@@ -43,6 +43,11 @@ impl Engine {
         Engine { store, limits }
     }
 
+    /// The quota that applies to `user`: their own, else the server's default.
+    pub fn quota_for(&self, user: &User) -> Option<u64> {
+        user.quota_bytes.or(self.limits.default_quota)
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -23,6 +23,7 @@ use chrono_tz::Tz;
 
 use crate::expand::{instances, EvalContext, Instance, TimeRange};
 use crate::parse::Component;
+use crate::tz;
 use crate::validate::ComponentKind;
 
 /// How far and how much an index may cover.
@@ -71,30 +72,92 @@ pub fn event_index(root: &Component, limits: &IndexLimits) -> Option<EventIndex>
     if spans.iter().any(|(s, e)| e - s > limits.max_span) {
         return None;
     }
-    // Read fourteen hours east, zoned values stay put and floating ones all
-    // move by exactly that; anything else mixes both.
+    // Which instances exist can hang on any date value (UNTIL, EXDATE, a
+    // RECURRENCE-ID), so the object must be all fixed or all floating by
+    // what is written.
     let far_tz = Some(Tz::Etc__GMTMinus14);
     let bounded = |end: i64| (end != i64::MAX).then_some(end);
-    let far = spans_in(root, far_tz, limits, bounded(complete_until)).ok()?;
-    if far == spans {
-        return Some(EventIndex {
-            spans,
-            complete_until,
-            floating: false,
-        });
-    }
-    let far_until = bounded(complete_until).map(|end| end - FAR);
-    let far = spans_in(root, far_tz, limits, far_until).ok()?;
-    let moved = far.len() == spans.len()
-        && far
-            .iter()
-            .zip(&spans)
-            .all(|(f, s)| f.0 == s.0 - FAR && f.1 == s.1 - FAR);
-    moved.then_some(EventIndex {
+    let floating = match anchoring(root) {
+        Anchoring::Fixed => false,
+        Anchoring::Floating => true,
+        Anchoring::Mixed => return None,
+    };
+    // Fixed values do not read the floating zone at all; floating ones are
+    // confirmed to move as one (cheap insurance: floating objects are few).
+    let confirmed = !floating || {
+        let far_until = bounded(complete_until).map(|end| end - FAR);
+        let far = spans_in(root, far_tz, limits, far_until).ok()?;
+        far.len() == spans.len()
+            && far
+                .iter()
+                .zip(&spans)
+                .all(|(f, s)| f.0 == s.0 - FAR && f.1 == s.1 - FAR)
+    };
+    confirmed.then_some(EventIndex {
         spans,
         complete_until,
-        floating: true,
+        floating,
     })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Anchoring {
+    /// Every date value is UTC or in a known zone.
+    Fixed,
+    /// Every date value is a DATE or a local time without zone.
+    Floating,
+    Mixed,
+}
+
+/// How the date values of the object's VEVENTs are written.
+fn anchoring(root: &Component) -> Anchoring {
+    let defined: Vec<&str> = root
+        .components
+        .iter()
+        .filter(|c| c.name == "VTIMEZONE")
+        .filter_map(|c| c.property("TZID"))
+        .map(|p| p.value.as_str())
+        .collect();
+    let (mut fixed, mut floating) = (false, false);
+    let mut note = |is_fixed: bool| {
+        if is_fixed {
+            fixed = true;
+        } else {
+            floating = true;
+        }
+    };
+    for c in root.components.iter().filter(|c| c.name == "VEVENT") {
+        for p in &c.properties {
+            match p.name.as_str() {
+                "DTSTART" | "DTEND" | "RDATE" | "EXDATE" | "RECURRENCE-ID" => {
+                    let zoned = p
+                        .param("TZID")
+                        .is_some_and(|t| defined.contains(&t) || tz::resolve_tzid(t).is_some());
+                    for v in p.value.split(',') {
+                        let start = v.split('/').next().unwrap_or("").trim();
+                        // A DATE floats whatever TZID it carries.
+                        let is_date = !start.contains(['T', 't'])
+                            || p.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
+                        note(!is_date && (zoned || start.ends_with(['Z', 'z'])));
+                    }
+                }
+                "RRULE" => {
+                    let rule = p.value.to_ascii_uppercase();
+                    if let Some(until) =
+                        rule.split(';').find_map(|part| part.strip_prefix("UNTIL="))
+                    {
+                        note(until.ends_with('Z'));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    match (fixed, floating) {
+        (true, true) => Anchoring::Mixed,
+        (false, true) => Anchoring::Floating,
+        _ => Anchoring::Fixed,
+    }
 }
 
 enum SpanError {

@@ -123,6 +123,9 @@ fn prefixed(name: &str) -> Option<Tz> {
         .find_map(|k| iana(&parts[n - k..].join("/")))
 }
 
+/// Longest span [`constant_offset`] samples (about 400 days, 1,600 samples).
+const MAX_SAMPLED_SPAN: i64 = 400 * 86_400;
+
 /// The UTC offset (seconds east) of `zone` when it is the same throughout
 /// `[from, to]` (UTC seconds); `None` when it changes (a DST transition) or
 /// the instants are out of range. No zone is `None`: floating times read as
@@ -131,6 +134,11 @@ fn prefixed(name: &str) -> Option<Tz> {
 pub fn constant_offset(zone: Option<Tz>, from: i64, to: i64) -> Option<i64> {
     use chrono::{DateTime, Offset, TimeZone};
     let Some(zone) = zone else { return Some(0) };
+    // Sampling is linear in the span: a long range is answered "varies" and
+    // its floating events are evaluated exactly, which is always right.
+    if to.saturating_sub(from) > MAX_SAMPLED_SPAN {
+        return None;
+    }
     let offset_at = |t: i64| {
         DateTime::from_timestamp(t, 0).map(|utc| {
             i64::from(

@@ -73,6 +73,16 @@ pub struct ObjectInfo {
 
 /// Validates one calendar object resource and computes its index data.
 pub fn analyze(bytes: &[u8], limits: &ValidationLimits) -> Result<ObjectInfo, Invalid> {
+    analyze_and_index(bytes, limits, None).map(|(info, _)| info)
+}
+
+/// [`analyze`], and for an event also its instance index ([`crate::event_index`]) from the
+/// same parse.
+pub fn analyze_and_index(
+    bytes: &[u8],
+    limits: &ValidationLimits,
+    index: Option<&crate::IndexLimits>,
+) -> Result<(ObjectInfo, Option<crate::EventIndex>), Invalid> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Invalid::CalendarData(format!(
             "not UTF-8 (invalid byte at offset {}); iCalendar is UTF-8 (RFC 5545 §3.1.4)",
@@ -112,14 +122,19 @@ pub fn analyze(bytes: &[u8], limits: &ValidationLimits) -> Result<ObjectInfo, In
     });
     let bounds = tighten_finite_recurrence(&root, kind, &comps, bounds);
 
-    Ok(ObjectInfo {
+    let info = ObjectInfo {
         uid,
         kind,
         first_start: bounds.first,
         last_end: bounds.last,
         summary: master.property("SUMMARY").map(|p| unescape_text(&p.value)),
         dtstart: master.property("DTSTART").map(|p| p.value.clone()),
-    })
+    };
+    let instances = match index {
+        Some(limits) if kind == ComponentKind::Event => crate::event_index(&root, limits),
+        _ => None,
+    };
+    Ok((info, instances))
 }
 
 /// RFC 4791 §4.1: no METHOD, and exactly one component type among

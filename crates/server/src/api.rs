@@ -19,7 +19,13 @@ use store::{HistoryCollection, Store};
 
 type ApiResult = Result<Value, (StatusCode, String)>;
 
-pub async fn handle(store: &dyn Store, req: &Request<Bytes>, caller: &Caller) -> Response<Bytes> {
+pub async fn handle(
+    engine: &dav::Engine,
+    req: &Request<Bytes>,
+    caller: &Caller,
+) -> Response<Bytes> {
+    let store = engine.store().as_ref();
+    let quota = engine.quota_for(&caller.user);
     let path = req.uri().path().trim_end_matches('/');
     let query = query_pairs(req.uri().query().unwrap_or(""));
     let result = match (req.method(), path) {
@@ -31,7 +37,7 @@ pub async fn handle(store: &dyn Store, req: &Request<Bytes>, caller: &Caller) ->
         }
         (&Method::POST, "/api/undelete" | "/api/revert" | "/api/rollback") => {
             match serde_json::from_slice::<Value>(req.body()) {
-                Ok(body) => restore(store, caller, &path["/api/".len()..], &body).await,
+                Ok(body) => restore(store, caller, quota, &path["/api/".len()..], &body).await,
                 Err(e) => Err((
                     StatusCode::BAD_REQUEST,
                     format!("the body is not JSON: {e}"),
@@ -213,7 +219,13 @@ async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {
     ))
 }
 
-async fn restore(store: &dyn Store, caller: &Caller, what: &str, body: &Value) -> ApiResult {
+async fn restore(
+    store: &dyn Store,
+    caller: &Caller,
+    quota: Option<u64>,
+    what: &str,
+    body: &Value,
+) -> ApiResult {
     let text = |key: &str| body.get(key).and_then(Value::as_str);
     let calendar_path = text("calendar").ok_or_else(|| bad("give \"calendar\""))?;
     let calendar = own_calendar(store, caller, calendar_path).await?;
@@ -232,6 +244,23 @@ async fn restore(store: &dyn Store, caller: &Caller, what: &str, body: &Value) -
                 StatusCode::CONFLICT,
                 "the calendar is deleted; undelete it first".into(),
             ));
+        }
+        if let Some(quota) = quota {
+            let used = store
+                .usage_bytes(caller.user.id)
+                .await
+                .map_err(store_error)?;
+            let objects = store
+                .objects(calendar.collection.id)
+                .await
+                .map_err(store_error)?;
+            let size: u64 = objects.iter().map(|o| o.size).sum();
+            if used.saturating_add(size) > quota {
+                return Err((
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    format!("restoring it ({size} bytes) would take you past your quota of {quota} bytes"),
+                ));
+            }
         }
         if dry_run {
             return Ok(
@@ -281,7 +310,7 @@ async fn restore(store: &dyn Store, caller: &Caller, what: &str, body: &Value) -
     };
     let mut out = plan.to_json();
     if !dry_run {
-        let applied = history::apply(store, &plan, &change).await;
+        let applied = history::apply(store, &plan, &change, quota).await;
         out["applied"] = json!({
             "done": applied.done,
             "failed": applied.failed.iter().map(|(n, r)| json!({"object": n, "reason": r})).collect::<Vec<_>>(),

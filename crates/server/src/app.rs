@@ -102,7 +102,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                 };
                 let name = caller.user.name.clone();
                 let response = if path.starts_with("/api/") {
-                    crate::api::handle(app.engine.store().as_ref(), &req, &caller).await
+                    crate::api::handle(&app.engine, &req, &caller).await
                 } else {
                     app.engine.handle(req, &caller).await
                 };

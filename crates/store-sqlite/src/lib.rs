@@ -31,6 +31,8 @@ const IDLE_READERS: usize = 4;
 /// so a steady load keeps one cache warm.
 const READER_CACHE_KIB: i64 = 12_000;
 const WRITER_CACHE_KIB: i64 = 8_000;
+/// WAL pages before an automatic checkpoint (SQLite's default is 1,000, 4 MB).
+const WAL_CHECKPOINT_PAGES: i64 = 8_000;
 /// Prepared statements kept per connection: more than the store has, so none is re-parsed.
 const STATEMENT_CACHE: usize = 128;
 
@@ -146,6 +148,10 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     )
     .map_err(backend)?;
     let cache_kib = if create {
+        // Checkpoint less often: pages written again and again between checkpoints (indexes,
+        // the change log's tail) are copied to the database file once.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .map_err(backend)?;
         WRITER_CACHE_KIB
     } else {
         READER_CACHE_KIB

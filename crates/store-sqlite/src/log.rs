@@ -129,10 +129,18 @@ pub fn version(conn: &Connection, id: i64) -> Result<Option<Version>> {
 pub fn prune(tx: &Transaction<'_>, before: i64, change: &Change) -> Result<u64> {
     let mut stmt = tx
         .prepare(
+            // Only data a later version of the same item replaced, and only when that
+            // replacement is itself older than the limit: every state inside the retention
+            // window stays restorable. Contents (put, replaced by put or delete) and
+            // property sets (replaced by property sets) are separate items.
             "UPDATE object_version AS v SET data = NULL WHERE v.chain >= 2 AND v.at < ?1 \
-             AND v.data IS NOT NULL AND EXISTS (SELECT 1 FROM object_version later \
-             WHERE later.collection_id = v.collection_id AND later.name = v.name \
-             AND later.id > v.id AND later.kind <> 'prune') RETURNING collection_id",
+             AND v.data IS NOT NULL AND v.kind IN ('put', 'properties') \
+             AND (SELECT n.at FROM object_version n WHERE n.collection_id = v.collection_id \
+                  AND n.name = v.name AND n.id > v.id \
+                  AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
+                       OR (v.kind = 'properties' AND n.kind = 'properties')) \
+                  ORDER BY n.id LIMIT 1) < ?1 \
+             RETURNING collection_id",
         )
         .map_err(backend)?;
     let touched: Vec<CollectionId> = stmt

@@ -138,6 +138,7 @@ ALTER TABLE calendar_object DROP COLUMN data;
 ALTER TABLE object_version ADD COLUMN chain INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE object_version ADD COLUMN data_hash BLOB;
 CREATE INDEX object_version_at ON object_version(at);
+CREATE INDEX object_version_item ON object_version(collection_id, name, id);
 "#,
 ];
 

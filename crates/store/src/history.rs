@@ -149,7 +149,36 @@ pub fn verify_chain(rows: &[Version]) -> Result<usize, ChainBreak> {
         }
         prev = Some(v.hash);
     }
+    // Data may only be missing where retention dropped it: a version a later one of the
+    // same item replaced, with a prune entry after it.
+    for (i, v) in ordered.iter().enumerate() {
+        let holds_data = matches!(v.kind, VersionKind::Put | VersionKind::Properties);
+        if !holds_data || v.data.is_some() {
+            continue;
+        }
+        let later = &ordered[i + 1..];
+        let replaced = later
+            .iter()
+            .any(|n| n.name == v.name && same_item(v.kind, n.kind));
+        let pruned = later.iter().any(|n| n.kind == VersionKind::Prune);
+        if !(replaced && pruned) {
+            return Err(ChainBreak {
+                id: v.id,
+                seq: v.seq,
+                reason: "its data is missing and no retention run explains it".into(),
+            });
+        }
+    }
     Ok(ordered.len())
+}
+
+/// Whether a version of kind `later` replaces the state a version of kind `earlier` holds.
+fn same_item(earlier: VersionKind, later: VersionKind) -> bool {
+    match earlier {
+        VersionKind::Put => matches!(later, VersionKind::Put | VersionKind::Delete),
+        VersionKind::Properties => later == VersionKind::Properties,
+        _ => false,
+    }
 }
 
 /// The ETag of stored bytes: a strong validator derived from the exact content.
@@ -249,6 +278,26 @@ mod tests {
         }
     }
 
+    fn rehash(v: &Version) -> [u8; 32] {
+        let e = Entry {
+            collection: v.collection,
+            seq: v.seq,
+            kind: v.kind,
+            name: &v.name,
+            uid: v.uid.as_deref(),
+            etag: v.etag.as_deref(),
+            data: v.data.as_deref(),
+        };
+        chain_hash(
+            v.prev_hash.as_ref(),
+            &ChainInput {
+                entry: &e,
+                change: &v.change,
+                at: v.at,
+            },
+        )
+    }
+
     #[test]
     fn chains_of_both_versions_verify_and_pruned_data_is_covered_by_its_hash() {
         let old = row(1, None, Some(b"one"), 1);
@@ -258,10 +307,19 @@ mod tests {
             verify_chain(&[old.clone(), new.clone(), last.clone()]),
             Ok(3)
         );
-        new.data = None; // retention dropped it; the data hash stands in
+        new.data = None; // dropped, but nothing explains it
         assert_eq!(
-            verify_chain(&[old.clone(), new.clone(), last.clone()]),
-            Ok(3)
+            verify_chain(&[old.clone(), new.clone(), last.clone()]).map_err(|b| b.id),
+            Err(2)
+        );
+        let mut prune = row(4, Some(last.hash), Some(b"pruned"), 2);
+        prune.kind = VersionKind::Prune;
+        prune.name = String::new();
+        prune.hash = rehash(&prune);
+        // Retention ran after it: the data hash stands in for the data.
+        assert_eq!(
+            verify_chain(&[old.clone(), new.clone(), last.clone(), prune]),
+            Ok(4)
         );
         new.data = Some(b"forged".to_vec());
         let broken = verify_chain(&[old.clone(), new, last.clone()]).expect_err("forged data");

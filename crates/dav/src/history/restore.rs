@@ -144,14 +144,14 @@ pub fn plan_rollback_client(
         .filter_map(|(name, rows)| {
             let first = rows.iter().position(|v| v.at >= since && by_client(v))?;
             let last = rows.last()?;
-            if !by_client(last) {
+            if let Some(other) = rows[first..].iter().find(|v| !by_client(v)) {
                 return Some(Err(Skipped {
                     name,
                     reason: format!(
                         "changed afterwards by {} ({}), version {}",
-                        last.change.author,
-                        last.change.client.as_deref().unwrap_or("unknown client"),
-                        last.id
+                        other.change.author,
+                        other.change.client.as_deref().unwrap_or("unknown client"),
+                        other.id
                     ),
                 }));
             }
@@ -257,7 +257,7 @@ pub struct Applied {
 /// Applies a plan as new writes recorded with `change`. Each write is conditional on the
 /// state the plan saw; one that fails (someone changed the object meanwhile, a UID now held
 /// by another object) is reported and the rest go on.
-pub async fn apply(store: &dyn Store, plan: &Plan, change: &Change) -> Applied {
+pub async fn apply(store: &dyn Store, plan: &Plan, change: &Change, quota: Option<u64>) -> Applied {
     let mut out = Applied::default();
     for action in &plan.actions {
         let result = match action {
@@ -275,7 +275,15 @@ pub async fn apply(store: &dyn Store, plan: &Plan, change: &Change) -> Applied {
                 data,
                 current_etag,
                 ..
-            } => put_back(store, &plan.collection, name, data, current_etag, change).await,
+            } => {
+                let put = PutBack {
+                    name,
+                    data,
+                    current_etag,
+                    quota,
+                };
+                put_back(store, &plan.collection, put, change).await
+            }
         };
         match result {
             Ok(()) => out.done.push(action.name().to_owned()),
@@ -285,14 +293,27 @@ pub async fn apply(store: &dyn Store, plan: &Plan, change: &Change) -> Applied {
     out
 }
 
+/// One object to write back.
+struct PutBack<'a> {
+    name: &'a str,
+    data: &'a [u8],
+    current_etag: &'a Option<String>,
+    /// The owner's quota when a user restores for themselves; None for the administrator.
+    quota: Option<u64>,
+}
+
 async fn put_back(
     store: &dyn Store,
     collection: &Collection,
-    name: &str,
-    data: &[u8],
-    current_etag: &Option<String>,
+    put: PutBack<'_>,
     change: &Change,
 ) -> Result<(), String> {
+    let PutBack {
+        name,
+        data,
+        current_etag,
+        quota,
+    } = put;
     let checked = if collection.kind == CollectionKind::Calendar {
         // The data was accepted once; only today's date limits are not held against it.
         let open = ical::ValidationLimits {
@@ -322,7 +343,7 @@ async fn put_back(
                 index: checked.index,
                 instances: checked.instances,
                 expect,
-                quota: None,
+                quota,
             },
             change,
         )
@@ -335,6 +356,9 @@ fn explain(e: &StoreError) -> String {
     match e {
         StoreError::PreconditionFailed => {
             "it changed since the plan was made; run the command again".into()
+        }
+        StoreError::QuotaExceeded { quota, .. } => {
+            format!("it would take the account past its quota of {quota} bytes")
         }
         StoreError::UidConflict { uid, existing_name } => {
             format!("its UID {uid:?} is now held by {existing_name:?}")

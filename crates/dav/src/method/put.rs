@@ -140,7 +140,8 @@ pub fn index_calendar_data(
     body: &[u8],
     limits: &ical::ValidationLimits,
 ) -> DavResult<CheckedObject> {
-    let info = ical::analyze(body, limits).map_err(invalid_to_error)?;
+    let (info, event_index) =
+        ical::analyze_and_index(body, limits, Some(&index_limits())).map_err(invalid_to_error)?;
     let kind = info.kind.name();
     if !collection.components.iter().any(|c| c == kind) {
         return Err(DavError::precondition(
@@ -152,9 +153,11 @@ pub fn index_calendar_data(
             ),
         ));
     }
-    let instances = (info.kind == ical::ComponentKind::Event)
-        .then(|| instance_index(body))
-        .flatten();
+    let instances = event_index.map(|index| InstanceIndex {
+        spans: index.spans,
+        complete_until: index.complete_until,
+        floating: index.floating,
+    });
     Ok(CheckedObject {
         content_type: format!(
             "text/calendar; charset=utf-8; component={}",
@@ -175,25 +178,16 @@ const INDEX_YEARS_AHEAD: i64 = 3;
 /// An object with more instances up to the horizon is evaluated exactly instead.
 const INDEX_MAX_INSTANCES: u32 = 5_000;
 
-/// The event's instances for the store's index (see `ical::event_index`).
-fn instance_index(body: &[u8]) -> Option<InstanceIndex> {
-    let root = ical::parse(std::str::from_utf8(body).ok()?).ok()?;
+/// How far the store's instance index reaches (see `ical::event_index`).
+fn index_limits() -> ical::IndexLimits {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let index = ical::event_index(
-        &root,
-        &ical::IndexLimits {
-            horizon: now + INDEX_YEARS_AHEAD * 366 * 86_400,
-            max_instances: INDEX_MAX_INSTANCES,
-            max_span: InstanceIndex::MAX_SPAN,
-        },
-    )?;
-    Some(InstanceIndex {
-        spans: index.spans,
-        complete_until: index.complete_until,
-        floating: index.floating,
-    })
+    ical::IndexLimits {
+        horizon: now + INDEX_YEARS_AHEAD * 366 * 86_400,
+        max_instances: INDEX_MAX_INSTANCES,
+        max_span: InstanceIndex::MAX_SPAN,
+    }
 }
 
 fn invalid_to_error(e: ical::Invalid) -> DavError {
