@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dav::history::{describe, diff_versions, entries, rfc3339, EntryView};
+use dav::history::{self, describe, diff_versions, rfc3339};
 use store::history::verify_chain;
 use store::{Change, Store};
 
@@ -123,25 +123,13 @@ async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Re
         Some(c) => vec![c.clone()],
         None => store.history_collections(Some(target.user.id)).await?,
     };
-    let since = filter.since.as_deref().map(parse_time).transpose()?;
-    let client = filter.client.as_deref().map(str::to_lowercase);
-    let mut all: Vec<EntryView> = Vec::new();
-    for c in &collections {
-        let versions = store.versions(c.collection.id).await?;
-        all.extend(entries(c, &versions).into_iter().filter(|e| {
-            let v = &e.version;
-            target.object.as_ref().is_none_or(|o| *o == v.name)
-                && since.is_none_or(|s| v.at >= s)
-                && client.as_ref().is_none_or(|needle| {
-                    v.change
-                        .client
-                        .as_deref()
-                        .is_some_and(|c| c.to_lowercase().contains(needle))
-                })
-        }));
-    }
-    all.sort_by_key(|e| std::cmp::Reverse((e.version.at, e.version.id)));
-    all.truncate(filter.limit.unwrap_or(usize::MAX));
+    let wanted = history::Filter {
+        object: target.object.clone(),
+        since: filter.since.as_deref().map(parse_time).transpose()?,
+        client: filter.client.clone(),
+        limit: filter.limit,
+    };
+    let all = history::list(&store, &collections, &wanted).await?;
     if all.is_empty() && !filter.json {
         println!("No changes match.");
     }

@@ -137,7 +137,8 @@ fn anchoring(root: &Component) -> Anchoring {
                         let start = v.split('/').next().unwrap_or("").trim();
                         // A DATE floats whatever TZID it carries.
                         let is_date = !start.contains(['T', 't'])
-                            || p.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
+                            || p.param("VALUE")
+                                .is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
                         note(!is_date && (zoned || start.ends_with(['Z', 'z'])));
                     }
                 }

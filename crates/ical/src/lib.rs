@@ -46,3 +46,4 @@ pub use limit::{limit_freebusy_set, limit_recurrence_set};
 pub use parse::{parse, Component, Param, Property};
 pub use select::{select, CompSelection, CompSelector, PropSelection, PropSelector};
 pub use validate::{analyze, analyze_and_index, ComponentKind, ObjectInfo, ValidationLimits};
+pub use value::unescape_text;

@@ -222,7 +222,7 @@ pub(crate) fn list(value: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Unescapes TEXT (RFC 5545 §3.3.11): `\\`, `\;`, `\,`, `\n`/`\N`.
-pub(crate) fn unescape_text(s: &str) -> String {
+pub fn unescape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

@@ -128,30 +128,19 @@ async fn list(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> Api
         Some(path) => vec![own_calendar(store, caller, path).await?],
         None => own_collections(store, caller).await?,
     };
-    let since = get(q, "since").map(time).transpose()?;
-    let client = get(q, "client").map(str::to_lowercase);
-    let object = get(q, "object");
     let limit: usize = match get(q, "limit") {
         Some(l) => l.parse().map_err(|_| bad("limit is a number"))?,
         None => 1000,
     };
-    let mut all = Vec::new();
-    for c in &collections {
-        let versions = store.versions(c.collection.id).await.map_err(store_error)?;
-        all.extend(history::entries(c, &versions).into_iter().filter(|e| {
-            let v = &e.version;
-            object.is_none_or(|o| o == v.name)
-                && since.is_none_or(|s| v.at >= s)
-                && client.as_ref().is_none_or(|needle| {
-                    v.change
-                        .client
-                        .as_deref()
-                        .is_some_and(|c| c.to_lowercase().contains(needle))
-                })
-        }));
-    }
-    all.sort_by_key(|e| std::cmp::Reverse((e.version.at, e.version.id)));
-    all.truncate(limit);
+    let filter = history::Filter {
+        object: get(q, "object").map(str::to_owned),
+        since: get(q, "since").map(time).transpose()?,
+        client: get(q, "client").map(str::to_owned),
+        limit: Some(limit),
+    };
+    let all = history::list(store, &collections, &filter)
+        .await
+        .map_err(store_error)?;
     Ok(Value::Array(all.iter().map(|e| e.to_json()).collect()))
 }
 

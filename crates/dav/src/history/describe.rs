@@ -28,7 +28,9 @@ pub fn describe(data: &[u8]) -> Described {
     else {
         return Described::default();
     };
-    let summary = master.property("SUMMARY").map(|p| unescape(&p.value));
+    let summary = master
+        .property("SUMMARY")
+        .map(|p| ical::unescape_text(&p.value));
     let start = master.property("DTSTART").map(|p| {
         let when = readable_date(&p.value);
         match p.param("TZID") {
@@ -51,23 +53,6 @@ fn readable_date(v: &str) -> String {
         return date;
     }
     v.to_owned()
-}
-
-fn unescape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    let mut chars = v.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') | Some('N') => out.push('\n'),
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
 }
 
 /// One property that differs between two versions of an object.

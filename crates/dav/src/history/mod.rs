@@ -14,7 +14,7 @@ pub use restore::{
     Action, Applied, Plan, RevertTo, Skipped,
 };
 pub use timeline::{annotate, item_rows, ItemEvent, Listing};
-pub use view::{entries, rfc3339, EntryView};
+pub use view::{entries, list, rfc3339, EntryView, Filter};
 
 use store::HistoryCollection;
 

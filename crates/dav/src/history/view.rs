@@ -106,3 +106,44 @@ impl EntryView {
         })
     }
 }
+
+/// Which versions a history listing keeps.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// One object's versions only.
+    pub object: Option<String>,
+    /// At or after this time (ms).
+    pub since: Option<i64>,
+    /// Made by clients whose User-Agent contains this text (any case).
+    pub client: Option<String>,
+    /// At most this many, newest first.
+    pub limit: Option<usize>,
+}
+
+/// The versions of `collections` that `filter` keeps, newest first.
+pub async fn list(
+    store: &dyn store::Store,
+    collections: &[HistoryCollection],
+    filter: &Filter,
+) -> store::Result<Vec<EntryView>> {
+    let client = filter.client.as_deref().map(str::to_lowercase);
+    let keeps = |e: &EntryView| {
+        let v = &e.version;
+        filter.object.as_ref().is_none_or(|o| *o == v.name)
+            && filter.since.is_none_or(|s| v.at >= s)
+            && client.as_ref().is_none_or(|needle| {
+                v.change
+                    .client
+                    .as_deref()
+                    .is_some_and(|c| c.to_lowercase().contains(needle))
+            })
+    };
+    let mut all = Vec::new();
+    for c in collections {
+        let versions = store.versions(c.collection.id).await?;
+        all.extend(entries(c, &versions).into_iter().filter(|e| keeps(e)));
+    }
+    all.sort_by_key(|e| std::cmp::Reverse((e.version.at, e.version.id)));
+    all.truncate(filter.limit.unwrap_or(usize::MAX));
+    Ok(all)
+}
