@@ -269,6 +269,16 @@ impl Store for SqliteStore {
         self.read(move |c| objects::list(c, collection)).await
     }
 
+    async fn objects_page(
+        &self,
+        collection: CollectionId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ObjectMeta>> {
+        self.read(move |c| objects::page(c, collection, after.as_deref(), limit))
+            .await
+    }
+
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
         let name = name.to_owned();
         self.read(move |c| objects::get(c, collection, &name)).await

@@ -27,7 +27,8 @@ macro_rules! conformance_tests {
             changes_since_reports_each_member_once_with_its_last_state,
             range_prefilter_is_conservative,
             instance_index_decides_event_ranges,
-            floating_instances_follow_the_query_zone);
+            floating_instances_follow_the_query_zone,
+            objects_are_listed_in_pages);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -890,4 +891,34 @@ pub async fn floating_instances_follow_the_query_zone(store: &dyn Store) {
     );
     // No constant offset (a DST change nearby): decided exactly.
     assert_eq!(ask(28_800, 28_801, None).await, (none, lunch));
+}
+
+pub async fn objects_are_listed_in_pages(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    for i in 0..7 {
+        let name = format!("o{i}.ics");
+        store
+            .put_object(put(cal.id, &name, &name, &name, Expect::Anything), &c)
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.objects_page(cal.id, after.clone(), 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.name.clone());
+        seen.extend(page.into_iter().map(|m| m.name));
+    }
+    let all: Vec<String> = store
+        .objects(cal.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(seen, all, "pages walk every object once, in name order");
 }

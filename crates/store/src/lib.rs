@@ -56,6 +56,14 @@ pub trait Store: Send + Sync + 'static {
     // --- objects --------------------------------------------------------------------------
     /// Metadata of every object in the collection, by name, without the data.
     async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>>;
+    /// Up to `limit` objects' metadata after the name `after` (None: from the start), by
+    /// name: large listings walk a collection in pages instead of holding it all.
+    async fn objects_page(
+        &self,
+        collection: CollectionId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ObjectMeta>>;
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>>;
     /// Metadata of the objects whose stored UTC bounds may overlap `[start, end]` (None = open
     /// on that side), optionally of one component type: the SQL pre-filter of calendar-query.

@@ -30,22 +30,51 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     let resource = resolve(cx, super::request_path(req)).await?.found()?;
     let mut targets = vec![(resource.clone(), dead_properties(cx, &resource).await?)];
     if depth == Depth::One {
-        targets.extend(members(cx, &resource).await?);
+        targets.extend(members_but_objects(cx, &resource).await?);
     }
     let env = env_for(cx, &propfind).await?;
     let minimal = super::wants_minimal(req);
     let user = &cx.caller.user.name;
     let mut out = dav_xml::MultistatusWriter::new();
-    for (r, dead) in targets {
+    let mut respond = |r: &Resource, dead: &[Property]| {
         out.response(&props_response(
             &env,
             r.href(user),
-            &r,
-            &dead,
+            r,
+            dead,
             &propfind,
             minimal,
             &no_extra,
         ));
+    };
+    for (r, dead) in &targets {
+        respond(r, dead);
+    }
+    if let (Depth::One, Resource::Collection(c)) = (depth, &resource) {
+        // Objects in pages: memory stays flat however large the calendar.
+        let mut member_props = group_props(cx.engine.store.member_properties(c.id).await?);
+        let mut after = None;
+        loop {
+            let page = cx
+                .engine
+                .store
+                .objects_page(c.id, after.take(), MEMBER_PAGE)
+                .await?;
+            let full = page.len() == MEMBER_PAGE;
+            for meta in page {
+                after = Some(meta.name.clone());
+                let dead = member_props.remove(&meta.name).unwrap_or_default();
+                let object = Resource::Object {
+                    collection: c.clone(),
+                    meta,
+                    data: None,
+                };
+                respond(&object, &dead);
+            }
+            if !full {
+                break;
+            }
+        }
     }
     Ok(super::xml_response(
         http::StatusCode::MULTI_STATUS,
@@ -84,8 +113,36 @@ pub async fn dead_properties(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<Propert
     })
 }
 
+/// Objects listed per store call in a Depth: 1 answer.
+const MEMBER_PAGE: usize = 1_000;
+
 /// The members of a collection-like resource with their stored properties.
 pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<Property>)>> {
+    let mut out = members_but_objects(cx, r).await?;
+    if let Resource::Collection(c) = r {
+        let store = &cx.engine.store;
+        let mut member_props = group_props(store.member_properties(c.id).await?);
+        for meta in store.objects(c.id).await? {
+            let dead = member_props.remove(&meta.name).unwrap_or_default();
+            out.push((
+                Resource::Object {
+                    collection: c.clone(),
+                    meta,
+                    data: None,
+                },
+                dead,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The members of a collection-like resource other than objects (child collections,
+/// principals), with their stored properties.
+async fn members_but_objects(
+    cx: &Cx<'_>,
+    r: &Resource,
+) -> DavResult<Vec<(Resource, Vec<Property>)>> {
     let store = &cx.engine.store;
     let me = &cx.caller.user;
     let fixed = |r: Resource| Ok(vec![(r, Vec::new())]);
@@ -109,18 +166,6 @@ pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<
             for child in store.child_collections(me.id, &c.path).await? {
                 let dead = store.properties(child.id, None).await?;
                 out.push((Resource::Collection(child), dead));
-            }
-            let mut member_props = group_props(store.member_properties(c.id).await?);
-            for meta in store.objects(c.id).await? {
-                let dead = member_props.remove(&meta.name).unwrap_or_default();
-                out.push((
-                    Resource::Object {
-                        collection: c.clone(),
-                        meta,
-                        data: None,
-                    },
-                    dead,
-                ));
             }
             Ok(out)
         }

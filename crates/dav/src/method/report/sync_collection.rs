@@ -41,8 +41,32 @@ pub async fn handle(
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
     let wants_data = calendar_data::requested(&sync.prop);
-    let (changed, deleted): (Vec<ObjectMeta>, Vec<String>) = match since {
-        None => (store.objects(collection.id).await?, Vec::new()),
+    let mut writer = MemberWriter {
+        cx,
+        collection: &collection,
+        env: &env,
+        prop: &sync.prop,
+        wants_data,
+        member_props: group_props(store.member_properties(collection.id).await?),
+        out: dav_xml::MultistatusWriter::new(),
+    };
+    let deleted = match since {
+        None => {
+            // Every member, in pages: memory stays flat however large the calendar.
+            let mut after = None;
+            loop {
+                let page = store
+                    .objects_page(collection.id, after.take(), DATA_BATCH)
+                    .await?;
+                let full = page.len() == DATA_BATCH;
+                after = page.last().map(|m| m.name.clone());
+                writer.batch(&page).await?;
+                if !full {
+                    break;
+                }
+            }
+            Vec::new()
+        }
         Some(seq) => {
             let mut changed = Vec::new();
             let mut deleted = Vec::new();
@@ -53,50 +77,19 @@ pub async fn handle(
                     changed.push(m.name);
                 }
             }
-            let metas = store
-                .objects_by_name(collection.id, &changed)
-                .await?
-                .into_iter()
-                .map(|o| o.meta)
-                .collect();
-            (metas, deleted)
+            for names in changed.chunks(DATA_BATCH) {
+                let metas: Vec<ObjectMeta> = store
+                    .objects_by_name(collection.id, names)
+                    .await?
+                    .into_iter()
+                    .map(|o| o.meta)
+                    .collect();
+                writer.batch(&metas).await?;
+            }
+            deleted
         }
     };
-    // Data is read only when calendar-data was asked for, in batches, never all at once.
-    let mut member_props = group_props(store.member_properties(collection.id).await?);
-    let mut out = dav_xml::MultistatusWriter::new();
-    for batch in changed.chunks(DATA_BATCH) {
-        let data: HashMap<String, Bytes> = if wants_data {
-            let names: Vec<String> = batch.iter().map(|m| m.name.clone()).collect();
-            store
-                .objects_by_name(collection.id, &names)
-                .await?
-                .into_iter()
-                .map(|o| (o.meta.name, o.data))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        for meta in batch {
-            let dead = member_props.remove(&meta.name).unwrap_or_default();
-            let bytes = data.get(&meta.name);
-            let extra = |e: &Element| calendar_data::answer(e, bytes);
-            let resource = Resource::Object {
-                collection: collection.clone(),
-                meta: meta.clone(),
-                data: None,
-            };
-            out.response(&props_response(
-                &env,
-                resource.href(user),
-                &resource,
-                &dead,
-                &sync.prop,
-                true,
-                &extra,
-            ));
-        }
-    }
+    let mut out = writer.out;
     // A member created and deleted since the token was never seen by the client, but a
     // 404 for it is harmless and keeps the answer independent of older history.
     for name in deleted {
@@ -114,6 +107,57 @@ pub async fn handle(
         StatusCode::MULTI_STATUS,
         out.finish(Some(&token)),
     ))
+}
+
+/// Writes members' responses, reading their data (in one store call per batch) only when
+/// calendar-data was asked for.
+struct MemberWriter<'a> {
+    cx: &'a Cx<'a>,
+    collection: &'a Collection,
+    env: &'a crate::props::PropEnv<'a>,
+    prop: &'a dav_xml::PropFind,
+    wants_data: bool,
+    member_props: HashMap<String, Vec<store::Property>>,
+    out: dav_xml::MultistatusWriter,
+}
+
+impl MemberWriter<'_> {
+    async fn batch(&mut self, batch: &[ObjectMeta]) -> DavResult<()> {
+        let data: HashMap<String, Bytes> = if self.wants_data {
+            let names: Vec<String> = batch.iter().map(|m| m.name.clone()).collect();
+            self.cx
+                .engine
+                .store
+                .objects_by_name(self.collection.id, &names)
+                .await?
+                .into_iter()
+                .map(|o| (o.meta.name, o.data))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let user = &self.cx.caller.user.name;
+        for meta in batch {
+            let dead = self.member_props.remove(&meta.name).unwrap_or_default();
+            let bytes = data.get(&meta.name);
+            let extra = |e: &Element| calendar_data::answer(e, bytes);
+            let resource = Resource::Object {
+                collection: self.collection.clone(),
+                meta: meta.clone(),
+                data: None,
+            };
+            self.out.response(&props_response(
+                self.env,
+                resource.href(user),
+                &resource,
+                &dead,
+                self.prop,
+                true,
+                &extra,
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// None for the initial sync (empty token); the sequence number otherwise.
