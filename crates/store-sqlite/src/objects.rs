@@ -32,15 +32,16 @@ pub fn page(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<ObjectMeta>> {
+    // A plain `name > ?` (no "or NULL") so that each page is one seek on the index.
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
-             AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3"
+             AND name > ?2 ORDER BY name LIMIT ?3"
         ))
         .map_err(backend)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt
-        .query_map(params![collection, after, limit], rows::object_meta)
+        .query_map(params![collection, after.unwrap_or(""), limit], rows::object_meta)
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
