@@ -41,7 +41,10 @@ pub fn page(
         .map_err(backend)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt
-        .query_map(params![collection, after.unwrap_or(""), limit], rows::object_meta)
+        .query_map(
+            params![collection, after.unwrap_or(""), limit],
+            rows::object_meta,
+        )
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
