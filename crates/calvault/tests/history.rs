@@ -523,3 +523,70 @@ fn the_api_shows_and_restores_only_the_callers_own_history() {
     let r = s.ann("POST", "/api/rollback", &[], "{not json");
     assert_eq!(r.status, 400);
 }
+
+#[test]
+fn restores_through_the_api_count_against_the_users_quota() {
+    let s = Server::start();
+    // cara: 3,000 bytes of quota.
+    let mut add = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "cara",
+            "--password-stdin",
+            "--quota",
+            "3000",
+            "--data",
+        ])
+        .arg(&s.data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "pw").unwrap();
+    assert!(add.wait().unwrap().success());
+    let cara = |method: &str, path: &str, body: &str| {
+        s.connect().send(
+            method,
+            path,
+            &[
+                ("Authorization", "Basic Y2FyYTpwdw=="),
+                ("Content-Type", "text/calendar"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let padded = |uid: &str| event(uid, &"x".repeat(1100));
+    assert_eq!(
+        cara("MKCALENDAR", "/dav/calendars/cara/old/", "").status,
+        201
+    );
+    assert_eq!(
+        cara("PUT", "/dav/calendars/cara/old/a.ics", &padded("a")).status,
+        201
+    );
+    assert_eq!(cara("DELETE", "/dav/calendars/cara/old/", "").status, 204);
+    // The space the deleted calendar held is used again.
+    assert_eq!(
+        cara("PUT", "/dav/calendars/cara/calendar/b.ics", &padded("b")).status,
+        201
+    );
+    assert_eq!(
+        cara("PUT", "/dav/calendars/cara/calendar/c.ics", &padded("c")).status,
+        201
+    );
+    let r = s.connect().send(
+        "POST",
+        "/api/undelete",
+        &[("Authorization", "Basic Y2FyYTpwdw==")],
+        br#"{"calendar": "old"}"#,
+    );
+    assert_eq!(r.status, 507, "{}", r.text());
+    assert!(r.text().contains("quota"), "{}", r.text());
+    assert_eq!(cara("GET", "/dav/calendars/cara/old/a.ics", "").status, 404);
+    // The administrator is not bound by it.
+    let (ok, out) = cli(&s.data, &["undelete", "cara/old"]);
+    assert!(ok, "{out}");
+    assert_eq!(cara("GET", "/dav/calendars/cara/old/a.ics", "").status, 200);
+}
