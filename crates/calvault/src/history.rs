@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dav::history::{self, describe, diff_versions, rfc3339};
+use dav::history::{self, diff_versions, rfc3339};
 use store::history::verify_chain;
 use store::{Change, Store};
 
@@ -155,14 +155,7 @@ async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
     let v = version_or_fail(&store, id).await?;
     let text = v.data.as_deref().map(String::from_utf8_lossy);
     if json {
-        let described = v.data.as_deref().map(describe).unwrap_or_default();
-        let out = serde_json::json!({
-            "version": v.id, "at": rfc3339(v.at), "seq": v.seq, "kind": v.kind.as_str(),
-            "object": v.name, "uid": v.uid, "etag": v.etag, "author": v.change.author,
-            "client": v.change.client, "address": v.change.address,
-            "summary": described.summary, "start": described.start, "data": text,
-        });
-        println!("{out}");
+        println!("{}", history::version_json(&v));
         return Ok(());
     }
     println!("version  {}", v.id);
@@ -197,14 +190,7 @@ async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::R
     }
     let changes = diff_versions(a.data.as_deref(), b.data.as_deref());
     if json {
-        let out: Vec<_> = changes
-            .iter()
-            .map(|c| {
-                serde_json::json!({"component": c.component, "property": c.property,
-                    "before": c.before, "after": c.after})
-            })
-            .collect();
-        println!("{}", serde_json::Value::Array(out));
+        println!("{}", history::diff_json(&changes));
         return Ok(());
     }
     if changes.is_empty() {

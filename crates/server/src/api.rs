@@ -168,13 +168,7 @@ async fn own_version(
 
 async fn show(store: &dyn Store, caller: &Caller, id: &str) -> ApiResult {
     let v = own_version(store, caller, id).await?;
-    let d = v.data.as_deref().map(history::describe).unwrap_or_default();
-    Ok(json!({
-        "version": v.id, "at": rfc3339(v.at), "seq": v.seq, "kind": v.kind.as_str(),
-        "object": v.name, "uid": v.uid, "etag": v.etag, "author": v.change.author,
-        "client": v.change.client, "address": v.change.address, "summary": d.summary,
-        "start": d.start, "data": v.data.as_deref().map(String::from_utf8_lossy),
-    }))
+    Ok(history::version_json(&v))
 }
 
 async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
@@ -184,15 +178,7 @@ async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> Api
         return Err(bad("the two versions are of different objects"));
     }
     let changes = history::diff_versions(from.data.as_deref(), to.data.as_deref());
-    Ok(Value::Array(
-        changes
-            .iter()
-            .map(|c| {
-                json!({"component": c.component, "property": c.property,
-                "before": c.before, "after": c.after})
-            })
-            .collect(),
-    ))
+    Ok(history::diff_json(&changes))
 }
 
 async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {

@@ -14,7 +14,7 @@ pub use restore::{
     Action, Applied, Plan, RevertTo, Skipped,
 };
 pub use timeline::{annotate, item_rows, ItemEvent, Listing};
-pub use view::{entries, list, rfc3339, EntryView, Filter};
+pub use view::{diff_json, entries, list, rfc3339, version_json, EntryView, Filter};
 
 use store::HistoryCollection;
 

@@ -147,3 +147,27 @@ pub async fn list(
     all.truncate(filter.limit.unwrap_or(usize::MAX));
     Ok(all)
 }
+
+/// One version with its data, as JSON (`calvault history show --json`, `GET /api/history/V`).
+pub fn version_json(v: &Version) -> Value {
+    let d = v.data.as_deref().map(describe).unwrap_or_default();
+    json!({
+        "version": v.id, "at": rfc3339(v.at), "seq": v.seq, "kind": v.kind.as_str(),
+        "object": v.name, "uid": v.uid, "etag": v.etag, "author": v.change.author,
+        "client": v.change.client, "address": v.change.address, "summary": d.summary,
+        "start": d.start, "data": v.data.as_deref().map(String::from_utf8_lossy),
+    })
+}
+
+/// A property-level diff as JSON (`calvault history diff --json`, `GET /api/history/diff`).
+pub fn diff_json(changes: &[super::PropertyChange]) -> Value {
+    Value::Array(
+        changes
+            .iter()
+            .map(|c| {
+                json!({"component": c.component, "property": c.property,
+                    "before": c.before, "after": c.after})
+            })
+            .collect(),
+    )
+}
