@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use server::Config;
 
+use crate::backup::args as backup;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "calvault",
@@ -32,6 +34,34 @@ pub enum Command {
     Revert(crate::restore::RevertArgs),
     /// Put a whole calendar back as it was at a time, or undo what one client did.
     Rollback(crate::restore::RollbackArgs),
+    /// Create a backup repository (encrypted; the passphrase comes from CALVAULT_PASSPHRASE,
+    /// --passphrase-command or a prompt).
+    Init(backup::InitArgs),
+    /// Back up every calendar of a CalDAV account (any server) into a repository.
+    Backup(backup::BackupArgs),
+    /// List the snapshots in a repository.
+    Snapshots(backup::SnapshotsArgs),
+    /// List a snapshot's calendars, or one calendar's objects.
+    Ls(backup::LsArgs),
+    /// Print one object of a snapshot, byte for byte.
+    Cat(backup::CatArgs),
+    /// Show the events added, removed and changed between two snapshots.
+    Diff(backup::DiffArgs),
+    /// Write a snapshot out as .ics files.
+    Export(backup::ExportArgs),
+    /// Check a repository's files, blobs and snapshot trees.
+    Verify(backup::VerifyArgs),
+    /// Forget snapshots, by id or by a keep policy.
+    Forget(backup::ForgetArgs),
+    /// Delete the data no snapshot uses any more.
+    Prune(backup::PruneArgs),
+    /// Manage the repository's keys.
+    #[command(subcommand)]
+    Key(backup::KeyCommand),
+    /// Write a snapshot back to a CalDAV server (the same or another one).
+    Restore(backup::RestoreArgs),
+    /// Copy calendars straight from one CalDAV server to another.
+    Migrate(backup::MigrateArgs),
 }
 
 /// Where the data lives; shared by every command that opens the store.
@@ -131,5 +161,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Undelete(args) => crate::restore::undelete(args).await,
         Command::Revert(args) => crate::restore::revert(args).await,
         Command::Rollback(args) => crate::restore::rollback(args).await,
+        Command::Init(args) => crate::backup::init(args),
+        Command::Backup(args) => crate::backup::backup(args).await,
+        Command::Snapshots(args) => crate::backup::snapshots(args),
+        Command::Ls(args) => crate::backup::ls(args),
+        Command::Cat(args) => crate::backup::cat(args),
+        Command::Diff(args) => crate::backup::diff(args),
+        Command::Export(args) => crate::backup::export(args),
+        Command::Verify(args) => crate::backup::verify(args),
+        Command::Forget(args) => crate::backup::forget(args),
+        Command::Prune(args) => crate::backup::prune(args),
+        Command::Key(command) => crate::backup::key(command),
+        Command::Restore(args) => crate::backup::restore(args).await,
+        Command::Migrate(args) => crate::backup::migrate(args).await,
     }
 }

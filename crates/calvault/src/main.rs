@@ -1,5 +1,6 @@
 //! The `calvault` binary: command-line parsing and glue, nothing else.
 
+mod backup;
 mod cli;
 mod history;
 mod restore;
@@ -67,7 +68,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("calvault: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(backup::exit::code_of(&e))
         }
     }
 }

@@ -122,6 +122,23 @@ fn collect_text(e: &Element, out: &mut String) {
 
 /// Parses a whole document into its root element.
 pub fn parse_document(bytes: &[u8], limits: XmlLimits) -> Result<Element, XmlError> {
+    parse(bytes, limits, LineEnds::Normalize)
+}
+
+/// Like [`parse_document`], but text keeps its line ends as sent. A client reading
+/// `calendar-data` needs this: servers send the stored CRLF raw, and XML's end-of-line
+/// normalisation would turn the exact bytes into different ones.
+pub fn parse_document_verbatim(bytes: &[u8], limits: XmlLimits) -> Result<Element, XmlError> {
+    parse(bytes, limits, LineEnds::Keep)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineEnds {
+    Normalize,
+    Keep,
+}
+
+fn parse(bytes: &[u8], limits: XmlLimits, line_ends: LineEnds) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     reader.config_mut().check_end_names = true;
@@ -160,9 +177,11 @@ pub fn parse_document(bytes: &[u8], limits: XmlLimits) -> Result<Element, XmlErr
                 attach(&mut stack, &mut root, done);
             }
             Event::Text(text) => {
-                let s = text
-                    .xml_content()
-                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                let s = match line_ends {
+                    LineEnds::Normalize => text.xml_content(),
+                    LineEnds::Keep => text.decode(),
+                }
+                .map_err(|e| XmlError::Malformed(e.to_string()))?;
                 push_text(&mut stack, &s)?;
             }
             Event::CData(data) => {

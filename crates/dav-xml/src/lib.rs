@@ -9,7 +9,7 @@ mod document;
 mod request;
 mod write;
 
-pub use document::{parse_document, Element, Node, XmlError, XmlLimits};
+pub use document::{parse_document, parse_document_verbatim, Element, Node, XmlError, XmlLimits};
 pub use request::{
     parse_mkcol, parse_propertyupdate, parse_propfind, parse_report, CalendarQuery, Multiget,
     PropFind, PropUpdate, Report, SyncCollection,

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod peers;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_calvault");
 
 pub struct Server {
@@ -144,6 +146,13 @@ impl Reply {
 }
 
 impl Conn {
+    pub fn from_stream(stream: TcpStream) -> Conn {
+        Conn {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+        }
+    }
+
     pub fn send(
         &mut self,
         method: &str,

@@ -1,0 +1,146 @@
+//! The backup tool (`init`, `backup`, `snapshots`, `ls`, `cat`, `diff`, `export`, `verify`,
+//! `forget`, `prune`, `key passwd`, `restore`, `migrate`): glue between the CalDAV client
+//! (`client`) and the repository (`vault`). See docs/backup.md.
+
+pub mod args;
+mod browse;
+pub mod exit;
+mod maintain;
+mod progress;
+mod restore;
+mod secrets;
+mod select;
+mod take;
+
+use anyhow::{bail, Context};
+
+pub use browse::{cat, diff, export, ls, snapshots};
+pub use maintain::{forget, init, key, prune, verify};
+pub use restore::{migrate, restore};
+pub use take::run as backup;
+
+use args::{AccountArgs, RepoArgs};
+use secrets::SecretSource;
+
+fn passphrase_source(args: &RepoArgs) -> SecretSource<'_> {
+    SecretSource {
+        what: "repository passphrase",
+        env: "CALVAULT_PASSPHRASE",
+        command: args.passphrase_command.as_deref(),
+        command_flag: "--passphrase-command",
+    }
+}
+
+/// Opens the repository with the passphrase from its sources.
+fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
+    if !args.repo.join("config").exists() {
+        bail!(
+            "there is no calvault repository at {} (create one with `calvault init --repo {}`)",
+            args.repo.display(),
+            args.repo.display()
+        );
+    }
+    let passphrase = passphrase_source(args).read()?;
+    Ok(vault::Repo::open(&args.repo, &passphrase)?)
+}
+
+/// A client for an account, and the URL to start from. `password_env` overrides where the
+/// password comes from (migrations read the target's from another variable).
+fn connect(
+    args: &AccountArgs,
+    password_env: Option<&str>,
+) -> anyhow::Result<(client::Client, client::Url)> {
+    let url = client::Url::parse(&args.url)?;
+    let auth = match &args.bearer_token_command {
+        Some(command) => client::Auth::Bearer(
+            SecretSource {
+                what: "bearer token",
+                env: "CALVAULT_BEARER_TOKEN",
+                command: Some(command),
+                command_flag: "--bearer-token-command",
+            }
+            .read()?,
+        ),
+        None => client::Auth::Basic {
+            user: args.user.clone(),
+            password: SecretSource {
+                what: &format!("password of {} at {}", args.user, url.origin()),
+                env: password_env.unwrap_or("CALVAULT_PASSWORD"),
+                command: args.password_command.as_deref(),
+                command_flag: "--password-command",
+            }
+            .read()?,
+        },
+    };
+    let extra_ca_pem = match &args.ca_cert {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the CA certificate {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let client = client::Client::new(
+        auth,
+        client::ClientOptions {
+            extra_ca_pem,
+            user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
+        },
+    )?;
+    Ok((client, url))
+}
+
+/// The calendars `--calendar` names (by URL name or display name), or all of them.
+fn pick_calendars(
+    found: Vec<client::Calendar>,
+    wanted: &[String],
+) -> anyhow::Result<Vec<client::Calendar>> {
+    if found.is_empty() {
+        bail!("the account has no calendars");
+    }
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let matches = |c: &client::Calendar, name: &str| {
+        c.name == name || c.props.displayname.as_deref() == Some(name)
+    };
+    if let Some(missing) = wanted.iter().find(|w| !found.iter().any(|c| matches(c, w))) {
+        bail!(
+            "there is no calendar {missing:?}; the account has: {}",
+            found
+                .iter()
+                .map(|c| match &c.props.displayname {
+                    Some(d) if *d != c.name => format!("{} ({d})", c.name),
+                    _ => c.name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(found
+        .into_iter()
+        .filter(|c| wanted.iter().any(|w| matches(c, w)))
+        .collect())
+}
+
+fn props_to_vault(p: &client::CalendarProps) -> vault::CalendarProps {
+    vault::CalendarProps {
+        displayname: p.displayname.clone(),
+        color: p.color.clone(),
+        description: p.description.clone(),
+        timezone: p.timezone.clone(),
+        components: p.components.clone(),
+        order: p.order.clone(),
+        other: Default::default(),
+    }
+}
+
+fn props_from_vault(p: &vault::CalendarProps) -> client::CalendarProps {
+    client::CalendarProps {
+        displayname: p.displayname.clone(),
+        color: p.color.clone(),
+        description: p.description.clone(),
+        timezone: p.timezone.clone(),
+        components: p.components.clone(),
+        order: p.order.clone(),
+    }
+}
