@@ -5,7 +5,8 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, the Python packages caldav, recurring-ical-events, icalendar and pytest,
+#    pip, the Python packages caldav, recurring-ical-events, icalendar, pytest, and the
+#    CalDAV servers radicale and xandikos (the backup tool is tested against them),
 #    cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
 # 3. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable);
@@ -31,6 +32,10 @@ CALDAV_VERSION=${CALDAV_VERSION:-3.6.0}
 # these (their boundary semantics are documented there); pinned for the same reason.
 RECURRING_ICAL_EVENTS_VERSION=${RECURRING_ICAL_EVENTS_VERSION:-3.8.2}
 ICALENDAR_VERSION=${ICALENDAR_VERSION:-7.3.0}
+# The backup tool's end-to-end tests (crates/calvault/tests/backup.rs) back up and
+# restore into these servers from PyPI (the same versions the benchmark pins).
+RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
+XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -76,23 +81,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 py_ok() {
-    python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" <<'EOF' >/dev/null 2>&1
+    python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" \
+        "$RADICALE_VERSION" "$XANDIKOS_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
-import caldav, icalendar, pytest, recurring_ical_events  # noqa: F401
-want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3]}
+import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos  # noqa: F401
+want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
+        "radicale": sys.argv[4], "xandikos": sys.argv[5]}
 sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest"
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION"
     pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
-        "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest)
+        "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest
+        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION")
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
     fi
-    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest still not importable after pip install"; exit 1; }
+    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos still not importable after pip install"; exit 1; }
 fi
 
 command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
@@ -113,6 +121,8 @@ cargo build --workspace --bins --tests
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export CALVAULT_BIN="$TARGET_DIR/debug/calvault"
+# The Python that runs Radicale and Xandikos for the backup tests.
+export CALVAULT_TEST_PYTHON=${CALVAULT_TEST_PYTHON:-$(command -v python3)}
 [ -x "$CALVAULT_BIN" ] || { note "build produced no $CALVAULT_BIN"; exit 1; }
 
 results=()

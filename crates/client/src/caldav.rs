@@ -4,7 +4,9 @@
 use bytes::Bytes;
 
 use crate::transport::Response;
-use crate::xml::{error_condition, escape, href_path, parse_multistatus, Multistatus, ResponseEntry};
+use crate::xml::{
+    error_condition, escape, href_path, parse_multistatus, Multistatus, ResponseEntry,
+};
 use crate::{Client, Error, Result, Url, APPLE_ICAL, CALDAV, DAV};
 
 /// What a calendar collection says about itself (the properties a restore recreates).
@@ -37,6 +39,27 @@ impl CalendarProps {
                 .unwrap_or_default(),
             order: entry.prop_text(APPLE_ICAL, "calendar-order"),
         }
+    }
+
+    /// The text properties by their DAV names, in one place for listing and comparing.
+    pub fn text_props(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("displayname", &self.displayname),
+            ("calendar-description", &self.description),
+            ("calendar-color", &self.color),
+            ("calendar-timezone", &self.timezone),
+            ("calendar-order", &self.order),
+        ]
+    }
+
+    pub fn text_props_mut(&mut self) -> [(&'static str, &mut Option<String>); 5] {
+        [
+            ("displayname", &mut self.displayname),
+            ("calendar-description", &mut self.description),
+            ("calendar-color", &mut self.color),
+            ("calendar-timezone", &mut self.timezone),
+            ("calendar-order", &mut self.order),
+        ]
     }
 
     /// The `DAV:prop` children that set these properties.
@@ -119,7 +142,9 @@ pub enum WriteCondition {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteOutcome {
-    Written { etag: Option<String> },
+    Written {
+        etag: Option<String>,
+    },
     /// 412: the resource was not in the state the condition named.
     PreconditionFailed,
     /// Any other refusal, with the server's precondition element if it sent one.
@@ -142,7 +167,12 @@ pub enum MkcalendarOutcome {
 pub const MULTIGET_BATCH: usize = 100;
 
 impl Client {
-    pub(crate) async fn propfind(&self, url: &Url, depth: &str, body: String) -> Result<Multistatus> {
+    pub(crate) async fn propfind(
+        &self,
+        url: &Url,
+        depth: &str,
+        body: String,
+    ) -> Result<Multistatus> {
         let response = self
             .send(
                 "PROPFIND",
@@ -373,7 +403,12 @@ impl Client {
         }
     }
 
-    pub async fn put(&self, url: &Url, data: Bytes, condition: &WriteCondition) -> Result<WriteOutcome> {
+    pub async fn put(
+        &self,
+        url: &Url,
+        data: Bytes,
+        condition: &WriteCondition,
+    ) -> Result<WriteOutcome> {
         let mut headers = vec![("content-type", "text/calendar; charset=utf-8".to_owned())];
         match condition {
             WriteCondition::Create => headers.push(("if-none-match", "*".into())),
@@ -385,7 +420,10 @@ impl Client {
     }
 
     pub async fn delete(&self, url: &Url, etag: Option<&str>) -> Result<WriteOutcome> {
-        let headers: Vec<(&str, String)> = etag.map(|e| ("if-match", e.to_owned())).into_iter().collect();
+        let headers: Vec<(&str, String)> = etag
+            .map(|e| ("if-match", e.to_owned()))
+            .into_iter()
+            .collect();
         let response = self.send("DELETE", url, &headers, Bytes::new()).await?;
         Ok(write_outcome(response))
     }
@@ -400,7 +438,9 @@ impl Client {
             props.prop_elements(true)
         );
         let headers = [("content-type", "application/xml; charset=utf-8".to_owned())];
-        let response = self.send("MKCALENDAR", url, &headers, Bytes::from(body)).await?;
+        let response = self
+            .send("MKCALENDAR", url, &headers, Bytes::from(body))
+            .await?;
         match response.status {
             200..=299 => return Ok(MkcalendarOutcome::Created),
             405 => return Ok(MkcalendarOutcome::AlreadyExists),
@@ -416,7 +456,9 @@ impl Client {
              </D:prop></D:set></C:mkcalendar>",
             components.prop_elements(true)
         );
-        let response = self.send("MKCALENDAR", url, &headers, Bytes::from(body)).await?;
+        let response = self
+            .send("MKCALENDAR", url, &headers, Bytes::from(body))
+            .await?;
         if !response.is_success() {
             let response = self.send("MKCALENDAR", url, &[], Bytes::new()).await?;
             if !response.is_success() {
@@ -429,24 +471,14 @@ impl Client {
 
     /// Sets each property on its own; returns the ones the server refused.
     pub async fn proppatch_each(&self, url: &Url, props: &CalendarProps) -> Result<Vec<String>> {
-        let single = |f: &dyn Fn(&mut CalendarProps)| {
-            let mut p = CalendarProps::default();
-            f(&mut p);
-            p
-        };
-        let parts = [
-            ("displayname", single(&|p| p.displayname = props.displayname.clone())),
-            ("calendar-description", single(&|p| p.description = props.description.clone())),
-            ("calendar-color", single(&|p| p.color = props.color.clone())),
-            ("calendar-timezone", single(&|p| p.timezone = props.timezone.clone())),
-            ("calendar-order", single(&|p| p.order = props.order.clone())),
-        ];
         let mut refused = Vec::new();
-        for (name, part) in parts {
-            let elements = part.prop_elements(false);
-            if elements.is_empty() {
+        for (at, (name, value)) in props.text_props().into_iter().enumerate() {
+            if value.is_none() {
                 continue;
             }
+            let mut part = CalendarProps::default();
+            *part.text_props_mut()[at].1 = value.clone();
+            let elements = part.prop_elements(false);
             let body = format!(
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><D:propertyupdate {NAMESPACES}>\
                  <D:set><D:prop>{elements}</D:prop></D:set></D:propertyupdate>"
@@ -466,7 +498,12 @@ impl Client {
                         .flat_map(|r| &r.propstats)
                         .all(|ps| (200..300).contains(&ps.status))
                 });
-            if !ok && !response.is_success() || !ok && response.status == 207 {
+            let refused_here = if response.status == 207 {
+                !ok
+            } else {
+                !response.is_success()
+            };
+            if refused_here {
                 refused.push(format!("{name} (answered {})", response.status));
             }
         }

@@ -102,9 +102,7 @@ impl Client {
 
     /// Every calendar collection directly inside a calendar home.
     pub async fn calendars_in(&self, home: &Url) -> Result<Vec<Calendar>> {
-        let ms = self
-            .propfind(home, "1", calendar_props_request())
-            .await?;
+        let ms = self.propfind(home, "1", calendar_props_request()).await?;
         let mut out = Vec::new();
         for entry in ms.responses.iter().filter(|e| is_calendar(e)) {
             out.push(calendar_from(home.join(&entry.href)?, entry));

@@ -421,10 +421,7 @@ mod tests {
         let local = Url::parse("http://127.0.0.1:5232").unwrap();
         assert_eq!((local.port, local.path.as_str()), (5232, "/"));
         assert_eq!(local.to_string(), "http://127.0.0.1:5232/");
-        assert_eq!(
-            local.join("http://x:1/y").unwrap().origin(),
-            "http://x:1"
-        );
+        assert_eq!(local.join("http://x:1/y").unwrap().origin(), "http://x:1");
         assert!(Url::parse("ftp://x/").is_err());
         assert!(Url::parse("http://h:port/").is_err());
     }

@@ -125,7 +125,9 @@ fn read_response(e: &Element) -> Result<ResponseEntry, String> {
     let mut entry = ResponseEntry {
         path: href_path(&href),
         href,
-        status: e.child(DAV, "status").and_then(|s| parse_status(&s.text_content())),
+        status: e
+            .child(DAV, "status")
+            .and_then(|s| parse_status(&s.text_content())),
         propstats: Vec::new(),
         error: e
             .child(DAV, "error")
@@ -216,7 +218,10 @@ mod tests {
             ms.responses[0].prop_text(DAV, "getetag").as_deref(),
             Some("\"1\"")
         );
-        let data = ms.responses[0].prop(CALDAV, "calendar-data").unwrap().text();
+        let data = ms.responses[0]
+            .prop(CALDAV, "calendar-data")
+            .unwrap()
+            .text();
         assert_eq!(data, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
         assert_eq!(ms.responses[1].status, Some(404));
         assert!(parse_multistatus(b"<a/>").is_err());

@@ -92,7 +92,7 @@ const CHUNK_MAX: usize = 64;
 fn ends_chunk(href: &str) -> bool {
     let hash = blake3::hash(href.as_bytes());
     let b = hash.as_bytes();
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) % CHUNK_SPACING == 0
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_multiple_of(CHUNK_SPACING)
 }
 
 /// One calendar object: where it was, what it was, and its bytes' blob.

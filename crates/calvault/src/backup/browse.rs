@@ -71,14 +71,21 @@ fn find_calendar<'a>(trees: &'a [CalendarTree], name: &str) -> anyhow::Result<&'
         .with_context(|| {
             format!(
                 "the snapshot has no calendar {name:?}; it has: {}",
-                trees.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+                trees
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
 }
 
 /// The last path segment of an href.
 pub(super) fn object_name(href: &str) -> &str {
-    href.trim_end_matches('/').rsplit('/').next().unwrap_or(href)
+    href.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(href)
 }
 
 pub fn ls(args: LsArgs) -> anyhow::Result<()> {
@@ -154,7 +161,10 @@ pub fn cat(args: CatArgs) -> anyhow::Result<()> {
         many => bail!(
             "{wanted:?} matches {} objects ({}); give CALENDAR/NAME.ics",
             many.len(),
-            many.iter().map(|o| o.href.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|o| o.href.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let data = repo.read_blob(&object.blob)?;
@@ -264,9 +274,9 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             find_calendar(&trees, name)?;
         }
         trees.retain(|t| {
-            args.calendars.iter().any(|n| {
-                t.name == *n || t.href == *n || t.props.displayname.as_deref() == Some(n)
-            })
+            args.calendars
+                .iter()
+                .any(|n| t.name == *n || t.href == *n || t.props.displayname.as_deref() == Some(n))
         });
     }
     std::fs::create_dir_all(&args.to)
@@ -310,7 +320,13 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
 fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c })
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let cleaned = cleaned.trim_start_matches('.').to_owned();
     if cleaned.is_empty() {
@@ -325,7 +341,12 @@ fn write_new(path: &Path, data: &[u8]) -> anyhow::Result<()> {
         .write(true)
         .create_new(true)
         .open(path)
-        .with_context(|| format!("cannot create {} (existing files are not replaced)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create {} (existing files are not replaced)",
+                path.display()
+            )
+        })?;
     file.write_all(data)
         .with_context(|| format!("cannot write {}", path.display()))
 }

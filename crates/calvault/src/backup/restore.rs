@@ -154,7 +154,11 @@ fn check_all_named(plan: &PlanArgs, sources: &[SourceCalendar]) -> anyhow::Resul
         {
             bail!(
                 "the snapshot has no calendar {source:?}; it has: {}",
-                sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                sources
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -243,7 +247,11 @@ async fn write_all(
             .actions
             .iter()
             .filter(|(_, a)| matches!(a, Action::Delete { .. }))
-            .chain(plan.actions.iter().filter(|(_, a)| !matches!(a, Action::Delete { .. })));
+            .chain(
+                plan.actions
+                    .iter()
+                    .filter(|(_, a)| !matches!(a, Action::Delete { .. })),
+            );
         for (name, action) in ordered {
             let outcome = match action {
                 Action::Create { url, data } => {
@@ -274,7 +282,11 @@ async fn write_all(
                     "{}/{name}: the server answered {status}{}",
                     plan.target,
                     condition.map_or_else(
-                        || if body.is_empty() { String::new() } else { format!(": {body}") },
+                        || if body.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {body}")
+                        },
                         |c| format!(" ({c})")
                     )
                 )),
@@ -398,7 +410,8 @@ async fn plan_calendar(
                 holder,
                 match args.on_conflict {
                     OnConflict::Newer => " (not older than the backed-up one)",
-                    _ if current.etag.is_none() && replace => " (without an ETag to replace it safely)",
+                    _ if current.etag.is_none() && replace =>
+                        " (without an ETag to replace it safely)",
                     _ => "",
                 }
             )),
@@ -428,26 +441,21 @@ fn plan_properties(
     theirs: &client::CalendarProps,
     on_conflict: OnConflict,
 ) {
-    let fields: [(&str, fn(&mut client::CalendarProps) -> &mut Option<String>); 5] = [
-        ("displayname", |p| &mut p.displayname),
-        ("calendar-description", |p| &mut p.description),
-        ("calendar-color", |p| &mut p.color),
-        ("calendar-timezone", |p| &mut p.timezone),
-        ("calendar-order", |p| &mut p.order),
-    ];
-    let (mut ours, mut theirs) = (ours.clone(), theirs.clone());
-    for (name, field) in fields {
-        let wanted = field(&mut ours).clone();
-        let held = field(&mut theirs).clone();
+    let wanted_props = ours.text_props();
+    let held_props = theirs.text_props();
+    let set = plan.set_props.text_props_mut();
+    for at in 0..wanted_props.len() {
+        let (name, wanted) = wanted_props[at];
         let Some(wanted) = wanted else { continue };
+        let held = held_props[at].1;
         let differs = held.as_ref().is_some_and(|h| h.trim() != wanted.trim());
         if held.is_none() || (differs && on_conflict == OnConflict::Overwrite) {
-            *field(&mut plan.set_props) = Some(wanted);
+            *set[at].1 = Some(wanted.clone());
         } else if differs {
             plan.conflicts.push(format!(
                 "{}: property {name} is {:?} on the target, {:?} in the source",
                 plan.target,
-                held.unwrap_or_default(),
+                held.clone().unwrap_or_default(),
                 wanted
             ));
         }
@@ -515,7 +523,10 @@ fn modified(data: &[u8]) -> Option<String> {
     root.components
         .iter()
         .filter(|c| ical::ComponentKind::from_name(&c.name).is_some())
-        .filter_map(|c| c.property("LAST-MODIFIED").or_else(|| c.property("DTSTAMP")))
+        .filter_map(|c| {
+            c.property("LAST-MODIFIED")
+                .or_else(|| c.property("DTSTAMP"))
+        })
         .map(|p| p.value.clone())
         .max()
 }
@@ -563,18 +574,12 @@ fn print_plan(plans: &[CalendarPlan], args: &PlanArgs) {
 }
 
 fn prop_names(p: &client::CalendarProps) -> String {
-    [
-        ("displayname", &p.displayname),
-        ("calendar-description", &p.description),
-        ("calendar-color", &p.color),
-        ("calendar-timezone", &p.timezone),
-        ("calendar-order", &p.order),
-    ]
-    .iter()
-    .filter(|(_, v)| v.is_some())
-    .map(|(n, _)| *n)
-    .collect::<Vec<_>>()
-    .join(", ")
+    p.text_props()
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -586,7 +591,10 @@ mod tests {
         let a = b"BEGIN:VCALENDAR\r\nPRODID:a\r\nSUMMARY:long\r\n  text\r\nEND:VCALENDAR\r\n";
         let b = b"BEGIN:VCALENDAR\nSUMMARY:long text\nPRODID:b\nEND:VCALENDAR\n";
         assert!(same_content(a, b));
-        assert!(!same_content(a, b"BEGIN:VCALENDAR\r\nSUMMARY:other\r\nEND:VCALENDAR\r\n"));
+        assert!(!same_content(
+            a,
+            b"BEGIN:VCALENDAR\r\nSUMMARY:other\r\nEND:VCALENDAR\r\n"
+        ));
         assert_eq!(split_mapping("work:office"), ("work", "office"));
         assert_eq!(split_mapping("work"), ("work", "work"));
         assert_eq!(encode_segment("a b/é.ics"), "a%20b%2F%C3%A9.ics");
@@ -599,7 +607,13 @@ mod tests {
                 "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:{t}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
             )
         };
-        assert!(is_newer(at("20260102T000000Z").as_bytes(), at("20260101T000000Z").as_bytes()));
-        assert!(!is_newer(at("20260101T000000Z").as_bytes(), at("20260102T000000Z").as_bytes()));
+        assert!(is_newer(
+            at("20260102T000000Z").as_bytes(),
+            at("20260101T000000Z").as_bytes()
+        ));
+        assert!(!is_newer(
+            at("20260101T000000Z").as_bytes(),
+            at("20260102T000000Z").as_bytes()
+        ));
     }
 }

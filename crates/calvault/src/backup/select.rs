@@ -27,7 +27,9 @@ pub fn facts(data: &[u8]) -> (ObjectFacts, Option<ical::Component>) {
         .find(|c| ical::ComponentKind::from_name(&c.name).is_some());
     let described = dav::history::describe(data);
     let facts = ObjectFacts {
-        uid: main.and_then(|c| c.property("UID")).map(|p| p.value.clone()),
+        uid: main
+            .and_then(|c| c.property("UID"))
+            .map(|p| p.value.clone()),
         component: main.map(|c| c.name.to_ascii_uppercase()),
         summary: described.summary,
         start: described.start,

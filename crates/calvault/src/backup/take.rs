@@ -31,7 +31,11 @@ struct Counts {
 pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let selection = Selection {
-        components: args.components.iter().map(|c| c.name().to_owned()).collect(),
+        components: args
+            .components
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect(),
         since: args
             .since
             .as_deref()
@@ -83,12 +87,9 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let runs_since_full = previous
-        .as_ref()
-        .map_or(0, |(_, s)| s.runs_since_full + 1);
-    let full = args.full
-        || previous_calendars.is_empty()
-        || runs_since_full >= args.full_every.max(1);
+    let runs_since_full = previous.as_ref().map_or(0, |(_, s)| s.runs_since_full + 1);
+    let full =
+        args.full || previous_calendars.is_empty() || runs_since_full >= args.full_every.max(1);
 
     let mut writer = repo.writer();
     let mut counts = Counts::default();
@@ -138,9 +139,12 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
     for tree in removed_calendars {
         counts.removed += tree.objects.len() as u64;
     }
-    let root = Repo::save_tree(&mut writer, &AccountTree {
-        calendars: references,
-    })?;
+    let root = Repo::save_tree(
+        &mut writer,
+        &AccountTree {
+            calendars: references,
+        },
+    )?;
     let stored = writer.finish()?;
     let snapshot = vault::Snapshot {
         time: chrono::Utc::now(),
@@ -262,7 +266,9 @@ async fn backup_calendar(
 
     let bar = progress::counter(to_fetch.len() as u64, &calendar.name);
     let fetched = client
-        .fetch_objects(&calendar.url, &to_fetch, |batch| bar.inc(batch.len() as u64))
+        .fetch_objects(&calendar.url, &to_fetch, |batch| {
+            bar.inc(batch.len() as u64)
+        })
         .await?;
     bar.finish_and_clear();
     counts.fetched += fetched.found.len() as u64;

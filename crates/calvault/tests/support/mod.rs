@@ -147,6 +147,9 @@ impl Reply {
 
 impl Conn {
     pub fn from_stream(stream: TcpStream) -> Conn {
+        // Header and body go out in two writes: without this, Nagle's algorithm and delayed
+        // ACKs add 40 ms to every request on a kept-alive connection.
+        stream.set_nodelay(true).unwrap();
         Conn {
             reader: BufReader::new(stream.try_clone().unwrap()),
             stream,

@@ -146,7 +146,9 @@ impl Peer {
                     );
                 }
             }
-            if TcpStream::connect(self.addr).is_ok() && self.request("OPTIONS", "/", &[], b"").status < 500 {
+            if TcpStream::connect(self.addr).is_ok()
+                && self.request("OPTIONS", "/", &[], b"").status < 500
+            {
                 return;
             }
             assert!(Instant::now() < deadline, "{:?} did not start", self.kind);
@@ -166,16 +168,25 @@ impl Peer {
     }
 
     /// One request on a fresh connection, authenticated as the peer's user.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         use base64::Engine as _;
         let auth = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.user, self.password))
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", self.user, self.password))
         );
         let mut h: Vec<(&str, &str)> = vec![("Authorization", auth.as_str())];
         h.extend_from_slice(headers);
         let stream = TcpStream::connect(self.addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
         let mut conn = super::Conn::from_stream(stream);
         conn.send(method, path, &h, body)
     }
@@ -191,12 +202,18 @@ impl Peer {
              xmlns:C=\"urn:ietf:params:xml:ns:caldav\" xmlns:A=\"http://apple.com/ns/ical/\">\
              <D:set><D:prop>",
         );
-        body.push_str(&format!("<D:displayname>{}</D:displayname>", xml_escape(props.displayname)));
+        body.push_str(&format!(
+            "<D:displayname>{}</D:displayname>",
+            xml_escape(props.displayname)
+        ));
         body.push_str(&format!(
             "<C:calendar-description>{}</C:calendar-description>",
             xml_escape(props.description)
         ));
-        body.push_str(&format!("<A:calendar-color>{}</A:calendar-color>", props.color));
+        body.push_str(&format!(
+            "<A:calendar-color>{}</A:calendar-color>",
+            props.color
+        ));
         body.push_str("<C:supported-calendar-component-set>");
         for comp in props.components {
             body.push_str(&format!("<C:comp name=\"{comp}\"/>"));
@@ -218,7 +235,12 @@ impl Peer {
     }
 
     pub fn put(&self, path: &str, data: &str) -> Reply {
-        self.request("PUT", path, &[("Content-Type", "text/calendar; charset=utf-8")], data.as_bytes())
+        self.request(
+            "PUT",
+            path,
+            &[("Content-Type", "text/calendar; charset=utf-8")],
+            data.as_bytes(),
+        )
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -232,7 +254,13 @@ impl Peer {
             <D:prop><D:displayname/><C:calendar-description/><A:calendar-color/>\
             <C:supported-calendar-component-set/></D:prop></D:propfind>";
         let reply = self.request("PROPFIND", path, &[("Depth", "0")], body.as_bytes());
-        assert_eq!(reply.status, 207, "{:?} PROPFIND {path}: {}", self.kind, reply.text());
+        assert_eq!(
+            reply.status,
+            207,
+            "{:?} PROPFIND {path}: {}",
+            self.kind,
+            reply.text()
+        );
         reply.text()
     }
 
@@ -241,14 +269,22 @@ impl Peer {
         let body = "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop><D:getetag/>\
             </D:prop></D:propfind>";
         let reply = self.request("PROPFIND", path, &[("Depth", "1")], body.as_bytes());
-        assert_eq!(reply.status, 207, "{:?} PROPFIND {path}: {}", self.kind, reply.text());
+        assert_eq!(
+            reply.status,
+            207,
+            "{:?} PROPFIND {path}: {}",
+            self.kind,
+            reply.text()
+        );
         let text = reply.text();
         let mut names = Vec::new();
         for piece in text.split("href>").skip(1).step_by(2) {
             let href = piece.split('<').next().unwrap_or_default();
             let href = href.rsplit("://").next().unwrap_or(href);
             let decoded = percent_decode(href);
-            if decoded.trim_end_matches('/') != path.trim_end_matches('/') && !decoded.ends_with('/') {
+            if decoded.trim_end_matches('/') != path.trim_end_matches('/')
+                && !decoded.ends_with('/')
+            {
                 names.push(decoded.rsplit('/').next().unwrap().to_owned());
             }
         }
@@ -274,7 +310,9 @@ pub struct CalendarFixture {
 }
 
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn percent_decode(s: &str) -> String {
