@@ -229,21 +229,26 @@ impl Client {
                  <D:prop><D:getetag/></D:prop></D:sync-collection>",
                 escape(&changes.token)
             );
+            // RFC 6578 §3.3: the scope is sync-level; Depth must be 0.
             let response = self
                 .send(
                     "REPORT",
                     calendar,
                     &[
-                        ("depth", "1".into()),
+                        ("depth", "0".into()),
                         ("content-type", "application/xml; charset=utf-8".into()),
                     ],
                     Bytes::from(body),
                 )
                 .await?;
-            if !token.is_empty() && (400..500).contains(&response.status) {
-                return Err(Error::SyncTokenRejected {
-                    url: calendar.to_string(),
-                });
+            if !token.is_empty() && matches!(response.status, 403 | 409 | 410) {
+                // RFC 6578 §3.2: `valid-sync-token`; some servers send no body at all.
+                let condition = error_condition(&response.body);
+                if condition.is_none() || condition.as_deref() == Some("valid-sync-token") {
+                    return Err(Error::SyncTokenRejected {
+                        url: calendar.to_string(),
+                    });
+                }
             }
             let ms = read_multistatus("REPORT sync-collection", &response)?;
             let own = href_path(&calendar.path);
@@ -273,11 +278,18 @@ impl Client {
             })?;
             let moved = next != changes.token;
             changes.token = next;
-            if !truncated || !moved {
+            if !truncated {
                 return Ok(changes);
             }
+            if !moved {
+                return Err(Error::SyncIncomplete {
+                    url: calendar.to_string(),
+                });
+            }
         }
-        Ok(changes)
+        Err(Error::SyncIncomplete {
+            url: calendar.to_string(),
+        })
     }
 
     /// One calendar-multiget (RFC 4791 §7.9) for these hrefs.
@@ -354,9 +366,7 @@ impl Client {
                     out.found.extend(got.found);
                     out.missing.extend(got.missing);
                 }
-                Err(Error::Unauthorized { method, url }) => {
-                    return Err(Error::Unauthorized { method, url })
-                }
+                Err(e) if !e.is_batch_size_problem() => return Err(e),
                 Err(_) if batch.len() > 1 => {
                     let (a, b) = batch.split_at(batch.len() / 2);
                     pending.push(b);
@@ -443,8 +453,17 @@ impl Client {
             .await?;
         match response.status {
             200..=299 => return Ok(MkcalendarOutcome::Created),
-            405 => return Ok(MkcalendarOutcome::AlreadyExists),
-            400 | 403 | 409 | 415 | 422 | 424 => {}
+            // 405 (RFC 4791 §5.3.1) or 409 (Radicale) for an existing resource; but 405 is
+            // also what a server that cannot create calendars there says. Look.
+            405 | 409 => {
+                if self.calendar_at(url).await?.is_some() {
+                    return Ok(MkcalendarOutcome::AlreadyExists);
+                }
+                if response.status == 405 {
+                    return Err(status_error("MKCALENDAR", &response));
+                }
+            }
+            400 | 403 | 415 | 422 | 424 => {}
             _ => return Err(status_error("MKCALENDAR", &response)),
         }
         let components = CalendarProps {

@@ -47,8 +47,8 @@ impl Client {
                     tried.push(format!("{candidate} is not a DAV resource"));
                     continue;
                 }
-                Err(Error::Status { status, .. }) => {
-                    tried.push(format!("{candidate} answered {status}"));
+                Err(Error::Status { status, detail, .. }) => {
+                    tried.push(format!("{candidate} answered {status}{detail}"));
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -88,6 +88,7 @@ impl Client {
                 calendars.extend(self.calendars_in(home).await?);
             }
             calendars.sort_by(|a, b| a.path.cmp(&b.path));
+            name_uniquely(&mut calendars);
             return Ok(Discovery {
                 principal,
                 homes,
@@ -117,11 +118,18 @@ impl Client {
             Err(Error::Status { status: 404, .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        Ok(ms
-            .responses
-            .iter()
-            .find(|e| is_calendar(e))
-            .map(|entry| calendar_from(url.clone(), entry)))
+        // The URL comes from the server's href, so a calendar typed without its trailing
+        // slash still gets one (relative hrefs resolve inside it).
+        match ms.responses.iter().find(|e| is_calendar(e)) {
+            Some(entry) => {
+                let mut at = url.join(&entry.href)?;
+                if !at.path.ends_with('/') {
+                    at.path.push('/');
+                }
+                Ok(Some(calendar_from(at, entry)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// A Depth 0 PROPFIND whose one answer describes the URL (after redirects).
@@ -153,6 +161,47 @@ impl Client {
             .into_iter()
             .next()
             .map(|entry| (entry, response.url)))
+    }
+}
+
+/// Calendars are picked by name on the command line and restored under it, so names must
+/// be unique in an account. Where the last path segments collide (Google names every
+/// calendar `.../<calendar id>/events/`), the segment before it is used, then both.
+fn name_uniquely(calendars: &mut [Calendar]) {
+    let count = |cals: &[Calendar], name: &str| cals.iter().filter(|c| c.name == name).count();
+    let segments = |path: &str| -> Vec<String> {
+        path.trim_end_matches('/')
+            .rsplit('/')
+            .take(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    for pass in 0..2 {
+        let names: Vec<String> = calendars.iter().map(|c| c.name.clone()).collect();
+        for (i, calendar) in calendars.iter_mut().enumerate() {
+            if names.iter().filter(|n| **n == names[i]).count() < 2 {
+                continue;
+            }
+            let parts = segments(&calendar.path);
+            calendar.name = match (pass, parts.as_slice()) {
+                (0, [_, parent]) => parent.clone(),
+                (_, [last, parent]) => format!("{parent}-{last}"),
+                _ => calendar.name.clone(),
+            };
+        }
+        if calendars.iter().all(|c| count(calendars, &c.name) == 1) {
+            return;
+        }
+    }
+    // Still the same (`/a/x/events/`, `/b/x/events/`): number the later ones.
+    for i in 0..calendars.len() {
+        let earlier = calendars[..i]
+            .iter()
+            .filter(|c| c.name == calendars[i].name)
+            .count();
+        if earlier > 0 {
+            calendars[i].name = format!("{}-{}", calendars[i].name, earlier + 1);
+        }
     }
 }
 
@@ -190,5 +239,44 @@ fn calendar_from(url: Url, entry: &ResponseEntry) -> Calendar {
         sync_token: entry.prop_text(DAV, "sync-token"),
         ctag: entry.prop_text(CALSERVER, "getctag"),
         path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn calendar(path: &str) -> Calendar {
+        Calendar {
+            url: Url::parse(&format!("https://h{path}")).unwrap(),
+            path: path.to_owned(),
+            name: path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned(),
+            props: CalendarProps::default(),
+            sync_token: None,
+            ctag: None,
+        }
+    }
+
+    #[test]
+    fn colliding_names_take_the_parent_segment() {
+        // Google: every calendar is `.../<calendar id>/events/`.
+        let mut cals = vec![
+            calendar("/caldav/v2/alice%40gmail.com/events/"),
+            calendar("/caldav/v2/holidays/events/"),
+            calendar("/dav/work/"),
+        ];
+        name_uniquely(&mut cals);
+        let names: Vec<&str> = cals.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["alice%40gmail.com", "holidays", "work"]);
+        let mut same_parent = vec![calendar("/a/x/events/"), calendar("/b/x/events/")];
+        name_uniquely(&mut same_parent);
+        assert_eq!(same_parent[0].name, "x-events");
+        assert_eq!(same_parent[1].name, "x-events-2");
     }
 }

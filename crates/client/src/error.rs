@@ -37,9 +37,21 @@ pub enum Error {
     NoService { url: String, reason: String },
     #[error("the server refused the sync token for {url}; a full listing is needed")]
     SyncTokenRejected { url: String },
+    #[error("the server truncated the changes of {url} without a token to continue from")]
+    SyncIncomplete { url: String },
 }
 
 impl Error {
+    /// Whether asking for fewer objects at once could succeed where this failed: a body
+    /// too large for the server, or an answer it could not produce or we could not read.
+    pub fn is_batch_size_problem(&self) -> bool {
+        match self {
+            Error::Status { status, .. } => matches!(status, 400 | 413 | 414 | 500 | 502 | 507),
+            Error::BadResponse { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The HTTP status the server answered, when the error is one.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -60,18 +60,22 @@ impl Url {
             return Err(invalid("it has no host"));
         }
         let default_port = if tls { 443 } else { 80 };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-                if host.contains(':') && !host.starts_with('[') {
-                    (authority, default_port)
-                } else {
-                    let port = port
-                        .parse()
-                        .map_err(|_| invalid("the port is not a number"))?;
-                    (host, port)
-                }
-            }
-            _ => (authority, default_port),
+        // An IPv6 literal is bracketed: its colons are not the port's.
+        let host_end = if authority.starts_with('[') {
+            authority
+                .find(']')
+                .map(|at| at + 1)
+                .ok_or_else(|| invalid("unclosed '['"))?
+        } else {
+            authority.find(':').unwrap_or(authority.len())
+        };
+        let (host, rest) = authority.split_at(host_end);
+        let port = match rest.strip_prefix(':') {
+            Some(port) => port
+                .parse()
+                .map_err(|_| invalid("the port is not a number"))?,
+            None if rest.is_empty() => default_port,
+            None => return Err(invalid("unexpected text after the host")),
         };
         Ok(Url {
             tls,
@@ -242,14 +246,19 @@ impl Client {
         headers: &[(&str, String)],
         body: Bytes,
     ) -> Result<Response> {
+        let start = url.to_string();
         let mut url = url.clone();
+        let mut method = method.to_owned();
+        let mut body = body;
+        // Credentials go only where the user pointed us, or to another host of the same
+        // site (iCloud sends accounts on to pNN-caldav.icloud.com).
+        let mut with_auth = true;
         for _ in 0..=MAX_REDIRECTS {
-            let response = self.send_once(method, &url, headers, body.clone()).await?;
+            let response = self
+                .send_once(&method, &url, headers, body.clone(), with_auth)
+                .await?;
             if response.status == 401 {
-                return Err(Error::Unauthorized {
-                    method: method.to_owned(),
-                    url: url.to_string(),
-                });
+                return Err(unauthorized(&method, &url, &response));
             }
             let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
             match response.header("location") {
@@ -258,13 +267,31 @@ impl Client {
                     if next == url {
                         return Ok(response);
                     }
+                    if url.tls && !next.tls {
+                        return Err(Error::Transport {
+                            method,
+                            url: url.to_string(),
+                            reason: format!(
+                                "the server redirects to {next}, which is not HTTPS; not \
+                                 followed, so the password is not sent in clear (fix the \
+                                 server's redirect or give the https URL it should use)"
+                            ),
+                        });
+                    }
+                    if !same_site(&url.host, &next.host) {
+                        with_auth = false;
+                    }
+                    if response.status == 303 {
+                        method = "GET".into();
+                        body = Bytes::new();
+                    }
                     url = next;
                 }
                 _ => return Ok(response),
             }
         }
         Err(Error::TooManyRedirects {
-            url: url.to_string(),
+            url: start,
             to: url.to_string(),
         })
     }
@@ -275,6 +302,7 @@ impl Client {
         url: &Url,
         headers: &[(&str, String)],
         body: Bytes,
+        with_auth: bool,
     ) -> Result<Response> {
         let transport_error = |reason: String| Error::Transport {
             method: method.to_owned(),
@@ -282,7 +310,7 @@ impl Client {
             reason,
         };
         let request = self
-            .build_request(method, url, headers, body.clone())
+            .build_request(method, url, headers, body.clone(), with_auth)
             .map_err(|e| transport_error(e.to_string()))?;
         let (mut sender, reused) = self.connection(url).await?;
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
@@ -292,7 +320,7 @@ impl Client {
             // A kept-alive connection the server had closed: once more on a new one.
             Ok(Err(_)) if reused => {
                 let request = self
-                    .build_request(method, url, headers, body)
+                    .build_request(method, url, headers, body, with_auth)
                     .map_err(|e| transport_error(e.to_string()))?;
                 sender = self.connect(url).await?;
                 self.inner.requests.fetch_add(1, Ordering::Relaxed);
@@ -325,6 +353,7 @@ impl Client {
         url: &Url,
         headers: &[(&str, String)],
         body: Bytes,
+        with_auth: bool,
     ) -> std::result::Result<Request<Full<Bytes>>, http::Error> {
         let method = Method::from_bytes(method.as_bytes()).map_err(http::Error::from)?;
         let mut builder = Request::builder()
@@ -332,7 +361,7 @@ impl Client {
             .uri(url.path.as_str())
             .header("host", url.host_header())
             .header("user-agent", self.inner.user_agent.as_str());
-        if let Some(auth) = self.inner.auth.header() {
+        if let Some(auth) = self.inner.auth.header().filter(|_| with_auth) {
             builder = builder.header("authorization", auth);
         }
         for (name, value) in headers {
@@ -406,6 +435,40 @@ impl Client {
     }
 }
 
+/// Whether two hosts belong to the same site (the same last two labels): a redirect there
+/// keeps the credentials.
+fn same_site(a: &str, b: &str) -> bool {
+    let site = |h: &str| {
+        let labels: Vec<&str> = h.trim_end_matches('.').rsplit('.').take(2).collect();
+        labels.join(".").to_ascii_lowercase()
+    };
+    a.eq_ignore_ascii_case(b) || site(a) == site(b)
+}
+
+/// A 401, saying which scheme the server wants when it is not one we speak.
+fn unauthorized(method: &str, url: &Url, response: &Response) -> Error {
+    let challenge = response.header("www-authenticate").unwrap_or("");
+    let scheme = challenge.split_whitespace().next().unwrap_or("");
+    if !scheme.is_empty()
+        && !scheme.eq_ignore_ascii_case("basic")
+        && !scheme.eq_ignore_ascii_case("bearer")
+    {
+        return Error::Status {
+            method: method.to_owned(),
+            url: url.to_string(),
+            status: 401,
+            detail: format!(
+                ": the server asks for {scheme} authentication, which calvault does not speak \
+                 (only Basic and Bearer); switch the server to Basic authentication over HTTPS"
+            ),
+        };
+    }
+    Error::Unauthorized {
+        method: method.to_owned(),
+        url: url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -423,6 +486,11 @@ mod tests {
         assert_eq!(local.to_string(), "http://127.0.0.1:5232/");
         assert_eq!(local.join("http://x:1/y").unwrap().origin(), "http://x:1");
         assert!(Url::parse("ftp://x/").is_err());
+        assert!(same_site("caldav.icloud.com", "p42-caldav.icloud.com"));
+        assert!(!same_site("cloud.example.com", "evil.test"));
         assert!(Url::parse("http://h:port/").is_err());
+        let v6 = Url::parse("http://[::1]:8080/dav/").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("[::1]", 8080));
+        assert_eq!(Url::parse("https://[::1]/").unwrap().port, 443);
     }
 }

@@ -44,49 +44,61 @@ fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
     Ok(vault::Repo::open(&args.repo, &passphrase)?)
 }
 
-/// A client for an account, and the URL to start from. `password_env` overrides where the
-/// password comes from (migrations read the target's from another variable).
-fn connect(
-    args: &AccountArgs,
-    password_env: Option<&str>,
-) -> anyhow::Result<(client::Client, client::Url)> {
+/// A client for an account, and the URL to start from.
+fn connect(args: &AccountArgs) -> anyhow::Result<(client::Client, client::Url)> {
     let url = client::Url::parse(&args.url)?;
-    let auth = match &args.bearer_token_command {
-        Some(command) => client::Auth::Bearer(
-            SecretSource {
-                what: "bearer token",
-                env: "CALVAULT_BEARER_TOKEN",
-                command: Some(command),
-                command_flag: "--bearer-token-command",
-            }
-            .read()?,
-        ),
-        None => client::Auth::Basic {
-            user: args.user.clone(),
-            password: SecretSource {
-                what: &format!("password of {} at {}", args.user, url.origin()),
-                env: password_env.unwrap_or("CALVAULT_PASSWORD"),
-                command: args.password_command.as_deref(),
-                command_flag: "--password-command",
-            }
-            .read()?,
-        },
-    };
-    let extra_ca_pem = match &args.ca_cert {
+    let auth = read_auth(args, &url, "CALVAULT_PASSWORD", "--password-command")?;
+    Ok((make_client(auth, args.ca_cert.as_deref())?, url))
+}
+
+/// The account's credentials, from its token command or its password sources.
+fn read_auth(
+    args: &AccountArgs,
+    url: &client::Url,
+    password_env: &str,
+    password_flag: &str,
+) -> anyhow::Result<client::Auth> {
+    if let Some(command) = &args.bearer_token_command {
+        let token = SecretSource {
+            what: "bearer token",
+            env: "CALVAULT_BEARER_TOKEN",
+            command: Some(command),
+            command_flag: "--bearer-token-command",
+        }
+        .read()?;
+        return Ok(client::Auth::Bearer(token));
+    }
+    let password = SecretSource {
+        what: &format!("password of {} at {}", args.user, url.origin()),
+        env: password_env,
+        command: args.password_command.as_deref(),
+        command_flag: password_flag,
+    }
+    .read()?;
+    Ok(client::Auth::Basic {
+        user: args.user.clone(),
+        password,
+    })
+}
+
+fn make_client(
+    auth: client::Auth,
+    ca_cert: Option<&std::path::Path>,
+) -> anyhow::Result<client::Client> {
+    let extra_ca_pem = match ca_cert {
         Some(path) => Some(
             std::fs::read(path)
                 .with_context(|| format!("cannot read the CA certificate {}", path.display()))?,
         ),
         None => None,
     };
-    let client = client::Client::new(
+    Ok(client::Client::new(
         auth,
         client::ClientOptions {
             extra_ca_pem,
             user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
         },
-    )?;
-    Ok((client, url))
+    )?)
 }
 
 /// The calendars `--calendar` names (by URL name or display name), or all of them.

@@ -15,7 +15,9 @@ use client::{Client, Url, WriteCondition, WriteOutcome};
 use super::args::{AccountArgs, MigrateArgs, OnConflict, PlanArgs, RestoreArgs};
 use super::browse::object_name;
 use super::exit::{failure, CONFLICTS, PARTIAL};
-use super::{connect, open_repo, pick_calendars, progress, props_from_vault, props_to_vault};
+use super::{
+    connect, make_client, open_repo, pick_calendars, progress, props_from_vault, read_auth,
+};
 
 /// A calendar to write, from a snapshot or a live server.
 struct SourceCalendar {
@@ -34,7 +36,15 @@ struct SourceObject {
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let repo = open_repo(&args.repo)?;
     let lock = repo.lock_shared()?;
-    let (id, snapshot) = repo.find_snapshot(&args.snapshot)?;
+    let (id, snapshot) = pick_snapshot(&repo, &args.snapshot, &args.account)?;
+    if args.plan.mirror && !snapshot.selection.is_empty() {
+        bail!(
+            "snapshot {} holds only part of each calendar ({}), so --mirror would delete \
+             everything outside it; restore without --mirror",
+            id.short(),
+            snapshot.selection
+        );
+    }
     let mut sources = Vec::new();
     for tree in repo.load_calendars(&snapshot)?.1 {
         if !selected(&args.plan, &tree.name, tree.props.displayname.as_deref()) {
@@ -63,7 +73,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         snapshot.source.url,
         snapshot.time.to_rfc3339()
     );
-    let (target, url) = connect(&args.account, None)?;
+    let (target, url) = connect(&args.account)?;
     write_all(&target, &url, sources, &args.plan).await
 }
 
@@ -75,7 +85,14 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         bearer_token_command: None,
         ca_cert: args.ca_cert.clone(),
     };
-    let (source, source_url) = connect(&from, None)?;
+    let source_url = Url::parse(&from.url)?;
+    let source_auth = read_auth(
+        &from,
+        &source_url,
+        "CALVAULT_PASSWORD",
+        "--password-command",
+    )?;
+    let source = make_client(source_auth.clone(), from.ca_cert.as_deref())?;
     let discovery = source
         .discover(&source_url)
         .await
@@ -97,7 +114,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         bar.finish_and_clear();
         sources.push(SourceCalendar {
             name: calendar.name.clone(),
-            props: props_from_vault(&props_to_vault(&calendar.props)),
+            props: calendar.props.clone(),
             objects: fetched
                 .found
                 .into_iter()
@@ -116,16 +133,58 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         bearer_token_command: None,
         ca_cert: args.ca_cert.clone(),
     };
-    let password_env = if args.to_password_command.is_none()
-        && std::env::var("CALVAULT_TO_PASSWORD").is_err()
-        && std::env::var("CALVAULT_PASSWORD").is_ok()
-    {
-        "CALVAULT_PASSWORD"
-    } else {
-        "CALVAULT_TO_PASSWORD"
+    let url = Url::parse(&to.url)?;
+    // The target's password: its own sources, else the source's (the same person
+    // moving between providers often keeps one password).
+    let own_password =
+        to.password_command.is_some() || std::env::var("CALVAULT_TO_PASSWORD").is_ok();
+    let auth = match source_auth {
+        client::Auth::Basic { password, .. } if !own_password => client::Auth::Basic {
+            user: to.user.clone(),
+            password,
+        },
+        _ => read_auth(&to, &url, "CALVAULT_TO_PASSWORD", "--to-password-command")?,
     };
-    let (target, url) = connect(&to, Some(password_env))?;
+    let target = make_client(auth, to.ca_cert.as_deref())?;
     write_all(&target, &url, sources, &args.plan).await
+}
+
+/// The snapshot to restore. `latest` means the latest of the account restored into when
+/// the repository has one, so a repository shared by several accounts never hands one
+/// account's calendars to another by accident.
+fn pick_snapshot(
+    repo: &vault::Repo,
+    spec: &str,
+    account: &AccountArgs,
+) -> anyhow::Result<(vault::SnapshotId, vault::Snapshot)> {
+    if spec != "latest" {
+        return Ok(repo.find_snapshot(spec)?);
+    }
+    let all = repo.snapshots()?;
+    let mine = all
+        .iter()
+        .rev()
+        .find(|(_, s)| s.source.url == account.url && s.source.user == account.user);
+    if let Some(found) = mine {
+        return Ok(found.clone());
+    }
+    let mut sources: Vec<String> = all
+        .iter()
+        .map(|(_, s)| format!("{} @ {}", s.source.user, s.source.url))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    if sources.len() > 1 {
+        bail!(
+            "the repository holds snapshots of {} accounts ({}), none of them {} @ {}; name \
+             the snapshot to restore by its id (see `calvault snapshots`)",
+            sources.len(),
+            sources.join(", "),
+            account.user,
+            account.url
+        );
+    }
+    Ok(repo.find_snapshot("latest")?)
 }
 
 /// `A[:B]` -> (A, B or A).
@@ -177,7 +236,7 @@ fn target_name(plan: &PlanArgs, source: &SourceCalendar) -> String {
 enum Action {
     Create { url: Url, data: Bytes },
     Update { url: Url, etag: String, data: Bytes },
-    Delete { url: Url, etag: Option<String> },
+    Delete { url: Url, etag: String },
 }
 
 /// Everything one calendar needs, decided before anything is written.
@@ -204,6 +263,18 @@ async fn write_all(
         .discover(url)
         .await
         .with_context(|| format!("cannot find the calendars at the target {url}"))?;
+    let mut targets: Vec<(String, &str)> = Vec::new();
+    for source in &sources {
+        let name = target_name(plan_args, source);
+        if let Some((_, other)) = targets.iter().find(|(t, _)| *t == name) {
+            bail!(
+                "calendars {other:?} and {:?} would both be restored into {name:?}; pick \
+                 targets with --calendar A:B",
+                source.name
+            );
+        }
+        targets.push((name, &source.name));
+    }
     let mut plans = Vec::new();
     for source in &sources {
         plans.push(plan_calendar(target, &discovery, source, plan_args).await?);
@@ -226,15 +297,26 @@ async fn write_all(
     let (mut written, mut deleted) = (0u64, 0u64);
     for plan in &plans {
         if let Some(props) = &plan.create {
-            match target.mkcalendar(&plan.url, props).await? {
-                client::MkcalendarOutcome::CreatedWithout(refused) if !refused.is_empty() => {
+            match target.mkcalendar(&plan.url, props).await {
+                Ok(client::MkcalendarOutcome::CreatedWithout(refused)) if !refused.is_empty() => {
                     eprintln!(
                         "{}: created, but the server refused: {}",
                         plan.target,
                         refused.join(", ")
                     )
                 }
-                _ => {}
+                Ok(_) => {}
+                Err(e) => {
+                    // Its objects cannot go anywhere; the other calendars still can.
+                    failed.push(format!(
+                        "{}: the calendar could not be created ({e}); its {} object(s) were \
+                         not written",
+                        plan.target,
+                        plan.actions.len()
+                    ));
+                    bar.inc(plan.actions.len() as u64);
+                    continue;
+                }
             }
         }
         if plan.set_props != client::CalendarProps::default() {
@@ -262,7 +344,7 @@ async fn write_all(
                         .put(url, data.clone(), &WriteCondition::Replace(etag.clone()))
                         .await
                 }
-                Action::Delete { url, etag } => target.delete(url, etag.as_deref()).await,
+                Action::Delete { url, etag } => target.delete(url, Some(etag)).await,
             };
             bar.inc(1);
             match outcome {
@@ -419,14 +501,21 @@ async fn plan_calendar(
     }
     if args.mirror {
         for (held_name, (f, _)) in &held {
-            if !claimed.contains(held_name) {
-                plan.actions.push((
+            if claimed.contains(held_name) {
+                continue;
+            }
+            match &f.etag {
+                Some(etag) => plan.actions.push((
                     held_name.clone(),
                     Action::Delete {
                         url: plan.url.join(&f.href)?,
-                        etag: f.etag.clone(),
+                        etag: etag.clone(),
                     },
-                ));
+                )),
+                None => plan.conflicts.push(format!(
+                    "{name}/{held_name}: not in the source, but the target gave no ETag to \
+                     delete it safely; left alone"
+                )),
             }
         }
     }

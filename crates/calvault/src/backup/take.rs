@@ -49,7 +49,7 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
     };
     let repo = open_repo(&args.repo)?;
     let _lock = repo.lock_exclusive()?;
-    let (client, url) = connect(&args.account, None)?;
+    let (client, url) = connect(&args.account)?;
 
     let spinner = progress::spinner("discovering");
     let discovery = client
@@ -246,11 +246,11 @@ async fn backup_calendar(
                 token = Some(changes.token);
                 listed = true;
             }
-            Err(client::Error::SyncTokenRejected { .. }) => {
-                eprintln!(
-                    "{}: the server refused the previous sync token; comparing ETags instead",
-                    calendar.name
-                );
+            Err(
+                e
+                @ (client::Error::SyncTokenRejected { .. } | client::Error::SyncIncomplete { .. }),
+            ) => {
+                eprintln!("{}: {e}; comparing ETags instead", calendar.name);
             }
             Err(e) => return Err(e.into()),
         }
