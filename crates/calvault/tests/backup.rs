@@ -706,3 +706,56 @@ fn migrate_copies_between_servers() {
     );
     assert_same_calendars(&source, &target, &seeded);
 }
+
+#[test]
+fn backs_up_over_https_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        made.success(),
+        "openssl is needed (apt-get install openssl)"
+    );
+    let data = dir.path().join("data");
+    support::add_user(&data, "ann", "pw");
+    let server = support::Server::start_on(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let repo = init_repo(dir.path());
+    let url = format!("https://{}/", server.addr);
+    let base = ["backup", "--repo", &repo, "--url", &url, "--user", "ann"];
+
+    // Not trusted by default: a clear error, nothing saved.
+    let refused = calvault(&base, "pw");
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("TLS handshake failed") && message.contains("certificate"),
+        "{message}"
+    );
+
+    let mut trusted = base.to_vec();
+    let cert = cert.to_str().unwrap();
+    trusted.extend_from_slice(&["--ca-cert", cert]);
+    let out = ok(calvault(&trusted, "pw"), "backup over https");
+    assert!(out.contains("snapshot"), "{out}");
+}
