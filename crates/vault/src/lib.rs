@@ -46,7 +46,8 @@ pub use repo::Repo;
 pub use snapshot::{Snapshot, SnapshotSummary, Source};
 pub use stats::RepoStats;
 pub use tree::{
-    AccountTree, CalendarProps, CalendarRef, CalendarTree, ChunkRef, ObjectChunk, ObjectEntry,
+    AccountTree, CalendarProps, CalendarRef, CalendarTree, ChunkGroup, ChunkRef, ObjectChunk,
+    ObjectEntry,
 };
 pub use verify::{Affected, Problem, VerifyReport};
 pub use writer::{PackWriter, WriteStats, PACK_TARGET_SIZE};

@@ -79,6 +79,7 @@ impl Repo {
             let (account, calendars) = self.load_calendars(snapshot)?;
             for (reference, calendar) in account.calendars.iter().zip(&calendars) {
                 used.insert(reference.tree);
+                used.extend(calendar.groups.iter().map(|g| g.tree));
                 used.extend(calendar.chunks.iter().map(|c| c.tree));
                 used.extend(calendar.objects.iter().map(|o| o.blob));
             }

@@ -64,8 +64,19 @@ pub struct CalendarTree {
     /// read back has them all here again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<ObjectEntry>,
-    /// The chunks holding `objects`, in order (filled when stored or read).
+    /// The chunks holding `objects`, in order. Stored through `groups`; a calendar tree
+    /// read back lists every chunk here (prune and verify walk them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunks: Vec<ChunkRef>,
+    /// The [`ChunkGroup`]s naming the chunks, in order: a second level, so a run's new
+    /// calendar node stays small however many chunks a large calendar has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<ChunkRef>,
+}
+
+/// A run of a calendar's chunk references, stored as its own Tree blob.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkGroup {
     pub chunks: Vec<ChunkRef>,
 }
 
@@ -92,6 +103,13 @@ const CHUNK_MAX: usize = 64;
 fn ends_chunk(href: &str) -> bool {
     let hash = blake3::hash(href.as_bytes());
     let b = hash.as_bytes();
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_multiple_of(CHUNK_SPACING)
+}
+
+/// A group ends after a chunk whose blob id, read the same way, is a multiple of this (or
+/// at `CHUNK_MAX` chunks): a changed chunk moves at most its own group's boundaries.
+fn ends_group(chunk: &BlobId) -> bool {
+    let b = chunk.0;
     u32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_multiple_of(CHUNK_SPACING)
 }
 
@@ -129,9 +147,23 @@ impl Repo {
                 current = ObjectChunk::default();
             }
         }
+        let mut groups = Vec::new();
+        let mut current = ChunkGroup::default();
+        for (i, chunk) in chunks.iter().enumerate() {
+            current.chunks.push(chunk.clone());
+            let last = i + 1 == chunks.len();
+            if last || ends_group(&chunk.tree) || current.chunks.len() >= CHUNK_MAX {
+                groups.push(ChunkRef {
+                    tree: writer.add_tree(&current)?,
+                    objects: current.chunks.iter().map(|c| c.objects).sum(),
+                });
+                current = ChunkGroup::default();
+            }
+        }
         let node = CalendarTree {
             objects: Vec::new(),
-            chunks,
+            chunks: Vec::new(),
+            groups,
             ..tree.clone()
         };
         writer.add_tree(&node)
@@ -173,6 +205,20 @@ impl Repo {
     /// One calendar tree, checked against its reference in the root tree.
     pub fn load_calendar(&self, calendar: &CalendarRef) -> Result<CalendarTree> {
         let mut tree: CalendarTree = self.read_tree(&calendar.tree)?;
+        for group in &tree.groups {
+            let part: ChunkGroup = self.read_tree(&group.tree)?;
+            let objects: u64 = part.chunks.iter().map(|c| c.objects).sum();
+            if objects != group.objects {
+                return Err(Error::corrupt(
+                    format!("tree {}", group.tree),
+                    format!(
+                        "the group's chunks hold {objects} objects, its calendar says {}",
+                        group.objects
+                    ),
+                ));
+            }
+            tree.chunks.extend(part.chunks);
+        }
         for chunk in &tree.chunks {
             let part: ObjectChunk = self.read_tree(&chunk.tree)?;
             if part.objects.len() as u64 != chunk.objects {

@@ -15,7 +15,7 @@ use crate::index::{self, Index, IndexFile};
 use crate::pack::{self, PackEntry};
 use crate::repo::Repo;
 use crate::snapshot::decode_snapshot;
-use crate::tree::{AccountTree, CalendarTree, ObjectChunk};
+use crate::tree::{AccountTree, CalendarTree, ChunkGroup, ObjectChunk};
 
 /// The result of [`Repo::verify`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -223,6 +223,20 @@ impl Verifier<'_> {
                     continue;
                 }
             };
+            for group in std::mem::take(&mut tree.groups) {
+                self.use_blob(group.tree, tree_user.clone());
+                match self.read_tree::<ChunkGroup>(index, &group.tree) {
+                    Ok(part) => tree.chunks.extend(part.chunks),
+                    Err(e) => {
+                        let detail = format!(
+                            "a chunk group ({}) of calendar {} cannot be read: {e}",
+                            group.tree, calendar.href
+                        );
+                        self.snapshot_problems
+                            .push(problem(rel, detail, vec![tree_user.clone()]));
+                    }
+                }
+            }
             for chunk in std::mem::take(&mut tree.chunks) {
                 self.use_blob(chunk.tree, tree_user.clone());
                 match self.read_tree::<ObjectChunk>(index, &chunk.tree) {

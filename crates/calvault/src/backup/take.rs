@@ -308,5 +308,6 @@ async fn backup_calendar(
         ctag: calendar.ctag.clone(),
         objects: kept,
         chunks: Vec::new(),
+        groups: Vec::new(),
     })
 }

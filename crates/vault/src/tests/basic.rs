@@ -141,8 +141,9 @@ fn snapshot_trees_and_blobs_round_trip() {
     let report = repo.verify(true).unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.snapshots, 2);
-    // 4 distinct objects + 3 distinct calendar nodes + 3 distinct object chunks + 2 roots.
-    assert_eq!(report.blobs, 12);
+    // 4 distinct objects + 3 distinct calendar nodes, chunk groups and object chunks each
+    // + 2 roots.
+    assert_eq!(report.blobs, 15);
 }
 
 #[test]

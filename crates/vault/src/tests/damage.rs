@@ -47,7 +47,7 @@ fn flipped_byte_in_a_blob_names_the_pack_and_the_objects() {
             problem.detail
         );
         assert!(
-            problem.detail.contains("1 of its 5 blobs are damaged"),
+            problem.detail.contains("1 of its 6 blobs are damaged"),
             "{}",
             problem.detail
         );

@@ -90,6 +90,7 @@ pub(crate) fn backup_with(
             ctag: None,
             objects: entries,
             chunks: Vec::new(),
+            groups: Vec::new(),
         };
         let tree_id = Repo::save_calendar(&mut writer, &tree).unwrap();
         account.calendars.push(CalendarRef {

@@ -34,8 +34,8 @@ fn forget_and_prune_free_only_the_forgotten_blobs() {
     let report = repo.prune().unwrap();
     drop(lock);
     assert_eq!(report.snapshots_kept, 1);
-    // x, the old object chunk, the old calendar node and the old root.
-    assert_eq!(report.blobs_removed, 4);
+    // x, the old object chunk, chunk group and calendar node, and the old root.
+    assert_eq!(report.blobs_removed, 5);
     assert_eq!(report.packs_rewritten, 1);
     assert_eq!(report.packs_deleted, 0);
     assert!(report.bytes_freed > 0);
@@ -53,7 +53,7 @@ fn forget_and_prune_free_only_the_forgotten_blobs() {
         assert_eq!(calendars[0].objects.len(), 2);
         let report = repo.verify(true).unwrap();
         assert!(report.is_ok(), "{:?}", report.problems);
-        assert_eq!(report.blobs, 5);
+        assert_eq!(report.blobs, 6);
     }
 }
 
@@ -70,8 +70,8 @@ fn prune_deletes_whole_unused_packs_and_keeps_used_ones() {
     );
     backup_with(&repo, &[("work", &[("y", "both")])], Utc::now(), Some(1));
     let packs = Repo::stats(repo.path()).unwrap().packs;
-    // Each snapshot's calendar is a node and one chunk of objects.
-    assert_eq!(packs, 8);
+    // Each snapshot's calendar is a node, one chunk group and one chunk of objects.
+    assert_eq!(packs, 10);
 
     // Nothing to forget yet: prune changes nothing but merging the two index files.
     let lock = repo.lock_exclusive().unwrap();
@@ -82,10 +82,10 @@ fn prune_deletes_whole_unused_packs_and_keeps_used_ones() {
     repo.forget(&[old]).unwrap();
     let report = repo.prune().unwrap();
     drop(lock);
-    assert_eq!(report.packs_deleted, 4);
+    assert_eq!(report.packs_deleted, 5);
     assert_eq!(report.packs_rewritten, 0);
-    assert_eq!(report.blobs_removed, 4);
-    assert_eq!(Repo::stats(repo.path()).unwrap().packs, 4);
+    assert_eq!(report.blobs_removed, 5);
+    assert_eq!(Repo::stats(repo.path()).unwrap().packs, 5);
     assert!(repo.verify(true).unwrap().is_ok());
 }
 
