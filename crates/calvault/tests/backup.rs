@@ -105,68 +105,50 @@ const TASKS: CalendarFixture = CalendarFixture {
     components: &["VTODO"],
 };
 
+/// Stores an object as `CALENDAR/NAME` and returns NAME.
+fn put_object(peer: &Peer, calendar: &str, name: String, data: &str) -> String {
+    let reply = peer.put(&format!("{}{name}", peer.calendar_path(calendar)), data);
+    assert!(
+        reply.status < 300,
+        "{:?} PUT {calendar}/{name}: {} {}",
+        peer.kind,
+        reply.status,
+        reply.text()
+    );
+    name
+}
+
 /// Two calendars with recurring events, plain events, todos and non-ASCII text. Returns
 /// (calendar name, fixture, object names).
 fn seed(peer: &Peer) -> Vec<(&'static str, &'static CalendarFixture, Vec<String>)> {
     peer.mkcalendar("work", &WORK);
     peer.mkcalendar("tasks", &TASKS);
-    let mut work = Vec::new();
-    for i in 0..4 {
-        let name = format!("weekly-{i}.ics");
-        let reply = peer.put(
-            &format!("{}{name}", peer.calendar_path("work")),
-            &recurring_event(
+    let mut work: Vec<String> = (0..4)
+        .map(|i| {
+            let data = recurring_event(
                 &format!("weekly-{i}@calvault.test"),
                 &format!("Réunion n°{i} 東京"),
-            ),
+            );
+            put_object(peer, "work", format!("weekly-{i}.ics"), &data)
+        })
+        .collect();
+    work.extend((0..6).map(|i| {
+        let data = simple_event(
+            &format!("event-{i}@calvault.test"),
+            &format!("Déjeuner {i}"),
+            i + 1,
         );
-        assert!(
-            reply.status < 300,
-            "{:?} PUT: {} {}",
-            peer.kind,
-            reply.status,
-            reply.text()
-        );
-        work.push(name);
-    }
-    for i in 0..6 {
-        let name = format!("event-{i}.ics");
-        let reply = peer.put(
-            &format!("{}{name}", peer.calendar_path("work")),
-            &simple_event(
-                &format!("event-{i}@calvault.test"),
-                &format!("Déjeuner {i}"),
-                i + 1,
-            ),
-        );
-        assert!(
-            reply.status < 300,
-            "{:?} PUT: {} {}",
-            peer.kind,
-            reply.status,
-            reply.text()
-        );
-        work.push(name);
-    }
-    let mut tasks = Vec::new();
-    for i in 0..3 {
-        let name = format!("todo-{i}.ics");
-        let reply = peer.put(
-            &format!("{}{name}", peer.calendar_path("tasks")),
-            &todo(
+        put_object(peer, "work", format!("event-{i}.ics"), &data)
+    }));
+    let mut tasks: Vec<String> = (0..3)
+        .map(|i| {
+            let data = todo(
                 &format!("todo-{i}@calvault.test"),
                 &format!("Acheter du pain n°{i}"),
-            ),
-        );
-        assert!(
-            reply.status < 300,
-            "{:?} PUT: {} {}",
-            peer.kind,
-            reply.status,
-            reply.text()
-        );
-        tasks.push(name);
-    }
+            );
+            put_object(peer, "tasks", format!("todo-{i}.ics"), &data)
+        })
+        .collect();
     work.sort();
     tasks.sort();
     vec![("work", &WORK, work), ("tasks", &TASKS, tasks)]

@@ -161,10 +161,11 @@ fn pick_snapshot(
         return Ok(repo.find_snapshot(spec)?);
     }
     let all = repo.snapshots()?;
+    let same_url = |a: &str| a.trim_end_matches('/') == account.url.trim_end_matches('/');
     let mine = all
         .iter()
         .rev()
-        .find(|(_, s)| s.source.url == account.url && s.source.user == account.user);
+        .find(|(_, s)| same_url(&s.source.url) && s.source.user == account.user);
     if let Some(found) = mine {
         return Ok(found.clone());
     }
