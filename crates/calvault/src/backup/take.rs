@@ -265,9 +265,12 @@ async fn backup_calendar(
     }
 
     let bar = progress::counter(to_fetch.len() as u64, &calendar.name);
+    let mut fetched_bytes = 0u64;
     let fetched = client
         .fetch_objects(&calendar.url, &to_fetch, |batch| {
-            bar.inc(batch.len() as u64)
+            fetched_bytes += batch.iter().map(|f| f.data.len() as u64).sum::<u64>();
+            bar.set_message(format!("{} fetched", progress::bytes(fetched_bytes)));
+            bar.inc(batch.len() as u64);
         })
         .await?;
     bar.finish_and_clear();
