@@ -223,6 +223,23 @@ fn content_lines(data: &[u8]) -> Vec<String> {
     lines
 }
 
+/// `calvault restore latest` into `target`, as its user.
+fn restore_into(repo: &str, target: &Peer, extra: &[&str]) -> Output {
+    let url = target.url();
+    let mut args = vec![
+        "restore",
+        "latest",
+        "--repo",
+        repo,
+        "--url",
+        &url,
+        "--user",
+        target.user,
+    ];
+    args.extend_from_slice(extra);
+    calvault(&args, target.password)
+}
+
 /// Backs up `kind`, then restores the snapshot into a fresh calvault and a fresh Radicale.
 fn round_trip(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
@@ -233,44 +250,14 @@ fn round_trip(kind: Kind) {
     assert!(out.contains("13 new"), "{out}");
     for target_kind in [Kind::Calvault, Kind::Radicale] {
         let target = Peer::start(target_kind);
-        let url = target.url();
         let out = ok(
-            calvault(
-                &[
-                    "restore",
-                    "latest",
-                    "--repo",
-                    &repo,
-                    "--url",
-                    &url,
-                    "--user",
-                    target.user,
-                    "--on-conflict",
-                    "overwrite",
-                ],
-                target.password,
-            ),
+            restore_into(&repo, &target, &["--on-conflict", "overwrite"]),
             "restore",
         );
         assert!(out.contains("13 object(s) written"), "{out}");
         assert_same_calendars(&source, &target, &seeded);
         // Running it again finds everything in place and writes nothing.
-        let again = ok(
-            calvault(
-                &[
-                    "restore",
-                    "latest",
-                    "--repo",
-                    &repo,
-                    "--url",
-                    &url,
-                    "--user",
-                    target.user,
-                ],
-                target.password,
-            ),
-            "restore again",
-        );
+        let again = ok(restore_into(&repo, &target, &[]), "restore again");
         assert!(
             again.contains("0 object(s) written") && again.contains("13 unchanged"),
             "{again}"

@@ -32,7 +32,7 @@ pub fn add_user(data: &Path, name: &str, password: &str) {
     assert!(child.wait().unwrap().success(), "user add failed");
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Reply, Server};
+use super::{free_port, Reply, Server};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -31,14 +31,6 @@ pub struct Peer {
 /// The Python with radicale and xandikos installed.
 fn python() -> String {
     std::env::var("CALVAULT_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Peer {
