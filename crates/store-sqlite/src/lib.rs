@@ -8,6 +8,7 @@
 
 mod accounts;
 mod collections;
+mod dump;
 mod log;
 mod objects;
 mod properties;
@@ -396,5 +397,73 @@ impl Store for SqliteStore {
 
     async fn history_stats(&self) -> Result<Vec<HistoryStats>> {
         self.read(log::stats).await
+    }
+}
+
+#[async_trait]
+impl store::dump::Dump for SqliteStore {
+    async fn dump_principals(&self) -> Result<Vec<store::dump::PrincipalRecord>> {
+        self.read(dump::principals).await
+    }
+
+    async fn dump_collections(&self) -> Result<Vec<store::dump::CollectionRecord>> {
+        self.read(dump::collections).await
+    }
+
+    async fn dump_objects(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<store::dump::ObjectRecord>> {
+        self.read(move |c| dump::objects(c, collection, after, limit))
+            .await
+    }
+
+    async fn dump_properties(
+        &self,
+        collection: CollectionId,
+    ) -> Result<Vec<store::dump::PropertyRecord>> {
+        self.read(move |c| dump::properties(c, collection)).await
+    }
+
+    async fn dump_versions(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Version>> {
+        self.read(move |c| dump::versions(c, collection, after, limit))
+            .await
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        self.read(dump::is_empty).await
+    }
+
+    async fn load_principals(&self, rows: Vec<store::dump::PrincipalRecord>) -> Result<()> {
+        self.write(move |tx| dump::load_principals(tx, &rows)).await
+    }
+
+    async fn load_collections(&self, rows: Vec<store::dump::CollectionRecord>) -> Result<()> {
+        self.write(move |tx| dump::load_collections(tx, &rows))
+            .await
+    }
+
+    async fn load_objects(&self, rows: Vec<store::dump::ObjectRecord>) -> Result<()> {
+        self.write(move |tx| dump::load_objects(tx, &rows)).await
+    }
+
+    async fn load_properties(&self, rows: Vec<store::dump::PropertyRecord>) -> Result<()> {
+        self.write(move |tx| dump::load_properties(tx, &rows)).await
+    }
+
+    async fn load_versions(&self, rows: Vec<Version>) -> Result<()> {
+        self.write(move |tx| dump::load_versions(tx, &rows)).await
+    }
+
+    /// SQLite gives a new row the largest id plus one: nothing to move.
+    async fn finish_load(&self) -> Result<()> {
+        Ok(())
     }
 }

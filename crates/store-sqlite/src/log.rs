@@ -67,10 +67,11 @@ pub fn append(tx: &Transaction<'_>, entry: &Entry<'_>, change: &Change) -> Resul
     Ok(())
 }
 
-const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
+pub(crate) const VERSION_COLUMNS: &str =
+    "id, collection_id, seq, kind, name, uid, etag, data, author, \
      client, address, at, prev_hash, hash, chain, data_hash";
 
-fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
+pub(crate) fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
     let kind: String = r.get(3)?;
     let hash_of = |v: Option<Vec<u8>>| v.and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok());
     Ok(Version {

@@ -28,7 +28,17 @@ macro_rules! conformance_tests {
             range_prefilter_is_conservative,
             instance_index_decides_event_ranges,
             floating_instances_follow_the_query_zone,
-            objects_are_listed_in_pages);
+            objects_are_listed_in_pages,
+            concurrent_conditional_writes_have_one_winner);
+        $crate::conformance_tests!(@copy $make);
+    };
+    (@copy $make:expr) => {
+        #[tokio::test]
+        async fn a_copy_keeps_every_row_and_every_chain() {
+            let (from, _from_guard) = $make.await;
+            let (to, _to_guard) = $make.await;
+            $crate::conformance::a_copy_keeps_every_row_and_every_chain(&from, &to).await;
+        }
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -921,4 +931,166 @@ pub async fn objects_are_listed_in_pages(store: &dyn Store) {
         .map(|m| m.name)
         .collect();
     assert_eq!(seen, all, "pages walk every object once, in name order");
+}
+
+/// Several writers with the same If-Match at the same moment: exactly one wins, the others
+/// see the precondition fail, and the history records the winner once.
+pub async fn concurrent_conditional_writes_have_one_winner(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    let first = store
+        .put_object(put(cal.id, "a.ics", "v0", "u", Expect::Absent), &c)
+        .await
+        .unwrap();
+    for round in 0..5 {
+        let current = store.object(cal.id, "a.ics").await.unwrap().unwrap();
+        let attempt = |writer: usize| {
+            let data = format!("round {round} writer {writer}");
+            let p = put(
+                cal.id,
+                "a.ics",
+                &data,
+                "u",
+                Expect::Etag(current.meta.etag.clone()),
+            );
+            async move { store.put_object(p, &change(&format!("w{writer}"))).await }
+        };
+        let results = tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3));
+        let results = [results.0, results.1, results.2, results.3];
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(winners, 1, "round {round}: {results:?}");
+        assert!(results
+            .iter()
+            .all(|r| r.is_ok() || *r == Err(StoreError::PreconditionFailed)));
+    }
+    let versions = store.versions(cal.id).await.unwrap();
+    let puts = versions
+        .iter()
+        .filter(|v| v.kind == VersionKind::Put)
+        .count();
+    assert_eq!(puts, 6, "the first write and one winner per round");
+    assert_eq!(crate::history::verify_chain(&versions), Ok(versions.len()));
+    let stored = store.object(cal.id, "a.ics").await.unwrap().unwrap();
+    assert_ne!(stored.meta.etag, first.etag);
+    assert_eq!(Some(stored.meta.etag), versions.last().unwrap().etag);
+}
+
+/// Fills `from` with every kind of row, copies it into the empty `to`, and checks that the
+/// copy is exact, that its chains verify and that writes continue where the source stopped.
+pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump>(
+    from: &S,
+    to: &S,
+) {
+    use crate::dump::{copy, verify_copy};
+    let ann = user(from, "ann").await;
+    let bob = user(from, "bob").await;
+    let cal = calendar(from, &ann).await;
+    let c = change("ann");
+    for i in 0..7 {
+        let mut p = put(
+            cal.id,
+            &format!("e{i}.ics"),
+            &format!("event {i}"),
+            &format!("u{i}"),
+            Expect::Anything,
+        );
+        p.instances = Some(InstanceIndex {
+            spans: vec![(i * 100, i * 100 + 50), (i * 1000, i * 1000 + 50)],
+            complete_until: 10_000,
+            floating: i % 2 == 0,
+        });
+        from.put_object(p, &c).await.unwrap();
+    }
+    from.put_object(
+        put(cal.id, "e1.ics", "event 1 edited", "u1", Expect::Anything),
+        &c,
+    )
+    .await
+    .unwrap();
+    from.delete_object(cal.id, "e2.ics", Expect::Anything, &c)
+        .await
+        .unwrap();
+    from.patch_properties(
+        PropertyPatch {
+            collection: cal.id,
+            object: Some("e3.ics".into()),
+            set: vec![Property {
+                namespace: "urn:x".into(),
+                name: "p".into(),
+                xml: "<p xmlns=\"urn:x\">é</p>".into(),
+            }],
+            remove: vec![],
+        },
+        &c,
+    )
+    .await
+    .unwrap();
+    from.create_collection(plain(bob.id, "gone"), &change("bob"))
+        .await
+        .unwrap();
+    from.delete_collection(bob.id, "gone", &change("bob"))
+        .await
+        .unwrap();
+    let no_progress = |_: usize, _: usize, _: &str| {};
+
+    let report = copy(from, to, &no_progress).await.unwrap();
+    assert_eq!(report.principals, 2);
+    assert_eq!(report.objects, 6);
+    verify_copy(from, to, &no_progress).await.unwrap();
+    assert_eq!(
+        copy(from, to, &no_progress).await.map(|_| ()),
+        Err(StoreError::Conflict(
+            "the target store is not empty: a copy only goes into a new, empty store".into()
+        )),
+        "a second copy into the same store is refused"
+    );
+
+    let copied = to.collection(ann.id, "calendar").await.unwrap().unwrap();
+    assert_eq!(
+        copied,
+        calendar(from, &ann).await,
+        "ids and sync sequence are kept"
+    );
+    let versions = to.versions(cal.id).await.unwrap();
+    assert_eq!(crate::history::verify_chain(&versions), Ok(versions.len()));
+    let deleted = to.history_collections(Some(bob.id)).await.unwrap();
+    assert!(deleted
+        .iter()
+        .any(|h| h.collection.path == "gone" && h.deleted_at.is_some()));
+    let got = to
+        .events_in_range(range(cal.id, 2950, 3100, Some(0)))
+        .await
+        .unwrap();
+    assert_eq!(
+        got.matched.len(),
+        1,
+        "the instance index came along: {got:?}"
+    );
+
+    // Writes continue on the copy: fresh ids, a growing sequence, an unbroken chain.
+    let carol = user(to, "carol").await;
+    assert!(carol.id > bob.id);
+    to.put_object(put(cal.id, "new.ics", "new", "new", Expect::Absent), &c)
+        .await
+        .unwrap();
+    let after = to.collection(ann.id, "calendar").await.unwrap().unwrap();
+    assert!(after.sync_seq > copied.sync_seq);
+    let versions = to.versions(cal.id).await.unwrap();
+    assert_eq!(crate::history::verify_chain(&versions), Ok(versions.len()));
+    let changes = to
+        .changes_since(cal.id, copied.sync_seq, after.sync_seq)
+        .await
+        .unwrap();
+    assert_eq!(
+        changes,
+        vec![ChangedMember {
+            name: "new.ics".into(),
+            deleted: false
+        }]
+    );
+    assert!(
+        verify_copy(from, to, &no_progress).await.is_err(),
+        "verification notices a difference"
+    );
 }

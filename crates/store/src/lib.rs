@@ -8,6 +8,7 @@
 
 #[doc(hidden)]
 pub mod conformance;
+pub mod dump;
 mod error;
 pub mod history;
 mod model;
