@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password-1"
 AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 SEED = 20240101
-SERVERS = ("calvault", "radicale", "xandikos")
+SERVERS = ("calvault", "calvault-pg", "radicale", "xandikos")
 PEERS = ("radicale", "xandikos")
 
 
@@ -339,7 +339,34 @@ def mk(c: Client, path: str) -> None:
         raise RuntimeError(f"MKCALENDAR {path} -> {st}: {data[:300]!r}")
 
 
-SERVER_CLASSES = {"calvault": Calvault, "radicale": Radicale, "xandikos": Xandikos}
+class CalvaultPostgres(Calvault):
+    """calvault with its store in PostgreSQL: a fresh database on --postgres per run. The
+    RSS column counts calvault alone, not the PostgreSQL server."""
+    name = "calvault-pg"
+
+    def prepare(self) -> None:
+        if not self.args.postgres:
+            raise RuntimeError("calvault-pg needs --postgres postgres://... (or BENCH_POSTGRES)")
+        base = self.args.postgres.rstrip("/")
+        name = f"calvault_bench_{os.getpid()}_{self.port}"
+        subprocess.run(["psql", f"{base}/postgres", "-qc", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True)
+        self.database = f"{base}/{name}"
+        r = subprocess.run([self.args.calvault_bin, "user", "add", USER, "--password-stdin",
+                            "--database", self.database], input=PASSWORD + "\n", text=True,
+                           capture_output=True)
+        if r.returncode:
+            raise RuntimeError(f"calvault user add failed: {r.stderr}")
+        self.cal = f"/dav/calendars/{USER}/calendar/"
+
+    def command(self) -> list[str]:
+        return [self.args.calvault_bin, "serve", "--database", self.database,
+                "--data", str(self.workdir / "unused"),
+                "--listen", f"127.0.0.1:{self.port}", "--log-level", "warn"]
+
+
+SERVER_CLASSES = {"calvault": Calvault, "calvault-pg": CalvaultPostgres, "radicale": Radicale,
+                  "xandikos": Xandikos}
 
 # --------------------------------------------------------------------------- request bodies
 
@@ -903,7 +930,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+",
                     default=[int(x) for x in os.environ.get("BENCH_SIZES", "10000 50000").split()])
-    ap.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS)
+    ap.add_argument("--servers", nargs="+", default=[s for s in SERVERS if s != "calvault-pg"],
+                    choices=SERVERS)
+    ap.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES"),
+                    help="PostgreSQL base URL for calvault-pg, e.g. postgres://postgres@127.0.0.1:5432")
     ap.add_argument("--calvault-bin", default=os.environ.get("CALVAULT_BIN",
                                                              str(ROOT / "target/release/calvault")))
     ap.add_argument("--import-cap", type=float, default=float(os.environ.get("BENCH_IMPORT_CAP", 300)),

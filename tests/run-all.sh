@@ -5,14 +5,20 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, the Python packages caldav, recurring-ical-events, icalendar, pytest, and the
-#    CalDAV servers radicale and xandikos (the backup tool is tested against them),
-#    cargo-nextest;
+#    pip, PostgreSQL and nginx (Debian), the Python packages caldav,
+#    recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
+#    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
-# 3. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable);
-# 4. runs the litmus WebDAV suites against target/debug/calvault;
-# 5. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
-#    cross-check against PyPI `recurring-ical-events`).
+# 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
+# 4. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable), the
+#    PostgreSQL store's conformance suite among them;
+# 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
+# 6. runs the litmus WebDAV suites against target/debug/calvault, on SQLite and on
+#    PostgreSQL;
+# 7. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
+#    cross-check against PyPI `recurring-ical-events`), on SQLite and on PostgreSQL;
+# 8. runs the multi-node test: three nodes on one PostgreSQL behind nginx, driven by
+#    python `caldav` and vdirsyncer (tests/multinode).
 #
 # Every step after the build runs even if an earlier one failed; the exit code
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
@@ -36,6 +42,8 @@ ICALENDAR_VERSION=${ICALENDAR_VERSION:-7.3.0}
 # restore into these servers from PyPI (the same versions the benchmark pins).
 RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
 XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
+# The multi-node test syncs through the load balancer with this vdirsyncer.
+VDIRSYNCER_VERSION=${VDIRSYNCER_VERSION:-0.21.0}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -73,6 +81,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -82,25 +93,25 @@ fi
 
 py_ok() {
     python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" \
-        "$RADICALE_VERSION" "$XANDIKOS_VERSION" <<'EOF' >/dev/null 2>&1
+        "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
-import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos  # noqa: F401
+import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos, vdirsyncer  # noqa: F401
 want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
-        "radicale": sys.argv[4], "xandikos": sys.argv[5]}
+        "radicale": sys.argv[4], "xandikos": sys.argv[5], "vdirsyncer": sys.argv[6]}
 sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION"
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION"
     pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
         "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest
-        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION")
+        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" "vdirsyncer==$VDIRSYNCER_VERSION")
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
     fi
-    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos still not importable after pip install"; exit 1; }
+    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer still not importable after pip install"; exit 1; }
 fi
 
 command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
@@ -125,6 +136,16 @@ export CALVAULT_BIN="$TARGET_DIR/debug/calvault"
 export CALVAULT_TEST_PYTHON=${CALVAULT_TEST_PYTHON:-$(command -v python3)}
 [ -x "$CALVAULT_BIN" ] || { note "build produced no $CALVAULT_BIN"; exit 1; }
 
+# ---------------------------------------------------------------------------
+section "setup: PostgreSQL (tests/postgres.sh)"
+PG_DIR=$(mktemp -d)
+trap '"$ROOT/tests/postgres.sh" stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
+CALVAULT_TEST_POSTGRES=$("$ROOT/tests/postgres.sh" start "$PG_DIR")
+export CALVAULT_TEST_POSTGRES
+note "PostgreSQL $(psql "$CALVAULT_TEST_POSTGRES/postgres" -qAtc 'SHOW server_version') at $CALVAULT_TEST_POSTGRES"
+# A fresh database for one step.
+pg_database() { "$ROOT/tests/postgres.sh" createdb "$CALVAULT_TEST_POSTGRES" "$1"; }
+
 results=()
 failures=0
 record() { # name rc
@@ -137,31 +158,48 @@ record() { # name rc
 }
 
 # ---------------------------------------------------------------------------
-rc=0
-if [ "$HAVE_NEXTEST" -eq 1 ]; then
-    section "unit/integration tests: cargo nextest run --workspace"
-    cargo nextest run --workspace --no-fail-fast --no-tests=warn || rc=$?
-else
-    section "unit/integration tests: cargo test --workspace"
-    cargo test --workspace --no-fail-fast || rc=$?
-fi
-record "rust tests" "$rc"
+# cargo_tests TITLE ARGS...: the Rust tests, through nextest when it is there.
+cargo_tests() {
+    local title=$1
+    shift
+    local rc=0
+    if [ "$HAVE_NEXTEST" -eq 1 ]; then
+        section "$title: cargo nextest run $*"
+        cargo nextest run --no-fail-fast --no-tests=warn "$@" || rc=$?
+    else
+        section "$title: cargo test $*"
+        cargo test --no-fail-fast "$@" || rc=$?
+    fi
+    record "$title" "$rc"
+}
 
-# ---------------------------------------------------------------------------
-section "interop: litmus (WebDAV basic copymove props http)"
-rc=0
-timeout --kill-after=10 "$INTEROP_TIMEOUT" "$ROOT/tests/interop/litmus.sh" || rc=$?
-[ "$rc" -eq 124 ] && note "litmus step timed out after ${INTEROP_TIMEOUT}s"
-record "litmus" "$rc"
+# interop TITLE COMMAND...: one bounded interop step.
+interop() {
+    local title=$1
+    shift
+    section "interop: $title"
+    local rc=0
+    timeout --kill-after=10 "$INTEROP_TIMEOUT" "$@" || rc=$?
+    [ "$rc" -eq 124 ] && note "$title timed out after ${INTEROP_TIMEOUT}s"
+    [ "$rc" -eq 5 ] && note "$title collected no tests"
+    record "$title" "$rc"
+}
 
-# ---------------------------------------------------------------------------
-section "interop: CalDAV client (pytest tests/interop, caldav $CALDAV_VERSION)"
-rc=0
-timeout --kill-after=10 "$INTEROP_TIMEOUT" \
-    python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/interop" || rc=$?
-[ "$rc" -eq 124 ] && note "pytest step timed out after ${INTEROP_TIMEOUT}s"
-[ "$rc" -eq 5 ] && note "pytest collected no tests"
-record "caldav client" "$rc"
+cargo_tests "rust tests" --workspace
+CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
+    -p calvault --test e2e -p dav --test engine
+
+interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
+CALVAULT_DATABASE=$(pg_database calvault_litmus) \
+    interop "litmus on PostgreSQL" "$ROOT/tests/interop/litmus.sh"
+
+PYTEST=(python3 -m pytest -q -p no:cacheprovider)
+interop "caldav client (caldav $CALDAV_VERSION)" "${PYTEST[@]}" "$ROOT/tests/interop"
+CALVAULT_DATABASE=$(pg_database calvault_interop) \
+    interop "caldav client on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/interop"
+
+interop "multi-node: 3 nodes, PostgreSQL, nginx; caldav + vdirsyncer" \
+    "${PYTEST[@]}" "$ROOT/tests/multinode"
 
 # ---------------------------------------------------------------------------
 section "summary"
@@ -172,4 +210,4 @@ if [ "$failures" -ne 0 ]; then
     echo "run-all: FAILED - $failures of ${#results[@]} test steps failed (build ok)"
     exit 1
 fi
-echo "run-all: OK - build, rust tests, litmus and caldav client interop all passed"
+echo "run-all: OK - build and all ${#results[@]} test steps passed"

@@ -26,6 +26,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Move an installation between stores (SQLite, PostgreSQL), history included.
+    #[command(subcommand)]
+    Store(crate::store_copy::StoreCommand),
     /// Show, verify and prune the history of every change.
     History(crate::history::HistoryArgs),
     /// Bring back deleted events (or a deleted calendar) as new, recorded writes.
@@ -70,6 +73,10 @@ pub struct StoreArgs {
     /// Data directory of the embedded store [default: ./calvault-data].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Use PostgreSQL instead: postgres://user:password@host:port/database (also the
+    /// `database` config key and CALVAULT_DATABASE).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// TOML config file; every key can also be set as a CALVAULT_* environment variable.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -136,6 +143,9 @@ pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(data) = &args.data {
         config.data = data.clone();
     }
+    if let Some(url) = &args.database {
+        config.database = Some(url.clone());
+    }
     Ok(config)
 }
 
@@ -157,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::run(config).await
         }
         Command::User(cmd) => crate::user::run(cmd).await,
+        Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,
         Command::Revert(args) => crate::restore::revert(args).await,

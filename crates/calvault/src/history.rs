@@ -112,13 +112,13 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     }
 }
 
-fn open(args: &StoreArgs) -> anyhow::Result<store_sqlite::SqliteStore> {
-    server::open_store(&load_config(args)?)
+async fn open(args: &StoreArgs) -> anyhow::Result<server::Backend> {
+    server::open_store(&load_config(args)?).await
 }
 
 async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Result<()> {
-    let store = open(args)?;
-    let target = resolve(&store, target).await?;
+    let store = open(args).await?;
+    let target = resolve(&*store, target).await?;
     let collections = match &target.calendar {
         Some(c) => vec![c.clone()],
         None => store.history_collections(Some(target.user.id)).await?,
@@ -129,7 +129,7 @@ async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Re
         client: filter.client.clone(),
         limit: filter.limit,
     };
-    let all = history::list(&store, &collections, &wanted).await?;
+    let all = history::list(&*store, &collections, &wanted).await?;
     if all.is_empty() && !filter.json {
         println!("No changes match.");
     }
@@ -151,8 +151,8 @@ async fn version_or_fail(store: &dyn Store, id: i64) -> anyhow::Result<store::Ve
 }
 
 async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
-    let store = open(args)?;
-    let v = version_or_fail(&store, id).await?;
+    let store = open(args).await?;
+    let v = version_or_fail(&*store, id).await?;
     let text = v.data.as_deref().map(String::from_utf8_lossy);
     if json {
         println!("{}", history::version_json(&v));
@@ -178,9 +178,9 @@ async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
 }
 
 async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::Result<()> {
-    let store = open(args)?;
-    let a = version_or_fail(&store, older).await?;
-    let b = version_or_fail(&store, newer).await?;
+    let store = open(args).await?;
+    let a = version_or_fail(&*store, older).await?;
+    let b = version_or_fail(&*store, newer).await?;
     if a.collection != b.collection || a.name != b.name {
         bail!(
             "versions {older} ({}) and {newer} ({}) are of different objects",
@@ -209,7 +209,7 @@ async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::R
 }
 
 async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
-    let store = open(args)?;
+    let store = open(args).await?;
     let mut rows = 0usize;
     let mut broken = Vec::new();
     let collections = store.history_collections(None).await?;
@@ -242,8 +242,8 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
 }
 
 async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
-    let store = open(args)?;
-    let target = resolve(&store, user).await?;
+    let store = open(args).await?;
+    let target = resolve(&*store, user).await?;
     let gone: Vec<_> = store
         .history_collections(Some(target.user.id))
         .await?
@@ -268,7 +268,7 @@ async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
 }
 
 async fn prune(args: &StoreArgs, older_than: &str) -> anyhow::Result<()> {
-    let store = open(args)?;
+    let store = open(args).await?;
     let before = parse_time(older_than)?;
     let change = Change {
         author: crate::restore::operator(),
@@ -284,7 +284,7 @@ async fn prune(args: &StoreArgs, older_than: &str) -> anyhow::Result<()> {
 }
 
 async fn stats(args: &StoreArgs, json: bool) -> anyhow::Result<()> {
-    let store = open(args)?;
+    let store = open(args).await?;
     let names: std::collections::HashMap<i64, String> = store
         .history_collections(None)
         .await?

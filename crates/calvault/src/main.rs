@@ -4,6 +4,7 @@ mod backup;
 mod cli;
 mod history;
 mod restore;
+mod store_copy;
 mod target;
 mod user;
 

@@ -78,12 +78,9 @@ fn change(command: &str) -> Change {
     }
 }
 
-async fn open_target(
-    args: &StoreArgs,
-    text: &str,
-) -> anyhow::Result<(store_sqlite::SqliteStore, Target)> {
-    let store = server::open_store(&load_config(args)?)?;
-    let target = resolve(&store, text).await?;
+async fn open_target(args: &StoreArgs, text: &str) -> anyhow::Result<(server::Backend, Target)> {
+    let store = server::open_store(&load_config(args)?).await?;
+    let target = resolve(&*store, text).await?;
     Ok((store, target))
 }
 
@@ -142,7 +139,7 @@ pub async fn undelete(args: UndeleteArgs) -> anyhow::Result<()> {
             calendar.collection.path
         ),
     };
-    run_plan(&store, &target, plan, args.dry_run, "undelete").await
+    run_plan(&*store, &target, plan, args.dry_run, "undelete").await
 }
 
 pub async fn revert(args: RevertArgs) -> anyhow::Result<()> {
@@ -156,7 +153,7 @@ pub async fn revert(args: RevertArgs) -> anyhow::Result<()> {
     let versions = store.versions(calendar.collection.id).await?;
     let plan = history::plan_revert(&calendar.collection, &versions, name, to)
         .map_err(|e| anyhow::anyhow!(e.detail))?;
-    run_plan(&store, &target, plan, args.dry_run, "revert").await
+    run_plan(&*store, &target, plan, args.dry_run, "revert").await
 }
 
 pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
@@ -181,7 +178,7 @@ pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
         ),
         _ => bail!("give --to TIME, or --client TEXT with --since TIME"),
     };
-    run_plan(&store, &target, plan, args.dry_run, "rollback").await
+    run_plan(&*store, &target, plan, args.dry_run, "rollback").await
 }
 
 async fn run_plan(

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
-use store::{NewUser, Store, StoreError};
+use store::{NewUser, StoreError};
 
 use crate::cli::{load_config, UserCommand};
 
@@ -18,7 +18,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         } => {
             check_name(&name)?;
             let config = load_config(&store)?;
-            let store = server::open_store(&config)?;
+            let store = server::open_store(&config).await?;
             if store.user_by_name(&name).await?.is_some() {
                 bail!("user {name:?} already exists; use `calvault user passwd {name}` to change the password");
             }
@@ -51,7 +51,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             store,
         } => {
             let config = load_config(&store)?;
-            let store = server::open_store(&config)?;
+            let store = server::open_store(&config).await?;
             if store.user_by_name(&name).await?.is_none() {
                 bail!("there is no user {name:?} (see `calvault user list`)");
             }
@@ -63,7 +63,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::List { store } => {
             let config = load_config(&store)?;
-            let store = server::open_store(&config)?;
+            let store = server::open_store(&config).await?;
             let users = store.list_users().await?;
             if users.is_empty() {
                 println!("No users. Add one with `calvault user add NAME`.");
@@ -84,7 +84,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Remove { name, store } => {
             let config = load_config(&store)?;
-            let store = server::open_store(&config)?;
+            let store = server::open_store(&config).await?;
             match store.remove_user(&name).await {
                 Ok(()) => {
                     println!("Removed user {name:?} and all their data.");

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{add_user, Server, BIN};
+use support::{add_user, store_args, Server, BIN};
 
 const EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nBEGIN:VEVENT\r\nUID:e2e-1\r\n\
 DTSTAMP:20260101T000000Z\r\nDTSTART:20261201T100000Z\r\nSUMMARY:Durable \u{1f389}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
@@ -193,8 +193,7 @@ fn user_commands_add_list_change_and_remove() {
     let run = |args: &[&str], stdin: &str| {
         let mut child = Command::new(BIN)
             .args(args)
-            .arg("--data")
-            .arg(&data)
+            .args(store_args(&data))
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

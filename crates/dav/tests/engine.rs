@@ -1,5 +1,6 @@
-//! Engine tests: real requests through `Engine::handle` on a real SQLite file, checking what
-//! a client sees (status, headers, body) and what is stored afterwards.
+//! Engine tests: real requests through `Engine::handle` on a real SQLite file (or a fresh
+//! PostgreSQL database with `CALVAULT_TEST_STORE=postgres`, see [`fresh_store`]), checking
+//! what a client sees (status, headers, body) and what is stored afterwards.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use bytes::Bytes;
 use dav::{Caller, Engine, Limits};
 use http::{Request, Response, StatusCode};
 use store::{Change, NewUser, Store, User};
+use store_postgres::PostgresStore;
 use store_sqlite::SqliteStore;
 
 struct Harness {
@@ -19,7 +21,7 @@ struct Harness {
 
 async fn harness_with(limits: Limits) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+    let store = fresh_store(dir.path()).await;
     let mut callers = Vec::new();
     for name in ["ann", "bob"] {
         let user = store
@@ -37,11 +39,44 @@ async fn harness_with(limits: Limits) -> Harness {
     let bob = callers.pop().unwrap();
     let ann = callers.pop().unwrap();
     Harness {
-        engine: Engine::new(Arc::new(store), limits),
+        engine: Engine::new(store, limits),
         ann,
         bob,
         _dir: dir,
     }
+}
+
+/// SQLite in `dir`, or with `CALVAULT_TEST_STORE=postgres` a new database on the server
+/// `CALVAULT_TEST_POSTGRES` names (tests/run-all.sh runs this suite both ways).
+async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
+    if std::env::var("CALVAULT_TEST_STORE").as_deref() != Ok("postgres") {
+        return Arc::new(SqliteStore::open(&dir.join("db")).unwrap());
+    }
+    let base = std::env::var("CALVAULT_TEST_POSTGRES")
+        .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
+    let base = base.trim_end_matches('/');
+    let name = format!(
+        "calvault_engine_{}",
+        &blake3::hash(dir.as_os_str().as_encoded_bytes()).to_hex()[..16]
+    );
+    let made = std::process::Command::new("psql")
+        .args([
+            &format!("{base}/postgres"),
+            "-qc",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .expect("psql");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    Arc::new(
+        PostgresStore::connect(&format!("{base}/{name}"))
+            .await
+            .unwrap(),
+    )
 }
 
 async fn harness() -> Harness {

@@ -14,6 +14,9 @@ pub struct Config {
     pub listen: String,
     /// Directory of the embedded SQLite store.
     pub data: PathBuf,
+    /// A `postgres://user:password@host:port/dbname` URL puts the store in PostgreSQL
+    /// (several nodes may share it) instead of SQLite under `data`.
+    pub database: Option<String>,
     /// PEM certificate chain and private key: both set turns on HTTPS (and HTTP/2).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -50,6 +53,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:5232".into(),
             data: PathBuf::from("./calvault-data"),
+            database: None,
             tls_cert: None,
             tls_key: None,
             log_level: "info".into(),
@@ -71,6 +75,7 @@ impl Default for Config {
 const KEYS: &[&str] = &[
     "listen",
     "data",
+    "database",
     "tls_cert",
     "tls_key",
     "log_level",

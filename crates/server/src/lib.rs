@@ -4,6 +4,7 @@
 mod api;
 pub mod app;
 pub mod auth;
+pub mod backend;
 pub mod config;
 pub mod password;
 mod retention;
@@ -14,17 +15,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use store::Store;
-use store_sqlite::SqliteStore;
 
+pub use backend::{Backend, Location};
 pub use config::Config;
 
-/// Opens the embedded store of a data directory, creating both when missing.
-pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(&config.data)
-        .with_context(|| format!("cannot create the data directory {}", config.data.display()))?;
-    let path = config.database_path();
-    SqliteStore::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+/// Opens the configured store: SQLite under the data directory (created when missing), or
+/// PostgreSQL when `database` is set.
+pub async fn open_store(config: &Config) -> anyhow::Result<Backend> {
+    Backend::open(&Location::of(config)?).await
 }
 
 pub fn init_logging(level: &str) -> anyhow::Result<()> {
@@ -51,12 +49,16 @@ pub fn limits(config: &Config) -> dav::Limits {
 
 /// Runs the server until `shutdown` resolves (or SIGINT/SIGTERM when None).
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(open_store(&config)?);
+    let backend = open_store(&config).await?;
+    let store = backend.store();
     if store.list_users().await?.is_empty() {
+        let place = match backend.location() {
+            Location::Sqlite(_) => format!("--data {}", config.data.display()),
+            Location::Postgres(_) => "--database URL".to_owned(),
+        };
         eprintln!(
             "calvault: there are no users yet. Add one (in another terminal) with:\n\n    \
-             calvault user add NAME --data {}\n",
-            config.data.display()
+             calvault user add NAME {place}\n"
         );
     }
     let tls = match (&config.tls_cert, &config.tls_key) {
@@ -72,8 +74,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = tcp.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "calvault listening on {scheme}://{local}/ (data in {})",
-        config.data.display()
+        "calvault listening on {scheme}://{local}/ (store: {})",
+        backend.location().describe()
     );
     if let Some(days) = config.history_retention_days {
         tokio::spawn(retention::run(store.clone(), days));

@@ -39,15 +39,14 @@ fn tree(conn: &Connection, owner: PrincipalId, root: &str) -> Result<Vec<Collect
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {COLLECTION_COLUMNS} FROM collection WHERE owner_id = ?1 \
-             AND deleted_at IS NULL AND (?2 = '' OR path = ?2 OR substr(path, 1, ?3) = ?2 || '/') \
+             AND deleted_at IS NULL \
+             AND (?2 = '' OR path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/') \
              ORDER BY path"
         ))
         .map_err(backend)?;
+    // substr and length both count characters, so non-ASCII names compare whole.
     let rows = stmt
-        .query_map(
-            params![owner, root, root.len() as i64 + 1],
-            rows::collection,
-        )
+        .query_map(params![owner, root], rows::collection)
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }

@@ -29,7 +29,8 @@ macro_rules! conformance_tests {
             instance_index_decides_event_ranges,
             floating_instances_follow_the_query_zone,
             objects_are_listed_in_pages,
-            concurrent_conditional_writes_have_one_winner);
+            concurrent_conditional_writes_have_one_winner,
+            non_ascii_collection_names_keep_their_children);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -1093,4 +1094,24 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
         verify_copy(from, to, &no_progress).await.is_err(),
         "verification notices a difference"
     );
+}
+
+/// Paths are compared whole, in characters: a non-ASCII parent finds its children, and
+/// deleting it takes them along.
+pub async fn non_ascii_collection_names_keep_their_children(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let c = change("ann");
+    store
+        .create_collection(plain(ann.id, "été"), &c)
+        .await
+        .unwrap();
+    store
+        .create_collection(plain(ann.id, "été/août"), &c)
+        .await
+        .unwrap();
+    let children = store.child_collections(ann.id, "été").await.unwrap();
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(children[0].path, "été/août");
+    store.delete_collection(ann.id, "été", &c).await.unwrap();
+    assert_eq!(store.collection(ann.id, "été/août").await.unwrap(), None);
 }

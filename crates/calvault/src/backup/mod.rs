@@ -6,7 +6,7 @@ pub mod args;
 mod browse;
 pub mod exit;
 mod maintain;
-mod progress;
+pub(crate) mod progress;
 mod restore;
 mod secrets;
 mod select;

@@ -20,10 +20,61 @@ pub struct Server {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The store flags for a test's data directory: `--data DIR`, plus `--database URL` of a
+/// database of its own when the suite runs on PostgreSQL (`CALVAULT_TEST_STORE=postgres`
+/// with the server's base URL in `CALVAULT_TEST_POSTGRES`; tests/run-all.sh sets both).
+pub fn store_args(data: &Path) -> Vec<std::ffi::OsString> {
+    let mut args = vec!["--data".into(), data.as_os_str().to_owned()];
+    if std::env::var("CALVAULT_TEST_STORE").as_deref() == Ok("postgres") {
+        args.push("--database".into());
+        args.push(postgres_database(data).into());
+    }
+    args
+}
+
+/// A PostgreSQL database named after the data directory, created on first use.
+fn postgres_database(data: &Path) -> String {
+    let base = std::env::var("CALVAULT_TEST_POSTGRES")
+        .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
+    let base = base.trim_end_matches('/');
+    let name = format!(
+        "calvault_e2e_{}",
+        &blake3::hash(data.as_os_str().as_encoded_bytes()).to_hex()[..16]
+    );
+    let out = Command::new("psql")
+        .args([&format!("{base}/postgres"), "-qAtc"])
+        .arg(format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        ))
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        let made = Command::new("psql")
+            .args([
+                &format!("{base}/postgres"),
+                "-qc",
+                &format!("CREATE DATABASE {name}"),
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    format!("{base}/{name}")
+}
+
 pub fn add_user(data: &Path, name: &str, password: &str) {
     let mut child = Command::new(BIN)
-        .args(["user", "add", name, "--password-stdin", "--data"])
-        .arg(data)
+        .args(["user", "add", name, "--password-stdin"])
+        .args(store_args(data))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -56,8 +107,8 @@ impl Server {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let log = data.with_extension(format!("log-{port}"));
         let child = Command::new(BIN)
-            .args(["serve", "--listen", &addr.to_string(), "--data"])
-            .arg(data)
+            .args(["serve", "--listen", &addr.to_string()])
+            .args(store_args(data))
             .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

@@ -1,0 +1,534 @@
+//! Objects: the exact bytes a client stored, their index, and conditional writes.
+
+use bytes::Bytes;
+use deadpool_postgres::{GenericClient, Transaction};
+use store::history::etag_of;
+use store::{
+    Change, CollectionId, EventCandidates, EventRange, Expect, InstanceIndex, ObjectMeta,
+    ObjectTransfer, PutObject, PutOutcome, Result, StoreError, StoredObject, TransferMode,
+    VersionKind,
+};
+use tokio_postgres::Row;
+
+use crate::log::{self, Entry};
+use crate::rows::{self, get, OBJECT_META_COLUMNS};
+use crate::{accounts, now_ms};
+
+pub async fn list(c: &impl GenericClient, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
+    let found = crate::query(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+             ORDER BY name"
+        ),
+        &[&collection],
+    )
+    .await?;
+    rows::all(&found, rows::object_meta)
+}
+
+pub async fn page(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<ObjectMeta>> {
+    // A plain `name > $2` (no "or NULL") so that each page is one seek on the index.
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let found = crate::query(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+             AND name > $2 ORDER BY name LIMIT $3"
+        ),
+        &[&collection, &after.unwrap_or(""), &limit],
+    )
+    .await?;
+    rows::all(&found, rows::object_meta)
+}
+
+pub async fn in_range(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    component: Option<&str>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Result<Vec<ObjectMeta>> {
+    let (start, end) = (
+        start.unwrap_or(rows::UNBOUNDED_START),
+        end.unwrap_or(rows::UNBOUNDED_END),
+    );
+    // calendar_object_span answers it: a range on last_end, the rest checked in the index.
+    let found = crate::query(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+             AND last_end >= $2 AND first_start <= $3 \
+             AND ($4::TEXT IS NULL OR component = $4::TEXT) ORDER BY name"
+        ),
+        &[&collection, &start, &end, &component],
+    )
+    .await?;
+    rows::all(&found, rows::object_meta)
+}
+
+/// `instances_until` of an object without instance rows.
+const NOT_INDEXED: i64 = i64::MIN;
+
+/// The VEVENT time-range query on the instance index (see [`store::InstanceIndex`]).
+pub async fn events_in_range(
+    c: &impl GenericClient,
+    query: &EventRange,
+) -> Result<EventCandidates> {
+    let EventRange {
+        collection,
+        start,
+        end,
+        floating_offset,
+        with_data,
+    } = *query;
+    // Floating rows hold wall-clock seconds: the range as read in the floating zone. Without
+    // a constant offset that range is empty and floating objects are left undecided.
+    let (floating_start, floating_end) = match floating_offset {
+        Some(offset) => (start.saturating_add(offset), end.saturating_add(offset)),
+        None => (i64::MAX, i64::MIN),
+    };
+    let data_join = if with_data {
+        ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
+    } else {
+        " FROM calendar_object"
+    };
+    // An instance overlaps when it starts before the end and ends after the start; no
+    // indexed instance is longer than MAX_SPAN, so its start is at most that far back.
+    let lookback = |t: i64| t.saturating_sub(InstanceIndex::MAX_SPAN);
+    let found = crate::query(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
+             (SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
+              AND NOT floating AND start_at >= $2 AND start_at < $3 AND end_at > $4 \
+              UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
+              AND floating AND start_at >= $5 AND start_at < $6 AND end_at > $7)"
+        ),
+        &[
+            &collection,
+            &lookback(start),
+            &end,
+            &start,
+            &lookback(floating_start),
+            &floating_end,
+            &floating_start,
+        ],
+    )
+    .await?;
+    let matched: Vec<(ObjectMeta, Option<Bytes>)> = rows::all(&found, |r| {
+        let data = match with_data {
+            true => Some(Bytes::from(get::<Vec<u8>>(r, 12)?)),
+            false => None,
+        };
+        Ok((rows::object_meta(r)?, data))
+    })?;
+    // Undecided: indexed only up to an earlier instant, or not at all. The index range
+    // (instances_until below the later of the two ends) skips every fully indexed object.
+    let undecided = match floating_offset {
+        Some(_) => {
+            crate::query(
+                c,
+                &format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+                     AND component = 'VEVENT' AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
+                     AND last_end >= $2 AND first_start <= $3 \
+                     AND (NOT instances_floating AND instances_until < $3 \
+                          OR instances_floating AND instances_until < $4)"
+                ),
+                &[&collection, &start, &end, &floating_end],
+            )
+            .await?
+        }
+        None => {
+            crate::query(
+                c,
+                &format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+                     AND component = 'VEVENT' AND last_end >= $2 AND first_start <= $3 \
+                     AND (NOT instances_floating AND instances_until < $3 OR instances_floating)"
+                ),
+                &[&collection, &start, &end],
+            )
+            .await?
+        }
+    };
+    let found: std::collections::HashSet<&str> =
+        matched.iter().map(|(m, _)| m.name.as_str()).collect();
+    let undecided = rows::all(&undecided, rows::object_meta)?
+        .into_iter()
+        .filter(|m| !found.contains(m.name.as_str()))
+        .collect();
+    Ok(EventCandidates { matched, undecided })
+}
+
+/// The stored instance index of one object, for a copy or move to carry along.
+async fn instances_of(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    name: &str,
+) -> Result<Option<InstanceIndex>> {
+    let Some(row) = crate::query_opt(
+        c,
+        "SELECT id, instances_until, instances_floating FROM calendar_object \
+         WHERE collection_id = $1 AND name = $2",
+        &[&collection, &name],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let (id, complete_until, floating): (i64, i64, bool) =
+        (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
+    if complete_until == NOT_INDEXED {
+        return Ok(None);
+    }
+    let spans = crate::query(
+        c,
+        "SELECT start_at, end_at FROM calendar_object_instance WHERE object_id = $1 \
+         ORDER BY start_at",
+        &[&id],
+    )
+    .await?;
+    Ok(Some(InstanceIndex {
+        spans: rows::all(&spans, |r| Ok((get(r, 0)?, get(r, 1)?)))?,
+        complete_until,
+        floating,
+    }))
+}
+
+/// Replaces an object's instance rows with `index` (none when `None`).
+async fn write_instances(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    object_id: i64,
+    index: Option<&InstanceIndex>,
+) -> Result<()> {
+    crate::execute(
+        tx,
+        "DELETE FROM calendar_object_instance WHERE object_id = $1",
+        &[&object_id],
+    )
+    .await?;
+    let Some(index) = index else { return Ok(()) };
+    if index.spans.is_empty() {
+        return Ok(());
+    }
+    // One statement for all spans: a long recurrence has hundreds.
+    let (starts, ends): (Vec<i64>, Vec<i64>) = index.spans.iter().copied().unzip();
+    crate::execute(
+        tx,
+        "INSERT INTO calendar_object_instance \
+         (object_id, collection_id, floating, start_at, end_at) \
+         SELECT $1, $2, $3, s, e FROM unnest($4::BIGINT[], $5::BIGINT[]) AS spans(s, e)",
+        &[&object_id, &collection, &index.floating, &starts, &ends],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get_one(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    name: &str,
+) -> Result<Option<StoredObject>> {
+    let row = crate::query_opt(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
+             JOIN calendar_object_data ON object_id = id WHERE collection_id = $1 AND name = $2"
+        ),
+        &[&collection, &name],
+    )
+    .await?;
+    row.as_ref().map(stored).transpose()
+}
+
+fn stored(r: &Row) -> Result<StoredObject> {
+    Ok(StoredObject {
+        meta: rows::object_meta(r)?,
+        data: get::<Vec<u8>>(r, 12)?.into(),
+    })
+}
+
+pub async fn get_many(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    names: &[String],
+) -> Result<Vec<StoredObject>> {
+    // One array parameter, however many names: no statement per count of names.
+    let found = crate::query(
+        c,
+        &format!(
+            "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
+             JOIN calendar_object_data ON object_id = id \
+             WHERE collection_id = $1 AND name = ANY($2::TEXT[]) ORDER BY name"
+        ),
+        &[&collection, &names],
+    )
+    .await?;
+    rows::all(&found, stored)
+}
+
+struct Current {
+    etag: String,
+    size: i64,
+}
+
+async fn current(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    name: &str,
+) -> Result<Option<Current>> {
+    let row = crate::query_opt(
+        c,
+        "SELECT etag, size FROM calendar_object WHERE collection_id = $1 AND name = $2",
+        &[&collection, &name],
+    )
+    .await?;
+    row.map(|r| {
+        Ok(Current {
+            etag: get(&r, 0)?,
+            size: get(&r, 1)?,
+        })
+    })
+    .transpose()
+}
+
+fn check_expect(expect: &Expect, current: Option<&Current>) -> Result<()> {
+    let ok = match (expect, current) {
+        (Expect::Anything, _) => true,
+        (Expect::Absent, c) => c.is_none(),
+        (Expect::Present, c) => c.is_some(),
+        (Expect::Etag(want), Some(c)) => *want == c.etag,
+        (Expect::Etag(_), None) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed)
+    }
+}
+
+async fn owner_of(c: &impl GenericClient, collection: CollectionId) -> Result<i64> {
+    let row = crate::query_opt(
+        c,
+        "SELECT owner_id FROM collection WHERE id = $1 AND deleted_at IS NULL",
+        &[&collection],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    get(&row, 0)
+}
+
+/// UIDs are unique per collection (RFC 4791 §5.3.2.1): checked here, under the owner's lock,
+/// so the conflict names the object that holds the UID.
+async fn check_uid(
+    c: &impl GenericClient,
+    collection: CollectionId,
+    name: &str,
+    uid: Option<&str>,
+) -> Result<()> {
+    let Some(uid) = uid else { return Ok(()) };
+    let holder = crate::query_opt(
+        c,
+        "SELECT name FROM calendar_object WHERE collection_id = $1 AND uid = $2 AND name <> $3",
+        &[&collection, &uid, &name],
+    )
+    .await?;
+    match holder {
+        Some(row) => Err(StoreError::UidConflict {
+            uid: uid.to_owned(),
+            existing_name: get(&row, 0)?,
+        }),
+        None => Ok(()),
+    }
+}
+
+pub async fn put(tx: &Transaction<'_>, put: &PutObject, change: &Change) -> Result<PutOutcome> {
+    let owner = owner_of(tx, put.collection).await?;
+    let existing = current(tx, put.collection, &put.name).await?;
+    check_expect(&put.expect, existing.as_ref())?;
+    check_uid(tx, put.collection, &put.name, put.index.uid.as_deref()).await?;
+    let size = put.data.len() as i64;
+    let delta = size - existing.as_ref().map(|c| c.size).unwrap_or(0);
+    accounts::check_quota(tx, owner, put.quota, delta).await?;
+    let etag = etag_of(&put.data);
+    let seq = log::bump(tx, put.collection).await?;
+    let now = now_ms();
+    let row = crate::query_one(
+        tx,
+        "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
+         component, first_start, last_end, size, created_at, modified_at, \
+         modified_seq, instances_until, instances_floating) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
+         ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
+         etag = excluded.etag, content_type = excluded.content_type, \
+         component = excluded.component, first_start = excluded.first_start, \
+         last_end = excluded.last_end, size = excluded.size, \
+         modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
+         instances_until = excluded.instances_until, \
+         instances_floating = excluded.instances_floating RETURNING id",
+        &[
+            &put.collection,
+            &put.name,
+            &put.index.uid,
+            &etag,
+            &put.content_type,
+            &put.index.component,
+            &put.index.first_start.unwrap_or(rows::UNBOUNDED_START),
+            &put.index.last_end.unwrap_or(rows::UNBOUNDED_END),
+            &size,
+            &now,
+            &seq,
+            &put.instances
+                .as_ref()
+                .map_or(NOT_INDEXED, |i| i.complete_until),
+            &put.instances.as_ref().is_some_and(|i| i.floating),
+        ],
+    )
+    .await?;
+    let object_id: i64 = get(&row, 0)?;
+    crate::execute(
+        tx,
+        "INSERT INTO calendar_object_data (object_id, data) VALUES ($1, $2) \
+         ON CONFLICT (object_id) DO UPDATE SET data = excluded.data",
+        &[&object_id, &put.data.as_ref()],
+    )
+    .await?;
+    write_instances(tx, put.collection, object_id, put.instances.as_ref()).await?;
+    log::append(
+        tx,
+        &Entry {
+            collection: put.collection,
+            seq,
+            kind: VersionKind::Put,
+            name: &put.name,
+            uid: put.index.uid.as_deref(),
+            etag: Some(&etag),
+            data: Some(&put.data),
+        },
+        change,
+    )
+    .await?;
+    Ok(PutOutcome {
+        created: existing.is_none(),
+        etag,
+    })
+}
+
+pub async fn delete(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    name: &str,
+    expect: &Expect,
+    change: &Change,
+) -> Result<()> {
+    let existing = current(tx, collection, name).await?;
+    if existing.is_none() && *expect == Expect::Anything {
+        return Err(StoreError::NotFound);
+    }
+    check_expect(expect, existing.as_ref())?;
+    remove(tx, collection, name, change).await
+}
+
+/// Removes an object that is known to exist, with its properties, and records it.
+async fn remove(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+    name: &str,
+    change: &Change,
+) -> Result<()> {
+    let row = crate::query_one(
+        tx,
+        "DELETE FROM calendar_object WHERE collection_id = $1 AND name = $2 RETURNING uid",
+        &[&collection, &name],
+    )
+    .await?;
+    let uid: Option<String> = get(&row, 0)?;
+    crate::execute(
+        tx,
+        "DELETE FROM dead_property WHERE collection_id = $1 AND object_name = $2",
+        &[&collection, &name],
+    )
+    .await?;
+    let seq = log::bump(tx, collection).await?;
+    log::append(
+        tx,
+        &Entry {
+            collection,
+            seq,
+            kind: VersionKind::Delete,
+            name,
+            uid: uid.as_deref(),
+            etag: None,
+            data: None,
+        },
+        change,
+    )
+    .await
+}
+
+pub async fn transfer(tx: &Transaction<'_>, t: &ObjectTransfer, change: &Change) -> Result<bool> {
+    if t.from == t.to && t.from_name == t.to_name {
+        return Err(StoreError::Conflict(
+            "source and destination are the same".into(),
+        ));
+    }
+    let source = get_one(tx, t.from, &t.from_name)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let existing = current(tx, t.to, &t.to_name).await?;
+    if existing.is_some() && !t.overwrite {
+        return Err(StoreError::PreconditionFailed);
+    }
+    let (index, instances) = match &t.reindex {
+        Some((index, instances)) => (index.clone(), instances.clone()),
+        None => (
+            source.meta.index.clone(),
+            instances_of(tx, t.from, &t.from_name).await?,
+        ),
+    };
+    let moving_within = t.mode == TransferMode::Move && t.from == t.to;
+    if !moving_within {
+        check_uid(tx, t.to, &t.to_name, index.uid.as_deref()).await?;
+    }
+    let props = crate::properties::of(tx, t.from, &t.from_name).await?;
+    if t.mode == TransferMode::Move {
+        remove(tx, t.from, &t.from_name, change).await?;
+    }
+    if existing.is_some() {
+        remove(tx, t.to, &t.to_name, change).await?;
+    }
+    let quota = if t.mode == TransferMode::Copy
+        || owner_of(tx, t.from).await? != owner_of(tx, t.to).await?
+    {
+        t.quota
+    } else {
+        None
+    };
+    put(
+        tx,
+        &PutObject {
+            collection: t.to,
+            name: t.to_name.clone(),
+            data: source.data.clone(),
+            content_type: source.meta.content_type.clone(),
+            index,
+            instances,
+            expect: Expect::Absent,
+            quota,
+        },
+        change,
+    )
+    .await?;
+    for p in &props {
+        crate::properties::upsert(tx, t.to, &t.to_name, p).await?;
+    }
+    Ok(existing.is_some())
+}

@@ -1,0 +1,92 @@
+//! A brand-new database per test, on the server `CALVAULT_TEST_POSTGRES` names.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio_postgres::NoTls;
+
+/// The server's URL without a database, e.g. `postgres://postgres@127.0.0.1:55432`.
+pub fn base_url() -> String {
+    std::env::var("CALVAULT_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "CALVAULT_TEST_POSTGRES is not set: point it at a PostgreSQL server a superuser \
+             can create databases on, e.g. postgres://postgres@127.0.0.1:55432 \
+             (tests/run-all.sh starts one)"
+        )
+    })
+}
+
+/// The URL of `database` on the test server, keeping any query (`?sslmode=...`).
+pub fn url_of(database: &str) -> String {
+    let base = base_url();
+    let (base, query) = match base.split_once('?') {
+        Some((b, q)) => (b.to_owned(), format!("?{q}")),
+        None => (base.clone(), String::new()),
+    };
+    format!("{}/{database}{query}", base.trim_end_matches('/'))
+}
+
+/// A test's database, dropped when the test ends (pass or fail).
+pub struct Scratch {
+    pub name: String,
+}
+
+impl Scratch {
+    pub fn url(&self) -> String {
+        url_of(&self.name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be shutting down: a thread with a
+        // runtime of its own does it. FORCE ends the connections a store still holds.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url_of("postgres"), NoTls)
+                    .await
+                    .ok()?;
+                tokio::spawn(connection);
+                client.batch_execute(&sql).await.ok()
+            })
+        });
+        // A database left behind only costs disk: never fail a test over it.
+        let _ = dropped.join();
+    }
+}
+
+/// Creates an empty database with a name no other test (in this or another process) uses.
+pub async fn create_database() -> Scratch {
+    create_database_with("").await
+}
+
+/// [`create_database`] with extra `CREATE DATABASE` options (a locale, say).
+pub async fn create_database_with(options: &str) -> Scratch {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!(
+        "calvault_t_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let (client, connection) = tokio_postgres::connect(&url_of("postgres"), NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name} {options}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = task.await;
+    Scratch { name }
+}
