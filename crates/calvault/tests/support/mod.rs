@@ -33,7 +33,7 @@ pub fn store_args(data: &Path) -> Vec<std::ffi::OsString> {
 }
 
 /// A PostgreSQL database named after the data directory, created on first use.
-fn postgres_database(data: &Path) -> String {
+pub fn postgres_database(data: &Path) -> String {
     let base = std::env::var("CALVAULT_TEST_POSTGRES")
         .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
     let base = base.trim_end_matches('/');
