@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{add_user, Server, BIN};
+use support::{add_user, store_args, Server, BIN};
 
 const CAL: &str = "/dav/calendars/ann/calendar/";
 
@@ -23,8 +23,7 @@ fn event(uid: &str, summary: &str) -> String {
 fn cli(data: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN)
         .args(args)
-        .arg("--data")
-        .arg(data)
+        .args(store_args(data))
         .output()
         .unwrap();
     (
@@ -348,49 +347,51 @@ fn an_entry_altered_in_the_database_is_detected_and_named() {
     let (ok, out) = cli(&data, &["history", "verify"]);
     assert!(ok && out.contains("every hash chain intact"), "{out}");
 
-    // Someone with access to the file rewrites who made a change.
-    let db = rusqlite::Connection::open(data.join("calvault.db")).unwrap();
-    db.execute(
-        "UPDATE object_version SET author = 'nobody' WHERE id = ?1",
-        [ids2[0]],
-    )
-    .unwrap();
+    // Someone with access to the database rewrites who made a change.
+    let id = ids2[0];
+    let alter = |sqlite: &str, postgres: &str| {
+        let sql = if std::env::var("CALVAULT_TEST_STORE").as_deref() == Ok("postgres") {
+            postgres
+        } else {
+            sqlite
+        };
+        support::run_sql(&data, &sql.replace("ID", &id.to_string()));
+    };
+    alter(
+        "UPDATE object_version SET author = 'nobody' WHERE id = ID",
+        "UPDATE object_version SET author = 'nobody' WHERE id = ID",
+    );
     let (ok, out) = cli(&data, &["history", "verify"]);
     assert!(!ok, "{out}");
-    assert!(out.contains(&format!("at version {}", ids2[0])), "{out}");
+    assert!(out.contains(&format!("at version {id}")), "{out}");
     // Restore it, and rewrite the event data instead.
-    db.execute(
-        "UPDATE object_version SET author = 'ann' WHERE id = ?1",
-        [ids2[0]],
-    )
-    .unwrap();
+    alter(
+        "UPDATE object_version SET author = 'ann' WHERE id = ID",
+        "UPDATE object_version SET author = 'ann' WHERE id = ID",
+    );
     let (ok, _) = cli(&data, &["history", "verify"]);
     assert!(ok);
-    db.execute(
-        "UPDATE object_version SET data = replace(data, 'Tamper me', 'Tampered') WHERE id = ?1",
-        [ids2[0]],
-    )
-    .unwrap();
-    let (ok, out) = cli(&data, &["history", "verify"]);
-    assert!(
-        !ok && out.contains(&format!("at version {}", ids2[0])),
-        "{out}"
+    alter(
+        "UPDATE object_version SET data = replace(data, 'Tamper me', 'Tampered') WHERE id = ID",
+        "UPDATE object_version SET data = convert_to(replace(convert_from(data, 'UTF8'), \
+         'Tamper me', 'Tampered'), 'UTF8') WHERE id = ID",
     );
+    let (ok, out) = cli(&data, &["history", "verify"]);
+    assert!(!ok && out.contains(&format!("at version {id}")), "{out}");
     assert!(out.contains("data does not match"), "{out}");
-    db.execute(
-        "UPDATE object_version SET data = replace(data, 'Tampered', 'Tamper me') WHERE id = ?1",
-        [ids2[0]],
-    )
-    .unwrap();
+    alter(
+        "UPDATE object_version SET data = replace(data, 'Tampered', 'Tamper me') WHERE id = ID",
+        "UPDATE object_version SET data = convert_to(replace(convert_from(data, 'UTF8'), \
+         'Tampered', 'Tamper me'), 'UTF8') WHERE id = ID",
+    );
     let (ok, out) = cli(&data, &["history", "verify"]);
     assert!(ok, "{out}");
     // Erasing a version's data is no way around it: only retention may drop data.
     let t3 = versions_of(&data, "t3.ics");
-    db.execute(
-        "UPDATE object_version SET data = NULL WHERE id = ?1",
-        [t3[0]],
-    )
-    .unwrap();
+    support::run_sql(
+        &data,
+        &format!("UPDATE object_version SET data = NULL WHERE id = {}", t3[0]),
+    );
     let (ok, out) = cli(&data, &["history", "verify"]);
     assert!(!ok && out.contains("no retention run explains it"), "{out}");
 }
@@ -529,16 +530,8 @@ fn restores_through_the_api_count_against_the_users_quota() {
     let s = Server::start();
     // cara: 3,000 bytes of quota.
     let mut add = Command::new(BIN)
-        .args([
-            "user",
-            "add",
-            "cara",
-            "--password-stdin",
-            "--quota",
-            "3000",
-            "--data",
-        ])
-        .arg(&s.data)
+        .args(["user", "add", "cara", "--password-stdin", "--quota", "3000"])
+        .args(store_args(&s.data))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()

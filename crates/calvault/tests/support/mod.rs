@@ -71,6 +71,31 @@ pub fn postgres_database(data: &Path) -> String {
     format!("{base}/{name}")
 }
 
+/// Runs one SQL statement directly on the test's store (SQLite file or PostgreSQL database),
+/// as someone with access to the database would.
+pub fn run_sql(data: &Path, sql: &str) {
+    if std::env::var("CALVAULT_TEST_STORE").as_deref() == Ok("postgres") {
+        let out = Command::new("psql")
+            .args([
+                &postgres_database(data),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qc",
+                sql,
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        let db = rusqlite::Connection::open(data.join("calvault.db")).unwrap();
+        db.execute(sql, []).unwrap();
+    }
+}
+
 pub fn add_user(data: &Path, name: &str, password: &str) {
     let mut child = Command::new(BIN)
         .args(["user", "add", name, "--password-stdin"])
