@@ -32,16 +32,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of the given processes (and their reaped children), in seconds."""
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process (with its reaped children)."""
+    seconds = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / CLK_TCK
+        seconds[pid] = sum(int(f) for f in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two samples; a process that started in between counts whole
+    (PostgreSQL starts a backend per new pool connection)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def pids_named(name: str) -> list[int]:
@@ -193,7 +199,6 @@ def query_load(target: Target, seconds: float, clients: int) -> dict:
 
 def measure(args, nodes: int, balancer: bool, objs, work: Path) -> dict:
     cluster = Cluster(args, nodes, balancer, work)
-    pg_pids = pids_named("postgres")
     try:
         target = Target(f"{nodes} node(s)", cluster.port, f"/dav/calendars/{bench.USER}/calendar/")
         result = {}
@@ -204,14 +209,13 @@ def measure(args, nodes: int, balancer: bool, objs, work: Path) -> dict:
             ("query", lambda: query_load(target, args.seconds, 8)),
         )
         for name, step in steps:
-            before = [cpu_seconds(cluster.calvault_pids()), cpu_seconds(pg_pids),
-                      cpu_seconds(cluster.nginx_pids())]
+            parts = (cluster.calvault_pids, lambda: pids_named("postgres"), cluster.nginx_pids)
+            before = [cpu_by_pid(pids()) for pids in parts]
             t0 = time.perf_counter()
             outcome = step()
             wall = time.perf_counter() - t0
-            after = [cpu_seconds(cluster.calvault_pids()), cpu_seconds(pg_pids),
-                     cpu_seconds(cluster.nginx_pids())]
-            cpu = [(a - b) / wall for a, b in zip(after, before)]
+            after = [cpu_by_pid(pids()) for pids in parts]
+            cpu = [cpu_used(b, a) / wall for b, a in zip(before, after)]
             if name in ("put", "get"):
                 rate = outcome.extra["objects_per_s" if name == "put" else "requests_per_s"]
                 errors = outcome.errors
