@@ -15,8 +15,6 @@
 use deadpool_postgres::Transaction;
 use store::{CollectionId, PrincipalId, Result};
 
-use crate::rows;
-
 /// Locks the given principals' rows (those that exist) until the transaction ends.
 pub async fn principals(tx: &Transaction<'_>, ids: &[PrincipalId]) -> Result<()> {
     let mut ids = ids.to_vec();
@@ -35,15 +33,16 @@ pub async fn principals(tx: &Transaction<'_>, ids: &[PrincipalId]) -> Result<()>
 /// Locks the owners of the given collections (deleted ones included). A collection that
 /// does not exist locks nothing: the write then fails its own checks as in SQLite.
 pub async fn owners_of(tx: &Transaction<'_>, collections: &[CollectionId]) -> Result<()> {
-    // A collection never changes owner, so reading the owner before the lock is safe.
-    let rows = crate::query(
+    // One round trip: a collection never changes owner, so finding the owners inside the
+    // locking statement is as safe as finding them before it.
+    crate::query(
         tx,
-        "SELECT DISTINCT owner_id FROM collection WHERE id = ANY($1)",
+        "SELECT id FROM principal WHERE id IN \
+         (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
         &[&collections],
     )
     .await?;
-    let owners = rows::all(&rows, |r| rows::get::<i64>(r, 0))?;
-    principals(tx, &owners).await
+    Ok(())
 }
 
 /// Locks every principal, for the writes that touch every user's history.

@@ -12,32 +12,57 @@ use crate::rows::{self, get};
 
 /// Advances a collection's sequence and returns the new value.
 pub async fn bump(tx: &Transaction<'_>, collection: CollectionId) -> Result<i64> {
-    let row = crate::query_one(
+    try_bump(tx, collection)
+        .await?
+        .ok_or(store::StoreError::NotFound)
+}
+
+/// [`bump`], or None when there is no such collection.
+pub async fn try_bump(tx: &Transaction<'_>, collection: CollectionId) -> Result<Option<i64>> {
+    let row = crate::query_opt(
         tx,
         "UPDATE collection SET sync_seq = sync_seq + 1, modified_at = $2 WHERE id = $1 \
          RETURNING sync_seq",
         &[&collection, &now_ms()],
     )
     .await?;
-    get(&row, 0)
+    row.map(|r| get(&r, 0)).transpose()
 }
 
 /// Appends a history row chained to the collection's latest one. The caller holds the
 /// owner's lock (see `locks`), so no other transaction appends to this chain meanwhile.
 pub async fn append(tx: &Transaction<'_>, entry: &Entry<'_>, change: &Change) -> Result<()> {
-    let prev = crate::query_opt(
+    let prev = chain_head(tx, entry.collection).await?;
+    insert(tx, entry, change, prev).await
+}
+
+/// The hash of the collection's newest history row: what the next row chains to.
+pub async fn chain_head(
+    tx: &Transaction<'_>,
+    collection: CollectionId,
+) -> Result<Option<[u8; 32]>> {
+    let row = crate::query_opt(
         tx,
         // Index order (collection_id, seq), then id: the newest row without a scan, so an
         // append costs the same at 50k rows as at 5.
         "SELECT hash FROM object_version WHERE collection_id = $1 \
          ORDER BY seq DESC, id DESC LIMIT 1",
-        &[&entry.collection],
+        &[&collection],
     )
     .await?;
-    let prev = match &prev {
-        Some(row) => hash_of(get(row, 0)?),
-        None => None,
-    };
+    match &row {
+        Some(row) => Ok(hash_of(get(row, 0)?)),
+        None => Ok(None),
+    }
+}
+
+/// Writes a history row chained to `prev`, the [`chain_head`] read under the same lock.
+pub async fn insert(
+    tx: &Transaction<'_>,
+    entry: &Entry<'_>,
+    change: &Change,
+    prev: Option<[u8; 32]>,
+) -> Result<()> {
     let at = now_ms();
     let hash = chain_hash(prev.as_ref(), &ChainInput { entry, change, at });
     let digest = entry.data.map(data_hash);
