@@ -194,21 +194,7 @@ pub async fn transfer(
     t: &CollectionTransfer,
     change: &Change,
 ) -> Result<bool> {
-    if t.from.is_empty() || t.to.is_empty() {
-        return Err(StoreError::Conflict(
-            "the calendar home cannot be copied or moved".into(),
-        ));
-    }
-    if t.from == t.to {
-        return Err(StoreError::Conflict(
-            "source and destination are the same".into(),
-        ));
-    }
-    if t.to.starts_with(&format!("{}/", t.from)) {
-        return Err(StoreError::Conflict(
-            "a collection cannot be copied or moved into itself".into(),
-        ));
-    }
+    t.check()?;
     let source = tree(tx, t.owner, &t.from).await?;
     if source.is_empty() {
         return Err(StoreError::NotFound);

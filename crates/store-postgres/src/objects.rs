@@ -87,12 +87,7 @@ pub async fn events_in_range(
         floating_offset,
         with_data,
     } = *query;
-    // Floating rows hold wall-clock seconds: the range as read in the floating zone. Without
-    // a constant offset that range is empty and floating objects are left undecided.
-    let (floating_start, floating_end) = match floating_offset {
-        Some(offset) => (start.saturating_add(offset), end.saturating_add(offset)),
-        None => (i64::MAX, i64::MIN),
-    };
+    let (floating_start, floating_end) = query.floating_range();
     let data_join = if with_data {
         ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
     } else {
@@ -270,21 +265,6 @@ async fn current(
     .transpose()
 }
 
-fn check_expect(expect: &Expect, current: Option<&Current>) -> Result<()> {
-    let ok = match (expect, current) {
-        (Expect::Anything, _) => true,
-        (Expect::Absent, c) => c.is_none(),
-        (Expect::Present, c) => c.is_some(),
-        (Expect::Etag(want), Some(c)) => *want == c.etag,
-        (Expect::Etag(_), None) => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed)
-    }
-}
-
 async fn owner_of(c: &impl GenericClient, collection: CollectionId) -> Result<i64> {
     let row = crate::query_opt(
         c,
@@ -342,7 +322,8 @@ pub async fn put(tx: &Transaction<'_>, put: &PutObject, change: &Change) -> Resu
         log::try_bump(tx, put.collection),
         log::chain_head(tx, put.collection),
     )?;
-    check_expect(&put.expect, existing.as_ref())?;
+    put.expect
+        .check(existing.as_ref().map(|c| c.etag.as_str()))?;
     if let (Some(uid), Some(existing_name)) = (&put.index.uid, uid_holder) {
         return Err(StoreError::UidConflict {
             uid: uid.clone(),
@@ -443,7 +424,7 @@ pub async fn delete(
     if existing.is_none() && *expect == Expect::Anything {
         return Err(StoreError::NotFound);
     }
-    check_expect(expect, existing.as_ref())?;
+    expect.check(existing.as_ref().map(|c| c.etag.as_str()))?;
     remove(tx, collection, name, change).await
 }
 

@@ -59,7 +59,7 @@ pub fn create_user(tx: &Transaction<'_>, new: &NewUser) -> Result<User> {
                 path: "calendar".into(),
                 kind: CollectionKind::Calendar,
                 components: DEFAULT_COMPONENTS.iter().map(|c| c.to_string()).collect(),
-                properties: vec![displayname(display_name)],
+                properties: vec![Property::displayname(display_name)],
             },
             &change,
         )?;
@@ -72,18 +72,6 @@ pub fn create_user(tx: &Transaction<'_>, new: &NewUser) -> Result<User> {
         quota_bytes: new.quota_bytes,
         created_at,
     })
-}
-
-fn displayname(text: &str) -> Property {
-    let escaped = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    Property {
-        namespace: "DAV:".into(),
-        name: "displayname".into(),
-        xml: format!("<D:displayname xmlns:D=\"DAV:\">{escaped}</D:displayname>"),
-    }
 }
 
 pub fn user_by_name(conn: &Connection, name: &str) -> Result<Option<User>> {

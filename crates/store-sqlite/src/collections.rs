@@ -163,21 +163,7 @@ fn mark_deleted(tx: &Transaction<'_>, doomed: &[Collection], change: &Change) ->
 }
 
 pub fn transfer(tx: &Transaction<'_>, t: &CollectionTransfer, change: &Change) -> Result<bool> {
-    if t.from.is_empty() || t.to.is_empty() {
-        return Err(StoreError::Conflict(
-            "the calendar home cannot be copied or moved".into(),
-        ));
-    }
-    if t.from == t.to {
-        return Err(StoreError::Conflict(
-            "source and destination are the same".into(),
-        ));
-    }
-    if t.to.starts_with(&format!("{}/", t.from)) {
-        return Err(StoreError::Conflict(
-            "a collection cannot be copied or moved into itself".into(),
-        ));
-    }
+    t.check()?;
     let source = tree(tx, t.owner, &t.from)?;
     if source.is_empty() {
         return Err(StoreError::NotFound);

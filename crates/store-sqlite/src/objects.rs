@@ -89,12 +89,7 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
         floating_offset,
         with_data,
     } = *query;
-    // Floating rows hold wall-clock seconds: the range as read in the floating zone. Without
-    // a constant offset that range is empty and floating objects are left undecided.
-    let (floating_start, floating_end) = match floating_offset {
-        Some(offset) => (start.saturating_add(offset), end.saturating_add(offset)),
-        None => (i64::MAX, i64::MIN),
-    };
+    let (floating_start, floating_end) = query.floating_range();
     let data_join = if with_data {
         ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
     } else {
@@ -311,21 +306,6 @@ fn current(conn: &Connection, collection: CollectionId, name: &str) -> Result<Op
     .map_err(backend)
 }
 
-fn check_expect(expect: &Expect, current: Option<&Current>) -> Result<()> {
-    let ok = match (expect, current) {
-        (Expect::Anything, _) => true,
-        (Expect::Absent, c) => c.is_none(),
-        (Expect::Present, c) => c.is_some(),
-        (Expect::Etag(want), Some(c)) => *want == c.etag,
-        (Expect::Etag(_), None) => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed)
-    }
-}
-
 fn owner_of(conn: &Connection, collection: CollectionId) -> Result<i64> {
     crate::query_row(
         conn,
@@ -365,7 +345,8 @@ fn check_uid(
 pub fn put(tx: &Transaction<'_>, put: &PutObject, change: &Change) -> Result<PutOutcome> {
     let owner = owner_of(tx, put.collection)?;
     let existing = current(tx, put.collection, &put.name)?;
-    check_expect(&put.expect, existing.as_ref())?;
+    put.expect
+        .check(existing.as_ref().map(|c| c.etag.as_str()))?;
     check_uid(tx, put.collection, &put.name, put.index.uid.as_deref())?;
     let size = put.data.len() as i64;
     let delta = size - existing.as_ref().map(|c| c.size).unwrap_or(0);
@@ -447,7 +428,7 @@ pub fn delete(
     if existing.is_none() && *expect == Expect::Anything {
         return Err(StoreError::NotFound);
     }
-    check_expect(expect, existing.as_ref())?;
+    expect.check(existing.as_ref().map(|c| c.etag.as_str()))?;
     remove(tx, collection, name, change)
 }
 
