@@ -52,8 +52,28 @@ fn tune_allocator() {
 #[cfg(not(unix))]
 fn tune_allocator() {}
 
+/// `calvault history … | head` closes the pipe early; Rust ignores SIGPIPE, so the next
+/// `println!` panics with a backtrace. End quietly instead, with the status a process killed
+/// by SIGPIPE has (128 + 13), as other command-line tools do.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
     tune_allocator();
+    quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -173,6 +173,22 @@ mod tests {
     }
 
     #[test]
+    fn the_database_url_comes_from_the_file_or_the_environment() {
+        assert_eq!(Config::load(None, |_| None).unwrap().database, None);
+        let url = "postgres://cal:pw@db.internal:5432/calvault";
+        let env = |k: &str| (k == "CALVAULT_DATABASE").then(|| url.to_owned());
+        assert_eq!(
+            Config::load(None, env).unwrap().database.as_deref(),
+            Some(url)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, format!("database = \"{url}\"\n")).unwrap();
+        let c = Config::load(Some(&path), |_| None).unwrap();
+        assert_eq!(c.database.as_deref(), Some(url));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_types_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
