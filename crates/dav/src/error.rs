@@ -73,6 +73,10 @@ impl DavError {
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             builder = builder.header(header::ALLOW, crate::method::options::ALLOW);
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Long enough for a database restart or failover; clients and balancers retry.
+            builder = builder.header(header::RETRY_AFTER, "5");
+        }
         builder
             .body(Bytes::from(body))
             .unwrap_or_else(|_| Response::new(Bytes::new()))
@@ -111,6 +115,13 @@ impl From<StoreError> for DavError {
                     "the server could not access its storage; try again later",
                 )
             }
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "storage unavailable");
+                DavError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server's database cannot be reached just now; try again shortly",
+                )
+            }
         }
     }
 }
@@ -118,5 +129,22 @@ impl From<StoreError> for DavError {
 impl From<dav_xml::XmlError> for DavError {
     fn from(e: dav_xml::XmlError) -> Self {
         DavError::bad_request(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_retryable_503_and_a_failure_a_500() {
+        let r =
+            DavError::from(StoreError::Unavailable("connection refused".into())).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        let r = DavError::from(StoreError::Backend("syntax error".into())).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
     }
 }

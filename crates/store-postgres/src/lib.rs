@@ -110,7 +110,7 @@ impl PostgresStore {
                 deadpool_postgres::PoolError::Backend(e) => describe(e),
                 other => other.to_string(),
             };
-            StoreError::Backend(format!(
+            StoreError::Unavailable(format!(
                 "cannot connect to PostgreSQL at {}: {why}",
                 self.target
             ))
@@ -166,7 +166,13 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
 }
 
 pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Backend(format!("PostgreSQL: {}", describe(&e)))
+    let text = format!("PostgreSQL: {}", describe(&e));
+    // A connection lost mid-request (server restart, failover) is worth retrying.
+    if e.is_closed() {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Backend(text)
+    }
 }
 
 /// True when the error is a unique-constraint violation (SQLSTATE 23505).

@@ -16,4 +16,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database cannot be reached right now (a PostgreSQL restart, a network cut):
+    /// worth trying again, unlike [`StoreError::Backend`].
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
