@@ -232,21 +232,8 @@ pub async fn changes_since(
         &[&collection, &after, &upto],
     )
     .await?;
-    // The last change of each name wins; keep first-seen order for a stable answer.
-    let mut order: Vec<String> = Vec::new();
-    let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
-    for row in &found {
-        let name: String = get(row, 0)?;
-        let deleted = get::<&str>(row, 1)? == "delete";
-        if last.insert(name.clone(), deleted).is_none() {
-            order.push(name);
-        }
-    }
-    Ok(order
-        .into_iter()
-        .map(|name| {
-            let deleted = last.get(&name).copied().unwrap_or(false);
-            ChangedMember { name, deleted }
-        })
-        .collect())
+    let rows = rows::all(&found, |row| {
+        Ok((get::<String>(row, 0)?, get::<&str>(row, 1)? == "delete"))
+    })?;
+    Ok(ChangedMember::last_states(rows))
 }

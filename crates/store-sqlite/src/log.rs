@@ -219,20 +219,8 @@ pub fn changes_since(
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)? == "delete"))
         })
         .map_err(backend)?;
-    // The last change of each name wins; keep first-seen order for a stable answer.
-    let mut order: Vec<String> = Vec::new();
-    let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
-    for row in rows {
-        let (name, deleted) = row.map_err(backend)?;
-        if last.insert(name.clone(), deleted).is_none() {
-            order.push(name);
-        }
-    }
-    Ok(order
-        .into_iter()
-        .map(|name| {
-            let deleted = last.get(&name).copied().unwrap_or(false);
-            ChangedMember { name, deleted }
-        })
-        .collect())
+    let rows = rows
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    Ok(ChangedMember::last_states(rows))
 }

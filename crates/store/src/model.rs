@@ -406,3 +406,24 @@ impl Property {
         }
     }
 }
+
+impl ChangedMember {
+    /// Folds change-log rows `(name, deleted)`, oldest first, into one member per name with
+    /// its last state, in first-seen order so that answers are stable.
+    pub fn last_states(rows: impl IntoIterator<Item = (String, bool)>) -> Vec<ChangedMember> {
+        let mut order: Vec<String> = Vec::new();
+        let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        for (name, deleted) in rows {
+            if last.insert(name.clone(), deleted).is_none() {
+                order.push(name);
+            }
+        }
+        order
+            .into_iter()
+            .map(|name| {
+                let deleted = last.get(&name).copied().unwrap_or(false);
+                ChangedMember { name, deleted }
+            })
+            .collect()
+    }
+}
