@@ -132,7 +132,7 @@ fn read_response(e: &Element) -> Result<ResponseEntry, String> {
         error: e
             .child(DAV, "error")
             .and_then(|err| err.elements().next())
-            .map(|c| c.name.local.clone()),
+            .map(|c| c.name.local.to_string()),
     };
     for ps in e.elements().filter(|c| c.name.is(DAV, "propstat")) {
         let status = ps
@@ -176,7 +176,7 @@ pub fn error_condition(body: &[u8]) -> Option<String> {
     if !root.name.is(DAV, "error") {
         return None;
     }
-    let condition = root.elements().next().map(|c| c.name.local.clone());
+    let condition = root.elements().next().map(|c| c.name.local.to_string());
     condition
 }
 

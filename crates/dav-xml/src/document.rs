@@ -1,6 +1,8 @@
 //! A small, capped XML tree: the request bodies of DAV are tiny, so a tree is simpler to
 //! decide on than a stream, and the caps keep hostile bodies cheap.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -211,7 +213,7 @@ fn open_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Elem
     let (resolved, local) = reader.resolve_element(start.name());
     let name = QName {
         ns: namespace_of(resolved)?,
-        local: utf8(local.as_ref())?,
+        local: Cow::Owned(utf8(local.as_ref())?),
     };
     let mut attrs = Vec::new();
     for attr in start.attributes() {
@@ -227,7 +229,7 @@ fn open_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Elem
         attrs.push((
             QName {
                 ns: namespace_of(ns)?,
-                local: utf8(local.as_ref())?,
+                local: Cow::Owned(utf8(local.as_ref())?),
             },
             value.into_owned(),
         ));
@@ -239,10 +241,17 @@ fn open_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Elem
     })
 }
 
-fn namespace_of(resolved: ResolveResult<'_>) -> Result<String, XmlError> {
+/// The namespace of a name; the ones this server knows are shared, not copied.
+fn namespace_of(resolved: ResolveResult<'_>) -> Result<Cow<'static, str>, XmlError> {
     match resolved {
-        ResolveResult::Bound(ns) => utf8(ns.as_ref()),
-        ResolveResult::Unbound => Ok(String::new()),
+        ResolveResult::Bound(ns) => Ok(match ns.as_ref() {
+            b"DAV:" => Cow::Borrowed(crate::DAV),
+            b"urn:ietf:params:xml:ns:caldav" => Cow::Borrowed(crate::CALDAV),
+            b"http://calendarserver.org/ns/" => Cow::Borrowed(crate::CALSERVER),
+            b"http://apple.com/ns/ical/" => Cow::Borrowed(crate::APPLE_ICAL),
+            other => Cow::Owned(utf8(other)?),
+        }),
+        ResolveResult::Unbound => Ok(Cow::Borrowed("")),
         ResolveResult::Unknown(prefix) => Err(XmlError::Malformed(format!(
             "undeclared namespace prefix '{}'",
             String::from_utf8_lossy(&prefix)

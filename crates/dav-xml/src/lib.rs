@@ -5,6 +5,8 @@
 //! CalendarServer/Apple extensions. It knows nothing of HTTP, storage or calendar data.
 //! Parsing refuses DOCTYPE (no entity expansion) and caps depth and element count.
 
+use std::borrow::Cow;
+
 mod document;
 mod request;
 mod write;
@@ -29,27 +31,36 @@ pub const CALSERVER: &str = "http://calendarserver.org/ns/";
 pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
 
 /// A namespace-qualified XML name. Elements are always matched on `(ns, local)`, never on
-/// the prefix a client happened to use.
+/// the prefix a client happened to use. Names the server writes itself borrow their static
+/// text, so building a response allocates nothing for them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QName {
-    pub ns: String,
-    pub local: String,
+    pub ns: Cow<'static, str>,
+    pub local: Cow<'static, str>,
 }
 
 impl QName {
     pub fn new(ns: &str, local: &str) -> Self {
         QName {
-            ns: ns.to_owned(),
-            local: local.to_owned(),
+            ns: Cow::Owned(ns.to_owned()),
+            local: Cow::Owned(local.to_owned()),
         }
     }
 
-    pub fn dav(local: &str) -> Self {
-        Self::new(DAV, local)
+    /// A name known at compile time.
+    pub const fn fixed(ns: &'static str, local: &'static str) -> Self {
+        QName {
+            ns: Cow::Borrowed(ns),
+            local: Cow::Borrowed(local),
+        }
     }
 
-    pub fn caldav(local: &str) -> Self {
-        Self::new(CALDAV, local)
+    pub const fn dav(local: &'static str) -> Self {
+        Self::fixed(DAV, local)
+    }
+
+    pub const fn caldav(local: &'static str) -> Self {
+        Self::fixed(CALDAV, local)
     }
 
     pub fn is(&self, ns: &str, local: &str) -> bool {

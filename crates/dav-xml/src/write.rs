@@ -159,6 +159,16 @@ struct Writer {
     next_prefix: usize,
 }
 
+/// How an element or attribute name is written.
+enum Prefix {
+    /// No namespace: no default namespace is ever declared, so the bare name has none.
+    None,
+    /// One of the namespaces declared on the root.
+    Root(&'static str),
+    /// Declared in place as `xN`.
+    Declared(usize),
+}
+
 impl Writer {
     fn new() -> Self {
         Writer {
@@ -173,6 +183,11 @@ impl Writer {
         self.out.push_str(root_prefix(&name.ns).unwrap_or("D"));
         self.out.push(':');
         self.out.push_str(&name.local);
+        self.root_declarations();
+        self.out.push('>');
+    }
+
+    fn root_declarations(&mut self) {
         for (ns, prefix) in ROOT_PREFIXES {
             self.out.push_str(" xmlns:");
             self.out.push_str(prefix);
@@ -180,7 +195,6 @@ impl Writer {
             self.out.push_str(ns);
             self.out.push('"');
         }
-        self.out.push('>');
     }
 
     fn raw(&mut self, s: &str) {
@@ -192,8 +206,10 @@ impl Writer {
     }
 
     fn status(&mut self, code: u16) {
-        self.raw("<D:status>");
-        self.raw(&status_line(code));
+        self.raw("<D:status>HTTP/1.1 ");
+        push_decimal(&mut self.out, usize::from(code));
+        self.out.push(' ');
+        self.raw(reason_phrase(code));
         self.raw("</D:status>");
     }
 
@@ -212,26 +228,18 @@ impl Writer {
 
     /// Writes an element; names outside the root namespaces get a prefix declared in place.
     fn element(&mut self, e: &Element) {
-        let mut declarations = String::new();
-        if std::mem::take(&mut self.root_declarations_pending) {
-            for (ns, prefix) in ROOT_PREFIXES {
-                declarations.push_str(&format!(" xmlns:{prefix}=\"{ns}\""));
-            }
-        }
-        let tag = self.tag_name(&e.name, &mut declarations);
+        let prefix = self.prefix_for(&e.name.ns);
         self.out.push('<');
-        self.out.push_str(&tag);
-        self.out.push_str(&declarations);
+        self.name(&prefix, &e.name.local);
+        if std::mem::take(&mut self.root_declarations_pending) {
+            self.root_declarations();
+        }
+        self.declaration(&prefix, &e.name.ns);
         for (name, value) in &e.attrs {
-            let mut attr_decl = String::new();
-            let attr_name = if name.ns.is_empty() {
-                name.local.clone()
-            } else {
-                self.tag_name(name, &mut attr_decl)
-            };
-            self.out.push_str(&attr_decl);
+            let attr_prefix = self.prefix_for(&name.ns);
+            self.declaration(&attr_prefix, &name.ns);
             self.out.push(' ');
-            self.out.push_str(&attr_name);
+            self.name(&attr_prefix, &name.local);
             self.out.push_str("=\"");
             escape_into(&mut self.out, value);
             self.out.push('"');
@@ -248,25 +256,53 @@ impl Writer {
             }
         }
         self.out.push_str("</");
-        self.out.push_str(&tag);
+        self.name(&prefix, &e.name.local);
         self.out.push('>');
     }
 
-    fn tag_name(&mut self, name: &QName, declarations: &mut String) -> String {
-        if name.ns.is_empty() {
-            // No default namespace is ever declared, so an unprefixed name has no namespace.
-            return name.local.clone();
+    fn prefix_for(&mut self, ns: &str) -> Prefix {
+        if ns.is_empty() {
+            return Prefix::None;
         }
-        if let Some(prefix) = root_prefix(&name.ns) {
-            return format!("{prefix}:{}", name.local);
+        if let Some(prefix) = root_prefix(ns) {
+            return Prefix::Root(prefix);
         }
         self.next_prefix += 1;
-        let prefix = format!("x{}", self.next_prefix);
-        declarations.push_str(&format!(" xmlns:{prefix}=\""));
-        escape_into(declarations, &name.ns);
-        declarations.push('"');
-        format!("{prefix}:{}", name.local)
+        Prefix::Declared(self.next_prefix)
     }
+
+    fn name(&mut self, prefix: &Prefix, local: &str) {
+        match prefix {
+            Prefix::None => {}
+            Prefix::Root(p) => {
+                self.out.push_str(p);
+                self.out.push(':');
+            }
+            Prefix::Declared(n) => {
+                self.out.push('x');
+                push_decimal(&mut self.out, *n);
+                self.out.push(':');
+            }
+        }
+        self.out.push_str(local);
+    }
+
+    fn declaration(&mut self, prefix: &Prefix, ns: &str) {
+        if let Prefix::Declared(n) = prefix {
+            self.out.push_str(" xmlns:x");
+            push_decimal(&mut self.out, *n);
+            self.out.push_str("=\"");
+            escape_into(&mut self.out, ns);
+            self.out.push('"');
+        }
+    }
+}
+
+fn push_decimal(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn root_prefix(ns: &str) -> Option<&'static str> {
@@ -277,24 +313,50 @@ fn root_prefix(ns: &str) -> Option<&'static str> {
 }
 
 fn escape_into(out: &mut String, s: &str) {
-    // Copy the runs between special characters whole: calendar-data is mostly plain text.
-    let mut rest = s;
-    while let Some(at) = rest
-        .bytes()
-        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\r'))
-    {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            // Keep CR through an XML round trip (RFC 4791 calendar-data uses CRLF).
-            _ => "&#13;",
-        });
-        rest = &rest[at + 1..];
+    // Copy the runs between special characters whole (calendar-data is mostly plain text),
+    // testing eight bytes at a time for any of them.
+    let bytes = s.as_bytes();
+    let mut plain_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if !has_special_byte(word) {
+                i += 8;
+                continue;
+            }
+        }
+        if let Some(entity) = entity(bytes[i]) {
+            out.push_str(&s[plain_from..i]);
+            out.push_str(entity);
+            plain_from = i + 1;
+        }
+        i += 1;
     }
-    out.push_str(rest);
+    out.push_str(&s[plain_from..]);
+}
+
+fn entity(b: u8) -> Option<&'static str> {
+    Some(match b {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        // Keep CR through an XML round trip (RFC 4791 calendar-data uses CRLF).
+        b'\r' => "&#13;",
+        _ => return None,
+    })
+}
+
+/// Whether any byte of the word is one `entity` replaces (the classic "has zero byte" test
+/// on the word xor each special byte repeated).
+fn has_special_byte(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    [b'&', b'<', b'>', b'"', b'\r']
+        .iter()
+        .any(|&b| has_zero(word ^ (ONES * u64::from(b))))
 }
 
 /// `HTTP/1.1 200 OK` for a status code, as `DAV:status` carries it.
@@ -411,5 +473,34 @@ mod tests {
         let mut plain = String::new();
         escape_into(&mut plain, "SUMMARY:Caf\u{e9}");
         assert_eq!(plain, "SUMMARY:Caf\u{e9}");
+    }
+
+    #[test]
+    fn escaping_finds_special_characters_at_every_offset_of_a_word() {
+        let naive = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    '\r' => "&#13;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        let filler = ['a', '\u{e9}', '%', '\u{7f}'];
+        for special in ['&', '<', '>', '"', '\r'] {
+            for len in 0..20 {
+                for at in 0..len {
+                    let text: String = (0..len)
+                        .map(|i| if i == at { special } else { filler[i % 4] })
+                        .collect();
+                    let mut out = String::new();
+                    escape_into(&mut out, &text);
+                    assert_eq!(out, naive(&text), "{text:?}");
+                }
+            }
+        }
     }
 }

@@ -121,30 +121,51 @@ pub fn href_path<'a>(href: &'a str, host: Option<&str>) -> Option<&'a str> {
 }
 
 pub fn encode_segment(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
+    let mut out = String::with_capacity(s.len());
+    push_segment(&mut out, s);
+    out
+}
+
+/// Appends a percent-encoded segment; a name with nothing to escape is copied in one piece.
+fn push_segment(out: &mut String, s: &str) {
+    for piece in utf8_percent_encode(s, SEGMENT) {
+        out.push_str(piece);
+    }
 }
 
 pub fn principal_href(user: &str) -> String {
-    format!("{PRINCIPALS}{}/", encode_segment(user))
+    let mut href = String::from(PRINCIPALS);
+    push_segment(&mut href, user);
+    href.push('/');
+    href
 }
 
 pub fn home_href(user: &str) -> String {
-    format!("{HOMES}{}/", encode_segment(user))
+    let mut href = String::from(HOMES);
+    push_segment(&mut href, user);
+    href.push('/');
+    href
 }
 
 /// The href of a collection at `path` (slash-separated, "" = home) below the user's home.
 pub fn collection_href(user: &str, path: &str) -> String {
     let mut href = home_href(user);
     for seg in path.split('/').filter(|s| !s.is_empty()) {
-        href.push_str(&encode_segment(seg));
+        push_segment(&mut href, seg);
         href.push('/');
     }
     href
 }
 
 pub fn object_href(user: &str, collection_path: &str, name: &str) -> String {
-    let mut href = collection_href(user, collection_path);
-    href.push_str(&encode_segment(name));
+    member_href(&collection_href(user, collection_path), name)
+}
+
+/// The href of a member named `name` of the collection at `collection_href`.
+pub fn member_href(collection_href: &str, name: &str) -> String {
+    let mut href = String::with_capacity(collection_href.len() + name.len());
+    href.push_str(collection_href);
+    push_segment(&mut href, name);
     href
 }
 

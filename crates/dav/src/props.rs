@@ -185,10 +185,19 @@ fn getetag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     match r {
         Resource::Object { meta, .. } => Some(Element::text(
             QName::dav("getetag"),
-            format!("\"{}\"", meta.etag),
+            quoted_etag(&meta.etag),
         )),
         _ => None,
     }
+}
+
+/// `"etag"`, as the header and the property carry it.
+pub fn quoted_etag(etag: &str) -> String {
+    let mut quoted = String::with_capacity(etag.len() + 2);
+    quoted.push('"');
+    quoted.push_str(etag);
+    quoted.push('"');
+    quoted
 }
 
 fn getcontenttype(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {

@@ -1,6 +1,8 @@
 //! What a request path names, looked up in the store. Access rights are decided here, in one
 //! place: a user reaches only their own principal and home.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use store::{Collection, CollectionKind, ObjectMeta};
 
@@ -21,7 +23,8 @@ pub enum Resource {
     /// A collection of the caller (the home has the empty path).
     Collection(Collection),
     Object {
-        collection: Collection,
+        /// Shared: a listing answers thousands of objects of one collection.
+        collection: Arc<Collection>,
         meta: ObjectMeta,
         /// The stored bytes when the lookup fetched them (a single-object request).
         data: Option<Bytes>,
@@ -150,7 +153,7 @@ async fn resolve_below_home(
     if let Some(parent) = &parent {
         if let Some(obj) = store.object(parent.id, name).await? {
             return Ok(Resolved::Found(Resource::Object {
-                collection: parent.clone(),
+                collection: Arc::new(parent.clone()),
                 meta: obj.meta,
                 data: Some(obj.data),
             }));

@@ -33,7 +33,10 @@ pub async fn handle(
     let replaced = match source {
         Resource::Object {
             collection, meta, ..
-        } => transfer_object(cx, mode, collection, meta.name, target, overwrite).await?,
+        } => {
+            let from = std::sync::Arc::unwrap_or_clone(collection);
+            transfer_object(cx, mode, from, meta.name, target, overwrite).await?
+        }
         Resource::Collection(c) if !c.is_home() => {
             let depth = super::depth(req, Depth::Infinity)?;
             let shallow = match (mode, depth) {
@@ -95,7 +98,7 @@ async fn transfer_object(
     let (to, to_name) = match target {
         Resolved::Found(Resource::Object {
             collection, meta, ..
-        }) => (collection, meta.name),
+        }) => (std::sync::Arc::unwrap_or_clone(collection), meta.name),
         Resolved::Found(Resource::Collection(c)) if !c.is_home() => {
             if !overwrite {
                 return Err(DavError::precondition_failed(

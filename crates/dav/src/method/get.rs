@@ -28,7 +28,7 @@ pub async fn handle(
             let mut builder = Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, &meta.content_type)
-                .header(header::ETAG, format!("\"{}\"", meta.etag))
+                .header(header::ETAG, crate::props::quoted_etag(&meta.etag))
                 .header(header::LAST_MODIFIED, http_date(meta.modified_at));
             if !with_body {
                 builder = builder.header(header::CONTENT_LENGTH, data.len());

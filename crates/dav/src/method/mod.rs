@@ -3,6 +3,7 @@
 pub mod copy_move;
 pub mod delete;
 pub mod get;
+pub mod members;
 pub mod mkcol;
 pub mod options;
 pub mod propfind;

@@ -1,12 +1,14 @@
 //! PROPFIND (RFC 4918 §9.1), Depth 0 and 1, with one batched store call per kind of member.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use dav_xml::{Element, PropFind, Propstat, QName, Response, ResponseBody};
 use http::{Request, StatusCode};
 use store::Property;
 
+use super::members::MemberResponses;
 use super::{Cx, Depth};
 use crate::error::{DavError, DavResult};
 use crate::props::{self, PropEnv};
@@ -36,7 +38,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     let minimal = super::wants_minimal(req);
     let user = &cx.caller.user.name;
     let mut out = dav_xml::MultistatusWriter::new();
-    let mut respond = |r: &Resource, dead: &[Property]| {
+    for (r, dead) in &targets {
         out.response(&props_response(
             &env,
             r.href(user),
@@ -46,13 +48,11 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             minimal,
             &no_extra,
         ));
-    };
-    for (r, dead) in &targets {
-        respond(r, dead);
     }
     if let (Depth::One, Resource::Collection(c)) = (depth, &resource) {
+        let mut members =
+            MemberResponses::new(cx, &env, &propfind, minimal, Arc::new(c.clone())).await?;
         // Objects in pages: memory stays flat however large the calendar.
-        let mut member_props = group_props(cx.engine.store.member_properties(c.id).await?);
         let mut after = None;
         loop {
             let page = cx
@@ -61,15 +61,9 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
                 .objects_page(c.id, after.take(), MEMBER_PAGE)
                 .await?;
             let full = page.len() == MEMBER_PAGE;
+            after = page.last().map(|m| m.name.clone());
             for meta in page {
-                after = Some(meta.name.clone());
-                let dead = member_props.remove(&meta.name).unwrap_or_default();
-                let object = Resource::Object {
-                    collection: c.clone(),
-                    meta,
-                    data: None,
-                };
-                respond(&object, &dead);
+                out.response(&members.response(meta, &no_extra));
             }
             if !full {
                 break;
@@ -122,11 +116,12 @@ pub async fn members(cx: &Cx<'_>, r: &Resource) -> DavResult<Vec<(Resource, Vec<
     if let Resource::Collection(c) = r {
         let store = &cx.engine.store;
         let mut member_props = group_props(store.member_properties(c.id).await?);
+        let collection = Arc::new(c.clone());
         for meta in store.objects(c.id).await? {
             let dead = member_props.remove(&meta.name).unwrap_or_default();
             out.push((
                 Resource::Object {
-                    collection: c.clone(),
+                    collection: Arc::clone(&collection),
                     meta,
                     data: None,
                 },

@@ -56,7 +56,9 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             }
             PropUpdate::Remove(name) => {
                 patch.set.retain(|p| !name.is(&p.namespace, &p.name));
-                patch.remove.push((name.ns.clone(), name.local.clone()));
+                patch
+                    .remove
+                    .push((name.ns.to_string(), name.local.to_string()));
             }
         }
     }
@@ -76,8 +78,8 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
 
 pub fn stored(e: &Element) -> Property {
     Property {
-        namespace: e.name.ns.clone(),
-        name: e.name.local.clone(),
+        namespace: e.name.ns.to_string(),
+        name: e.name.local.to_string(),
         xml: dav_xml::fragment(e),
     }
 }

@@ -15,7 +15,11 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
     let (collection, name, current_etag) = match resolve(cx, super::request_path(req)).await? {
         Resolved::Found(Resource::Object {
             collection, meta, ..
-        }) => (collection, meta.name, Some(meta.etag)),
+        }) => (
+            std::sync::Arc::unwrap_or_clone(collection),
+            meta.name,
+            Some(meta.etag),
+        ),
         Resolved::Found(_) => {
             return Err(DavError::method_not_allowed(
                 "PUT cannot replace a collection; PUT to a member URL inside it",
@@ -80,7 +84,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
     };
     Response::builder()
         .status(status)
-        .header(header::ETAG, format!("\"{}\"", outcome.etag))
+        .header(header::ETAG, crate::props::quoted_etag(&outcome.etag))
         .body(Bytes::new())
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }

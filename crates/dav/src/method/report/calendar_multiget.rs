@@ -1,18 +1,20 @@
 //! calendar-multiget (RFC 4791 §7.9): the named objects, fetched with one store call per
 //! collection they live in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use dav_xml::{Multiget, Multistatus, Response, ResponseBody};
 use http::{Request, StatusCode};
+use store::StoredObject;
 
 use super::calendar_data;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, group_props, props_response};
+use crate::method::members::MemberResponses;
+use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::path::{self, Target};
-use crate::resource::Resource;
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -52,31 +54,21 @@ pub async fn handle(
             continue;
         };
         let names: Vec<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
-        let found = store.objects_by_name(collection.id, &names).await?;
-        let mut member_props = group_props(store.member_properties(collection.id).await?);
+        let found: HashMap<String, StoredObject> = store
+            .objects_by_name(collection.id, &names)
+            .await?
+            .into_iter()
+            .map(|o| (o.meta.name.clone(), o))
+            .collect();
+        let mut members =
+            MemberResponses::new(cx, &env, &multiget.prop, minimal, Arc::new(collection)).await?;
         for (i, name) in wanted {
-            let href = &multiget.hrefs[i];
-            let Some(object) = found.iter().find(|o| o.meta.name == name) else {
-                responses[i] = Some(status_response(href, 404));
+            let Some(object) = found.get(&name) else {
+                responses[i] = Some(status_response(&multiget.hrefs[i], 404));
                 continue;
             };
-            let dead = member_props.remove(&name).unwrap_or_default();
-            let resource = Resource::Object {
-                collection: collection.clone(),
-                meta: object.meta.clone(),
-                data: None,
-            };
-            let data = &object.data;
-            let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(data));
-            responses[i] = Some(props_response(
-                &env,
-                resource.href(&me.name),
-                &resource,
-                &dead,
-                &multiget.prop,
-                minimal,
-                &extra,
-            ));
+            let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data));
+            responses[i] = Some(members.response(object.meta.clone(), &extra));
         }
     }
     Ok(crate::method::multistatus(&Multistatus {

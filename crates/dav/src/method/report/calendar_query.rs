@@ -2,6 +2,8 @@
 //! type and UTC occurrence bounds), then every candidate is decided exactly by the calendar
 //! domain's filter evaluation, with recurrences expanded.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use dav_xml::{CalendarQuery, Element, QName, CALDAV};
 use http::{Request, Response, StatusCode};
@@ -11,7 +13,8 @@ use store::{Collection, EventRange, InstanceIndex, ObjectMeta};
 use super::calendar_data;
 use super::filter_xml::parse_filter;
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, group_props, props_response};
+use crate::method::members::MemberResponses;
+use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::resource::{resolve, Resource};
 
@@ -32,7 +35,7 @@ pub async fn handle(
         .await?
         .found()?;
     let (collection, only) = match resource {
-        Resource::Collection(c) => (c, None),
+        Resource::Collection(c) => (Arc::new(c), None),
         Resource::Object {
             collection, meta, ..
         } => (collection, Some(meta.name)),
@@ -80,26 +83,12 @@ pub async fn handle(
     };
     let env = env_for(cx, &query.prop).await?;
     let minimal = crate::method::wants_minimal(req);
-    let user = &cx.caller.user.name;
-    let mut member_props = group_props(store.member_properties(collection.id).await?);
+    let mut members =
+        MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&collection)).await?;
     let mut out = dav_xml::MultistatusWriter::new();
     let mut respond = |meta: ObjectMeta, data: Option<&Bytes>| {
-        let dead = member_props.remove(&meta.name).unwrap_or_default();
-        let resource = Resource::Object {
-            collection: collection.clone(),
-            meta,
-            data: None,
-        };
         let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
-        out.response(&props_response(
-            &env,
-            resource.href(user),
-            &resource,
-            &dead,
-            &query.prop,
-            minimal,
-            &extra,
-        ));
+        out.response(&members.response(meta, &extra));
     };
     // Certain matches from the instance index, with their data when it is to be sent:
     // read along with them for a short range, in batches for a long one.

@@ -57,7 +57,7 @@ fn comp_filter(e: &Element) -> DavResult<CompFilter> {
         comp_filters: Vec::new(),
     };
     for child in e.elements() {
-        match child.name.local.as_str() {
+        match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
             "time-range" => f.time_range = Some(time_range(child)?),
@@ -78,7 +78,7 @@ fn prop_filter(e: &Element) -> DavResult<PropFilter> {
         param_filters: Vec::new(),
     };
     for child in e.elements() {
-        match child.name.local.as_str() {
+        match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
             "time-range" => f.time_range = Some(time_range(child)?),
@@ -97,7 +97,7 @@ fn param_filter(e: &Element) -> DavResult<ParamFilter> {
         text_match: None,
     };
     for child in e.elements() {
-        match child.name.local.as_str() {
+        match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
             "text-match" => f.text_match = Some(text_match(child)?),

@@ -2,6 +2,7 @@
 //! ever handed out stays valid; the answer costs time proportional to the changes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use dav_xml::{Element, QName, Response, ResponseBody, SyncCollection};
@@ -13,7 +14,8 @@ use store::{Collection, ObjectMeta};
 const DATA_BATCH: usize = 500;
 
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{env_for, group_props, props_response};
+use crate::method::members::MemberResponses;
+use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::props::sync_token_uri;
 use crate::resource::{resolve, Resource};
@@ -36,31 +38,28 @@ pub async fn handle(
     let since = parse_token(&sync.sync_token, &collection)?;
     let store = &cx.engine.store;
     let upto = collection.sync_seq;
+    let token = sync_token_uri(collection.id, upto);
     let env = env_for(cx, &sync.prop).await?;
-    let user = &cx.caller.user.name;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
-    let wants_data = calendar_data::requested(&sync.prop);
     let mut writer = MemberWriter {
         cx,
-        collection: &collection,
-        env: &env,
-        prop: &sync.prop,
-        wants_data,
-        member_props: group_props(store.member_properties(collection.id).await?),
+        wants_data: calendar_data::requested(&sync.prop),
+        members: MemberResponses::new(cx, &env, &sync.prop, true, Arc::new(collection)).await?,
         out: dav_xml::MultistatusWriter::new(),
     };
+    let collection_id = writer.members.collection().id;
     let deleted = match since {
         None => {
             // Every member, in pages: memory stays flat however large the calendar.
             let mut after = None;
             loop {
                 let page = store
-                    .objects_page(collection.id, after.take(), DATA_BATCH)
+                    .objects_page(collection_id, after.take(), DATA_BATCH)
                     .await?;
                 let full = page.len() == DATA_BATCH;
                 after = page.last().map(|m| m.name.clone());
-                writer.batch(&page).await?;
+                writer.batch(page).await?;
                 if !full {
                     break;
                 }
@@ -70,7 +69,7 @@ pub async fn handle(
         Some(seq) => {
             let mut changed = Vec::new();
             let mut deleted = Vec::new();
-            for m in store.changes_since(collection.id, seq, upto).await? {
+            for m in store.changes_since(collection_id, seq, upto).await? {
                 if m.deleted {
                     deleted.push(m.name);
                 } else {
@@ -79,22 +78,22 @@ pub async fn handle(
             }
             for names in changed.chunks(DATA_BATCH) {
                 let metas: Vec<ObjectMeta> = store
-                    .objects_by_name(collection.id, names)
+                    .objects_by_name(collection_id, names)
                     .await?
                     .into_iter()
                     .map(|o| o.meta)
                     .collect();
-                writer.batch(&metas).await?;
+                writer.batch(metas).await?;
             }
             deleted
         }
     };
-    let mut out = writer.out;
     // A member created and deleted since the token was never seen by the client, but a
     // 404 for it is harmless and keeps the answer independent of older history.
     for name in deleted {
-        out.response(&Response {
-            href: crate::path::object_href(user, &collection.path, &name),
+        let href = writer.members.href(&name);
+        writer.out.response(&Response {
+            href,
             body: ResponseBody::Status {
                 status: 404,
                 error: None,
@@ -102,10 +101,9 @@ pub async fn handle(
             },
         });
     }
-    let token = sync_token_uri(collection.id, upto);
     Ok(crate::method::xml_response(
         StatusCode::MULTI_STATUS,
-        out.finish(Some(&token)),
+        writer.out.finish(Some(&token)),
     ))
 }
 
@@ -113,22 +111,19 @@ pub async fn handle(
 /// calendar-data was asked for.
 struct MemberWriter<'a> {
     cx: &'a Cx<'a>,
-    collection: &'a Collection,
-    env: &'a crate::props::PropEnv<'a>,
-    prop: &'a dav_xml::PropFind,
     wants_data: bool,
-    member_props: HashMap<String, Vec<store::Property>>,
+    members: MemberResponses<'a>,
     out: dav_xml::MultistatusWriter,
 }
 
 impl MemberWriter<'_> {
-    async fn batch(&mut self, batch: &[ObjectMeta]) -> DavResult<()> {
+    async fn batch(&mut self, batch: Vec<ObjectMeta>) -> DavResult<()> {
         let data: HashMap<String, Bytes> = if self.wants_data {
             let names: Vec<String> = batch.iter().map(|m| m.name.clone()).collect();
             self.cx
                 .engine
                 .store
-                .objects_by_name(self.collection.id, &names)
+                .objects_by_name(self.members.collection().id, &names)
                 .await?
                 .into_iter()
                 .map(|o| (o.meta.name, o.data))
@@ -136,25 +131,10 @@ impl MemberWriter<'_> {
         } else {
             HashMap::new()
         };
-        let user = &self.cx.caller.user.name;
         for meta in batch {
-            let dead = self.member_props.remove(&meta.name).unwrap_or_default();
             let bytes = data.get(&meta.name);
             let extra = |e: &Element| calendar_data::answer(e, bytes);
-            let resource = Resource::Object {
-                collection: self.collection.clone(),
-                meta: meta.clone(),
-                data: None,
-            };
-            self.out.response(&props_response(
-                self.env,
-                resource.href(user),
-                &resource,
-                &dead,
-                self.prop,
-                true,
-                &extra,
-            ));
+            self.out.response(&self.members.response(meta, &extra));
         }
         Ok(())
     }
