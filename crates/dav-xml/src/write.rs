@@ -114,6 +114,21 @@ impl MultistatusWriter {
         w.raw("</D:response>");
     }
 
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.w.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.w.out.is_empty()
+    }
+
+    /// Room for `additional` more bytes, so that a large answer is not copied each time it
+    /// outgrows its buffer.
+    pub fn reserve(&mut self, additional: usize) {
+        self.w.out.reserve(additional);
+    }
+
     pub fn finish(mut self, sync_token: Option<&str>) -> String {
         if let Some(token) = sync_token {
             self.w.raw("<D:sync-token>");

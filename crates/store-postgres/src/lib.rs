@@ -301,6 +301,10 @@ impl Store for PostgresStore {
         objects::page(&self.client().await?, collection, after.as_deref(), limit).await
     }
 
+    async fn object_count(&self, collection: CollectionId) -> Result<u64> {
+        objects::count(&self.client().await?, collection).await
+    }
+
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
         objects::get_one(&self.client().await?, collection, name).await
     }

@@ -47,6 +47,17 @@ pub async fn page(
     rows::all(&found, rows::object_meta)
 }
 
+pub async fn count(c: &impl GenericClient, collection: CollectionId) -> Result<u64> {
+    let row = crate::query_one(
+        c,
+        "SELECT count(*) FROM calendar_object WHERE collection_id = $1",
+        &[&collection],
+    )
+    .await?;
+    let n: i64 = get(&row, 0)?;
+    Ok(n.max(0) as u64)
+}
+
 pub async fn in_range(
     c: &impl GenericClient,
     collection: CollectionId,

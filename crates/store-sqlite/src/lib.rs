@@ -282,6 +282,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn object_count(&self, collection: CollectionId) -> Result<u64> {
+        self.read(move |c| objects::count(c, collection)).await
+    }
+
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
         let name = name.to_owned();
         self.read(move |c| objects::get(c, collection, &name)).await

@@ -140,6 +140,14 @@ ALTER TABLE object_version ADD COLUMN data_hash BLOB;
 CREATE INDEX object_version_at ON object_version(at);
 CREATE INDEX object_version_item ON object_version(collection_id, name, id);
 "#,
+    r#"
+-- Listings (PROPFIND Depth 1, initial sync) read every object's metadata in name order. With
+-- every metadata column in the index they are one index scan, without a table lookup per
+-- object: a fifth less server time for a 10,000-object PROPFIND (docs/benchmark.md).
+CREATE INDEX IF NOT EXISTS calendar_object_listing ON calendar_object(collection_id, name, etag,
+    content_type, size, uid, component, first_start, last_end, created_at, modified_at,
+    modified_seq);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -932,6 +932,12 @@ pub async fn objects_are_listed_in_pages(store: &dyn Store) {
         .map(|m| m.name)
         .collect();
     assert_eq!(seen, all, "pages walk every object once, in name order");
+    assert_eq!(store.object_count(cal.id).await.unwrap(), 7);
+    store
+        .delete_object(cal.id, "o3.ics", Expect::Anything, &c)
+        .await
+        .unwrap();
+    assert_eq!(store.object_count(cal.id).await.unwrap(), 6);
 }
 
 /// Several writers with the same If-Match at the same moment: exactly one wins, the others

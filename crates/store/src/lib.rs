@@ -65,6 +65,8 @@ pub trait Store: Send + Sync + 'static {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<ObjectMeta>>;
+    /// How many objects the collection holds (sizes a listing's answer before it is written).
+    async fn object_count(&self, collection: CollectionId) -> Result<u64>;
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>>;
     /// Metadata of the objects whose stored UTC bounds may overlap `[start, end]` (None = open
     /// on that side), optionally of one component type: the SQL pre-filter of calendar-query.

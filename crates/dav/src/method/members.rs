@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use dav_xml::{PropFind, Response};
-use store::{Collection, ObjectMeta, Property};
+use dav_xml::{MultistatusWriter, PropFind, Response};
+use store::{Collection, CollectionId, ObjectMeta, Property};
 
 use super::propfind::{group_props, props_response, Extra};
 use super::Cx;
@@ -56,7 +56,10 @@ impl<'a> MemberResponses<'a> {
     /// The response for one object; `extra` answers what a REPORT computes itself
     /// (calendar-data).
     pub fn response(&mut self, meta: ObjectMeta, extra: &Extra<'_>) -> Response {
-        let dead = self.dead.remove(&meta.name).unwrap_or_default();
+        let dead = match self.dead.is_empty() {
+            true => Vec::new(),
+            false => self.dead.remove(&meta.name).unwrap_or_default(),
+        };
         let href = self.href(&meta.name);
         let resource = Resource::Object {
             collection: Arc::clone(&self.collection),
@@ -72,5 +75,64 @@ impl<'a> MemberResponses<'a> {
             self.minimal,
             extra,
         )
+    }
+}
+
+/// Every object of a collection in pages of metadata, so that memory stays flat however
+/// large the calendar.
+pub struct ObjectPages {
+    collection: CollectionId,
+    page_size: usize,
+    after: Option<String>,
+    done: bool,
+    listed: usize,
+    sized: bool,
+}
+
+impl ObjectPages {
+    pub fn new(collection: CollectionId, page_size: usize) -> Self {
+        ObjectPages {
+            collection,
+            page_size,
+            after: None,
+            done: false,
+            listed: 0,
+            sized: false,
+        }
+    }
+
+    pub async fn next(&mut self, cx: &Cx<'_>) -> DavResult<Option<Vec<ObjectMeta>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = cx
+            .engine
+            .store
+            .objects_page(self.collection, self.after.take(), self.page_size)
+            .await?;
+        self.done = page.len() < self.page_size;
+        self.after = page.last().map(|m| m.name.clone());
+        self.listed += page.len();
+        Ok((!page.is_empty()).then_some(page))
+    }
+
+    /// Called after each page is written (`out` held `before` bytes before the first): the
+    /// first time, makes room for the rest of the answer at the size per object seen so far.
+    pub async fn size_answer(
+        &mut self,
+        cx: &Cx<'_>,
+        out: &mut MultistatusWriter,
+        before: usize,
+    ) -> DavResult<()> {
+        if std::mem::replace(&mut self.sized, true) || self.done || self.listed == 0 {
+            return Ok(());
+        }
+        let total = cx.engine.store.object_count(self.collection).await?;
+        let rest = usize::try_from(total)
+            .unwrap_or(0)
+            .saturating_sub(self.listed);
+        let per_object = (out.len() - before).div_ceil(self.listed);
+        out.reserve(rest * per_object + per_object);
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use dav_xml::{Element, PropFind, Propstat, QName, Response, ResponseBody};
 use http::{Request, StatusCode};
 use store::Property;
 
-use super::members::MemberResponses;
+use super::members::{MemberResponses, ObjectPages};
 use super::{Cx, Depth};
 use crate::error::{DavError, DavResult};
 use crate::props::{self, PropEnv};
@@ -52,22 +52,13 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     if let (Depth::One, Resource::Collection(c)) = (depth, &resource) {
         let mut members =
             MemberResponses::new(cx, &env, &propfind, minimal, Arc::new(c.clone())).await?;
-        // Objects in pages: memory stays flat however large the calendar.
-        let mut after = None;
-        loop {
-            let page = cx
-                .engine
-                .store
-                .objects_page(c.id, after.take(), MEMBER_PAGE)
-                .await?;
-            let full = page.len() == MEMBER_PAGE;
-            after = page.last().map(|m| m.name.clone());
+        let before = out.len();
+        let mut pages = ObjectPages::new(c.id, MEMBER_PAGE);
+        while let Some(page) = pages.next(cx).await? {
             for meta in page {
                 out.response(&members.response(meta, &no_extra));
             }
-            if !full {
-                break;
-            }
+            pages.size_answer(cx, &mut out, before).await?;
         }
     }
     Ok(super::xml_response(

@@ -14,7 +14,7 @@ use store::{Collection, ObjectMeta};
 const DATA_BATCH: usize = 500;
 
 use crate::error::{DavError, DavResult};
-use crate::method::members::MemberResponses;
+use crate::method::members::{MemberResponses, ObjectPages};
 use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::props::sync_token_uri;
@@ -51,18 +51,11 @@ pub async fn handle(
     let collection_id = writer.members.collection().id;
     let deleted = match since {
         None => {
-            // Every member, in pages: memory stays flat however large the calendar.
-            let mut after = None;
-            loop {
-                let page = store
-                    .objects_page(collection_id, after.take(), DATA_BATCH)
-                    .await?;
-                let full = page.len() == DATA_BATCH;
-                after = page.last().map(|m| m.name.clone());
+            let before = writer.out.len();
+            let mut pages = ObjectPages::new(collection_id, DATA_BATCH);
+            while let Some(page) = pages.next(cx).await? {
                 writer.batch(page).await?;
-                if !full {
-                    break;
-                }
+                pages.size_answer(cx, &mut writer.out, before).await?;
             }
             Vec::new()
         }
