@@ -11,6 +11,10 @@
 # 3. runs bench/bench.py, which starts each server alone on 127.0.0.1 with a fresh data dir,
 #    loads the same seeded calendar, measures, prints the table side by side with calvault's
 #    ratio to each peer and the targets met / not met, and writes target/bench-results.json.
+#    A peer's import stops at the cap (its rate is what it reached); the objects it did not
+#    get through PUT are then written into its storage directly, so that every server
+#    answers the queries on the same full data set (--capped-peer-queries subset|skip for
+#    the older behaviours).
 #
 # Options (each also as an environment variable):
 #   --sizes "N ..."        BENCH_SIZES        object counts            [10000 50000]
@@ -30,6 +34,8 @@ cd "$ROOT"
 
 RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
 XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
+# The independent reference the table's result check uses when servers disagree.
+RIE_VERSION=${RIE_VERSION:-3.8.2}
 VENV="$ROOT/target/bench-venv"
 
 note() { printf 'bench: %s\n' "$*" >&2; }
@@ -43,7 +49,7 @@ while [ $# -gt 0 ]; do
         --servers) read -r -a s <<<"$2"; py_args+=(--servers "${s[@]}"); shift 2 ;;
         --import-cap|--step-cap) py_args+=("$1" "$2"); shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) py_args+=("$1"); shift ;;
     esac
 done
@@ -66,17 +72,19 @@ if ! command -v wrk >/dev/null 2>&1; then
     fi
 fi
 venv_ok() {
-    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$RADICALE_VERSION" "$XANDIKOS_VERSION" <<'EOF' >/dev/null 2>&1
+    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$RIE_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
-sys.exit(0 if (version("radicale"), version("xandikos")) == (sys.argv[1], sys.argv[2]) else 1)
+sys.exit(0 if (version("radicale"), version("xandikos"), version("recurring-ical-events"))
+         == (sys.argv[1], sys.argv[2], sys.argv[3]) else 1)
 EOF
 }
 if ! venv_ok; then
     note "creating $VENV with radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION"
+        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" \
+        "recurring-ical-events==$RIE_VERSION"
     venv_ok || { note "radicale/xandikos install failed"; exit 1; }
 fi
 

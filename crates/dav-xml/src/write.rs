@@ -85,19 +85,12 @@ impl MultistatusWriter {
     }
 
     pub fn response(&mut self, response: &Response) {
+        self.open_response(&response.href);
         let w = &mut self.w;
-        w.raw("<D:response><D:href>");
-        w.escaped(&response.href);
-        w.raw("</D:href>");
         match &response.body {
             ResponseBody::Propstats(propstats) => {
                 for ps in propstats {
-                    w.raw("<D:propstat><D:prop>");
-                    for p in &ps.props {
-                        w.element(p);
-                    }
-                    w.raw("</D:prop>");
-                    w.status(ps.status);
+                    w.propstat(ps.status, &ps.props);
                     w.error_and_description(ps.error.as_ref(), ps.description.as_deref());
                     w.raw("</D:propstat>");
                 }
@@ -112,6 +105,24 @@ impl MultistatusWriter {
             }
         }
         w.raw("</D:response>");
+    }
+
+    /// Opens a `DAV:response`: then [`propstat`](Self::propstat)s, then
+    /// [`close_response`](Self::close_response). Listings write their members this way,
+    /// straight from the property values.
+    pub fn open_response(&mut self, href: &str) {
+        self.w.raw("<D:response><D:href>");
+        self.w.escaped(href);
+        self.w.raw("</D:href>");
+    }
+
+    pub fn propstat(&mut self, status: u16, props: &[Element]) {
+        self.w.propstat(status, props);
+        self.w.raw("</D:propstat>");
+    }
+
+    pub fn close_response(&mut self) {
+        self.w.raw("</D:response>");
     }
 
     /// Bytes written so far.
@@ -218,6 +229,16 @@ impl Writer {
 
     fn escaped(&mut self, s: &str) {
         escape_into(&mut self.out, s);
+    }
+
+    /// An open `DAV:propstat` with its props and status; the caller closes it.
+    fn propstat(&mut self, status: u16, props: &[Element]) {
+        self.raw("<D:propstat><D:prop>");
+        for p in props {
+            self.element(p);
+        }
+        self.raw("</D:prop>");
+        self.status(status);
     }
 
     fn status(&mut self, code: u16) {

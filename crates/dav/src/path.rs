@@ -127,7 +127,7 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 /// Appends a percent-encoded segment; a name with nothing to escape is copied in one piece.
-fn push_segment(out: &mut String, s: &str) {
+pub fn push_segment(out: &mut String, s: &str) {
     for piece in utf8_percent_encode(s, SEGMENT) {
         out.push_str(piece);
     }

@@ -1,14 +1,15 @@
 //! The responses for objects of one collection, as PROPFIND Depth: 1 and the REPORTs write
 //! them by the thousand: the collection's href is built once, its members' stored
-//! properties are read in one store call, and every response shares the collection.
+//! properties are read in one store call, every response shares the collection, and each
+//! is written straight into the answer through buffers reused from member to member.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use dav_xml::{MultistatusWriter, PropFind, Response};
+use dav_xml::{Element, MultistatusWriter, PropFind};
 use store::{Collection, CollectionId, ObjectMeta, Property};
 
-use super::propfind::{group_props, props_response, Extra};
+use super::propfind::{collect_props, group_props, propstats_to_send, Extra};
 use super::Cx;
 use crate::error::DavResult;
 use crate::path;
@@ -23,6 +24,10 @@ pub struct MemberResponses<'a> {
     collection_href: String,
     /// Stored properties by member name, taken out as each member is answered.
     dead: HashMap<String, Vec<Property>>,
+    // Reused for every member.
+    href: String,
+    found: Vec<Element>,
+    missing: Vec<Element>,
 }
 
 impl<'a> MemberResponses<'a> {
@@ -42,6 +47,9 @@ impl<'a> MemberResponses<'a> {
             collection,
             collection_href,
             dead,
+            href: String::new(),
+            found: Vec::new(),
+            missing: Vec::new(),
         })
     }
 
@@ -53,28 +61,34 @@ impl<'a> MemberResponses<'a> {
         path::member_href(&self.collection_href, name)
     }
 
-    /// The response for one object; `extra` answers what a REPORT computes itself
-    /// (calendar-data).
-    pub fn response(&mut self, meta: ObjectMeta, extra: &Extra<'_>) -> Response {
+    /// Writes the response for one object; `extra` answers what a REPORT computes itself
+    /// (calendar-data). The buffers are reused from one member to the next.
+    pub fn write(&mut self, out: &mut MultistatusWriter, meta: ObjectMeta, extra: &Extra<'_>) {
         let dead = match self.dead.is_empty() {
             true => Vec::new(),
             false => self.dead.remove(&meta.name).unwrap_or_default(),
         };
-        let href = self.href(&meta.name);
+        self.href.clear();
+        self.href.push_str(&self.collection_href);
+        path::push_segment(&mut self.href, &meta.name);
         let resource = Resource::Object {
             collection: Arc::clone(&self.collection),
             meta,
             data: None,
         };
-        props_response(
-            self.env,
-            href,
-            &resource,
-            &dead,
-            self.prop,
-            self.minimal,
-            extra,
-        )
+        let (found, missing) = (&mut self.found, &mut self.missing);
+        collect_props(self.env, &resource, &dead, self.prop, extra, found, missing);
+        let (with_found, with_missing) = propstats_to_send(found, missing, self.minimal);
+        out.open_response(&self.href);
+        if with_found {
+            out.propstat(200, found);
+        }
+        if with_missing {
+            out.propstat(404, missing);
+        }
+        out.close_response();
+        found.clear();
+        missing.clear();
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
         let mut pages = ObjectPages::new(c.id, MEMBER_PAGE);
         while let Some(page) = pages.next(cx).await? {
             for meta in page {
-                out.response(&members.response(meta, &no_extra));
+                members.write(&mut out, meta, &no_extra);
             }
             pages.size_answer(cx, &mut out, before).await?;
         }
@@ -188,10 +188,53 @@ pub fn props_response(
 ) -> Response {
     let mut found = Vec::new();
     let mut missing = Vec::new();
+    collect_props(
+        env,
+        resource,
+        dead,
+        propfind,
+        extra,
+        &mut found,
+        &mut missing,
+    );
+    let (with_found, with_missing) = propstats_to_send(&found, &missing, minimal);
+    let mut propstats = Vec::new();
+    if with_found {
+        propstats.push(Propstat::new(200, found));
+    }
+    if with_missing {
+        propstats.push(Propstat::new(404, missing));
+    }
+    Response {
+        href,
+        body: ResponseBody::Propstats(propstats),
+    }
+}
+
+/// Whether the 200 and the 404 propstat are sent: the 404 one is left out for a minimal
+/// answer, and an empty property list still gets its (empty) 200.
+pub fn propstats_to_send(found: &[Element], missing: &[Element], minimal: bool) -> (bool, bool) {
+    (
+        !found.is_empty() || missing.is_empty() || minimal,
+        !missing.is_empty() && !minimal,
+    )
+}
+
+/// The values of the asked-for properties of one resource into `found`, and the names of
+/// those it does not have into `missing`.
+pub fn collect_props(
+    env: &PropEnv<'_>,
+    resource: &Resource,
+    dead: &[Property],
+    propfind: &PropFind,
+    extra: &Extra<'_>,
+    found: &mut Vec<Element>,
+    missing: &mut Vec<Element>,
+) {
     match propfind {
-        PropFind::PropName => found = props::names(env, resource, dead),
+        PropFind::PropName => found.extend(props::names(env, resource, dead)),
         PropFind::AllProp { include } => {
-            found = props::all(env, resource, dead);
+            found.extend(props::all(env, resource, dead));
             for name in include {
                 if found.iter().any(|e| &e.name == name) {
                     continue;
@@ -214,16 +257,5 @@ pub fn props_response(
                 }
             }
         }
-    }
-    let mut propstats = Vec::new();
-    if !found.is_empty() || missing.is_empty() || minimal {
-        propstats.push(Propstat::new(200, found));
-    }
-    if !missing.is_empty() && !minimal {
-        propstats.push(Propstat::new(404, missing));
-    }
-    Response {
-        href,
-        body: ResponseBody::Propstats(propstats),
     }
 }

@@ -1,11 +1,11 @@
 //! calendar-multiget (RFC 4791 §7.9): the named objects, fetched with one store call per
 //! collection they live in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dav_xml::{Multiget, Multistatus, Response, ResponseBody};
+use dav_xml::{Multiget, MultistatusWriter, Response, ResponseBody};
 use http::{Request, StatusCode};
 use store::StoredObject;
 
@@ -37,44 +37,54 @@ pub async fn handle(
     let env = env_for(cx, &multiget.prop).await?;
     let minimal = super::super::wants_minimal(req);
 
-    // Group the wanted names by the collection that holds them.
-    let mut by_collection: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
-    let mut responses: Vec<Option<Response>> = vec![None; multiget.hrefs.len()];
-    for (i, href) in multiget.hrefs.iter().enumerate() {
-        match locate(href, &me.name) {
-            Ok((collection, name)) => by_collection.entry(collection).or_default().push((i, name)),
-            Err(status) => responses[i] = Some(status_response(href, status)),
-        }
+    // One store call per collection the hrefs name, then the answers in request order.
+    let located: Vec<Result<(String, String), u16>> =
+        multiget.hrefs.iter().map(|h| locate(h, &me.name)).collect();
+    let mut by_collection: HashMap<String, Vec<String>> = HashMap::new();
+    for (collection, name) in located.iter().flatten() {
+        by_collection
+            .entry(collection.clone())
+            .or_default()
+            .push(name.clone());
     }
-    for (collection_path, wanted) in by_collection {
+    let mut found = HashMap::new();
+    for (collection_path, names) in by_collection {
         let Some(collection) = store.collection(me.id, &collection_path).await? else {
-            for (i, _) in &wanted {
-                responses[*i] = Some(status_response(&multiget.hrefs[*i], 404));
-            }
             continue;
         };
-        let names: Vec<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
-        let found: HashMap<String, StoredObject> = store
+        let objects: HashMap<String, StoredObject> = store
             .objects_by_name(collection.id, &names)
             .await?
             .into_iter()
             .map(|o| (o.meta.name.clone(), o))
             .collect();
-        let mut members =
+        let members =
             MemberResponses::new(cx, &env, &multiget.prop, minimal, Arc::new(collection)).await?;
-        for (i, name) in wanted {
-            let Some(object) = found.get(&name) else {
-                responses[i] = Some(status_response(&multiget.hrefs[i], 404));
-                continue;
-            };
-            let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data));
-            responses[i] = Some(members.response(object.meta.clone(), &extra));
-        }
+        found.insert(collection_path, (members, objects));
     }
-    Ok(crate::method::multistatus(&Multistatus {
-        responses: responses.into_iter().flatten().collect(),
-        sync_token: None,
-    }))
+    let mut out = MultistatusWriter::new();
+    for (href, located) in multiget.hrefs.iter().zip(located) {
+        let (collection, name) = match located {
+            Ok(at) => at,
+            Err(status) => {
+                out.response(&status_response(href, status));
+                continue;
+            }
+        };
+        let Some((members, object)) = found
+            .get_mut(&collection)
+            .and_then(|(m, objects)| Some((m, objects.get(&name)?)))
+        else {
+            out.response(&status_response(href, 404));
+            continue;
+        };
+        let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data));
+        members.write(&mut out, object.meta.clone(), &extra);
+    }
+    Ok(crate::method::xml_response(
+        StatusCode::MULTI_STATUS,
+        out.finish(None),
+    ))
 }
 
 /// The collection path and object name an href names, or the status to answer for it.

@@ -88,7 +88,7 @@ pub async fn handle(
     let mut out = dav_xml::MultistatusWriter::new();
     let mut respond = |meta: ObjectMeta, data: Option<&Bytes>| {
         let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
-        out.response(&members.response(meta, &extra));
+        members.write(&mut out, meta, &extra);
     };
     // Certain matches from the instance index, with their data when it is to be sent:
     // read along with them for a short range, in batches for a long one.

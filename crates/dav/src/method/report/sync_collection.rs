@@ -127,7 +127,7 @@ impl MemberWriter<'_> {
         for meta in batch {
             let bytes = data.get(&meta.name);
             let extra = |e: &Element| calendar_data::answer(e, bytes);
-            self.out.response(&self.members.response(meta, &extra));
+            self.members.write(&mut self.out, meta, &extra);
         }
         Ok(())
     }
