@@ -350,24 +350,30 @@ fn root_prefix(ns: &str) -> Option<&'static str> {
 
 fn escape_into(out: &mut String, s: &str) {
     // Copy the runs between special characters whole (calendar-data is mostly plain text),
-    // testing eight bytes at a time for any of them.
+    // finding them eight bytes at a time.
     let bytes = s.as_bytes();
     let mut plain_from = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if !has_special_byte(word) {
-                i += 8;
-                continue;
+        let at = match bytes.get(i..i + 8) {
+            Some(word) => {
+                let specials =
+                    special_bytes(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+                if specials == 0 {
+                    i += 8;
+                    continue;
+                }
+                // The lowest flag is exact (only flags above a match can be false).
+                i + specials.trailing_zeros() as usize / 8
             }
-        }
-        if let Some(entity) = entity(bytes[i]) {
-            out.push_str(&s[plain_from..i]);
+            None => i,
+        };
+        if let Some(entity) = entity(bytes[at]) {
+            out.push_str(&s[plain_from..at]);
             out.push_str(entity);
-            plain_from = i + 1;
+            plain_from = at + 1;
         }
-        i += 1;
+        i = at + 1;
     }
     out.push_str(&s[plain_from..]);
 }
@@ -384,15 +390,16 @@ fn entity(b: u8) -> Option<&'static str> {
     })
 }
 
-/// Whether any byte of the word is one `entity` replaces (the classic "has zero byte" test
-/// on the word xor each special byte repeated).
-fn has_special_byte(word: u64) -> bool {
+/// The high bit of each byte of the word that may be one `entity` replaces; the lowest set
+/// flag always marks a real one (the classic "has zero byte" test on the word xor each
+/// special byte repeated).
+fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    [b'&', b'<', b'>', b'"', b'\r']
-        .iter()
-        .any(|&b| has_zero(word ^ (ONES * u64::from(b))))
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    [b'&', b'<', b'>', b'"', b'\r'].iter().fold(0, |flags, &b| {
+        flags | zero_bytes(word ^ (ONES * u64::from(b)))
+    })
 }
 
 /// `HTTP/1.1 200 OK` for a status code, as `DAV:status` carries it.
