@@ -80,12 +80,12 @@ sys.exit(0 if (version("radicale"), version("xandikos"), version("recurring-ical
 EOF
 }
 if ! venv_ok; then
-    note "creating $VENV with radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION"
+    note "creating $VENV with radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION recurring-ical-events==$RIE_VERSION"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
         "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" \
         "recurring-ical-events==$RIE_VERSION"
-    venv_ok || { note "radicale/xandikos install failed"; exit 1; }
+    venv_ok || { note "installing radicale/xandikos/recurring-ical-events failed"; exit 1; }
 fi
 
 # --- 2. build ---------------------------------------------------------------------------------

@@ -126,18 +126,14 @@ impl MultistatusWriter {
     }
 
     /// Bytes written so far.
-    pub fn len(&self) -> usize {
+    pub fn written_len(&self) -> usize {
         self.w.out.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.w.out.is_empty()
-    }
-
     /// Room for `additional` more bytes, so that a large answer is not copied each time it
-    /// outgrows its buffer.
+    /// outgrows its buffer. Only a hint: if the memory is not there, nothing is reserved.
     pub fn reserve(&mut self, additional: usize) {
-        self.w.out.reserve(additional);
+        let _ = self.w.out.try_reserve(additional);
     }
 
     pub fn finish(mut self, sync_token: Option<&str>) -> String {

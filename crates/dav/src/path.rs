@@ -120,12 +120,6 @@ pub fn href_path<'a>(href: &'a str, host: Option<&str>) -> Option<&'a str> {
     Some(href)
 }
 
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_segment(&mut out, s);
-    out
-}
-
 /// Appends a percent-encoded segment; a name with nothing to escape is copied in one piece.
 pub fn push_segment(out: &mut String, s: &str) {
     for piece in utf8_percent_encode(s, SEGMENT) {

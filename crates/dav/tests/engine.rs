@@ -558,6 +558,100 @@ async fn multiget_returns_requested_objects_with_partial_data_and_404s() {
     );
 }
 
+/// Sets `<x:tag xmlns:x="urn:x">value</x:tag>` on a resource.
+async fn set_tag(h: &Harness, path: &str, value: &str) {
+    let body = format!(
+        "<D:propertyupdate xmlns:D='DAV:' xmlns:x='urn:x'><D:set><D:prop><x:tag>{value}</x:tag>\
+         </D:prop></D:set></D:propertyupdate>"
+    );
+    let r = h.ann("PROPPATCH", path, &[], &body).await;
+    assert!(text(&r).contains("HTTP/1.1 200"), "{}", text(&r));
+}
+
+/// The `D:response` elements of a multistatus, in order, as text.
+fn responses(body: &str) -> Vec<&str> {
+    body.split("<D:response>").skip(1).collect()
+}
+
+#[tokio::test]
+async fn multiget_answers_each_href_in_request_order_even_when_repeated() {
+    let h = harness().await;
+    for name in ["m1", "m2"] {
+        h.ann("PUT", &format!("{CAL}{name}.ics"), &[], &event(name, name))
+            .await;
+    }
+    set_tag(&h, &format!("{CAL}m1.ics"), "tagged").await;
+    let hrefs = [
+        "/dav/calendars/ann/calendar/m2.ics",
+        "/dav/calendars/ann/calendar/m1.ics",
+        "/dav/calendars/bob/calendar/m1.ics",
+        "/dav/calendars/ann/no-such-calendar/m1.ics",
+        "/dav/calendars/ann/calendar/m1.ics",
+    ];
+    let body = format!(
+        "<C:calendar-multiget xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav' xmlns:x='urn:x'>\
+         <D:prop><D:getetag/><x:tag/></D:prop>{}</C:calendar-multiget>",
+        hrefs
+            .iter()
+            .map(|h| format!("<D:href>{h}</D:href>"))
+            .collect::<String>()
+    );
+    let r = h.ann("REPORT", CAL, &[], &body).await;
+    let t = text(&r);
+    let answers = responses(&t);
+    assert_eq!(answers.len(), hrefs.len(), "{t}");
+    for (answer, href) in answers.iter().zip(hrefs) {
+        assert!(
+            answer.starts_with(&format!("<D:href>{href}</D:href>")),
+            "{t}"
+        );
+    }
+    assert!(answers[0].contains("<D:getetag>") && answers[0].contains("HTTP/1.1 404"));
+    for repeated in [answers[1], answers[4]] {
+        assert!(repeated.contains(">tagged</x"), "{t}");
+    }
+    assert!(answers[2].contains("HTTP/1.1 403"), "{t}");
+    assert!(answers[3].contains("HTTP/1.1 404"), "{t}");
+}
+
+#[tokio::test]
+async fn listings_longer_than_a_page_answer_every_member_once_with_its_properties() {
+    let h = harness().await;
+    // More than one page of both listings (1,000 for PROPFIND, 500 for sync).
+    let names: Vec<String> = (0..1_205).map(|i| format!("o{i:04}.ics")).collect();
+    for name in &names {
+        let r = h
+            .ann("PUT", &format!("{CAL}{name}"), &[], &event(name, "x"))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    set_tag(&h, &format!("{CAL}o1100.ics"), "late").await;
+    let propfind =
+        "<propfind xmlns='DAV:' xmlns:x='urn:x'><prop><getetag/><x:tag/></prop></propfind>";
+    let pf = text(&h.ann("PROPFIND", CAL, &[("depth", "1")], propfind).await);
+    let sync = text(&h.ann("REPORT", CAL, &[], &sync_body("")).await);
+    for (what, body, members) in [("PROPFIND", &pf, 1..), ("sync", &sync, 0..)] {
+        let listed: Vec<&str> = responses(body)[members]
+            .iter()
+            .map(|r| {
+                let href = &r[r.find(CAL).unwrap() + CAL.len()..];
+                &href[..href.find('<').unwrap()]
+            })
+            .collect();
+        assert_eq!(
+            listed, names,
+            "{what} lists every member once, in name order"
+        );
+    }
+    let tagged: Vec<&str> = responses(&pf)
+        .into_iter()
+        .filter(|r| r.contains(">late</x"))
+        .collect();
+    assert_eq!(tagged.len(), 1);
+    assert!(tagged[0].contains("o1100.ics"));
+    assert!(token_of(&sync).contains("/sync/"));
+}
+
 fn sync_body(token: &str) -> String {
     format!(
         "<sync-collection xmlns='DAV:'><sync-token>{token}</sync-token><sync-level>1</sync-level>\

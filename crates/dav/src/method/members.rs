@@ -22,7 +22,7 @@ pub struct MemberResponses<'a> {
     minimal: bool,
     collection: Arc<Collection>,
     collection_href: String,
-    /// Stored properties by member name, taken out as each member is answered.
+    /// Stored properties by member name.
     dead: HashMap<String, Vec<Property>>,
     // Reused for every member.
     href: String,
@@ -64,22 +64,30 @@ impl<'a> MemberResponses<'a> {
     /// Writes the response for one object; `extra` answers what a REPORT computes itself
     /// (calendar-data). The buffers are reused from one member to the next.
     pub fn write(&mut self, out: &mut MultistatusWriter, meta: ObjectMeta, extra: &Extra<'_>) {
-        let dead = match self.dead.is_empty() {
-            true => Vec::new(),
-            false => self.dead.remove(&meta.name).unwrap_or_default(),
-        };
-        self.href.clear();
-        self.href.push_str(&self.collection_href);
-        path::push_segment(&mut self.href, &meta.name);
+        let MemberResponses {
+            env,
+            prop,
+            minimal,
+            collection,
+            collection_href,
+            dead,
+            href,
+            found,
+            missing,
+        } = self;
+        // Borrowed, not taken: a multiget may name the same member twice.
+        let dead = dead.get(&meta.name).map_or(&[][..], Vec::as_slice);
+        href.clear();
+        href.push_str(collection_href);
+        path::push_segment(href, &meta.name);
         let resource = Resource::Object {
-            collection: Arc::clone(&self.collection),
+            collection: Arc::clone(collection),
             meta,
             data: None,
         };
-        let (found, missing) = (&mut self.found, &mut self.missing);
-        collect_props(self.env, &resource, &dead, self.prop, extra, found, missing);
-        let (with_found, with_missing) = propstats_to_send(found, missing, self.minimal);
-        out.open_response(&self.href);
+        collect_props(env, &resource, dead, prop, extra, found, missing);
+        let (with_found, with_missing) = propstats_to_send(found, missing, *minimal);
+        out.open_response(href);
         if with_found {
             out.propstat(200, found);
         }
@@ -131,7 +139,8 @@ impl ObjectPages {
     }
 
     /// Called after each page is written (`out` held `before` bytes before the first): the
-    /// first time, makes room for the rest of the answer at the size per object seen so far.
+    /// first time, makes room for the rest of the answer at the size per object seen so far,
+    /// up to [`MAX_ANSWER_RESERVE`]; beyond that the buffer grows as it fills.
     pub async fn size_answer(
         &mut self,
         cx: &Cx<'_>,
@@ -143,10 +152,17 @@ impl ObjectPages {
         }
         let total = cx.engine.store.object_count(self.collection).await?;
         let rest = usize::try_from(total)
-            .unwrap_or(0)
+            .unwrap_or(usize::MAX)
             .saturating_sub(self.listed);
-        let per_object = (out.len() - before).div_ceil(self.listed);
-        out.reserve(rest * per_object + per_object);
+        let per_object = (out.written_len() - before).div_ceil(self.listed);
+        let wanted = rest.saturating_add(1).saturating_mul(per_object);
+        out.reserve(wanted.min(MAX_ANSWER_RESERVE));
         Ok(())
     }
 }
+
+/// The most a listing reserves ahead for its answer: the size of a 50,000-object PROPFIND
+/// with room to spare. The estimate comes from the first page only, and a calendar whose
+/// first objects are large (an initial sync with calendar-data) must not make the server ask
+/// for memory it will never use.
+pub const MAX_ANSWER_RESERVE: usize = 64 << 20;

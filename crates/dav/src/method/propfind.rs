@@ -52,7 +52,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     if let (Depth::One, Resource::Collection(c)) = (depth, &resource) {
         let mut members =
             MemberResponses::new(cx, &env, &propfind, minimal, Arc::new(c.clone())).await?;
-        let before = out.len();
+        let before = out.written_len();
         let mut pages = ObjectPages::new(c.id, MEMBER_PAGE);
         while let Some(page) = pages.next(cx).await? {
             for meta in page {

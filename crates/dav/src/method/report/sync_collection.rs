@@ -51,7 +51,7 @@ pub async fn handle(
     let collection_id = writer.members.collection().id;
     let deleted = match since {
         None => {
-            let before = writer.out.len();
+            let before = writer.out.written_len();
             let mut pages = ObjectPages::new(collection_id, DATA_BATCH);
             while let Some(page) = pages.next(cx).await? {
                 writer.batch(page).await?;
