@@ -1,10 +1,11 @@
 //! The embedded default backend: SQLite in WAL mode through rusqlite.
 //!
 //! One writer connection serialises writes (SQLite allows one writer anyway); a small pool
-//! of reader connections serves reads concurrently. All database work runs on tokio's
-//! blocking threads, never on the async workers. Every trait write is one IMMEDIATE
-//! transaction, so a refused or interrupted write leaves nothing behind, and WAL with
-//! `synchronous=NORMAL` keeps every committed write across a crash of the process.
+//! of reader connections serves reads concurrently. Database work runs on tokio's blocking
+//! threads, except lookups by key, which are shorter than the hand-off to such a thread.
+//! Every trait write is one IMMEDIATE transaction, so a refused or interrupted write leaves
+//! nothing behind, and WAL with `synchronous=NORMAL` keeps every committed write across a
+//! crash of the process.
 
 mod accounts;
 mod collections;
@@ -93,13 +94,31 @@ impl SqliteStore {
                 None => open_connection(&inner.path, false)?,
             };
             let result = f(&conn);
-            let mut idle = lock(&inner.readers)?;
-            if idle.len() < IDLE_READERS {
-                idle.push(conn);
-            }
+            inner.give_back(conn)?;
             result
         })
         .await
+    }
+
+    /// A read of a few rows by key (a collection, an object), run on the calling thread when
+    /// a pooled connection is idle. Handing such a read to a blocking thread and back costs
+    /// more than the read itself: a GET makes two of them, and the two thread hand-offs took
+    /// about a quarter of the server's CPU under load. Longer reads (listings, queries) keep
+    /// to the blocking pool so that they never hold up the async workers.
+    async fn read_by_key<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        if let Ok(_slot) = self.inner.read_slots.try_acquire() {
+            let pooled = lock(&self.inner.readers)?.pop();
+            if let Some(conn) = pooled {
+                let result = f(&conn);
+                self.inner.give_back(conn)?;
+                return result;
+            }
+        }
+        self.read(f).await
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
@@ -129,6 +148,17 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+}
+
+impl Inner {
+    /// Returns a reader connection to the pool, or closes it when the pool is full.
+    fn give_back(&self, conn: Connection) -> Result<()> {
+        let mut idle = lock(&self.readers)?;
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        Ok(())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
@@ -209,7 +239,8 @@ impl Store for SqliteStore {
 
     async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         let name = name.to_owned();
-        self.read(move |c| accounts::user_by_name(c, &name)).await
+        self.read_by_key(move |c| accounts::user_by_name(c, &name))
+            .await
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
@@ -233,7 +264,7 @@ impl Store for SqliteStore {
 
     async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
         let path = path.to_owned();
-        self.read(move |c| collections::by_path(c, owner, &path))
+        self.read_by_key(move |c| collections::by_path(c, owner, &path))
             .await
     }
 
@@ -290,7 +321,8 @@ impl Store for SqliteStore {
 
     async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
         let name = name.to_owned();
-        self.read(move |c| objects::get(c, collection, &name)).await
+        self.read_by_key(move |c| objects::get(c, collection, &name))
+            .await
     }
 
     async fn objects_in_range(
@@ -349,7 +381,7 @@ impl Store for SqliteStore {
         object: Option<&str>,
     ) -> Result<Vec<Property>> {
         let object = object.unwrap_or("").to_owned();
-        self.read(move |c| properties::of(c, collection, &object))
+        self.read_by_key(move |c| properties::of(c, collection, &object))
             .await
     }
 

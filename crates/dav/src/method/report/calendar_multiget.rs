@@ -63,6 +63,14 @@ pub async fn handle(
         found.insert(collection_path, (members, objects));
     }
     let mut out = MultistatusWriter::new();
+    // The data (escaped, so a little more) plus about as much again for each response's
+    // href, status and other properties: the answer is built without being copied as it grows.
+    let data_len: usize = found
+        .values()
+        .flat_map(|(_, objects)| objects.values())
+        .map(|o| o.data.len() + RESPONSE_OVERHEAD)
+        .sum();
+    out.reserve(data_len.min(crate::method::members::MAX_ANSWER_RESERVE));
     for (href, located) in multiget.hrefs.iter().zip(located) {
         let (collection, name) = match located {
             Ok(at) => at,
@@ -86,6 +94,9 @@ pub async fn handle(
         out.finish(None),
     ))
 }
+
+/// Bytes a response takes besides its calendar data, as a sizing guess.
+const RESPONSE_OVERHEAD: usize = 512;
 
 /// The collection path and object name an href names, or the status to answer for it.
 fn locate(href: &str, me: &str) -> Result<(String, String), u16> {
