@@ -165,10 +165,18 @@ pub async fn objects_keep_exact_bytes_and_content_etags(store: &dyn Store) {
     assert_eq!(metas.len(), 1);
     assert_eq!(metas[0].etag, etag_of(b"v2"));
     let many = store
-        .objects_by_name(cal.id, &["a.ics".into(), "missing.ics".into()])
+        .objects_by_name(
+            cal.id,
+            &["a.ics".into(), "missing.ics".into(), "a.ics".into()],
+        )
         .await
         .unwrap();
-    assert_eq!(many.len(), 1);
+    assert_eq!(
+        many.len(),
+        1,
+        "each existing object once, however often named"
+    );
+    assert_eq!(many[0].data.as_ref(), b"v2");
 }
 
 pub async fn preconditions_are_checked_inside_the_write(store: &dyn Store) {
