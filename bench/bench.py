@@ -1026,6 +1026,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+",
                     default=[int(x) for x in os.environ.get("BENCH_SIZES", "10000 50000").split()])
+    ap.add_argument("--peer-sizes", type=int, nargs="+",
+                    default=[int(x) for x in os.environ.get("BENCH_PEER_SIZES", "").split()] or None,
+                    help="run Radicale and Xandikos only at these sizes; calvault runs at every "
+                         "size [every size]")
     ap.add_argument("--servers", nargs="+", default=[s for s in SERVERS if s != "calvault-pg"],
                     choices=SERVERS)
     ap.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES"),
@@ -1080,10 +1084,12 @@ def main() -> int:
     try:
         for size in sizes:
             results[size] = {}
-            for name in servers:
+            here = [s for s in servers
+                    if s not in PEERS or args.peer_sizes is None or size in args.peer_sizes]
+            for name in here:
                 log(f"--- {name}, {size} objects")
                 results[size][name] = run_server(name, args, all_objs[:size], extra, size, workroot)
-            table, checks = render(size, results[size], servers)
+            table, checks = render(size, results[size], here)
             all_checks += checks
             tables.append(table)
             print("\n" + table, flush=True)

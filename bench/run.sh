@@ -21,6 +21,7 @@
 #   --import-cap S         BENCH_IMPORT_CAP   seconds per import step  [300]
 #   --step-cap S           BENCH_STEP_CAP     seconds per query step   [120]
 #   --servers "a b"        BENCH_SERVERS      subset of calvault radicale xandikos
+#   --peer-sizes "N ..."   BENCH_PEER_SIZES   sizes at which the peers run too [every size]
 #   --quick                                   500 objects, 60 s import cap, 20 s step caps
 #   --no-build                                use the existing binary
 #   CALVAULT_BIN=path                         binary to benchmark (implies --no-build), e.g.
@@ -47,9 +48,10 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --sizes) read -r -a s <<<"$2"; py_args+=(--sizes "${s[@]}"); shift 2 ;;
         --servers) read -r -a s <<<"$2"; py_args+=(--servers "${s[@]}"); shift 2 ;;
+        --peer-sizes) read -r -a s <<<"$2"; py_args+=(--peer-sizes "${s[@]}"); shift 2 ;;
         --import-cap|--step-cap) py_args+=("$1" "$2"); shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) py_args+=("$1"); shift ;;
     esac
 done
