@@ -54,29 +54,14 @@ async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
     }
     let base = std::env::var("CALVAULT_TEST_POSTGRES")
         .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
-    let base = base.trim_end_matches('/');
     let name = format!(
         "calvault_engine_{}",
         &blake3::hash(dir.as_os_str().as_encoded_bytes()).to_hex()[..16]
     );
-    let made = std::process::Command::new("psql")
-        .args([
-            &format!("{base}/postgres"),
-            "-qc",
-            &format!("CREATE DATABASE {name}"),
-        ])
-        .output()
-        .expect("psql");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    Arc::new(
-        PostgresStore::connect(&format!("{base}/{name}"))
-            .await
-            .unwrap(),
-    )
+    let url = store_postgres::ensure_database(&base, &name, "")
+        .await
+        .unwrap();
+    Arc::new(PostgresStore::connect(&url).await.unwrap())
 }
 
 async fn harness() -> Harness {

@@ -31,6 +31,7 @@ macro_rules! in_transaction {
 }
 
 mod accounts;
+mod admin;
 mod collections;
 mod dump;
 mod locks;
@@ -50,6 +51,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+pub use admin::{database_url, ensure_database};
 pub use schema::SCHEMA_VERSION;
 
 /// Connections per node. Each request holds one for a few queries, so 16 keep a node's

@@ -36,39 +36,18 @@ pub fn store_args(data: &Path) -> Vec<std::ffi::OsString> {
 pub fn postgres_database(data: &Path) -> String {
     let base = std::env::var("CALVAULT_TEST_POSTGRES")
         .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
-    let base = base.trim_end_matches('/');
     let name = format!(
         "calvault_e2e_{}",
         &blake3::hash(data.as_os_str().as_encoded_bytes()).to_hex()[..16]
     );
-    let out = Command::new("psql")
-        .args([&format!("{base}/postgres"), "-qAtc"])
-        .arg(format!(
-            "SELECT 1 FROM pg_database WHERE datname = '{name}'"
-        ))
-        .output()
-        .expect("psql");
-    assert!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        let made = Command::new("psql")
-            .args([
-                &format!("{base}/postgres"),
-                "-qc",
-                &format!("CREATE DATABASE {name}"),
-            ])
-            .output()
-            .expect("psql");
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-    }
-    format!("{base}/{name}")
+    // The tests here are synchronous: a runtime of its own for the one call.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(store_postgres::ensure_database(&base, &name, ""))
+        .expect("create the test database")
 }
 
 /// Runs one SQL statement directly on the test's store (SQLite file or PostgreSQL database),

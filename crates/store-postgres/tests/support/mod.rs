@@ -18,12 +18,7 @@ pub fn base_url() -> String {
 
 /// The URL of `database` on the test server, keeping any query (`?sslmode=...`).
 pub fn url_of(database: &str) -> String {
-    let base = base_url();
-    let (base, query) = match base.split_once('?') {
-        Some((b, q)) => (b.to_owned(), format!("?{q}")),
-        None => (base.clone(), String::new()),
-    };
-    format!("{}/{database}{query}", base.trim_end_matches('/'))
+    store_postgres::database_url(&base_url(), database)
 }
 
 /// A test's database, dropped when the test ends (pass or fail).
@@ -78,15 +73,8 @@ pub async fn create_database_with(options: &str) -> Scratch {
         nanos % 1_000_000_000_000,
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let (client, connection) = tokio_postgres::connect(&url_of("postgres"), NoTls)
+    store_postgres::ensure_database(&base_url(), &name, options)
         .await
         .unwrap();
-    let task = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name} {options}"))
-        .await
-        .unwrap();
-    drop(client);
-    let _ = task.await;
     Scratch { name }
 }

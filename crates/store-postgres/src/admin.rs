@@ -1,0 +1,88 @@
+//! Creating a database for calvault on a PostgreSQL server, for setup scripts and for the
+//! test suites, which each want a database of their own. The schema itself is made by
+//! [`crate::PostgresStore::connect`].
+
+use store::{Result, StoreError};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use crate::describe;
+
+/// The URL of database `name` on the server `server_url` names (a URL without a database,
+/// e.g. `postgres://postgres@127.0.0.1:5432`), keeping any query such as `?sslmode=disable`.
+pub fn database_url(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server_url, String::new()),
+    };
+    format!("{}/{name}{query}", base.trim_end_matches('/'))
+}
+
+/// Creates database `name` unless it exists and returns its URL. `options` are appended to
+/// `CREATE DATABASE` (a locale, say). The name must be a plain identifier (lower-case
+/// letters, digits, '_'), since it is written into the statement.
+pub async fn ensure_database(server_url: &str, name: &str, options: &str) -> Result<String> {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !plain {
+        return Err(StoreError::Backend(format!(
+            "{name:?} is not a plain database name (lower-case letters, digits and '_')"
+        )));
+    }
+    let (client, connection) =
+        tokio_postgres::connect(&database_url(server_url, "postgres"), NoTls)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+            })?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .map_err(crate::backend)?
+        .is_some();
+    if !exists {
+        match client
+            .batch_execute(&format!("CREATE DATABASE {name} {options}"))
+            .await
+        {
+            // Someone else made it between the check and now: as good.
+            Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => {}
+            other => other.map_err(crate::backend)?,
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(database_url(server_url, name))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn database_urls_keep_the_query() {
+        assert_eq!(
+            database_url("postgres://u@h:5/", "db"),
+            "postgres://u@h:5/db"
+        );
+        assert_eq!(
+            database_url("postgres://u@h:5?sslmode=disable", "db"),
+            "postgres://u@h:5/db?sslmode=disable"
+        );
+    }
+
+    #[tokio::test]
+    async fn names_that_are_not_plain_are_refused_before_connecting() {
+        let err = ensure_database("postgres://nobody@127.0.0.1:1", "x; DROP", "")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not a plain database name"),
+            "{err}"
+        );
+    }
+}
