@@ -18,8 +18,8 @@ import base64
 import http.client
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -29,19 +29,19 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from calvault_testlib import (  # noqa: E402
+    Resp,
+    calvault_binary,
+    free_port,
+    log_tail,
+    stop_process,
+    wait_until_answering,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 USER = "alice"
 PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Resp:
-    status: int
-    headers: dict  # lower-cased names
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
 
 
 @dataclass
@@ -99,42 +99,7 @@ class Server:
             conn.close()
 
     def log_tail(self, n: int = 80) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no server log)"
-        return "\n".join(lines[-n:])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _binary() -> str:
-    b = os.environ.get("CALVAULT_BIN") or str(ROOT / "target" / "debug" / "calvault")
-    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
-        pytest.exit(f"calvault binary not found: {b} (build it or set CALVAULT_BIN)", returncode=2)
-    return b
-
-
-def _wait_ready(proc: subprocess.Popen, host: str, port: int, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=2)
-            conn.request("GET", "/.well-known/caldav")
-            r = conn.getresponse()
-            r.read()
-            conn.close()
-            if r.status < 500:
-                return True
-            time.sleep(0.2)
-        except OSError:
-            time.sleep(0.2)
-    return False
+        return log_tail(self.log_path, n)
 
 
 _SERVER: Server | None = None
@@ -143,7 +108,7 @@ _SERVER: Server | None = None
 @pytest.fixture(scope="session")
 def server():
     global _SERVER
-    binary = _binary()
+    binary = calvault_binary()
     work = Path(tempfile.mkdtemp(prefix="calvault-pytest-"))
     data = work / "data"
     log_path = work / "server.log"
@@ -163,21 +128,16 @@ def server():
         )
     proc = None
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
             stdout=logf,
             stderr=logf,
             stdin=subprocess.DEVNULL,
         )
-        if _wait_ready(proc, "127.0.0.1", port, time.monotonic() + 30):
+        if wait_until_answering("127.0.0.1", port, proc, time.monotonic() + 30):
             break
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace=5)
         proc = None
     if proc is None:
         logf.close()
@@ -191,12 +151,7 @@ def server():
         yield srv
     finally:
         _SERVER = None
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         logf.close()
         if os.environ.get("CALVAULT_KEEP_DATA"):
             print(f"\ncalvault test data kept in {work}")

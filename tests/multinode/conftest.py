@@ -27,8 +27,8 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +39,16 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from calvault_testlib import (  # noqa: E402
+    Resp,
+    calvault_binary,
+    free_port,
+    log_tail,
+    stop_process,
+    wait_until_answering,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 USERS = {"ann": "pw", "bob": "bob-pw"}
 NODE_COUNT = 3
@@ -48,23 +58,6 @@ CLI_TIMEOUT = 120  # seconds any one calvault CLI command may take
 
 # ---------------------------------------------------------------------------
 # HTTP
-
-
-@dataclass
-class Resp:
-    status: int
-    headers: dict  # lower-cased names
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def __repr__(self) -> str:
-        return f"<{self.status} {self.headers} {self.body[:600]!r}>"
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -128,58 +121,8 @@ class Endpoint:
             conn.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def log_tail(path: Path, lines: int = 60) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text[-lines:]) or "(empty)"
-
-
-def stop_process(proc: subprocess.Popen | None, grace: float = 10) -> None:
-    """SIGTERM, then SIGKILL if the process has not exited within `grace` seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=grace)
-
-
-def wait_until_answering(ep: Endpoint, proc: subprocess.Popen, deadline: float) -> bool:
-    """True once `ep` answers GET /.well-known/caldav below 500 (a node listens only once
-    its store is open and migrated; through nginx, the answer also proves a node is
-    reachable); False if the process exited or the deadline passed."""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            if ep.request("GET", "/.well-known/caldav", user=None, timeout=2).status < 500:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 # ---------------------------------------------------------------------------
 # The cluster
-
-
-def calvault_binary() -> str:
-    b = os.environ.get("CALVAULT_BIN") or str(ROOT / "target" / "debug" / "calvault")
-    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
-        pytest.fail(f"calvault binary not found: {b} (cargo build -p calvault, or set CALVAULT_BIN)",
-                    pytrace=False)
-    return b
 
 
 def postgres_base() -> str:
@@ -283,7 +226,7 @@ def start_node(binary: str, database: str, data: Path, log: Path, procs: list) -
                 stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, env=clean_env(),
             )
         procs.append(proc)
-        if wait_until_answering(ep, proc, time.monotonic() + STARTUP_TIMEOUT):
+        if wait_until_answering(ep.host, ep.port, proc, time.monotonic() + STARTUP_TIMEOUT):
             return ep
         stop_process(proc)
     raise RuntimeError(f"calvault serve did not come up in 3 tries (last exit status {proc.returncode}; see its log)")
@@ -360,7 +303,7 @@ def start_nginx(prefix: Path, nodes: list[Endpoint], procs: list) -> Endpoint:
                 stdout=logf, stderr=logf, stdin=subprocess.DEVNULL,
             )
         procs.append(proc)
-        if wait_until_answering(ep, proc, time.monotonic() + STARTUP_TIMEOUT):
+        if wait_until_answering(ep.host, ep.port, proc, time.monotonic() + STARTUP_TIMEOUT):
             return ep
         stop_process(proc)
     raise RuntimeError("nginx did not come up:\n" + log_tail(prefix / "logs" / "stderr.log"))
