@@ -166,3 +166,29 @@ impl ObjectPages {
 /// first objects are large (an initial sync with calendar-data) must not make the server ask
 /// for memory it will never use.
 pub const MAX_ANSWER_RESERVE: usize = 64 << 20;
+
+/// Makes room in `out` for the responses of `members`, with their calendar data when it is
+/// sent, so that the answer is not copied each time it outgrows its buffer: a REPORT that
+/// knows its members up front (calendar-query, multiget) reserves before writing. A guess
+/// on the high side costs only address space, pages never written are never touched.
+pub fn reserve_for<'m>(
+    out: &mut MultistatusWriter,
+    members: impl Iterator<Item = &'m ObjectMeta>,
+    with_data: bool,
+) {
+    let wanted = members
+        .map(|m| {
+            let data = if with_data {
+                usize::try_from(m.size).unwrap_or(usize::MAX)
+            } else {
+                0
+            };
+            // Escaping adds "&#13;" for every CR: about an eighth on iCalendar data.
+            RESPONSE_OVERHEAD.saturating_add(data.saturating_add(data / 8))
+        })
+        .fold(0usize, usize::saturating_add);
+    out.reserve(wanted.min(MAX_ANSWER_RESERVE));
+}
+
+/// Bytes a member's response takes besides its calendar data, as a sizing guess.
+const RESPONSE_OVERHEAD: usize = 512;

@@ -11,7 +11,7 @@ use store::StoredObject;
 
 use super::calendar_data;
 use crate::error::{DavError, DavResult};
-use crate::method::members::MemberResponses;
+use crate::method::members::{self, MemberResponses};
 use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::path::{self, Target};
@@ -63,14 +63,8 @@ pub async fn handle(
         found.insert(collection_path, (members, objects));
     }
     let mut out = MultistatusWriter::new();
-    // The data (escaped, so a little more) plus about as much again for each response's
-    // href, status and other properties: the answer is built without being copied as it grows.
-    let data_len: usize = found
-        .values()
-        .flat_map(|(_, objects)| objects.values())
-        .map(|o| o.data.len() + RESPONSE_OVERHEAD)
-        .sum();
-    out.reserve(data_len.min(crate::method::members::MAX_ANSWER_RESERVE));
+    let objects = found.values().flat_map(|(_, objects)| objects.values());
+    members::reserve_for(&mut out, objects.map(|o| &o.meta), true);
     for (href, located) in multiget.hrefs.iter().zip(located) {
         let (collection, name) = match located {
             Ok(at) => at,
@@ -94,9 +88,6 @@ pub async fn handle(
         out.finish(None),
     ))
 }
-
-/// Bytes a response takes besides its calendar data, as a sizing guess.
-const RESPONSE_OVERHEAD: usize = 512;
 
 /// The collection path and object name an href names, or the status to answer for it.
 fn locate(href: &str, me: &str) -> Result<(String, String), u16> {

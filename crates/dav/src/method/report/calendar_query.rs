@@ -86,6 +86,9 @@ pub async fn handle(
     let mut members =
         MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&collection)).await?;
     let mut out = dav_xml::MultistatusWriter::new();
+    // Undecided candidates may not match: reserving for them too only costs address space.
+    let all = matched.iter().map(|(m, _)| m).chain(&undecided);
+    crate::method::members::reserve_for(&mut out, all, wants_data);
     let mut respond = |meta: ObjectMeta, data: Option<&Bytes>| {
         let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
         members.write(&mut out, meta, &extra);
