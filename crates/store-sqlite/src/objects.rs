@@ -43,14 +43,20 @@ pub fn page(
 ) -> Result<Vec<ObjectMeta>> {
     let mut stmt = conn.prepare_cached(&page_sql()).map_err(backend)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = stmt
-        .query_map(
-            params![collection, after.unwrap_or(""), limit],
-            rows::object_meta,
-        )
+    let mut rows = stmt
+        .query(params![collection, after.unwrap_or(""), limit])
         .map_err(backend)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(backend)
+    // Sized up front: a metadata record is large, and growing a page by doubling copied
+    // each one several times.
+    let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(PAGE_PREALLOC_MAX));
+    while let Some(row) = rows.next().map_err(backend)? {
+        page.push(rows::object_meta(row).map_err(backend)?);
+    }
+    Ok(page)
 }
+
+/// The most records a page makes room for before it has read them.
+const PAGE_PREALLOC_MAX: usize = 4_096;
 
 pub fn count(conn: &Connection, collection: CollectionId) -> Result<u64> {
     let mut stmt = conn

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dav_xml::{Element, MultistatusWriter, PropFind};
-use store::{Collection, CollectionId, ObjectMeta, Property};
+use store::{Collection, CollectionId, ObjectMeta, Property, Store, StoreError};
+use tokio::task::JoinHandle;
 
 use super::propfind::{collect_props, group_props, propstats_to_send, Extra};
 use super::Cx;
-use crate::error::DavResult;
+use crate::error::{DavError, DavResult};
 use crate::path;
 use crate::props::PropEnv;
 use crate::resource::Resource;
@@ -101,39 +102,60 @@ impl<'a> MemberResponses<'a> {
 }
 
 /// Every object of a collection in pages of metadata, so that memory stays flat however
-/// large the calendar.
+/// large the calendar. While the caller writes one page, the next is already being read on
+/// another thread: reading and writing take about the same time, and a listing of
+/// thousands of members then costs little more than the larger of the two.
 pub struct ObjectPages {
+    store: Arc<dyn Store>,
     collection: CollectionId,
     page_size: usize,
-    after: Option<String>,
+    next: Option<JoinHandle<store::Result<Vec<ObjectMeta>>>>,
     done: bool,
     listed: usize,
     sized: bool,
 }
 
 impl ObjectPages {
-    pub fn new(collection: CollectionId, page_size: usize) -> Self {
-        ObjectPages {
+    pub fn new(cx: &Cx<'_>, collection: CollectionId, page_size: usize) -> Self {
+        let mut pages = ObjectPages {
+            store: Arc::clone(&cx.engine.store),
             collection,
             page_size,
-            after: None,
+            next: None,
             done: false,
             listed: 0,
             sized: false,
-        }
+        };
+        pages.read_ahead(None);
+        pages
     }
 
-    pub async fn next(&mut self, cx: &Cx<'_>) -> DavResult<Option<Vec<ObjectMeta>>> {
-        if self.done {
+    /// Starts reading the page after `after` in a task of its own.
+    fn read_ahead(&mut self, after: Option<String>) {
+        let (store, collection, page_size) =
+            (Arc::clone(&self.store), self.collection, self.page_size);
+        self.next = Some(tokio::spawn(async move {
+            store.objects_page(collection, after, page_size).await
+        }));
+    }
+
+    pub async fn next(&mut self) -> DavResult<Option<Vec<ObjectMeta>>> {
+        let Some(reading) = self.next.take() else {
             return Ok(None);
-        }
-        let page = cx
-            .engine
-            .store
-            .objects_page(self.collection, self.after.take(), self.page_size)
-            .await?;
+        };
+        let page = reading.await.map_err(|e| {
+            DavError::from(StoreError::Backend(format!(
+                "listing page task failed: {e}"
+            )))
+        })??;
         self.done = page.len() < self.page_size;
-        self.after = page.last().map(|m| m.name.clone());
+        if !self.done {
+            self.read_ahead(page.last().map(|m| m.name.clone()));
+            // A task spawned from a worker waits in that worker's own slot, which no other
+            // worker takes from, until the current task yields: without this the read
+            // would only start once the caller has written the whole page.
+            tokio::task::yield_now().await;
+        }
         self.listed += page.len();
         Ok((!page.is_empty()).then_some(page))
     }
@@ -143,14 +165,13 @@ impl ObjectPages {
     /// up to [`MAX_ANSWER_RESERVE`]; beyond that the buffer grows as it fills.
     pub async fn size_answer(
         &mut self,
-        cx: &Cx<'_>,
         out: &mut MultistatusWriter,
         before: usize,
     ) -> DavResult<()> {
         if std::mem::replace(&mut self.sized, true) || self.done || self.listed == 0 {
             return Ok(());
         }
-        let total = cx.engine.store.object_count(self.collection).await?;
+        let total = self.store.object_count(self.collection).await?;
         let rest = usize::try_from(total)
             .unwrap_or(usize::MAX)
             .saturating_sub(self.listed);
@@ -158,6 +179,15 @@ impl ObjectPages {
         let wanted = rest.saturating_add(1).saturating_mul(per_object);
         out.reserve(wanted.min(MAX_ANSWER_RESERVE));
         Ok(())
+    }
+}
+
+impl Drop for ObjectPages {
+    /// A listing given up half-way (an error, a client gone) stops reading ahead.
+    fn drop(&mut self) {
+        if let Some(reading) = self.next.take() {
+            reading.abort();
+        }
     }
 }
 

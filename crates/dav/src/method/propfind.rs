@@ -53,12 +53,12 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
         let mut members =
             MemberResponses::new(cx, &env, &propfind, minimal, Arc::new(c.clone())).await?;
         let before = out.written_len();
-        let mut pages = ObjectPages::new(c.id, MEMBER_PAGE);
-        while let Some(page) = pages.next(cx).await? {
+        let mut pages = ObjectPages::new(cx, c.id, MEMBER_PAGE);
+        while let Some(page) = pages.next().await? {
             for meta in page {
                 members.write(&mut out, meta, &no_extra);
             }
-            pages.size_answer(cx, &mut out, before).await?;
+            pages.size_answer(&mut out, before).await?;
         }
     }
     Ok(super::xml_response(

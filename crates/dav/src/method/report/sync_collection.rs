@@ -52,10 +52,10 @@ pub async fn handle(
     let deleted = match since {
         None => {
             let before = writer.out.written_len();
-            let mut pages = ObjectPages::new(collection_id, DATA_BATCH);
-            while let Some(page) = pages.next(cx).await? {
+            let mut pages = ObjectPages::new(cx, collection_id, DATA_BATCH);
+            while let Some(page) = pages.next().await? {
                 writer.batch(page).await?;
-                pages.size_answer(cx, &mut writer.out, before).await?;
+                pages.size_answer(&mut writer.out, before).await?;
             }
             Vec::new()
         }
