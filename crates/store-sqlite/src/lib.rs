@@ -89,12 +89,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let _slot = self
-            .inner
-            .read_slots
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Backend("the database is closing".into()))?;
+        let _slot = wait_turn(&self.inner.read_slots).await?;
         let inner = self.inner.clone();
         blocking(move || {
             let pooled = lock(&inner.readers)?.pop();
@@ -135,12 +130,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let _turn = self
-            .inner
-            .write_slots
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Backend("the database is closing".into()))?;
+        let _turn = wait_turn(&self.inner.write_slots).await?;
         let inner = self.inner.clone();
         blocking(move || {
             let mut conn = lock(&inner.writer)?;
@@ -153,6 +143,13 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+async fn wait_turn(slots: &tokio::sync::Semaphore) -> Result<tokio::sync::SemaphorePermit<'_>> {
+    slots
+        .acquire()
+        .await
+        .map_err(|_| StoreError::Backend("the database is closing".into()))
 }
 
 async fn blocking<T, F>(f: F) -> Result<T>
