@@ -546,8 +546,10 @@ def do_import(srv: Server, objs: list[gen.Obj], cap: float,
     last = time.monotonic()
     for t in threads:
         t.start()
-    while any(t.is_alive() for t in threads):
-        time.sleep(0.5)
+    # Join rather than sleep between checks: the clock stops when the last PUT is answered,
+    # not up to a polling interval later (up to half a second: 7 % of a 10,000-object import).
+    while alive := [t for t in threads if t.is_alive()]:
+        alive[0].join(timeout=0.5)
         if time.monotonic() - last > 30:
             last = time.monotonic()
             log(f"  {srv.name}: {done[0]}/{len(objs)} imported, "
