@@ -11,7 +11,7 @@ use store::{
 use tokio_postgres::Row;
 
 use crate::log::{self, Entry};
-use crate::rows::{self, get, OBJECT_META_COLUMNS};
+use crate::rows::{self, get, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS};
 use crate::{accounts, now_ms};
 
 pub async fn list(c: &impl GenericClient, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
@@ -38,13 +38,13 @@ pub async fn page(
     let found = crate::query(
         c,
         &format!(
-            "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+            "SELECT {LISTED_OBJECT_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
              AND name > $2 ORDER BY name LIMIT $3"
         ),
         &[&collection, &after.unwrap_or(""), &limit],
     )
     .await?;
-    rows::all(&found, rows::object_meta)
+    rows::all(&found, rows::listed_object)
 }
 
 pub async fn count(c: &impl GenericClient, collection: CollectionId) -> Result<u64> {

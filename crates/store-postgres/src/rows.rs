@@ -59,6 +59,24 @@ pub const UNBOUNDED_END: i64 = i64::MAX;
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
      component, first_start, last_end, created_at, modified_at, modified_seq";
 
+/// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
+pub const LISTED_OBJECT_COLUMNS: &str =
+    "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
+
+pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        collection: get(r, 0)?,
+        name: get(r, 1)?,
+        etag: get(r, 2)?,
+        content_type: get(r, 3)?,
+        size: get::<i64>(r, 4)?.max(0) as u64,
+        index: ObjectIndex::default(),
+        created_at: get(r, 5)?,
+        modified_at: get(r, 6)?,
+        modified_seq: get(r, 7)?,
+    })
+}
+
 pub fn object_meta(r: &Row) -> Result<ObjectMeta> {
     Ok(ObjectMeta {
         collection: get(r, 0)?,

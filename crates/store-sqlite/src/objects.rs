@@ -10,7 +10,7 @@ use store::{
 };
 
 use crate::log::{self, Entry};
-use crate::rows::{self, OBJECT_META_COLUMNS};
+use crate::rows::{self, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS};
 use crate::{accounts, backend, now_ms};
 
 pub fn list(conn: &Connection, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
@@ -30,7 +30,7 @@ pub fn list(conn: &Connection, collection: CollectionId) -> Result<Vec<ObjectMet
 /// which holds every column asked for.
 fn page_sql() -> String {
     format!(
-        "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
+        "SELECT {LISTED_OBJECT_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
          AND name > ?2 ORDER BY name LIMIT ?3"
     )
 }
@@ -50,7 +50,7 @@ pub fn page(
     // each one several times.
     let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(PAGE_PREALLOC_MAX));
     while let Some(row) = rows.next().map_err(backend)? {
-        page.push(rows::object_meta(row).map_err(backend)?);
+        page.push(rows::listed_object(row).map_err(backend)?);
     }
     Ok(page)
 }

@@ -46,6 +46,24 @@ pub const UNBOUNDED_END: i64 = i64::MAX;
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
      component, first_start, last_end, created_at, modified_at, modified_seq";
 
+/// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
+pub const LISTED_OBJECT_COLUMNS: &str =
+    "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
+
+pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        collection: r.get(0)?,
+        name: r.get(1)?,
+        etag: r.get(2)?,
+        content_type: r.get(3)?,
+        size: r.get::<_, i64>(4)?.max(0) as u64,
+        index: ObjectIndex::default(),
+        created_at: r.get(5)?,
+        modified_at: r.get(6)?,
+        modified_seq: r.get(7)?,
+    })
+}
+
 pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {
         collection: r.get(0)?,

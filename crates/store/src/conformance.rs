@@ -912,6 +912,7 @@ pub async fn floating_instances_follow_the_query_zone(store: &dyn Store) {
     assert_eq!(ask(28_800, 28_801, None).await, (none, lunch));
 }
 
+/// Pages walk a collection once, in name order, with all of `objects` but the index.
 pub async fn objects_are_listed_in_pages(store: &dyn Store) {
     let ann = user(store, "ann").await;
     let cal = calendar(store, &ann).await;
@@ -930,14 +931,18 @@ pub async fn objects_are_listed_in_pages(store: &dyn Store) {
         assert!(page.len() <= 3);
         let Some(last) = page.last() else { break };
         after = Some(last.name.clone());
-        seen.extend(page.into_iter().map(|m| m.name));
+        seen.extend(page);
     }
-    let all: Vec<String> = store
+    // A listing carries all the metadata but the index (see `Store::objects_page`).
+    let all: Vec<ObjectMeta> = store
         .objects(cal.id)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.name)
+        .map(|m| ObjectMeta {
+            index: ObjectIndex::default(),
+            ..m
+        })
         .collect();
     assert_eq!(seen, all, "pages walk every object once, in name order");
     assert_eq!(store.object_count(cal.id).await.unwrap(), 7);

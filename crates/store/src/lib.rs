@@ -59,6 +59,8 @@ pub trait Store: Send + Sync + 'static {
     async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>>;
     /// Up to `limit` objects' metadata after the name `after` (None: from the start), by
     /// name: large listings walk a collection in pages instead of holding it all.
+    /// `index` is left empty: what a listing answers for each member (PROPFIND, sync) never
+    /// depends on it, and reading it took a fifth of a 10,000-object PROPFIND's server time.
     async fn objects_page(
         &self,
         collection: CollectionId,
