@@ -56,12 +56,12 @@ pub fn collection(r: &Row) -> Result<Collection> {
 pub const UNBOUNDED_START: i64 = i64::MIN;
 pub const UNBOUNDED_END: i64 = i64::MAX;
 
-pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
-     component, first_start, last_end, created_at, modified_at, modified_seq";
-
 /// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
 pub const LISTED_OBJECT_COLUMNS: &str =
     "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
+/// All of an object's metadata: the listed columns first, then the index.
+pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
+     created_at, modified_at, modified_seq, uid, component, first_start, last_end";
 
 pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
     Ok(ObjectMeta {
@@ -79,19 +79,12 @@ pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
 
 pub fn object_meta(r: &Row) -> Result<ObjectMeta> {
     Ok(ObjectMeta {
-        collection: get(r, 0)?,
-        name: get(r, 1)?,
-        etag: get(r, 2)?,
-        content_type: get(r, 3)?,
-        size: get::<i64>(r, 4)?.max(0) as u64,
         index: ObjectIndex {
-            uid: get(r, 5)?,
-            component: get(r, 6)?,
-            first_start: Some(get::<i64>(r, 7)?).filter(|v| *v != UNBOUNDED_START),
-            last_end: Some(get::<i64>(r, 8)?).filter(|v| *v != UNBOUNDED_END),
+            uid: get(r, 8)?,
+            component: get(r, 9)?,
+            first_start: Some(get::<i64>(r, 10)?).filter(|v| *v != UNBOUNDED_START),
+            last_end: Some(get::<i64>(r, 11)?).filter(|v| *v != UNBOUNDED_END),
         },
-        created_at: get(r, 9)?,
-        modified_at: get(r, 10)?,
-        modified_seq: get(r, 11)?,
+        ..listed_object(r)?
     })
 }

@@ -43,12 +43,12 @@ pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
 pub const UNBOUNDED_START: i64 = i64::MIN;
 pub const UNBOUNDED_END: i64 = i64::MAX;
 
-pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, uid, \
-     component, first_start, last_end, created_at, modified_at, modified_seq";
-
 /// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
 pub const LISTED_OBJECT_COLUMNS: &str =
     "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
+/// All of an object's metadata: the listed columns first, then the index.
+pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
+     created_at, modified_at, modified_seq, uid, component, first_start, last_end";
 
 pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {
@@ -66,21 +66,14 @@ pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
 
 pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {
-        collection: r.get(0)?,
-        name: r.get(1)?,
-        etag: r.get(2)?,
-        content_type: r.get(3)?,
-        size: r.get::<_, i64>(4)?.max(0) as u64,
         index: ObjectIndex {
-            uid: r.get(5)?,
-            component: r.get(6)?,
+            uid: r.get(8)?,
+            component: r.get(9)?,
             first_start: r
-                .get::<_, Option<i64>>(7)?
+                .get::<_, Option<i64>>(10)?
                 .filter(|v| *v != UNBOUNDED_START),
-            last_end: r.get::<_, Option<i64>>(8)?.filter(|v| *v != UNBOUNDED_END),
+            last_end: r.get::<_, Option<i64>>(11)?.filter(|v| *v != UNBOUNDED_END),
         },
-        created_at: r.get(9)?,
-        modified_at: r.get(10)?,
-        modified_seq: r.get(11)?,
+        ..listed_object(r)?
     })
 }
