@@ -8,6 +8,7 @@
 //! crash of the process.
 
 mod accounts;
+mod checkpoint;
 mod collections;
 mod dump;
 mod log;
@@ -37,8 +38,10 @@ const IDLE_READERS: usize = 3;
 /// 1-week query unchanged within noise).
 const READER_CACHE_KIB: i64 = 8_000;
 const WRITER_CACHE_KIB: i64 = 8_000;
-/// WAL pages before an automatic checkpoint (SQLite's default is 1,000, 4 MB).
-const WAL_CHECKPOINT_PAGES: i64 = 8_000;
+/// WAL pages before the writer checkpoints itself (SQLite's default is 1,000, 4 MB): the
+/// backstop behind the checkpoint thread (see [`checkpoint`]), which keeps the WAL copied
+/// long before this.
+const WAL_CHECKPOINT_PAGES: i64 = 16_000;
 /// Writes holding a blocking thread: the one writing and the one next in line.
 const WRITES_ON_THREADS: usize = 2;
 /// Prepared statements kept per connection: more than the store has, so none is re-parsed.
@@ -62,6 +65,7 @@ struct Inner {
     /// RSS 106 MB, 61 MB once the idle threads had exited). The next write does wait on the
     /// lock, so that it starts the moment the current one commits.
     write_slots: tokio::sync::Semaphore,
+    checkpointer: checkpoint::Checkpointer,
 }
 
 impl SqliteStore {
@@ -76,6 +80,7 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 read_slots: tokio::sync::Semaphore::new(IDLE_READERS),
                 write_slots: tokio::sync::Semaphore::new(WRITES_ON_THREADS),
+                checkpointer: checkpoint::Checkpointer::start(open_connection(path, false)?)?,
             }),
         })
     }
@@ -139,6 +144,7 @@ impl SqliteStore {
                 .map_err(backend)?;
             let value = f(&tx)?;
             tx.commit().map_err(backend)?;
+            inner.checkpointer.wrote();
             Ok(value)
         })
         .await
@@ -195,8 +201,7 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     )
     .map_err(backend)?;
     let cache_kib = if create {
-        // Checkpoint less often: pages written again and again between checkpoints (indexes,
-        // the change log's tail) are copied to the database file once.
+        // Only as a backstop (see `checkpoint`).
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
             .map_err(backend)?;
         WRITER_CACHE_KIB

@@ -1,0 +1,68 @@
+//! The WAL is copied into the database file by the checkpoint thread, not by the writes.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use store::{Change, Expect, NewUser, ObjectIndex, PutObject, Store};
+use store_sqlite::SqliteStore;
+
+#[tokio::test]
+async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calvault.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let owner = store
+        .create_user(NewUser {
+            name: "ann".into(),
+            email: None,
+            password_hash: "hash".into(),
+            quota_bytes: None,
+            first_calendar: Some("Calendar".into()),
+        })
+        .await
+        .unwrap();
+    let calendar = store
+        .collection(owner.id, "calendar")
+        .await
+        .unwrap()
+        .unwrap();
+    let size_before = std::fs::metadata(&path).unwrap().len();
+    let change = Change {
+        author: "ann".into(),
+        client: None,
+        address: None,
+    };
+    // Well past one nudge (every 100 writes), far below the writer's own backstop
+    // (16,000 pages), so only the thread can have moved these pages.
+    let body = "x".repeat(2_000);
+    for i in 0..250 {
+        let put = PutObject {
+            collection: calendar.id,
+            name: format!("e{i}.ics"),
+            data: Bytes::from(body.clone()),
+            content_type: "text/calendar".into(),
+            index: ObjectIndex {
+                uid: Some(format!("u{i}")),
+                ..ObjectIndex::default()
+            },
+            instances: None,
+            expect: Expect::Anything,
+            quota: None,
+        };
+        store.put_object(put, &change).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut size = std::fs::metadata(&path).unwrap().len();
+    // 200 objects of 2 KB (and their history) in the file itself, not only in the WAL.
+    while size < size_before + 400_000 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        size = std::fs::metadata(&path).unwrap().len();
+    }
+    assert!(
+        size >= size_before + 400_000,
+        "the database file grew from {size_before} to {size} bytes only"
+    );
+    // Everything is still readable through the store.
+    assert_eq!(store.object_count(calendar.id).await.unwrap(), 250);
+}
