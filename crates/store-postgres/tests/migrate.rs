@@ -3,7 +3,8 @@
 
 mod support;
 
-use store::{NewUser, Store};
+use store::conformance::new_user;
+use store::Store;
 use store_postgres::{PostgresStore, SCHEMA_VERSION};
 use tokio_postgres::NoTls;
 
@@ -32,16 +33,7 @@ async fn nodes_starting_together_migrate_once() {
     assert_eq!(version as usize, SCHEMA_VERSION);
     assert_eq!(applied as usize, SCHEMA_VERSION, "each migration ran once");
 
-    let ann = stores[0]
-        .create_user(NewUser {
-            name: "ann".into(),
-            email: None,
-            password_hash: "hash".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-        })
-        .await
-        .unwrap();
+    let ann = stores[0].create_user(new_user("ann")).await.unwrap();
     assert_eq!(stores[3].user_by_name("ann").await.unwrap(), Some(ann));
 }
 

@@ -6,7 +6,8 @@
 mod support;
 
 use bytes::Bytes;
-use store::{Change, Expect, NewUser, ObjectIndex, PutObject, Store, VersionKind};
+use store::conformance::new_user;
+use store::{Change, Expect, ObjectIndex, PutObject, Store, VersionKind};
 use store_postgres::PostgresStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -15,16 +16,7 @@ async fn concurrent_writers_on_two_nodes_keep_one_chain() {
     let url = database.url();
     let a = PostgresStore::connect(&url).await.unwrap();
     let b = PostgresStore::connect(&url).await.unwrap();
-    let ann = a
-        .create_user(NewUser {
-            name: "ann".into(),
-            email: None,
-            password_hash: "hash".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-        })
-        .await
-        .unwrap();
+    let ann = a.create_user(new_user("ann")).await.unwrap();
     let cal = b.collection(ann.id, "calendar").await.unwrap().unwrap();
     let writes = (0..40).map(|i| {
         let node = if i % 2 == 0 { a.clone() } else { b.clone() };

@@ -5,7 +5,8 @@
 mod support;
 
 use bytes::Bytes;
-use store::{Change, Expect, NewUser, ObjectIndex, PutObject, Store};
+use store::conformance::new_user;
+use store::{Change, Expect, ObjectIndex, PutObject, Store};
 use store_postgres::PostgresStore;
 
 #[tokio::test]
@@ -17,16 +18,7 @@ async fn names_sort_by_bytes_under_a_language_collation() {
     .await;
     let store = PostgresStore::connect(&database.url()).await.unwrap();
     for name in ["bob", "Ann", "ann"] {
-        store
-            .create_user(NewUser {
-                name: name.into(),
-                email: None,
-                password_hash: "hash".into(),
-                quota_bytes: None,
-                first_calendar: Some("Calendar".into()),
-            })
-            .await
-            .unwrap();
+        store.create_user(new_user(name)).await.unwrap();
     }
     let users: Vec<String> = store
         .list_users()

@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use store::{Change, Expect, NewUser, ObjectIndex, PutObject, Store};
+use store::conformance::new_user;
+use store::{Change, Expect, ObjectIndex, PutObject, Store};
 use store_sqlite::SqliteStore;
 
 #[tokio::test]
@@ -12,16 +13,7 @@ async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("calvault.db");
     let store = SqliteStore::open(&path).unwrap();
-    let owner = store
-        .create_user(NewUser {
-            name: "ann".into(),
-            email: None,
-            password_hash: "hash".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-        })
-        .await
-        .unwrap();
+    let owner = store.create_user(new_user("ann")).await.unwrap();
     let calendar = store
         .collection(owner.id, "calendar")
         .await

@@ -60,17 +60,20 @@ fn change(author: &str) -> Change {
     }
 }
 
+/// A user as the checks here and backends' own tests create one: no quota, a first
+/// calendar (path `calendar`).
+pub fn new_user(name: &str) -> NewUser {
+    NewUser {
+        name: name.into(),
+        email: None,
+        password_hash: "hash".into(),
+        quota_bytes: None,
+        first_calendar: Some("Calendar".into()),
+    }
+}
+
 async fn user(store: &dyn Store, name: &str) -> User {
-    store
-        .create_user(NewUser {
-            name: name.into(),
-            email: None,
-            password_hash: "hash".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-        })
-        .await
-        .unwrap()
+    store.create_user(new_user(name)).await.unwrap()
 }
 
 fn put(collection: CollectionId, name: &str, data: &str, uid: &str, expect: Expect) -> PutObject {
