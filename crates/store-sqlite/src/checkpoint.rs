@@ -36,8 +36,12 @@ impl Checkpointer {
             .spawn(move || {
                 while nudged.recv().is_ok() {
                     // A checkpoint that fails (the disk, a lock) is tried again at the next
-                    // nudge, and the automatic one remains behind it.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    // nudge, and the automatic one remains behind it; the operator should
+                    // still hear of it, as the WAL then grows up to the backstop.
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!("WAL checkpoint failed, will retry: {e}");
+                    }
                 }
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
