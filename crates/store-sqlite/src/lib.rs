@@ -114,18 +114,21 @@ impl SqliteStore {
     /// more than the read itself: a GET makes two of them, and the two thread hand-offs took
     /// about a quarter of the server's CPU under load. Longer reads (listings, queries) keep
     /// to the blocking pool so that they never hold up the async workers.
+    ///
+    /// It takes no read slot: the slots are handed out fairly, so once one read waits for a
+    /// slot no other could take one at once, and under a steady load every GET fell back to
+    /// the blocking pool for good. An inline read is bounded by the async workers instead, and
+    /// it only ever borrows an idle connection, never opens one.
     async fn read_by_key<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        if let Ok(_slot) = self.inner.read_slots.try_acquire() {
-            let pooled = lock(&self.inner.readers)?.pop();
-            if let Some(conn) = pooled {
-                let result = f(&conn);
-                self.inner.give_back(conn)?;
-                return result;
-            }
+        let pooled = lock(&self.inner.readers)?.pop();
+        if let Some(conn) = pooled {
+            let result = f(&conn);
+            self.inner.give_back(conn)?;
+            return result;
         }
         self.read(f).await
     }
@@ -520,5 +523,35 @@ impl store::dump::Dump for SqliteStore {
     /// SQLite gives a new row the largest id plus one: nothing to move.
     async fn finish_load(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup by key must not queue behind the reads waiting for a slot: the slots are
+    /// handed out in turn, and a GET that waits there runs on the blocking pool after all.
+    #[tokio::test]
+    async fn a_read_by_key_runs_while_every_read_slot_is_taken() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = SqliteStore::open(&dir.path().join("calvault.db")).expect("open");
+        let ann = store
+            .create_user(store::conformance::new_user("ann"))
+            .await
+            .expect("create user");
+        // A first read leaves an idle connection in the pool; then every slot is taken.
+        store.list_users().await.expect("list users");
+        let _every_slot = store
+            .inner
+            .read_slots
+            .acquire_many(IDLE_READERS as u32)
+            .await
+            .expect("read slots");
+        let found = tokio::time::timeout(Duration::from_secs(5), store.user_by_name("ann"))
+            .await
+            .expect("the lookup waited for a read slot")
+            .expect("lookup");
+        assert_eq!(found.map(|u| u.id), Some(ann.id));
     }
 }
