@@ -79,7 +79,13 @@ impl Default for MultistatusWriter {
 
 impl MultistatusWriter {
     pub fn new() -> Self {
-        let mut w = Writer::new();
+        Self::in_buffer(String::new())
+    }
+
+    /// Writes into `buffer` (cleared first), whose capacity is then reused: a large answer
+    /// in a fresh buffer pays a page fault for every page it fills.
+    pub fn in_buffer(buffer: String) -> Self {
+        let mut w = Writer::in_buffer(buffer);
         w.open_root(&QName::dav("multistatus"));
         MultistatusWriter { w }
     }
@@ -193,8 +199,14 @@ enum Prefix {
 
 impl Writer {
     fn new() -> Self {
+        Self::in_buffer(String::new())
+    }
+
+    fn in_buffer(mut out: String) -> Self {
+        out.clear();
+        out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         Writer {
-            out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"),
+            out,
             next_prefix: 0,
             root_declarations_pending: false,
         }

@@ -6,6 +6,7 @@
 //! path (rights are checked there, in one place), parse the body into typed values, decide,
 //! and write a typed response.
 
+mod answer_buffer;
 mod conditional;
 mod error;
 pub mod history;

@@ -64,7 +64,7 @@ pub fn xml_response(status: StatusCode, body: String) -> Response<Bytes> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/xml; charset=utf-8")
-        .body(Bytes::from(body))
+        .body(crate::answer_buffer::into_body(body))
         .unwrap_or_else(|_| Response::new(Bytes::new()))
 }
 
