@@ -56,8 +56,10 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Caps concurrent reads, and so the number of reader connections (each holds its own
-    /// page cache): without it a burst of requests opens one connection per blocking thread.
+    /// Caps concurrent reads on blocking threads, and so the number of reader connections
+    /// (each holds its own page cache): without it a burst of requests opens one connection
+    /// per blocking thread. Lookups in place take none (see `read_by_key`), and only ever
+    /// borrow a connection these reads opened.
     read_slots: tokio::sync::Semaphore,
     /// Writes wait their turn here, all but the next one: a write waiting on `writer`'s lock
     /// holds a blocking thread, and eight concurrent PUTs grew the pool to 30 threads whose
