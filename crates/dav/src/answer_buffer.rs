@@ -20,6 +20,11 @@ const MAX_KEPT_CAPACITY: usize = 8 << 20;
 
 static KEPT_BUFFERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// A multistatus writer over a kept buffer (see [`take`]); its answer goes to [`into_body`].
+pub fn multistatus() -> dav_xml::MultistatusWriter {
+    dav_xml::MultistatusWriter::in_buffer(take())
+}
+
 /// A buffer to write an answer into: a kept one when there is one, else a new empty one.
 pub fn take() -> String {
     KEPT_BUFFERS

@@ -37,7 +37,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     let env = env_for(cx, &propfind).await?;
     let minimal = super::wants_minimal(req);
     let user = &cx.caller.user.name;
-    let mut out = dav_xml::MultistatusWriter::in_buffer(crate::answer_buffer::take());
+    let mut out = crate::answer_buffer::multistatus();
     for (r, dead) in &targets {
         out.response(&props_response(
             &env,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dav_xml::{Multiget, MultistatusWriter, Response, ResponseBody};
+use dav_xml::{Multiget, Response, ResponseBody};
 use http::{Request, StatusCode};
 use store::StoredObject;
 
@@ -62,7 +62,7 @@ pub async fn handle(
             MemberResponses::new(cx, &env, &multiget.prop, minimal, Arc::new(collection)).await?;
         found.insert(collection_path, (members, objects));
     }
-    let mut out = MultistatusWriter::in_buffer(crate::answer_buffer::take());
+    let mut out = crate::answer_buffer::multistatus();
     let objects = found.values().flat_map(|(_, objects)| objects.values());
     members::reserve_for(&mut out, objects.map(|o| &o.meta), true);
     for (href, located) in multiget.hrefs.iter().zip(located) {

@@ -85,7 +85,7 @@ pub async fn handle(
     let minimal = crate::method::wants_minimal(req);
     let mut members =
         MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&collection)).await?;
-    let mut out = dav_xml::MultistatusWriter::in_buffer(crate::answer_buffer::take());
+    let mut out = crate::answer_buffer::multistatus();
     // Undecided candidates may not match: reserving for them too only costs address space.
     let all = matched.iter().map(|(m, _)| m).chain(&undecided);
     crate::method::members::reserve_for(&mut out, all, wants_data);

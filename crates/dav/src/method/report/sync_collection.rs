@@ -46,7 +46,7 @@ pub async fn handle(
         cx,
         wants_data: calendar_data::requested(&sync.prop),
         members: MemberResponses::new(cx, &env, &sync.prop, true, Arc::new(collection)).await?,
-        out: dav_xml::MultistatusWriter::in_buffer(crate::answer_buffer::take()),
+        out: crate::answer_buffer::multistatus(),
     };
     let collection_id = writer.members.collection().id;
     let deleted = match since {
