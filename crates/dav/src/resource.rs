@@ -147,18 +147,19 @@ async fn resolve_below_home(
         return Ok(Resolved::Found(Resource::Collection(home)));
     };
     let parent_path = parent_segments.join("/");
-    let parent = store.collection(owner, &parent_path).await?;
     // An object is found with or without a trailing slash, so that MKCOL over a file
     // answers 405 rather than creating a collection beside it.
-    if let Some(parent) = &parent {
-        if let Some(obj) = store.object(parent.id, name).await? {
+    let parent = match store.collection_member(owner, &parent_path, name).await? {
+        Some((parent, Some(object))) => {
             return Ok(Resolved::Found(Resource::Object {
-                collection: Arc::new(parent.clone()),
-                meta: obj.meta,
-                data: Some(obj.data),
-            }));
+                collection: Arc::new(parent),
+                meta: object.meta,
+                data: Some(object.data),
+            }))
         }
-    }
+        Some((parent, None)) => Some(parent),
+        None => None,
+    };
     if parent.is_some() {
         if let Some(c) = store.collection(owner, &full_path).await? {
             return Ok(Resolved::Found(Resource::Collection(c)));

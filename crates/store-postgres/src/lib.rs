@@ -256,6 +256,15 @@ impl Store for PostgresStore {
         collections::by_path(&self.client().await?, owner, path).await
     }
 
+    async fn collection_member(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        name: &str,
+    ) -> Result<Option<(Collection, Option<StoredObject>)>> {
+        objects::collection_member(&self.client().await?, owner, path, name).await
+    }
+
     async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {
         collections::children(&self.client().await?, owner, parent).await
     }

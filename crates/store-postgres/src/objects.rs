@@ -1,17 +1,19 @@
 //! Objects: the exact bytes a client stored, their index, and conditional writes.
 
+use std::sync::LazyLock;
+
 use bytes::Bytes;
 use deadpool_postgres::{GenericClient, Transaction};
 use store::history::etag_of;
 use store::{
-    Change, CollectionId, EventCandidates, EventRange, Expect, InstanceIndex, ObjectMeta,
-    ObjectTransfer, PutObject, PutOutcome, Result, StoreError, StoredObject, TransferMode,
-    VersionKind,
+    Change, Collection, CollectionId, EventCandidates, EventRange, Expect, InstanceIndex,
+    ObjectMeta, ObjectTransfer, PrincipalId, PutObject, PutOutcome, Result, StoreError,
+    StoredObject, TransferMode, VersionKind,
 };
 use tokio_postgres::Row;
 
 use crate::log::{self, Entry};
-use crate::rows::{self, get, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS};
+use crate::rows::{self, get, COLLECTION_COLUMNS, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS};
 use crate::{accounts, now_ms};
 
 pub async fn list(c: &impl GenericClient, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
@@ -223,6 +225,36 @@ pub async fn get_one(
     )
     .await?;
     row.as_ref().map(stored).transpose()
+}
+
+/// A collection by path and its member `name` in one statement (see
+/// [`store::Store::collection_member`]). The row holds the object's columns and data first,
+/// all NULL when there is no such member, then the collection's.
+pub async fn collection_member(
+    c: &impl GenericClient,
+    owner: PrincipalId,
+    path: &str,
+    name: &str,
+) -> Result<Option<(Collection, Option<StoredObject>)>> {
+    const COLLECTION_FROM: usize = 13;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, d.data, {} FROM collection c \
+             LEFT JOIN calendar_object o ON o.collection_id = c.id AND o.name = $3 \
+             LEFT JOIN calendar_object_data d ON d.object_id = o.id \
+             WHERE c.owner_id = $1 AND c.path = $2 AND c.deleted_at IS NULL",
+            rows::qualified("o", OBJECT_META_COLUMNS),
+            rows::qualified("c", COLLECTION_COLUMNS),
+        )
+    });
+    let Some(row) = crate::query_opt(c, &SQL, &[&owner, &path, &name]).await? else {
+        return Ok(None);
+    };
+    let member = match get::<Option<CollectionId>>(&row, 0)? {
+        Some(_) => Some(stored(&row)?),
+        None => None,
+    };
+    Ok(Some((rows::collection_at(&row, COLLECTION_FROM)?, member)))
 }
 
 fn stored(r: &Row) -> Result<StoredObject> {

@@ -33,21 +33,27 @@ pub const COLLECTION_COLUMNS: &str =
     "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
 
 pub fn collection(r: &Row) -> Result<Collection> {
-    let kind: &str = get(r, 3)?;
-    let components: &str = get(r, 4)?;
+    collection_at(r, 0)
+}
+
+/// A collection whose [`COLLECTION_COLUMNS`] start at column `first` of a joined row.
+pub fn collection_at(r: &Row, first: usize) -> Result<Collection> {
+    let column = |i: usize| first + i;
+    let kind: &str = get(r, column(3))?;
+    let components: &str = get(r, column(4))?;
     Ok(Collection {
-        id: get(r, 0)?,
-        owner: get(r, 1)?,
-        path: get(r, 2)?,
+        id: get(r, column(0))?,
+        owner: get(r, column(1))?,
+        path: get(r, column(2))?,
         kind: CollectionKind::parse(kind).unwrap_or(CollectionKind::Plain),
         components: components
             .split(',')
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect(),
-        sync_seq: get(r, 5)?,
-        created_at: get(r, 6)?,
-        modified_at: get(r, 7)?,
+        sync_seq: get(r, column(5))?,
+        created_at: get(r, column(6))?,
+        modified_at: get(r, column(7))?,
     })
 }
 
@@ -62,6 +68,16 @@ pub const LISTED_OBJECT_COLUMNS: &str =
 /// All of an object's metadata: the listed columns first, then the index.
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
      created_at, modified_at, modified_seq, uid, component, first_start, last_end";
+
+/// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
+/// joins of tables that share column names.
+pub fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
     Ok(ObjectMeta {

@@ -1,6 +1,8 @@
 //! Collections as paths below a user's home: creation, tree deletion, copy and move.
 //! Deletion is a mark (`deleted_at`) so history can bring a collection back.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use store::{
     Change, Collection, CollectionId, CollectionKind, CollectionTransfer, HistoryCollection,
@@ -12,17 +14,15 @@ use crate::rows::{self, COLLECTION_COLUMNS};
 use crate::{accounts, backend, now_ms, properties};
 
 pub fn by_path(conn: &Connection, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
-    crate::query_row(
-        conn,
-        &format!(
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
             "SELECT {COLLECTION_COLUMNS} FROM collection \
              WHERE owner_id = ?1 AND path = ?2 AND deleted_at IS NULL"
-        ),
-        params![owner, path],
-        rows::collection,
-    )
-    .optional()
-    .map_err(backend)
+        )
+    });
+    crate::query_row(conn, &SQL, params![owner, path], rows::collection)
+        .optional()
+        .map_err(backend)
 }
 
 pub fn children(conn: &Connection, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {

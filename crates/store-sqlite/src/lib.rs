@@ -290,6 +290,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn collection_member(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        name: &str,
+    ) -> Result<Option<(Collection, Option<StoredObject>)>> {
+        let (path, name) = (path.to_owned(), name.to_owned());
+        self.read_by_key(move |c| objects::collection_member(c, owner, &path, &name))
+            .await
+    }
+
     async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {
         let parent = parent.to_owned();
         self.read(move |c| collections::children(c, owner, &parent))

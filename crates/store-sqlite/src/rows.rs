@@ -20,21 +20,27 @@ pub const COLLECTION_COLUMNS: &str =
     "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
 
 pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
-    let kind: String = r.get(3)?;
-    let components: String = r.get(4)?;
+    collection_at(r, 0)
+}
+
+/// A collection whose [`COLLECTION_COLUMNS`] start at column `first` of a joined row.
+pub fn collection_at(r: &Row<'_>, first: usize) -> rusqlite::Result<Collection> {
+    let column = |i: usize| first + i;
+    let kind: String = r.get(column(3))?;
+    let components: String = r.get(column(4))?;
     Ok(Collection {
-        id: r.get(0)?,
-        owner: r.get(1)?,
-        path: r.get(2)?,
+        id: r.get(column(0))?,
+        owner: r.get(column(1))?,
+        path: r.get(column(2))?,
         kind: CollectionKind::parse(&kind).unwrap_or(CollectionKind::Plain),
         components: components
             .split(',')
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect(),
-        sync_seq: r.get(5)?,
-        created_at: r.get(6)?,
-        modified_at: r.get(7)?,
+        sync_seq: r.get(column(5))?,
+        created_at: r.get(column(6))?,
+        modified_at: r.get(column(7))?,
     })
 }
 
@@ -49,6 +55,16 @@ pub const LISTED_OBJECT_COLUMNS: &str =
 /// All of an object's metadata: the listed columns first, then the index.
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
      created_at, modified_at, modified_seq, uid, component, first_start, last_end";
+
+/// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
+/// joins of tables that share column names.
+pub fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
     Ok(ObjectMeta {

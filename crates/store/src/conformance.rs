@@ -15,6 +15,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make;
             users_get_a_home_and_a_first_calendar,
             objects_keep_exact_bytes_and_content_etags,
+            a_collection_is_read_with_its_member,
             preconditions_are_checked_inside_the_write,
             uid_is_unique_per_calendar,
             quota_refuses_growth_beyond_the_limit,
@@ -180,6 +181,63 @@ pub async fn objects_keep_exact_bytes_and_content_etags(store: &dyn Store) {
         "each existing object once, however often named"
     );
     assert_eq!(many[0].data.as_ref(), b"v2");
+}
+
+pub async fn a_collection_is_read_with_its_member(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    store
+        .put_object(put(cal.id, "a.ics", "data a", "u1", Expect::Absent), &c)
+        .await
+        .unwrap();
+    let (collection, member) = store
+        .collection_member(ann.id, "calendar", "a.ics")
+        .await
+        .unwrap()
+        .expect("the calendar");
+    // The same records the two separate lookups give.
+    assert_eq!(
+        Some(collection),
+        store.collection(ann.id, "calendar").await.unwrap()
+    );
+    assert_eq!(member, store.object(cal.id, "a.ics").await.unwrap());
+    assert_eq!(member.unwrap().data.as_ref(), b"data a");
+
+    let (collection, member) = store
+        .collection_member(ann.id, "calendar", "missing.ics")
+        .await
+        .unwrap()
+        .expect("the calendar");
+    assert_eq!(collection.id, cal.id);
+    assert_eq!(member, None);
+    // Another owner's calendar of the same path holds none of ann's objects.
+    let (collection, member) = store
+        .collection_member(bob.id, "calendar", "a.ics")
+        .await
+        .unwrap()
+        .expect("bob's calendar");
+    assert_eq!((collection.owner, member), (bob.id, None));
+    assert_eq!(
+        store
+            .collection_member(ann.id, "nowhere", "a.ics")
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .delete_collection(ann.id, "calendar", &c)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .collection_member(ann.id, "calendar", "a.ics")
+            .await
+            .unwrap(),
+        None,
+        "a deleted collection is gone with its members"
+    );
 }
 
 pub async fn preconditions_are_checked_inside_the_write(store: &dyn Store) {
