@@ -99,8 +99,10 @@ pub async fn events_in_range(
         end,
         floating_offset,
         with_data,
+        slice,
     } = *query;
     let (floating_start, floating_end) = query.floating_range();
+    let (part, of) = (i64::from(slice.part), i64::from(slice.of.max(1)));
     let data_join = if with_data {
         ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
     } else {
@@ -115,8 +117,10 @@ pub async fn events_in_range(
             "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
              (SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
               AND NOT floating AND start_at >= $2 AND start_at < $3 AND end_at > $4 \
+              AND object_id % $9 = $8 \
               UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
-              AND floating AND start_at >= $5 AND start_at < $6 AND end_at > $7)"
+              AND floating AND start_at >= $5 AND start_at < $6 AND end_at > $7 \
+              AND object_id % $9 = $8)"
         ),
         &[
             &collection,
@@ -126,6 +130,8 @@ pub async fn events_in_range(
             &lookback(floating_start),
             &floating_end,
             &floating_start,
+            &part,
+            &of,
         ],
     )
     .await?;
@@ -147,9 +153,10 @@ pub async fn events_in_range(
                      AND component = 'VEVENT' AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
                      AND last_end >= $2 AND first_start <= $3 \
                      AND (NOT instances_floating AND instances_until < $3 \
-                          OR instances_floating AND instances_until < $4)"
+                          OR instances_floating AND instances_until < $4) \
+                     AND id % $6 = $5"
                 ),
-                &[&collection, &start, &end, &floating_end],
+                &[&collection, &start, &end, &floating_end, &part, &of],
             )
             .await?
         }
@@ -159,9 +166,10 @@ pub async fn events_in_range(
                 &format!(
                     "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
                      AND component = 'VEVENT' AND last_end >= $2 AND first_start <= $3 \
-                     AND (NOT instances_floating AND instances_until < $3 OR instances_floating)"
+                     AND (NOT instances_floating AND instances_until < $3 OR instances_floating) \
+                     AND id % $5 = $4"
                 ),
-                &[&collection, &start, &end],
+                &[&collection, &start, &end, &part, &of],
             )
             .await?
         }

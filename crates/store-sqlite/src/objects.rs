@@ -109,8 +109,10 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
         end,
         floating_offset,
         with_data,
+        slice,
     } = *query;
     let (floating_start, floating_end) = query.floating_range();
+    let (part, of) = (i64::from(slice.part), i64::from(slice.of.max(1)));
     let data_join = if with_data {
         ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
     } else {
@@ -121,8 +123,10 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
             "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
              (SELECT object_id FROM calendar_object_instance WHERE collection_id = ?1 \
               AND floating = 0 AND start_at >= ?2 AND start_at < ?3 AND end_at > ?4 \
+              AND object_id % ?9 = ?8 \
               UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = ?1 \
-              AND floating = 1 AND start_at >= ?5 AND start_at < ?6 AND end_at > ?7)"
+              AND floating = 1 AND start_at >= ?5 AND start_at < ?6 AND end_at > ?7 \
+              AND object_id % ?9 = ?8)"
         ))
         .map_err(backend)?;
     let lookback = |t: i64| t.saturating_sub(InstanceIndex::MAX_SPAN);
@@ -135,7 +139,9 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
                 start,
                 lookback(floating_start),
                 floating_end,
-                floating_start
+                floating_start,
+                part,
+                of
             ],
             |r| {
                 let data = match with_data {
@@ -157,13 +163,15 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
              AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
              AND last_end >= ?2 AND first_start <= ?3 \
              AND (instances_floating = 0 AND instances_until < ?3 \
-                  OR instances_floating = 1 AND instances_until < ?4)"
+                  OR instances_floating = 1 AND instances_until < ?4) \
+             AND id % ?6 = ?5"
         ),
         None => format!(
             "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
              INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
              AND component = 'VEVENT' AND last_end >= ?2 AND first_start <= ?3 \
-             AND (instances_floating = 0 AND instances_until < ?3 OR instances_floating = 1)"
+             AND (instances_floating = 0 AND instances_until < ?3 OR instances_floating = 1) \
+             AND id % ?5 = ?4"
         ),
     };
     let mut undecided_stmt = conn.prepare_cached(&sql).map_err(backend)?;
@@ -171,10 +179,12 @@ pub fn events_in_range(conn: &Connection, query: &EventRange) -> Result<EventCan
         matched.iter().map(|(m, _)| m.name.as_str()).collect();
     let rows = match floating_offset {
         Some(_) => undecided_stmt.query_map(
-            params![collection, start, end, floating_end],
+            params![collection, start, end, floating_end, part, of],
             rows::object_meta,
         ),
-        None => undecided_stmt.query_map(params![collection, start, end], rows::object_meta),
+        None => {
+            undecided_stmt.query_map(params![collection, start, end, part, of], rows::object_meta)
+        }
     };
     let undecided: Vec<ObjectMeta> = rows
         .map_err(backend)?

@@ -807,6 +807,7 @@ fn range(collection: CollectionId, start: i64, end: i64, offset: Option<i64>) ->
         end,
         floating_offset: offset,
         with_data: false,
+        slice: Slice::WHOLE,
     }
 }
 
@@ -850,16 +851,30 @@ pub async fn instance_index_decides_event_ranges(store: &dyn Store) {
     ] {
         store.put_object(p, &c).await.unwrap();
     }
-    let ask = |start: i64, end: i64| async move {
-        let got = store
-            .events_in_range(range(cal.id, start, end, Some(0)))
-            .await
-            .unwrap();
-        let mut matched: Vec<String> = got.matched.into_iter().map(|(m, _)| m.name).collect();
-        let mut undecided: Vec<String> = got.undecided.into_iter().map(|m| m.name).collect();
+    let ask_slices = |start: i64, end: i64, of: u32| async move {
+        let (mut matched, mut undecided) = (Vec::<String>::new(), Vec::<String>::new());
+        for slice in Slice::all(of) {
+            let got = store
+                .events_in_range(EventRange {
+                    slice,
+                    ..range(cal.id, start, end, Some(0))
+                })
+                .await
+                .unwrap();
+            matched.extend(got.matched.into_iter().map(|(m, _)| m.name));
+            undecided.extend(got.undecided.into_iter().map(|m| m.name));
+        }
         matched.sort();
         undecided.sort();
         (matched, undecided)
+    };
+    // Every answer is checked whole and in slices: the parts are disjoint and add up.
+    let ask = |start: i64, end: i64| async move {
+        let whole = ask_slices(start, end, 1).await;
+        for of in [2, 3] {
+            assert_eq!(ask_slices(start, end, of).await, whole, "in {of} slices");
+        }
+        whole
     };
     let none: Vec<String> = Vec::new();
     assert_eq!(

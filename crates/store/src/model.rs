@@ -170,6 +170,27 @@ pub struct EventRange {
     pub floating_offset: Option<i64>,
     /// Read the matched objects' data too (in the same pass).
     pub with_data: bool,
+    /// Which part of the answer to give: a large answer is read in slices on several
+    /// connections at once.
+    pub slice: Slice,
+}
+
+/// Part `part` (from 0) of `of` disjoint parts of a query's answer; together the parts give
+/// the whole answer, each object in exactly one part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slice {
+    pub part: u32,
+    pub of: u32,
+}
+
+impl Slice {
+    pub const WHOLE: Slice = Slice { part: 0, of: 1 };
+
+    /// The `of` slices that make up a whole answer.
+    pub fn all(of: u32) -> impl Iterator<Item = Slice> {
+        let of = of.max(1);
+        (0..of).map(move |part| Slice { part, of })
+    }
 }
 
 /// Answer of [`crate::Store::events_in_range`].
