@@ -92,34 +92,17 @@ pub async fn handle(
         let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
         members.write(out, meta, &extra);
     };
-    for read in slice_reads {
-        let found = read.await.map_err(|e| {
-            DavError::from(store::StoreError::Backend(format!(
-                "query slice task failed: {e}"
-            )))
-        })??;
-        crate::method::members::reserve_for(
-            &mut out,
-            found.matched.iter().map(|(m, _)| m),
+    undecided.extend(
+        write_slices(
+            cx,
+            slice_reads,
+            &collection,
             wants_data,
-        );
-        // Certain matches, with their data when it is to be sent: read along with them
-        // for a short range, in batches for a long one.
-        let (with_data, without_data): (Vec<_>, Vec<_>) = found
-            .matched
-            .into_iter()
-            .partition(|(_, d)| d.is_some() || !wants_data);
-        for (meta, data) in with_data {
-            respond(&mut out, meta, data.as_ref());
-        }
-        let names: Vec<String> = without_data.into_iter().map(|(m, _)| m.name).collect();
-        for batch in names.chunks(DATA_BATCH) {
-            for object in store.objects_by_name(collection.id, batch).await? {
-                respond(&mut out, object.meta, Some(&object.data));
-            }
-        }
-        undecided.extend(found.undecided);
-    }
+            &mut out,
+            &mut respond,
+        )
+        .await?,
+    );
     // The rest is decided exactly, recurrences expanded.
     let names: Vec<String> = undecided.into_iter().map(|m| m.name).collect();
     for batch in names.chunks(DATA_BATCH) {
@@ -153,6 +136,49 @@ fn read_slices(cx: &Cx<'_>, range: EventRange) -> Vec<JoinHandle<store::Result<E
             tokio::spawn(async move { store.events_in_range(EventRange { slice, ..range }).await })
         })
         .collect()
+}
+
+/// Writes the certain matches of each slice as it arrives, in slice order, and returns the
+/// objects left to exact evaluation.
+async fn write_slices(
+    cx: &Cx<'_>,
+    reads: Vec<JoinHandle<store::Result<EventCandidates>>>,
+    collection: &Collection,
+    wants_data: bool,
+    out: &mut MultistatusWriter,
+    respond: &mut impl FnMut(&mut MultistatusWriter, ObjectMeta, Option<&Bytes>),
+) -> DavResult<Vec<ObjectMeta>> {
+    let mut undecided = Vec::new();
+    for read in reads {
+        let found = read.await.map_err(|e| {
+            DavError::from(store::StoreError::Backend(format!(
+                "query slice task failed: {e}"
+            )))
+        })??;
+        crate::method::members::reserve_for(out, found.matched.iter().map(|(m, _)| m), wants_data);
+        // Data comes along with the matches for a short range; for a long one it is read
+        // here in batches.
+        let (with_data, without_data): (Vec<_>, Vec<_>) = found
+            .matched
+            .into_iter()
+            .partition(|(_, d)| d.is_some() || !wants_data);
+        for (meta, data) in with_data {
+            respond(out, meta, data.as_ref());
+        }
+        let names: Vec<String> = without_data.into_iter().map(|(m, _)| m.name).collect();
+        for batch in names.chunks(DATA_BATCH) {
+            for object in cx
+                .engine
+                .store
+                .objects_by_name(collection.id, batch)
+                .await?
+            {
+                respond(out, object.meta, Some(&object.data));
+            }
+        }
+        undecided.extend(found.undecided);
+    }
+    Ok(undecided)
 }
 
 /// Objects whose data is read in one store call.
