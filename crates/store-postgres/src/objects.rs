@@ -244,6 +244,7 @@ pub async fn collection_member(
     path: &str,
     name: &str,
 ) -> Result<Option<(Collection, Option<StoredObject>)>> {
+    // After the twelve OBJECT_META_COLUMNS and data, as `stored` reads them.
     const COLLECTION_FROM: usize = 13;
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
