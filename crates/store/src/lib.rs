@@ -1,17 +1,24 @@
-//! The persistence API of calvault: identifiers, stored records and the [`Store`] trait that
-//! every backend implements, plus the hash chain of the change history and a conformance
-//! suite ([`conformance_tests!`]) that every backend must pass.
+//! The persistence API of calvault: identifiers, stored records and the store traits every
+//! backend provides, the rules every write follows ([`rules`]), the hash chain of the
+//! change history ([`history`]), the layer a SQL backend builds on ([`db`]), and a
+//! conformance suite ([`conformance_tests!`]) that every backend must pass.
 //!
-//! This crate knows nothing of HTTP, XML or SQL. Every write method is one transaction in the
-//! backend: its preconditions are checked, the change is applied and the history row is
-//! appended atomically, so a rejected request stores nothing.
+//! This crate knows nothing of HTTP, XML or a particular database. Every write method is
+//! one transaction in the backend: its preconditions are checked, the change is applied and
+//! the history row is appended atomically, so a rejected request stores nothing.
+//!
+//! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
+//! [`ChangeLog`], [`History`] and [`dump::Dump`] — so that a feature names only what it uses;
+//! [`Store`] is all of them, for the edge that holds one `Arc<dyn Store>`.
 
 #[doc(hidden)]
 pub mod conformance;
+pub mod db;
 pub mod dump;
 mod error;
 pub mod history;
 mod model;
+pub mod rules;
 
 pub use error::StoreError;
 pub use model::*;
@@ -20,9 +27,26 @@ use async_trait::async_trait;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Every store trait, for callers that hold one store for everything.
+pub trait Store:
+    Accounts + Collections + Objects + Properties + ChangeLog + History + dump::Dump
+{
+}
+
+impl<T> Store for T where
+    T: Accounts + Collections + Objects + Properties + ChangeLog + History + dump::Dump
+{
+}
+
+/// The traits' methods, for `use store::prelude::*`.
+pub mod prelude {
+    pub use crate::dump::Dump;
+    pub use crate::{Accounts, ChangeLog, Collections, History, Objects, Properties, Store};
+}
+
+/// Principals: creation, sign-in lookups, passwords, removal, usage.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- accounts -------------------------------------------------------------------------
+pub trait Accounts: Send + Sync + 'static {
     /// Creates the principal, its home collection and one calendar named `calendar`.
     async fn create_user(&self, user: NewUser) -> Result<User>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
@@ -32,15 +56,18 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_user(&self, name: &str) -> Result<()>;
     /// Bytes of live objects the user holds (RFC 4331 quota-used-bytes).
     async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64>;
+}
 
-    // --- collections ----------------------------------------------------------------------
+/// Collections as paths below their owner's home.
+#[async_trait]
+pub trait Collections: Send + Sync + 'static {
     /// A live collection by its path under the owner's home ("" is the home itself).
     async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>>;
     /// A live collection by path together with its member object `name`, read in one
     /// statement: what a request on an object's path needs, in one snapshot and half the
-    /// round trips of [`Store::collection`] then [`Store::object`] (a GET spent a third of its
-    /// database time on the second read transaction). `None` when the collection does not
-    /// exist; `Some((collection, None))` when it has no such member.
+    /// round trips of [`Collections::collection`] then [`Objects::object`] (a GET spent a
+    /// third of its database time on the second read transaction). `None` when the
+    /// collection does not exist; `Some((collection, None))` when it has no such member.
     async fn collection_member(
         &self,
         owner: PrincipalId,
@@ -64,8 +91,11 @@ pub trait Store: Send + Sync + 'static {
         transfer: CollectionTransfer,
         change: &Change,
     ) -> Result<bool>;
+}
 
-    // --- objects --------------------------------------------------------------------------
+/// Calendar objects: exact bytes, their index, listings and conditional writes.
+#[async_trait]
+pub trait Objects: Send + Sync + 'static {
     /// Metadata of every object in the collection, by name, without the data.
     async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>>;
     /// Up to `limit` objects' metadata after the name `after` (None: from the start), by
@@ -110,8 +140,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// Copies or moves one object; returns true when an existing destination was replaced.
     async fn transfer_object(&self, transfer: ObjectTransfer, change: &Change) -> Result<bool>;
+}
 
-    // --- properties -----------------------------------------------------------------------
+/// Stored (dead, or writable live) properties of collections and objects.
+#[async_trait]
+pub trait Properties: Send + Sync + 'static {
     /// Stored properties of a collection (`object` None) or of one of its objects.
     async fn properties(
         &self,
@@ -122,8 +155,11 @@ pub trait Store: Send + Sync + 'static {
     async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>>;
     /// Applies every set and removal, or none (RFC 4918 §9.2 atomicity).
     async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()>;
+}
 
-    // --- change log -----------------------------------------------------------------------
+/// The change log as sync reads it (RFC 6578).
+#[async_trait]
+pub trait ChangeLog: Send + Sync + 'static {
     /// Objects changed after sequence `after` up to and including `upto`, each name once
     /// with whether it was last deleted (RFC 6578: answered in time proportional to the
     /// changes, not to the collection).
@@ -135,8 +171,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ChangedMember>>;
     /// History rows of a collection in sequence order (newest last).
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>>;
+}
 
-    // --- history --------------------------------------------------------------------------
+/// The history: deleted collections, single versions, restores and retention.
+#[async_trait]
+pub trait History: Send + Sync + 'static {
     /// Every collection of `owner` (of everyone when None) with its history, deleted ones
     /// included.
     async fn history_collections(

@@ -363,24 +363,6 @@ pub struct ChangedMember {
     pub deleted: bool,
 }
 
-impl Expect {
-    /// Checks the expectation against the current ETag (None: the resource is absent).
-    pub fn check(&self, current_etag: Option<&str>) -> Result<(), crate::StoreError> {
-        let ok = match (self, current_etag) {
-            (Expect::Anything, _) => true,
-            (Expect::Absent, current) => current.is_none(),
-            (Expect::Present, current) => current.is_some(),
-            (Expect::Etag(want), Some(current)) => want == current,
-            (Expect::Etag(_), None) => false,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(crate::StoreError::PreconditionFailed)
-        }
-    }
-}
-
 impl EventRange {
     /// The range as read in the floating zone, for the instance rows of floating objects
     /// (wall-clock seconds). Without a constant offset the range is empty, which leaves
@@ -393,23 +375,6 @@ impl EventRange {
             ),
             None => (i64::MAX, i64::MIN),
         }
-    }
-}
-
-impl CollectionTransfer {
-    /// The requests no backend may carry out, whatever is stored.
-    pub fn check(&self) -> Result<(), crate::StoreError> {
-        let refuse = |why: &str| Err(crate::StoreError::Conflict(why.into()));
-        if self.from.is_empty() || self.to.is_empty() {
-            return refuse("the calendar home cannot be copied or moved");
-        }
-        if self.from == self.to {
-            return refuse("source and destination are the same");
-        }
-        if self.to.starts_with(&format!("{}/", self.from)) {
-            return refuse("a collection cannot be copied or moved into itself");
-        }
-        Ok(())
     }
 }
 

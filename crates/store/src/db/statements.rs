@@ -1,0 +1,332 @@
+//! Every query a backend runs, in its own dialect. Each method is one statement or a few
+//! that belong together; none decides anything (that is [`crate::rules`]), and none writes
+//! history or advances a sequence by itself (that is [`super::write`]).
+//!
+//! Inside a write transaction, the reads see the transaction's own writes and what it locked;
+//! outside, each read sees one consistent state of the database.
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+use crate::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
+use crate::rules::chain::{ChainState, NewVersion};
+use crate::rules::object::ObjectState;
+use crate::rules::range::EventQuery;
+use crate::{
+    Collection, CollectionId, HistoryCollection, HistoryStats, InstanceIndex, NewCollection,
+    NewUser, ObjectIndex, ObjectMeta, PrincipalId, Property, Result, StoredObject, User, Version,
+};
+
+/// A collection's owner, whether it is deleted, and its change log's head: what a write to
+/// it reads before it decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectionHead {
+    pub owner: PrincipalId,
+    pub deleted: bool,
+    pub chain: ChainState,
+}
+
+/// An object as a write stores it: its row, its bytes and its instance rows.
+#[derive(Clone, Copy, Debug)]
+pub struct ObjectWrite<'a> {
+    pub collection: CollectionId,
+    pub name: &'a str,
+    pub etag: &'a str,
+    pub content_type: &'a str,
+    pub index: &'a ObjectIndex,
+    /// None: not indexed (exact evaluation answers range queries).
+    pub instances: Option<&'a InstanceIndex>,
+    pub data: &'a [u8],
+    /// The sequence number of the write (`modified_seq`).
+    pub seq: i64,
+    /// Creation time when the object is new, modification time in every case.
+    pub at: i64,
+}
+
+/// An object a collection copy created, for its history row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopiedObject {
+    pub name: String,
+    pub uid: Option<String>,
+    pub etag: String,
+    pub data: Bytes,
+}
+
+/// `instances_until` of an object without instance rows: what a backend stores for an
+/// object whose [`ObjectWrite::instances`] is None.
+pub const NOT_INDEXED: i64 = i64::MIN;
+
+/// Open bounds are stored as the extreme values rather than NULL, so that the range
+/// pre-filter is two plain comparisons an index can answer.
+pub const UNBOUNDED_START: i64 = i64::MIN;
+pub const UNBOUNDED_END: i64 = i64::MAX;
+
+/// The queries of a backend. Every method takes `&self` so that independent statements of
+/// one job can be awaited together (a pipeline on PostgreSQL).
+pub trait Statements: Send + Sync + 'static {
+    // --- locks ----------------------------------------------------------------------------
+    // Writes of one user must not interleave. A backend whose writes run one at a time
+    // (SQLite) has nothing to do here; one with concurrent transactions locks rows, always in
+    // principal id order so that two writes cannot deadlock.
+
+    /// Locks these principals until the transaction ends.
+    fn lock_principals(&self, ids: &[PrincipalId]) -> impl Future<Output = Result<()>> + Send;
+    /// Locks the owners of these collections (deleted ones included).
+    fn lock_owners_of(
+        &self,
+        collections: &[CollectionId],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Locks every principal, for writes across every user's history.
+    fn lock_all_principals(&self) -> impl Future<Output = Result<()>> + Send;
+
+    // --- principals -----------------------------------------------------------------------
+    /// An enabled user by name.
+    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Every user, by name.
+    fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// The id of a principal by name, enabled or not.
+    fn principal_id(&self, name: &str)
+        -> impl Future<Output = Result<Option<PrincipalId>>> + Send;
+    fn insert_principal(
+        &self,
+        new: &NewUser,
+        at: i64,
+    ) -> impl Future<Output = Result<PrincipalId>> + Send;
+    /// Sets a principal's password hash; returns how many principals have that name.
+    fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// Removes a principal with its collections, objects and history.
+    fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send;
+    /// Bytes of the live objects of a principal's live collections.
+    fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send;
+
+    // --- collections ----------------------------------------------------------------------
+    /// A live collection by path.
+    fn collection(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<Collection>>> + Send;
+    /// A live collection by path with its member `name`, in one statement (see
+    /// [`crate::Collections::collection_member`]).
+    fn collection_member(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<(Collection, Option<StoredObject>)>>> + Send;
+    /// The live collection at `root` and every live one below it, by path ("" = all).
+    fn collection_tree(
+        &self,
+        owner: PrincipalId,
+        root: &str,
+    ) -> impl Future<Output = Result<Vec<Collection>>> + Send;
+    /// A collection by id, deleted or not.
+    fn collection_record(
+        &self,
+        id: CollectionId,
+    ) -> impl Future<Output = Result<Option<CollectionRecord>>> + Send;
+    /// Live and deleted collections of `owner` (every owner's when None), by owner, path, id.
+    fn history_collections(
+        &self,
+        owner: Option<PrincipalId>,
+    ) -> impl Future<Output = Result<Vec<HistoryCollection>>> + Send;
+    /// A collection's owner, deletion mark and change-log head.
+    fn collection_head(
+        &self,
+        id: CollectionId,
+    ) -> impl Future<Output = Result<Option<CollectionHead>>> + Send;
+    /// Inserts a collection row (sequence 0, no properties); returns its id.
+    fn insert_collection(
+        &self,
+        new: &NewCollection,
+        at: i64,
+    ) -> impl Future<Output = Result<CollectionId>> + Send;
+    /// Marks a collection deleted at `deleted_at`, or live again (None).
+    fn set_deleted(
+        &self,
+        id: CollectionId,
+        deleted_at: Option<i64>,
+        at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn set_path(
+        &self,
+        id: CollectionId,
+        path: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records a collection's new sequence number (its sync token and ctag).
+    fn set_sync_seq(
+        &self,
+        id: CollectionId,
+        seq: i64,
+        at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Bytes of a collection's objects.
+    fn collection_bytes(&self, id: CollectionId) -> impl Future<Output = Result<u64>> + Send;
+    /// Copies every object of `from` into the empty collection `to`, in name order, with its
+    /// bytes, instance rows and properties, at sequence `seq`; returns the copies by name.
+    fn copy_members(
+        &self,
+        from: CollectionId,
+        to: CollectionId,
+        seq: i64,
+        at: i64,
+    ) -> impl Future<Output = Result<Vec<CopiedObject>>> + Send;
+
+    // --- objects --------------------------------------------------------------------------
+    /// Metadata of every object, index included, by name.
+    fn objects(
+        &self,
+        collection: CollectionId,
+    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
+    /// Up to `limit` objects after `after`, by name, without the index (see
+    /// [`crate::Objects::objects_page`]).
+    fn objects_page(
+        &self,
+        collection: CollectionId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
+    fn object_count(&self, collection: CollectionId) -> impl Future<Output = Result<u64>> + Send;
+    fn object(
+        &self,
+        collection: CollectionId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<StoredObject>>> + Send;
+    /// The named objects that exist, each once, from one consistent state.
+    fn objects_by_name(
+        &self,
+        collection: CollectionId,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<StoredObject>>> + Send;
+    /// Objects whose stored bounds overlap `[start, end]`, by name (see
+    /// [`crate::Objects::objects_in_range`]).
+    fn objects_in_range(
+        &self,
+        collection: CollectionId,
+        component: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
+    /// VEVENT objects with an instance row in the query's windows, with their data when
+    /// asked for.
+    fn indexed_events(
+        &self,
+        query: &EventQuery,
+    ) -> impl Future<Output = Result<Vec<(ObjectMeta, Option<Bytes>)>>> + Send;
+    /// VEVENT objects whose bounds touch the range but whose instance rows stop before its
+    /// end (or do not exist): for exact evaluation.
+    fn unindexed_events(
+        &self,
+        query: &EventQuery,
+    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
+    fn object_state(
+        &self,
+        collection: CollectionId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ObjectState>>> + Send;
+    /// The name of an object other than `except` that has `uid`.
+    fn uid_holder(
+        &self,
+        collection: CollectionId,
+        uid: &str,
+        except: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// An object's stored instance index (None: not indexed, or no such object).
+    fn instances(
+        &self,
+        collection: CollectionId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<InstanceIndex>>> + Send;
+    /// Creates or replaces an object with its bytes and instance rows.
+    fn write_object(&self, object: &ObjectWrite<'_>) -> impl Future<Output = Result<()>> + Send;
+    /// Removes an object that exists, with its properties.
+    fn delete_object(
+        &self,
+        collection: CollectionId,
+        name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // --- properties -----------------------------------------------------------------------
+    /// Stored properties of a collection (`object` "") or object, by namespace and name.
+    fn properties(
+        &self,
+        collection: CollectionId,
+        object: &str,
+    ) -> impl Future<Output = Result<Vec<Property>>> + Send;
+    /// Stored properties of every object of a collection, by object name.
+    fn member_properties(
+        &self,
+        collection: CollectionId,
+    ) -> impl Future<Output = Result<Vec<(String, Property)>>> + Send;
+    fn set_property(
+        &self,
+        collection: CollectionId,
+        object: &str,
+        property: &Property,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn remove_property(
+        &self,
+        collection: CollectionId,
+        object: &str,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // --- change log -----------------------------------------------------------------------
+    /// `(name, deleted)` of every object put or deleted in `(after, upto]`, oldest first.
+    fn changes_since(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        upto: i64,
+    ) -> impl Future<Output = Result<Vec<(String, bool)>>> + Send;
+    /// A collection's history rows by id.
+    fn versions(
+        &self,
+        collection: CollectionId,
+    ) -> impl Future<Output = Result<Vec<Version>>> + Send;
+    fn version(&self, id: i64) -> impl Future<Output = Result<Option<Version>>> + Send;
+    fn insert_version(&self, row: &NewVersion<'_>) -> impl Future<Output = Result<()>> + Send;
+    /// Drops the data of versions older than `before` that a later version of the same
+    /// item, itself older than `before`, replaced; returns the collection of each.
+    fn prune_versions(
+        &self,
+        before: i64,
+    ) -> impl Future<Output = Result<Vec<CollectionId>>> + Send;
+    fn history_stats(&self) -> impl Future<Output = Result<Vec<HistoryStats>>> + Send;
+
+    // --- whole rows (crate::dump) ---------------------------------------------------------
+    fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send;
+    fn dump_collections(&self) -> impl Future<Output = Result<Vec<CollectionRecord>>> + Send;
+    fn dump_objects(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ObjectRecord>>> + Send;
+    fn dump_properties(
+        &self,
+        collection: CollectionId,
+    ) -> impl Future<Output = Result<Vec<PropertyRecord>>> + Send;
+    fn dump_versions(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Version>>> + Send;
+    fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send;
+    fn load_principals(&self, rows: &[PrincipalRecord])
+        -> impl Future<Output = Result<()>> + Send;
+    fn load_collections(
+        &self,
+        rows: &[CollectionRecord],
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn load_objects(&self, rows: &[ObjectRecord]) -> impl Future<Output = Result<()>> + Send;
+    fn load_properties(&self, rows: &[PropertyRecord])
+        -> impl Future<Output = Result<()>> + Send;
+    fn load_versions(&self, rows: &[Version]) -> impl Future<Output = Result<()>> + Send;
+    /// Moves id generators past the loaded rows.
+    fn finish_load(&self) -> impl Future<Output = Result<()>> + Send;
+}

@@ -1,0 +1,388 @@
+//! [`DbStore`]: every store trait, written once over a [`Database`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::try_join;
+
+use super::{write, Database, ReadCost, Statements};
+use crate::dump::{CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord};
+use crate::rules::{collection as collections, range};
+use crate::*;
+
+/// A store on a database backend: `DbStore<SqliteDatabase>`, `DbStore<PostgresDatabase>`.
+pub struct DbStore<D> {
+    db: Arc<D>,
+}
+
+impl<D> Clone for DbStore<D> {
+    fn clone(&self) -> Self {
+        DbStore {
+            db: Arc::clone(&self.db),
+        }
+    }
+}
+
+impl<D: Database> DbStore<D> {
+    pub fn new(db: D) -> Self {
+        DbStore { db: Arc::new(db) }
+    }
+
+    /// The backend, for what only it offers (a file path, a connection pool).
+    pub fn database(&self) -> &D {
+        &self.db
+    }
+}
+
+/// A job's closure as [`Database::read`] and [`Database::write`] take it: `$body` is a
+/// future over the connection `$c` (an async block moves in what it captures).
+macro_rules! job {
+    (|$c:ident| $body:expr) => {
+        job::<<D as Database>::Conn, _, _>(move |$c| Box::pin($body))
+    };
+}
+
+/// Gives a job's closure the signature the database takes: the future it returns borrows
+/// the connection it is given.
+fn job<C, T, F>(f: F) -> F
+where
+    F: for<'c> FnOnce(&'c C) -> super::BoxFuture<'c, Result<T>>,
+{
+    f
+}
+
+#[async_trait]
+impl<D: Database> Accounts for DbStore<D> {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let job = job!(|c| async move { write::create_user(c, &user).await });
+        self.db.write(job).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { c.user_by_name(&name).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let job = job!(|c| c.list_users());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        let job = job!(|c| async move { write::set_password(c, &name, &hash).await });
+        self.db.write(job).await
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { write::remove_user(c, &name).await });
+        self.db.write(job).await
+    }
+
+    async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64> {
+        let job = job!(|c| c.usage_bytes(owner));
+        self.db.read(ReadCost::Scan, job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> Collections for DbStore<D> {
+    async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
+        let path = path.to_owned();
+        let job = job!(|c| async move { c.collection(owner, &path).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn collection_member(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        name: &str,
+    ) -> Result<Option<(Collection, Option<StoredObject>)>> {
+        let (path, name) = (path.to_owned(), name.to_owned());
+        let job = job!(|c| async move { c.collection_member(owner, &path, &name).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>> {
+        let parent = parent.to_owned();
+        let job = job!(|c| async move {
+            let tree = c.collection_tree(owner, &parent).await?;
+            Ok(collections::children(tree, &parent))
+        });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::create_collection(c, &new, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn delete_collection(
+        &self,
+        owner: PrincipalId,
+        path: &str,
+        change: &Change,
+    ) -> Result<()> {
+        let (path, change) = (path.to_owned(), change.clone());
+        let job =
+            job!(|c| async move { write::delete_collection(c, owner, &path, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn transfer_collection(
+        &self,
+        transfer: CollectionTransfer,
+        change: &Change,
+    ) -> Result<bool> {
+        let change = change.clone();
+        let job =
+            job!(|c| async move { write::transfer_collection(c, &transfer, &change).await });
+        self.db.write(job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> Objects for DbStore<D> {
+    async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
+        let job = job!(|c| c.objects(collection));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn objects_page(
+        &self,
+        collection: CollectionId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ObjectMeta>> {
+        let job =
+            job!(|c| async move { c.objects_page(collection, after.as_deref(), limit).await });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn object_count(&self, collection: CollectionId) -> Result<u64> {
+        let job = job!(|c| c.object_count(collection));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { c.object(collection, &name).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn objects_in_range(
+        &self,
+        collection: CollectionId,
+        component: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<ObjectMeta>> {
+        let component = component.map(str::to_owned);
+        let job = job!(|c| async move {
+            c.objects_in_range(collection, component.as_deref(), start, end)
+                .await
+        });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn events_in_range(&self, query: EventRange) -> Result<EventCandidates> {
+        let job = job!(|c| async move {
+            let query = range::EventQuery::new(&query);
+            let (matched, undecided) =
+                try_join!(c.indexed_events(&query), c.unindexed_events(&query))?;
+            Ok(range::merge(matched, undecided))
+        });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn objects_by_name(
+        &self,
+        collection: CollectionId,
+        names: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let names = names.to_vec();
+        let job = job!(|c| async move { c.objects_by_name(collection, &names).await });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn put_object(&self, put: PutObject, change: &Change) -> Result<PutOutcome> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::put_object(c, &put, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn delete_object(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        expect: Expect,
+        change: &Change,
+    ) -> Result<()> {
+        let (name, change) = (name.to_owned(), change.clone());
+        let job = job!(|c| async move {
+            write::delete_object(c, collection, &name, &expect, &change).await
+        });
+        self.db.write(job).await
+    }
+
+    async fn transfer_object(&self, transfer: ObjectTransfer, change: &Change) -> Result<bool> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::transfer_object(c, &transfer, &change).await });
+        self.db.write(job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> Properties for DbStore<D> {
+    async fn properties(
+        &self,
+        collection: CollectionId,
+        object: Option<&str>,
+    ) -> Result<Vec<Property>> {
+        let object = object.unwrap_or("").to_owned();
+        let job = job!(|c| async move { c.properties(collection, &object).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>> {
+        let job = job!(|c| c.member_properties(collection));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn patch_properties(&self, patch: PropertyPatch, change: &Change) -> Result<()> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::patch_properties(c, &patch, &change).await });
+        self.db.write(job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> ChangeLog for DbStore<D> {
+    async fn changes_since(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<ChangedMember>> {
+        let job = job!(|c| async move {
+            let rows = c.changes_since(collection, after, upto).await?;
+            Ok(ChangedMember::last_states(rows))
+        });
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
+        let job = job!(|c| c.versions(collection));
+        self.db.read(ReadCost::Scan, job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> History for DbStore<D> {
+    async fn history_collections(
+        &self,
+        owner: Option<PrincipalId>,
+    ) -> Result<Vec<HistoryCollection>> {
+        let job = job!(|c| c.history_collections(owner));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn version(&self, id: i64) -> Result<Option<Version>> {
+        let job = job!(|c| c.version(id));
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn restore_collection(&self, id: CollectionId, change: &Change) -> Result<Collection> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::restore_collection(c, id, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn prune_history(&self, before: i64, change: &Change) -> Result<u64> {
+        let change = change.clone();
+        let job = job!(|c| async move { write::prune_history(c, before, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn history_stats(&self) -> Result<Vec<HistoryStats>> {
+        let job = job!(|c| c.history_stats());
+        self.db.read(ReadCost::Scan, job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> Dump for DbStore<D> {
+    async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>> {
+        let job = job!(|c| c.dump_principals());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn dump_collections(&self) -> Result<Vec<CollectionRecord>> {
+        let job = job!(|c| c.dump_collections());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn dump_objects(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>> {
+        let job = job!(|c| c.dump_objects(collection, after, limit));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn dump_properties(&self, collection: CollectionId) -> Result<Vec<PropertyRecord>> {
+        let job = job!(|c| c.dump_properties(collection));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn dump_versions(
+        &self,
+        collection: CollectionId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Version>> {
+        let job = job!(|c| c.dump_versions(collection, after, limit));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        let job = job!(|c| c.is_empty());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn load_principals(&self, rows: Vec<PrincipalRecord>) -> Result<()> {
+        let job = job!(|c| async move { c.load_principals(&rows).await });
+        self.db.write(job).await
+    }
+
+    async fn load_collections(&self, rows: Vec<CollectionRecord>) -> Result<()> {
+        let job = job!(|c| async move { c.load_collections(&rows).await });
+        self.db.write(job).await
+    }
+
+    async fn load_objects(&self, rows: Vec<ObjectRecord>) -> Result<()> {
+        let job = job!(|c| async move { c.load_objects(&rows).await });
+        self.db.write(job).await
+    }
+
+    async fn load_properties(&self, rows: Vec<PropertyRecord>) -> Result<()> {
+        let job = job!(|c| async move { c.load_properties(&rows).await });
+        self.db.write(job).await
+    }
+
+    async fn load_versions(&self, rows: Vec<Version>) -> Result<()> {
+        let job = job!(|c| async move { c.load_versions(&rows).await });
+        self.db.write(job).await
+    }
+
+    async fn finish_load(&self) -> Result<()> {
+        let job = job!(|c| c.finish_load());
+        self.db.write(job).await
+    }
+}

@@ -1,0 +1,17 @@
+//! Every write decision of the store as a pure function: given what a write transaction read,
+//! what may it do and what does it write? No I/O here, so SQLite and PostgreSQL cannot
+//! decide differently, and each rule is tested on its own.
+//!
+//! - [`object`]: If-Match/If-None-Match, UID uniqueness, copy and move of one object;
+//! - [`collection`]: paths below a home, where collections may be created, moved, restored;
+//! - [`quota`]: whether a write's growth fits the owner's quota;
+//! - [`chain`]: the sequence numbers and hash-chained history rows a transaction appends;
+//! - [`properties`]: the property set after a PROPPATCH;
+//! - [`range`]: the parameters of an instance-index range query and how its halves merge.
+
+pub mod chain;
+pub mod collection;
+pub mod object;
+pub mod properties;
+pub mod quota;
+pub mod range;
