@@ -51,10 +51,11 @@ impl Checkpointer {
         })
     }
 
-    /// Counts a committed write, and nudges the thread every [`WRITES_PER_CHECKPOINT`].
-    pub fn wrote(&self) {
-        let before = self.writes.fetch_add(1, Ordering::Relaxed);
-        if (before + 1).is_multiple_of(WRITES_PER_CHECKPOINT) {
+    /// Counts committed writes, and nudges the thread every [`WRITES_PER_CHECKPOINT`].
+    pub fn wrote(&self, writes: usize) {
+        let writes = writes as u64;
+        let before = self.writes.fetch_add(writes, Ordering::Relaxed);
+        if before / WRITES_PER_CHECKPOINT != (before + writes) / WRITES_PER_CHECKPOINT {
             // A full channel means a checkpoint is pending already: it covers this write.
             let _ = self.nudge.try_send(());
         }

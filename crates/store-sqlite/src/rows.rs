@@ -1,7 +1,10 @@
 //! Row to record mapping, one place per table.
 
 use rusqlite::Row;
-use store::{Collection, CollectionKind, ObjectIndex, ObjectMeta, User};
+use store::db::{UNBOUNDED_END, UNBOUNDED_START};
+use store::{
+    Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, User, Version, VersionKind,
+};
 
 pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at";
 
@@ -11,7 +14,7 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         name: r.get(1)?,
         email: r.get(2)?,
         password_hash: r.get(3)?,
-        quota_bytes: r.get::<_, Option<i64>>(4)?.map(|q| q.max(0) as u64),
+        quota_bytes: r.get::<_, Option<i64>>(4)?.map(crate::unsigned),
         created_at: r.get(5)?,
     })
 }
@@ -44,17 +47,14 @@ pub fn collection_at(r: &Row<'_>, first: usize) -> rusqlite::Result<Collection> 
     })
 }
 
-/// Open bounds are stored as the extreme values rather than NULL, so that the range
-/// pre-filter is two plain comparisons an index can answer.
-pub const UNBOUNDED_START: i64 = i64::MIN;
-pub const UNBOUNDED_END: i64 = i64::MAX;
-
-/// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
+/// What a listing reads ([`store::Objects::objects_page`]): the metadata without the index.
 pub const LISTED_OBJECT_COLUMNS: &str =
     "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
 /// All of an object's metadata: the listed columns first, then the index.
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
      created_at, modified_at, modified_seq, uid, component, first_start, last_end";
+/// Columns in [`OBJECT_META_COLUMNS`]: what a row holds after them starts here.
+pub const OBJECT_META_COUNT: usize = 12;
 
 /// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
 /// joins of tables that share column names.
@@ -72,7 +72,7 @@ pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
         name: r.get(1)?,
         etag: r.get(2)?,
         content_type: r.get(3)?,
-        size: r.get::<_, i64>(4)?.max(0) as u64,
+        size: crate::unsigned(r.get(4)?),
         index: ObjectIndex::default(),
         created_at: r.get(5)?,
         modified_at: r.get(6)?,
@@ -92,4 +92,41 @@ pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
         },
         ..listed_object(r)?
     })
+}
+
+pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
+     client, address, at, prev_hash, hash, chain, data_hash";
+
+pub fn version(r: &Row<'_>) -> rusqlite::Result<Version> {
+    let kind: String = r.get(3)?;
+    let hash_of = |v: Option<Vec<u8>>| v.and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok());
+    Ok(Version {
+        id: r.get(0)?,
+        collection: r.get(1)?,
+        seq: r.get(2)?,
+        kind: VersionKind::parse(&kind).unwrap_or(VersionKind::Put),
+        name: r.get(4)?,
+        uid: r.get(5)?,
+        etag: r.get(6)?,
+        data: bytes_of(r.get_ref(7)?),
+        change: Change {
+            author: r.get(8)?,
+            client: r.get(9)?,
+            address: r.get(10)?,
+        },
+        at: r.get(11)?,
+        prev_hash: hash_of(r.get(12)?),
+        hash: hash_of(r.get(13)?).unwrap_or([0; 32]),
+        chain: r.get(14)?,
+        data_hash: hash_of(r.get(15)?),
+    })
+}
+
+/// A BLOB, or TEXT someone wrote by hand: read both as bytes, so that verification reports
+/// the mismatch instead of failing to read the row.
+fn bytes_of(v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
+    match v {
+        rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Some(b.to_vec()),
+        _ => None,
+    }
 }

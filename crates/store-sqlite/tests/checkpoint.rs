@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use store::conformance::new_user;
-use store::{Change, Expect, ObjectIndex, PutObject, Store};
-use store_sqlite::SqliteStore;
+use store::prelude::*;
+use store::{Change, Expect, ObjectIndex, PutObject};
 
 #[tokio::test]
 async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("calvault.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let store = store_sqlite::open(&path).unwrap();
     let owner = store.create_user(new_user("ann")).await.unwrap();
     let calendar = store
         .collection(owner.id, "calendar")

@@ -4,7 +4,7 @@ use store_sqlite::SqliteStore;
 
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("calvault.db")).expect("open");
+    let store = store_sqlite::open(&dir.path().join("calvault.db")).expect("open");
     (store, dir)
 }
 

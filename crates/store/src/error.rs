@@ -1,4 +1,4 @@
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

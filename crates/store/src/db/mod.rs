@@ -61,7 +61,10 @@ pub trait Database: Send + Sync + 'static {
 /// on anything else is a bug in the backend, reported rather than spun on.
 pub fn run_ready<F: Future>(future: F) -> Result<F::Output> {
     let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(value) => Ok(value),
         Poll::Pending => Err(StoreError::Backend(
             "a database job waited on something other than its own statements".into(),

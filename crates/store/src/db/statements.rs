@@ -62,14 +62,35 @@ pub const NOT_INDEXED: i64 = i64::MIN;
 pub const UNBOUNDED_START: i64 = i64::MIN;
 pub const UNBOUNDED_END: i64 = i64::MAX;
 
-/// The queries of a backend. Every method takes `&self` so that independent statements of
-/// one job can be awaited together (a pipeline on PostgreSQL).
-pub trait Statements: Send + Sync + 'static {
-    // --- locks ----------------------------------------------------------------------------
-    // Writes of one user must not interleave. A backend whose writes run one at a time
-    // (SQLite) has nothing to do here; one with concurrent transactions locks rows, always in
-    // principal id order so that two writes cannot deadlock.
+/// Every query of a backend: the traits below, one per table or concern. Every method
+/// takes `&self` so that independent statements of one job can be awaited together (a
+/// pipeline on PostgreSQL).
+pub trait Statements:
+    LockStatements
+    + PrincipalStatements
+    + CollectionStatements
+    + ObjectStatements
+    + PropertyStatements
+    + LogStatements
+    + DumpStatements
+{
+}
 
+impl<T> Statements for T where
+    T: LockStatements
+        + PrincipalStatements
+        + CollectionStatements
+        + ObjectStatements
+        + PropertyStatements
+        + LogStatements
+        + DumpStatements
+{
+}
+
+/// Writes of one user must not interleave. A backend whose writes run one at a time
+/// (SQLite) has nothing to do here; one with concurrent transactions locks rows, always in
+/// principal id order so that two writes cannot deadlock.
+pub trait LockStatements: Send + Sync + 'static {
     /// Locks these principals until the transaction ends.
     fn lock_principals(&self, ids: &[PrincipalId]) -> impl Future<Output = Result<()>> + Send;
     /// Locks the owners of these collections (deleted ones included).
@@ -79,15 +100,16 @@ pub trait Statements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Locks every principal, for writes across every user's history.
     fn lock_all_principals(&self) -> impl Future<Output = Result<()>> + Send;
+}
 
-    // --- principals -----------------------------------------------------------------------
+/// The `principal` table.
+pub trait PrincipalStatements: Send + Sync + 'static {
     /// An enabled user by name.
     fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Every user, by name.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
     /// The id of a principal by name, enabled or not.
-    fn principal_id(&self, name: &str)
-        -> impl Future<Output = Result<Option<PrincipalId>>> + Send;
+    fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send;
     fn insert_principal(
         &self,
         new: &NewUser,
@@ -99,8 +121,10 @@ pub trait Statements: Send + Sync + 'static {
     fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send;
     /// Bytes of the live objects of a principal's live collections.
     fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send;
+}
 
-    // --- collections ----------------------------------------------------------------------
+/// The `collection` table and what a collection copy moves along.
+pub trait CollectionStatements: Send + Sync + 'static {
     /// A live collection by path.
     fn collection(
         &self,
@@ -173,8 +197,10 @@ pub trait Statements: Send + Sync + 'static {
         seq: i64,
         at: i64,
     ) -> impl Future<Output = Result<Vec<CopiedObject>>> + Send;
+}
 
-    // --- objects --------------------------------------------------------------------------
+/// Calendar objects, their bytes and their instance index.
+pub trait ObjectStatements: Send + Sync + 'static {
     /// Metadata of every object, index included, by name.
     fn objects(
         &self,
@@ -247,8 +273,10 @@ pub trait Statements: Send + Sync + 'static {
         collection: CollectionId,
         name: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+}
 
-    // --- properties -----------------------------------------------------------------------
+/// Stored properties of collections and objects.
+pub trait PropertyStatements: Send + Sync + 'static {
     /// Stored properties of a collection (`object` "") or object, by namespace and name.
     fn properties(
         &self,
@@ -273,8 +301,10 @@ pub trait Statements: Send + Sync + 'static {
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+}
 
-    // --- change log -----------------------------------------------------------------------
+/// The change log: history rows and what sync reads of them.
+pub trait LogStatements: Send + Sync + 'static {
     /// `(name, deleted)` of every object put or deleted in `(after, upto]`, oldest first.
     fn changes_since(
         &self,
@@ -291,13 +321,13 @@ pub trait Statements: Send + Sync + 'static {
     fn insert_version(&self, row: &NewVersion<'_>) -> impl Future<Output = Result<()>> + Send;
     /// Drops the data of versions older than `before` that a later version of the same
     /// item, itself older than `before`, replaced; returns the collection of each.
-    fn prune_versions(
-        &self,
-        before: i64,
-    ) -> impl Future<Output = Result<Vec<CollectionId>>> + Send;
+    fn prune_versions(&self, before: i64)
+        -> impl Future<Output = Result<Vec<CollectionId>>> + Send;
     fn history_stats(&self) -> impl Future<Output = Result<Vec<HistoryStats>>> + Send;
+}
 
-    // --- whole rows (crate::dump) ---------------------------------------------------------
+/// Whole rows in and out, for [`crate::dump`].
+pub trait DumpStatements: Send + Sync + 'static {
     fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send;
     fn dump_collections(&self) -> impl Future<Output = Result<Vec<CollectionRecord>>> + Send;
     fn dump_objects(
@@ -317,15 +347,13 @@ pub trait Statements: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Version>>> + Send;
     fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send;
-    fn load_principals(&self, rows: &[PrincipalRecord])
-        -> impl Future<Output = Result<()>> + Send;
+    fn load_principals(&self, rows: &[PrincipalRecord]) -> impl Future<Output = Result<()>> + Send;
     fn load_collections(
         &self,
         rows: &[CollectionRecord],
     ) -> impl Future<Output = Result<()>> + Send;
     fn load_objects(&self, rows: &[ObjectRecord]) -> impl Future<Output = Result<()>> + Send;
-    fn load_properties(&self, rows: &[PropertyRecord])
-        -> impl Future<Output = Result<()>> + Send;
+    fn load_properties(&self, rows: &[PropertyRecord]) -> impl Future<Output = Result<()>> + Send;
     fn load_versions(&self, rows: &[Version]) -> impl Future<Output = Result<()>> + Send;
     /// Moves id generators past the loaded rows.
     fn finish_load(&self) -> impl Future<Output = Result<()>> + Send;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::try_join;
 
-use super::{write, Database, ReadCost, Statements};
+use super::statements::*;
+use super::{write, Database, ReadCost};
 use crate::dump::{CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord};
 use crate::rules::{collection as collections, range};
 use crate::*;
@@ -128,8 +129,7 @@ impl<D: Database> Collections for DbStore<D> {
         change: &Change,
     ) -> Result<()> {
         let (path, change) = (path.to_owned(), change.clone());
-        let job =
-            job!(|c| async move { write::delete_collection(c, owner, &path, &change).await });
+        let job = job!(|c| async move { write::delete_collection(c, owner, &path, &change).await });
         self.db.write(job).await
     }
 
@@ -139,8 +139,7 @@ impl<D: Database> Collections for DbStore<D> {
         change: &Change,
     ) -> Result<bool> {
         let change = change.clone();
-        let job =
-            job!(|c| async move { write::transfer_collection(c, &transfer, &change).await });
+        let job = job!(|c| async move { write::transfer_collection(c, &transfer, &change).await });
         self.db.write(job).await
     }
 }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use tokio::try_join;
 
-use super::{now_ms, CollectionHead, ObjectWrite, Statements};
+use super::statements::*;
+use super::now_ms;
 use crate::history::etag_of;
 use crate::rules::chain::{Log, Record};
 use crate::rules::object::ObjectState;
@@ -125,7 +126,11 @@ async fn create_collection_in<C: Statements>(
 }
 
 /// The collection a new one at `path` would live in (None for the home, which has none).
-async fn parent<C: Statements>(c: &C, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
+async fn parent<C: Statements>(
+    c: &C,
+    owner: PrincipalId,
+    path: &str,
+) -> Result<Option<Collection>> {
     if path.is_empty() {
         return Ok(None);
     }
@@ -196,8 +201,13 @@ pub async fn transfer_collection<C: Statements>(
                 for collection in copied {
                     bytes = bytes.saturating_add(c.collection_bytes(collection.id).await?);
                 }
-                check_quota(c, t.owner, t.quota, i64::try_from(bytes).unwrap_or(i64::MAX))
-                    .await?;
+                check_quota(
+                    c,
+                    t.owner,
+                    t.quota,
+                    i64::try_from(bytes).unwrap_or(i64::MAX),
+                )
+                .await?;
             }
             for collection in copied {
                 let path = collections::rebase(&collection.path, &t.from, &t.to);
@@ -277,7 +287,9 @@ pub async fn restore_collection<C: Statements>(
     c.set_deleted(id, None, log.at()).await?;
     let restored = Record::collection(VersionKind::CollectionRestore, None);
     change_of(c, &mut log, id, restored, change).await?;
-    c.collection(owner, &path).await?.ok_or(StoreError::NotFound)
+    c.collection(owner, &path)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 // --- objects ------------------------------------------------------------------------------
@@ -353,7 +365,15 @@ pub async fn delete_object<C: Statements>(
     let Some(existing) = existing else {
         return Err(StoreError::NotFound);
     };
-    remove(c, &mut Log::new(now_ms()), collection, name, &existing, change).await
+    remove(
+        c,
+        &mut Log::new(now_ms()),
+        collection,
+        name,
+        &existing,
+        change,
+    )
+    .await
 }
 
 /// Removes an object that exists, with its properties, and records the removal.

@@ -135,7 +135,9 @@ impl Log {
     }
 
     fn state(&self, collection: CollectionId) -> Result<&ChainState> {
-        self.chains.get(&collection).ok_or_else(|| not_open(collection))
+        self.chains
+            .get(&collection)
+            .ok_or_else(|| not_open(collection))
     }
 
     fn state_mut(&mut self, collection: CollectionId) -> Result<&mut ChainState> {

@@ -1,0 +1,96 @@
+//! The `principal` table.
+
+use std::future::Future;
+
+use rusqlite::params;
+use store::db::PrincipalStatements;
+use store::{NewUser, PrincipalId, Result, User};
+
+use crate::rows::{self, USER_COLUMNS};
+use crate::{execute, query_all, query_one, query_opt, signed, unsigned, SqliteConn};
+
+impl PrincipalStatements for SqliteConn {
+    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send {
+        self.run(|c| {
+            let sql =
+                format!("SELECT {USER_COLUMNS} FROM principal WHERE name = ?1 AND disabled = 0");
+            query_opt(c, &sql, [name], rows::user)
+        })
+    }
+
+    fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send {
+        self.run(|c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM principal ORDER BY name");
+            query_all(c, &sql, [], rows::user)
+        })
+    }
+
+    fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send {
+        self.run(|c| {
+            query_opt(c, "SELECT id FROM principal WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    fn insert_principal(
+        &self,
+        new: &NewUser,
+        at: i64,
+    ) -> impl Future<Output = Result<PrincipalId>> + Send {
+        self.run(|c| {
+            query_one(
+                c,
+                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                params![
+                    new.name,
+                    new.email,
+                    new.password_hash,
+                    new.quota_bytes.map(signed),
+                    at
+                ],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send {
+        self.run(|c| {
+            execute(
+                c,
+                "UPDATE principal SET password_hash = ?2 WHERE name = ?1",
+                [name, hash],
+            )
+        })
+    }
+
+    fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send {
+        self.run(|c| {
+            // History rows carry no foreign key (they outlive deleted collections), so they
+            // go first.
+            execute(
+                c,
+                "DELETE FROM object_version WHERE collection_id IN \
+                 (SELECT id FROM collection WHERE owner_id = ?1)",
+                [id],
+            )?;
+            execute(c, "DELETE FROM principal WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send {
+        self.run(|c| {
+            query_one(
+                c,
+                "SELECT COALESCE(SUM(o.size), 0) FROM calendar_object o \
+                 JOIN collection c ON c.id = o.collection_id \
+                 WHERE c.owner_id = ?1 AND c.deleted_at IS NULL",
+                [owner],
+                |r| r.get(0),
+            )
+            .map(unsigned)
+        })
+    }
+}
