@@ -12,41 +12,52 @@
 //! Locks are always taken in principal id order, so that two writes touching the same two
 //! owners cannot deadlock.
 
-use deadpool_postgres::Transaction;
+use std::future::Future;
+
+use store::db::LockStatements;
 use store::{CollectionId, PrincipalId, Result};
 
-/// Locks the given principals' rows (those that exist) until the transaction ends.
-pub async fn principals(tx: &Transaction<'_>, ids: &[PrincipalId]) -> Result<()> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    // Rows are locked as the sorted result is produced, so in id order.
-    crate::query(
-        tx,
-        "SELECT id FROM principal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        &[&ids],
-    )
-    .await?;
-    Ok(())
-}
+use crate::PgConn;
 
-/// Locks the owners of the given collections (deleted ones included). A collection that
-/// does not exist locks nothing: the write then fails its own checks as in SQLite.
-pub async fn owners_of(tx: &Transaction<'_>, collections: &[CollectionId]) -> Result<()> {
-    // One round trip: a collection never changes owner, so finding the owners inside the
-    // locking statement is as safe as finding them before it.
-    crate::query(
-        tx,
-        "SELECT id FROM principal WHERE id IN \
-         (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
-        &[&collections],
-    )
-    .await?;
-    Ok(())
-}
+impl LockStatements for PgConn {
+    fn lock_principals(&self, ids: &[PrincipalId]) -> impl Future<Output = Result<()>> + Send {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        async move {
+            // Rows are locked as the sorted result is produced, so in id order.
+            self.query(
+                "SELECT id FROM principal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                &[&ids],
+            )
+            .await
+            .map(drop)
+        }
+    }
 
-/// Locks every principal, for the writes that touch every user's history.
-pub async fn all_principals(tx: &Transaction<'_>) -> Result<()> {
-    crate::query(tx, "SELECT id FROM principal ORDER BY id FOR UPDATE", &[]).await?;
-    Ok(())
+    /// A collection that does not exist locks nothing: the write then fails its own checks.
+    fn lock_owners_of(
+        &self,
+        collections: &[CollectionId],
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            // One round trip: a collection never changes owner, so finding the owners inside
+            // the locking statement is as safe as finding them before it.
+            self.query(
+                "SELECT id FROM principal WHERE id IN \
+                 (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
+                &[&collections],
+            )
+            .await
+            .map(drop)
+        }
+    }
+
+    fn lock_all_principals(&self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            self.query("SELECT id FROM principal ORDER BY id FOR UPDATE", &[])
+                .await
+                .map(drop)
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! Row to record mapping, one place per table.
 
-use store::{Collection, CollectionKind, ObjectIndex, ObjectMeta, Result, User};
+use store::db::{UNBOUNDED_END, UNBOUNDED_START};
+use store::{
+    Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, Result, StoredObject, User,
+    Version, VersionKind,
+};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
@@ -24,7 +28,7 @@ pub fn user(r: &Row) -> Result<User> {
         name: get(r, 1)?,
         email: get(r, 2)?,
         password_hash: get(r, 3)?,
-        quota_bytes: get::<Option<i64>>(r, 4)?.map(|q| q.max(0) as u64),
+        quota_bytes: get::<Option<i64>>(r, 4)?.map(crate::unsigned),
         created_at: get(r, 5)?,
     })
 }
@@ -57,17 +61,14 @@ pub fn collection_at(r: &Row, first: usize) -> Result<Collection> {
     })
 }
 
-/// Open bounds are stored as the extreme values rather than NULL, so that the range
-/// pre-filter is two plain comparisons an index can answer.
-pub const UNBOUNDED_START: i64 = i64::MIN;
-pub const UNBOUNDED_END: i64 = i64::MAX;
-
-/// What a listing reads ([`store::Store::objects_page`]): the metadata without the index.
+/// What a listing reads ([`store::Objects::objects_page`]): the metadata without the index.
 pub const LISTED_OBJECT_COLUMNS: &str =
     "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
 /// All of an object's metadata: the listed columns first, then the index.
 pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
      created_at, modified_at, modified_seq, uid, component, first_start, last_end";
+/// Columns in [`OBJECT_META_COLUMNS`]: what a row holds after them starts here.
+pub const OBJECT_META_COUNT: usize = 12;
 
 /// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
 /// joins of tables that share column names.
@@ -85,7 +86,7 @@ pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
         name: get(r, 1)?,
         etag: get(r, 2)?,
         content_type: get(r, 3)?,
-        size: get::<i64>(r, 4)?.max(0) as u64,
+        size: crate::unsigned(get(r, 4)?),
         index: ObjectIndex::default(),
         created_at: get(r, 5)?,
         modified_at: get(r, 6)?,
@@ -103,4 +104,44 @@ pub fn object_meta(r: &Row) -> Result<ObjectMeta> {
         },
         ..listed_object(r)?
     })
+}
+
+/// An object from a row of its [`OBJECT_META_COLUMNS`] followed by its data.
+pub fn stored(r: &Row) -> Result<StoredObject> {
+    Ok(StoredObject {
+        meta: object_meta(r)?,
+        data: get::<Vec<u8>>(r, OBJECT_META_COUNT)?.into(),
+    })
+}
+
+pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
+     client, address, at, prev_hash, hash, chain, data_hash";
+
+pub fn version(r: &Row) -> Result<Version> {
+    let kind: &str = get(r, 3)?;
+    Ok(Version {
+        id: get(r, 0)?,
+        collection: get(r, 1)?,
+        seq: get(r, 2)?,
+        kind: VersionKind::parse(kind).unwrap_or(VersionKind::Put),
+        name: get(r, 4)?,
+        uid: get(r, 5)?,
+        etag: get(r, 6)?,
+        data: get(r, 7)?,
+        change: Change {
+            author: get(r, 8)?,
+            client: get(r, 9)?,
+            address: get(r, 10)?,
+        },
+        at: get(r, 11)?,
+        prev_hash: hash_of(get(r, 12)?),
+        hash: hash_of(get(r, 13)?).unwrap_or([0; 32]),
+        // An out-of-range number is an unknown version, which verification reports.
+        chain: u8::try_from(get::<i16>(r, 14)?).unwrap_or(u8::MAX),
+        data_hash: hash_of(get(r, 15)?),
+    })
+}
+
+pub fn hash_of(v: Option<&[u8]>) -> Option<[u8; 32]> {
+    v.and_then(|p| <[u8; 32]>::try_from(p).ok())
 }

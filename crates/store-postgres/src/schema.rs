@@ -170,7 +170,7 @@ pub async fn migrate(client: &mut Client) -> Result<()> {
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         tx.execute(
             "INSERT INTO calvault_schema (version, applied_at) VALUES ($1, $2)",
-            &[&version, &crate::now_ms()],
+            &[&version, &store::db::now_ms()],
         )
         .await
         .map_err(backend)?;

@@ -2,11 +2,9 @@
 
 mod support;
 
-use store_postgres::PostgresStore;
-
-async fn fresh() -> (PostgresStore, support::Scratch) {
+async fn fresh() -> (store_postgres::PostgresStore, support::Scratch) {
     let database = support::create_database().await;
-    let store = PostgresStore::connect(&database.url())
+    let store = store_postgres::connect(&database.url())
         .await
         .expect("connect to the test database");
     (store, database)

@@ -4,8 +4,8 @@
 mod support;
 
 use store::conformance::new_user;
-use store::Store;
-use store_postgres::{PostgresStore, SCHEMA_VERSION};
+use store::prelude::*;
+use store_postgres::SCHEMA_VERSION;
 use tokio_postgres::NoTls;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -15,7 +15,7 @@ async fn nodes_starting_together_migrate_once() {
     let nodes: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { PostgresStore::connect(&url).await })
+            tokio::spawn(async move { store_postgres::connect(&url).await })
         })
         .collect();
     let mut stores = Vec::new();
@@ -40,7 +40,7 @@ async fn nodes_starting_together_migrate_once() {
 #[tokio::test]
 async fn tls_is_refused_with_a_clear_message() {
     let url = format!("{}?sslmode=require", support::url_of("postgres"));
-    let Err(e) = PostgresStore::connect(&url).await else {
+    let Err(e) = store_postgres::connect(&url).await else {
         panic!("sslmode=require must be refused");
     };
     assert!(
@@ -53,7 +53,7 @@ async fn tls_is_refused_with_a_clear_message() {
 #[tokio::test]
 async fn connection_errors_name_the_server_but_not_the_password() {
     let url = "postgres://calvault:s3cret-pw@127.0.0.1:1/nothing";
-    let Err(e) = PostgresStore::connect(url).await else {
+    let Err(e) = store_postgres::connect(url).await else {
         panic!("nothing listens on port 1");
     };
     let text = e.to_string();

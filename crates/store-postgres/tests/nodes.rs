@@ -7,15 +7,15 @@ mod support;
 
 use bytes::Bytes;
 use store::conformance::new_user;
-use store::{Change, Expect, ObjectIndex, PutObject, Store, VersionKind};
-use store_postgres::PostgresStore;
+use store::prelude::*;
+use store::{Change, Expect, ObjectIndex, PutObject, VersionKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_on_two_nodes_keep_one_chain() {
     let database = support::create_database().await;
     let url = database.url();
-    let a = PostgresStore::connect(&url).await.unwrap();
-    let b = PostgresStore::connect(&url).await.unwrap();
+    let a = store_postgres::connect(&url).await.unwrap();
+    let b = store_postgres::connect(&url).await.unwrap();
     let ann = a.create_user(new_user("ann")).await.unwrap();
     let cal = b.collection(ann.id, "calendar").await.unwrap().unwrap();
     let writes = (0..40).map(|i| {

@@ -108,7 +108,8 @@ impl LogStatements for SqliteConn {
                 c,
                 "SELECT collection_id, count(*), \
                  sum(data IS NULL AND kind IN ('put', 'properties')), \
-                 COALESCE(sum(length(data)), 0) FROM object_version GROUP BY collection_id",
+                 COALESCE(sum(length(data)), 0) FROM object_version GROUP BY collection_id \
+                 ORDER BY collection_id",
                 [],
                 |r| {
                     Ok(HistoryStats {

@@ -31,7 +31,10 @@ macro_rules! conformance_tests {
             floating_instances_follow_the_query_zone,
             objects_are_listed_in_pages,
             concurrent_conditional_writes_have_one_winner,
-            non_ascii_collection_names_keep_their_children);
+            non_ascii_collection_names_keep_their_children,
+            refused_writes_leave_sequence_and_history_alone,
+            a_copied_calendar_records_its_objects_in_name_order,
+            multiget_answers_in_the_order_asked_each_object_once);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -1209,4 +1212,102 @@ pub async fn non_ascii_collection_names_keep_their_children(store: &dyn Store) {
     assert_eq!(children[0].path, "été/août");
     store.delete_collection(ann.id, "été", &c).await.unwrap();
     assert_eq!(store.collection(ann.id, "été/août").await.unwrap(), None);
+}
+
+/// The backends once drifted here: one advanced the sequence before its checks ran (a
+/// rollback undid it, but the rule is: decide first, then write).
+pub async fn refused_writes_leave_sequence_and_history_alone(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    store
+        .put_object(put(cal.id, "a.ics", "x", "u", Expect::Absent), &c)
+        .await
+        .unwrap();
+    let before = calendar(store, &ann).await.sync_seq;
+    let versions = store.versions(cal.id).await.unwrap().len();
+    let refused = [
+        store
+            .put_object(put(cal.id, "a.ics", "y", "u", Expect::Absent), &c)
+            .await,
+        store
+            .put_object(put(cal.id, "b.ics", "y", "u", Expect::Anything), &c)
+            .await,
+    ];
+    assert!(refused.iter().all(Result::is_err));
+    assert!(store
+        .delete_object(cal.id, "a.ics", Expect::Etag("old".into()), &c)
+        .await
+        .is_err());
+    assert_eq!(calendar(store, &ann).await.sync_seq, before);
+    assert_eq!(store.versions(cal.id).await.unwrap().len(), versions);
+    assert_eq!(
+        store.changes_since(cal.id, before, i64::MAX).await.unwrap(),
+        vec![]
+    );
+}
+
+/// The backends once copied objects in different orders; a copy's history lists them by
+/// name, each at the one sequence number of the copy.
+pub async fn a_copied_calendar_records_its_objects_in_name_order(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    for name in ["c.ics", "a.ics", "b.ics"] {
+        store
+            .put_object(put(cal.id, name, name, name, Expect::Absent), &c)
+            .await
+            .unwrap();
+    }
+    let copy = CollectionTransfer {
+        mode: TransferMode::Copy,
+        owner: ann.id,
+        from: "calendar".into(),
+        to: "copy".into(),
+        overwrite: false,
+        shallow: false,
+        quota: None,
+    };
+    store.transfer_collection(copy, &c).await.unwrap();
+    let copied = store.collection(ann.id, "copy").await.unwrap().unwrap();
+    let puts: Vec<(String, i64)> = store
+        .versions(copied.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.kind == VersionKind::Put)
+        .map(|v| (v.name, v.seq))
+        .collect();
+    let seq = copied.sync_seq;
+    assert_eq!(
+        puts,
+        [("a.ics".into(), seq), ("b.ics".into(), seq), ("c.ics".into(), seq)]
+    );
+    let objects = store.objects(copied.id).await.unwrap();
+    assert!(objects.iter().all(|m| m.modified_seq == seq));
+}
+
+/// The backends once answered in different orders (one by name, one as asked).
+pub async fn multiget_answers_in_the_order_asked_each_object_once(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    for name in ["a.ics", "b.ics", "c.ics"] {
+        store
+            .put_object(put(cal.id, name, name, name, Expect::Absent), &c)
+            .await
+            .unwrap();
+    }
+    let asked: Vec<String> = ["c.ics", "missing.ics", "a.ics", "c.ics", "b.ics"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let found: Vec<String> = store
+        .objects_by_name(cal.id, &asked)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.meta.name)
+        .collect();
+    assert_eq!(found, ["c.ics", "a.ics", "b.ics"]);
 }
