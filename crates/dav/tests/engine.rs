@@ -9,8 +9,6 @@ use bytes::Bytes;
 use dav::{Caller, Engine, Limits};
 use http::{Request, Response, StatusCode};
 use store::{Change, NewUser, Store, User};
-use store_postgres::PostgresStore;
-use store_sqlite::SqliteStore;
 
 struct Harness {
     engine: Engine,
@@ -50,7 +48,7 @@ async fn harness_with(limits: Limits) -> Harness {
 /// `CALVAULT_TEST_POSTGRES` names (tests/run-all.sh runs this suite both ways).
 async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
     if std::env::var("CALVAULT_TEST_STORE").as_deref() != Ok("postgres") {
-        return Arc::new(SqliteStore::open(&dir.join("db")).unwrap());
+        return Arc::new(store_sqlite::open(&dir.join("db")).unwrap());
     }
     let base = std::env::var("CALVAULT_TEST_POSTGRES")
         .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
@@ -61,7 +59,7 @@ async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
     let url = store_postgres::ensure_database(&base, &name, "")
         .await
         .unwrap();
-    Arc::new(PostgresStore::connect(&url).await.unwrap())
+    Arc::new(store_postgres::connect(&url).await.unwrap())
 }
 
 async fn harness() -> Harness {

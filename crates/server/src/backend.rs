@@ -7,8 +7,6 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use store::dump::Dump;
 use store::Store;
-use store_postgres::PostgresStore;
-use store_sqlite::SqliteStore;
 
 use crate::Config;
 
@@ -93,12 +91,12 @@ impl Backend {
                         format!("cannot create the data directory {}", dir.display())
                     })?;
                 }
-                let store = SqliteStore::open(path)
+                let store = store_sqlite::open(path)
                     .with_context(|| format!("cannot open the database {}", path.display()))?;
                 (Arc::new(store.clone()), Arc::new(store))
             }
             Location::Postgres(url) => {
-                let store = PostgresStore::connect(url)
+                let store = store_postgres::connect(url)
                     .await
                     .with_context(|| format!("cannot open {}", location.describe()))?;
                 (Arc::new(store.clone()), Arc::new(store))

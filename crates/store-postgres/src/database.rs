@@ -1,6 +1,5 @@
 //! Where PostgreSQL jobs run: a pool of connections per node; writes in a transaction each.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,17 +78,15 @@ impl PostgresDatabase {
 impl Database for PostgresDatabase {
     type Conn = PgConn;
 
-    fn read<T, F>(&self, _: ReadCost, job: F) -> impl Future<Output = Result<T>> + Send
+    async fn read<T, F>(&self, _: ReadCost, job: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c PgConn) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        async move {
-            let conn = PgConn {
-                client: self.client().await?,
-            };
-            job(&conn).await
-        }
+        let conn = PgConn {
+            client: self.client().await?,
+        };
+        job(&conn).await
     }
 
     /// Writes plan each statement for its values. After five runs PostgreSQL may switch a
@@ -98,17 +95,15 @@ impl Database for PostgresDatabase {
     /// calendar grew (10,000-object import: 232 PUT/s and falling, 666 PUT/s steady with
     /// custom plans). Reads keep cached plans: planning every read cost more than it saved
     /// (PROPFIND Depth 1 on 10,000 objects: 37 -> 100 ms).
-    fn write<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send
+    async fn write<T, F>(&self, job: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c PgConn) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        async move {
-            let mut tx = Transaction::begin(self.client().await?).await?;
-            let result = job(tx.conn()?).await;
-            tx.end(result.is_ok()).await?;
-            result
-        }
+        let mut tx = Transaction::begin(self.client().await?).await?;
+        let result = job(tx.conn()?).await;
+        tx.end(result.is_ok()).await?;
+        result
     }
 }
 

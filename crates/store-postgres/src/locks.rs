@@ -12,52 +12,41 @@
 //! Locks are always taken in principal id order, so that two writes touching the same two
 //! owners cannot deadlock.
 
-use std::future::Future;
-
 use store::db::LockStatements;
 use store::{CollectionId, PrincipalId, Result};
 
 use crate::PgConn;
 
 impl LockStatements for PgConn {
-    fn lock_principals(&self, ids: &[PrincipalId]) -> impl Future<Output = Result<()>> + Send {
+    async fn lock_principals(&self, ids: &[PrincipalId]) -> Result<()> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
-        async move {
-            // Rows are locked as the sorted result is produced, so in id order.
-            self.query(
-                "SELECT id FROM principal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-                &[&ids],
-            )
-            .await
-            .map(drop)
-        }
+        // Rows are locked as the sorted result is produced, so in id order.
+        self.query(
+            "SELECT id FROM principal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )
+        .await
+        .map(drop)
     }
 
     /// A collection that does not exist locks nothing: the write then fails its own checks.
-    fn lock_owners_of(
-        &self,
-        collections: &[CollectionId],
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            // One round trip: a collection never changes owner, so finding the owners inside
-            // the locking statement is as safe as finding them before it.
-            self.query(
-                "SELECT id FROM principal WHERE id IN \
-                 (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
-                &[&collections],
-            )
-            .await
-            .map(drop)
-        }
+    async fn lock_owners_of(&self, collections: &[CollectionId]) -> Result<()> {
+        // One round trip: a collection never changes owner, so finding the owners inside
+        // the locking statement is as safe as finding them before it.
+        self.query(
+            "SELECT id FROM principal WHERE id IN \
+             (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
+            &[&collections],
+        )
+        .await
+        .map(drop)
     }
 
-    fn lock_all_principals(&self) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.query("SELECT id FROM principal ORDER BY id FOR UPDATE", &[])
-                .await
-                .map(drop)
-        }
+    async fn lock_all_principals(&self) -> Result<()> {
+        self.query("SELECT id FROM principal ORDER BY id FOR UPDATE", &[])
+            .await
+            .map(drop)
     }
 }

@@ -1,7 +1,5 @@
 //! The `object_version` table: the change log that sync tokens and history both read.
 
-use std::future::Future;
-
 use store::db::LogStatements;
 use store::rules::chain::NewVersion;
 use store::{CollectionId, HistoryStats, Result, Version};
@@ -10,119 +8,101 @@ use crate::rows::{self, get, VERSION_COLUMNS};
 use crate::{unsigned, PgConn};
 
 impl LogStatements for PgConn {
-    fn changes_since(
+    async fn changes_since(
         &self,
         collection: CollectionId,
         after: i64,
         upto: i64,
-    ) -> impl Future<Output = Result<Vec<(String, bool)>>> + Send {
-        async move {
-            let found = self
-                .query(
-                    "SELECT name, kind FROM object_version WHERE collection_id = $1 AND seq > $2 \
-                     AND seq <= $3 AND kind IN ('put', 'delete') ORDER BY id",
-                    &[&collection, &after, &upto],
-                )
-                .await?;
-            rows::all(&found, |r| Ok((get(r, 0)?, get::<&str>(r, 1)? == "delete")))
-        }
-    }
-
-    fn versions(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<Version>>> + Send {
-        async move {
-            let sql = format!(
-                "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = $1 ORDER BY id"
-            );
-            rows::all(&self.query(&sql, &[&collection]).await?, rows::version)
-        }
-    }
-
-    fn version(&self, id: i64) -> impl Future<Output = Result<Option<Version>>> + Send {
-        async move {
-            let sql = format!("SELECT {VERSION_COLUMNS} FROM object_version WHERE id = $1");
-            let row = self.query_opt(&sql, &[&id]).await?;
-            row.as_ref().map(rows::version).transpose()
-        }
-    }
-
-    fn insert_version(&self, v: &NewVersion<'_>) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            let e = &v.entry;
-            self.execute(
-                "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
-                 author, client, address, at, prev_hash, hash, chain, data_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                &[
-                    &e.collection,
-                    &e.seq,
-                    &e.kind.as_str(),
-                    &e.name,
-                    &e.uid,
-                    &e.etag,
-                    &e.data,
-                    &v.change.author,
-                    &v.change.client,
-                    &v.change.address,
-                    &v.at,
-                    &v.prev_hash.as_ref().map(|p| p.as_slice()),
-                    &v.hash.as_slice(),
-                    &i16::from(v.chain),
-                    &v.data_hash.as_ref().map(|d| d.as_slice()),
-                ],
+    ) -> Result<Vec<(String, bool)>> {
+        let found = self
+            .query(
+                "SELECT name, kind FROM object_version WHERE collection_id = $1 AND seq > $2 \
+                 AND seq <= $3 AND kind IN ('put', 'delete') ORDER BY id",
+                &[&collection, &after, &upto],
             )
-            .await
-            .map(drop)
-        }
+            .await?;
+        rows::all(&found, |r| Ok((get(r, 0)?, get::<&str>(r, 1)? == "delete")))
     }
 
-    fn prune_versions(
-        &self,
-        before: i64,
-    ) -> impl Future<Output = Result<Vec<CollectionId>>> + Send {
-        async move {
-            let touched = self
-                .query(
-                    // Only data a later version of the same item replaced, and only when that
-                    // replacement is itself older than the limit: every state inside the
-                    // retention window stays restorable. Contents (put, replaced by put or
-                    // delete) and property sets (replaced by property sets) are separate items.
-                    "UPDATE object_version AS v SET data = NULL WHERE v.chain >= 2 AND v.at < $1 \
-                     AND v.data IS NOT NULL AND v.kind IN ('put', 'properties') \
-                     AND (SELECT n.at FROM object_version n WHERE n.collection_id = v.collection_id \
-                          AND n.name = v.name AND n.id > v.id \
-                          AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
-                               OR (v.kind = 'properties' AND n.kind = 'properties')) \
-                          ORDER BY n.id LIMIT 1) < $1 \
-                     RETURNING v.collection_id",
-                    &[&before],
-                )
-                .await?;
-            rows::all(&touched, |r| get(r, 0))
-        }
+    async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = $1 ORDER BY id"
+        );
+        rows::all(&self.query(&sql, &[&collection]).await?, rows::version)
     }
 
-    fn history_stats(&self) -> impl Future<Output = Result<Vec<HistoryStats>>> + Send {
-        async move {
-            let found = self
-                .query(
-                    "SELECT collection_id, count(*), \
-                     count(*) FILTER (WHERE data IS NULL AND kind IN ('put', 'properties')), \
-                     COALESCE(sum(octet_length(data)), 0)::BIGINT FROM object_version \
-                     GROUP BY collection_id ORDER BY collection_id",
-                    &[],
-                )
-                .await?;
-            rows::all(&found, |r| {
-                Ok(HistoryStats {
-                    collection: get(r, 0)?,
-                    versions: unsigned(get(r, 1)?),
-                    pruned: unsigned(get(r, 2)?),
-                    data_bytes: unsigned(get(r, 3)?),
-                })
+    async fn version(&self, id: i64) -> Result<Option<Version>> {
+        let sql = format!("SELECT {VERSION_COLUMNS} FROM object_version WHERE id = $1");
+        let row = self.query_opt(&sql, &[&id]).await?;
+        row.as_ref().map(rows::version).transpose()
+    }
+
+    async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
+        let e = &v.entry;
+        self.execute(
+            "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
+             author, client, address, at, prev_hash, hash, chain, data_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            &[
+                &e.collection,
+                &e.seq,
+                &e.kind.as_str(),
+                &e.name,
+                &e.uid,
+                &e.etag,
+                &e.data,
+                &v.change.author,
+                &v.change.client,
+                &v.change.address,
+                &v.at,
+                &v.prev_hash.as_ref().map(|p| p.as_slice()),
+                &v.hash.as_slice(),
+                &i16::from(v.chain),
+                &v.data_hash.as_ref().map(|d| d.as_slice()),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn prune_versions(&self, before: i64) -> Result<Vec<CollectionId>> {
+        let touched = self
+            .query(
+                // Only data a later version of the same item replaced, and only when that
+                // replacement is itself older than the limit: every state inside the
+                // retention window stays restorable. Contents (put, replaced by put or
+                // delete) and property sets (replaced by property sets) are separate items.
+                "UPDATE object_version AS v SET data = NULL WHERE v.chain >= 2 AND v.at < $1 \
+                 AND v.data IS NOT NULL AND v.kind IN ('put', 'properties') \
+                 AND (SELECT n.at FROM object_version n WHERE n.collection_id = v.collection_id \
+                      AND n.name = v.name AND n.id > v.id \
+                      AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
+                           OR (v.kind = 'properties' AND n.kind = 'properties')) \
+                      ORDER BY n.id LIMIT 1) < $1 \
+                 RETURNING v.collection_id",
+                &[&before],
+            )
+            .await?;
+        rows::all(&touched, |r| get(r, 0))
+    }
+
+    async fn history_stats(&self) -> Result<Vec<HistoryStats>> {
+        let found = self
+            .query(
+                "SELECT collection_id, count(*), \
+                 count(*) FILTER (WHERE data IS NULL AND kind IN ('put', 'properties')), \
+                 COALESCE(sum(octet_length(data)), 0)::BIGINT FROM object_version \
+                 GROUP BY collection_id ORDER BY collection_id",
+                &[],
+            )
+            .await?;
+        rows::all(&found, |r| {
+            Ok(HistoryStats {
+                collection: get(r, 0)?,
+                versions: unsigned(get(r, 1)?),
+                pruned: unsigned(get(r, 2)?),
+                data_bytes: unsigned(get(r, 3)?),
             })
-        }
+        })
     }
 }

@@ -1,7 +1,5 @@
 //! The `principal` table.
 
-use std::future::Future;
-
 use store::db::PrincipalStatements;
 use store::{NewUser, PrincipalId, Result, User};
 
@@ -9,87 +7,68 @@ use crate::rows::{self, get, USER_COLUMNS};
 use crate::{signed, unsigned, PgConn};
 
 impl PrincipalStatements for PgConn {
-    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send {
-        async move {
-            let sql =
-                format!("SELECT {USER_COLUMNS} FROM principal WHERE name = $1 AND NOT disabled");
-            let row = self.query_opt(&sql, &[&name]).await?;
-            row.as_ref().map(rows::user).transpose()
-        }
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE name = $1 AND NOT disabled");
+        let row = self.query_opt(&sql, &[&name]).await?;
+        row.as_ref().map(rows::user).transpose()
     }
 
-    fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send {
-        async move {
-            let sql = format!("SELECT {USER_COLUMNS} FROM principal ORDER BY name");
-            rows::all(&self.query(&sql, &[]).await?, rows::user)
-        }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal ORDER BY name");
+        rows::all(&self.query(&sql, &[]).await?, rows::user)
     }
 
-    fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send {
-        async move {
-            let row = self
-                .query_opt("SELECT id FROM principal WHERE name = $1", &[&name])
-                .await?;
-            row.map(|r| get(&r, 0)).transpose()
-        }
+    async fn principal_id(&self, name: &str) -> Result<Option<PrincipalId>> {
+        let row = self
+            .query_opt("SELECT id FROM principal WHERE name = $1", &[&name])
+            .await?;
+        row.map(|r| get(&r, 0)).transpose()
     }
 
     /// Another node may create the same name between the check and here: the unique name
     /// makes this insert wait for it and then fail, which is the same answer.
-    fn insert_principal(
-        &self,
-        new: &NewUser,
-        at: i64,
-    ) -> impl Future<Output = Result<PrincipalId>> + Send {
-        async move {
-            let quota = new.quota_bytes.map(signed);
-            self.insert_returning_id(
-                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&new.name, &new.email, &new.password_hash, &quota, &at],
-            )
-            .await
-        }
+    async fn insert_principal(&self, new: &NewUser, at: i64) -> Result<PrincipalId> {
+        let quota = new.quota_bytes.map(signed);
+        self.insert_returning_id(
+            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&new.name, &new.email, &new.password_hash, &quota, &at],
+        )
+        .await
     }
 
-    fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send {
-        async move {
-            self.execute(
-                "UPDATE principal SET password_hash = $2 WHERE name = $1",
-                &[&name, &hash],
-            )
-            .await
-        }
+    async fn set_password(&self, name: &str, hash: &str) -> Result<u64> {
+        self.execute(
+            "UPDATE principal SET password_hash = $2 WHERE name = $1",
+            &[&name, &hash],
+        )
+        .await
     }
 
-    fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            // History rows carry no foreign key (they outlive deleted collections), so they
-            // go first.
-            self.execute(
-                "DELETE FROM object_version WHERE collection_id IN \
-                 (SELECT id FROM collection WHERE owner_id = $1)",
-                &[&id],
+    async fn delete_principal(&self, id: PrincipalId) -> Result<()> {
+        // History rows carry no foreign key (they outlive deleted collections), so they
+        // go first.
+        self.execute(
+            "DELETE FROM object_version WHERE collection_id IN \
+             (SELECT id FROM collection WHERE owner_id = $1)",
+            &[&id],
+        )
+        .await?;
+        self.execute("DELETE FROM principal WHERE id = $1", &[&id])
+            .await?;
+        Ok(())
+    }
+
+    async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64> {
+        // SUM of BIGINT is NUMERIC in PostgreSQL: back to BIGINT for the client.
+        let row = self
+            .query_one(
+                "SELECT COALESCE(SUM(o.size), 0)::BIGINT FROM calendar_object o \
+                 JOIN collection c ON c.id = o.collection_id \
+                 WHERE c.owner_id = $1 AND c.deleted_at IS NULL",
+                &[&owner],
             )
             .await?;
-            self.execute("DELETE FROM principal WHERE id = $1", &[&id])
-                .await?;
-            Ok(())
-        }
-    }
-
-    fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send {
-        async move {
-            // SUM of BIGINT is NUMERIC in PostgreSQL: back to BIGINT for the client.
-            let row = self
-                .query_one(
-                    "SELECT COALESCE(SUM(o.size), 0)::BIGINT FROM calendar_object o \
-                     JOIN collection c ON c.id = o.collection_id \
-                     WHERE c.owner_id = $1 AND c.deleted_at IS NULL",
-                    &[&owner],
-                )
-                .await?;
-            Ok(unsigned(get(&row, 0)?))
-        }
+        Ok(unsigned(get(&row, 0)?))
     }
 }

@@ -1,8 +1,6 @@
 //! The `dead_property` table: stored properties of collections and objects (object_name ''
 //! is the collection itself).
 
-use std::future::Future;
-
 use store::db::PropertyStatements;
 use store::{CollectionId, Property, Result};
 use tokio_postgres::Row;
@@ -11,75 +9,60 @@ use crate::rows::{self, get};
 use crate::PgConn;
 
 impl PropertyStatements for PgConn {
-    fn properties(
-        &self,
-        collection: CollectionId,
-        object: &str,
-    ) -> impl Future<Output = Result<Vec<Property>>> + Send {
-        async move {
-            let found = self
-                .query(
-                    "SELECT namespace, name, value FROM dead_property \
-                     WHERE collection_id = $1 AND object_name = $2 ORDER BY namespace, name",
-                    &[&collection, &object],
-                )
-                .await?;
-            rows::all(&found, |r| property_at(r, 0))
-        }
+    async fn properties(&self, collection: CollectionId, object: &str) -> Result<Vec<Property>> {
+        let found = self
+            .query(
+                "SELECT namespace, name, value FROM dead_property \
+                 WHERE collection_id = $1 AND object_name = $2 ORDER BY namespace, name",
+                &[&collection, &object],
+            )
+            .await?;
+        rows::all(&found, |r| property_at(r, 0))
     }
 
-    fn member_properties(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<(String, Property)>>> + Send {
-        async move {
-            let found = self
-                .query(
-                    "SELECT object_name, namespace, name, value FROM dead_property \
-                     WHERE collection_id = $1 AND object_name <> '' \
-                     ORDER BY object_name, namespace, name",
-                    &[&collection],
-                )
-                .await?;
-            rows::all(&found, |r| Ok((get(r, 0)?, property_at(r, 1)?)))
-        }
+    async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>> {
+        let found = self
+            .query(
+                "SELECT object_name, namespace, name, value FROM dead_property \
+                 WHERE collection_id = $1 AND object_name <> '' \
+                 ORDER BY object_name, namespace, name",
+                &[&collection],
+            )
+            .await?;
+        rows::all(&found, |r| Ok((get(r, 0)?, property_at(r, 1)?)))
     }
 
-    fn set_property(
+    async fn set_property(
         &self,
         collection: CollectionId,
         object: &str,
         p: &Property,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.execute(
-                "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (collection_id, object_name, namespace, name) \
-                 DO UPDATE SET value = excluded.value",
-                &[&collection, &object, &p.namespace, &p.name, &p.xml],
-            )
-            .await
-            .map(drop)
-        }
+    ) -> Result<()> {
+        self.execute(
+            "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (collection_id, object_name, namespace, name) \
+             DO UPDATE SET value = excluded.value",
+            &[&collection, &object, &p.namespace, &p.name, &p.xml],
+        )
+        .await
+        .map(drop)
     }
 
-    fn remove_property(
+    async fn remove_property(
         &self,
         collection: CollectionId,
         object: &str,
         namespace: &str,
         name: &str,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.execute(
-                "DELETE FROM dead_property WHERE collection_id = $1 AND object_name = $2 \
-                 AND namespace = $3 AND name = $4",
-                &[&collection, &object, &namespace, &name],
-            )
-            .await
-            .map(drop)
-        }
+    ) -> Result<()> {
+        self.execute(
+            "DELETE FROM dead_property WHERE collection_id = $1 AND object_name = $2 \
+             AND namespace = $3 AND name = $4",
+            &[&collection, &object, &namespace, &name],
+        )
+        .await
+        .map(drop)
     }
 }
 

@@ -1281,7 +1281,11 @@ pub async fn a_copied_calendar_records_its_objects_in_name_order(store: &dyn Sto
     let seq = copied.sync_seq;
     assert_eq!(
         puts,
-        [("a.ics".into(), seq), ("b.ics".into(), seq), ("c.ics".into(), seq)]
+        [
+            ("a.ics".into(), seq),
+            ("b.ics".into(), seq),
+            ("c.ics".into(), seq)
+        ]
     );
     let objects = store.objects(copied.id).await.unwrap();
     assert!(objects.iter().all(|m| m.modified_seq == seq));

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use tokio::try_join;
 
-use super::statements::*;
 use super::now_ms;
+use super::statements::*;
 use crate::history::etag_of;
 use crate::rules::chain::{Log, Record};
 use crate::rules::object::ObjectState;

@@ -155,6 +155,7 @@ fn not_open(collection: CollectionId) -> StoreError {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::history::verify_chain;
     use crate::Version;

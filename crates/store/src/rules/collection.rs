@@ -99,6 +99,7 @@ pub fn check_restore(deleted_at: Option<i64>) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn at(path: &str, kind: CollectionKind) -> Collection {

@@ -95,6 +95,7 @@ fn bytes(size: u64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn state(etag: &str, size: u64) -> ObjectState {

@@ -35,6 +35,7 @@ pub fn snapshot(properties: &[Property]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn prop(ns: &str, name: &str, xml: &str) -> Property {

@@ -23,6 +23,7 @@ pub fn check(quota: Option<u64>, usage: u64, delta: i64) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

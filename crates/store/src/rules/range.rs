@@ -81,6 +81,7 @@ pub fn merge(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::Slice;
 
