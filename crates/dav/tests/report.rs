@@ -128,12 +128,6 @@ fn query(filter: &str) -> String {
     )
 }
 
-const WEEKLY_BERLIN: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:weekly\r\n\
-DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20260305T090000\r\nDURATION:PT1H\r\n\
-RRULE:FREQ=WEEKLY;COUNT=10\r\nEXDATE;TZID=Europe/Berlin:20260319T090000\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n\
-BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260326T090000\r\n\
-DTSTART;TZID=Europe/Berlin:20260327T140000\r\nDURATION:PT1H\r\nSUMMARY:Standup moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-
 #[tokio::test]
 async fn calendar_query_expands_recurrences_and_ands_filters() {
     let h = harness().await;

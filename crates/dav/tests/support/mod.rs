@@ -165,3 +165,11 @@ pub fn token_of(body: &str) -> String {
     let end = body[start..].find('<').unwrap() + start;
     body[start..end].to_owned()
 }
+
+/// A weekly series in Europe/Berlin across the March DST change, with an EXDATE and a
+/// moved instance.
+pub const WEEKLY_BERLIN: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:weekly\r\n\
+DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20260305T090000\r\nDURATION:PT1H\r\n\
+RRULE:FREQ=WEEKLY;COUNT=10\r\nEXDATE;TZID=Europe/Berlin:20260319T090000\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260326T090000\r\n\
+DTSTART;TZID=Europe/Berlin:20260327T140000\r\nDURATION:PT1H\r\nSUMMARY:Standup moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
