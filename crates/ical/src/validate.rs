@@ -8,45 +8,14 @@
 
 use crate::bounds::{component_bounds, merge, Bounds};
 use crate::error::Invalid;
+use crate::kind::ComponentKind;
 use crate::parse::{parse, Component, Property};
 use crate::rrule::parse_rrule;
 use crate::value::{
-    list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind, DateValue,
+    date_of, list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind,
+    DateValue,
 };
 use crate::zones::{to_span, Zones};
-
-/// The component types a calendar object resource is built from
-/// (RFC 4791 §4.1); VTIMEZONE only accompanies them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ComponentKind {
-    Event,
-    Todo,
-    Journal,
-    FreeBusy,
-}
-
-impl ComponentKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ComponentKind::Event => "VEVENT",
-            ComponentKind::Todo => "VTODO",
-            ComponentKind::Journal => "VJOURNAL",
-            ComponentKind::FreeBusy => "VFREEBUSY",
-        }
-    }
-
-    /// Case-insensitive.
-    pub fn from_name(s: &str) -> Option<Self> {
-        [
-            ComponentKind::Event,
-            ComponentKind::Todo,
-            ComponentKind::Journal,
-            ComponentKind::FreeBusy,
-        ]
-        .into_iter()
-        .find(|k| k.name().eq_ignore_ascii_case(s))
-    }
-}
 
 /// The server's CALDAV:min-date-time and CALDAV:max-date-time
 /// (RFC 4791 §5.2.6-5.2.7), as UTC unix seconds.
@@ -326,11 +295,6 @@ fn check_alarm(alarm: &Component) -> Result<(), String> {
         parse_duration(&p.value).map_err(|e| format!("VALARM DURATION: {e}"))?;
     }
     Ok(())
-}
-
-pub(crate) fn date_of(p: &Property) -> Result<DateValue, String> {
-    parse_date_value(&p.value, DateKind::from_param(p.param("VALUE")))
-        .map_err(|e| format!("{}: {e}", p.name))
 }
 
 /// True when the end is certainly before the start. Values in the same

@@ -4,6 +4,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
+use crate::parse::Property;
+
 /// A DATE or DATE-TIME value before any time zone is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DateValue {
@@ -237,6 +239,12 @@ pub fn unescape_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// The DATE or DATE-TIME value of a property, honouring its VALUE parameter.
+pub(crate) fn date_of(p: &Property) -> Result<DateValue, String> {
+    parse_date_value(&p.value, DateKind::from_param(p.param("VALUE")))
+        .map_err(|e| format!("{}: {e}", p.name))
 }
 
 #[cfg(test)]
