@@ -19,6 +19,13 @@ pub struct Limits {
     pub default_quota: Option<u64>,
 }
 
+impl Limits {
+    /// The quota that applies to `user`: their own, else [`Limits::default_quota`].
+    pub fn quota_for(&self, user: &store::User) -> Option<u64> {
+        user.quota_bytes.or(self.default_quota)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

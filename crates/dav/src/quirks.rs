@@ -19,6 +19,12 @@ pub fn missing_propfind_depth_is_one() -> u8 {
 /// discovery from the well-known URL fails. Adding one property to allprop breaks no one.
 pub const ALLPROP_HAS_CURRENT_USER_PRINCIPAL: bool = true;
 
+/// Sync tokens are `http:` URIs: `SYNC_TOKEN_PREFIX` followed by `{collection}-{sequence}`.
+///
+/// RFC 6578 §3.2 only requires a URI, but evolution-data-server ignores a token without ':'
+/// or '/', so the token is written in the one form every client takes.
+pub const SYNC_TOKEN_PREFIX: &str = "http://calvault.org/ns/sync/";
+
 /// ETags in If-Match / If-None-Match are compared with surrounding backslash escapes and
 /// quotes removed.
 ///

@@ -1,12 +1,13 @@
 //! MKCOL (RFC 4918 §9.3, extended by RFC 5689) and MKCALENDAR (RFC 4791 §5.3.1).
 
 use bytes::Bytes;
-use dav_xml::{Element, QName, CALDAV, DAV};
+use dav_xml::{Element, CALDAV, DAV};
 use http::{Request, Response, StatusCode};
 use store::{CollectionKind, NewCollection};
 
 use super::proppatch::{check_set, refused, stored, Refusal};
 use super::Cx;
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::resource::{resolve, Resolved};
 
@@ -39,9 +40,8 @@ pub async fn handle(
         DavError::conflict("the parent collection of this URL does not exist; create it first")
     })?;
     if parent.kind == CollectionKind::Calendar {
-        return Err(DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("calendar-collection-location-ok"),
+        return Err(DavError::condition(
+            Condition::CalendarCollectionLocationOk,
             "collections cannot be created inside a calendar collection",
         ));
     }
@@ -109,8 +109,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
         Ok(())
     } else {
         Err(Refusal {
-            status: 403,
-            condition: Box::new(Element::new(QName::dav("valid-resourcetype"))),
+            condition: Condition::ValidResourcetype,
             detail: "only collection and calendar resource types can be created here".into(),
         })
     }
@@ -118,8 +117,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
 
 fn component_set(p: &Element, kind: CollectionKind) -> Result<Vec<String>, Refusal> {
     let refuse = |detail: String| Refusal {
-        status: 403,
-        condition: Box::new(Element::new(QName::caldav("supported-calendar-component"))),
+        condition: Condition::SupportedCalendarComponent,
         detail,
     };
     if kind != CollectionKind::Calendar {
