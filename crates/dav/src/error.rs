@@ -145,6 +145,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn store_failures_map_to_the_status_that_says_what_happened() {
+        let status = |e: StoreError| DavError::from(e).status;
+        assert_eq!(status(StoreError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(StoreError::ParentMissing), StatusCode::CONFLICT);
+        assert_eq!(
+            status(StoreError::Conflict("x".into())),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status(StoreError::PreconditionFailed),
+            StatusCode::PRECONDITION_FAILED
+        );
+        assert_eq!(
+            status(StoreError::QuotaExceeded {
+                quota: 1,
+                needed: 2
+            }),
+            StatusCode::INSUFFICIENT_STORAGE
+        );
+        assert_eq!(
+            DavError::retry_after(status(StoreError::Unavailable("down".into()))),
+            Some("5")
+        );
+    }
+
+    #[test]
     fn an_unreachable_database_is_a_retryable_503_and_a_failure_a_500() {
         let r =
             DavError::from(StoreError::Unavailable("connection refused".into())).into_response();

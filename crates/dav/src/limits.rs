@@ -30,8 +30,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_resource_size: 10 * 1024 * 1024,
-            // 1600-01-01T00:00:00Z: Apple stores year-less birthdays in 1604.
-            min_date_time: -11_676_096_000,
+            min_date_time: crate::quirks::EARLIEST_DATE_TIME,
             // 2500-12-31T23:59:59Z
             max_date_time: 16_756_761_599,
             max_instances: 10_000,

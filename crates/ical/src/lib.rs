@@ -29,6 +29,7 @@ mod kind;
 mod limit;
 mod localtime;
 mod parse;
+mod quirks;
 mod recur;
 mod rrule;
 mod select;

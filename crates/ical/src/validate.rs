@@ -319,7 +319,7 @@ fn ends_before(start: &Property, end: &Property) -> Result<bool, String> {
 
 /// RFC 4791 §5.2.6-5.2.7: the master's start (DUE for a VTODO without
 /// DTSTART) must lie within the server's limits. VTIMEZONE values are
-/// never checked: Outlook anchors its observances in 1601.
+/// never checked (Outlook's observances start in 1601; see `quirks`).
 fn check_limits(
     master: &Component,
     zones: &Zones,

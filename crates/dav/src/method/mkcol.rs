@@ -9,6 +9,7 @@ use super::proppatch::{check_set, refused, stored, Refusal};
 use super::Cx;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
+use crate::quirks;
 use crate::resource::{resolve, Resolved};
 
 /// Component types a calendar may be restricted to.
@@ -54,7 +55,9 @@ pub async fn handle(
     let mut properties = Vec::new();
     let mut verdicts = Vec::new();
     for p in &requested {
-        let verdict = if p.name.is(DAV, "resourcetype") {
+        let names_resourcetype = p.name.is(DAV, "resourcetype")
+            && (!mkcalendar || quirks::MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE);
+        let verdict = if names_resourcetype {
             check_resourcetype(p, kind)
         } else if p.name.is(CALDAV, "supported-calendar-component-set") {
             component_set(p, kind).map(|set| components = set)
@@ -98,8 +101,8 @@ fn asks_for_calendar(props: &[Element]) -> bool {
         .any(|p| p.child(CALDAV, "calendar").is_some())
 }
 
-/// A resourcetype in the creation body (RFC 5689; DAVx5 also sends it in MKCALENDAR) may
-/// only describe what is being created.
+/// A resourcetype in an extended MKCOL body (RFC 5689 §3; in MKCALENDAR see
+/// [`quirks::MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE`]) may only describe what is being created.
 fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> {
     let ok = p.elements().all(|e| {
         e.name.is(DAV, "collection")

@@ -8,6 +8,7 @@ use store::{CollectionKind, Property};
 use super::env::PropEnv;
 use super::sync_token::SyncToken;
 use crate::path;
+use crate::quirks;
 use crate::resource::Resource;
 
 type ValueFn = fn(&PropEnv<'_>, &Resource) -> Option<Element>;
@@ -31,7 +32,7 @@ const LIVE: &[Live] = &[
     live(
         DAV,
         "current-user-principal",
-        crate::quirks::ALLPROP_HAS_CURRENT_USER_PRINCIPAL,
+        quirks::ALLPROP_HAS_CURRENT_USER_PRINCIPAL,
         current_user_principal,
     ),
     live(DAV, "principal-URL", false, principal_url),
@@ -286,30 +287,17 @@ fn owner(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     })
 }
 
-/// RFC 3744 §5.4, listing the contained privileges: Thunderbird and Outlook CalDav
-/// Synchronizer treat a calendar without an explicit write privilege as read-only.
+/// RFC 3744 §5.4; the write privileges of collections and objects are spelled out
+/// ([`quirks::WRITE_PRIVILEGES_SPELLED_OUT`]).
 fn current_user_privilege_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let names: &[&str] = match r {
-        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => {
-            &["read", "read-current-user-privilege-set"]
-        }
-        Resource::Principal => &[
-            "read",
-            "read-current-user-privilege-set",
-            "write-properties",
-        ],
-        Resource::Collection(_) | Resource::Object { .. } => &[
-            "read",
-            "read-current-user-privilege-set",
-            "write",
-            "write-content",
-            "write-properties",
-            "bind",
-            "unbind",
-        ],
+    const READ: &[&str] = &["read", "read-current-user-privilege-set"];
+    let others: &[&str] = match r {
+        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => &[],
+        Resource::Principal => &["write-properties"],
+        Resource::Collection(_) | Resource::Object { .. } => quirks::WRITE_PRIVILEGES_SPELLED_OUT,
     };
     let mut e = Element::new(QName::dav("current-user-privilege-set"));
-    for n in names {
+    for n in READ.iter().chain(others) {
         e = e.with_child(wrap(QName::dav("privilege"), Element::new(QName::dav(n))));
     }
     if matches!(r, Resource::Collection(c) if c.kind == CollectionKind::Calendar) {

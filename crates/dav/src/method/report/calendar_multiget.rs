@@ -79,7 +79,8 @@ pub async fn handle(
             out.response(&status_response(href, 404));
             continue;
         };
-        let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data));
+        let extra =
+            |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data), &cx.engine.limits);
         members.write(&mut out, object.meta.clone(), &extra);
     }
     Ok(crate::method::xml_response(

@@ -125,7 +125,7 @@ impl MemberWriter<'_> {
         };
         for meta in batch {
             let bytes = data.get(&meta.name);
-            let extra = |e: &Element| calendar_data::answer(e, bytes);
+            let extra = |e: &Element| calendar_data::answer(e, bytes, &self.cx.engine.limits);
             self.members.write(&mut self.out, meta, &extra);
         }
         Ok(())
