@@ -159,8 +159,8 @@ pub fn error_body(condition: &Element, description: Option<&str>) -> String {
     w.open_root(&QName::dav("error"));
     w.element(condition);
     if let Some(d) = description {
-        // Not standard inside DAV:error, but sabre and others do it and clients ignore it:
-        // a human-readable reason beats a bare element.
+        // RFC 4918 §14.5 lets DAV:error hold any element: a human-readable reason beside
+        // the condition beats a bare element, and clients that do not know it skip it.
         w.raw("<D:responsedescription>");
         w.escaped(d);
         w.raw("</D:responsedescription>");

@@ -3,7 +3,7 @@
 //! (a single If-Match etag, `If-None-Match: *`), it is handed over as a [`store::Expect`] so
 //! that of two concurrent writers exactly one wins.
 
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use store::Expect;
 
 use crate::error::{DavError, DavResult};
@@ -97,8 +97,19 @@ pub fn write_expectation(headers: &HeaderMap, current: Current<'_>) -> DavResult
     Ok(expect)
 }
 
-/// For GET and HEAD: 304 when If-None-Match matches, 412 when If-Match does not.
-pub fn check_read(headers: &HeaderMap, current: Current<'_>) -> DavResult<()> {
+/// What a GET or HEAD answers after its conditions (RFC 7232 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The representation, as without conditions.
+    Send,
+    /// RFC 7232 §4.1: 304, the client's copy is current. Not an error: the request
+    /// succeeded, there is just nothing to send.
+    NotModified,
+}
+
+/// For GET and HEAD: [`Read::NotModified`] when If-None-Match matches, 412 when If-Match
+/// does not.
+pub fn check_read(headers: &HeaderMap, current: Current<'_>) -> DavResult<Read> {
     if let Some(list) = header_list(headers, "if-match") {
         if !list.matches(current.etag) {
             return Err(failed());
@@ -106,10 +117,10 @@ pub fn check_read(headers: &HeaderMap, current: Current<'_>) -> DavResult<()> {
     }
     if let Some(list) = header_list(headers, "if-none-match") {
         if list.matches(current.etag) {
-            return Err(DavError::new(StatusCode::NOT_MODIFIED, ""));
+            return Ok(Read::NotModified);
         }
     }
-    Ok(())
+    Ok(Read::Send)
 }
 
 /// Evaluates the If header against the request resource. Tagged lists naming another
@@ -246,8 +257,8 @@ mod tests {
     #[test]
     fn get_with_matching_if_none_match_is_not_modified() {
         let h = headers(&[("if-none-match", "\"abc\"")]);
-        let err = check_read(&h, OBJ).expect_err("304");
-        assert_eq!(err.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(check_read(&h, OBJ).ok(), Some(Read::NotModified));
+        assert_eq!(check_read(&headers(&[]), OBJ).ok(), Some(Read::Send));
     }
 
     #[test]
@@ -263,7 +274,7 @@ mod tests {
         let h = headers(&[("if", "garbage")]);
         assert_eq!(
             check_if_header(&h, OBJ).expect_err("400").status,
-            StatusCode::BAD_REQUEST
+            http::StatusCode::BAD_REQUEST
         );
     }
 }

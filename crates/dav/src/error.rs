@@ -1,15 +1,17 @@
-//! The one error type of the protocol edge, and its one conversion into a response.
+//! The one error type of the protocol edge, its one conversion into a response, and the one
+//! mapping of store failures to protocol errors (which `/api/` uses too).
 
 use bytes::Bytes;
-use dav_xml::{Element, QName};
 use http::{header, Response, StatusCode};
 use store::StoreError;
+
+use crate::condition::Condition;
 
 #[derive(Debug)]
 pub struct DavError {
     pub status: StatusCode,
-    /// The RFC precondition/postcondition element put inside `DAV:error`.
-    pub condition: Option<Box<Element>>,
+    /// The RFC precondition/postcondition put inside `DAV:error`.
+    pub condition: Option<Condition>,
     /// What was wrong, for the person reading the client's log.
     pub detail: String,
 }
@@ -25,14 +27,13 @@ impl DavError {
         }
     }
 
-    pub fn with_condition(mut self, condition: Element) -> Self {
-        self.condition = Some(Box::new(condition));
-        self
-    }
-
-    /// A precondition failure (RFC 4791 §1.3: 403 unless a more specific status fits).
-    pub fn precondition(status: StatusCode, name: QName, detail: impl Into<String>) -> Self {
-        DavError::new(status, detail).with_condition(Element::new(name))
+    /// A refusal naming the rule the request broke, with the condition's status.
+    pub fn condition(condition: Condition, detail: impl Into<String>) -> Self {
+        DavError {
+            status: condition.status(),
+            condition: Some(condition),
+            detail: detail.into(),
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -59,11 +60,17 @@ impl DavError {
         DavError::new(StatusCode::METHOD_NOT_ALLOWED, detail)
     }
 
+    /// Seconds a client should wait before it retries, for statuses that say "try again".
+    pub fn retry_after(status: StatusCode) -> Option<&'static str> {
+        // Long enough for a database restart or failover; clients and balancers retry.
+        (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5")
+    }
+
     pub fn into_response(self) -> Response<Bytes> {
         let (content_type, body) = match &self.condition {
             Some(c) => (
                 "application/xml; charset=utf-8",
-                dav_xml::error_body(c, Some(&self.detail)),
+                dav_xml::error_body(&c.element(), Some(&self.detail)),
             ),
             None => ("text/plain; charset=utf-8", format!("{}\n", self.detail)),
         };
@@ -73,9 +80,8 @@ impl DavError {
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             builder = builder.header(header::ALLOW, crate::method::options::ALLOW);
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // Long enough for a database restart or failover; clients and balancers retry.
-            builder = builder.header(header::RETRY_AFTER, "5");
+        if let Some(seconds) = DavError::retry_after(self.status) {
+            builder = builder.header(header::RETRY_AFTER, seconds);
         }
         builder
             .body(Bytes::from(body))
@@ -83,6 +89,9 @@ impl DavError {
     }
 }
 
+/// The one mapping of store failures: 404 for what is missing, 405/409/412 for the write
+/// conflicts WebDAV names, the RFC condition where there is one, 503 (retry) for a database
+/// out of reach, 500 for anything else.
 impl From<StoreError> for DavError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -97,16 +106,14 @@ impl From<StoreError> for DavError {
                 "the resource changed or exists: its current state does not match \
                  If-Match / If-None-Match / Overwrite",
             ),
-            StoreError::UidConflict { uid, existing_name } => DavError::new(
-                StatusCode::FORBIDDEN,
+            StoreError::UidConflict { uid, existing_name } => DavError::condition(
+                Condition::NoUidConflict { href: None },
                 format!("UID {uid:?} already exists in this calendar as {existing_name:?}"),
-            )
-            .with_condition(Element::new(QName::caldav("no-uid-conflict"))),
-            StoreError::QuotaExceeded { quota, needed } => DavError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
+            ),
+            StoreError::QuotaExceeded { quota, needed } => DavError::condition(
+                Condition::QuotaNotExceeded,
                 format!("quota of {quota} bytes exceeded: {needed} bytes would be in use"),
-            )
-            .with_condition(Element::new(QName::dav("quota-not-exceeded"))),
+            ),
             StoreError::Conflict(detail) => DavError::conflict(detail),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "storage failure");
@@ -136,6 +143,32 @@ impl From<dav_xml::XmlError> for DavError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn store_failures_map_to_the_status_that_says_what_happened() {
+        let status = |e: StoreError| DavError::from(e).status;
+        assert_eq!(status(StoreError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(StoreError::ParentMissing), StatusCode::CONFLICT);
+        assert_eq!(
+            status(StoreError::Conflict("x".into())),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status(StoreError::PreconditionFailed),
+            StatusCode::PRECONDITION_FAILED
+        );
+        assert_eq!(
+            status(StoreError::QuotaExceeded {
+                quota: 1,
+                needed: 2
+            }),
+            StatusCode::INSUFFICIENT_STORAGE
+        );
+        assert_eq!(
+            DavError::retry_after(status(StoreError::Unavailable("down".into()))),
+            Some("5")
+        );
+    }
 
     #[test]
     fn an_unreachable_database_is_a_retryable_503_and_a_failure_a_500() {

@@ -7,6 +7,7 @@
 //! and write a typed response.
 
 mod answer_buffer;
+mod condition;
 mod conditional;
 mod error;
 pub mod history;
@@ -23,6 +24,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use store::{Change, Store, User};
 
+pub use condition::Condition;
 pub use error::{DavError, DavResult};
 pub use limits::Limits;
 
@@ -46,7 +48,7 @@ impl Engine {
 
     /// The quota that applies to `user`: their own, else the server's default.
     pub fn quota_for(&self, user: &User) -> Option<u64> {
-        user.quota_bytes.or(self.limits.default_quota)
+        self.limits.quota_for(user)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

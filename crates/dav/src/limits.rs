@@ -19,12 +19,18 @@ pub struct Limits {
     pub default_quota: Option<u64>,
 }
 
+impl Limits {
+    /// The quota that applies to `user`: their own, else [`Limits::default_quota`].
+    pub fn quota_for(&self, user: &store::User) -> Option<u64> {
+        user.quota_bytes.or(self.default_quota)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_resource_size: 10 * 1024 * 1024,
-            // 1600-01-01T00:00:00Z: Apple stores year-less birthdays in 1604.
-            min_date_time: -11_676_096_000,
+            min_date_time: crate::quirks::EARLIEST_DATE_TIME,
             // 2500-12-31T23:59:59Z
             max_date_time: 16_756_761_599,
             max_instances: 10_000,

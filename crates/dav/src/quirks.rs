@@ -1,5 +1,12 @@
-//! Every place where calvault bends an RFC rule for a real client, gathered so that
-//! `grep quirks::` lists them all.
+//! Every place where calvault bends an RFC rule for a real client, or picks, among the forms
+//! an RFC allows, the one a real client needs, gathered so that `grep -rn quirks::` lists
+//! them all. Each item names the client, the rule and the source.
+//!
+//! Leniencies in reading iCalendar data live in `ical`'s own `quirks` module (the parser sits
+//! below this crate and cannot call up): khal's folded parameter values, Apple's escaped
+//! separators in parameter values, Nextcloud's mixed week durations, Zimbra's `-0000`
+//! offsets. TZIDs as Outlook, Exchange, Lightning, Evolution and Citadel write them are
+//! resolved in `ical::tz::resolve_tzid`.
 
 /// PROPFIND without a Depth header is treated as Depth: 1 rather than infinity.
 ///
@@ -29,6 +36,42 @@ pub fn normalize_etag(raw: &str) -> &str {
     t.trim_matches(|c| c == '"' || c == '\\')
 }
 
+/// Sync tokens are `http:` URIs: this prefix followed by `{collection}-{sequence}`.
+///
+/// RFC 6578 §3.2 only requires a URI, but evolution-data-server ignores a token without ':'
+/// or '/', so the token is written in the one form every client takes.
+pub const SYNC_TOKEN_PREFIX: &str = "http://calvault.org/ns/sync/";
+
+/// `DAV:current-user-privilege-set` of collections and objects lists the privileges that
+/// `DAV:write` aggregates, one by one, after `DAV:write` itself.
+///
+/// RFC 3744 §5.4 lets a server report the aggregate alone, but Thunderbird and Outlook CalDav
+/// Synchronizer look for `write-content` (or `bind`) and treat a calendar without it as
+/// read-only.
+pub const WRITE_PRIVILEGES_SPELLED_OUT: &[&str] = &[
+    "write",
+    "write-content",
+    "write-properties",
+    "bind",
+    "unbind",
+];
+
+/// MKCALENDAR accepts a `DAV:resourcetype` in its body, checked as an extended MKCOL's is
+/// (it may only describe a calendar collection).
+///
+/// RFC 4791 §5.3.1 sets properties as PROPPATCH would, where resourcetype is protected
+/// (RFC 4918 §15.9); DAVx5 sends `<resourcetype><collection/><C:calendar/></resourcetype>`
+/// in its MKCALENDAR body, as RFC 5689 allows for extended MKCOL, and would fail to create
+/// calendars otherwise.
+pub const MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE: bool = true;
+
+/// The earliest date-time accepted in calendar data and advertised as `C:min-date-time`:
+/// 1600-01-01T00:00:00Z, as Unix seconds.
+///
+/// RFC 4791 §5.2.6 leaves the value to the server; Apple Contacts and Calendar store
+/// birthdays without a year in 1604, and a later limit would refuse them.
+pub const EARLIEST_DATE_TIME: i64 = -11_676_096_000;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -36,5 +79,12 @@ mod tests {
         assert_eq!(super::normalize_etag(r#"\"abc\""#), "abc");
         assert_eq!(super::normalize_etag(r#" "abc" "#), "abc");
         assert_eq!(super::normalize_etag(r#"W/"abc""#), "abc");
+    }
+
+    #[test]
+    fn the_earliest_date_time_is_1600() {
+        let t =
+            chrono::DateTime::from_timestamp(super::EARLIEST_DATE_TIME, 0).map(|t| t.to_rfc3339());
+        assert_eq!(t.as_deref(), Some("1600-01-01T00:00:00+00:00"));
     }
 }

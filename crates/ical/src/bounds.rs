@@ -6,9 +6,10 @@
 //! a non-matching object only costs a closer look). So every doubt widens
 //! it, and `None` means "no bound on this side".
 
+use crate::kind::ComponentKind;
 use crate::parse::{Component, Property};
 use crate::rrule::{parse_rrule, Extent};
-use crate::validate::{date_of, ComponentKind};
+use crate::value::date_of;
 use crate::value::{
     list, parse_date_value, parse_duration, parse_period, DateKind, DateValue, PeriodEnd,
 };

@@ -18,11 +18,12 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use chrono_tz::Tz;
 
 use crate::error::ExpandError;
+use crate::kind::ComponentKind;
 use crate::localtime::{Clock, ZoneRef};
 use crate::parse::{Component, Property};
 use crate::recur::{walk, Window};
 use crate::rrule::parse_rrule;
-use crate::validate::{date_of, ComponentKind};
+use crate::value::date_of;
 use crate::value::{
     list, parse_date_value, parse_duration, parse_period, DateKind, DateValue, PeriodEnd,
 };

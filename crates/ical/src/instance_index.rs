@@ -22,9 +22,9 @@
 use chrono_tz::Tz;
 
 use crate::expand::{instances, EvalContext, Instance, TimeRange};
+use crate::kind::ComponentKind;
 use crate::parse::Component;
 use crate::tz;
-use crate::validate::ComponentKind;
 
 /// How far and how much an index may cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

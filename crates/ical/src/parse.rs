@@ -5,6 +5,7 @@
 //! re-serialising values it does not understand.
 
 use crate::error::ParseError;
+use crate::quirks;
 
 /// Components nest a few levels in practice (VCALENDAR > VEVENT > VALARM;
 /// VAVAILABILITY > AVAILABLE). The cap keeps recursion over the tree (and
@@ -243,12 +244,7 @@ fn parse_line(line: &str, line_no: usize) -> Result<Property, ParseError> {
         pos = eq + 1;
         let mut values = Vec::new();
         loop {
-            // khal writes `DELEGATED-FROM=` CRLF two spaces `"mailto:..."`:
-            // after unfolding one space precedes the quote. Skip it.
-            let ws = line[pos..].len() - line[pos..].trim_start_matches(' ').len();
-            if ws > 0 && bytes.get(pos + ws) == Some(&b'"') {
-                pos += ws;
-            }
+            pos = quirks::skip_space_before_quoted_value(line, pos);
             if bytes.get(pos) == Some(&b'"') {
                 let close = line[pos + 1..]
                     .find('"')
@@ -293,12 +289,8 @@ fn parse_line(line: &str, line_no: usize) -> Result<Property, ParseError> {
     })
 }
 
-/// End of an unquoted parameter value starting at `start`.
-///
-/// Apple Calendar (iOS 26) writes `X-TITLE=Hauptstraße 1-5\; 4041 Linz`:
-/// a TEXT-style escape inside a parameter, which RFC 5545 §3.2 does not
-/// know. A backslash therefore protects the next character from being
-/// read as a separator; the raw text is kept as is.
+/// End of an unquoted parameter value starting at `start` (a backslash protects the next
+/// character: [`quirks::BACKSLASH_PROTECTS_PARAMETER_SEPARATORS`]).
 fn unquoted_end(line: &str, start: usize) -> usize {
     let mut escaped = false;
     for (i, c) in line[start..].char_indices() {
@@ -307,7 +299,7 @@ fn unquoted_end(line: &str, start: usize) -> usize {
             continue;
         }
         match c {
-            '\\' => escaped = true,
+            '\\' if quirks::BACKSLASH_PROTECTS_PARAMETER_SEPARATORS => escaped = true,
             ',' | ';' | ':' | '"' => return start + i,
             _ => {}
         }

@@ -8,45 +8,14 @@
 
 use crate::bounds::{component_bounds, merge, Bounds};
 use crate::error::Invalid;
+use crate::kind::ComponentKind;
 use crate::parse::{parse, Component, Property};
 use crate::rrule::parse_rrule;
 use crate::value::{
-    list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind, DateValue,
+    date_of, list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind,
+    DateValue,
 };
 use crate::zones::{to_span, Zones};
-
-/// The component types a calendar object resource is built from
-/// (RFC 4791 §4.1); VTIMEZONE only accompanies them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ComponentKind {
-    Event,
-    Todo,
-    Journal,
-    FreeBusy,
-}
-
-impl ComponentKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ComponentKind::Event => "VEVENT",
-            ComponentKind::Todo => "VTODO",
-            ComponentKind::Journal => "VJOURNAL",
-            ComponentKind::FreeBusy => "VFREEBUSY",
-        }
-    }
-
-    /// Case-insensitive.
-    pub fn from_name(s: &str) -> Option<Self> {
-        [
-            ComponentKind::Event,
-            ComponentKind::Todo,
-            ComponentKind::Journal,
-            ComponentKind::FreeBusy,
-        ]
-        .into_iter()
-        .find(|k| k.name().eq_ignore_ascii_case(s))
-    }
-}
 
 /// The server's CALDAV:min-date-time and CALDAV:max-date-time
 /// (RFC 4791 §5.2.6-5.2.7), as UTC unix seconds.
@@ -328,11 +297,6 @@ fn check_alarm(alarm: &Component) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn date_of(p: &Property) -> Result<DateValue, String> {
-    parse_date_value(&p.value, DateKind::from_param(p.param("VALUE")))
-        .map_err(|e| format!("{}: {e}", p.name))
-}
-
 /// True when the end is certainly before the start. Values in the same
 /// zone (or both floating) compare as wall-clock times; otherwise only a
 /// gap beyond any zone difference counts, so no valid object is refused.
@@ -355,7 +319,7 @@ fn ends_before(start: &Property, end: &Property) -> Result<bool, String> {
 
 /// RFC 4791 §5.2.6-5.2.7: the master's start (DUE for a VTODO without
 /// DTSTART) must lie within the server's limits. VTIMEZONE values are
-/// never checked: Outlook anchors its observances in 1601.
+/// never checked (Outlook's observances start in 1601; see `quirks`).
 fn check_limits(
     master: &Component,
     zones: &Zones,

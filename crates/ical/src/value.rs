@@ -4,6 +4,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
+use crate::parse::Property;
+use crate::quirks;
+
 /// A DATE or DATE-TIME value before any time zone is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DateValue {
@@ -107,9 +110,8 @@ fn digits(s: &str) -> Option<u32> {
 
 /// Parses a DURATION (RFC 5545 §3.3.6) to signed seconds.
 ///
-/// Also accepts weeks mixed with days and times (`-P1W6DT15H`): outside the
-/// grammar, but Nextcloud writes it and the meaning is unambiguous. Huge
-/// values saturate instead of overflowing.
+/// Also accepts weeks mixed with days and times
+/// ([`quirks::DURATION_WEEKS_MIX_WITH_DAYS`]). Huge values saturate instead of overflowing.
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     let bad = || format!("{s:?} is not a valid DURATION (e.g. PT1H30M, -P1D, P2W)");
     let t = s.trim();
@@ -128,6 +130,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     let mut num: Option<i64> = None;
     // Units must come in this order; `rank` enforces it.
     let mut rank = 0;
+    let mut weeks = false;
     for c in rest.chars() {
         if let Some(d) = c.to_digit(10) {
             let n = num.unwrap_or(0);
@@ -158,10 +161,14 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
             return Err(bad());
         }
         rank = r;
+        weeks |= c == 'W';
         total = total.saturating_add(n.saturating_mul(unit));
         any = true;
     }
     if !any || num.is_some() || (in_time && rank < 3) {
+        return Err(bad());
+    }
+    if weeks && rank > 1 && !quirks::DURATION_WEEKS_MIX_WITH_DAYS {
         return Err(bad());
     }
     Ok(if neg { -total } else { total })
@@ -169,7 +176,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
 
 /// Parses a UTC-OFFSET (RFC 5545 §3.3.14) to seconds east of UTC.
 ///
-/// `-0000` is forbidden by the RFC but written by Zimbra; it means UTC.
+/// `-0000` means UTC ([`quirks::NEGATIVE_ZERO_OFFSET_IS_UTC`]).
 pub(crate) fn parse_utc_offset(s: &str) -> Result<i32, String> {
     let t = s.trim();
     let bad = || format!("{t:?} is not a valid UTC offset (+HHMM or -HHMM[SS])");
@@ -190,6 +197,9 @@ pub(crate) fn parse_utc_offset(s: &str) -> Result<i32, String> {
         0
     };
     if h > 23 || m > 59 || sec > 59 {
+        return Err(bad());
+    }
+    if sign < 0 && h + m + sec == 0 && !quirks::NEGATIVE_ZERO_OFFSET_IS_UTC {
         return Err(bad());
     }
     Ok(sign * (h * 3600 + m * 60 + sec) as i32)
@@ -237,6 +247,12 @@ pub fn unescape_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// The DATE or DATE-TIME value of a property, honouring its VALUE parameter.
+pub(crate) fn date_of(p: &Property) -> Result<DateValue, String> {
+    parse_date_value(&p.value, DateKind::from_param(p.param("VALUE")))
+        .map_err(|e| format!("{}: {e}", p.name))
 }
 
 #[cfg(test)]

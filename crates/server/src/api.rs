@@ -59,6 +59,10 @@ pub async fn handle(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if let Some(seconds) = dav::DavError::retry_after(status) {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+    }
     res
 }
 
@@ -85,8 +89,12 @@ fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
+/// A store failure answers as the DAV engine answers it (`dav::DavError`'s one mapping):
+/// 404 for what is missing, 409/412 for conflicts, 503 (with Retry-After) when the database
+/// is out of reach, 500 for the rest.
 fn store_error(e: store::StoreError) -> (StatusCode, String) {
-    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    let e = dav::DavError::from(e);
+    (e.status, e.detail)
 }
 
 fn time(text: &str) -> Result<i64, (StatusCode, String)> {

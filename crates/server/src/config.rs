@@ -24,13 +24,14 @@ pub struct Config {
     pub log_level: String,
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_request_body: u64,
-    /// Largest calendar object, in bytes (RFC 4791 max-resource-size).
+    /// Largest calendar object, in bytes (`dav::Limits::max_resource_size`).
     pub max_resource_size: u64,
-    /// Most instances one recurrence expansion may produce.
+    /// Most instances one recurrence expansion may produce (`dav::Limits::max_instances`).
     pub max_instances: u32,
-    /// Most hrefs in one calendar-multiget.
+    /// Most hrefs in one calendar-multiget (`dav::Limits::max_multiget_hrefs`).
     pub max_multiget_hrefs: usize,
-    /// Quota for users without their own, in bytes; unset means unlimited.
+    /// Quota for users without their own, in bytes; unset means unlimited
+    /// (`dav::Limits::default_quota`).
     pub default_quota: Option<u64>,
     /// Seconds a client may take to send request headers (also the keep-alive idle limit).
     pub header_timeout_secs: u64,
@@ -49,7 +50,9 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The engine's limits default to `dav::Limits::default()`, where each is explained.
     fn default() -> Self {
+        let limits = dav::Limits::default();
         Config {
             listen: "127.0.0.1:5232".into(),
             data: PathBuf::from("./calvault-data"),
@@ -58,10 +61,10 @@ impl Default for Config {
             tls_key: None,
             log_level: "info".into(),
             max_request_body: 20 * 1024 * 1024,
-            max_resource_size: 10 * 1024 * 1024,
-            max_instances: 10_000,
-            max_multiget_hrefs: 5_000,
-            default_quota: None,
+            max_resource_size: limits.max_resource_size,
+            max_instances: limits.max_instances,
+            max_multiget_hrefs: limits.max_multiget_hrefs,
+            default_quota: limits.default_quota,
             header_timeout_secs: 30,
             request_timeout_secs: 300,
             auth_cache_secs: 60,

@@ -6,6 +6,7 @@ use http::{header, Request, Response, StatusCode};
 use store::{CollectionKind, CollectionTransfer, Expect, ObjectTransfer, TransferMode};
 
 use super::{Cx, Depth};
+use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
@@ -179,9 +180,8 @@ async fn check_component_allowed(
     if to.components.contains(&component) {
         Ok(())
     } else {
-        Err(DavError::precondition(
-            StatusCode::FORBIDDEN,
-            dav_xml::QName::caldav("supported-calendar-component"),
+        Err(DavError::condition(
+            Condition::SupportedCalendarComponent,
             format!(
                 "the destination calendar accepts {} but the object is a {component}",
                 to.components.join(", ")

@@ -1,10 +1,11 @@
-//! GET and HEAD: the exact stored bytes, with their strong ETag.
+//! GET and HEAD: the exact stored bytes, with their strong ETag; 304 when the client's copy
+//! is current.
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 
 use super::Cx;
-use crate::conditional::{self, Current};
+use crate::conditional::{self, Current, Read};
 use crate::error::{DavError, DavResult};
 use crate::props::http_date;
 use crate::resource::{resolve, Resource};
@@ -17,13 +18,21 @@ pub async fn handle(
     let resource = resolve(cx, super::request_path(req)).await?.found()?;
     match resource {
         Resource::Object { meta, data, .. } => {
-            conditional::check_read(
+            let read = conditional::check_read(
                 req.headers(),
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
                 },
             )?;
+            if read == Read::NotModified {
+                // RFC 7232 §4.1: no body, but the ETag a 200 would have carried.
+                return Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header(header::ETAG, crate::props::quoted_etag(&meta.etag))
+                    .body(Bytes::new())
+                    .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+            }
             let data = data.unwrap_or_default();
             let mut builder = Response::builder()
                 .status(StatusCode::OK)

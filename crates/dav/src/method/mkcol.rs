@@ -1,13 +1,15 @@
 //! MKCOL (RFC 4918 §9.3, extended by RFC 5689) and MKCALENDAR (RFC 4791 §5.3.1).
 
 use bytes::Bytes;
-use dav_xml::{Element, QName, CALDAV, DAV};
+use dav_xml::{Element, CALDAV, DAV};
 use http::{Request, Response, StatusCode};
 use store::{CollectionKind, NewCollection};
 
 use super::proppatch::{check_set, refused, stored, Refusal};
 use super::Cx;
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
+use crate::quirks;
 use crate::resource::{resolve, Resolved};
 
 /// Component types a calendar may be restricted to.
@@ -39,9 +41,8 @@ pub async fn handle(
         DavError::conflict("the parent collection of this URL does not exist; create it first")
     })?;
     if parent.kind == CollectionKind::Calendar {
-        return Err(DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("calendar-collection-location-ok"),
+        return Err(DavError::condition(
+            Condition::CalendarCollectionLocationOk,
             "collections cannot be created inside a calendar collection",
         ));
     }
@@ -54,7 +55,9 @@ pub async fn handle(
     let mut properties = Vec::new();
     let mut verdicts = Vec::new();
     for p in &requested {
-        let verdict = if p.name.is(DAV, "resourcetype") {
+        let names_resourcetype = p.name.is(DAV, "resourcetype")
+            && (!mkcalendar || quirks::MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE);
+        let verdict = if names_resourcetype {
             check_resourcetype(p, kind)
         } else if p.name.is(CALDAV, "supported-calendar-component-set") {
             component_set(p, kind).map(|set| components = set)
@@ -98,8 +101,8 @@ fn asks_for_calendar(props: &[Element]) -> bool {
         .any(|p| p.child(CALDAV, "calendar").is_some())
 }
 
-/// A resourcetype in the creation body (RFC 5689; DAVx5 also sends it in MKCALENDAR) may
-/// only describe what is being created.
+/// A resourcetype in an extended MKCOL body (RFC 5689 §3; in MKCALENDAR see
+/// [`quirks::MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE`]) may only describe what is being created.
 fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> {
     let ok = p.elements().all(|e| {
         e.name.is(DAV, "collection")
@@ -109,8 +112,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
         Ok(())
     } else {
         Err(Refusal {
-            status: 403,
-            condition: Box::new(Element::new(QName::dav("valid-resourcetype"))),
+            condition: Condition::ValidResourcetype,
             detail: "only collection and calendar resource types can be created here".into(),
         })
     }
@@ -118,8 +120,7 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
 
 fn component_set(p: &Element, kind: CollectionKind) -> Result<Vec<String>, Refusal> {
     let refuse = |detail: String| Refusal {
-        status: 403,
-        condition: Box::new(Element::new(QName::caldav("supported-calendar-component"))),
+        condition: Condition::SupportedCalendarComponent,
         detail,
     };
     if kind != CollectionKind::Calendar {

@@ -3,7 +3,6 @@
 pub mod copy_move;
 pub mod delete;
 pub mod get;
-pub mod members;
 pub mod mkcol;
 pub mod options;
 pub mod propfind;
@@ -25,10 +24,7 @@ pub struct Cx<'a> {
 
 impl Cx<'_> {
     pub fn quota(&self) -> Option<u64> {
-        self.caller
-            .user
-            .quota_bytes
-            .or(self.engine.limits.default_quota)
+        self.engine.limits.quota_for(&self.caller.user)
     }
 }
 

@@ -6,6 +6,7 @@ use http::Request;
 use store::{Property, PropertyPatch};
 
 use super::Cx;
+use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::props;
@@ -84,16 +85,15 @@ pub fn stored(e: &Element) -> Property {
     }
 }
 
+/// Why one instruction of a PROPPATCH (or one property of an extended MKCOL) is refused.
 pub struct Refusal {
-    pub status: u16,
-    pub condition: Box<Element>,
+    pub condition: Condition,
     pub detail: String,
 }
 
 fn protected(name: &QName) -> Refusal {
     Refusal {
-        status: 403,
-        condition: Box::new(Element::new(QName::dav("cannot-modify-protected-property"))),
+        condition: Condition::CannotModifyProtectedProperty,
         detail: format!("{name} is computed by the server and cannot be changed"),
     }
 }
@@ -117,8 +117,7 @@ pub fn check_set(e: &Element) -> Result<(), Refusal> {
             .unwrap_or(false);
         if !valid {
             return Err(Refusal {
-                status: 403,
-                condition: Box::new(Element::new(QName::caldav("valid-calendar-data"))),
+                condition: Condition::ValidCalendarData,
                 detail: "calendar-timezone must be an iCalendar object with exactly one VTIMEZONE"
                     .into(),
             });
@@ -142,9 +141,9 @@ pub fn refused(href: String, verdicts: Vec<(QName, Result<(), Refusal>)>) -> Mul
         match verdict {
             Ok(()) => dependent.push(Element::new(name)),
             Err(r) => propstats.push(Propstat {
-                status: r.status,
+                status: r.condition.status().as_u16(),
                 props: vec![Element::new(name)],
-                error: Some(*r.condition),
+                error: Some(r.condition.element()),
                 description: Some(r.detail),
             }),
         }

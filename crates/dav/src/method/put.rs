@@ -1,11 +1,11 @@
 //! PUT: store exactly the bytes sent, after validating calendar data (RFC 4791 §5.3.2).
 
 use bytes::Bytes;
-use dav_xml::{Element, QName};
 use http::{header, Request, Response, StatusCode};
 use store::{Collection, CollectionKind, InstanceIndex, ObjectIndex, PutObject, StoreError};
 
 use super::Cx;
+use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
@@ -105,9 +105,8 @@ pub fn check_calendar_object(
 ) -> DavResult<CheckedObject> {
     let limits = &cx.engine.limits;
     if body.len() as u64 > limits.max_resource_size {
-        return Err(DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("max-resource-size"),
+        return Err(DavError::condition(
+            Condition::MaxResourceSize,
             format!(
                 "the calendar object is {} bytes; this server accepts at most {}",
                 body.len(),
@@ -121,9 +120,8 @@ pub fn check_calendar_object(
             || media.eq_ignore_ascii_case("application/octet-stream")
             || media.is_empty())
         {
-            return Err(DavError::precondition(
-                StatusCode::FORBIDDEN,
-                QName::caldav("supported-calendar-data"),
+            return Err(DavError::condition(
+                Condition::SupportedCalendarData,
                 format!("a calendar collection only holds text/calendar, not {media}"),
             ));
         }
@@ -148,9 +146,8 @@ pub fn index_calendar_data(
         ical::analyze_and_index(body, limits, Some(&index_limits())).map_err(invalid_to_error)?;
     let kind = info.kind.name();
     if !collection.components.iter().any(|c| c == kind) {
-        return Err(DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("supported-calendar-component"),
+        return Err(DavError::condition(
+            Condition::SupportedCalendarComponent,
             format!(
                 "this calendar accepts {} but the object is a {kind}",
                 collection.components.join(", ")
@@ -195,13 +192,14 @@ fn index_limits() -> ical::IndexLimits {
 }
 
 fn invalid_to_error(e: ical::Invalid) -> DavError {
-    let (name, detail) = match e {
-        ical::Invalid::CalendarData(d) => ("valid-calendar-data", d),
-        ical::Invalid::ObjectResource(d) => ("valid-calendar-object-resource", d),
-        ical::Invalid::MinDateTime(d) => ("min-date-time", d),
-        ical::Invalid::MaxDateTime(d) => ("max-date-time", d),
+    let condition = Condition::of_invalid(&e);
+    let detail = match e {
+        ical::Invalid::CalendarData(d)
+        | ical::Invalid::ObjectResource(d)
+        | ical::Invalid::MinDateTime(d)
+        | ical::Invalid::MaxDateTime(d) => d,
     };
-    DavError::precondition(StatusCode::FORBIDDEN, QName::caldav(name), detail)
+    DavError::condition(condition, detail)
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
@@ -209,13 +207,11 @@ pub fn uid_conflict_with_href(e: StoreError, user: &str, collection: &Collection
     match e {
         StoreError::UidConflict { uid, existing_name } => {
             let href = path::object_href(user, &collection.path, &existing_name);
-            DavError::new(
-                StatusCode::FORBIDDEN,
+            DavError::condition(
+                Condition::NoUidConflict {
+                    href: Some(href.clone()),
+                },
                 format!("UID {uid:?} already exists in this calendar at {href}"),
-            )
-            .with_condition(
-                Element::new(QName::caldav("no-uid-conflict"))
-                    .with_child(Element::text(QName::dav("href"), href)),
             )
         }
         other => other.into(),

@@ -11,10 +11,15 @@ pub fn requested(prop: &dav_xml::PropFind) -> bool {
 
 /// Some(value) when the requested property is calendar-data; the inner Option is None when
 /// the object has no calendar data to give (a non-calendar resource), which becomes a 404.
-pub fn answer(requested: &Element, data: Option<&Bytes>) -> Option<Option<Element>> {
+/// Floating times of `C:expand` are read in UTC.
+pub fn answer(
+    requested: &Element,
+    data: Option<&Bytes>,
+    limits: &crate::Limits,
+) -> Option<Option<Element>> {
     let ctx = ical::EvalContext {
         floating_tz: None,
-        max_instances: crate::Limits::default().max_instances,
+        max_instances: limits.max_instances,
     };
     answer_with(requested, data, &ctx)
 }

@@ -11,10 +11,9 @@ use store::StoredObject;
 
 use super::calendar_data;
 use crate::error::{DavError, DavResult};
-use crate::method::members::{self, MemberResponses};
-use crate::method::propfind::env_for;
 use crate::method::Cx;
 use crate::path::{self, Target};
+use crate::props::{self, MemberResponses, PropEnv};
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -34,7 +33,7 @@ pub async fn handle(
         .found()?;
     let me = &cx.caller.user;
     let store = &cx.engine.store;
-    let env = env_for(cx, &multiget.prop).await?;
+    let env = PropEnv::new(cx, &multiget.prop).await?;
     let minimal = super::super::wants_minimal(req);
 
     // One store call per collection the hrefs name, then the answers in request order.
@@ -64,7 +63,7 @@ pub async fn handle(
     }
     let mut out = crate::answer_buffer::multistatus();
     let objects = found.values().flat_map(|(_, objects)| objects.values());
-    members::reserve_for(&mut out, objects.map(|o| &o.meta), true);
+    props::reserve_for(&mut out, objects.map(|o| &o.meta), true);
     for (href, located) in multiget.hrefs.iter().zip(located) {
         let (collection, name) = match located {
             Ok(at) => at,
@@ -80,7 +79,8 @@ pub async fn handle(
             out.response(&status_response(href, 404));
             continue;
         };
-        let extra = |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data));
+        let extra =
+            |e: &dav_xml::Element| calendar_data::answer(e, Some(&object.data), &cx.engine.limits);
         members.write(&mut out, object.meta.clone(), &extra);
     }
     Ok(crate::method::xml_response(

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dav_xml::{CalendarQuery, Element, MultistatusWriter, QName, CALDAV};
+use dav_xml::{CalendarQuery, Element, MultistatusWriter, CALDAV};
 use http::{Request, Response, StatusCode};
 use ical::{CompFilter, EvalContext, ExpandError, TimeRange};
 use store::{Collection, EventCandidates, EventRange, InstanceIndex, ObjectMeta, Slice};
@@ -13,10 +13,10 @@ use tokio::task::JoinHandle;
 
 use super::calendar_data;
 use super::filter_xml::parse_filter;
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::members::MemberResponses;
-use crate::method::propfind::env_for;
 use crate::method::Cx;
+use crate::props::{self, MemberResponses, PropEnv};
 use crate::resource::{resolve, Resource};
 
 pub async fn handle(
@@ -25,9 +25,8 @@ pub async fn handle(
     query: CalendarQuery,
 ) -> DavResult<Response<Bytes>> {
     let filter_xml = query.filter.as_ref().ok_or_else(|| {
-        DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("valid-filter"),
+        DavError::condition(
+            Condition::ValidFilter,
             "calendar-query needs a CALDAV:filter",
         )
     })?;
@@ -83,7 +82,7 @@ pub async fn handle(
             (Vec::new(), metas)
         }
     };
-    let env = env_for(cx, &query.prop).await?;
+    let env = PropEnv::new(cx, &query.prop).await?;
     let minimal = crate::method::wants_minimal(req);
     let mut members =
         MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&collection)).await?;
@@ -155,7 +154,7 @@ async fn write_slices(
                 "query slice task failed: {e}"
             )))
         })??;
-        crate::method::members::reserve_for(out, found.matched.iter().map(|(m, _)| m), wants_data);
+        props::reserve_for(out, found.matched.iter().map(|(m, _)| m), wants_data);
         // Data comes along with the matches for a short range; for a long one it is read
         // here in batches.
         let (with_data, without_data): (Vec<_>, Vec<_>) = found
@@ -230,11 +229,7 @@ async fn candidates(
 }
 
 fn expansion_error(e: ExpandError) -> DavError {
-    DavError::precondition(
-        StatusCode::FORBIDDEN,
-        QName::caldav("max-instances"),
-        e.to_string(),
-    )
+    DavError::condition(Condition::MaxInstances, e.to_string())
 }
 
 /// The pre-filter on stored metadata: the component type named under VCALENDAR and its

@@ -7,9 +7,8 @@ use dav_xml::{Element, Multistatus, Node, Propstat, QName, Response, ResponseBod
 use http::Request;
 
 use crate::error::DavResult;
-use crate::method::propfind::{dead_properties, env_for};
 use crate::method::Cx;
-use crate::props::{self, PropEnv};
+use crate::props::{self, dead_properties, PropEnv};
 use crate::resource::{resolve, Resource};
 
 /// Nesting deeper than this is refused silently (left unexpanded): real clients use two.
@@ -23,7 +22,7 @@ pub async fn handle(
     let resource = resolve(cx, crate::method::request_path(req))
         .await?
         .found()?;
-    let env = env_for(cx, &dav_xml::PropFind::PropName).await?;
+    let env = PropEnv::new(cx, &dav_xml::PropFind::PropName).await?;
     let response = expand(cx, &env, &resource, &body, 0).await?;
     Ok(crate::method::multistatus(&Multistatus {
         responses: vec![response],

@@ -3,9 +3,9 @@
 //! rather than silently matched.
 
 use dav_xml::{Element, QName, CALDAV};
-use http::StatusCode;
 use ical::{Collation, CompFilter, ParamFilter, PropFilter, TextMatch, TimeRange};
 
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 
 pub fn parse_filter(filter: &Element) -> DavResult<CompFilter> {
@@ -26,17 +26,12 @@ pub fn parse_filter(filter: &Element) -> DavResult<CompFilter> {
 }
 
 fn invalid(detail: &str) -> DavError {
-    DavError::precondition(
-        StatusCode::FORBIDDEN,
-        QName::caldav("valid-filter"),
-        detail.to_owned(),
-    )
+    DavError::condition(Condition::ValidFilter, detail.to_owned())
 }
 
 fn unsupported(what: &QName) -> DavError {
-    DavError::precondition(
-        StatusCode::FORBIDDEN,
-        QName::caldav("supported-filter"),
+    DavError::condition(
+        Condition::SupportedFilter,
         format!("the filter element {what} is not supported"),
     )
 }
@@ -110,9 +105,8 @@ fn param_filter(e: &Element) -> DavResult<ParamFilter> {
 fn text_match(e: &Element) -> DavResult<TextMatch> {
     let collation_name = e.attr("collation").unwrap_or("i;ascii-casemap");
     let collation = Collation::from_name(collation_name).ok_or_else(|| {
-        DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::caldav("supported-collation"),
+        DavError::condition(
+            Condition::SupportedCollation,
             format!(
                 "collation {collation_name:?} is not supported; use i;ascii-casemap, \
                  i;unicode-casemap or i;octet"

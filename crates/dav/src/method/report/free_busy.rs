@@ -2,11 +2,12 @@
 //! VFREEBUSY in `text/calendar`.
 
 use bytes::Bytes;
-use dav_xml::{Element, QName, CALDAV};
+use dav_xml::{Element, CALDAV};
 use http::{header, Request, Response, StatusCode};
 use ical::{freebusy, EvalContext};
 
 use super::filter_xml::time_range;
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::resource::resolve;
@@ -53,13 +54,8 @@ pub async fn handle(
             continue;
         };
         let Ok(root) = root else { continue };
-        let busy = freebusy::busy_periods(&root, start, end, &ctx).map_err(|e| {
-            DavError::precondition(
-                StatusCode::FORBIDDEN,
-                QName::caldav("max-instances"),
-                e.to_string(),
-            )
-        })?;
+        let busy = freebusy::busy_periods(&root, start, end, &ctx)
+            .map_err(|e| DavError::condition(Condition::MaxInstances, e.to_string()))?;
         periods.extend(busy);
     }
     let now = std::time::SystemTime::now()

@@ -10,10 +10,11 @@ mod principal;
 mod sync_collection;
 
 use bytes::Bytes;
-use dav_xml::{Element, QName, Report};
-use http::{Request, Response, StatusCode};
+use dav_xml::Report;
+use http::{Request, Response};
 
 use super::Cx;
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
@@ -39,9 +40,8 @@ fn report_name(r: &Report) -> String {
 
 /// RFC 3253 §3.6: an unsupported report is a 403 with `DAV:supported-report`.
 fn unsupported(name: String) -> DavError {
-    DavError::new(
-        StatusCode::FORBIDDEN,
+    DavError::condition(
+        Condition::SupportedReport,
         format!("the report {name} is not supported on this resource"),
     )
-    .with_condition(Element::new(QName::dav("supported-report")))
 }

@@ -4,13 +4,12 @@
 //! other accounts.
 
 use bytes::Bytes;
-use dav_xml::{Element, Multistatus, PropFind, QName, DAV};
+use dav_xml::{Element, PropFind, QName, DAV};
 use http::{Request, StatusCode};
 
 use crate::error::{DavError, DavResult};
-use crate::method::propfind::{dead_properties, env_for, members, no_extra, props_response};
 use crate::method::Cx;
-use crate::props;
+use crate::props::{self, dead_properties, members, no_extra, PropEnv, PropResponses};
 use crate::resource::{resolve, Resource};
 
 /// The properties a principal search may test.
@@ -57,7 +56,7 @@ pub async fn property_search(
             .map(|p| p.elements().cloned().collect())
             .unwrap_or_default(),
     );
-    let env = env_for(cx, &prop).await?;
+    let env = PropEnv::new(cx, &prop).await?;
     let me = Resource::Principal;
     let mut tests = Vec::new();
     for search in body
@@ -92,23 +91,15 @@ pub async fn property_search(
         } else {
             tests.iter().all(|t| *t)
         };
-    let responses = if matched {
-        vec![props_response(
-            &env,
-            me.href(&cx.caller.user.name),
-            &me,
-            &[],
-            &prop,
-            false,
-            &no_extra,
-        )]
-    } else {
-        Vec::new()
-    };
-    Ok(crate::method::multistatus(&Multistatus {
-        responses,
-        sync_token: None,
-    }))
+    let mut out = crate::answer_buffer::multistatus();
+    if matched {
+        let href = me.href(&cx.caller.user.name);
+        PropResponses::new(&env, &prop, false).write(&mut out, &href, &me, &[], &no_extra);
+    }
+    Ok(crate::method::xml_response(
+        StatusCode::MULTI_STATUS,
+        out.finish(None),
+    ))
 }
 
 pub async fn principal_match(
@@ -123,7 +114,7 @@ pub async fn principal_match(
         .child(DAV, "prop")
         .map(|p| PropFind::Prop(p.elements().cloned().collect()))
         .unwrap_or(PropFind::Prop(Vec::new()));
-    let env = env_for(cx, &prop).await?;
+    let env = PropEnv::new(cx, &prop).await?;
     let user = &cx.caller.user.name;
     // self: the caller's principal, when it lies in the request's scope. principal-property:
     // the members whose property names the caller; every member we show is the caller's own.
@@ -145,12 +136,13 @@ pub async fn principal_match(
             "principal-match needs DAV:self or DAV:principal-property",
         ));
     };
-    let responses = matches
-        .iter()
-        .map(|(r, dead)| props_response(&env, r.href(user), r, dead, &prop, false, &no_extra))
-        .collect();
-    Ok(crate::method::multistatus(&Multistatus {
-        responses,
-        sync_token: None,
-    }))
+    let mut out = crate::answer_buffer::multistatus();
+    let mut responses = PropResponses::new(&env, &prop, false);
+    for (r, dead) in &matches {
+        responses.write(&mut out, &r.href(user), r, dead, &no_extra);
+    }
+    Ok(crate::method::xml_response(
+        StatusCode::MULTI_STATUS,
+        out.finish(None),
+    ))
 }

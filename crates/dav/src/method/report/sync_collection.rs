@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dav_xml::{Element, QName, Response, ResponseBody, SyncCollection};
+use dav_xml::{Element, Response, ResponseBody, SyncCollection};
 use http::{Request, StatusCode};
 
 use store::{Collection, ObjectMeta};
@@ -13,11 +13,10 @@ use store::{Collection, ObjectMeta};
 /// Objects whose data is read in one store call when calendar-data is wanted.
 const DATA_BATCH: usize = 500;
 
+use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::members::{MemberResponses, ObjectPages};
-use crate::method::propfind::env_for;
 use crate::method::Cx;
-use crate::props::sync_token_uri;
+use crate::props::{MemberResponses, ObjectPages, PropEnv, SyncToken};
 use crate::resource::{resolve, Resource};
 
 use super::calendar_data;
@@ -38,8 +37,8 @@ pub async fn handle(
     let since = parse_token(&sync.sync_token, &collection)?;
     let store = &cx.engine.store;
     let upto = collection.sync_seq;
-    let token = sync_token_uri(collection.id, upto);
-    let env = env_for(cx, &sync.prop).await?;
+    let token = SyncToken::of(&collection).uri();
+    let env = PropEnv::new(cx, &sync.prop).await?;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
     let mut writer = MemberWriter {
@@ -126,7 +125,7 @@ impl MemberWriter<'_> {
         };
         for meta in batch {
             let bytes = data.get(&meta.name);
-            let extra = |e: &Element| calendar_data::answer(e, bytes);
+            let extra = |e: &Element| calendar_data::answer(e, bytes, &self.cx.engine.limits);
             self.members.write(&mut self.out, meta, &extra);
         }
         Ok(())
@@ -139,20 +138,14 @@ fn parse_token(token: &str, collection: &Collection) -> DavResult<Option<i64>> {
         return Ok(None);
     }
     let invalid = || {
-        DavError::precondition(
-            StatusCode::FORBIDDEN,
-            QName::dav("valid-sync-token"),
+        DavError::condition(
+            Condition::ValidSyncToken,
             "the sync-token is not one this collection handed out; sync again from an empty token",
         )
     };
-    let rest = token
-        .strip_prefix("http://calvault.org/ns/sync/")
-        .ok_or_else(invalid)?;
-    let (id, seq) = rest.split_once('-').ok_or_else(invalid)?;
-    let id: i64 = id.parse().map_err(|_| invalid())?;
-    let seq: i64 = seq.parse().map_err(|_| invalid())?;
-    if id != collection.id || seq < 0 || seq > collection.sync_seq {
+    let token = SyncToken::parse(token).ok_or_else(invalid)?;
+    if token.collection != collection.id || token.seq < 0 || token.seq > collection.sync_seq {
         return Err(invalid());
     }
-    Ok(Some(seq))
+    Ok(Some(token.seq))
 }

@@ -1,21 +1,15 @@
-//! The property registry: every live property with its name, whether allprop includes it,
-//! which resources have it and how its value is computed. Stored (dead) properties come from
-//! the store and fill in the rest; anything else is a 404 propstat.
+//! The live-property table: every property the server computes, with its name, whether
+//! allprop includes it, which resources have it and how its value is computed. Stored (dead)
+//! properties fill in the rest; anything else is a 404 propstat.
 
 use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
 use store::{CollectionKind, Property};
 
-use crate::limits::Limits;
+use super::env::PropEnv;
+use super::sync_token::SyncToken;
 use crate::path;
+use crate::quirks;
 use crate::resource::Resource;
-
-/// What the value functions may read besides the resource itself.
-pub struct PropEnv<'a> {
-    pub user: &'a store::User,
-    pub limits: &'a Limits,
-    /// Bytes in use by the user, fetched only when a quota property was asked for.
-    pub usage: Option<u64>,
-}
 
 type ValueFn = fn(&PropEnv<'_>, &Resource) -> Option<Element>;
 
@@ -38,7 +32,7 @@ const LIVE: &[Live] = &[
     live(
         DAV,
         "current-user-principal",
-        crate::quirks::ALLPROP_HAS_CURRENT_USER_PRINCIPAL,
+        quirks::ALLPROP_HAS_CURRENT_USER_PRINCIPAL,
         current_user_principal,
     ),
     live(DAV, "principal-URL", false, principal_url),
@@ -101,10 +95,6 @@ const fn live(ns: &'static str, local: &'static str, in_allprop: bool, value: Va
 pub fn is_protected(name: &QName) -> bool {
     LIVE.iter()
         .any(|l| name.is(l.ns, l.local) && !name.is(DAV, "displayname"))
-}
-
-pub fn is_quota(name: &QName) -> bool {
-    name.is(DAV, "quota-available-bytes") || name.is(DAV, "quota-used-bytes")
 }
 
 /// The value of one property on one resource: live first, then stored.
@@ -297,30 +287,17 @@ fn owner(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     })
 }
 
-/// RFC 3744 §5.4, listing the contained privileges: Thunderbird and Outlook CalDav
-/// Synchronizer treat a calendar without an explicit write privilege as read-only.
+/// RFC 3744 §5.4; the write privileges of collections and objects are spelled out
+/// ([`quirks::WRITE_PRIVILEGES_SPELLED_OUT`]).
 fn current_user_privilege_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let names: &[&str] = match r {
-        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => {
-            &["read", "read-current-user-privilege-set"]
-        }
-        Resource::Principal => &[
-            "read",
-            "read-current-user-privilege-set",
-            "write-properties",
-        ],
-        Resource::Collection(_) | Resource::Object { .. } => &[
-            "read",
-            "read-current-user-privilege-set",
-            "write",
-            "write-content",
-            "write-properties",
-            "bind",
-            "unbind",
-        ],
+    const READ: &[&str] = &["read", "read-current-user-privilege-set"];
+    let others: &[&str] = match r {
+        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => &[],
+        Resource::Principal => &["write-properties"],
+        Resource::Collection(_) | Resource::Object { .. } => quirks::WRITE_PRIVILEGES_SPELLED_OUT,
     };
     let mut e = Element::new(QName::dav("current-user-privilege-set"));
-    for n in names {
+    for n in READ.iter().chain(others) {
         e = e.with_child(wrap(QName::dav("privilege"), Element::new(QName::dav(n))));
     }
     if matches!(r, Resource::Collection(c) if c.kind == CollectionKind::Calendar) {
@@ -360,10 +337,6 @@ fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     Some(e)
 }
 
-fn quota_of(env: &PropEnv<'_>) -> Option<u64> {
-    env.user.quota_bytes.or(env.limits.default_quota)
-}
-
 fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     if !r.is_collection() {
         return None;
@@ -371,7 +344,7 @@ fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     let used = env.usage?;
     // RFC 4331 §3: without a quota the value is what the server can offer; we say nothing
     // rather than invent a number.
-    let quota = quota_of(env)?;
+    let quota = env.quota()?;
     Some(Element::text(
         QName::dav("quota-available-bytes"),
         quota.saturating_sub(used).to_string(),
@@ -388,17 +361,11 @@ fn quota_used(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     ))
 }
 
-/// Sync tokens are URIs (evolution-data-server ignores tokens without ':' or '/') naming the
-/// collection and its change-log sequence number.
-pub fn sync_token_uri(collection: store::CollectionId, seq: i64) -> String {
-    format!("http://calvault.org/ns/sync/{collection}-{seq}")
-}
-
 fn sync_token(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     match r {
         Resource::Collection(c) => Some(Element::text(
             QName::dav("sync-token"),
-            sync_token_uri(c.id, c.sync_seq),
+            SyncToken::of(c).uri(),
         )),
         _ => None,
     }

@@ -1,105 +1,15 @@
-//! The responses for objects of one collection, as PROPFIND Depth: 1 and the REPORTs write
-//! them by the thousand: the collection's href is built once, its members' stored
-//! properties are read in one store call, every response shares the collection, and each
-//! is written straight into the answer through buffers reused from member to member.
+//! Reading a collection's objects for a long listing, and sizing its answer: pages of
+//! metadata read one ahead of the writer, and room reserved in the answer buffer so that it
+//! is not copied each time it outgrows itself.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use dav_xml::{Element, MultistatusWriter, PropFind};
-use store::{Collection, CollectionId, ObjectMeta, Property, Store, StoreError};
+use dav_xml::MultistatusWriter;
+use store::{CollectionId, ObjectMeta, Store, StoreError};
 use tokio::task::JoinHandle;
 
-use super::propfind::{collect_props, group_props, propstats_to_send, Extra};
-use super::Cx;
 use crate::error::{DavError, DavResult};
-use crate::path;
-use crate::props::PropEnv;
-use crate::resource::Resource;
-
-pub struct MemberResponses<'a> {
-    env: &'a PropEnv<'a>,
-    prop: &'a PropFind,
-    minimal: bool,
-    collection: Arc<Collection>,
-    collection_href: String,
-    /// Stored properties by member name.
-    dead: HashMap<String, Vec<Property>>,
-    // Reused for every member.
-    href: String,
-    found: Vec<Element>,
-    missing: Vec<Element>,
-}
-
-impl<'a> MemberResponses<'a> {
-    pub async fn new(
-        cx: &Cx<'_>,
-        env: &'a PropEnv<'a>,
-        prop: &'a PropFind,
-        minimal: bool,
-        collection: Arc<Collection>,
-    ) -> DavResult<Self> {
-        let dead = group_props(cx.engine.store.member_properties(collection.id).await?);
-        let collection_href = path::collection_href(&cx.caller.user.name, &collection.path);
-        Ok(MemberResponses {
-            env,
-            prop,
-            minimal,
-            collection,
-            collection_href,
-            dead,
-            href: String::new(),
-            found: Vec::new(),
-            missing: Vec::new(),
-        })
-    }
-
-    pub fn collection(&self) -> &Collection {
-        &self.collection
-    }
-
-    pub fn href(&self, name: &str) -> String {
-        path::member_href(&self.collection_href, name)
-    }
-
-    /// Writes the response for one object; `extra` answers what a REPORT computes itself
-    /// (calendar-data). The buffers are reused from one member to the next.
-    pub fn write(&mut self, out: &mut MultistatusWriter, meta: ObjectMeta, extra: &Extra<'_>) {
-        let MemberResponses {
-            env,
-            prop,
-            minimal,
-            collection,
-            collection_href,
-            dead,
-            href,
-            found,
-            missing,
-        } = self;
-        // Borrowed, not taken: a multiget may name the same member twice.
-        let dead = dead.get(&meta.name).map_or(&[][..], Vec::as_slice);
-        href.clear();
-        href.push_str(collection_href);
-        path::push_segment(href, &meta.name);
-        let resource = Resource::Object {
-            collection: Arc::clone(collection),
-            meta,
-            data: None,
-        };
-        collect_props(env, &resource, dead, prop, extra, found, missing);
-        let (with_found, with_missing) = propstats_to_send(found, missing, *minimal);
-        out.open_response(href);
-        if with_found {
-            out.propstat(200, found);
-        }
-        if with_missing {
-            out.propstat(404, missing);
-        }
-        out.close_response();
-        found.clear();
-        missing.clear();
-    }
-}
+use crate::method::Cx;
 
 /// Every object of a collection in pages of metadata, so that memory stays flat however
 /// large the calendar. While the caller writes one page, the next is already being read on

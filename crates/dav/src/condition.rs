@@ -1,0 +1,139 @@
+//! Every precondition and postcondition element the engine reports (RFC 4918 §16), as one
+//! enum, and the one place each becomes its XML element and its status.
+
+use dav_xml::{Element, QName};
+use http::StatusCode;
+
+/// A condition code put inside `DAV:error` (or a PROPPATCH propstat's error), telling the
+/// client which rule its request broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    // RFC 4791 (CalDAV) §5.3.2.1, §5.3.1.1, §7.8, §9.
+    /// The body is not valid iCalendar (also a calendar-timezone that is not, §5.2.2).
+    ValidCalendarData,
+    /// The iCalendar object breaks the rules of a stored calendar object (§4.1).
+    ValidCalendarObjectResource,
+    /// A calendar collection holds text/calendar only.
+    SupportedCalendarData,
+    /// The calendar does not take the object's component type, or a component set names
+    /// one this server does not know.
+    SupportedCalendarComponent,
+    /// The object is larger than `Limits::max_resource_size`.
+    MaxResourceSize,
+    /// A date-time before `Limits::min_date_time`.
+    MinDateTime,
+    /// A date-time after `Limits::max_date_time`.
+    MaxDateTime,
+    /// A recurrence set larger than `Limits::max_instances`.
+    MaxInstances,
+    /// The UID is in use in this calendar already; `href` names the resource that holds it
+    /// (the store mapping, which does not know the collection's URL, cannot give it).
+    NoUidConflict { href: Option<String> },
+    /// No collection may be created inside a calendar collection.
+    CalendarCollectionLocationOk,
+    /// The calendar-query filter is malformed.
+    ValidFilter,
+    /// The filter uses an element this server cannot evaluate.
+    SupportedFilter,
+    /// A text-match names a collation this server does not have.
+    SupportedCollation,
+
+    // WebDAV: RFC 4918, RFC 5689, RFC 6578, RFC 4331, RFC 3253.
+    /// RFC 4918 §9.1: PROPFIND with Depth: infinity is refused.
+    PropfindFiniteDepth,
+    /// RFC 4918 §9.2.1: a computed property cannot be set or removed.
+    CannotModifyProtectedProperty,
+    /// RFC 5689 §3.3: only collections and calendars can be created.
+    ValidResourcetype,
+    /// RFC 6578 §3.2: the sync-token was not handed out by this collection.
+    ValidSyncToken,
+    /// RFC 4331 §6: the write would take the user past their quota.
+    QuotaNotExceeded,
+    /// RFC 3253 §3.6: the REPORT is not supported on this resource.
+    SupportedReport,
+}
+
+impl Condition {
+    /// The element that names the condition, with its content where the RFC gives it one.
+    pub fn element(&self) -> Element {
+        let name = match self {
+            Condition::ValidCalendarData => QName::caldav("valid-calendar-data"),
+            Condition::ValidCalendarObjectResource => {
+                QName::caldav("valid-calendar-object-resource")
+            }
+            Condition::SupportedCalendarData => QName::caldav("supported-calendar-data"),
+            Condition::SupportedCalendarComponent => QName::caldav("supported-calendar-component"),
+            Condition::MaxResourceSize => QName::caldav("max-resource-size"),
+            Condition::MinDateTime => QName::caldav("min-date-time"),
+            Condition::MaxDateTime => QName::caldav("max-date-time"),
+            Condition::MaxInstances => QName::caldav("max-instances"),
+            Condition::NoUidConflict { href } => {
+                let e = Element::new(QName::caldav("no-uid-conflict"));
+                return match href {
+                    Some(href) => e.with_child(Element::text(QName::dav("href"), href.clone())),
+                    None => e,
+                };
+            }
+            Condition::CalendarCollectionLocationOk => {
+                QName::caldav("calendar-collection-location-ok")
+            }
+            Condition::ValidFilter => QName::caldav("valid-filter"),
+            Condition::SupportedFilter => QName::caldav("supported-filter"),
+            Condition::SupportedCollation => QName::caldav("supported-collation"),
+            Condition::PropfindFiniteDepth => QName::dav("propfind-finite-depth"),
+            Condition::CannotModifyProtectedProperty => {
+                QName::dav("cannot-modify-protected-property")
+            }
+            Condition::ValidResourcetype => QName::dav("valid-resourcetype"),
+            Condition::ValidSyncToken => QName::dav("valid-sync-token"),
+            Condition::QuotaNotExceeded => QName::dav("quota-not-exceeded"),
+            Condition::SupportedReport => QName::dav("supported-report"),
+        };
+        Element::new(name)
+    }
+
+    /// The status a refusal for this condition carries: RFC 4791 §1.3 and RFC 4918 §16 make
+    /// it 403 unless a more specific one fits; RFC 4331 §6 allows 507 for the quota, which
+    /// says what is wrong more plainly.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Condition::QuotaNotExceeded => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The condition an iCalendar validation failure reports.
+    pub fn of_invalid(e: &ical::Invalid) -> Self {
+        match e {
+            ical::Invalid::CalendarData(_) => Condition::ValidCalendarData,
+            ical::Invalid::ObjectResource(_) => Condition::ValidCalendarObjectResource,
+            ical::Invalid::MinDateTime(_) => Condition::MinDateTime,
+            ical::Invalid::MaxDateTime(_) => Condition::MaxDateTime,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_uid_conflict_carries_the_href_of_the_resource_holding_the_uid() {
+        let e = Condition::NoUidConflict {
+            href: Some("/dav/calendars/ann/work/a.ics".into()),
+        }
+        .element();
+        assert_eq!(e.name, QName::caldav("no-uid-conflict"));
+        let href = e.child(dav_xml::DAV, "href").map(Element::text_content);
+        assert_eq!(href.as_deref(), Some("/dav/calendars/ann/work/a.ics"));
+    }
+
+    #[test]
+    fn conditions_are_403_except_the_quota() {
+        assert_eq!(Condition::ValidFilter.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            Condition::QuotaNotExceeded.status(),
+            StatusCode::INSUFFICIENT_STORAGE
+        );
+    }
+}
