@@ -187,7 +187,8 @@ interop() {
 
 cargo_tests "rust tests" --workspace
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
-    -p calvault --test e2e --test history -p dav --test engine
+    -p calvault --test e2e --test history
+CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 
 interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
