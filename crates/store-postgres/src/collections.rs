@@ -98,7 +98,7 @@ impl CollectionStatements for PgConn {
             .query_opt(
                 "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
                  (SELECT hash FROM object_version WHERE collection_id = $1 \
-                  ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = $1",
+                 ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = $1",
                 &[&id],
             )
             .await?;
@@ -165,7 +165,7 @@ impl CollectionStatements for PgConn {
     ) -> Result<Vec<CopiedObject>> {
         // Bytes, instance rows and properties follow each object to its copy, matched by name.
         const PAIRS: &str = "calendar_object src JOIN calendar_object dst \
-             ON dst.collection_id = $2 AND dst.name = src.name";
+                             ON dst.collection_id = $2 AND dst.name = src.name";
         self.execute(
             "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
              component, first_start, last_end, size, created_at, modified_at, modified_seq, \

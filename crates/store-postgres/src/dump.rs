@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
 use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
-use store::{CollectionId, Property, Result, Version};
+use store::{CollectionId, Result, Version};
 
 use crate::rows::{self, get, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, VERSION_COLUMNS};
 use crate::PgConn;
@@ -26,7 +26,7 @@ impl DumpStatements for PgConn {
         let found = self
             .query(
                 "SELECT id, name, display_name, email, password_hash, quota_bytes, created_at, \
-     disabled FROM principal ORDER BY id",
+                 disabled FROM principal ORDER BY id",
                 &[],
             )
             .await?;
@@ -51,12 +51,7 @@ impl DumpStatements for PgConn {
                 &[],
             )
             .await?;
-        rows::all(&found, |r| {
-            Ok(CollectionRecord {
-                collection: rows::collection(r)?,
-                deleted_at: get(r, 8)?,
-            })
-        })
+        rows::all(&found, crate::collections::record)
     }
 
     async fn dump_objects(
@@ -65,13 +60,13 @@ impl DumpStatements for PgConn {
         after: i64,
         limit: usize,
     ) -> Result<Vec<ObjectRecord>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = crate::signed(limit);
         let found = self
             .query(
                 &format!(
                     "SELECT {OBJECT_META_COLUMNS}, id, data, instances_until, instances_floating \
-         FROM calendar_object JOIN calendar_object_data ON object_id = id \
-         WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                     FROM calendar_object JOIN calendar_object_data ON object_id = id \
+                     WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3"
                 ),
                 &[&collection, &after, &limit],
             )
@@ -90,7 +85,7 @@ impl DumpStatements for PgConn {
         let spans = self
             .query(
                 "SELECT object_id, start_at, end_at FROM calendar_object_instance \
-     WHERE object_id = ANY($1) ORDER BY object_id, start_at, end_at",
+                 WHERE object_id = ANY($1) ORDER BY object_id, start_at, end_at",
                 &[&ids],
             )
             .await?;
@@ -111,7 +106,7 @@ impl DumpStatements for PgConn {
         let found = self
             .query(
                 "SELECT object_name, namespace, name, value FROM dead_property \
-     WHERE collection_id = $1 ORDER BY object_name, namespace, name",
+                 WHERE collection_id = $1 ORDER BY object_name, namespace, name",
                 &[&collection],
             )
             .await?;
@@ -119,11 +114,7 @@ impl DumpStatements for PgConn {
             Ok(PropertyRecord {
                 collection,
                 object: get(r, 0)?,
-                property: Property {
-                    namespace: get(r, 1)?,
-                    name: get(r, 2)?,
-                    xml: get(r, 3)?,
-                },
+                property: crate::properties::property_at(r, 1)?,
             })
         })
     }
@@ -134,7 +125,7 @@ impl DumpStatements for PgConn {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Version>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = crate::signed(limit);
         let found = self
             .query(
                 &format!(
@@ -170,9 +161,9 @@ impl DumpStatements for PgConn {
         let disabled: Vec<bool> = rows.iter().map(|p| p.disabled).collect();
         self.execute(
             "INSERT INTO principal (id, name, display_name, email, password_hash, quota_bytes, \
-     created_at, disabled) \
-     SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-     $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[])",
+             created_at, disabled) \
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+             $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[])",
             &[
                 &ids,
                 &names,
@@ -199,9 +190,9 @@ impl DumpStatements for PgConn {
         let deleted: Vec<Option<i64>> = rows.iter().map(|r| r.deleted_at).collect();
         self.execute(
             "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, created_at, \
-     modified_at, deleted_at) \
-     SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-     $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[])",
+             modified_at, deleted_at) \
+             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+             $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[])",
             &[
                 &each(|r| r.collection.id),
                 &each(|r| r.collection.owner),
@@ -225,11 +216,11 @@ impl DumpStatements for PgConn {
         let floating: Vec<bool> = rows.iter().map(|o| o.instances_floating).collect();
         self.execute(
             "INSERT INTO calendar_object (id, collection_id, name, uid, etag, content_type, \
-     component, first_start, last_end, size, created_at, modified_at, modified_seq, \
-     instances_until, instances_floating) \
-     SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-     $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], \
-     $12::BIGINT[], $13::BIGINT[], $14::BIGINT[], $15::BOOLEAN[])",
+             component, first_start, last_end, size, created_at, modified_at, modified_seq, \
+             instances_until, instances_floating) \
+             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+             $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], \
+             $12::BIGINT[], $13::BIGINT[], $14::BIGINT[], $15::BOOLEAN[])",
             &[
                 &each(|o| o.id),
                 &each(|o| o.meta.collection),
@@ -252,7 +243,7 @@ impl DumpStatements for PgConn {
         let data: Vec<&[u8]> = rows.iter().map(|o| o.data.as_ref()).collect();
         self.execute(
             "INSERT INTO calendar_object_data (object_id, data) \
-     SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
+             SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
             &[&each(|o| o.id), &data],
         )
         .await?;
@@ -272,8 +263,8 @@ impl DumpStatements for PgConn {
         }
         self.execute(
             "INSERT INTO calendar_object_instance (object_id, collection_id, floating, start_at, \
-     end_at) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BOOLEAN[], \
-     $4::BIGINT[], $5::BIGINT[])",
+             end_at) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BOOLEAN[], \
+             $4::BIGINT[], $5::BIGINT[])",
             &[&ids, &collections, &floating, &starts, &ends],
         )
         .await?;
@@ -285,7 +276,7 @@ impl DumpStatements for PgConn {
         let text = |f: fn(&PropertyRecord) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
         self.execute(
             "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
-     SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
             &[
                 &collections,
                 &text(|p| &p.object),
@@ -307,10 +298,10 @@ impl DumpStatements for PgConn {
         let chains: Vec<i16> = rows.iter().map(|v| i16::from(v.chain)).collect();
         self.execute(
             "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, data, \
-     author, client, address, at, prev_hash, hash, chain, data_hash) \
-     SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], \
-     $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BYTEA[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
-     $12::BIGINT[], $13::BYTEA[], $14::BYTEA[], $15::SMALLINT[], $16::BYTEA[])",
+             author, client, address, at, prev_hash, hash, chain, data_hash) \
+             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], \
+             $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BYTEA[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
+             $12::BIGINT[], $13::BYTEA[], $14::BYTEA[], $15::SMALLINT[], $16::BYTEA[])",
             &[
                 &each(|v| v.id),
                 &each(|v| v.collection),

@@ -75,10 +75,10 @@ impl LogStatements for PgConn {
                 "UPDATE object_version AS v SET data = NULL WHERE v.chain >= 2 AND v.at < $1 \
                  AND v.data IS NOT NULL AND v.kind IN ('put', 'properties') \
                  AND (SELECT n.at FROM object_version n WHERE n.collection_id = v.collection_id \
-                      AND n.name = v.name AND n.id > v.id \
-                      AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
-                           OR (v.kind = 'properties' AND n.kind = 'properties')) \
-                      ORDER BY n.id LIMIT 1) < $1 \
+                 AND n.name = v.name AND n.id > v.id \
+                 AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
+                 OR (v.kind = 'properties' AND n.kind = 'properties')) \
+                 ORDER BY n.id LIMIT 1) < $1 \
                  RETURNING v.collection_id",
                 &[&before],
             )

@@ -117,11 +117,11 @@ impl ObjectStatements for PgConn {
         let sql = format!(
             "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
              (SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
-              AND NOT floating AND start_at >= $2 AND start_at < $3 AND end_at > $4 \
-              AND object_id % $9 = $8 \
-              UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
-              AND floating AND start_at >= $5 AND start_at < $6 AND end_at > $7 \
-              AND object_id % $9 = $8)"
+             AND NOT floating AND start_at >= $2 AND start_at < $3 AND end_at > $4 \
+             AND object_id % $9 = $8 \
+             UNION ALL SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
+             AND floating AND start_at >= $5 AND start_at < $6 AND end_at > $7 \
+             AND object_id % $9 = $8)"
         );
         let (u, f) = (q.utc, q.floating);
         let found = self
@@ -152,39 +152,26 @@ impl ObjectStatements for PgConn {
     /// The index range (instances_until below the later of the two ends) skips every fully
     /// indexed object.
     async fn unindexed_events(&self, q: &EventQuery) -> Result<Vec<ObjectMeta>> {
-        let found = match q.floating_end {
-            Some(floating_end) => {
-                let sql = format!(
-                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
-                     AND component = 'VEVENT' \
-                     AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
-                     AND last_end >= $2 AND first_start <= $3 \
-                     AND (NOT instances_floating AND instances_until < $3 \
-                          OR instances_floating AND instances_until < $4) \
-                     AND id % $6 = $5"
-                );
-                let params: crate::Params<'_> = &[
-                    &q.collection,
-                    &q.start,
-                    &q.end,
-                    &floating_end,
-                    &q.part,
-                    &q.of,
-                ];
-                self.query(&sql, params).await?
-            }
-            None => {
-                let sql = format!(
-                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
-                     AND component = 'VEVENT' AND last_end >= $2 AND first_start <= $3 \
-                     AND (NOT instances_floating AND instances_until < $3 OR instances_floating) \
-                     AND id % $5 = $4"
-                );
-                self.query(&sql, &[&q.collection, &q.start, &q.end, &q.part, &q.of])
-                    .await?
-            }
-        };
-        rows::all(&found, rows::object_meta)
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+                 AND component = 'VEVENT' \
+                 AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
+                 AND last_end >= $2 AND first_start <= $3 \
+                 AND (NOT instances_floating AND instances_until < $3 \
+                 OR instances_floating AND instances_until < $4) \
+                 AND id % $6 = $5"
+            )
+        });
+        let params: crate::Params<'_> = &[
+            &q.collection,
+            &q.start,
+            &q.end,
+            &q.floating_end,
+            &q.part,
+            &q.of,
+        ];
+        rows::all(&self.query(&SQL, params).await?, rows::object_meta)
     }
 
     async fn object_state(
@@ -270,25 +257,25 @@ impl ObjectStatements for PgConn {
             // instance rows, and the foreign keys are checked at the end of the
             // statement, once the object row exists.
             "WITH object AS ( \
-                 INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
-                 component, first_start, last_end, size, created_at, modified_at, \
-                 modified_seq, instances_until, instances_floating) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
-                 ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
-                 etag = excluded.etag, content_type = excluded.content_type, \
-                 component = excluded.component, first_start = excluded.first_start, \
-                 last_end = excluded.last_end, size = excluded.size, \
-                 modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
-                 instances_until = excluded.instances_until, \
-                 instances_floating = excluded.instances_floating RETURNING id), \
+             INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
+             component, first_start, last_end, size, created_at, modified_at, \
+             modified_seq, instances_until, instances_floating) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
+             ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
+             etag = excluded.etag, content_type = excluded.content_type, \
+             component = excluded.component, first_start = excluded.first_start, \
+             last_end = excluded.last_end, size = excluded.size, \
+             modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
+             instances_until = excluded.instances_until, \
+             instances_floating = excluded.instances_floating RETURNING id), \
              data AS ( \
-                 INSERT INTO calendar_object_data (object_id, data) SELECT id, $14 FROM object \
-                 ON CONFLICT (object_id) DO UPDATE SET data = excluded.data), \
+             INSERT INTO calendar_object_data (object_id, data) SELECT id, $14 FROM object \
+             ON CONFLICT (object_id) DO UPDATE SET data = excluded.data), \
              stale AS ( \
-                 DELETE FROM calendar_object_instance \
-                 WHERE object_id = (SELECT id FROM object)) \
+             DELETE FROM calendar_object_instance \
+             WHERE object_id = (SELECT id FROM object)) \
              INSERT INTO calendar_object_instance \
-                 (object_id, collection_id, floating, start_at, end_at) \
+             (object_id, collection_id, floating, start_at, end_at) \
              SELECT object.id, $1, $13, s, e \
              FROM object, unnest($15::BIGINT[], $16::BIGINT[]) AS spans(s, e)",
             &[

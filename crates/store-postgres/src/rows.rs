@@ -8,6 +8,8 @@ use store::{
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
+pub use store::db::columns::*;
+
 use crate::backend;
 
 /// Column `i` of a row; a type mismatch is an error, not a panic.
@@ -20,8 +22,6 @@ pub fn all<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at";
-
 pub fn user(r: &Row) -> Result<User> {
     Ok(User {
         id: get(r, 0)?,
@@ -32,9 +32,6 @@ pub fn user(r: &Row) -> Result<User> {
         created_at: get(r, 5)?,
     })
 }
-
-pub const COLLECTION_COLUMNS: &str =
-    "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
 
 pub fn collection(r: &Row) -> Result<Collection> {
     collection_at(r, 0)
@@ -59,25 +56,6 @@ pub fn collection_at(r: &Row, first: usize) -> Result<Collection> {
         created_at: get(r, column(6))?,
         modified_at: get(r, column(7))?,
     })
-}
-
-/// What a listing reads ([`store::Objects::objects_page`]): the metadata without the index.
-pub const LISTED_OBJECT_COLUMNS: &str =
-    "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
-/// All of an object's metadata: the listed columns first, then the index.
-pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
-     created_at, modified_at, modified_seq, uid, component, first_start, last_end";
-/// Columns in [`OBJECT_META_COLUMNS`]: what a row holds after them starts here.
-pub const OBJECT_META_COUNT: usize = 12;
-
-/// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
-/// joins of tables that share column names.
-pub fn qualified(alias: &str, columns: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub fn listed_object(r: &Row) -> Result<ObjectMeta> {
@@ -113,9 +91,6 @@ pub fn stored(r: &Row) -> Result<StoredObject> {
         data: get::<Vec<u8>>(r, OBJECT_META_COUNT)?.into(),
     })
 }
-
-pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
-     client, address, at, prev_hash, hash, chain, data_hash";
 
 pub fn version(r: &Row) -> Result<Version> {
     let kind: &str = get(r, 3)?;

@@ -5,7 +5,7 @@ use std::future::Future;
 use rusqlite::{params, Connection};
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
 use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
-use store::{CollectionId, Property, Result, Version};
+use store::{CollectionId, Result, Version};
 
 use crate::rows::{
     self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT, VERSION_COLUMNS,
@@ -94,11 +94,7 @@ impl DumpStatements for SqliteConn {
                     Ok(PropertyRecord {
                         collection,
                         object: r.get(0)?,
-                        property: Property {
-                            namespace: r.get(1)?,
-                            name: r.get(2)?,
-                            xml: r.get(3)?,
-                        },
+                        property: crate::properties::property_at(r, 1)?,
                     })
                 },
             )

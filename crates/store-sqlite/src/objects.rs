@@ -175,34 +175,19 @@ impl ObjectStatements for SqliteConn {
         &self,
         q: &EventQuery,
     ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send {
-        self.run(|c| match q.floating_end {
-            Some(floating_end) => query_all(
-                c,
-                &format!(
-                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
-                     INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
-                     AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
-                     AND last_end >= ?2 AND first_start <= ?3 \
-                     AND (instances_floating = 0 AND instances_until < ?3 \
-                          OR instances_floating = 1 AND instances_until < ?4) \
-                     AND id % ?6 = ?5"
-                ),
-                params![q.collection, q.start, q.end, floating_end, q.part, q.of],
-                rows::object_meta,
-            ),
-            None => query_all(
-                c,
-                &format!(
-                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
-                     INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
-                     AND component = 'VEVENT' AND last_end >= ?2 AND first_start <= ?3 \
-                     AND (instances_floating = 0 AND instances_until < ?3 OR instances_floating = 1) \
-                     AND id % ?5 = ?4"
-                ),
-                params![q.collection, q.start, q.end, q.part, q.of],
-                rows::object_meta,
-            ),
-        })
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+                 INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
+                 AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
+                 AND last_end >= ?2 AND first_start <= ?3 \
+                 AND (instances_floating = 0 AND instances_until < ?3 \
+                      OR instances_floating = 1 AND instances_until < ?4) \
+                 AND id % ?6 = ?5"
+            )
+        });
+        let params = params![q.collection, q.start, q.end, q.floating_end, q.part, q.of];
+        self.run(|c| query_all(c, &SQL, params, rows::object_meta))
     }
 
     fn object_state(

@@ -21,13 +21,7 @@ impl PropertyStatements for SqliteConn {
                 "SELECT namespace, name, value FROM dead_property \
                  WHERE collection_id = ?1 AND object_name = ?2 ORDER BY namespace, name",
                 params![collection, object],
-                |r| {
-                    Ok(Property {
-                        namespace: r.get(0)?,
-                        name: r.get(1)?,
-                        xml: r.get(2)?,
-                    })
-                },
+                |r| property_at(r, 0),
             )
         })
     }
@@ -42,14 +36,7 @@ impl PropertyStatements for SqliteConn {
                 "SELECT object_name, namespace, name, value FROM dead_property \
                  WHERE collection_id = ?1 AND object_name <> '' ORDER BY object_name",
                 [collection],
-                |r| {
-                    let property = Property {
-                        namespace: r.get(1)?,
-                        name: r.get(2)?,
-                        xml: r.get(3)?,
-                    };
-                    Ok((r.get(0)?, property))
-                },
+                |r| Ok((r.get(0)?, property_at(r, 1)?)),
             )
         })
     }
@@ -90,4 +77,13 @@ impl PropertyStatements for SqliteConn {
             .map(drop)
         })
     }
+}
+
+/// A property from its namespace, name and value columns, starting at `first`.
+pub fn property_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Property> {
+    Ok(Property {
+        namespace: r.get(first)?,
+        name: r.get(first + 1)?,
+        xml: r.get(first + 2)?,
+    })
 }

@@ -6,7 +6,7 @@ use store::{
     Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, User, Version, VersionKind,
 };
 
-pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at";
+pub use store::db::columns::*;
 
 pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -18,9 +18,6 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(5)?,
     })
 }
-
-pub const COLLECTION_COLUMNS: &str =
-    "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
 
 pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
     collection_at(r, 0)
@@ -45,25 +42,6 @@ pub fn collection_at(r: &Row<'_>, first: usize) -> rusqlite::Result<Collection> 
         created_at: r.get(column(6))?,
         modified_at: r.get(column(7))?,
     })
-}
-
-/// What a listing reads ([`store::Objects::objects_page`]): the metadata without the index.
-pub const LISTED_OBJECT_COLUMNS: &str =
-    "collection_id, name, etag, content_type, size, created_at, modified_at, modified_seq";
-/// All of an object's metadata: the listed columns first, then the index.
-pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, size, \
-     created_at, modified_at, modified_seq, uid, component, first_start, last_end";
-/// Columns in [`OBJECT_META_COLUMNS`]: what a row holds after them starts here.
-pub const OBJECT_META_COUNT: usize = 12;
-
-/// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
-/// joins of tables that share column names.
-pub fn qualified(alias: &str, columns: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub fn listed_object(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
@@ -93,9 +71,6 @@ pub fn object_meta(r: &Row<'_>) -> rusqlite::Result<ObjectMeta> {
         ..listed_object(r)?
     })
 }
-
-pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
-     client, address, at, prev_hash, hash, chain, data_hash";
 
 pub fn version(r: &Row<'_>) -> rusqlite::Result<Version> {
     let kind: String = r.get(3)?;

@@ -12,6 +12,7 @@
 //! and go out as one pipeline); SQLite's run on the calling thread and are ready at once, so
 //! a whole job completes in a single poll (see [`run_ready`]).
 
+pub mod columns;
 mod statements;
 mod store;
 pub mod write;
