@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use server::{Backend, Location};
 use store::dump::{copy, verify_copy};
 
-use crate::backup::progress;
+use crate::progress;
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -71,7 +71,7 @@ async fn copy_store(args: CopyArgs) -> anyhow::Result<()> {
         report.principals,
         report.collections,
         report.objects,
-        progress::bytes(report.object_bytes),
+        backup::human_bytes(report.object_bytes),
         report.properties,
         report.versions,
         from.describe(),
