@@ -5,7 +5,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dav::history::{self, diff_versions, rfc3339};
 use store::history::verify_chain;
-use store::Store;
+use store::history::ChainBreak;
+use store::{HistoryCollection, Store};
 
 use crate::admin::{self, StoreArgs};
 use crate::target::{parse_time, resolve};
@@ -204,8 +205,11 @@ async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::R
     Ok(())
 }
 
-async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
+/// Every calendar's hash chain: how many calendars and versions were checked, and the
+/// chains that do not verify. Also proves a `store copy`.
+pub async fn check_chains(
+    store: &dyn Store,
+) -> anyhow::Result<(usize, usize, Vec<(HistoryCollection, ChainBreak)>)> {
     let mut rows = 0usize;
     let mut broken = Vec::new();
     let collections = store.history_collections(None).await?;
@@ -213,9 +217,15 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
         let versions = store.versions(c.collection.id).await?;
         match verify_chain(&versions) {
             Ok(n) => rows += n,
-            Err(b) => broken.push((c, b)),
+            Err(b) => broken.push((c.clone(), b)),
         }
     }
+    Ok((collections.len(), rows, broken))
+}
+
+async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
+    let store = admin::open_store(args).await?;
+    let (calendars, rows, broken) = check_chains(&*store).await?;
     for (c, b) in &broken {
         eprintln!(
             "calvault: history of {}/{} does not verify at version {} (sequence {}): {}",
@@ -224,16 +234,12 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
     }
     if !broken.is_empty() {
         bail!(
-            "{} of {} calendars' history chains are broken: the database was changed \
+            "{} of {calendars} calendars' history chains are broken: the database was changed \
              outside calvault (see the versions named above)",
             broken.len(),
-            collections.len()
         );
     }
-    println!(
-        "History verified: {} calendars, {rows} versions, every hash chain intact.",
-        collections.len()
-    );
+    println!("History verified: {calendars} calendars, {rows} versions, every hash chain intact.");
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use vault::{CalendarTree, Repo, Snapshot};
 
 use super::scripted::{home, Scripted, HOME};
-use super::{event, new_repo, todo, Recorder};
+use super::{backup_request, event, new_repo, todo, Recorder};
 use crate::error::Error;
 use crate::selection::Selection;
 use crate::take::{take, BackupReport, BackupRequest};
@@ -22,16 +22,8 @@ fn account() -> Scripted {
 
 fn request<'a>(start: &'a client::Url, calendars: &'a [String]) -> BackupRequest<'a> {
     BackupRequest {
-        start,
-        source: vault::Source {
-            url: "http://dav.test/".into(),
-            user: "ann".into(),
-        },
         calendars,
-        selection: Selection::default(),
-        full: false,
-        full_every: 10,
-        tool_version: "test",
+        ..backup_request(start, "http://dav.test/", "ann")
     }
 }
 

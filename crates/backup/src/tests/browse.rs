@@ -3,27 +3,16 @@
 use vault::{CalendarTree, Repo};
 
 use super::scripted::{home, Scripted, HOME};
-use super::{event, new_repo, Recorder};
+use super::{backup_request, event, new_repo, Recorder};
 use crate::browse::{count, diff, find_calendar, find_object, ChangeKind};
 use crate::error::Error;
 use crate::export::{export, ExportRequest};
-use crate::take::{take, BackupRequest};
-use crate::{plan_forget, Selection};
+use crate::plan_forget;
+use crate::take::take;
 
 async fn snapshot(server: &Scripted, repo: &Repo) -> Vec<CalendarTree> {
     let start = home();
-    let request = BackupRequest {
-        start: &start,
-        source: vault::Source {
-            url: "http://dav.test/".into(),
-            user: "ann".into(),
-        },
-        calendars: &[],
-        selection: Selection::default(),
-        full: false,
-        full_every: 10,
-        tool_version: "test",
-    };
+    let request = backup_request(&start, "http://dav.test/", "ann");
     let report = take(server, repo, &request, &Recorder::default())
         .await
         .unwrap();

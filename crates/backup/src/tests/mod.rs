@@ -15,12 +15,30 @@ use tempfile::TempDir;
 use vault::{KdfParams, Repo};
 
 use crate::observe::{Event, Observer};
+use crate::selection::Selection;
+use crate::take::BackupRequest;
 
 /// A fresh repository (cheap key derivation) in a temporary directory.
 fn new_repo() -> (TempDir, Repo) {
     let dir = TempDir::new().unwrap();
     let repo = Repo::init_with_kdf(&dir.path().join("repo"), "pass", KdfParams::FAST).unwrap();
     (dir, repo)
+}
+
+/// A backup of every calendar of `user` at `url`, everything selected, incremental.
+fn backup_request<'a>(start: &'a client::Url, url: &str, user: &str) -> BackupRequest<'a> {
+    BackupRequest {
+        start,
+        source: vault::Source {
+            url: url.to_owned(),
+            user: user.to_owned(),
+        },
+        calendars: &[],
+        selection: Selection::default(),
+        full: false,
+        full_every: 10,
+        tool_version: "test",
+    }
 }
 
 /// A VEVENT with this UID, summary and DTSTAMP (`20260101T000000Z`).

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::scripted::{home, Scripted, HOME};
-use super::{event, new_repo, Recorder};
+use super::{backup_request, event, new_repo, Recorder};
 use crate::error::Error;
 use crate::restore::{
     carry_out, pick_snapshot, plan, snapshot_sources, Action, Applied, ConflictKind, FailureKind,
@@ -579,16 +579,8 @@ async fn snapshot_of_work(repo: &vault::Repo, selection: Selection) {
     }
     let start = home();
     let request = BackupRequest {
-        start: &start,
-        source: vault::Source {
-            url: "http://dav.test/".into(),
-            user: "ann".into(),
-        },
-        calendars: &[],
         selection,
-        full: false,
-        full_every: 10,
-        tool_version: "test",
+        ..backup_request(&start, "http://dav.test/", "ann")
     };
     take(&source, repo, &request, &Recorder::default())
         .await
@@ -644,18 +636,7 @@ async fn latest_never_picks_another_accounts_snapshot() {
     let source = Scripted::default();
     source.add_calendar("work", "Work");
     let start = home();
-    let request = BackupRequest {
-        start: &start,
-        source: vault::Source {
-            url: "http://other.test/".into(),
-            user: "cara".into(),
-        },
-        calendars: &[],
-        selection: Selection::default(),
-        full: false,
-        full_every: 10,
-        tool_version: "test",
-    };
+    let request = backup_request(&start, "http://other.test/", "cara");
     take(&source, &repo, &request, &Recorder::default())
         .await
         .unwrap();
