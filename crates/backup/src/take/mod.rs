@@ -86,28 +86,8 @@ pub async fn take(
         observer,
     };
     let mut writer = repo.writer();
-    let mut counts = Counts::default();
-    let mut references = Vec::new();
-    let mut failures = Vec::new();
-    for calendar in &calendars {
-        let before = previous.calendar(&calendar.path);
-        match run
-            .back_up(&mut writer, calendar, before.map(|(_, t)| t), &mut counts)
-            .await
-        {
-            Ok(tree) => references.push(save_calendar(&mut writer, &tree)?),
-            Err(e) => {
-                failures.push(CalendarFailure {
-                    calendar: calendar.path.clone(),
-                    reason: with_causes(&e),
-                });
-                if let Some((reference, tree)) = before {
-                    counts.keep_previous(tree);
-                    references.push(reference.clone());
-                }
-            }
-        }
-    }
+    let (references, mut counts, failures) =
+        back_up_all(&run, &mut writer, &calendars, &previous).await?;
     if request.calendars.is_empty() {
         counts.removed += previous.objects_of_calendars_gone(&calendars);
     }
@@ -146,6 +126,38 @@ pub async fn take(
         fetched: counts.fetched,
         failures,
     })
+}
+
+/// Every calendar in turn; one that cannot be read keeps its previous copy.
+async fn back_up_all(
+    run: &CalendarRun<'_>,
+    writer: &mut PackWriter<'_>,
+    calendars: &[client::Calendar],
+    previous: &Previous,
+) -> Result<(Vec<CalendarRef>, Counts, Vec<CalendarFailure>)> {
+    let mut counts = Counts::default();
+    let mut references = Vec::new();
+    let mut failures = Vec::new();
+    for calendar in calendars {
+        let before = previous.calendar(&calendar.path);
+        match run
+            .back_up(writer, calendar, before.map(|(_, t)| t), &mut counts)
+            .await
+        {
+            Ok(tree) => references.push(save_calendar(writer, &tree)?),
+            Err(e) => {
+                failures.push(CalendarFailure {
+                    calendar: calendar.path.clone(),
+                    reason: with_causes(&e),
+                });
+                if let Some((reference, tree)) = before {
+                    counts.keep_previous(tree);
+                    references.push(reference.clone());
+                }
+            }
+        }
+    }
+    Ok((references, counts, failures))
 }
 
 /// Stores a calendar's tree and returns the account tree's reference to it.
