@@ -1,12 +1,12 @@
-//! Command-line interface. Flags override `CALVAULT_*` environment variables, which
-//! override the config file.
+//! Command-line interface: the commands, `serve`'s flags, and which module runs each.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use server::Config;
 
-use crate::backup::args as backup;
+use crate::admin::{load_config, StoreArgs};
+use crate::backup_tool as tool;
+use crate::backup_tool::args as backup;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,7 +25,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage user accounts.
     #[command(subcommand)]
-    User(UserCommand),
+    User(crate::user::UserCommand),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -67,21 +67,6 @@ pub enum Command {
     Migrate(backup::MigrateArgs),
 }
 
-/// Where the data lives; shared by every command that opens the store.
-#[derive(Args, Debug, Clone)]
-pub struct StoreArgs {
-    /// Data directory of the embedded store [default: ./calvault-data].
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// Use PostgreSQL instead: postgres://user:password@host:port/database (also the
-    /// `database` config key and CALVAULT_DATABASE).
-    #[arg(long, value_name = "URL")]
-    pub database: Option<String>,
-    /// TOML config file; every key can also be set as a CALVAULT_* environment variable.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -98,55 +83,6 @@ pub struct ServeArgs {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum UserCommand {
-    /// Add a user (with one calendar named "Calendar").
-    Add {
-        name: String,
-        /// Read the password as one line from standard input instead of prompting.
-        #[arg(long)]
-        password_stdin: bool,
-        /// The user's e-mail address (their calendar-user-address, for invitations).
-        #[arg(long)]
-        email: Option<String>,
-        /// The user's quota in bytes (default: the server's default_quota).
-        #[arg(long, value_name = "BYTES")]
-        quota: Option<u64>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// Change a user's password.
-    Passwd {
-        name: String,
-        #[arg(long)]
-        password_stdin: bool,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// List users.
-    List {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    /// Remove a user with all their calendars, events and history.
-    Remove {
-        name: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-}
-
-pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
-    let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
-    if let Some(data) = &args.data {
-        config.data = data.clone();
-    }
-    if let Some(url) = &args.database {
-        config.database = Some(url.clone());
-    }
-    Ok(config)
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -172,18 +108,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Undelete(args) => crate::restore::undelete(args).await,
         Command::Revert(args) => crate::restore::revert(args).await,
         Command::Rollback(args) => crate::restore::rollback(args).await,
-        Command::Init(args) => crate::backup::init(args),
-        Command::Backup(args) => crate::backup::backup(args).await,
-        Command::Snapshots(args) => crate::backup::snapshots(args),
-        Command::Ls(args) => crate::backup::ls(args),
-        Command::Cat(args) => crate::backup::cat(args),
-        Command::Diff(args) => crate::backup::diff(args),
-        Command::Export(args) => crate::backup::export(args),
-        Command::Verify(args) => crate::backup::verify(args),
-        Command::Forget(args) => crate::backup::forget(args),
-        Command::Prune(args) => crate::backup::prune(args),
-        Command::Key(command) => crate::backup::key(command),
-        Command::Restore(args) => crate::backup::restore(args).await,
-        Command::Migrate(args) => crate::backup::migrate(args).await,
+        Command::Init(args) => tool::init(args),
+        Command::Backup(args) => tool::backup(args).await,
+        Command::Snapshots(args) => tool::snapshots(args),
+        Command::Ls(args) => tool::ls(args),
+        Command::Cat(args) => tool::cat(args),
+        Command::Diff(args) => tool::diff(args),
+        Command::Export(args) => tool::export(args),
+        Command::Verify(args) => tool::verify(args),
+        Command::Forget(args) => tool::forget(args),
+        Command::Prune(args) => tool::prune(args),
+        Command::Key(command) => tool::key(command),
+        Command::Restore(args) => tool::restore(args).await,
+        Command::Migrate(args) => tool::migrate(args).await,
     }
 }

@@ -5,9 +5,10 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dav::history::{self, diff_versions, rfc3339};
 use store::history::verify_chain;
-use store::{Change, Store};
+use store::history::ChainBreak;
+use store::{HistoryCollection, Store};
 
-use crate::cli::{load_config, StoreArgs};
+use crate::admin::{self, StoreArgs};
 use crate::target::{parse_time, resolve};
 
 #[derive(Args, Debug)]
@@ -112,12 +113,8 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn open(args: &StoreArgs) -> anyhow::Result<server::Backend> {
-    server::open_store(&load_config(args)?).await
-}
-
 async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let target = resolve(&*store, target).await?;
     let collections = match &target.calendar {
         Some(c) => vec![c.clone()],
@@ -151,7 +148,7 @@ async fn version_or_fail(store: &dyn Store, id: i64) -> anyhow::Result<store::Ve
 }
 
 async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let v = version_or_fail(&*store, id).await?;
     let text = v.data.as_deref().map(String::from_utf8_lossy);
     if json {
@@ -178,7 +175,7 @@ async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
 }
 
 async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let a = version_or_fail(&*store, older).await?;
     let b = version_or_fail(&*store, newer).await?;
     if a.collection != b.collection || a.name != b.name {
@@ -208,8 +205,11 @@ async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::R
     Ok(())
 }
 
-async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
-    let store = open(args).await?;
+/// Every calendar's hash chain: how many calendars and versions were checked, and the
+/// chains that do not verify. Also proves a `store copy`.
+pub async fn check_chains(
+    store: &dyn Store,
+) -> anyhow::Result<(usize, usize, Vec<(HistoryCollection, ChainBreak)>)> {
     let mut rows = 0usize;
     let mut broken = Vec::new();
     let collections = store.history_collections(None).await?;
@@ -217,9 +217,15 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
         let versions = store.versions(c.collection.id).await?;
         match verify_chain(&versions) {
             Ok(n) => rows += n,
-            Err(b) => broken.push((c, b)),
+            Err(b) => broken.push((c.clone(), b)),
         }
     }
+    Ok((collections.len(), rows, broken))
+}
+
+async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
+    let store = admin::open_store(args).await?;
+    let (calendars, rows, broken) = check_chains(&*store).await?;
     for (c, b) in &broken {
         eprintln!(
             "calvault: history of {}/{} does not verify at version {} (sequence {}): {}",
@@ -228,21 +234,17 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
     }
     if !broken.is_empty() {
         bail!(
-            "{} of {} calendars' history chains are broken: the database was changed \
+            "{} of {calendars} calendars' history chains are broken: the database was changed \
              outside calvault (see the versions named above)",
             broken.len(),
-            collections.len()
         );
     }
-    println!(
-        "History verified: {} calendars, {rows} versions, every hash chain intact.",
-        collections.len()
-    );
+    println!("History verified: {calendars} calendars, {rows} versions, every hash chain intact.");
     Ok(())
 }
 
 async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let target = resolve(&*store, user).await?;
     let gone: Vec<_> = store
         .history_collections(Some(target.user.id))
@@ -268,14 +270,11 @@ async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
 }
 
 async fn prune(args: &StoreArgs, older_than: &str) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let before = parse_time(older_than)?;
-    let change = Change {
-        author: crate::restore::operator(),
-        client: Some("calvault history prune".into()),
-        address: None,
-    };
-    let n = store.prune_history(before, &change).await?;
+    let n = store
+        .prune_history(before, &admin::change("history prune"))
+        .await?;
     println!(
         "Dropped the data of {n} superseded versions older than {}; the chains still verify.",
         rfc3339(before)
@@ -284,7 +283,7 @@ async fn prune(args: &StoreArgs, older_than: &str) -> anyhow::Result<()> {
 }
 
 async fn stats(args: &StoreArgs, json: bool) -> anyhow::Result<()> {
-    let store = open(args).await?;
+    let store = admin::open_store(args).await?;
     let names: std::collections::HashMap<i64, String> = store
         .history_collections(None)
         .await?

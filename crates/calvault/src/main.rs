@@ -1,8 +1,10 @@
 //! The `calvault` binary: command-line parsing and glue, nothing else.
 
-mod backup;
+mod admin;
+mod backup_tool;
 mod cli;
 mod history;
+mod progress;
 mod restore;
 mod store_copy;
 mod target;
@@ -89,7 +91,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("calvault: {e:#}");
-            std::process::ExitCode::from(backup::exit::code_of(&e))
+            std::process::ExitCode::from(backup_tool::exit::code_of(&e))
         }
     }
 }

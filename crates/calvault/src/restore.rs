@@ -2,12 +2,12 @@
 //! is planned first (printed; `--dry-run` stops there) and applied as new, recorded writes
 //! that clients pick up through normal sync. Works while the server runs.
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use clap::Args;
-use dav::history::{self, Action, Plan, RevertTo};
-use store::{Change, Store};
+use dav::history::{self, Action, Done, Plan, Prepared, Refused, RestoreRequest, RevertTo};
+use store::{HistoryCollection, Store};
 
-use crate::cli::{load_config, StoreArgs};
+use crate::admin::{self, StoreArgs};
 use crate::target::{parse_time, resolve, Target};
 
 #[derive(Args, Debug)]
@@ -62,142 +62,148 @@ pub struct RollbackArgs {
     store: StoreArgs,
 }
 
-/// Who runs the command, as the history records it.
-pub fn operator() -> String {
-    let who = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("admin:{who}")
-}
-
-fn change(command: &str) -> Change {
-    Change {
-        author: operator(),
-        client: Some(format!("calvault {command}")),
-        address: None,
-    }
-}
-
-async fn open_target(args: &StoreArgs, text: &str) -> anyhow::Result<(server::Backend, Target)> {
-    let store = server::open_store(&load_config(args)?).await?;
-    let target = resolve(&*store, text).await?;
-    Ok((store, target))
-}
-
 pub async fn undelete(args: UndeleteArgs) -> anyhow::Result<()> {
     let (store, target) = open_target(&args.store, &args.target).await?;
-    let calendar = target.calendar("undelete")?;
-    if calendar.deleted_at.is_some() {
-        if target.object.is_some() || args.deleted_since.is_some() {
-            bail!(
-                "the calendar {}/{} is deleted; bring it back first with `calvault undelete {}/{}`",
-                calendar.owner_name,
-                calendar.collection.path,
-                calendar.owner_name,
-                calendar.collection.path
-            );
-        }
-        let objects = store.objects(calendar.collection.id).await?.len();
-        println!(
-            "Plan: restore the deleted calendar {}/{} with its {objects} objects and history.",
-            calendar.owner_name, calendar.collection.path
-        );
-        if args.dry_run {
-            println!("Dry run: nothing changed.");
-            return Ok(());
-        }
-        return match store
-            .restore_collection(calendar.collection.id, &change("undelete"))
-            .await
-        {
-            Ok(c) => {
-                println!("Restored {}/{}.", calendar.owner_name, c.path);
-                Ok(())
-            }
-            Err(store::StoreError::AlreadyExists) => bail!(
-                "another calendar now lives at {}/{}; move or delete it first",
-                calendar.owner_name,
-                calendar.collection.path
-            ),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let versions = store.versions(calendar.collection.id).await?;
-    let plan = match (&target.object, &args.deleted_since) {
-        (Some(name), None) => history::plan_undelete(&calendar.collection, &versions, name)
-            .map_err(|e| anyhow::anyhow!(e.detail))?,
+    let request = match (&target.object, &args.deleted_since) {
+        (Some(name), None) => Ok(RestoreRequest::Undelete {
+            object: name.clone(),
+        }),
         (None, Some(since)) => {
-            history::plan_undelete_since(&calendar.collection, &versions, parse_time(since)?)
+            parse_time(since).map(|since| RestoreRequest::UndeleteSince { since })
         }
-        (Some(_), Some(_)) => {
-            bail!("give either USER/CALENDAR/OBJECT or --deleted-since, not both")
-        }
-        (None, None) => bail!(
-            "the calendar {}/{} is not deleted; name an object (USER/CALENDAR/OBJECT) or use \
-             --deleted-since TIME",
-            calendar.owner_name,
-            calendar.collection.path
-        ),
+        (Some(_), Some(_)) => Err(anyhow!(
+            "give either USER/CALENDAR/OBJECT or --deleted-since, not both"
+        )),
+        (None, None) => Ok(RestoreRequest::Calendar),
     };
-    run_plan(&*store, &target, plan, args.dry_run, "undelete").await
+    run(&*store, &target, "undelete", request, args.dry_run).await
 }
 
 pub async fn revert(args: RevertArgs) -> anyhow::Result<()> {
     let (store, target) = open_target(&args.store, &args.target).await?;
-    let calendar = target.calendar("revert")?;
-    let name = target.object("revert")?;
+    target.calendar("revert")?;
+    let object = target.object("revert")?.to_owned();
     let to = match args.to.parse::<i64>() {
-        Ok(id) => RevertTo::Version(id),
-        Err(_) => RevertTo::Time(parse_time(&args.to)?),
+        Ok(id) => Ok(RevertTo::Version(id)),
+        Err(_) => parse_time(&args.to).map(RevertTo::Time),
     };
-    let versions = store.versions(calendar.collection.id).await?;
-    let plan = history::plan_revert(&calendar.collection, &versions, name, to)
-        .map_err(|e| anyhow::anyhow!(e.detail))?;
-    run_plan(&*store, &target, plan, args.dry_run, "revert").await
+    let request = to.map(|to| RestoreRequest::Revert { object, to });
+    run(&*store, &target, "revert", request, args.dry_run).await
 }
 
 pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
     let (store, target) = open_target(&args.store, &args.target).await?;
-    let calendar = target.calendar("rollback")?;
+    target.calendar("rollback")?;
     if target.object.is_some() {
         bail!("rollback works on a whole calendar; for one event use `calvault revert`");
     }
-    if calendar.deleted_at.is_some() {
-        bail!("the calendar is deleted; bring it back first with `calvault undelete`");
-    }
-    let versions = store.versions(calendar.collection.id).await?;
-    let plan = match (&args.to, &args.client, &args.since) {
-        (Some(to), None, _) => {
-            history::plan_rollback(&calendar.collection, &versions, parse_time(to)?)
+    let request = match (&args.to, &args.client, &args.since) {
+        (Some(to), None, _) => parse_time(to).map(|to| RestoreRequest::Rollback { to }),
+        (None, Some(client), Some(since)) => {
+            parse_time(since).map(|since| RestoreRequest::RollbackClient {
+                client: client.clone(),
+                since,
+            })
         }
-        (None, Some(client), Some(since)) => history::plan_rollback_client(
-            &calendar.collection,
-            &versions,
-            client,
-            parse_time(since)?,
-        ),
-        _ => bail!("give --to TIME, or --client TEXT with --since TIME"),
+        _ => Err(anyhow!(
+            "give --to TIME, or --client TEXT with --since TIME"
+        )),
     };
-    run_plan(&*store, &target, plan, args.dry_run, "rollback").await
+    run(&*store, &target, "rollback", request, args.dry_run).await
 }
 
-async fn run_plan(
+async fn open_target(args: &StoreArgs, text: &str) -> anyhow::Result<(server::Backend, Target)> {
+    let store = admin::open_store(args).await?;
+    let target = resolve(&*store, text).await?;
+    Ok((store, target))
+}
+
+/// Prepares the request (printing its plan), then carries it out unless it is a dry run.
+async fn run(
     store: &dyn Store,
     target: &Target,
-    plan: Plan,
-    dry_run: bool,
     command: &str,
+    request: anyhow::Result<RestoreRequest>,
+    dry_run: bool,
 ) -> anyhow::Result<()> {
-    let where_ = format!("{}/{}", target.user.name, plan.collection.path);
-    print_plan(&where_, &plan);
-    if dry_run || plan.actions.is_empty() {
-        if dry_run {
-            println!("Dry run: nothing changed.");
+    let calendar = target.calendar(command)?;
+    let refused = |r| explain(r, command, calendar);
+    // The administrator restores regardless of quota.
+    let prepared = history::prepare(store, calendar, request, None)
+        .await
+        .map_err(refused)?;
+    let nothing_to_do = match &prepared {
+        Prepared::Calendar { objects, .. } => {
+            println!(
+                "Plan: restore the deleted calendar {}/{} with its {objects} objects and history.",
+                calendar.owner_name, calendar.collection.path
+            );
+            false
         }
+        Prepared::Objects(plan) => {
+            print_plan(
+                &format!("{}/{}", target.user.name, plan.collection.path),
+                plan,
+            );
+            plan.actions.is_empty()
+        }
+    };
+    if dry_run {
+        println!("Dry run: nothing changed.");
+    }
+    if dry_run || nothing_to_do {
         return Ok(());
     }
-    // The administrator restores regardless of quota.
-    let applied = history::apply(store, &plan, &change(command), None).await;
+    let change = admin::change(command);
+    match history::carry_out(store, &prepared, &change, None)
+        .await
+        .map_err(refused)?
+    {
+        Done::Calendar(c) => {
+            println!("Restored {}/{}.", calendar.owner_name, c.path);
+            Ok(())
+        }
+        Done::Objects(applied) => report(target, &prepared, &applied),
+    }
+}
+
+/// A refusal in the words of the command that met it.
+fn explain(
+    r: Refused<anyhow::Error>,
+    command: &str,
+    calendar: &HistoryCollection,
+) -> anyhow::Error {
+    let at = format!("{}/{}", calendar.owner_name, calendar.collection.path);
+    match r {
+        Refused::CalendarDeleted if command == "undelete" => {
+            anyhow!(
+                "the calendar {at} is deleted; bring it back first with `calvault undelete {at}`"
+            )
+        }
+        Refused::CalendarDeleted => {
+            anyhow!("the calendar is deleted; bring it back first with `calvault undelete`")
+        }
+        Refused::CalendarNotDeleted => anyhow!(
+            "the calendar {at} is not deleted; name an object (USER/CALENDAR/OBJECT) or use \
+             --deleted-since TIME"
+        ),
+        Refused::PathTaken => {
+            anyhow!("another calendar now lives at {at}; move or delete it first")
+        }
+        Refused::OverQuota { size, quota } => {
+            anyhow!("restoring it ({size} bytes) would go past the quota of {quota} bytes")
+        }
+        Refused::Invalid(e) => e,
+        Refused::Plan(e) => anyhow!(e.detail),
+        Refused::Store(e) => e.into(),
+    }
+}
+
+fn report(target: &Target, prepared: &Prepared, applied: &history::Applied) -> anyhow::Result<()> {
+    let Prepared::Objects(plan) = prepared else {
+        return Ok(());
+    };
+    let where_ = format!("{}/{}", target.user.name, plan.collection.path);
     for (name, reason) in &applied.failed {
         eprintln!("calvault: {where_}/{name} was not restored: {reason}");
     }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use server::{Backend, Location};
 use store::dump::{copy, verify_copy};
 
-use crate::backup::progress;
+use crate::progress;
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -71,7 +71,7 @@ async fn copy_store(args: CopyArgs) -> anyhow::Result<()> {
         report.principals,
         report.collections,
         report.objects,
-        progress::bytes(report.object_bytes),
+        backup::human_bytes(report.object_bytes),
         report.properties,
         report.versions,
         from.describe(),
@@ -101,19 +101,16 @@ async fn copy_store(args: CopyArgs) -> anyhow::Result<()> {
 
 /// Checks the hash chain of every collection in the copy; returns how many there are.
 async fn verify_chains(store: &Backend) -> anyhow::Result<usize> {
-    let collections = store.history_collections(None).await?;
-    for c in &collections {
-        let versions = store.versions(c.collection.id).await?;
-        if let Err(e) = store::history::verify_chain(&versions) {
-            bail!(
-                "the history chain of {}/{} does not verify in the copy: version {} (seq {}): {}",
-                c.owner_name,
-                c.collection.path,
-                e.id,
-                e.seq,
-                e.reason
-            );
-        }
+    let (calendars, _, broken) = crate::history::check_chains(&**store).await?;
+    if let Some((c, e)) = broken.first() {
+        bail!(
+            "the history chain of {}/{} does not verify in the copy: version {} (seq {}): {}",
+            c.owner_name,
+            c.collection.path,
+            e.id,
+            e.seq,
+            e.reason
+        );
     }
-    Ok(collections.len())
+    Ok(calendars)
 }

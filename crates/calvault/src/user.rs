@@ -3,9 +3,48 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
+use clap::Subcommand;
 use store::{NewUser, StoreError};
 
-use crate::cli::{load_config, UserCommand};
+use crate::admin::{load_config, StoreArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user (with one calendar named "Calendar").
+    Add {
+        name: String,
+        /// Read the password as one line from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The user's e-mail address (their calendar-user-address, for invitations).
+        #[arg(long)]
+        email: Option<String>,
+        /// The user's quota in bytes (default: the server's default_quota).
+        #[arg(long, value_name = "BYTES")]
+        quota: Option<u64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's password.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a user with all their calendars, events and history.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
 
 pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {

@@ -12,7 +12,9 @@
 
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use bytes::Bytes;
-use dav::history::{self, pick_collection, rfc3339, RevertTo};
+use dav::history::{
+    self, pick_collection, rfc3339, Done, Prepared, Refused, RestoreRequest, RevertTo,
+};
 use dav::Caller;
 use serde_json::{json, Value};
 use store::{HistoryCollection, Store};
@@ -209,96 +211,104 @@ async fn restore(
     what: &str,
     body: &Value,
 ) -> ApiResult {
-    let text = |key: &str| body.get(key).and_then(Value::as_str);
-    let calendar_path = text("calendar").ok_or_else(|| bad("give \"calendar\""))?;
+    let calendar_path = body
+        .get("calendar")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("give \"calendar\""))?;
     let calendar = own_calendar(store, caller, calendar_path).await?;
     let dry_run = body
         .get("dry_run")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let request = restore_request(what, body);
+    let prepared = history::prepare(store, &calendar, request, quota)
+        .await
+        .map_err(|r| refused(what, r))?;
+    let mut out = match &prepared {
+        Prepared::Calendar { calendar, .. } => {
+            json!({"calendar": calendar.collection.path, "restore_calendar": true})
+        }
+        Prepared::Objects(plan) => plan.to_json(),
+    };
+    if dry_run {
+        out["dry_run"] = json!(true);
+        return Ok(out);
+    }
     let change = store::Change {
         author: caller.user.name.clone(),
         client: Some("calvault api".into()),
         address: caller.change.address.clone(),
     };
-    if calendar.deleted_at.is_some() {
-        if what != "undelete" || text("object").is_some() || text("deleted_since").is_some() {
-            return Err((
-                StatusCode::CONFLICT,
-                "the calendar is deleted; undelete it first".into(),
-            ));
-        }
-        if let Some(quota) = quota {
-            let used = store
-                .usage_bytes(caller.user.id)
-                .await
-                .map_err(store_error)?;
-            let objects = store
-                .objects(calendar.collection.id)
-                .await
-                .map_err(store_error)?;
-            let size: u64 = objects.iter().map(|o| o.size).sum();
-            if used.saturating_add(size) > quota {
-                return Err((
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    format!("restoring it ({size} bytes) would take you past your quota of {quota} bytes"),
-                ));
-            }
-        }
-        if dry_run {
-            return Ok(
-                json!({"calendar": calendar.collection.path, "restore_calendar": true, "dry_run": true}),
-            );
-        }
-        return match store
-            .restore_collection(calendar.collection.id, &change)
-            .await
-        {
-            Ok(c) => Ok(json!({"calendar": c.path, "restore_calendar": true})),
-            Err(store::StoreError::AlreadyExists) => Err((
-                StatusCode::CONFLICT,
-                "another calendar lives at that path now".into(),
-            )),
-            Err(e) => Err(store_error(e)),
-        };
-    }
-    let versions = store
-        .versions(calendar.collection.id)
+    match history::carry_out(store, &prepared, &change, quota)
         .await
-        .map_err(store_error)?;
-    let c = &calendar.collection;
-    let dav_error = |e: dav::DavError| (e.status, e.detail);
-    let plan = match what {
+        .map_err(|r| refused(what, r))?
+    {
+        Done::Calendar(c) => Ok(json!({"calendar": c.path, "restore_calendar": true})),
+        Done::Objects(applied) => {
+            out["applied"] = json!({
+                "done": applied.done,
+                "failed": applied.failed.iter().map(|(n, r)| json!({"object": n, "reason": r})).collect::<Vec<_>>(),
+            });
+            out["dry_run"] = json!(false);
+            Ok(out)
+        }
+    }
+}
+
+/// The body of `POST /api/{undelete,revert,rollback}` as a request.
+fn restore_request(what: &str, body: &Value) -> Result<RestoreRequest, (StatusCode, String)> {
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    Ok(match what {
         "undelete" => match (text("object"), text("deleted_since")) {
-            (Some(o), None) => history::plan_undelete(c, &versions, o).map_err(dav_error)?,
-            (None, Some(s)) => history::plan_undelete_since(c, &versions, time(s)?),
+            (Some(o), None) => RestoreRequest::Undelete {
+                object: o.to_owned(),
+            },
+            (None, Some(s)) => RestoreRequest::UndeleteSince { since: time(s)? },
+            (None, None) => RestoreRequest::Calendar,
             _ => return Err(bad("give \"object\" or \"deleted_since\"")),
         },
-        "revert" => {
-            let object = text("object").ok_or_else(|| bad("give \"object\""))?;
-            let to = match body.get("to") {
+        "revert" => RestoreRequest::Revert {
+            object: text("object")
+                .ok_or_else(|| bad("give \"object\""))?
+                .to_owned(),
+            to: match body.get("to") {
                 Some(Value::Number(n)) => RevertTo::Version(n.as_i64().unwrap_or(-1)),
                 Some(Value::String(s)) => RevertTo::Time(time(s)?),
                 _ => return Err(bad("give \"to\": a version number or a time")),
-            };
-            history::plan_revert(c, &versions, object, to).map_err(dav_error)?
-        }
+            },
+        },
         _ => match (text("to"), text("client"), text("since")) {
-            (Some(to), None, _) => history::plan_rollback(c, &versions, time(to)?),
-            (None, Some(client), Some(since)) => {
-                history::plan_rollback_client(c, &versions, client, time(since)?)
-            }
+            (Some(to), None, _) => RestoreRequest::Rollback { to: time(to)? },
+            (None, Some(client), Some(since)) => RestoreRequest::RollbackClient {
+                client: client.to_owned(),
+                since: time(since)?,
+            },
             _ => return Err(bad("give \"to\", or \"client\" with \"since\"")),
         },
-    };
-    let mut out = plan.to_json();
-    if !dry_run {
-        let applied = history::apply(store, &plan, &change, quota).await;
-        out["applied"] = json!({
-            "done": applied.done,
-            "failed": applied.failed.iter().map(|(n, r)| json!({"object": n, "reason": r})).collect::<Vec<_>>(),
-        });
+    })
+}
+
+/// A refused restore as the API's status and message.
+fn refused(what: &str, r: Refused<(StatusCode, String)>) -> (StatusCode, String) {
+    match r {
+        Refused::CalendarDeleted => (
+            StatusCode::CONFLICT,
+            "the calendar is deleted; undelete it first".into(),
+        ),
+        Refused::CalendarNotDeleted if what == "undelete" => {
+            bad("give \"object\" or \"deleted_since\"")
+        }
+        Refused::CalendarNotDeleted => bad("the calendar is not deleted"),
+        Refused::OverQuota { size, quota } => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("restoring it ({size} bytes) would take you past your quota of {quota} bytes"),
+        ),
+        Refused::PathTaken => (
+            StatusCode::CONFLICT,
+            "another calendar lives at that path now".into(),
+        ),
+        Refused::Invalid(e) => e,
+        Refused::Plan(e) => (e.status, e.detail),
+        Refused::Store(e) => store_error(e),
     }
-    out["dry_run"] = json!(dry_run);
-    Ok(out)
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::id::BlobId;
+use crate::id::{BlobId, InvalidId};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -45,8 +45,8 @@ pub enum Error {
     #[error("{0:?} is not a snapshot id: give \"latest\" or at least 4 hex digits of an id")]
     BadSnapshotSpec(String),
 
-    #[error("{0:?} is not a 64-digit hex id")]
-    BadId(String),
+    #[error(transparent)]
+    BadId(#[from] InvalidId),
 
     #[error(
         "blob {0} is not in the repository's index (was the writer finished before the \

@@ -8,8 +8,13 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::error::Error;
 use crate::hex;
+
+/// Text that is not an id: not 64 hex digits. Its own type, so that ids (which errors
+/// name) do not depend on the crate's error type; [`crate::Error::BadId`] wraps it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a 64-digit hex id")]
+pub struct InvalidId(pub String);
 
 macro_rules! hash_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -42,9 +47,9 @@ macro_rules! hash_id {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
-                hex::decode_32(s).map($name).ok_or_else(|| Error::BadId(s.to_string()))
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
+                hex::decode_32(s).map($name).ok_or_else(|| InvalidId(s.to_string()))
             }
         }
 

@@ -36,7 +36,7 @@ mod tests;
 
 pub use config::FORMAT_VERSION;
 pub use error::{Error, Result};
-pub use id::{BlobId, SnapshotId};
+pub use id::{BlobId, InvalidId, SnapshotId};
 pub use keyfile::{KdfParams, TEST_KDF_ENV};
 pub use lock::{Lock, LockInfo};
 pub use pack::BlobKind;

@@ -1,6 +1,6 @@
 //! The repository handle: creating and opening (config, key files, the in-memory index),
-//! passphrase changes, and reading blobs. Snapshots, trees, locks, verify and prune add
-//! their methods to [`Repo`] in their own modules.
+//! passphrase changes, and reading blobs. Writing, snapshots, trees, locks, verify and
+//! prune add their methods to [`Repo`] in their own modules.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
@@ -17,7 +17,6 @@ use crate::id::BlobId;
 use crate::index::{self, Index, IndexedPack, Location};
 use crate::keyfile::{self, KdfParams};
 use crate::pack;
-use crate::writer::PackWriter;
 
 /// An open (unlocked) backup repository.
 #[derive(Debug)]
@@ -168,11 +167,6 @@ impl Repo {
     /// Whether a blob is stored and indexed.
     pub fn has_blob(&self, id: &BlobId) -> bool {
         self.index_read().contains(id)
-    }
-
-    /// Starts a writer session (see [`PackWriter`]).
-    pub fn writer(&self) -> PackWriter<'_> {
-        PackWriter::new(self)
     }
 
     /// Reads a blob: decrypts it, decompresses it and checks that it hashes to `id`.

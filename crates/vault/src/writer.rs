@@ -90,6 +90,13 @@ impl PackSet {
     }
 }
 
+impl Repo {
+    /// Starts a writer session (see [`PackWriter`]).
+    pub fn writer(&self) -> PackWriter<'_> {
+        PackWriter::new(self)
+    }
+}
+
 /// One backup session's writer. Borrows the repository immutably, so the repository can
 /// still be read (and `has_blob` asked) while the backup runs.
 pub struct PackWriter<'a> {
@@ -100,7 +107,7 @@ pub struct PackWriter<'a> {
 }
 
 impl<'a> PackWriter<'a> {
-    pub(crate) fn new(repo: &'a Repo) -> PackWriter<'a> {
+    fn new(repo: &'a Repo) -> PackWriter<'a> {
         PackWriter {
             repo,
             packs: PackSet::new(repo),

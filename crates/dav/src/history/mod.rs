@@ -4,11 +4,13 @@
 //! ETags and sync tokens, which every client picks up through normal sync.
 
 mod describe;
+mod request;
 mod restore;
 mod timeline;
 mod view;
 
 pub use describe::{describe, diff_versions, Described, PropertyChange};
+pub use request::{carry_out, prepare, Done, Prepared, Refused, RestoreRequest};
 pub use restore::{
     apply, plan_revert, plan_rollback, plan_rollback_client, plan_undelete, plan_undelete_since,
     Action, Applied, Plan, RevertTo, Skipped,

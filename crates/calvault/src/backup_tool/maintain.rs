@@ -1,14 +1,13 @@
 //! Looking after a repository: `init`, `verify`, `forget`, `prune`, `key passwd`.
 
-use std::collections::HashSet;
-
 use anyhow::bail;
+use backup::human_bytes;
 use vault::{KeepPolicy, Repo};
 
 use super::args::{ForgetArgs, InitArgs, KeyCommand, PruneArgs, VerifyArgs};
 use super::exit::{failure, DAMAGED};
 use super::secrets::SecretSource;
-use super::{open_repo, passphrase_source, progress};
+use super::{open_repo, passphrase_source};
 
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let passphrase = passphrase_source(&args.repo).read_new()?;
@@ -75,28 +74,14 @@ pub fn forget(args: ForgetArgs) -> anyhow::Result<()> {
     }
     let repo = open_repo(&args.repo)?;
     let _lock = repo.lock_exclusive()?;
-    let all = repo.snapshots()?;
-    let mut doomed = HashSet::new();
-    for spec in &args.snapshots {
-        doomed.insert(repo.find_snapshot(spec)?.0);
+    let plan = backup::plan_forget(&repo, &args.snapshots, has_policy.then_some(&policy))?;
+    for (id, reasons) in &plan.kept {
+        println!("keep   {} ({})", id.short(), reasons.join(", "));
     }
-    if has_policy {
-        for (id, reasons) in vault::apply_policy(&all, &policy) {
-            if reasons.is_empty() {
-                doomed.insert(id);
-            } else if !doomed.contains(&id) {
-                println!("keep   {} ({})", id.short(), reasons.join(", "));
-            }
-        }
+    for (id, time) in &plan.forget {
+        println!("forget {} ({})", id.short(), time.to_rfc3339());
     }
-    let doomed: Vec<_> = all
-        .iter()
-        .filter(|(id, _)| doomed.contains(id))
-        .map(|(id, s)| {
-            println!("forget {} ({})", id.short(), s.time.to_rfc3339());
-            *id
-        })
-        .collect();
+    let doomed: Vec<_> = plan.forget.iter().map(|(id, _)| *id).collect();
     if args.dry_run {
         println!("dry run: {} snapshot(s) would be forgotten", doomed.len());
         return Ok(());
@@ -125,7 +110,7 @@ fn print_prune(repo: &Repo) -> anyhow::Result<()> {
         report.blobs_removed,
         report.packs_deleted,
         report.packs_rewritten,
-        progress::bytes(report.bytes_freed),
+        human_bytes(report.bytes_freed),
         report.snapshots_kept
     );
     Ok(())

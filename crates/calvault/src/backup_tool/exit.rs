@@ -1,5 +1,6 @@
 //! Exit codes a script can rely on (documented in docs/backup.md). Errors that carry one
-//! are [`Failure`]s; everything else exits 1.
+//! are [`Failure`]s or typed errors of the engine and the repository; everything else
+//! exits 1.
 
 /// Something went wrong and nothing (more) was done.
 pub const ERROR: u8 = 1;
@@ -41,7 +42,12 @@ pub fn code_of(error: &anyhow::Error) -> u8 {
     if let Some(f) = error.downcast_ref::<Failure>() {
         return f.code;
     }
-    match error.downcast_ref::<vault::Error>() {
+    let from_vault = match error.downcast_ref::<backup::Error>() {
+        Some(backup::Error::Conflicts { .. }) => return CONFLICTS,
+        Some(backup::Error::Vault(e)) => Some(e),
+        _ => error.downcast_ref::<vault::Error>(),
+    };
+    match from_vault {
         Some(vault::Error::WrongPassphrase { .. }) => WRONG_PASSPHRASE,
         Some(vault::Error::Locked { .. }) => LOCKED,
         _ => ERROR,

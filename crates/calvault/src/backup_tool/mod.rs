@@ -1,15 +1,13 @@
-//! The backup tool (`init`, `backup`, `snapshots`, `ls`, `cat`, `diff`, `export`, `verify`,
-//! `forget`, `prune`, `key passwd`, `restore`, `migrate`): glue between the CalDAV client
-//! (`client`) and the repository (`vault`). See docs/backup.md.
+//! The backup tool's commands (`init`, `backup`, `snapshots`, `ls`, `cat`, `diff`,
+//! `export`, `verify`, `forget`, `prune`, `key passwd`, `restore`, `migrate`): arguments,
+//! secrets and printing around the `backup` engine crate. See docs/backup.md.
 
 pub mod args;
 mod browse;
 pub mod exit;
 mod maintain;
-pub(crate) mod progress;
 mod restore;
 mod secrets;
-mod select;
 mod take;
 
 use anyhow::{bail, Context};
@@ -17,7 +15,7 @@ use anyhow::{bail, Context};
 pub use browse::{cat, diff, export, ls, snapshots};
 pub use maintain::{forget, init, key, prune, verify};
 pub use restore::{migrate, restore};
-pub use take::run as backup;
+pub use take::backup;
 
 use args::{AccountArgs, RepoArgs};
 use secrets::SecretSource;
@@ -99,60 +97,4 @@ fn make_client(
             user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
         },
     )?)
-}
-
-/// The calendars `--calendar` names (by URL name or display name), or all of them.
-fn pick_calendars(
-    found: Vec<client::Calendar>,
-    wanted: &[String],
-) -> anyhow::Result<Vec<client::Calendar>> {
-    if found.is_empty() {
-        bail!("the account has no calendars");
-    }
-    if wanted.is_empty() {
-        return Ok(found);
-    }
-    let matches = |c: &client::Calendar, name: &str| {
-        c.name == name || c.props.displayname.as_deref() == Some(name)
-    };
-    if let Some(missing) = wanted.iter().find(|w| !found.iter().any(|c| matches(c, w))) {
-        bail!(
-            "there is no calendar {missing:?}; the account has: {}",
-            found
-                .iter()
-                .map(|c| match &c.props.displayname {
-                    Some(d) if *d != c.name => format!("{} ({d})", c.name),
-                    _ => c.name.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(found
-        .into_iter()
-        .filter(|c| wanted.iter().any(|w| matches(c, w)))
-        .collect())
-}
-
-fn props_to_vault(p: &client::CalendarProps) -> vault::CalendarProps {
-    vault::CalendarProps {
-        displayname: p.displayname.clone(),
-        color: p.color.clone(),
-        description: p.description.clone(),
-        timezone: p.timezone.clone(),
-        components: p.components.clone(),
-        order: p.order.clone(),
-        other: Default::default(),
-    }
-}
-
-fn props_from_vault(p: &vault::CalendarProps) -> client::CalendarProps {
-    client::CalendarProps {
-        displayname: p.displayname.clone(),
-        color: p.color.clone(),
-        description: p.description.clone(),
-        timezone: p.timezone.clone(),
-        components: p.components.clone(),
-        order: p.order.clone(),
-    }
 }

@@ -1,0 +1,37 @@
+//! The backup engine: discovery of an account's calendars, snapshots into a `vault`
+//! repository (incremental through sync tokens, with an ETag comparison as the fallback),
+//! looking into snapshots, and restores (from a snapshot or straight from another server)
+//! planned first and written with conditional requests under a conflict policy.
+//!
+//! It talks CalDAV through the [`CalDav`] trait, which `client::Client` implements and
+//! tests script, and reports progress through an [`Observer`]. It knows no command line:
+//! no arguments, no progress bars, no printing; the `calvault` binary does those.
+
+mod browse;
+mod caldav;
+mod discover;
+mod error;
+mod export;
+mod facts;
+mod fetch;
+mod forget;
+mod observe;
+pub mod restore;
+mod selection;
+mod take;
+mod units;
+
+#[cfg(test)]
+mod tests;
+
+pub use browse::{count, diff, find_calendar, find_object, Change, ChangeKind};
+pub use caldav::{CalDav, OnBatch};
+pub use discover::{object_name, pick_calendars, props_from_vault, props_to_vault};
+pub use error::{with_causes, Error, Result};
+pub use export::{export, ExportRequest, Exported};
+pub use facts::{facts, ObjectFacts};
+pub use forget::{plan_forget, ForgetPlan};
+pub use observe::{Event, Observer, Quiet};
+pub use selection::{parse_time, Selection};
+pub use take::{take, BackupReport, BackupRequest, CalendarFailure};
+pub use units::human_bytes;

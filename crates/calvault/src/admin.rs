@@ -1,0 +1,56 @@
+//! The administrator's access to the store: the flags every command that opens it shares
+//! (flags override `CALVAULT_*` environment variables, which override the config file),
+//! and how the administrator's writes are recorded in the history.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use server::Config;
+use store::Change;
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Data directory of the embedded store [default: ./calvault-data].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Use PostgreSQL instead: postgres://user:password@host:port/database (also the
+    /// `database` config key and CALVAULT_DATABASE).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// TOML config file; every key can also be set as a CALVAULT_* environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
+    if let Some(data) = &args.data {
+        config.data = data.clone();
+    }
+    if let Some(url) = &args.database {
+        config.database = Some(url.clone());
+    }
+    Ok(config)
+}
+
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<server::Backend> {
+    server::open_store(&load_config(args)?).await
+}
+
+/// Who runs the command, as the history records it.
+fn operator() -> String {
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("admin:{who}")
+}
+
+/// A write by the administrator through `calvault COMMAND`.
+pub fn change(command: &str) -> Change {
+    Change {
+        author: operator(),
+        client: Some(format!("calvault {command}")),
+        address: None,
+    }
+}

@@ -1,0 +1,107 @@
+//! `restore` (from a snapshot) and `migrate` (straight from another server): the engine
+//! plans, this prints the plan, then the engine writes (see `backup::restore`).
+
+use backup::restore::{self, Mapping, OnConflict, Options, Outcome, SourceCalendar};
+use client::{Client, Url};
+
+use super::args::{self, AccountArgs, MigrateArgs, PlanArgs, RestoreArgs};
+use super::exit::{failure, PARTIAL};
+use super::{connect, make_client, open_repo, read_auth};
+use crate::progress::Bars;
+
+pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let options = options(&args.plan);
+    let repo = open_repo(&args.repo)?;
+    let lock = repo.lock_shared()?;
+    let account = &args.account;
+    let (id, snapshot) =
+        restore::pick_snapshot(&repo, &args.snapshot, &account.url, &account.user)?;
+    let sources = restore::snapshot_sources(&repo, &id, &snapshot, &options)?;
+    drop(lock);
+    eprintln!(
+        "restoring snapshot {} ({} of {} at {})",
+        id.short(),
+        snapshot.source.user,
+        snapshot.source.url,
+        snapshot.time.to_rfc3339()
+    );
+    let (target, url) = connect(account)?;
+    write_all(&target, &url, &sources, &options).await
+}
+
+pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let options = options(&args.plan);
+    let from = AccountArgs {
+        url: args.from.clone(),
+        user: args.user.clone(),
+        password_command: args.password_command.clone(),
+        bearer_token_command: None,
+        ca_cert: args.ca_cert.clone(),
+    };
+    let source_url = Url::parse(&from.url)?;
+    let source_auth = read_auth(
+        &from,
+        &source_url,
+        "CALVAULT_PASSWORD",
+        "--password-command",
+    )?;
+    let source = make_client(source_auth.clone(), from.ca_cert.as_deref())?;
+    let sources =
+        restore::server_sources(&source, &source_url, &args.from, &options, &Bars::default())
+            .await?;
+    let to = AccountArgs {
+        url: args.to.clone(),
+        user: args.to_user.clone().unwrap_or_else(|| args.user.clone()),
+        password_command: args.to_password_command.clone(),
+        bearer_token_command: None,
+        ca_cert: args.ca_cert.clone(),
+    };
+    let url = Url::parse(&to.url)?;
+    // The target's password: its own sources, else the source's (the same person
+    // moving between providers often keeps one password).
+    let own_password =
+        to.password_command.is_some() || std::env::var("CALVAULT_TO_PASSWORD").is_ok();
+    let auth = match source_auth {
+        client::Auth::Basic { password, .. } if !own_password => client::Auth::Basic {
+            user: to.user.clone(),
+            password,
+        },
+        _ => read_auth(&to, &url, "CALVAULT_TO_PASSWORD", "--to-password-command")?,
+    };
+    let target = make_client(auth, to.ca_cert.as_deref())?;
+    write_all(&target, &url, &sources, &options).await
+}
+
+fn options(plan: &PlanArgs) -> Options {
+    Options {
+        calendars: plan.calendars.iter().map(|c| Mapping::parse(c)).collect(),
+        dry_run: plan.dry_run,
+        on_conflict: match plan.on_conflict {
+            args::OnConflict::Skip => OnConflict::Skip,
+            args::OnConflict::Overwrite => OnConflict::Overwrite,
+            args::OnConflict::Newer => OnConflict::Newer,
+            args::OnConflict::Fail => OnConflict::Fail,
+        },
+        mirror: plan.mirror,
+    }
+}
+
+async fn write_all(
+    target: &Client,
+    url: &Url,
+    sources: &[SourceCalendar],
+    options: &Options,
+) -> anyhow::Result<()> {
+    let plan = restore::plan(target, url, sources, options).await?;
+    println!("{plan}");
+    match restore::carry_out(target, &plan, &Bars::default()).await? {
+        Outcome::DryRun => println!("dry run: nothing was written"),
+        Outcome::Applied(applied) => {
+            println!("{applied}");
+            if let Some(note) = applied.failure_note() {
+                return Err(failure(PARTIAL, note));
+            }
+        }
+    }
+    Ok(())
+}
