@@ -150,70 +150,49 @@ impl DumpStatements for PgConn {
     }
 
     async fn load_principals(&self, rows: &[PrincipalRecord]) -> Result<()> {
-        let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-        let names: Vec<&str> = rows.iter().map(|p| p.name.as_str()).collect();
-        let display_names: Vec<Option<&str>> =
-            rows.iter().map(|p| p.display_name.as_deref()).collect();
-        let emails: Vec<Option<&str>> = rows.iter().map(|p| p.email.as_deref()).collect();
-        let hashes: Vec<&str> = rows.iter().map(|p| p.password_hash.as_str()).collect();
-        let quotas: Vec<Option<i64>> = rows.iter().map(|p| p.quota_bytes).collect();
-        let created: Vec<i64> = rows.iter().map(|p| p.created_at).collect();
-        let disabled: Vec<bool> = rows.iter().map(|p| p.disabled).collect();
         self.execute(
             "INSERT INTO principal (id, name, display_name, email, password_hash, quota_bytes, \
              created_at, disabled) \
              SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
              $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[])",
             &[
-                &ids,
-                &names,
-                &display_names,
-                &emails,
-                &hashes,
-                &quotas,
-                &created,
-                &disabled,
+                &column(rows, |p| p.id),
+                &column(rows, |p| p.name.as_str()),
+                &column(rows, |p| p.display_name.as_deref()),
+                &column(rows, |p| p.email.as_deref()),
+                &column(rows, |p| p.password_hash.as_str()),
+                &column(rows, |p| p.quota_bytes),
+                &column(rows, |p| p.created_at),
+                &column(rows, |p| p.disabled),
             ],
         )
-        .await?;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     async fn load_collections(&self, rows: &[CollectionRecord]) -> Result<()> {
-        let each = |f: fn(&CollectionRecord) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-        let paths: Vec<&str> = rows.iter().map(|r| r.collection.path.as_str()).collect();
-        let kinds: Vec<&str> = rows.iter().map(|r| r.collection.kind.as_str()).collect();
-        let components: Vec<String> = rows
-            .iter()
-            .map(|r| r.collection.components.join(","))
-            .collect();
-        let deleted: Vec<Option<i64>> = rows.iter().map(|r| r.deleted_at).collect();
         self.execute(
             "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, created_at, \
              modified_at, deleted_at) \
              SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
              $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[])",
             &[
-                &each(|r| r.collection.id),
-                &each(|r| r.collection.owner),
-                &paths,
-                &kinds,
-                &components,
-                &each(|r| r.collection.sync_seq),
-                &each(|r| r.collection.created_at),
-                &each(|r| r.collection.modified_at),
-                &deleted,
+                &column(rows, |r| r.collection.id),
+                &column(rows, |r| r.collection.owner),
+                &column(rows, |r| r.collection.path.as_str()),
+                &column(rows, |r| r.collection.kind.as_str()),
+                &column(rows, |r| r.collection.components.join(",")),
+                &column(rows, |r| r.collection.sync_seq),
+                &column(rows, |r| r.collection.created_at),
+                &column(rows, |r| r.collection.modified_at),
+                &column(rows, |r| r.deleted_at),
             ],
         )
-        .await?;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     async fn load_objects(&self, rows: &[ObjectRecord]) -> Result<()> {
-        let each = |f: fn(&ObjectRecord) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-        let text = |f: fn(&ObjectRecord) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
-        let maybe = |f: fn(&ObjectRecord) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
-        let floating: Vec<bool> = rows.iter().map(|o| o.instances_floating).collect();
         self.execute(
             "INSERT INTO calendar_object (id, collection_id, name, uid, etag, content_type, \
              component, first_start, last_end, size, created_at, modified_at, modified_seq, \
@@ -222,80 +201,73 @@ impl DumpStatements for PgConn {
              $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], \
              $12::BIGINT[], $13::BIGINT[], $14::BIGINT[], $15::BOOLEAN[])",
             &[
-                &each(|o| o.id),
-                &each(|o| o.meta.collection),
-                &text(|o| &o.meta.name),
-                &maybe(|o| o.meta.index.uid.as_deref()),
-                &text(|o| &o.meta.etag),
-                &text(|o| &o.meta.content_type),
-                &maybe(|o| o.meta.index.component.as_deref()),
-                &each(|o| o.meta.index.first_start.unwrap_or(UNBOUNDED_START)),
-                &each(|o| o.meta.index.last_end.unwrap_or(UNBOUNDED_END)),
-                &each(|o| i64::try_from(o.meta.size).unwrap_or(i64::MAX)),
-                &each(|o| o.meta.created_at),
-                &each(|o| o.meta.modified_at),
-                &each(|o| o.meta.modified_seq),
-                &each(|o| o.instances_until),
-                &floating,
+                &column(rows, |o| o.id),
+                &column(rows, |o| o.meta.collection),
+                &column(rows, |o| o.meta.name.as_str()),
+                &column(rows, |o| o.meta.index.uid.as_deref()),
+                &column(rows, |o| o.meta.etag.as_str()),
+                &column(rows, |o| o.meta.content_type.as_str()),
+                &column(rows, |o| o.meta.index.component.as_deref()),
+                &column(rows, |o| {
+                    o.meta.index.first_start.unwrap_or(UNBOUNDED_START)
+                }),
+                &column(rows, |o| o.meta.index.last_end.unwrap_or(UNBOUNDED_END)),
+                &column(rows, |o| crate::signed(o.meta.size)),
+                &column(rows, |o| o.meta.created_at),
+                &column(rows, |o| o.meta.modified_at),
+                &column(rows, |o| o.meta.modified_seq),
+                &column(rows, |o| o.instances_until),
+                &column(rows, |o| o.instances_floating),
             ],
         )
         .await?;
-        let data: Vec<&[u8]> = rows.iter().map(|o| o.data.as_ref()).collect();
         self.execute(
             "INSERT INTO calendar_object_data (object_id, data) \
              SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
-            &[&each(|o| o.id), &data],
+            &[&column(rows, |o| o.id), &column(rows, |o| o.data.as_ref())],
         )
         .await?;
-        let spans = rows.iter().flat_map(|o| {
-            o.instances.iter().map(move |(start, end)| {
-                (o.id, o.meta.collection, o.instances_floating, *start, *end)
+        let spans: Vec<(&ObjectRecord, i64, i64)> = rows
+            .iter()
+            .flat_map(|o| {
+                o.instances
+                    .iter()
+                    .map(move |(start, end)| (o, *start, *end))
             })
-        });
-        let (mut ids, mut collections, mut floating, mut starts, mut ends) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        for (id, collection, float, start, end) in spans {
-            ids.push(id);
-            collections.push(collection);
-            floating.push(float);
-            starts.push(start);
-            ends.push(end);
-        }
+            .collect();
         self.execute(
             "INSERT INTO calendar_object_instance (object_id, collection_id, floating, start_at, \
              end_at) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BOOLEAN[], \
              $4::BIGINT[], $5::BIGINT[])",
-            &[&ids, &collections, &floating, &starts, &ends],
+            &[
+                &column(&spans, |(o, _, _)| o.id),
+                &column(&spans, |(o, _, _)| o.meta.collection),
+                &column(&spans, |(o, _, _)| o.instances_floating),
+                &column(&spans, |(_, start, _)| *start),
+                &column(&spans, |(_, _, end)| *end),
+            ],
         )
-        .await?;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     async fn load_properties(&self, rows: &[PropertyRecord]) -> Result<()> {
-        let collections: Vec<i64> = rows.iter().map(|p| p.collection).collect();
-        let text = |f: fn(&PropertyRecord) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
         self.execute(
             "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
              SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
             &[
-                &collections,
-                &text(|p| &p.object),
-                &text(|p| &p.property.namespace),
-                &text(|p| &p.property.name),
-                &text(|p| &p.property.xml),
+                &column(rows, |p| p.collection),
+                &column(rows, |p| p.object.as_str()),
+                &column(rows, |p| p.property.namespace.as_str()),
+                &column(rows, |p| p.property.name.as_str()),
+                &column(rows, |p| p.property.xml.as_str()),
             ],
         )
-        .await?;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     async fn load_versions(&self, rows: &[Version]) -> Result<()> {
-        let each = |f: fn(&Version) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-        let text = |f: fn(&Version) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
-        let maybe = |f: fn(&Version) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
-        let bytes = |f: fn(&Version) -> Option<&[u8]>| rows.iter().map(f).collect::<Vec<_>>();
-        let hashes: Vec<&[u8]> = rows.iter().map(|v| v.hash.as_slice()).collect();
-        let chains: Vec<i16> = rows.iter().map(|v| i16::from(v.chain)).collect();
         self.execute(
             "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, data, \
              author, client, address, at, prev_hash, hash, chain, data_hash) \
@@ -303,26 +275,26 @@ impl DumpStatements for PgConn {
              $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BYTEA[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
              $12::BIGINT[], $13::BYTEA[], $14::BYTEA[], $15::SMALLINT[], $16::BYTEA[])",
             &[
-                &each(|v| v.id),
-                &each(|v| v.collection),
-                &each(|v| v.seq),
-                &text(|v| v.kind.as_str()),
-                &text(|v| &v.name),
-                &maybe(|v| v.uid.as_deref()),
-                &maybe(|v| v.etag.as_deref()),
-                &bytes(|v| v.data.as_deref()),
-                &text(|v| &v.change.author),
-                &maybe(|v| v.change.client.as_deref()),
-                &maybe(|v| v.change.address.as_deref()),
-                &each(|v| v.at),
-                &bytes(|v| v.prev_hash.as_ref().map(|h| h.as_slice())),
-                &hashes,
-                &chains,
-                &bytes(|v| v.data_hash.as_ref().map(|h| h.as_slice())),
+                &column(rows, |v| v.id),
+                &column(rows, |v| v.collection),
+                &column(rows, |v| v.seq),
+                &column(rows, |v| v.kind.as_str()),
+                &column(rows, |v| v.name.as_str()),
+                &column(rows, |v| v.uid.as_deref()),
+                &column(rows, |v| v.etag.as_deref()),
+                &column(rows, |v| v.data.as_deref()),
+                &column(rows, |v| v.change.author.as_str()),
+                &column(rows, |v| v.change.client.as_deref()),
+                &column(rows, |v| v.change.address.as_deref()),
+                &column(rows, |v| v.at),
+                &column(rows, |v| v.prev_hash.as_ref().map(|h| h.as_slice())),
+                &column(rows, |v| v.hash.as_slice()),
+                &column(rows, |v| i16::from(v.chain)),
+                &column(rows, |v| v.data_hash.as_ref().map(|h| h.as_slice())),
             ],
         )
-        .await?;
-        Ok(())
+        .await
+        .map(drop)
     }
 
     /// Rows were inserted with their ids, which identity columns allow but do not count:
@@ -340,4 +312,9 @@ impl DumpStatements for PgConn {
         }
         Ok(())
     }
+}
+
+/// One field of every row, as the array `unnest` spreads into a column.
+fn column<'a, T, U>(rows: &'a [T], field: impl Fn(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(field).collect()
 }

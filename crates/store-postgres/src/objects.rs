@@ -152,26 +152,39 @@ impl ObjectStatements for PgConn {
     /// The index range (instances_until below the later of the two ends) skips every fully
     /// indexed object.
     async fn unindexed_events(&self, q: &EventQuery) -> Result<Vec<ObjectMeta>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
-                 AND component = 'VEVENT' \
-                 AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
-                 AND last_end >= $2 AND first_start <= $3 \
-                 AND (NOT instances_floating AND instances_until < $3 \
-                 OR instances_floating AND instances_until < $4) \
-                 AND id % $6 = $5"
-            )
-        });
-        let params: crate::Params<'_> = &[
-            &q.collection,
-            &q.start,
-            &q.end,
-            &q.floating_end,
-            &q.part,
-            &q.of,
-        ];
-        rows::all(&self.query(&SQL, params).await?, rows::object_meta)
+        let found = match q.floating_end {
+            Some(floating_end) => {
+                let sql = format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+                     AND component = 'VEVENT' \
+                     AND instances_until < GREATEST($3::BIGINT, $4::BIGINT) \
+                     AND last_end >= $2 AND first_start <= $3 \
+                     AND (NOT instances_floating AND instances_until < $3 \
+                     OR instances_floating AND instances_until < $4) \
+                     AND id % $6 = $5"
+                );
+                let params: crate::Params<'_> = &[
+                    &q.collection,
+                    &q.start,
+                    &q.end,
+                    &floating_end,
+                    &q.part,
+                    &q.of,
+                ];
+                self.query(&sql, params).await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = $1 \
+                     AND component = 'VEVENT' AND last_end >= $2 AND first_start <= $3 \
+                     AND (NOT instances_floating AND instances_until < $3 OR instances_floating) \
+                     AND id % $5 = $4"
+                );
+                self.query(&sql, &[&q.collection, &q.start, &q.end, &q.part, &q.of])
+                    .await?
+            }
+        };
+        rows::all(&found, rows::object_meta)
     }
 
     async fn object_state(

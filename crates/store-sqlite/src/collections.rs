@@ -1,7 +1,6 @@
 //! The `collection` table: collections as paths below a user's home. Deletion is a mark
 //! (`deleted_at`) so history can bring a collection back.
 
-use std::future::Future;
 use std::sync::LazyLock;
 
 use rusqlite::params;
@@ -16,28 +15,24 @@ use crate::rows::{self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COU
 use crate::{execute, query_all, query_one, query_opt, unsigned, SqliteConn};
 
 impl CollectionStatements for SqliteConn {
-    fn collection(
-        &self,
-        owner: PrincipalId,
-        path: &str,
-    ) -> impl Future<Output = Result<Option<Collection>>> + Send {
+    async fn collection(&self, owner: PrincipalId, path: &str) -> Result<Option<Collection>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT {COLLECTION_COLUMNS} FROM collection \
                  WHERE owner_id = ?1 AND path = ?2 AND deleted_at IS NULL"
             )
         });
-        self.run(|c| query_opt(c, &SQL, params![owner, path], rows::collection))
+        self.with(|c| query_opt(c, &SQL, params![owner, path], rows::collection))
     }
 
     /// The row holds the object's columns and data first, all NULL when there is no such
     /// member, then the collection's.
-    fn collection_member(
+    async fn collection_member(
         &self,
         owner: PrincipalId,
         path: &str,
         name: &str,
-    ) -> impl Future<Output = Result<Option<(Collection, Option<StoredObject>)>>> + Send {
+    ) -> Result<Option<(Collection, Option<StoredObject>)>> {
         const COLLECTION_FROM: usize = OBJECT_META_COUNT + 1;
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
@@ -51,7 +46,7 @@ impl CollectionStatements for SqliteConn {
                 crate::objects::BY_NAME_WITH_META,
             )
         });
-        self.run(|c| {
+        self.with(|c| {
             query_opt(c, &SQL, params![owner, path, name], |r| {
                 let member = match r.get::<_, Option<CollectionId>>(0)? {
                     Some(_) => Some(crate::objects::stored(r)?),
@@ -62,11 +57,7 @@ impl CollectionStatements for SqliteConn {
         })
     }
 
-    fn collection_tree(
-        &self,
-        owner: PrincipalId,
-        root: &str,
-    ) -> impl Future<Output = Result<Vec<Collection>>> + Send {
+    async fn collection_tree(&self, owner: PrincipalId, root: &str) -> Result<Vec<Collection>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             // substr and length both count characters, so non-ASCII names compare whole.
             format!(
@@ -76,25 +67,22 @@ impl CollectionStatements for SqliteConn {
                  ORDER BY path"
             )
         });
-        self.run(|c| query_all(c, &SQL, params![owner, root], rows::collection))
+        self.with(|c| query_all(c, &SQL, params![owner, root], rows::collection))
     }
 
-    fn collection_record(
-        &self,
-        id: CollectionId,
-    ) -> impl Future<Output = Result<Option<CollectionRecord>>> + Send {
-        self.run(|c| {
+    async fn collection_record(&self, id: CollectionId) -> Result<Option<CollectionRecord>> {
+        self.with(|c| {
             let sql =
                 format!("SELECT {COLLECTION_COLUMNS}, deleted_at FROM collection WHERE id = ?1");
             query_opt(c, &sql, [id], record)
         })
     }
 
-    fn history_collections(
+    async fn history_collections(
         &self,
         owner: Option<PrincipalId>,
-    ) -> impl Future<Output = Result<Vec<HistoryCollection>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<HistoryCollection>> {
+        self.with(|c| {
             let sql = format!(
                 "SELECT {COLLECTION_COLUMNS}, deleted_at, \
                  (SELECT name FROM principal WHERE principal.id = owner_id) FROM collection \
@@ -110,16 +98,13 @@ impl CollectionStatements for SqliteConn {
         })
     }
 
-    fn collection_head(
-        &self,
-        id: CollectionId,
-    ) -> impl Future<Output = Result<Option<CollectionHead>>> + Send {
+    async fn collection_head(&self, id: CollectionId) -> Result<Option<CollectionHead>> {
         // Index order (collection_id, seq, rowid): the newest history row without a sort,
         // so a write costs the same at 50k rows as at 5.
         const SQL: &str = "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
              (SELECT hash FROM object_version WHERE collection_id = ?1 \
               ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = ?1";
-        self.run(|c| {
+        self.with(|c| {
             query_opt(c, SQL, [id], |r| {
                 let head: Option<Vec<u8>> = r.get(3)?;
                 Ok(CollectionHead {
@@ -134,12 +119,8 @@ impl CollectionStatements for SqliteConn {
         })
     }
 
-    fn insert_collection(
-        &self,
-        new: &NewCollection,
-        at: i64,
-    ) -> impl Future<Output = Result<CollectionId>> + Send {
-        self.run(|c| {
+    async fn insert_collection(&self, new: &NewCollection, at: i64) -> Result<CollectionId> {
+        self.with(|c| {
             query_one(
                 c,
                 "INSERT INTO collection (owner_id, path, kind, components, created_at, \
@@ -156,60 +137,45 @@ impl CollectionStatements for SqliteConn {
         })
     }
 
-    fn set_deleted(
-        &self,
-        id: CollectionId,
-        deleted_at: Option<i64>,
-        at: i64,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn set_deleted(&self, id: CollectionId, deleted_at: Option<i64>, at: i64) -> Result<()> {
+        self.with(|c| {
             let sql = "UPDATE collection SET deleted_at = ?2, modified_at = ?3 WHERE id = ?1";
             execute(c, sql, params![id, deleted_at, at]).map(drop)
         })
     }
 
-    fn set_path(
-        &self,
-        id: CollectionId,
-        path: &str,
-        at: i64,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn set_path(&self, id: CollectionId, path: &str, at: i64) -> Result<()> {
+        self.with(|c| {
             let sql = "UPDATE collection SET path = ?2, modified_at = ?3 WHERE id = ?1";
             execute(c, sql, params![id, path, at]).map(drop)
         })
     }
 
-    fn set_sync_seq(
-        &self,
-        id: CollectionId,
-        seq: i64,
-        at: i64,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn set_sync_seq(&self, id: CollectionId, seq: i64, at: i64) -> Result<()> {
+        self.with(|c| {
             let sql = "UPDATE collection SET sync_seq = ?2, modified_at = ?3 WHERE id = ?1";
             execute(c, sql, params![id, seq, at]).map(drop)
         })
     }
 
-    fn collection_bytes(&self, id: CollectionId) -> impl Future<Output = Result<u64>> + Send {
-        self.run(|c| {
+    async fn collection_bytes(&self, id: CollectionId) -> Result<u64> {
+        self.with(|c| {
             let sql = "SELECT COALESCE(SUM(size), 0) FROM calendar_object WHERE collection_id = ?1";
             query_one(c, sql, [id], |r| r.get(0)).map(unsigned)
         })
     }
 
-    fn copy_members(
+    async fn copy_members(
         &self,
         from: CollectionId,
         to: CollectionId,
         seq: i64,
         at: i64,
-    ) -> impl Future<Output = Result<Vec<CopiedObject>>> + Send {
+    ) -> Result<Vec<CopiedObject>> {
         // Bytes, instance rows and properties follow each object to its copy, matched by name.
         const PAIRS: &str = "calendar_object src JOIN calendar_object dst \
              ON dst.collection_id = ?2 AND dst.name = src.name";
-        self.run(|c| {
+        self.with(|c| {
             execute(
                 c,
                 "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \

@@ -1,7 +1,5 @@
 //! Whole rows in and out, for moving an installation between backends (`store::dump`).
 
-use std::future::Future;
-
 use rusqlite::{params, Connection};
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
 use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
@@ -13,8 +11,8 @@ use crate::rows::{
 use crate::{backend, query_all, query_one, signed, SqliteConn};
 
 impl DumpStatements for SqliteConn {
-    fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send {
-        self.run(|c| {
+    async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT id, name, display_name, email, password_hash, quota_bytes, created_at, \
@@ -36,21 +34,21 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn dump_collections(&self) -> impl Future<Output = Result<Vec<CollectionRecord>>> + Send {
-        self.run(|c| {
+    async fn dump_collections(&self) -> Result<Vec<CollectionRecord>> {
+        self.with(|c| {
             let sql =
                 format!("SELECT {COLLECTION_COLUMNS}, deleted_at FROM collection ORDER BY id");
             query_all(c, &sql, [], crate::collections::record)
         })
     }
 
-    fn dump_objects(
+    async fn dump_objects(
         &self,
         collection: CollectionId,
         after: i64,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<ObjectRecord>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<ObjectRecord>> {
+        self.with(|c| {
             let sql = format!(
                 "SELECT {OBJECT_META_COLUMNS}, id, data, instances_until, instances_floating \
                  FROM calendar_object JOIN calendar_object_data ON object_id = id \
@@ -80,11 +78,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn dump_properties(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<PropertyRecord>>> + Send {
-        self.run(|c| {
+    async fn dump_properties(&self, collection: CollectionId) -> Result<Vec<PropertyRecord>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT object_name, namespace, name, value FROM dead_property \
@@ -101,13 +96,13 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn dump_versions(
+    async fn dump_versions(
         &self,
         collection: CollectionId,
         after: i64,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<Version>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<Version>> {
+        self.with(|c| {
             let sql = format!(
                 "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = ?1 AND id > ?2 \
                  ORDER BY id LIMIT ?3"
@@ -121,8 +116,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send {
-        self.run(|c| {
+    async fn is_empty(&self) -> Result<bool> {
+        self.with(|c| {
             query_one(
                 c,
                 "SELECT NOT EXISTS (SELECT 1 FROM principal) \
@@ -133,8 +128,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn load_principals(&self, rows: &[PrincipalRecord]) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn load_principals(&self, rows: &[PrincipalRecord]) -> Result<()> {
+        self.with(|c| {
             insert_each(
                 c,
                 "INSERT INTO principal (id, name, display_name, email, password_hash, \
@@ -156,11 +151,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn load_collections(
-        &self,
-        rows: &[CollectionRecord],
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn load_collections(&self, rows: &[CollectionRecord]) -> Result<()> {
+        self.with(|c| {
             insert_each(
                 c,
                 "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, \
@@ -184,8 +176,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn load_objects(&self, rows: &[ObjectRecord]) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn load_objects(&self, rows: &[ObjectRecord]) -> Result<()> {
+        self.with(|c| {
             let mut data = c
                 .prepare_cached(
                     "INSERT INTO calendar_object_data (object_id, data) VALUES (?1, ?2)",
@@ -239,8 +231,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn load_properties(&self, rows: &[PropertyRecord]) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn load_properties(&self, rows: &[PropertyRecord]) -> Result<()> {
+        self.with(|c| {
             insert_each(
                 c,
                 "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
@@ -259,8 +251,8 @@ impl DumpStatements for SqliteConn {
         })
     }
 
-    fn load_versions(&self, rows: &[Version]) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn load_versions(&self, rows: &[Version]) -> Result<()> {
+        self.with(|c| {
             insert_each(
                 c,
                 "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, data, \
@@ -292,8 +284,8 @@ impl DumpStatements for SqliteConn {
     }
 
     /// SQLite gives new rows ids past the largest there is: nothing to move.
-    fn finish_load(&self) -> impl Future<Output = Result<()>> + Send {
-        std::future::ready(Ok(()))
+    async fn finish_load(&self) -> Result<()> {
+        Ok(())
     }
 }
 

@@ -20,7 +20,6 @@ mod rows;
 mod schema;
 mod writer;
 
-use std::future::{ready, Ready};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -51,18 +50,13 @@ impl SqliteConn {
         }
     }
 
-    /// Runs `f` on the connection now: SQLite's statements are done when they return, so the
-    /// future is ready at once.
-    fn run<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Ready<Result<T>> {
-        ready(match self.conn.lock() {
+    /// Runs `f` on the connection. The statements' async functions never wait: SQLite is
+    /// done when a call returns, so a job on this connection completes in one poll.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match self.conn.lock() {
             Ok(conn) => f(&conn),
             Err(_) => Err(StoreError::Backend("database connection poisoned".into())),
-        })
-    }
-
-    /// The connection for the writer's own statements (transactions, savepoints).
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.run(f).into_inner()
+        }
     }
 }
 

@@ -1,7 +1,5 @@
 //! The `object_version` table: the change log that sync tokens and history both read.
 
-use std::future::Future;
-
 use rusqlite::params;
 use store::db::LogStatements;
 use store::rules::chain::NewVersion;
@@ -11,13 +9,13 @@ use crate::rows::{self, VERSION_COLUMNS};
 use crate::{execute, query_all, query_opt, unsigned, SqliteConn};
 
 impl LogStatements for SqliteConn {
-    fn changes_since(
+    async fn changes_since(
         &self,
         collection: CollectionId,
         after: i64,
         upto: i64,
-    ) -> impl Future<Output = Result<Vec<(String, bool)>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<(String, bool)>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT name, kind FROM object_version WHERE collection_id = ?1 AND seq > ?2 \
@@ -28,11 +26,8 @@ impl LogStatements for SqliteConn {
         })
     }
 
-    fn versions(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<Version>>> + Send {
-        self.run(|c| {
+    async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
+        self.with(|c| {
             let sql = format!(
                 "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = ?1 ORDER BY id"
             );
@@ -40,15 +35,15 @@ impl LogStatements for SqliteConn {
         })
     }
 
-    fn version(&self, id: i64) -> impl Future<Output = Result<Option<Version>>> + Send {
-        self.run(|c| {
+    async fn version(&self, id: i64) -> Result<Option<Version>> {
+        self.with(|c| {
             let sql = format!("SELECT {VERSION_COLUMNS} FROM object_version WHERE id = ?1");
             query_opt(c, &sql, [id], rows::version)
         })
     }
 
-    fn insert_version(&self, v: &NewVersion<'_>) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
+        self.with(|c| {
             let e = &v.entry;
             execute(
                 c,
@@ -77,11 +72,8 @@ impl LogStatements for SqliteConn {
         })
     }
 
-    fn prune_versions(
-        &self,
-        before: i64,
-    ) -> impl Future<Output = Result<Vec<CollectionId>>> + Send {
-        self.run(|c| {
+    async fn prune_versions(&self, before: i64) -> Result<Vec<CollectionId>> {
+        self.with(|c| {
             query_all(
                 c,
                 // Only data a later version of the same item replaced, and only when that
@@ -102,8 +94,8 @@ impl LogStatements for SqliteConn {
         })
     }
 
-    fn history_stats(&self) -> impl Future<Output = Result<Vec<HistoryStats>>> + Send {
-        self.run(|c| {
+    async fn history_stats(&self) -> Result<Vec<HistoryStats>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT collection_id, count(*), \

@@ -1,7 +1,6 @@
 //! Objects: the exact bytes a client stored (`calendar_object_data`), their metadata and
 //! index (`calendar_object`), and their instance rows (`calendar_object_instance`).
 
-use std::future::Future;
 use std::sync::LazyLock;
 
 use bytes::Bytes;
@@ -23,11 +22,8 @@ pub const BY_NAME_WITH_META: &str = "INDEXED BY calendar_object_listing";
 const PAGE_PREALLOC_MAX: usize = 4_096;
 
 impl ObjectStatements for SqliteConn {
-    fn objects(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send {
-        self.run(|c| {
+    async fn objects(&self, collection: CollectionId) -> Result<Vec<ObjectMeta>> {
+        self.with(|c| {
             let sql = format!(
                 "SELECT {OBJECT_META_COLUMNS} FROM calendar_object WHERE collection_id = ?1 \
                  ORDER BY name"
@@ -36,13 +32,13 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn objects_page(
+    async fn objects_page(
         &self,
         collection: CollectionId,
         after: Option<&str>,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<ObjectMeta>> {
+        self.with(|c| {
             let mut stmt = c.prepare_cached(&page_sql()).map_err(backend)?;
             let mut found = stmt
                 .query(params![collection, after.unwrap_or(""), signed(limit)])
@@ -57,30 +53,26 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn object_count(&self, collection: CollectionId) -> impl Future<Output = Result<u64>> + Send {
-        self.run(|c| {
+    async fn object_count(&self, collection: CollectionId) -> Result<u64> {
+        self.with(|c| {
             let sql = "SELECT count(*) FROM calendar_object WHERE collection_id = ?1";
             query_one(c, sql, [collection], |r| r.get(0)).map(unsigned)
         })
     }
 
-    fn object(
-        &self,
-        collection: CollectionId,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<StoredObject>>> + Send {
-        self.run(|c| get(c, collection, name))
+    async fn object(&self, collection: CollectionId, name: &str) -> Result<Option<StoredObject>> {
+        self.with(|c| get(c, collection, name))
     }
 
     /// Each name is looked up with the one cached statement `object` uses, inside one read
     /// transaction: every object comes from the same snapshot, and no statement is parsed
     /// per request (an `IN (?, ?, ...)` list is a new statement for every count of names).
-    fn objects_by_name(
+    async fn objects_by_name(
         &self,
         collection: CollectionId,
         names: &[String],
-    ) -> impl Future<Output = Result<Vec<StoredObject>>> + Send {
-        self.run(|c| {
+    ) -> Result<Vec<StoredObject>> {
+        self.with(|c| {
             let snapshot = c.unchecked_transaction().map_err(backend)?;
             let mut out = Vec::with_capacity(names.len());
             // Each object once, however often it is named, as an `IN` list would give it.
@@ -95,13 +87,13 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn objects_in_range(
+    async fn objects_in_range(
         &self,
         collection: CollectionId,
         component: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
-    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send {
+    ) -> Result<Vec<ObjectMeta>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
@@ -114,7 +106,7 @@ impl ObjectStatements for SqliteConn {
             start.unwrap_or(UNBOUNDED_START),
             end.unwrap_or(UNBOUNDED_END),
         );
-        self.run(|c| {
+        self.with(|c| {
             query_all(
                 c,
                 &SQL,
@@ -124,10 +116,7 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn indexed_events(
-        &self,
-        q: &EventQuery,
-    ) -> impl Future<Output = Result<Vec<(ObjectMeta, Option<Bytes>)>>> + Send {
+    async fn indexed_events(&self, q: &EventQuery) -> Result<Vec<(ObjectMeta, Option<Bytes>)>> {
         let data_join = if q.with_data {
             ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
         } else {
@@ -143,7 +132,7 @@ impl ObjectStatements for SqliteConn {
               AND object_id % ?9 = ?8)"
         );
         let (u, f) = (q.utc, q.floating);
-        self.run(|c| {
+        self.with(|c| {
             query_all(
                 c,
                 &sql,
@@ -171,31 +160,43 @@ impl ObjectStatements for SqliteConn {
 
     /// The index range (instances_until below the later of the two ends) skips every fully
     /// indexed object.
-    fn unindexed_events(
-        &self,
-        q: &EventQuery,
-    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
-                 INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
-                 AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
-                 AND last_end >= ?2 AND first_start <= ?3 \
-                 AND (instances_floating = 0 AND instances_until < ?3 \
-                      OR instances_floating = 1 AND instances_until < ?4) \
-                 AND id % ?6 = ?5"
-            )
-        });
-        let params = params![q.collection, q.start, q.end, q.floating_end, q.part, q.of];
-        self.run(|c| query_all(c, &SQL, params, rows::object_meta))
+    async fn unindexed_events(&self, q: &EventQuery) -> Result<Vec<ObjectMeta>> {
+        self.with(|c| match q.floating_end {
+            Some(floating_end) => query_all(
+                c,
+                &format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+                     INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
+                     AND component = 'VEVENT' AND instances_until < max(?3, ?4) \
+                     AND last_end >= ?2 AND first_start <= ?3 \
+                     AND (instances_floating = 0 AND instances_until < ?3 \
+                          OR instances_floating = 1 AND instances_until < ?4) \
+                     AND id % ?6 = ?5"
+                ),
+                params![q.collection, q.start, q.end, floating_end, q.part, q.of],
+                rows::object_meta,
+            ),
+            None => query_all(
+                c,
+                &format!(
+                    "SELECT {OBJECT_META_COLUMNS} FROM calendar_object \
+                     INDEXED BY calendar_object_unindexed WHERE collection_id = ?1 \
+                     AND component = 'VEVENT' AND last_end >= ?2 AND first_start <= ?3 \
+                     AND (instances_floating = 0 AND instances_until < ?3 OR instances_floating = 1) \
+                     AND id % ?5 = ?4"
+                ),
+                params![q.collection, q.start, q.end, q.part, q.of],
+                rows::object_meta,
+            ),
+        })
     }
 
-    fn object_state(
+    async fn object_state(
         &self,
         collection: CollectionId,
         name: &str,
-    ) -> impl Future<Output = Result<Option<ObjectState>>> + Send {
-        self.run(|c| {
+    ) -> Result<Option<ObjectState>> {
+        self.with(|c| {
             query_opt(
                 c,
                 "SELECT etag, size, uid FROM calendar_object WHERE collection_id = ?1 AND name = ?2",
@@ -211,13 +212,13 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn uid_holder(
+    async fn uid_holder(
         &self,
         collection: CollectionId,
         uid: &str,
         except: &str,
-    ) -> impl Future<Output = Result<Option<String>>> + Send {
-        self.run(|c| {
+    ) -> Result<Option<String>> {
+        self.with(|c| {
             query_opt(
                 c,
                 "SELECT name FROM calendar_object WHERE collection_id = ?1 AND uid = ?2 AND name <> ?3",
@@ -227,12 +228,12 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn instances(
+    async fn instances(
         &self,
         collection: CollectionId,
         name: &str,
-    ) -> impl Future<Output = Result<Option<InstanceIndex>>> + Send {
-        self.run(|c| {
+    ) -> Result<Option<InstanceIndex>> {
+        self.with(|c| {
             let Some((id, complete_until, floating)) = query_opt(
                 c,
                 "SELECT id, instances_until, instances_floating FROM calendar_object \
@@ -267,8 +268,8 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn write_object(&self, o: &ObjectWrite<'_>) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn write_object(&self, o: &ObjectWrite<'_>) -> Result<()> {
+        self.with(|c| {
             let object_id: i64 = query_one(
                 c,
                 "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
@@ -309,12 +310,8 @@ impl ObjectStatements for SqliteConn {
         })
     }
 
-    fn delete_object(
-        &self,
-        collection: CollectionId,
-        name: &str,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn delete_object(&self, collection: CollectionId, name: &str) -> Result<()> {
+        self.with(|c| {
             execute(
                 c,
                 "DELETE FROM calendar_object WHERE collection_id = ?1 AND name = ?2",

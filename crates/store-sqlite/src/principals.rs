@@ -1,7 +1,5 @@
 //! The `principal` table.
 
-use std::future::Future;
-
 use rusqlite::params;
 use store::db::PrincipalStatements;
 use store::{NewUser, PrincipalId, Result, User};
@@ -10,35 +8,31 @@ use crate::rows::{self, USER_COLUMNS};
 use crate::{execute, query_all, query_one, query_opt, signed, unsigned, SqliteConn};
 
 impl PrincipalStatements for SqliteConn {
-    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send {
-        self.run(|c| {
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        self.with(|c| {
             let sql =
                 format!("SELECT {USER_COLUMNS} FROM principal WHERE name = ?1 AND disabled = 0");
             query_opt(c, &sql, [name], rows::user)
         })
     }
 
-    fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send {
-        self.run(|c| {
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.with(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM principal ORDER BY name");
             query_all(c, &sql, [], rows::user)
         })
     }
 
-    fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send {
-        self.run(|c| {
+    async fn principal_id(&self, name: &str) -> Result<Option<PrincipalId>> {
+        self.with(|c| {
             query_opt(c, "SELECT id FROM principal WHERE name = ?1", [name], |r| {
                 r.get(0)
             })
         })
     }
 
-    fn insert_principal(
-        &self,
-        new: &NewUser,
-        at: i64,
-    ) -> impl Future<Output = Result<PrincipalId>> + Send {
-        self.run(|c| {
+    async fn insert_principal(&self, new: &NewUser, at: i64) -> Result<PrincipalId> {
+        self.with(|c| {
             query_one(
                 c,
                 "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
@@ -55,8 +49,8 @@ impl PrincipalStatements for SqliteConn {
         })
     }
 
-    fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send {
-        self.run(|c| {
+    async fn set_password(&self, name: &str, hash: &str) -> Result<u64> {
+        self.with(|c| {
             execute(
                 c,
                 "UPDATE principal SET password_hash = ?2 WHERE name = ?1",
@@ -65,8 +59,8 @@ impl PrincipalStatements for SqliteConn {
         })
     }
 
-    fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    async fn delete_principal(&self, id: PrincipalId) -> Result<()> {
+        self.with(|c| {
             // History rows carry no foreign key (they outlive deleted collections), so they
             // go first.
             execute(
@@ -80,8 +74,8 @@ impl PrincipalStatements for SqliteConn {
         })
     }
 
-    fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send {
-        self.run(|c| {
+    async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64> {
+        self.with(|c| {
             query_one(
                 c,
                 "SELECT COALESCE(SUM(o.size), 0) FROM calendar_object o \

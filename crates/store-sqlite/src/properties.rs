@@ -1,8 +1,6 @@
 //! The `dead_property` table: stored properties of collections and objects (object_name ''
 //! is the collection itself).
 
-use std::future::Future;
-
 use rusqlite::params;
 use store::db::PropertyStatements;
 use store::{CollectionId, Property, Result};
@@ -10,12 +8,8 @@ use store::{CollectionId, Property, Result};
 use crate::{execute, query_all, SqliteConn};
 
 impl PropertyStatements for SqliteConn {
-    fn properties(
-        &self,
-        collection: CollectionId,
-        object: &str,
-    ) -> impl Future<Output = Result<Vec<Property>>> + Send {
-        self.run(|c| {
+    async fn properties(&self, collection: CollectionId, object: &str) -> Result<Vec<Property>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT namespace, name, value FROM dead_property \
@@ -26,11 +20,8 @@ impl PropertyStatements for SqliteConn {
         })
     }
 
-    fn member_properties(
-        &self,
-        collection: CollectionId,
-    ) -> impl Future<Output = Result<Vec<(String, Property)>>> + Send {
-        self.run(|c| {
+    async fn member_properties(&self, collection: CollectionId) -> Result<Vec<(String, Property)>> {
+        self.with(|c| {
             query_all(
                 c,
                 "SELECT object_name, namespace, name, value FROM dead_property \
@@ -41,13 +32,13 @@ impl PropertyStatements for SqliteConn {
         })
     }
 
-    fn set_property(
+    async fn set_property(
         &self,
         collection: CollectionId,
         object: &str,
         p: &Property,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    ) -> Result<()> {
+        self.with(|c| {
             execute(
                 c,
                 "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
@@ -60,14 +51,14 @@ impl PropertyStatements for SqliteConn {
         })
     }
 
-    fn remove_property(
+    async fn remove_property(
         &self,
         collection: CollectionId,
         object: &str,
         namespace: &str,
         name: &str,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.run(|c| {
+    ) -> Result<()> {
+        self.with(|c| {
             execute(
                 c,
                 "DELETE FROM dead_property WHERE collection_id = ?1 AND object_name = ?2 \

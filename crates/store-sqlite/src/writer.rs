@@ -155,15 +155,15 @@ fn sql(conn: &SqliteConn, statement: &str) -> Result<()> {
 /// Writes run one at a time on this thread, so a write's reads and writes never interleave
 /// with another's: there is nothing to lock.
 impl store::db::LockStatements for SqliteConn {
-    fn lock_principals(&self, _: &[store::PrincipalId]) -> impl Future<Output = Result<()>> + Send {
-        std::future::ready(Ok(()))
+    async fn lock_principals(&self, _: &[store::PrincipalId]) -> Result<()> {
+        Ok(())
     }
 
-    fn lock_owners_of(&self, _: &[store::CollectionId]) -> impl Future<Output = Result<()>> + Send {
-        std::future::ready(Ok(()))
+    async fn lock_owners_of(&self, _: &[store::CollectionId]) -> Result<()> {
+        Ok(())
     }
 
-    fn lock_all_principals(&self) -> impl Future<Output = Result<()>> + Send {
-        std::future::ready(Ok(()))
+    async fn lock_all_principals(&self) -> Result<()> {
+        Ok(())
     }
 }

@@ -39,9 +39,9 @@ pub struct EventQuery {
     /// Instance rows of floating objects, in wall-clock seconds of the query's zone (empty
     /// when the zone has no constant offset over the range).
     pub floating: Window,
-    /// Floating objects indexed only up to before this are undecided: the floating range's
-    /// end, or `i64::MAX` (every floating object) when the zone has no constant offset.
-    pub floating_end: i64,
+    /// The floating range's end: floating objects indexed up to before it are undecided.
+    /// None when every floating object is undecided (no constant offset).
+    pub floating_end: Option<i64>,
     /// Which slice of the answer: objects whose id is `part` modulo `of`.
     pub part: i64,
     pub of: i64,
@@ -57,10 +57,7 @@ impl EventQuery {
             end: range.end,
             utc: Window::over(range.start, range.end),
             floating: Window::over(floating_start, floating_end),
-            floating_end: match range.floating_offset {
-                Some(_) => floating_end,
-                None => i64::MAX,
-            },
+            floating_end: range.floating_offset.map(|_| floating_end),
             part: i64::from(range.slice.part),
             of: i64::from(range.slice.of.max(1)),
             with_data: range.with_data,
@@ -108,13 +105,13 @@ mod tests {
             }
         );
         assert_eq!(q.floating.after, 1_003_600);
-        assert_eq!(q.floating_end, 2_003_600);
+        assert_eq!(q.floating_end, Some(2_003_600));
         assert_eq!((q.part, q.of), (1, 2));
         let no_offset = EventQuery::new(&EventRange {
             floating_offset: None,
             ..range
         });
-        assert_eq!(no_offset.floating_end, i64::MAX);
+        assert_eq!(no_offset.floating_end, None);
         assert!(no_offset.floating.from >= no_offset.floating.until, "empty");
     }
 }
