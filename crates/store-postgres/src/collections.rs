@@ -28,10 +28,7 @@ impl CollectionStatements for PgConn {
     /// The row holds the object's columns and data first, all NULL when there is no such
     /// member, then the collection's.
     async fn collection_member(
-        &self,
-        owner: PrincipalId,
-        path: &str,
-        name: &str,
+        &self, owner: PrincipalId, path: &str, name: &str,
     ) -> Result<Option<(Collection, Option<StoredObject>)>> {
         const COLLECTION_FROM: usize = OBJECT_META_COUNT + 1;
         static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -74,8 +71,7 @@ impl CollectionStatements for PgConn {
     }
 
     async fn history_collections(
-        &self,
-        owner: Option<PrincipalId>,
+        &self, owner: Option<PrincipalId>,
     ) -> Result<Vec<HistoryCollection>> {
         let sql = format!(
             "SELECT {COLLECTION_COLUMNS}, deleted_at, \
@@ -157,11 +153,7 @@ impl CollectionStatements for PgConn {
     }
 
     async fn copy_members(
-        &self,
-        from: CollectionId,
-        to: CollectionId,
-        seq: i64,
-        at: i64,
+        &self, from: CollectionId, to: CollectionId, seq: i64, at: i64,
     ) -> Result<Vec<CopiedObject>> {
         // Bytes, instance rows and properties follow each object to its copy, matched by name.
         const PAIRS: &str = "calendar_object src JOIN calendar_object dst \

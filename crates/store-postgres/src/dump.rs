@@ -55,10 +55,7 @@ impl DumpStatements for PgConn {
     }
 
     async fn dump_objects(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        limit: usize,
+        &self, collection: CollectionId, after: i64, limit: usize,
     ) -> Result<Vec<ObjectRecord>> {
         let limit = crate::signed(limit);
         let found = self
@@ -120,10 +117,7 @@ impl DumpStatements for PgConn {
     }
 
     async fn dump_versions(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        limit: usize,
+        &self, collection: CollectionId, after: i64, limit: usize,
     ) -> Result<Vec<Version>> {
         let limit = crate::signed(limit);
         let found = self

@@ -9,10 +9,7 @@ use crate::{unsigned, PgConn};
 
 impl LogStatements for PgConn {
     async fn changes_since(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        upto: i64,
+        &self, collection: CollectionId, after: i64, upto: i64,
     ) -> Result<Vec<(String, bool)>> {
         let found = self
             .query(

@@ -10,7 +10,10 @@ use store::rules::object::ObjectState;
 use store::rules::range::EventQuery;
 use store::{CollectionId, InstanceIndex, ObjectMeta, Result, StoredObject};
 
-use crate::rows::{self, get, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT};
+use crate::rows::{
+    self, and_data_from, get, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT,
+    OBJECT_WRITE_COLUMNS, OBJECT_WRITE_CONFLICT,
+};
 use crate::{signed, unsigned, PgConn};
 
 impl ObjectStatements for PgConn {
@@ -23,10 +26,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn objects_page(
-        &self,
-        collection: CollectionId,
-        after: Option<&str>,
-        limit: usize,
+        &self, collection: CollectionId, after: Option<&str>, limit: usize,
     ) -> Result<Vec<ObjectMeta>> {
         // A plain `name > $2` (no "or NULL") so that each page is one seek on the index.
         let sql = format!(
@@ -63,9 +63,7 @@ impl ObjectStatements for PgConn {
     /// One array parameter, however many names: no statement per count of names. The answer
     /// follows the order of the names, as the request gave them.
     async fn objects_by_name(
-        &self,
-        collection: CollectionId,
-        names: &[String],
+        &self, collection: CollectionId, names: &[String],
     ) -> Result<Vec<StoredObject>> {
         let sql = format!(
             "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
@@ -86,10 +84,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn objects_in_range(
-        &self,
-        collection: CollectionId,
-        component: Option<&str>,
-        start: Option<i64>,
+        &self, collection: CollectionId, component: Option<&str>, start: Option<i64>,
         end: Option<i64>,
     ) -> Result<Vec<ObjectMeta>> {
         let (start, end) = (
@@ -109,11 +104,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn indexed_events(&self, q: &EventQuery) -> Result<Vec<(ObjectMeta, Option<Bytes>)>> {
-        let data_join = if q.with_data {
-            ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
-        } else {
-            " FROM calendar_object"
-        };
+        let data_join = and_data_from(q.with_data);
         let sql = format!(
             "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
              (SELECT object_id FROM calendar_object_instance WHERE collection_id = $1 \
@@ -188,9 +179,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn object_state(
-        &self,
-        collection: CollectionId,
-        name: &str,
+        &self, collection: CollectionId, name: &str,
     ) -> Result<Option<ObjectState>> {
         let row = self
             .query_opt(
@@ -209,10 +198,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn uid_holder(
-        &self,
-        collection: CollectionId,
-        uid: &str,
-        except: &str,
+        &self, collection: CollectionId, uid: &str, except: &str,
     ) -> Result<Option<String>> {
         let row = self
             .query_opt(
@@ -225,9 +211,7 @@ impl ObjectStatements for PgConn {
     }
 
     async fn instances(
-        &self,
-        collection: CollectionId,
-        name: &str,
+        &self, collection: CollectionId, name: &str,
     ) -> Result<Option<InstanceIndex>> {
         let Some(row) = self
             .query_opt(
@@ -260,37 +244,34 @@ impl ObjectStatements for PgConn {
 
     /// The object's row, its bytes and its instance rows, in one statement.
     async fn write_object(&self, o: &ObjectWrite<'_>) -> Result<()> {
+        // Data-modifying CTEs see one snapshot: the DELETE removes only the old instance
+        // rows, and the foreign keys are checked at the end of the statement, once the object
+        // row exists.
+        static WRITE_SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH object AS ( \
+                     INSERT INTO calendar_object ({OBJECT_WRITE_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
+                     {OBJECT_WRITE_CONFLICT} RETURNING id), \
+                 data AS ( \
+                     INSERT INTO calendar_object_data (object_id, data) SELECT id, $14 FROM object \
+                     ON CONFLICT (object_id) DO UPDATE SET data = excluded.data), \
+                 stale AS ( \
+                     DELETE FROM calendar_object_instance \
+                     WHERE object_id = (SELECT id FROM object)) \
+                 INSERT INTO calendar_object_instance \
+                     (object_id, collection_id, floating, start_at, end_at) \
+                 SELECT object.id, $1, $13, s, e \
+                 FROM object, unnest($15::BIGINT[], $16::BIGINT[]) AS spans(s, e)"
+            )
+        });
         let (starts, ends): (Vec<i64>, Vec<i64>) = o
             .instances
             .iter()
             .flat_map(|i| i.spans.iter().copied())
             .unzip();
         self.execute(
-            // Data-modifying CTEs see one snapshot: the DELETE removes only the old
-            // instance rows, and the foreign keys are checked at the end of the
-            // statement, once the object row exists.
-            "WITH object AS ( \
-             INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
-             component, first_start, last_end, size, created_at, modified_at, \
-             modified_seq, instances_until, instances_floating) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
-             ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
-             etag = excluded.etag, content_type = excluded.content_type, \
-             component = excluded.component, first_start = excluded.first_start, \
-             last_end = excluded.last_end, size = excluded.size, \
-             modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
-             instances_until = excluded.instances_until, \
-             instances_floating = excluded.instances_floating RETURNING id), \
-             data AS ( \
-             INSERT INTO calendar_object_data (object_id, data) SELECT id, $14 FROM object \
-             ON CONFLICT (object_id) DO UPDATE SET data = excluded.data), \
-             stale AS ( \
-             DELETE FROM calendar_object_instance \
-             WHERE object_id = (SELECT id FROM object)) \
-             INSERT INTO calendar_object_instance \
-             (object_id, collection_id, floating, start_at, end_at) \
-             SELECT object.id, $1, $13, s, e \
-             FROM object, unnest($15::BIGINT[], $16::BIGINT[]) AS spans(s, e)",
+            &WRITE_SQL,
             &[
                 &o.collection,
                 &o.name,

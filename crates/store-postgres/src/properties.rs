@@ -33,10 +33,7 @@ impl PropertyStatements for PgConn {
     }
 
     async fn set_property(
-        &self,
-        collection: CollectionId,
-        object: &str,
-        p: &Property,
+        &self, collection: CollectionId, object: &str, p: &Property,
     ) -> Result<()> {
         self.execute(
             "INSERT INTO dead_property (collection_id, object_name, namespace, name, value) \
@@ -50,11 +47,7 @@ impl PropertyStatements for PgConn {
     }
 
     async fn remove_property(
-        &self,
-        collection: CollectionId,
-        object: &str,
-        namespace: &str,
-        name: &str,
+        &self, collection: CollectionId, object: &str, namespace: &str, name: &str,
     ) -> Result<()> {
         self.execute(
             "DELETE FROM dead_property WHERE collection_id = $1 AND object_name = $2 \

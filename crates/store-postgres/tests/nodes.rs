@@ -5,10 +5,9 @@
 
 mod support;
 
-use bytes::Bytes;
 use store::conformance::new_user;
 use store::prelude::*;
-use store::{Change, Expect, ObjectIndex, PutObject, VersionKind};
+use store::{conformance, Change, Expect, VersionKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_on_two_nodes_keep_one_chain() {
@@ -21,19 +20,8 @@ async fn concurrent_writers_on_two_nodes_keep_one_chain() {
     let writes = (0..40).map(|i| {
         let node = if i % 2 == 0 { a.clone() } else { b.clone() };
         tokio::spawn(async move {
-            let put = PutObject {
-                collection: cal.id,
-                name: format!("{i}.ics"),
-                data: Bytes::from(format!("event {i}")),
-                content_type: "text/calendar".into(),
-                index: ObjectIndex {
-                    uid: Some(format!("uid-{i}")),
-                    ..ObjectIndex::default()
-                },
-                instances: None,
-                expect: Expect::Absent,
-                quota: None,
-            };
+            let (name, data, uid) = (format!("{i}.ics"), format!("event {i}"), format!("uid-{i}"));
+            let put = conformance::put(cal.id, &name, &data, &uid, Expect::Absent);
             node.put_object(put, &Change::default()).await
         })
     });

@@ -28,10 +28,7 @@ impl CollectionStatements for SqliteConn {
     /// The row holds the object's columns and data first, all NULL when there is no such
     /// member, then the collection's.
     async fn collection_member(
-        &self,
-        owner: PrincipalId,
-        path: &str,
-        name: &str,
+        &self, owner: PrincipalId, path: &str, name: &str,
     ) -> Result<Option<(Collection, Option<StoredObject>)>> {
         const COLLECTION_FROM: usize = OBJECT_META_COUNT + 1;
         static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -79,8 +76,7 @@ impl CollectionStatements for SqliteConn {
     }
 
     async fn history_collections(
-        &self,
-        owner: Option<PrincipalId>,
+        &self, owner: Option<PrincipalId>,
     ) -> Result<Vec<HistoryCollection>> {
         self.with(|c| {
             let sql = format!(
@@ -166,11 +162,7 @@ impl CollectionStatements for SqliteConn {
     }
 
     async fn copy_members(
-        &self,
-        from: CollectionId,
-        to: CollectionId,
-        seq: i64,
-        at: i64,
+        &self, from: CollectionId, to: CollectionId, seq: i64, at: i64,
     ) -> Result<Vec<CopiedObject>> {
         // Bytes, instance rows and properties follow each object to its copy, matched by name.
         const PAIRS: &str = "calendar_object src JOIN calendar_object dst \

@@ -43,10 +43,7 @@ impl DumpStatements for SqliteConn {
     }
 
     async fn dump_objects(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        limit: usize,
+        &self, collection: CollectionId, after: i64, limit: usize,
     ) -> Result<Vec<ObjectRecord>> {
         self.with(|c| {
             let sql = format!(
@@ -97,10 +94,7 @@ impl DumpStatements for SqliteConn {
     }
 
     async fn dump_versions(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        limit: usize,
+        &self, collection: CollectionId, after: i64, limit: usize,
     ) -> Result<Vec<Version>> {
         self.with(|c| {
             let sql = format!(
@@ -291,9 +285,7 @@ impl DumpStatements for SqliteConn {
 
 /// Runs one insert statement for each row.
 fn insert_each<T>(
-    c: &Connection,
-    sql: &str,
-    rows: &[T],
+    c: &Connection, sql: &str, rows: &[T],
     mut insert: impl FnMut(&mut rusqlite::CachedStatement<'_>, &T) -> rusqlite::Result<usize>,
 ) -> Result<()> {
     let mut stmt = c.prepare_cached(sql).map_err(backend)?;

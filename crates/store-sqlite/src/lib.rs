@@ -63,10 +63,7 @@ impl SqliteConn {
 /// `query_row` on a cached statement: the hot paths run the same few statements on every
 /// request, and parsing SQL each time cost more than running it. None when no row matched.
 pub(crate) fn query_opt<T, P: Params>(
-    conn: &Connection,
-    sql: &str,
-    params: P,
-    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    conn: &Connection, sql: &str, params: P, f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Option<T>> {
     conn.prepare_cached(sql)
         .and_then(|mut s| s.query_row(params, f).optional())
@@ -75,10 +72,7 @@ pub(crate) fn query_opt<T, P: Params>(
 
 /// [`query_opt`] for a statement that always returns a row.
 pub(crate) fn query_one<T, P: Params>(
-    conn: &Connection,
-    sql: &str,
-    params: P,
-    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    conn: &Connection, sql: &str, params: P, f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<T> {
     conn.prepare_cached(sql)
         .and_then(|mut s| s.query_row(params, f))
@@ -87,10 +81,7 @@ pub(crate) fn query_one<T, P: Params>(
 
 /// Every row of a cached statement, mapped with `f`.
 pub(crate) fn query_all<T, P: Params>(
-    conn: &Connection,
-    sql: &str,
-    params: P,
-    f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    conn: &Connection, sql: &str, params: P, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let rows = stmt.query_map(params, f).map_err(backend)?;

@@ -10,10 +10,7 @@ use crate::{execute, query_all, query_opt, unsigned, SqliteConn};
 
 impl LogStatements for SqliteConn {
     async fn changes_since(
-        &self,
-        collection: CollectionId,
-        after: i64,
-        upto: i64,
+        &self, collection: CollectionId, after: i64, upto: i64,
     ) -> Result<Vec<(String, bool)>> {
         self.with(|c| {
             query_all(

@@ -10,7 +10,10 @@ use store::rules::object::ObjectState;
 use store::rules::range::EventQuery;
 use store::{CollectionId, InstanceIndex, ObjectMeta, Result, StoredObject};
 
-use crate::rows::{self, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT};
+use crate::rows::{
+    self, and_data_from, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT,
+    OBJECT_WRITE_COLUMNS, OBJECT_WRITE_CONFLICT,
+};
 use crate::{backend, execute, query_all, query_one, query_opt, signed, unsigned, SqliteConn};
 
 /// Looks an object up by name in the listing index, which holds every metadata column and
@@ -33,10 +36,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn objects_page(
-        &self,
-        collection: CollectionId,
-        after: Option<&str>,
-        limit: usize,
+        &self, collection: CollectionId, after: Option<&str>, limit: usize,
     ) -> Result<Vec<ObjectMeta>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(&page_sql()).map_err(backend)?;
@@ -68,9 +68,7 @@ impl ObjectStatements for SqliteConn {
     /// transaction: every object comes from the same snapshot, and no statement is parsed
     /// per request (an `IN (?, ?, ...)` list is a new statement for every count of names).
     async fn objects_by_name(
-        &self,
-        collection: CollectionId,
-        names: &[String],
+        &self, collection: CollectionId, names: &[String],
     ) -> Result<Vec<StoredObject>> {
         self.with(|c| {
             let snapshot = c.unchecked_transaction().map_err(backend)?;
@@ -88,10 +86,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn objects_in_range(
-        &self,
-        collection: CollectionId,
-        component: Option<&str>,
-        start: Option<i64>,
+        &self, collection: CollectionId, component: Option<&str>, start: Option<i64>,
         end: Option<i64>,
     ) -> Result<Vec<ObjectMeta>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -117,11 +112,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn indexed_events(&self, q: &EventQuery) -> Result<Vec<(ObjectMeta, Option<Bytes>)>> {
-        let data_join = if q.with_data {
-            ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
-        } else {
-            " FROM calendar_object"
-        };
+        let data_join = and_data_from(q.with_data);
         let sql = format!(
             "SELECT {OBJECT_META_COLUMNS}{data_join} WHERE id IN \
              (SELECT object_id FROM calendar_object_instance WHERE collection_id = ?1 \
@@ -192,9 +183,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn object_state(
-        &self,
-        collection: CollectionId,
-        name: &str,
+        &self, collection: CollectionId, name: &str,
     ) -> Result<Option<ObjectState>> {
         self.with(|c| {
             query_opt(
@@ -213,10 +202,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn uid_holder(
-        &self,
-        collection: CollectionId,
-        uid: &str,
-        except: &str,
+        &self, collection: CollectionId, uid: &str, except: &str,
     ) -> Result<Option<String>> {
         self.with(|c| {
             query_opt(
@@ -229,9 +215,7 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn instances(
-        &self,
-        collection: CollectionId,
-        name: &str,
+        &self, collection: CollectionId, name: &str,
     ) -> Result<Option<InstanceIndex>> {
         self.with(|c| {
             let Some((id, complete_until, floating)) = query_opt(
@@ -269,20 +253,17 @@ impl ObjectStatements for SqliteConn {
     }
 
     async fn write_object(&self, o: &ObjectWrite<'_>) -> Result<()> {
+        static WRITE_SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "INSERT INTO calendar_object ({OBJECT_WRITE_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13) \
+                 {OBJECT_WRITE_CONFLICT} RETURNING id"
+            )
+        });
         self.with(|c| {
             let object_id: i64 = query_one(
                 c,
-                "INSERT INTO calendar_object (collection_id, name, uid, etag, content_type, \
-                 component, first_start, last_end, size, created_at, modified_at, \
-                 modified_seq, instances_until, instances_floating) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13) \
-                 ON CONFLICT (collection_id, name) DO UPDATE SET uid = excluded.uid, \
-                 etag = excluded.etag, content_type = excluded.content_type, \
-                 component = excluded.component, first_start = excluded.first_start, \
-                 last_end = excluded.last_end, size = excluded.size, \
-                 modified_at = excluded.modified_at, modified_seq = excluded.modified_seq, \
-                 instances_until = excluded.instances_until, \
-                 instances_floating = excluded.instances_floating RETURNING id",
+                &WRITE_SQL,
                 params![
                     o.collection,
                     o.name,
@@ -357,10 +338,7 @@ pub fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredObject> {
 
 /// Replaces an object's instance rows with `index` (none when `None`).
 fn write_instances(
-    c: &Connection,
-    collection: CollectionId,
-    object_id: i64,
-    index: Option<&InstanceIndex>,
+    c: &Connection, collection: CollectionId, object_id: i64, index: Option<&InstanceIndex>,
 ) -> Result<()> {
     execute(
         c,

@@ -33,10 +33,7 @@ impl PropertyStatements for SqliteConn {
     }
 
     async fn set_property(
-        &self,
-        collection: CollectionId,
-        object: &str,
-        p: &Property,
+        &self, collection: CollectionId, object: &str, p: &Property,
     ) -> Result<()> {
         self.with(|c| {
             execute(
@@ -52,11 +49,7 @@ impl PropertyStatements for SqliteConn {
     }
 
     async fn remove_property(
-        &self,
-        collection: CollectionId,
-        object: &str,
-        namespace: &str,
-        name: &str,
+        &self, collection: CollectionId, object: &str, namespace: &str, name: &str,
     ) -> Result<()> {
         self.with(|c| {
             execute(

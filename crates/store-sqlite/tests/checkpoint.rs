@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use store::conformance;
 use store::conformance::new_user;
 use store::prelude::*;
-use store::{Change, Expect, ObjectIndex, PutObject};
+use store::{Change, Expect};
 
 #[tokio::test]
 async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
@@ -29,19 +29,8 @@ async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
     // (16,000 pages), so only the thread can have moved these pages.
     let body = "x".repeat(2_000);
     for i in 0..250 {
-        let put = PutObject {
-            collection: calendar.id,
-            name: format!("e{i}.ics"),
-            data: Bytes::from(body.clone()),
-            content_type: "text/calendar".into(),
-            index: ObjectIndex {
-                uid: Some(format!("u{i}")),
-                ..ObjectIndex::default()
-            },
-            instances: None,
-            expect: Expect::Anything,
-            quota: None,
-        };
+        let (name, uid) = (format!("e{i}.ics"), format!("u{i}"));
+        let put = conformance::put(calendar.id, &name, &body, &uid, Expect::Anything);
         store.put_object(put, &change).await.unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -80,7 +80,14 @@ async fn user(store: &dyn Store, name: &str) -> User {
     store.create_user(new_user(name)).await.unwrap()
 }
 
-fn put(collection: CollectionId, name: &str, data: &str, uid: &str, expect: Expect) -> PutObject {
+/// A PUT of `data` as a VEVENT with `uid`, as the checks here and backends' own tests write.
+pub fn put(
+    collection: CollectionId,
+    name: &str,
+    data: &str,
+    uid: &str,
+    expect: Expect,
+) -> PutObject {
     PutObject {
         collection,
         name: name.into(),

@@ -20,6 +20,20 @@ pub const OBJECT_META_COUNT: usize = 12;
 pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
      client, address, at, prev_hash, hash, chain, data_hash";
 
+/// The columns an object's write stores, in the order of its VALUES.
+pub const OBJECT_WRITE_COLUMNS: &str = "collection_id, name, uid, etag, content_type, component, \
+     first_start, last_end, size, created_at, modified_at, modified_seq, instances_until, \
+     instances_floating";
+
+/// What replacing an existing object by name updates (its creation time stays); the same
+/// clause in both dialects.
+pub const OBJECT_WRITE_CONFLICT: &str = "ON CONFLICT (collection_id, name) DO UPDATE SET \
+     uid = excluded.uid, etag = excluded.etag, content_type = excluded.content_type, \
+     component = excluded.component, first_start = excluded.first_start, \
+     last_end = excluded.last_end, size = excluded.size, modified_at = excluded.modified_at, \
+     modified_seq = excluded.modified_seq, instances_until = excluded.instances_until, \
+     instances_floating = excluded.instances_floating";
+
 /// `columns` (a list like [`OBJECT_META_COLUMNS`]) each prefixed with a table alias, for
 /// joins of tables that share column names.
 pub fn qualified(alias: &str, columns: &str) -> String {
@@ -28,4 +42,14 @@ pub fn qualified(alias: &str, columns: &str) -> String {
         .map(|c| format!("{alias}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What follows [`OBJECT_META_COLUMNS`] in a query on objects: their bytes as the next
+/// column and the table that holds them when `with_data`, else the table alone.
+pub fn and_data_from(with_data: bool) -> &'static str {
+    if with_data {
+        ", data FROM calendar_object JOIN calendar_object_data ON object_id = id"
+    } else {
+        " FROM calendar_object"
+    }
 }
