@@ -70,6 +70,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
                     password_hash: hash,
                     quota_bytes: quota,
                     first_calendar: Some("Calendar".into()),
+                    admin: false,
                 })
                 .await
             {

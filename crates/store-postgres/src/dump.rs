@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
-use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
+use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
 use store::{CollectionId, Result, Version};
 
-use crate::rows::{self, get, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, VERSION_COLUMNS};
+use crate::rows::{
+    self, get, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, TOKEN_COLUMNS, VERSION_COLUMNS,
+};
 use crate::PgConn;
 
 /// The tables whose ids come from an identity sequence.
@@ -26,7 +28,7 @@ impl DumpStatements for PgConn {
         let found = self
             .query(
                 "SELECT id, name, display_name, email, password_hash, quota_bytes, created_at, \
-                 disabled FROM principal ORDER BY id",
+                 disabled, admin FROM principal ORDER BY id",
                 &[],
             )
             .await?;
@@ -40,8 +42,38 @@ impl DumpStatements for PgConn {
                 quota_bytes: get(r, 5)?,
                 created_at: get(r, 6)?,
                 disabled: get(r, 7)?,
+                admin: get(r, 8)?,
             })
         })
+    }
+
+    async fn dump_tokens(&self) -> Result<Vec<TokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS}, hash FROM app_token ORDER BY id");
+        rows::all(&self.query(&sql, &[]).await?, |r| {
+            Ok(TokenRecord {
+                token: rows::token_at(r, 0)?,
+                hash: get(r, 6)?,
+            })
+        })
+    }
+
+    async fn load_tokens(&self, rows: &[TokenRecord]) -> Result<()> {
+        self.execute(
+            "INSERT INTO app_token (id, principal_id, label, scope, created_at, last_used_at, \
+             hash) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], \
+             $5::BIGINT[], $6::BIGINT[], $7::TEXT[])",
+            &[
+                &column(rows, |r| r.token.id),
+                &column(rows, |r| r.token.owner),
+                &column(rows, |r| r.token.label.as_str()),
+                &column(rows, |r| r.token.scope.as_str()),
+                &column(rows, |r| r.token.created_at),
+                &column(rows, |r| r.token.last_used_at),
+                &column(rows, |r| r.hash.as_str()),
+            ],
+        )
+        .await
+        .map(drop)
     }
 
     async fn dump_collections(&self) -> Result<Vec<CollectionRecord>> {
@@ -146,9 +178,9 @@ impl DumpStatements for PgConn {
     async fn load_principals(&self, rows: &[PrincipalRecord]) -> Result<()> {
         self.execute(
             "INSERT INTO principal (id, name, display_name, email, password_hash, quota_bytes, \
-             created_at, disabled) \
+             created_at, disabled, admin) \
              SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-             $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[])",
+             $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[], $9::BOOLEAN[])",
             &[
                 &column(rows, |p| p.id),
                 &column(rows, |p| p.name.as_str()),
@@ -158,6 +190,7 @@ impl DumpStatements for PgConn {
                 &column(rows, |p| p.quota_bytes),
                 &column(rows, |p| p.created_at),
                 &column(rows, |p| p.disabled),
+                &column(rows, |p| p.admin),
             ],
         )
         .await

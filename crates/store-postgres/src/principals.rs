@@ -30,9 +30,16 @@ impl PrincipalStatements for PgConn {
     async fn insert_principal(&self, new: &NewUser, at: i64) -> Result<PrincipalId> {
         let quota = new.quota_bytes.map(signed);
         self.insert_returning_id(
-            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&new.name, &new.email, &new.password_hash, &quota, &at],
+            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &new.name,
+                &new.email,
+                &new.password_hash,
+                &quota,
+                &at,
+                &new.admin,
+            ],
         )
         .await
     }
@@ -43,6 +50,11 @@ impl PrincipalStatements for PgConn {
             &[&name, &hash],
         )
         .await
+    }
+
+    async fn set_admin(&self, name: &str, admin: bool) -> Result<u64> {
+        let sql = "UPDATE principal SET admin = $2 WHERE name = $1";
+        self.execute(sql, &[&name, &admin]).await
     }
 
     async fn delete_principal(&self, id: PrincipalId) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, Result, StoredObject, User,
-    Version, VersionKind,
+    AppToken, Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, Result, StoredObject,
+    TokenScope, User, Version, VersionKind,
 };
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
@@ -30,6 +30,20 @@ pub fn user(r: &Row) -> Result<User> {
         password_hash: get(r, 3)?,
         quota_bytes: get::<Option<i64>>(r, 4)?.map(crate::unsigned),
         created_at: get(r, 5)?,
+        admin: get(r, 6)?,
+    })
+}
+
+/// An app password from its [`TOKEN_COLUMNS`], starting at column `first`.
+pub fn token_at(r: &Row, first: usize) -> Result<AppToken> {
+    let scope: &str = get(r, first + 3)?;
+    Ok(AppToken {
+        id: get(r, first)?,
+        owner: get(r, first + 1)?,
+        label: get(r, first + 2)?,
+        scope: TokenScope::parse(scope).unwrap_or(TokenScope::ReadOnly),
+        created_at: get(r, first + 4)?,
+        last_used_at: get(r, first + 5)?,
     })
 }
 

@@ -2,11 +2,12 @@
 
 use rusqlite::{params, Connection};
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
-use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
+use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
 use store::{CollectionId, Result, Version};
 
 use crate::rows::{
-    self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT, VERSION_COLUMNS,
+    self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT, TOKEN_COLUMNS,
+    VERSION_COLUMNS,
 };
 use crate::{backend, query_all, query_one, signed, SqliteConn};
 
@@ -16,7 +17,7 @@ impl DumpStatements for SqliteConn {
             query_all(
                 c,
                 "SELECT id, name, display_name, email, password_hash, quota_bytes, created_at, \
-                 disabled FROM principal ORDER BY id",
+                 disabled, admin FROM principal ORDER BY id",
                 [],
                 |r| {
                     Ok(PrincipalRecord {
@@ -27,8 +28,44 @@ impl DumpStatements for SqliteConn {
                         password_hash: r.get(4)?,
                         quota_bytes: r.get(5)?,
                         created_at: r.get(6)?,
-                        disabled: r.get::<_, i64>(7)? != 0,
+                        disabled: r.get(7)?,
+                        admin: r.get(8)?,
                     })
+                },
+            )
+        })
+    }
+
+    async fn dump_tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.with(|c| {
+            let sql = format!("SELECT {TOKEN_COLUMNS}, hash FROM app_token ORDER BY id");
+            query_all(c, &sql, [], |r| {
+                Ok(TokenRecord {
+                    token: rows::token_at(r, 0)?,
+                    hash: r.get(6)?,
+                })
+            })
+        })
+    }
+
+    async fn load_tokens(&self, rows: &[TokenRecord]) -> Result<()> {
+        self.with(|c| {
+            insert_each(
+                c,
+                "INSERT INTO app_token (id, principal_id, label, scope, created_at, \
+                 last_used_at, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rows,
+                |s, r| {
+                    let t = &r.token;
+                    s.execute(params![
+                        t.id,
+                        t.owner,
+                        t.label,
+                        t.scope.as_str(),
+                        t.created_at,
+                        t.last_used_at,
+                        r.hash
+                    ])
                 },
             )
         })
@@ -127,7 +164,8 @@ impl DumpStatements for SqliteConn {
             insert_each(
                 c,
                 "INSERT INTO principal (id, name, display_name, email, password_hash, \
-                 quota_bytes, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 quota_bytes, created_at, disabled, admin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 rows,
                 |s, p| {
                     s.execute(params![
@@ -138,7 +176,8 @@ impl DumpStatements for SqliteConn {
                         p.password_hash,
                         p.quota_bytes,
                         p.created_at,
-                        p.disabled
+                        p.disabled,
+                        p.admin
                     ])
                 },
             )

@@ -35,14 +35,15 @@ impl PrincipalStatements for SqliteConn {
         self.with(|c| {
             query_one(
                 c,
-                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![
                     new.name,
                     new.email,
                     new.password_hash,
                     new.quota_bytes.map(signed),
-                    at
+                    at,
+                    new.admin
                 ],
                 |r| r.get(0),
             )
@@ -55,6 +56,16 @@ impl PrincipalStatements for SqliteConn {
                 c,
                 "UPDATE principal SET password_hash = ?2 WHERE name = ?1",
                 [name, hash],
+            )
+        })
+    }
+
+    async fn set_admin(&self, name: &str, admin: bool) -> Result<u64> {
+        self.with(|c| {
+            execute(
+                c,
+                "UPDATE principal SET admin = ?2 WHERE name = ?1",
+                params![name, admin],
             )
         })
     }

@@ -3,7 +3,8 @@
 use rusqlite::Row;
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, User, Version, VersionKind,
+    AppToken, Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, TokenScope, User,
+    Version, VersionKind,
 };
 
 pub use store::db::columns::*;
@@ -16,6 +17,20 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         password_hash: r.get(3)?,
         quota_bytes: r.get::<_, Option<i64>>(4)?.map(crate::unsigned),
         created_at: r.get(5)?,
+        admin: r.get(6)?,
+    })
+}
+
+/// An app password from its [`TOKEN_COLUMNS`], starting at column `first`.
+pub fn token_at(r: &Row<'_>, first: usize) -> rusqlite::Result<AppToken> {
+    let scope: String = r.get(first + 3)?;
+    Ok(AppToken {
+        id: r.get(first)?,
+        owner: r.get(first + 1)?,
+        label: r.get(first + 2)?,
+        scope: TokenScope::parse(&scope).unwrap_or(TokenScope::ReadOnly),
+        created_at: r.get(first + 4)?,
+        last_used_at: r.get(first + 5)?,
     })
 }
 

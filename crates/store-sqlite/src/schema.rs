@@ -149,6 +149,14 @@ CREATE INDEX calendar_object_listing ON calendar_object(collection_id, name, eta
     content_type, size, uid, component, first_start, last_end, created_at, modified_at,
     modified_seq);
 "#,
+    r#"
+-- App passwords: one per device, found by the keyed hash of the token the device sends; a
+-- label names each within its user. Administrators may manage other users.
+ALTER TABLE app_token ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';
+CREATE UNIQUE INDEX app_token_label ON app_token(principal_id, label);
+CREATE INDEX app_token_hash ON app_token(hash);
+ALTER TABLE principal ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

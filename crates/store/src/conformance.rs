@@ -34,7 +34,8 @@ macro_rules! conformance_tests {
             non_ascii_collection_names_keep_their_children,
             refused_writes_leave_sequence_and_history_alone,
             a_copied_calendar_records_its_objects_in_name_order,
-            multiget_answers_in_the_order_asked_each_object_once);
+            multiget_answers_in_the_order_asked_each_object_once,
+            app_passwords_are_found_by_hash_until_revoked);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -73,6 +74,7 @@ pub fn new_user(name: &str) -> NewUser {
         password_hash: "hash".into(),
         quota_bytes: None,
         first_calendar: Some("Calendar".into()),
+        admin: false,
     }
 }
 
@@ -134,6 +136,7 @@ pub async fn users_get_a_home_and_a_first_calendar(store: &dyn Store) {
             password_hash: "x".into(),
             quota_bytes: None,
             first_calendar: None,
+            admin: false,
         })
         .await;
     assert_eq!(again, Err(StoreError::AlreadyExists));
@@ -1093,6 +1096,13 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
     let bob = user(from, "bob").await;
     let cal = calendar(from, &ann).await;
     let c = change("ann");
+    let phone = NewToken {
+        owner: ann.id,
+        label: "phone".into(),
+        hash: "0123".into(),
+        scope: TokenScope::All,
+    };
+    from.create_token(phone).await.unwrap();
     for i in 0..7 {
         let mut p = put(
             cal.id,
@@ -1142,6 +1152,7 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
 
     let report = copy(from, to, &no_progress).await.unwrap();
     assert_eq!(report.principals, 2);
+    assert_eq!(report.tokens, 1);
     assert_eq!(report.objects, 6);
     verify_copy(from, to, &no_progress).await.unwrap();
     assert_eq!(
@@ -1321,4 +1332,75 @@ pub async fn multiget_answers_in_the_order_asked_each_object_once(store: &dyn St
         .map(|o| o.meta.name)
         .collect();
     assert_eq!(found, ["c.ics", "a.ics", "b.ics"]);
+}
+
+pub async fn app_passwords_are_found_by_hash_until_revoked(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let token = |owner: &User, label: &str, hash: &str| NewToken {
+        owner: owner.id,
+        label: label.into(),
+        hash: hash.into(),
+        scope: TokenScope::ReadOnly,
+    };
+    let phone = store
+        .create_token(token(&ann, "phone", "h1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (phone.label.as_str(), phone.scope),
+        ("phone", TokenScope::ReadOnly)
+    );
+    assert_eq!(phone.last_used_at, None);
+    assert_eq!(
+        store.create_token(token(&ann, "phone", "h2")).await,
+        Err(StoreError::AlreadyExists),
+        "a label names one token of its user"
+    );
+    store
+        .create_token(token(&bob, "phone", "h3"))
+        .await
+        .unwrap();
+    store
+        .create_token(token(&ann, "laptop", "h4"))
+        .await
+        .unwrap();
+    let labels: Vec<String> = store
+        .tokens(ann.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    assert_eq!(labels, ["laptop", "phone"]);
+    let (found, found_token) = store.user_by_token("ann", "h1").await.unwrap().unwrap();
+    assert_eq!((found.id, found_token.id), (ann.id, phone.id));
+    assert_eq!(
+        store.user_by_token("bob", "h1").await.unwrap(),
+        None,
+        "another user's token"
+    );
+    store.token_used(phone.id, 1234).await.unwrap();
+    let used = store.tokens(ann.id).await.unwrap();
+    assert_eq!(
+        used.iter()
+            .find(|t| t.label == "phone")
+            .unwrap()
+            .last_used_at,
+        Some(1234)
+    );
+    store.revoke_token(ann.id, "phone").await.unwrap();
+    assert_eq!(store.user_by_token("ann", "h1").await.unwrap(), None);
+    assert_eq!(
+        store.revoke_token(ann.id, "phone").await,
+        Err(StoreError::NotFound)
+    );
+    assert!(store.user_by_token("bob", "h3").await.unwrap().is_some());
+    assert!(!store.user_by_name("ann").await.unwrap().unwrap().admin);
+    store.set_admin("ann", true).await.unwrap();
+    assert!(store.user_by_name("ann").await.unwrap().unwrap().admin);
+    assert_eq!(
+        store.set_admin("nobody", true).await,
+        Err(StoreError::NotFound)
+    );
 }

@@ -19,6 +19,14 @@ pub struct PrincipalRecord {
     pub quota_bytes: Option<i64>,
     pub created_at: i64,
     pub disabled: bool,
+    pub admin: bool,
+}
+
+/// An app password with its stored hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token: crate::AppToken,
+    pub hash: String,
 }
 
 /// A collection, live or deleted (history keeps deleted ones).
@@ -50,12 +58,14 @@ pub struct PropertyRecord {
 }
 
 /// Reading and writing whole rows. Loading is only for an empty store, in the order
-/// principals, collections, then per collection objects, properties and versions, then
+/// principals, tokens, collections, then per collection objects, properties and versions, then
 /// [`Dump::finish_load`].
 #[async_trait]
 pub trait Dump: Send + Sync {
     /// Every principal, by id.
     async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>>;
+    /// Every app password, by id.
+    async fn dump_tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Every collection, deleted ones included, by id.
     async fn dump_collections(&self) -> Result<Vec<CollectionRecord>>;
     /// Up to `limit` objects of a collection with an id above `after`, by id.
@@ -78,6 +88,7 @@ pub trait Dump: Send + Sync {
     /// True when the store holds no principal and no history.
     async fn is_empty(&self) -> Result<bool>;
     async fn load_principals(&self, rows: Vec<PrincipalRecord>) -> Result<()>;
+    async fn load_tokens(&self, rows: Vec<TokenRecord>) -> Result<()>;
     async fn load_collections(&self, rows: Vec<CollectionRecord>) -> Result<()>;
     async fn load_objects(&self, rows: Vec<ObjectRecord>) -> Result<()>;
     async fn load_properties(&self, rows: Vec<PropertyRecord>) -> Result<()>;
@@ -93,6 +104,7 @@ pub const PAGE: usize = 500;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CopyReport {
     pub principals: u64,
+    pub tokens: u64,
     pub collections: u64,
     pub objects: u64,
     pub object_bytes: u64,
@@ -114,6 +126,9 @@ pub async fn copy(from: &dyn Dump, to: &dyn Dump, progress: Progress<'_>) -> Res
     let principals = from.dump_principals().await?;
     report.principals = principals.len() as u64;
     to.load_principals(principals).await?;
+    let tokens = from.dump_tokens().await?;
+    report.tokens = tokens.len() as u64;
+    to.load_tokens(tokens).await?;
     let collections = from.dump_collections().await?;
     report.collections = collections.len() as u64;
     to.load_collections(collections.clone()).await?;
@@ -153,6 +168,11 @@ pub async fn verify_copy(a: &dyn Dump, b: &dyn Dump, progress: Progress<'_>) -> 
         "principals",
         &a.dump_principals().await?,
         &b.dump_principals().await?,
+    )?;
+    same(
+        "app passwords",
+        &a.dump_tokens().await?,
+        &b.dump_tokens().await?,
     )?;
     let collections = a.dump_collections().await?;
     same("collections", &collections, &b.dump_collections().await?)?;

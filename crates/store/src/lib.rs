@@ -56,6 +56,19 @@ pub trait Accounts: Send + Sync + 'static {
     async fn remove_user(&self, name: &str) -> Result<()>;
     /// Bytes of live objects the user holds (RFC 4331 quota-used-bytes).
     async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64>;
+    /// Adds an app password; AlreadyExists when the user has one with that label.
+    async fn create_token(&self, token: NewToken) -> Result<AppToken>;
+    /// A user's app passwords, by label (never their secrets).
+    async fn tokens(&self, owner: PrincipalId) -> Result<Vec<AppToken>>;
+    /// Revokes an app password at once; NotFound when there is none with that label.
+    async fn revoke_token(&self, owner: PrincipalId, label: &str) -> Result<()>;
+    /// The enabled user `name` with their app password whose keyed hash is `hash`: read from
+    /// the database on every request, so a revocation holds on every node at once.
+    async fn user_by_token(&self, name: &str, hash: &str) -> Result<Option<(User, AppToken)>>;
+    /// Records when an app password was last used.
+    async fn token_used(&self, id: i64, at: i64) -> Result<()>;
+    /// Makes a user an administrator, or not.
+    async fn set_admin(&self, name: &str, admin: bool) -> Result<()>;
 }
 
 /// Collections as paths below their owner's home.

@@ -14,6 +14,8 @@ pub struct User {
     /// Per-user quota in bytes; None falls back to the server's default.
     pub quota_bytes: Option<u64>,
     pub created_at: i64,
+    /// May manage other users and see the server's state.
+    pub admin: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -24,6 +26,55 @@ pub struct NewUser {
     pub quota_bytes: Option<u64>,
     /// Display name of the first calendar; None creates no calendar.
     pub first_calendar: Option<String>,
+    pub admin: bool,
+}
+
+/// What an app password lets a device do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Everything the user may do.
+    All,
+    /// Reading only: every method that changes something is refused.
+    ReadOnly,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::All => "all",
+            TokenScope::ReadOnly => "read-only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "all" => Some(TokenScope::All),
+            "read-only" => Some(TokenScope::ReadOnly),
+            _ => None,
+        }
+    }
+}
+
+/// An app password (a per-device credential), never with its secret: the store keeps only
+/// a keyed hash of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppToken {
+    pub id: i64,
+    pub owner: PrincipalId,
+    /// Names the device within its user, e.g. "Ann's phone".
+    pub label: String,
+    pub scope: TokenScope,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    pub owner: PrincipalId,
+    pub label: String,
+    /// The keyed hash of the secret, as the server computes it (hex).
+    pub hash: String,
+    pub scope: TokenScope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,6 +30,7 @@ pub async fn harness_with(limits: Limits) -> Harness {
                 password_hash: "x".into(),
                 quota_bytes: None,
                 first_calendar: Some("Calendar".into()),
+                admin: false,
             })
             .await
             .unwrap();

@@ -1,7 +1,10 @@
 //! The column lists the row readers of every backend expect, in their order: the schema's
 //! names are the same in both dialects, so a row is read the same way everywhere.
 
-pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at";
+pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at, admin";
+
+/// An app password's columns, without its hash.
+pub const TOKEN_COLUMNS: &str = "id, principal_id, label, scope, created_at, last_used_at";
 
 pub const COLLECTION_COLUMNS: &str =
     "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";

@@ -9,13 +9,14 @@ use std::future::Future;
 
 use bytes::Bytes;
 
-use crate::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord};
+use crate::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
 use crate::rules::chain::{ChainState, NewVersion};
 use crate::rules::object::ObjectState;
 use crate::rules::range::EventQuery;
 use crate::{
-    Collection, CollectionId, HistoryCollection, HistoryStats, InstanceIndex, NewCollection,
-    NewUser, ObjectIndex, ObjectMeta, PrincipalId, Property, Result, StoredObject, User, Version,
+    AppToken, Collection, CollectionId, HistoryCollection, HistoryStats, InstanceIndex,
+    NewCollection, NewToken, NewUser, ObjectIndex, ObjectMeta, PrincipalId, Property, Result,
+    StoredObject, User, Version,
 };
 
 /// A collection's owner, whether it is deleted, and its change log's head: what a write to
@@ -68,6 +69,7 @@ pub const UNBOUNDED_END: i64 = i64::MAX;
 pub trait Statements:
     LockStatements
     + PrincipalStatements
+    + TokenStatements
     + CollectionStatements
     + ObjectStatements
     + PropertyStatements
@@ -79,6 +81,7 @@ pub trait Statements:
 impl<T> Statements for T where
     T: LockStatements
         + PrincipalStatements
+        + TokenStatements
         + CollectionStatements
         + ObjectStatements
         + PropertyStatements
@@ -117,10 +120,37 @@ pub trait PrincipalStatements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PrincipalId>> + Send;
     /// Sets a principal's password hash; returns how many principals have that name.
     fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// Sets a principal's administrator mark; returns how many principals have that name.
+    fn set_admin(&self, name: &str, admin: bool) -> impl Future<Output = Result<u64>> + Send;
     /// Removes a principal with its collections, objects and history.
     fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send;
     /// Bytes of the live objects of a principal's live collections.
     fn usage_bytes(&self, owner: PrincipalId) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The `app_token` table: app passwords, found by their keyed hash.
+pub trait TokenStatements: Send + Sync + 'static {
+    /// Inserts a token; AlreadyExists when its owner has one with that label.
+    fn insert_token(
+        &self,
+        token: &NewToken,
+        at: i64,
+    ) -> impl Future<Output = Result<AppToken>> + Send;
+    /// A user's tokens, by label.
+    fn tokens(&self, owner: PrincipalId) -> impl Future<Output = Result<Vec<AppToken>>> + Send;
+    /// Removes a user's token by label; returns how many were removed.
+    fn delete_token(
+        &self,
+        owner: PrincipalId,
+        label: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// The enabled user `name` with their token of this hash.
+    fn user_by_token(
+        &self,
+        name: &str,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<(User, AppToken)>>> + Send;
+    fn set_token_used(&self, id: i64, at: i64) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The `collection` table and what a collection copy moves along.
@@ -329,6 +359,7 @@ pub trait LogStatements: Send + Sync + 'static {
 /// Whole rows in and out, for [`crate::dump`].
 pub trait DumpStatements: Send + Sync + 'static {
     fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send;
+    fn dump_tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;
     fn dump_collections(&self) -> impl Future<Output = Result<Vec<CollectionRecord>>> + Send;
     fn dump_objects(
         &self,
@@ -348,6 +379,7 @@ pub trait DumpStatements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Version>>> + Send;
     fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send;
     fn load_principals(&self, rows: &[PrincipalRecord]) -> impl Future<Output = Result<()>> + Send;
+    fn load_tokens(&self, rows: &[TokenRecord]) -> impl Future<Output = Result<()>> + Send;
     fn load_collections(
         &self,
         rows: &[CollectionRecord],

@@ -7,7 +7,9 @@ use tokio::try_join;
 
 use super::statements::*;
 use super::{write, Database, ReadCost};
-use crate::dump::{CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord};
+use crate::dump::{
+    CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord,
+};
 use crate::rules::{collection as collections, range};
 use crate::*;
 
@@ -85,6 +87,39 @@ impl<D: Database> Accounts for DbStore<D> {
     async fn usage_bytes(&self, owner: PrincipalId) -> Result<u64> {
         let job = job!(|c| c.usage_bytes(owner));
         self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn create_token(&self, token: NewToken) -> Result<AppToken> {
+        let job = job!(|c| async move { c.insert_token(&token, super::now_ms()).await });
+        self.db.write(job).await
+    }
+
+    async fn tokens(&self, owner: PrincipalId) -> Result<Vec<AppToken>> {
+        let job = job!(|c| c.tokens(owner));
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn revoke_token(&self, owner: PrincipalId, label: &str) -> Result<()> {
+        let label = label.to_owned();
+        let job = job!(|c| async move { write::revoke_token(c, owner, &label).await });
+        self.db.write(job).await
+    }
+
+    async fn user_by_token(&self, name: &str, hash: &str) -> Result<Option<(User, AppToken)>> {
+        let (name, hash) = (name.to_owned(), hash.to_owned());
+        let job = job!(|c| async move { c.user_by_token(&name, &hash).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn token_used(&self, id: i64, at: i64) -> Result<()> {
+        let job = job!(|c| c.set_token_used(id, at));
+        self.db.write(job).await
+    }
+
+    async fn set_admin(&self, name: &str, admin: bool) -> Result<()> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { write::set_admin(c, &name, admin).await });
+        self.db.write(job).await
     }
 }
 
@@ -318,6 +353,16 @@ impl<D: Database> Dump for DbStore<D> {
     async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>> {
         let job = job!(|c| c.dump_principals());
         self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn dump_tokens(&self) -> Result<Vec<TokenRecord>> {
+        let job = job!(|c| c.dump_tokens());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn load_tokens(&self, rows: Vec<TokenRecord>) -> Result<()> {
+        let job = job!(|c| async move { c.load_tokens(&rows).await });
+        self.db.write(job).await
     }
 
     async fn dump_collections(&self) -> Result<Vec<CollectionRecord>> {

@@ -64,11 +64,26 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         password_hash: new.password_hash.clone(),
         quota_bytes: new.quota_bytes,
         created_at: log.at(),
+        admin: new.admin,
     })
 }
 
 pub async fn set_password<C: Statements>(c: &C, name: &str, hash: &str) -> Result<()> {
     match c.set_password(name, hash).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub async fn set_admin<C: Statements>(c: &C, name: &str, admin: bool) -> Result<()> {
+    match c.set_admin(name, admin).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub async fn revoke_token<C: Statements>(c: &C, owner: PrincipalId, label: &str) -> Result<()> {
+    match c.delete_token(owner, label).await? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
