@@ -5,7 +5,7 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, PostgreSQL and nginx (Debian), the Python packages caldav,
+#    pip, PostgreSQL, nginx, strace and libfuse2 (Debian), the Python packages caldav, fusepy,
 #    recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
 #    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
@@ -18,7 +18,10 @@
 # 7. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
 #    cross-check against PyPI `recurring-ical-events`), on SQLite and on PostgreSQL;
 # 8. runs the multi-node test: three nodes on one PostgreSQL behind nginx, driven by
-#    python `caldav` and vdirsyncer (tests/multinode).
+#    python `caldav` and vdirsyncer (tests/multinode);
+# 9. runs the durability tests: a power cut during a write load on a filesystem that drops
+#    what was not synced, and the syncs of acknowledged writes counted with strace
+#    (tests/durability).
 #
 # Every step after the build runs even if an earlier one failed; the exit code
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
@@ -44,6 +47,8 @@ RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
 XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
 # The multi-node test syncs through the load balancer with this vdirsyncer.
 VDIRSYNCER_VERSION=${VDIRSYNCER_VERSION:-0.21.0}
+# tests/durability/lossyfs.py is a FUSE filesystem written with it.
+FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -84,6 +89,9 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# The durability tests: strace counts syncs; lossyfs (FUSE, through fusepy) drops unsynced data.
+command -v strace >/dev/null 2>&1 || missing+=(strace)
+ls /usr/lib/*/libfuse.so.2 >/dev/null 2>&1 || missing+=(libfuse2)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -93,20 +101,23 @@ fi
 
 py_ok() {
     python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" \
-        "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" <<'EOF' >/dev/null 2>&1
+        "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" "$FUSEPY_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
 import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos, vdirsyncer  # noqa: F401
+import fuse  # noqa: F401
 want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
-        "radicale": sys.argv[4], "xandikos": sys.argv[5], "vdirsyncer": sys.argv[6]}
+        "radicale": sys.argv[4], "xandikos": sys.argv[5], "vdirsyncer": sys.argv[6],
+        "fusepy": sys.argv[7]}
 sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION"
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION fusepy==$FUSEPY_VERSION"
     pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
         "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest
-        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" "vdirsyncer==$VDIRSYNCER_VERSION")
+        "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" "vdirsyncer==$VDIRSYNCER_VERSION"
+        "fusepy==$FUSEPY_VERSION")
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
@@ -201,6 +212,9 @@ CALVAULT_DATABASE=$(pg_database calvault_interop) \
 
 interop "multi-node: 3 nodes, PostgreSQL, nginx; caldav + vdirsyncer" \
     "${PYTEST[@]}" "$ROOT/tests/multinode"
+
+interop "durability: a power cut on lossyfs, syncs under strace" \
+    "${PYTEST[@]}" "$ROOT/tests/durability"
 
 # ---------------------------------------------------------------------------
 section "summary"

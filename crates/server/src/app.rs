@@ -11,12 +11,13 @@ use axum::routing::any;
 use axum::Router;
 use bytes::Bytes;
 use dav::{Caller, Engine};
-use store::Change;
+use store::{Change, TokenScope};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{AuthError, Authenticator, Identity};
+use crate::tokens;
 
 /// The peer's address, put into each request's extensions by the accept loop.
 #[derive(Clone, Copy, Debug)]
@@ -87,10 +88,13 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
             .map(|r| r.ip())
             .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
         match app.auth.authenticate(authorization.as_deref(), ip).await {
-            Ok(user) => {
+            Ok(Identity { user, token }) => {
+                let read_only = token
+                    .as_ref()
+                    .is_some_and(|t| t.scope == TokenScope::ReadOnly);
                 let caller = Caller {
                     change: Change {
-                        author: user.name.clone(),
+                        author: tokens::author(&user.name, token.as_ref()),
                         client: req
                             .headers()
                             .get(header::USER_AGENT)
@@ -101,7 +105,14 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                     user,
                 };
                 let name = caller.user.name.clone();
-                let response = if path.starts_with("/api/") {
+                let response = if read_only && !is_safe(&method) {
+                    plain(
+                        StatusCode::FORBIDDEN,
+                        "this app password may only read; sign in with another to change \
+                         anything"
+                            .into(),
+                    )
+                } else if path.starts_with("/api/") {
                     crate::api::handle(&app.engine, &req, &caller).await
                 } else {
                     app.engine.handle(req, &caller).await
@@ -124,6 +135,14 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
     response.map(Body::from)
 }
 
+/// Methods that change nothing (RFC 9110 §9.2.1, and the WebDAV reads).
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT"
+    )
+}
+
 fn auth_failure(e: AuthError) -> Response<Bytes> {
     match e {
         AuthError::Missing | AuthError::Rejected => {
@@ -140,7 +159,9 @@ fn auth_failure(e: AuthError) -> Response<Bytes> {
         AuthError::Throttled => {
             let mut res = plain(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too many failed sign-ins from this address; wait a minute".into(),
+                "too many failed sign-ins for this account; wait a minute, or use an app \
+                 password"
+                    .into(),
             );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));

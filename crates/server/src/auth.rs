@@ -1,6 +1,15 @@
-//! HTTP Basic authentication: Argon2id verification off the async threads, a short-lived
-//! cache of successful logins (clients send Basic on every request), and per-address
-//! throttling of failures with one greppable log line each.
+//! HTTP Basic authentication: app passwords checked by their hash on every request,
+//! passwords by Argon2id off the async threads with a short-lived cache of successful logins
+//! (clients send Basic on every request), and a throttle that slows guessing without ever
+//! refusing the right credentials (docs/security.md).
+//!
+//! The throttle counts failures per (user, address) and per user. Once either passes its
+//! limit within a minute, password attempts for that user are "suspect": they are still
+//! verified — the right password must get in — but one at a time per user, each failure is
+//! answered 429, and when too many wait, further ones are refused at once. So a flood
+//! against one account costs one core at most and never delays another account, an app
+//! password (no Argon2) always passes at once, and the right password passes as soon as
+//! its turn comes, within a few verifications.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,9 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use store::{Store, User};
+use store::{AppToken, Store, User};
+use tokio::sync::Semaphore;
 
-use crate::password;
+use crate::{password, tokens};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum AuthError {
@@ -18,46 +28,128 @@ pub enum AuthError {
     Missing,
     /// Wrong user name or password: 401 after a short delay.
     Rejected,
-    /// Too many failures from this address: 429.
+    /// A wrong password for an account under attack, or too many attempts waiting: 429.
     Throttled,
-    /// The store could not be read: 500.
+    /// The store could not be read: 503.
     Unavailable,
 }
 
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Who signed in, and with which app password (None: the account's password).
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub user: User,
+    pub token: Option<AppToken>,
+}
+
+/// The throttle's numbers (docs/security.md explains them).
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottlePolicy {
+    /// Failures of one user from one address within [`FAILURE_WINDOW`] before that user's
+    /// password attempts are suspect (`auth_max_failures`).
+    pub per_address: u32,
+    /// Failures of one user from every address together before the same.
+    pub per_user: u32,
+    /// Suspect attempts of one user that may wait for their turn; more are refused at once.
+    pub queued_per_user: usize,
+}
+
+impl ThrottlePolicy {
+    pub fn new(per_address: u32) -> Self {
+        ThrottlePolicy {
+            per_address,
+            per_user: per_address.saturating_mul(10),
+            queued_per_user: 32,
+        }
+    }
+}
+
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 /// Slows down guessing from one connection without hurting a person who mistyped.
 const FAILURE_DELAY: Duration = Duration::from_millis(300);
+/// How often an app password's last use is written: per request would be a write for every
+/// GET.
+const TOKEN_USE_RESOLUTION: Duration = Duration::from_secs(60);
 
 pub struct Authenticator {
     store: Arc<dyn Store>,
     cache_ttl: Duration,
-    max_failures: u32,
+    policy: ThrottlePolicy,
     /// Keyed hash of "user\0password" -> (user, when cached); the key is random per process
     /// so the cache never holds anything that verifies a password elsewhere.
     cache_key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], (User, Instant)>>,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<Failures>,
     /// At most one Argon2 verification per core at a time: each holds ~19 MB and a core for
     /// tens of milliseconds, so more at once only adds memory (eight clients connecting
     /// together would otherwise take 150 MB).
-    verifying: tokio::sync::Semaphore,
+    verifying: Semaphore,
+    /// One verification at a time per user whose attempts are suspect.
+    suspect_turns: Mutex<HashMap<String, Arc<Semaphore>>>,
+    tokens_used: Mutex<HashMap<i64, Instant>>,
+}
+
+/// Failure counts within the current window.
+#[derive(Default)]
+struct Failures {
+    by_pair: HashMap<(String, IpAddr), Count>,
+    by_user: HashMap<String, Count>,
+}
+
+#[derive(Clone, Copy)]
+struct Count {
+    n: u32,
+    since: Instant,
+}
+
+impl Count {
+    fn current(self) -> u32 {
+        if self.since.elapsed() < FAILURE_WINDOW {
+            self.n
+        } else {
+            0
+        }
+    }
+}
+
+impl Failures {
+    fn record(&mut self, user: &str, address: IpAddr) {
+        self.by_pair.retain(|_, c| c.current() > 0);
+        self.by_user.retain(|_, c| c.current() > 0);
+        let now = Instant::now();
+        let fresh = Count { n: 0, since: now };
+        self.by_pair
+            .entry((user.to_owned(), address))
+            .or_insert(fresh)
+            .n += 1;
+        self.by_user.entry(user.to_owned()).or_insert(fresh).n += 1;
+    }
+
+    fn suspect(&self, user: &str, address: IpAddr, policy: &ThrottlePolicy) -> bool {
+        let pair = self
+            .by_pair
+            .get(&(user.to_owned(), address))
+            .map_or(0, |c| c.current());
+        let all = self.by_user.get(user).map_or(0, |c| c.current());
+        pair >= policy.per_address || all >= policy.per_user
+    }
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, cache_ttl: Duration, max_failures: u32) -> Self {
+    pub fn new(store: Arc<dyn Store>, cache_ttl: Duration, policy: ThrottlePolicy) -> Self {
         let mut cache_key = [0u8; 32];
-        use argon2::password_hash::rand_core::RngCore;
-        argon2::password_hash::rand_core::OsRng.fill_bytes(&mut cache_key);
+        // Without randomness the cache simply never matches across restarts; zeros are safe
+        // because the key only has to differ from nothing an attacker can see.
+        let _ = getrandom::getrandom(&mut cache_key);
         Authenticator {
             store,
             cache_ttl,
-            max_failures,
+            policy,
             cache_key,
             cache: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
-            verifying: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ),
+            failures: Mutex::new(Failures::default()),
+            verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            suspect_turns: Mutex::new(HashMap::new()),
+            tokens_used: Mutex::new(HashMap::new()),
         }
     }
 
@@ -65,32 +157,128 @@ impl Authenticator {
         &self,
         authorization: Option<&str>,
         address: IpAddr,
-    ) -> Result<User, AuthError> {
-        let (name, password) = authorization
+    ) -> Result<Identity, AuthError> {
+        let (name, secret) = authorization
             .and_then(parse_basic)
             .ok_or(AuthError::Missing)?;
-        if self.is_throttled(address) {
+        if let Some(hash) = tokens::hash_of(&secret) {
+            return self.with_token(&name, &hash, address).await;
+        }
+        let key =
+            *blake3::keyed_hash(&self.cache_key, format!("{name}\0{secret}").as_bytes()).as_bytes();
+        if let Some(user) = self.cached(&key) {
+            return Ok(Identity { user, token: None });
+        }
+        let suspect = self
+            .failures
+            .lock()
+            .is_ok_and(|f| f.suspect(&name, address, &self.policy));
+        let turn = match suspect {
+            true => Some(self.suspect_turn(&name, address)?),
+            false => None,
+        };
+        let my_turn = match &turn {
+            Some(lane) => Some(lane.acquire().await.map_err(|_| AuthError::Unavailable)?),
+            None => None,
+        };
+        let verified = self.verify_password(&name, &secret, &key).await?;
+        // The next attempt may go while this one's failure is answered.
+        drop(my_turn);
+        drop(turn);
+        match verified {
+            Some(user) => Ok(Identity { user, token: None }),
+            None => {
+                self.failed(&name, address).await;
+                Err(if suspect {
+                    AuthError::Throttled
+                } else {
+                    AuthError::Rejected
+                })
+            }
+        }
+    }
+
+    /// An app password: one lookup, never cached, so a revocation holds at once everywhere.
+    async fn with_token(
+        &self,
+        name: &str,
+        hash: &str,
+        address: IpAddr,
+    ) -> Result<Identity, AuthError> {
+        let found = self
+            .store
+            .user_by_token(name, hash)
+            .await
+            .map_err(|_| AuthError::Unavailable)?;
+        let Some((user, token)) = found else {
+            self.failed(name, address).await;
+            return Err(AuthError::Rejected);
+        };
+        self.note_token_use(&token);
+        Ok(Identity {
+            user,
+            token: Some(token),
+        })
+    }
+
+    fn note_token_use(&self, token: &AppToken) {
+        let due = self.tokens_used.lock().is_ok_and(|mut used| {
+            let last = used.get(&token.id).copied();
+            let due = last.is_none_or(|at| at.elapsed() >= TOKEN_USE_RESOLUTION);
+            if due {
+                used.insert(token.id, Instant::now());
+            }
+            due
+        });
+        if due {
+            let (store, id) = (Arc::clone(&self.store), token.id);
+            tokio::spawn(async move {
+                if let Err(e) = store.token_used(id, store::db::now_ms()).await {
+                    tracing::warn!("cannot record an app password's use: {e}");
+                }
+            });
+        }
+    }
+
+    /// The user's turn for a suspect attempt, or Throttled when too many wait already.
+    fn suspect_turn(&self, name: &str, address: IpAddr) -> Result<Arc<Semaphore>, AuthError> {
+        let mut turns = self
+            .suspect_turns
+            .lock()
+            .map_err(|_| AuthError::Unavailable)?;
+        // Lanes nobody waits on are dropped, so the map stays as small as the attacks.
+        turns.retain(|_, lane| Arc::strong_count(lane) > 1);
+        let lane = turns
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(1)));
+        if Arc::strong_count(lane) > self.policy.queued_per_user {
             tracing::warn!(target: "calvault::auth", "authentication throttled: address={address} user={name:?}");
             return Err(AuthError::Throttled);
         }
-        let key = *blake3::keyed_hash(&self.cache_key, format!("{name}\0{password}").as_bytes())
-            .as_bytes();
-        if let Some(user) = self.cached(&key) {
-            return Ok(user);
-        }
-        let permit = self
+        Ok(Arc::clone(lane))
+    }
+
+    /// Verifies the password (on a blocking thread, one per core at a time); the user when
+    /// it is right.
+    async fn verify_password(
+        &self,
+        name: &str,
+        secret: &str,
+        key: &[u8; 32],
+    ) -> Result<Option<User>, AuthError> {
+        let _permit = self
             .verifying
             .acquire()
             .await
             .map_err(|_| AuthError::Unavailable)?;
         // A client's parallel connections log in together: the first one verified while the
         // others waited.
-        if let Some(user) = self.cached(&key) {
-            return Ok(user);
+        if let Some(user) = self.cached(key) {
+            return Ok(Some(user));
         }
         let user = self
             .store
-            .user_by_name(&name)
+            .user_by_name(name)
             .await
             .map_err(|_| AuthError::Unavailable)?;
         // Verify even for unknown users so that timing does not reveal which names exist.
@@ -98,26 +286,24 @@ impl Authenticator {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let pw = password.clone();
+        let pw = secret.to_owned();
         let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored))
             .await
             .unwrap_or(false);
-        drop(permit);
-        match (user, ok) {
-            (Some(user), true) => {
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.retain(|_, (_, at)| at.elapsed() < self.cache_ttl);
-                    cache.insert(key, (user.clone(), Instant::now()));
-                }
-                Ok(user)
-            }
-            _ => {
-                self.record_failure(address);
-                tracing::warn!(target: "calvault::auth", "authentication failed: address={address} user={name:?}");
-                tokio::time::sleep(FAILURE_DELAY).await;
-                Err(AuthError::Rejected)
-            }
+        let user = user.filter(|_| ok);
+        if let (Some(user), Ok(mut cache)) = (&user, self.cache.lock()) {
+            cache.retain(|_, (_, at)| at.elapsed() < self.cache_ttl);
+            cache.insert(*key, (user.clone(), Instant::now()));
         }
+        Ok(user)
+    }
+
+    async fn failed(&self, name: &str, address: IpAddr) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.record(name, address);
+        }
+        tracing::warn!(target: "calvault::auth", "authentication failed: address={address} user={name:?}");
+        tokio::time::sleep(FAILURE_DELAY).await;
     }
 
     /// Drops every cached login, e.g. after a password change.
@@ -131,22 +317,6 @@ impl Authenticator {
         let cache = self.cache.lock().ok()?;
         let (user, at) = cache.get(key)?;
         (at.elapsed() < self.cache_ttl).then(|| user.clone())
-    }
-
-    fn is_throttled(&self, address: IpAddr) -> bool {
-        let Ok(failures) = self.failures.lock() else {
-            return false;
-        };
-        matches!(failures.get(&address),
-            Some((count, since)) if since.elapsed() < FAILURE_WINDOW && *count >= self.max_failures)
-    }
-
-    fn record_failure(&self, address: IpAddr) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
-            let entry = failures.entry(address).or_insert((0, Instant::now()));
-            entry.0 += 1;
-        }
     }
 }
 
@@ -179,5 +349,32 @@ mod tests {
         );
         assert_eq!(parse_basic("Bearer x"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
+    }
+
+    #[test]
+    fn failures_make_a_user_suspect_per_address_and_across_addresses() {
+        let policy = ThrottlePolicy::new(3);
+        let (here, there) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let mut f = Failures::default();
+        for _ in 0..3 {
+            f.record("ann", here);
+        }
+        assert!(f.suspect("ann", here, &policy));
+        assert!(
+            !f.suspect("ann", there, &policy),
+            "only that address so far"
+        );
+        assert!(
+            !f.suspect("bob", here, &policy),
+            "another user is not affected"
+        );
+        for i in 0..30u8 {
+            f.record("ann", IpAddr::from([10, 1, 0, i]));
+        }
+        assert!(
+            f.suspect("ann", there, &policy),
+            "spread over many addresses"
+        );
+        assert!(!f.suspect("bob", there, &policy));
     }
 }

@@ -10,6 +10,7 @@ pub mod password;
 mod retention;
 mod serve;
 mod tls;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,7 +86,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         auth: auth::Authenticator::new(
             store,
             Duration::from_secs(config.auth_cache_secs),
-            config.auth_max_failures,
+            auth::ThrottlePolicy::new(config.auth_max_failures),
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
     });

@@ -5,8 +5,8 @@
 //! module per table. The order of a write's reads and writes, and every rule that decides
 //! them, live in the `store` crate for every backend alike. Every write job is one IMMEDIATE
 //! transaction (or a savepoint inside one shared by the writes that waited together), so a
-//! refused or interrupted write leaves nothing behind, and WAL with `synchronous=NORMAL`
-//! keeps every committed write across a crash of the process.
+//! refused or interrupted write leaves nothing behind, and WAL with `synchronous=FULL` has
+//! every acknowledged write on disk: it survives a crash of the process and a power cut.
 
 mod checkpoint;
 mod collections;

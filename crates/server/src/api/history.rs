@@ -1,103 +1,15 @@
-//! The JSON API under `/api/`: the signed-in user's own history, and restores of it. Every
-//! restore is a new, recorded write (author: the user, client: "calvault api"), exactly like
-//! the CLI's.
-//!
-//! - `GET  /api/history?calendar=&object=&since=&client=&limit=`  changes, newest first
-//! - `GET  /api/history/{version}`                                 one version with its data
-//! - `GET  /api/history/diff?from=&to=`                            property-level diff
-//! - `GET  /api/calendars/deleted`                                 deleted calendars
-//! - `POST /api/undelete  {"calendar", "object"?, "deleted_since"?, "dry_run"?}`
-//! - `POST /api/revert    {"calendar", "object", "to", "dry_run"?}` (to: version or time)
-//! - `POST /api/rollback  {"calendar", "to"? | "client"+"since", "dry_run"?}`
+//! `/api/history`, `/api/calendars/deleted` and the restores: the signed-in user's own
+//! calendars only.
 
-use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use bytes::Bytes;
+use axum::http::StatusCode;
 use dav::history::{
     self, pick_collection, rfc3339, Done, Prepared, Refused, RestoreRequest, RevertTo,
 };
 use dav::Caller;
 use serde_json::{json, Value};
+
+use super::{bad, get, store_error, ApiResult};
 use store::{HistoryCollection, Store};
-
-type ApiResult = Result<Value, (StatusCode, String)>;
-
-pub async fn handle(
-    engine: &dav::Engine,
-    req: &Request<Bytes>,
-    caller: &Caller,
-) -> Response<Bytes> {
-    let store = engine.store().as_ref();
-    let quota = engine.quota_for(&caller.user);
-    let path = req.uri().path().trim_end_matches('/');
-    let query = query_pairs(req.uri().query().unwrap_or(""));
-    let result = match (req.method(), path) {
-        (&Method::GET, "/api/history") => list(store, caller, &query).await,
-        (&Method::GET, "/api/history/diff") => diff(store, caller, &query).await,
-        (&Method::GET, "/api/calendars/deleted") => deleted(store, caller).await,
-        (&Method::GET, p) if p.starts_with("/api/history/") => {
-            show(store, caller, &p["/api/history/".len()..]).await
-        }
-        (&Method::POST, "/api/undelete" | "/api/revert" | "/api/rollback") => {
-            match serde_json::from_slice::<Value>(req.body()) {
-                Ok(body) => restore(store, caller, quota, &path["/api/".len()..], &body).await,
-                Err(e) => Err((
-                    StatusCode::BAD_REQUEST,
-                    format!("the body is not JSON: {e}"),
-                )),
-            }
-        }
-        _ => Err((
-            StatusCode::NOT_FOUND,
-            format!("no API endpoint {} {path}", req.method()),
-        )),
-    };
-    let (status, body) = match result {
-        Ok(v) => (StatusCode::OK, v),
-        Err((status, message)) => (status, json!({ "error": message })),
-    };
-    let mut res = Response::new(Bytes::from(body.to_string()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(seconds) = dav::DavError::retry_after(status) {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
-    }
-    res
-}
-
-fn query_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-fn bad(message: impl Into<String>) -> (StatusCode, String) {
-    (StatusCode::BAD_REQUEST, message.into())
-}
-
-/// A store failure answers as the DAV engine answers it (`dav::DavError`'s one mapping):
-/// 404 for what is missing, 409/412 for conflicts, 503 (with Retry-After) when the database
-/// is out of reach, 500 for the rest.
-fn store_error(e: store::StoreError) -> (StatusCode, String) {
-    let e = dav::DavError::from(e);
-    (e.status, e.detail)
-}
 
 fn time(text: &str) -> Result<i64, (StatusCode, String)> {
     chrono::DateTime::parse_from_rfc3339(text)
@@ -133,7 +45,7 @@ async fn own_calendar(
     })
 }
 
-async fn list(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
+pub(super) async fn list(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
     let collections = match get(q, "calendar") {
         Some(path) => vec![own_calendar(store, caller, path).await?],
         None => own_collections(store, caller).await?,
@@ -176,12 +88,12 @@ async fn own_version(
     Ok(v)
 }
 
-async fn show(store: &dyn Store, caller: &Caller, id: &str) -> ApiResult {
+pub(super) async fn show(store: &dyn Store, caller: &Caller, id: &str) -> ApiResult {
     let v = own_version(store, caller, id).await?;
     Ok(history::version_json(&v))
 }
 
-async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
+pub(super) async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
     let from = own_version(store, caller, get(q, "from").unwrap_or("")).await?;
     let to = own_version(store, caller, get(q, "to").unwrap_or("")).await?;
     if from.collection != to.collection || from.name != to.name {
@@ -191,7 +103,7 @@ async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> Api
     Ok(history::diff_json(&changes))
 }
 
-async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {
+pub(super) async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {
     let all = own_collections(store, caller).await?;
     Ok(Value::Array(
         all.iter()
@@ -204,7 +116,7 @@ async fn deleted(store: &dyn Store, caller: &Caller) -> ApiResult {
     ))
 }
 
-async fn restore(
+pub(super) async fn restore(
     store: &dyn Store,
     caller: &Caller,
     quota: Option<u64>,
