@@ -198,7 +198,7 @@ interop() {
 
 cargo_tests "rust tests" --workspace
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
-    -p calvault --test e2e --test history
+    -p calvault --test e2e --test history --test security
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 
 interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"

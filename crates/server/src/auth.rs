@@ -5,11 +5,13 @@
 //!
 //! The throttle counts failures per (user, address) and per user. Once either passes its
 //! limit within a minute, password attempts for that user are "suspect": they are still
-//! verified — the right password must get in — but one at a time per user, each failure is
-//! answered 429, and when too many wait, further ones are refused at once. So a flood
-//! against one account costs one core at most and never delays another account, an app
-//! password (no Argon2) always passes at once, and the right password passes as soon as
-//! its turn comes, within a few verifications.
+//! verified — the right password must get in — but one at a time per user and per address,
+//! and each failure is answered 429. A suspect attempt from an address that has one waiting
+//! already, or beyond [`ThrottlePolicy::queued_per_user`] for the user, is answered 429 at
+//! once, unverified. So a flood against one account costs at most one verification at a time
+//! and never delays another account; an app password (no Argon2) and a device already signed
+//! in (the login cache) always pass at once; and the right password passes at its first try
+//! once the flood stops, or at its turn during one from elsewhere.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -85,6 +87,8 @@ pub struct Authenticator {
     verifying: Semaphore,
     /// One verification at a time per user whose attempts are suspect.
     suspect_turns: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// The (user, address) pairs with a suspect attempt waiting or being verified.
+    suspect_pairs: Arc<Mutex<std::collections::HashSet<(String, IpAddr)>>>,
     tokens_used: Mutex<HashMap<i64, Instant>>,
 }
 
@@ -149,6 +153,7 @@ impl Authenticator {
             failures: Mutex::new(Failures::default()),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
             suspect_turns: Mutex::new(HashMap::new()),
+            suspect_pairs: Arc::default(),
             tokens_used: Mutex::new(HashMap::new()),
         }
     }
@@ -173,9 +178,12 @@ impl Authenticator {
             .failures
             .lock()
             .is_ok_and(|f| f.suspect(&name, address, &self.policy));
-        let turn = match suspect {
-            true => Some(self.suspect_turn(&name, address)?),
-            false => None,
+        let (turn, _pair) = match suspect {
+            true => {
+                let pair = self.suspect_pair(&name, address)?;
+                (Some(self.suspect_turn(&name, address)?), Some(pair))
+            }
+            false => (None, None),
         };
         let my_turn = match &turn {
             Some(lane) => Some(lane.acquire().await.map_err(|_| AuthError::Unavailable)?),
@@ -185,6 +193,7 @@ impl Authenticator {
         // The next attempt may go while this one's failure is answered.
         drop(my_turn);
         drop(turn);
+        drop(_pair);
         match verified {
             Some(user) => Ok(Identity { user, token: None }),
             None => {
@@ -238,6 +247,25 @@ impl Authenticator {
                 }
             });
         }
+    }
+
+    /// Claims the (user, address) pair for one suspect attempt, or Throttled when one from
+    /// there is under way already.
+    fn suspect_pair(&self, name: &str, address: IpAddr) -> Result<PairClaim, AuthError> {
+        let key = (name.to_owned(), address);
+        let fresh = self
+            .suspect_pairs
+            .lock()
+            .map_err(|_| AuthError::Unavailable)?
+            .insert(key.clone());
+        if !fresh {
+            tracing::warn!(target: "calvault::auth", "authentication throttled: address={address} user={name:?}");
+            return Err(AuthError::Throttled);
+        }
+        Ok(PairClaim {
+            pairs: Arc::clone(&self.suspect_pairs),
+            key,
+        })
     }
 
     /// The user's turn for a suspect attempt, or Throttled when too many wait already.
@@ -317,6 +345,20 @@ impl Authenticator {
         let cache = self.cache.lock().ok()?;
         let (user, at) = cache.get(key)?;
         (at.elapsed() < self.cache_ttl).then(|| user.clone())
+    }
+}
+
+/// A suspect attempt's claim on its (user, address) pair, given back when it is done.
+struct PairClaim {
+    pairs: Arc<Mutex<std::collections::HashSet<(String, IpAddr)>>>,
+    key: (String, IpAddr),
+}
+
+impl Drop for PairClaim {
+    fn drop(&mut self) {
+        if let Ok(mut pairs) = self.pairs.lock() {
+            pairs.remove(&self.key);
+        }
     }
 }
 

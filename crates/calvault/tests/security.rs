@@ -1,0 +1,195 @@
+//! Signing in under attack, and app passwords: on the real binary over a real socket.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use support::{add_user, Server};
+
+fn basic(user: &str, secret: &str) -> String {
+    let pair = format!("{user}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// A server whose login cache is off, so that every password is checked for real.
+fn server_without_login_cache(users: &[(&str, &str)]) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (name, password) in users {
+        add_user(&data, name, password);
+    }
+    let config = dir.path().join("calvault.toml");
+    std::fs::write(&config, "auth_cache_secs = 0\n").unwrap();
+    let server = Server::start_on(&data, &["--config", config.to_str().unwrap()]);
+    (server, dir)
+}
+
+fn propfind(s: &Server, authorization: &str) -> (u16, Duration) {
+    let started = Instant::now();
+    let status = s
+        .connect()
+        .send(
+            "PROPFIND",
+            "/dav/",
+            &[("Authorization", authorization), ("Depth", "0")],
+            b"",
+        )
+        .status;
+    (status, started.elapsed())
+}
+
+fn new_token(s: &Server, authorization: &str, body: &str) -> String {
+    let reply = s.connect().send(
+        "POST",
+        "/api/tokens",
+        &[
+            ("Authorization", authorization),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+/// Issue 21: 300 wrong passwords for one user from one address (16 in flight) lock out
+/// neither that user's right credentials nor anyone else.
+#[test]
+fn a_password_flood_never_locks_out_the_right_credentials() {
+    let (s, _dir) = server_without_login_cache(&[("ann", "right"), ("bob", "bobs")]);
+    let ann = basic("ann", "right");
+    let token = new_token(&s, &ann, r#"{"label": "phone"}"#);
+
+    let wrong = basic("ann", "guess");
+    let flood: Vec<_> = (0..16)
+        .map(|i| {
+            let (addr, wrong) = (s.addr, wrong.clone());
+            std::thread::spawn(move || {
+                let mut statuses = Vec::new();
+                for _ in 0..(300 / 16 + usize::from(i < 300 % 16)) {
+                    let mut conn =
+                        support::Conn::from_stream(std::net::TcpStream::connect(addr).unwrap());
+                    let headers = [("Authorization", wrong.as_str()), ("Depth", "0")];
+                    statuses.push(conn.send("PROPFIND", "/dav/", &headers, b"").status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = flood.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(statuses.len(), 300);
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&429), "the flood was throttled");
+
+    let (status, took) = propfind(&s, &basic("ann", &token));
+    assert_eq!(status, 207, "ann's app password");
+    assert!(took < Duration::from_secs(1), "at once: {took:?}");
+    let (status, took) = propfind(&s, &ann);
+    assert_eq!(status, 207, "ann's right password");
+    assert!(
+        took < Duration::from_secs(5),
+        "within a few seconds: {took:?}"
+    );
+    let (status, took) = propfind(&s, &basic("bob", "bobs"));
+    assert_eq!(status, 207, "another user");
+    assert!(took < Duration::from_secs(2), "at once: {took:?}");
+    let (status, _) = propfind(&s, &wrong);
+    assert!(status == 401 || status == 429, "{status}");
+}
+
+#[test]
+fn an_app_password_signs_in_until_revoked_and_is_recorded_as_the_device() {
+    let (s, _dir) = server_without_login_cache(&[("ann", "right")]);
+    let ann = basic("ann", "right");
+    let token = new_token(&s, &ann, r#"{"label": "Ann's phone"}"#);
+    // Typed with spaces and capitals, as on a phone keyboard.
+    let typed = token.replace('-', " ").to_uppercase();
+    let phone = basic("ann", &typed);
+    let event = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
+                 UID:from-phone\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20261210T100000Z\r\n\
+                 SUMMARY:made on the phone\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let put = s.connect().send(
+        "PUT",
+        "/dav/calendars/ann/calendar/phone.ics",
+        &[
+            ("Authorization", phone.as_str()),
+            ("Content-Type", "text/calendar"),
+        ],
+        event.as_bytes(),
+    );
+    assert_eq!(put.status, 201, "{}", put.text());
+
+    let history = s.connect().send(
+        "GET",
+        "/api/history",
+        &[("Authorization", ann.as_str())],
+        b"",
+    );
+    assert!(
+        history.text().contains("ann [Ann's phone]"),
+        "the history names the device: {}",
+        history.text()
+    );
+    let listed = s.connect().send(
+        "GET",
+        "/api/tokens",
+        &[("Authorization", ann.as_str())],
+        b"",
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&listed.body).unwrap();
+    assert_eq!(listed["tokens"][0]["label"], "Ann's phone");
+    assert!(!listed.to_string().contains(&token), "never the secret");
+
+    let revoked = s.connect().send(
+        "DELETE",
+        "/api/tokens/Ann's%20phone",
+        &[("Authorization", ann.as_str())],
+        b"",
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    assert_eq!(propfind(&s, &phone).0, 401, "revoked at once");
+    assert_eq!(propfind(&s, &ann).0, 207, "the password still works");
+}
+
+#[test]
+fn a_read_only_app_password_reads_but_changes_nothing() {
+    let (s, _dir) = server_without_login_cache(&[("ann", "right")]);
+    let token = new_token(
+        &s,
+        &basic("ann", "right"),
+        r#"{"label": "viewer", "scope": "read-only"}"#,
+    );
+    let viewer = basic("ann", &token);
+    assert_eq!(propfind(&s, &viewer).0, 207);
+    for (method, path) in [
+        ("PUT", "/dav/calendars/ann/calendar/x.ics"),
+        ("DELETE", "/dav/calendars/ann/calendar/"),
+        ("MKCALENDAR", "/dav/calendars/ann/new/"),
+        ("PROPPATCH", "/dav/calendars/ann/calendar/"),
+        ("POST", "/api/tokens"),
+    ] {
+        let reply = s.connect().send(
+            method,
+            path,
+            &[("Authorization", viewer.as_str())],
+            b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        );
+        assert_eq!(reply.status, 403, "{method} {path}: {}", reply.text());
+    }
+    let still = s.connect().send(
+        "PROPFIND",
+        "/dav/calendars/ann/calendar/",
+        &[("Authorization", viewer.as_str()), ("Depth", "0")],
+        b"",
+    );
+    assert_eq!(still.status, 207, "the calendar is still there");
+}
