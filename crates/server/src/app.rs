@@ -27,6 +27,8 @@ pub struct AppState {
     pub engine: Engine,
     pub auth: Authenticator,
     pub max_request_body: usize,
+    /// The background verification's last result, for administrators.
+    pub last_check: crate::verification::LastCheck,
 }
 
 pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
@@ -113,7 +115,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                             .into(),
                     )
                 } else if path.starts_with("/api/") {
-                    crate::api::handle(&app.engine, &req, &caller).await
+                    crate::api::handle(&app, &req, &caller).await
                 } else {
                     app.engine.handle(req, &caller).await
                 };

@@ -40,13 +40,18 @@ pub struct Config {
     /// Seconds a successful login is remembered, so a client's every-request Basic header
     /// does not cost an Argon2 verification each time.
     pub auth_cache_secs: u64,
-    /// Failed logins from one address within a minute before it is refused with 429.
+    /// Failed logins of one user from one address within a minute before that user's
+    /// password attempts are throttled (docs/security.md); ten times as many from all
+    /// addresses together do the same.
     pub auth_max_failures: u32,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
     /// Days the data of replaced versions is kept in the history; unset keeps everything.
     /// The current state of every event and every sync token are never affected.
     pub history_retention_days: Option<u32>,
+    /// Hours between background checks of every history chain and every served object
+    /// against its history; 0 turns the check off.
+    pub verify_interval_hours: u64,
 }
 
 impl Default for Config {
@@ -71,6 +76,7 @@ impl Default for Config {
             auth_max_failures: 10,
             shutdown_grace_secs: 30,
             history_retention_days: None,
+            verify_interval_hours: 24,
         }
     }
 }
@@ -93,6 +99,7 @@ const KEYS: &[&str] = &[
     "auth_max_failures",
     "shutdown_grace_secs",
     "history_retention_days",
+    "verify_interval_hours",
 ];
 
 #[derive(Debug, thiserror::Error)]

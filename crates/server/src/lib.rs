@@ -11,6 +11,7 @@ mod retention;
 mod serve;
 mod tls;
 pub mod tokens;
+pub mod verification;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +82,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(days) = config.history_retention_days {
         tokio::spawn(retention::run(store.clone(), days));
     }
+    let last_check = verification::LastCheck::default();
+    if config.verify_interval_hours > 0 {
+        let every = Duration::from_secs(config.verify_interval_hours.saturating_mul(3600));
+        tokio::spawn(verification::run(store.clone(), every, last_check.clone()));
+    }
     let state = Arc::new(app::AppState {
         engine: dav::Engine::new(store.clone(), limits(&config)),
         auth: auth::Authenticator::new(
@@ -89,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             auth::ThrottlePolicy::new(config.auth_max_failures),
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
+        last_check,
     });
     let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
     serve::serve(

@@ -19,6 +19,7 @@ mod error;
 pub mod history;
 mod model;
 pub mod rules;
+pub mod verify;
 
 pub use error::StoreError;
 pub use model::*;

@@ -12,6 +12,8 @@
 //! - `POST /api/revert    {"calendar", "object", "to", "dry_run"?}` (to: version or time)
 //! - `POST /api/rollback  {"calendar", "to"? | "client"+"since", "dry_run"?}`
 //!
+//! For administrators: `GET /api/admin/verification`, the background check's last result.
+//!
 //! App passwords of the user ([`tokens`]):
 //! - `GET    /api/tokens`                            label, scope, created, last used
 //! - `POST   /api/tokens  {"label", "scope"?}`       a new one; its secret is in this answer only
@@ -28,10 +30,11 @@ use serde_json::{json, Value};
 type ApiResult = Result<Value, (StatusCode, String)>;
 
 pub async fn handle(
-    engine: &dav::Engine,
+    app: &crate::app::AppState,
     req: &Request<Bytes>,
     caller: &Caller,
 ) -> Response<Bytes> {
+    let engine = &app.engine;
     let store = engine.store().as_ref();
     let quota = engine.quota_for(&caller.user);
     let path = req.uri().path().trim_end_matches('/');
@@ -59,6 +62,11 @@ pub async fn handle(
         (&Method::DELETE, p) if p.starts_with("/api/tokens/") => {
             tokens::revoke(store, caller, &decode(&p["/api/tokens/".len()..])).await
         }
+        (&Method::GET, "/api/admin/verification") => admin(caller).map(|()| {
+            app.last_check.get().unwrap_or_else(
+                || json!({ "at": null, "intact": null, "note": "no check has run yet" }),
+            )
+        }),
         _ => Err((
             StatusCode::NOT_FOUND,
             format!("no API endpoint {} {path}", req.method()),
@@ -79,6 +87,17 @@ pub async fn handle(
             .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
     }
     res
+}
+
+/// Endpoints under `/api/admin/` are for administrators (`calvault user admin NAME on`).
+fn admin(caller: &Caller) -> Result<(), (StatusCode, String)> {
+    match caller.user.admin {
+        true => Ok(()),
+        false => Err((
+            StatusCode::FORBIDDEN,
+            "only an administrator may see this".into(),
+        )),
+    }
 }
 
 fn json_body(req: &Request<Bytes>) -> Result<Value, (StatusCode, String)> {
