@@ -193,3 +193,54 @@ fn a_read_only_app_password_reads_but_changes_nothing() {
     );
     assert_eq!(still.status, 207, "the calendar is still there");
 }
+
+/// RFC 9112 §3.2, §5.2, §6.1: requests a proxy and the server could read differently.
+#[test]
+fn badly_framed_requests_are_refused_with_400() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let auth = "Authorization: Basic YW5uOnB3\r\n";
+    let cases = [
+        (
+            "no Host",
+            format!("PROPFIND /dav/ HTTP/1.1\r\n{auth}Content-Length: 0\r\n\r\n"),
+        ),
+        (
+            "two Hosts",
+            format!(
+                "PROPFIND /dav/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n{auth}Content-Length: 0\r\n\r\n"
+            ),
+        ),
+        (
+            "Transfer-Encoding and Content-Length",
+            format!(
+                "PUT /dav/calendars/ann/calendar/x.ics HTTP/1.1\r\nHost: a\r\n{auth}\
+                 Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
+            ),
+        ),
+        (
+            "obsolete line folding",
+            format!("PROPFIND /dav/ HTTP/1.1\r\nHost: a\r\n{auth}X-Folded: a\r\n b\r\n\r\n"),
+        ),
+    ];
+    for (what, raw) in cases {
+        let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+        stream.write_all(raw.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{what}: {answer}");
+    }
+    let fine = format!("PROPFIND /dav/ HTTP/1.0\r\n{auth}Depth: 0\r\nContent-Length: 0\r\n\r\n");
+    let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+    stream.write_all(fine.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.0 207"),
+        "HTTP/1.0 has no Host to send"
+    );
+}

@@ -37,6 +37,7 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .route("/.well-known/caldav/", any(well_known))
         .fallback(dav_request)
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::framing::check))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

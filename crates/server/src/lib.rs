@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod backend;
 pub mod config;
+mod framing;
 pub mod password;
 mod retention;
 mod serve;

@@ -15,6 +15,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::app::RemoteAddr;
+use crate::framing::watch::{Tracker, Watched};
 
 pub struct Listener {
     pub tcp: TcpListener,
@@ -64,12 +65,19 @@ pub async fn serve(listener: Listener, router: Router, shutdown: impl Future<Out
         tokio::spawn(async move {
             let result = match tls {
                 None => {
+                    let stream = Watched::new(stream, Tracker::default());
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
                 }
                 Some(acceptor) => match acceptor.accept(stream).await {
                     Ok(tls_stream) => {
-                        let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
+                        let http2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        let tracker = match http2 {
+                            true => Tracker::passthrough(),
+                            false => Tracker::default(),
+                        };
+                        let stream = Watched::new(tls_stream, tracker);
+                        let conn = builder.serve_connection(TokioIo::new(stream), service);
                         watcher.watch(conn.into_owned()).await
                     }
                     Err(e) => {
