@@ -3,6 +3,7 @@
 # loopback port, trusting local connections (it holds nothing but test data).
 #
 #     tests/postgres.sh start DIR     # prints the base URL, postgres://postgres@127.0.0.1:PORT
+#                                     # (TLS on: DIR/tls/ca.crt is the CA of its certificate)
 #     tests/postgres.sh stop DIR
 #     tests/postgres.sh createdb URL NAME   # a fresh, empty database; prints its URL
 #
@@ -27,6 +28,25 @@ as_owner() {
     fi
 }
 
+# A test CA and a server certificate for 127.0.0.1 and localhost, so that clients can test
+# sslmode=require and verify-full against this server.
+tls_files() {
+    local tls=$1
+    [ -f "$tls/server.crt" ] && return 0
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=calvault test CA" \
+        -keyout "$tls/ca.key" -out "$tls/ca.crt" >/dev/null 2>&1 || die "openssl: CA"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1 || die "openssl: key"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/san.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+        -CAcreateserial -days 3650 -extfile "$tls/san.ext" -out "$tls/server.crt" \
+        >/dev/null 2>&1 || die "openssl: certificate"
+    chmod 600 "$tls/server.key"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres "$tls"
+    chmod 644 "$tls/ca.crt"
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -42,11 +62,12 @@ start)
         as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
             >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     fi
+    tls_files "$dir/tls"
     port=$(free_port)
     # fsync off: test data need not survive a power cut, and it makes tests several times
     # faster. Enough connections for several nodes' pools at once.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" \
         start >/dev/null || { tail -30 "$dir/server.log" >&2; die "PostgreSQL did not start"; }
     echo "$port" >"$dir/port"
     echo "postgres://postgres@127.0.0.1:$port"

@@ -153,6 +153,8 @@ PG_DIR=$(mktemp -d)
 trap '"$ROOT/tests/postgres.sh" stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 CALVAULT_TEST_POSTGRES=$("$ROOT/tests/postgres.sh" start "$PG_DIR")
 export CALVAULT_TEST_POSTGRES
+# The CA of the test server's certificate, for the TLS tests.
+export CALVAULT_TEST_POSTGRES_CA="$PG_DIR/tls/ca.crt"
 note "PostgreSQL $(psql "$CALVAULT_TEST_POSTGRES/postgres" -qAtc 'SHOW server_version') at $CALVAULT_TEST_POSTGRES"
 # A fresh database for one step.
 pg_database() { "$ROOT/tests/postgres.sh" createdb "$CALVAULT_TEST_POSTGRES" "$1"; }

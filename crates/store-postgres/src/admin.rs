@@ -4,7 +4,6 @@
 
 use store::{Result, StoreError};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::NoTls;
 
 use crate::describe;
 
@@ -31,12 +30,12 @@ pub async fn ensure_database(server_url: &str, name: &str, options: &str) -> Res
             "{name:?} is not a plain database name (lower-case letters, digits and '_')"
         )));
     }
-    let (client, connection) =
-        tokio_postgres::connect(&database_url(server_url, "postgres"), NoTls)
-            .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
-            })?;
+    let target = crate::tls::target(&database_url(server_url, "postgres"));
+    let (client, connection) = tokio_postgres::connect(&target.url, target.connector()?)
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+        })?;
     let driver = tokio::spawn(connection);
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])

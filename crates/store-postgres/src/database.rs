@@ -6,10 +6,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use store::db::{BoxFuture, Database, ReadCost};
 use store::{Result, StoreError};
-use tokio_postgres::config::SslMode;
-use tokio_postgres::NoTls;
 
-use crate::{backend, describe, schema, target_of, PgConn};
+use crate::{backend, describe, schema, target_of, tls, PgConn};
 
 /// Connections per node. Each request holds one for a few queries, so 16 keep a node's
 /// requests from queueing behind each other, while several nodes together stay well below
@@ -28,24 +26,17 @@ pub struct PostgresDatabase {
 impl PostgresDatabase {
     /// Connects (a pool), runs migrations (safe when several nodes start at once).
     pub async fn connect(url: &str) -> Result<Self> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+        let tls_target = tls::target(url);
+        let mut config: tokio_postgres::Config = tls_target.url.parse().map_err(|e| {
             StoreError::Backend(format!("invalid PostgreSQL URL: {}", describe(&e)))
         })?;
-        if matches!(config.get_ssl_mode(), SslMode::Require) {
-            return Err(StoreError::Backend(
-                "the PostgreSQL URL asks for sslmode=require, but TLS to PostgreSQL is not \
-                 supported yet: connect over a local socket or a private network, or through \
-                 a TLS tunnel"
-                    .into(),
-            ));
-        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let target: Arc<str> = target_of(&config).into();
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls_target.connector()?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

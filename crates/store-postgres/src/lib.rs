@@ -21,6 +21,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod tls;
 mod tokens;
 
 use tokio_postgres::config::Host;

@@ -38,19 +38,6 @@ async fn nodes_starting_together_migrate_once() {
 }
 
 #[tokio::test]
-async fn tls_is_refused_with_a_clear_message() {
-    let url = format!("{}?sslmode=require", support::url_of("postgres"));
-    let Err(e) = store_postgres::connect(&url).await else {
-        panic!("sslmode=require must be refused");
-    };
-    assert!(
-        e.to_string()
-            .contains("TLS to PostgreSQL is not supported yet"),
-        "{e}"
-    );
-}
-
-#[tokio::test]
 async fn connection_errors_name_the_server_but_not_the_password() {
     let url = "postgres://calvault:s3cret-pw@127.0.0.1:1/nothing";
     let Err(e) = store_postgres::connect(url).await else {
