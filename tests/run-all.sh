@@ -10,8 +10,10 @@
 #    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
-# 4. runs the Rust tests (cargo nextest; cargo test if nextest is unavailable), the
-#    PostgreSQL store's conformance suite among them;
+# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings) and dependency
+#    licences (cargo deny, installed when missing), then runs the Rust tests (cargo
+#    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
+#    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
 # 6. runs the litmus WebDAV suites against target/debug/calvault, on SQLite and on
 #    PostgreSQL;
@@ -197,6 +199,24 @@ interop() {
     [ "$rc" -eq 5 ] && note "$title collected no tests"
     record "$title" "$rc"
 }
+
+# The code's own gates: formatting, lints as errors, and only permissive licences (advisories
+# need the advisory database from GitHub, which this machine cannot reach).
+gate() { # title command...
+    local title=$1
+    shift
+    section "$title: $*"
+    local rc=0
+    "$@" || rc=$?
+    record "$title" "$rc"
+}
+gate "format" cargo fmt --all -- --check
+gate "clippy" cargo clippy --workspace --all-targets -- -D warnings
+if command -v cargo-deny >/dev/null 2>&1 || cargo install -q --locked cargo-deny; then
+    gate "licences (cargo deny)" cargo deny check licenses bans sources
+else
+    record "licences (cargo deny)" 1
+fi
 
 cargo_tests "rust tests" --workspace
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
