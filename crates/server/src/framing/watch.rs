@@ -21,6 +21,8 @@ pub const MARK: &str = "x-calvault-framing";
 /// Longer heads are passed on as they come: hyper refuses them anyway.
 const MAX_HEAD: usize = 64 * 1024;
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
+/// Bytes read from the connection at a time.
+const READ_SIZE: usize = 16 * 1024;
 
 #[derive(Debug)]
 enum State {
@@ -77,22 +79,32 @@ impl Tracker {
                         input = &input[1..];
                         continue;
                     }
-                    let taken = take_through(head, input, b"\r\n\r\n");
-                    input = &input[taken..];
-                    if self.at_start && starts_like(head, HTTP2_PREFACE) {
-                        let head = std::mem::take(head);
-                        out.extend_from_slice(&head);
+                    let Some(end) = head_end(head, input) else {
+                        head.extend_from_slice(input);
+                        if self.at_start && starts_like(head, HTTP2_PREFACE)
+                            || head.len() > MAX_HEAD
+                        {
+                            out.append(head);
+                            self.state = State::Through;
+                        }
+                        return;
+                    };
+                    let (rest_of_head, after) = input.split_at(end);
+                    input = after;
+                    let mut whole = std::mem::take(head);
+                    let complete: &[u8] = if whole.is_empty() {
+                        rest_of_head
+                    } else {
+                        whole.extend_from_slice(rest_of_head);
+                        &whole
+                    };
+                    if self.at_start && starts_like(complete, HTTP2_PREFACE) {
+                        out.extend_from_slice(complete);
                         self.state = State::Through;
                         continue;
                     }
-                    if head.ends_with(b"\r\n\r\n") {
-                        let head = std::mem::take(head);
-                        self.at_start = false;
-                        self.state = self.after_head(&head, out);
-                    } else if head.len() > MAX_HEAD {
-                        out.extend_from_slice(head);
-                        self.state = State::Through;
-                    }
+                    self.at_start = false;
+                    self.state = after_head(complete, out);
                 }
                 State::Body(left) => {
                     let n = (*left).min(input.len() as u64) as usize;
@@ -141,40 +153,68 @@ impl Tracker {
             }
         }
     }
+}
 
-    /// Passes a complete head on (marked if it frames its body twice) and says what follows.
-    fn after_head(&self, head: &[u8], out: &mut Vec<u8>) -> State {
-        let mut headers = [httparse::EMPTY_HEADER; 128];
-        let mut request = httparse::Request::new(&mut headers);
-        let Ok(httparse::Status::Complete(_)) = request.parse(head) else {
-            // hyper answers a head it cannot parse; nothing after it is read.
-            out.extend_from_slice(head);
-            return State::Through;
-        };
-        let value = |name: &str| {
-            request
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| h.value)
-        };
-        let chunked = value("transfer-encoding").is_some();
-        let content_length = value("content-length");
-        let length =
-            content_length.and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
-        if chunked && content_length.is_some() {
-            out.extend_from_slice(&head[..head.len() - 2]);
-            out.extend_from_slice(MARK.as_bytes());
-            out.extend_from_slice(b": transfer-encoding-and-content-length\r\n\r\n");
-            // hyper closes the connection after this request: nothing more to follow.
-            return State::Through;
+/// Where the head that `head` (the part read before) and `input` hold ends in `input`: just
+/// after its empty line.
+fn head_end(head: &[u8], input: &[u8]) -> Option<usize> {
+    let tail = &head[head.len().saturating_sub(3)..];
+    for (i, &b) in input.iter().enumerate() {
+        if b != b'\n' {
+            continue;
         }
-        out.extend_from_slice(head);
-        match (chunked, length) {
-            (true, _) => State::ChunkSize(Vec::new()),
-            (false, Some(0) | None) => State::Head(Vec::new()),
-            (false, Some(n)) => State::Body(n),
+        // The four bytes ending here, across the two parts.
+        let mut last = [0u8; 4];
+        let from_input = (i + 1).min(4);
+        let from_tail = 4 - from_input;
+        if tail.len() < from_tail {
+            continue;
         }
+        last[..from_tail].copy_from_slice(&tail[tail.len() - from_tail..]);
+        last[from_tail..].copy_from_slice(&input[i + 1 - from_input..=i]);
+        if &last == b"\r\n\r\n" {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// Passes a complete head on (marked if it frames its body twice) and says what follows.
+/// The header lines are only scanned, not parsed: hyper parses the head after this and
+/// refuses what is malformed.
+fn after_head(head: &[u8], out: &mut Vec<u8>) -> State {
+    let (mut chunked, mut length, mut lengths, mut unreadable) = (false, None, 0u32, false);
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = true;
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            lengths += 1;
+            let this = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            // hyper takes repeated equal lengths and refuses differing or unreadable ones.
+            unreadable |= this.is_none() || length.is_some_and(|l| Some(l) != this);
+            length = this;
+        }
+    }
+    if chunked && lengths > 0 {
+        out.extend_from_slice(&head[..head.len() - 2]);
+        out.extend_from_slice(MARK.as_bytes());
+        out.extend_from_slice(b": transfer-encoding-and-content-length\r\n\r\n");
+        // hyper closes the connection after this request: nothing more to follow.
+        return State::Through;
+    }
+    out.extend_from_slice(head);
+    match (chunked, length) {
+        (true, _) => State::ChunkSize(Vec::new()),
+        // hyper refuses the request: nothing after it is read.
+        (false, _) if unreadable => State::Through,
+        (false, Some(0) | None) => State::Head(Vec::new()),
+        (false, Some(n)) => State::Body(n),
     }
 }
 
@@ -209,6 +249,9 @@ pub struct Watched<S> {
     /// Bytes ready for hyper, and how many of them it has taken.
     ready: Vec<u8>,
     taken: usize,
+    /// Where reads land before the tracker sees them: made (and zeroed) once per
+    /// connection, since zeroing 16 KB on every read was half of a GET's instructions.
+    scratch: Vec<u8>,
 }
 
 impl<S> Watched<S> {
@@ -218,6 +261,7 @@ impl<S> Watched<S> {
             tracker,
             ready: Vec::new(),
             taken: 0,
+            scratch: vec![0; READ_SIZE],
         }
     }
 }
@@ -240,8 +284,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
                 }
                 return Poll::Ready(Ok(()));
             }
-            let mut scratch = [0u8; 16 * 1024];
-            let mut read = ReadBuf::new(&mut scratch);
+            let mut read = ReadBuf::new(&mut this.scratch);
             ready!(Pin::new(&mut this.inner).poll_read(cx, &mut read))?;
             let got = read.filled();
             if got.is_empty() {
