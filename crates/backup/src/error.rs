@@ -86,6 +86,9 @@ pub enum Error {
         hrefs: String,
     },
 
+    #[error("say what to forget: snapshot ids, or a policy such as --keep-daily 7")]
+    NothingToForget,
+
     #[error("cannot create {} (existing files are not replaced)", .path.display())]
     ExportFileExists {
         path: PathBuf,

@@ -7,7 +7,6 @@ mod history;
 mod progress;
 mod restore;
 mod store_copy;
-mod target;
 mod user;
 
 use clap::Parser;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use backup::{human_bytes, object_name, ChangeKind, ExportRequest};
+use backup::{Calendars, ExportRequest, Objects, SnapshotDiff, Snapshots};
 
 use super::args::{CatArgs, DiffArgs, ExportArgs, LsArgs, SnapshotsArgs};
 use super::open_repo;
@@ -12,48 +12,10 @@ pub fn snapshots(args: SnapshotsArgs) -> anyhow::Result<()> {
     let repo = open_repo(&args.repo)?;
     let _lock = repo.lock_shared()?;
     let all = repo.snapshots()?;
-    if args.json {
-        let list: Vec<serde_json::Value> = all
-            .iter()
-            .map(|(id, s)| {
-                serde_json::json!({
-                    "id": id.to_string(),
-                    "short_id": id.short(),
-                    "time": s.time.to_rfc3339(),
-                    "source": { "url": s.source.url, "user": s.source.user },
-                    "parent": s.parent.map(|p| p.to_string()),
-                    "full_scan": s.full_scan,
-                    "selection": s.selection,
-                    "summary": serde_json::to_value(&s.summary).unwrap_or_default(),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(());
+    match args.json {
+        true => println!("{:#}", Snapshots(&all).to_json()),
+        false => println!("{}", Snapshots(&all)),
     }
-    if all.is_empty() {
-        println!("no snapshots yet (make one with `calvault backup`)");
-        return Ok(());
-    }
-    println!(
-        "{:<8}  {:<20}  {:<40}  {:>9}  {:>7}  {:>10}  {:>5}  {:>7}  {:>7}",
-        "ID", "TIME (UTC)", "SOURCE", "CALENDARS", "OBJECTS", "SIZE", "NEW", "CHANGED", "REMOVED"
-    );
-    for (id, s) in &all {
-        println!(
-            "{:<8}  {:<20}  {:<40}  {:>9}  {:>7}  {:>10}  {:>5}  {:>7}  {:>7}",
-            id.short(),
-            s.time.format("%Y-%m-%d %H:%M:%S"),
-            format!("{} @ {}", s.source.user, s.source.url),
-            s.summary.calendars,
-            s.summary.objects,
-            human_bytes(s.summary.bytes),
-            s.summary.new,
-            s.summary.changed,
-            s.summary.removed
-        );
-    }
-    println!("{} snapshot(s)", all.len());
     Ok(())
 }
 
@@ -62,35 +24,16 @@ pub fn ls(args: LsArgs) -> anyhow::Result<()> {
     let _lock = repo.lock_shared()?;
     let (id, snapshot) = repo.find_snapshot(&args.snapshot)?;
     let trees = repo.load_calendars(&snapshot)?.1;
-    let Some(name) = &args.calendar else {
-        println!(
-            "snapshot {} of {} @ {} at {}",
-            id.short(),
-            snapshot.source.user,
-            snapshot.source.url,
-            snapshot.time.to_rfc3339()
-        );
-        for tree in &trees {
-            println!(
-                "{:<24} {:>7} objects {:>10}  {}  {}",
-                tree.name,
-                tree.objects.len(),
-                human_bytes(tree.objects.iter().map(|o| o.size).sum()),
-                tree.props.displayname.as_deref().unwrap_or("-"),
-                tree.href
-            );
-        }
-        return Ok(());
-    };
-    for o in &backup::find_calendar(&trees, name)?.objects {
-        println!(
-            "{:<40} {:<9} {:<26} {:>8}  {}",
-            object_name(&o.href),
-            o.component.as_deref().unwrap_or("-"),
-            o.start.as_deref().unwrap_or("-"),
-            o.size,
-            o.summary.as_deref().unwrap_or("")
-        );
+    match &args.calendar {
+        Some(name) => print!("{}", Objects(backup::find_calendar(&trees, name)?)),
+        None => println!(
+            "{}",
+            Calendars {
+                id: &id,
+                snapshot: &snapshot,
+                trees: &trees
+            }
+        ),
     }
     Ok(())
 }
@@ -109,41 +52,14 @@ pub fn cat(args: CatArgs) -> anyhow::Result<()> {
 pub fn diff(args: DiffArgs) -> anyhow::Result<()> {
     let repo = open_repo(&args.repo)?;
     let _lock = repo.lock_shared()?;
-    let (id_a, a) = repo.find_snapshot(&args.snapshot_a)?;
-    let (id_b, b) = repo.find_snapshot(&args.snapshot_b)?;
+    let (from, a) = repo.find_snapshot(&args.snapshot_a)?;
+    let (to, b) = repo.find_snapshot(&args.snapshot_b)?;
     let changes = backup::diff(&repo.load_calendars(&a)?.1, &repo.load_calendars(&b)?.1);
-    let count = |kind| backup::count(&changes, kind);
-    let (added, removed, changed) = (
-        count(ChangeKind::Added),
-        count(ChangeKind::Removed),
-        count(ChangeKind::Changed),
-    );
-    if args.json {
-        let list: Vec<serde_json::Value> = changes
-            .iter()
-            .map(|c| {
-                let o = &c.entry;
-                serde_json::json!({
-                    "change": c.kind.word(), "calendar": c.calendar, "uid": c.key, "href": o.href,
-                    "summary": o.summary, "start": o.start, "component": o.component,
-                })
-            })
-            .collect();
-        let out = serde_json::json!({
-            "from": id_a.to_string(), "to": id_b.to_string(),
-            "added": added, "removed": removed, "changed": changed, "changes": list,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+    let diff = SnapshotDiff { from, to, changes };
+    match args.json {
+        true => println!("{:#}", diff.to_json()),
+        false => println!("{diff}"),
     }
-    for change in &changes {
-        println!("{change}");
-    }
-    println!(
-        "{} -> {}: {added} added, {removed} removed, {changed} changed",
-        id_a.short(),
-        id_b.short()
-    );
     Ok(())
 }
 
