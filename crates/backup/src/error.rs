@@ -86,6 +86,22 @@ pub enum Error {
         hrefs: String,
     },
 
+    #[error("{flag} {text:?} is not a time: use RFC 3339 (2026-11-21T09:00:00Z) or YYYY-MM-DD")]
+    NotATime { flag: &'static str, text: String },
+
+    #[error("cannot read the CA certificate {}", .path.display())]
+    CaCert {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "there is no calvault repository at {} (create one with `calvault init --repo {}`)",
+        .0.display(), .0.display()
+    )]
+    NoRepository(PathBuf),
+
     #[error("say what to forget: snapshot ids, or a policy such as --keep-daily 7")]
     NothingToForget,
 

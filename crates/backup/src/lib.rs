@@ -29,14 +29,14 @@ mod units;
 mod tests;
 
 pub use browse::{count, diff, find_calendar, find_object, Change, ChangeKind};
-pub use caldav::{CalDav, OnBatch};
+pub use caldav::{client_for, CalDav, OnBatch};
 pub use discover::{object_name, pick_calendars, props_from_vault, props_to_vault};
 pub use error::{with_causes, Error, Result};
-pub use export::{export, ExportRequest, Exported};
+pub use export::{export, export_snapshot, ExportRequest, Exported, SnapshotExport};
 pub use facts::{facts, ObjectFacts};
 pub use forget::{forget_policy, plan_forget, ForgetPlan};
-pub use listing::{Calendars, Objects, SnapshotDiff, Snapshots};
-pub use maintain::{prune, verify, Checked, Pruned};
+pub use listing::{cat, diff_snapshots, ls, Calendars, Listing, Objects, SnapshotDiff, Snapshots};
+pub use maintain::{check_repository, prune, verify, Checked, Pruned};
 pub use observe::{Event, Observer, Quiet};
 pub use selection::{parse_time, Selection};
 pub use take::{take, BackupReport, BackupRequest, CalendarFailure};

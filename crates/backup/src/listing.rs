@@ -1,16 +1,81 @@
-//! What the commands that look into a repository show (`snapshots`, `ls`, `diff`): the
-//! snapshot table, a snapshot's calendars, a calendar's objects and the changes between
-//! two snapshots, as text (each value its lines, without the final line end unless it
-//! says so) and as JSON.
+//! What the commands that look into a repository show (`snapshots`, `ls`, `cat`,
+//! `diff`): the snapshot table, a snapshot's calendars, a calendar's objects, one object's
+//! data and the changes between two snapshots, as text (each value its lines, without the
+//! final line end unless it says so) and as JSON. The caller holds a lock on the
+//! repository.
 
 use std::fmt::{self, Display, Formatter};
 
 use serde_json::{json, Value};
-use vault::{CalendarTree, Snapshot, SnapshotId};
+use vault::{CalendarTree, Repo, Snapshot, SnapshotId};
 
-use crate::browse::{count, Change, ChangeKind};
+use crate::browse::{count, diff, find_calendar, find_object, Change, ChangeKind};
 use crate::discover::object_name;
+use crate::error::Result;
 use crate::units::human_bytes;
+
+/// What `ls` lists: a snapshot's calendars, or one calendar's objects. Each line ends
+/// with a line end, so an empty calendar shows nothing.
+pub enum Listing {
+    Calendars {
+        id: SnapshotId,
+        snapshot: Snapshot,
+        trees: Vec<CalendarTree>,
+    },
+    Objects(CalendarTree),
+}
+
+/// The calendars of a snapshot (an id, a unique prefix or `latest`), or with `calendar`
+/// that calendar's objects.
+pub fn ls(repo: &Repo, snapshot: &str, calendar: Option<&str>) -> Result<Listing> {
+    let (id, snapshot) = repo.find_snapshot(snapshot)?;
+    let trees = repo.load_calendars(&snapshot)?.1;
+    Ok(match calendar {
+        Some(name) => Listing::Objects(find_calendar(&trees, name)?.clone()),
+        None => Listing::Calendars {
+            id,
+            snapshot,
+            trees,
+        },
+    })
+}
+
+impl Display for Listing {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Listing::Calendars {
+                id,
+                snapshot,
+                trees,
+            } => writeln!(
+                f,
+                "{}",
+                Calendars {
+                    id,
+                    snapshot,
+                    trees
+                }
+            ),
+            Listing::Objects(tree) => write!(f, "{}", Objects(tree)),
+        }
+    }
+}
+
+/// One object of a snapshot, byte for byte: by `CALENDAR/NAME.ics`, href or UID.
+pub fn cat(repo: &Repo, snapshot: &str, object: &str) -> Result<Vec<u8>> {
+    let (_, snapshot) = repo.find_snapshot(snapshot)?;
+    let trees = repo.load_calendars(&snapshot)?.1;
+    let object = find_object(&trees, object)?;
+    Ok(repo.read_blob(&object.blob)?)
+}
+
+/// The changes from snapshot `a` to snapshot `b`.
+pub fn diff_snapshots(repo: &Repo, a: &str, b: &str) -> Result<SnapshotDiff> {
+    let (from, a) = repo.find_snapshot(a)?;
+    let (to, b) = repo.find_snapshot(b)?;
+    let changes = diff(&repo.load_calendars(&a)?.1, &repo.load_calendars(&b)?.1);
+    Ok(SnapshotDiff { from, to, changes })
+}
 
 /// Every snapshot of a repository, oldest first.
 pub struct Snapshots<'a>(pub &'a [(SnapshotId, Snapshot)]);

@@ -1,12 +1,21 @@
-//! Looking after a repository: what `verify` found and what `prune` freed, in the words
-//! the command line prints.
+//! Looking after a repository: whether there is one, what `verify` found and what
+//! `prune` freed, in the words the command line prints.
 
 use std::fmt::{self, Display, Formatter};
+use std::path::Path;
 
 use vault::{PruneReport, Repo, VerifyReport};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::units::human_bytes;
+
+/// Refuses a directory that holds no repository, before any passphrase is asked for.
+pub fn check_repository(path: &Path) -> Result<()> {
+    match path.join("config").exists() {
+        true => Ok(()),
+        false => Err(Error::NoRepository(path.to_owned())),
+    }
+}
 
 /// What `verify` checked and found.
 #[derive(Clone, Debug)]

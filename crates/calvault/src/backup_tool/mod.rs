@@ -10,8 +10,6 @@ mod restore;
 mod secrets;
 mod take;
 
-use anyhow::{bail, Context};
-
 pub use browse::{cat, diff, export, ls, snapshots};
 pub use maintain::{forget, init, key, prune, verify};
 pub use restore::{migrate, restore};
@@ -31,13 +29,7 @@ fn passphrase_source(args: &RepoArgs) -> SecretSource<'_> {
 
 /// Opens the repository with the passphrase from its sources.
 fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
-    if !args.repo.join("config").exists() {
-        bail!(
-            "there is no calvault repository at {} (create one with `calvault init --repo {}`)",
-            args.repo.display(),
-            args.repo.display()
-        );
-    }
+    backup::check_repository(&args.repo)?;
     let passphrase = passphrase_source(args).read()?;
     Ok(vault::Repo::open(&args.repo, &passphrase)?)
 }
@@ -46,7 +38,7 @@ fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
 fn connect(args: &AccountArgs) -> anyhow::Result<(client::Client, client::Url)> {
     let url = client::Url::parse(&args.url)?;
     let auth = read_auth(args, &url, "CALVAULT_PASSWORD", "--password-command")?;
-    Ok((make_client(auth, args.ca_cert.as_deref())?, url))
+    Ok((backup::client_for(auth, args.ca_cert.as_deref())?, url))
 }
 
 /// The account's credentials, from its token command or its password sources.
@@ -77,24 +69,4 @@ fn read_auth(
         user: args.user.clone(),
         password,
     })
-}
-
-fn make_client(
-    auth: client::Auth,
-    ca_cert: Option<&std::path::Path>,
-) -> anyhow::Result<client::Client> {
-    let extra_ca_pem = match ca_cert {
-        Some(path) => Some(
-            std::fs::read(path)
-                .with_context(|| format!("cannot read the CA certificate {}", path.display()))?,
-        ),
-        None => None,
-    };
-    Ok(client::Client::new(
-        auth,
-        client::ClientOptions {
-            extra_ca_pem,
-            user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
-        },
-    )?)
 }

@@ -6,7 +6,7 @@ use client::{Client, Url};
 
 use super::args::{self, AccountArgs, MigrateArgs, PlanArgs, RestoreArgs};
 use super::exit::{failure, PARTIAL};
-use super::{connect, make_client, open_repo, read_auth};
+use super::{connect, open_repo, read_auth};
 use crate::progress::Bars;
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
@@ -45,7 +45,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         "CALVAULT_PASSWORD",
         "--password-command",
     )?;
-    let source = make_client(source_auth.clone(), from.ca_cert.as_deref())?;
+    let source = backup::client_for(source_auth.clone(), from.ca_cert.as_deref())?;
     let sources =
         restore::server_sources(&source, &source_url, &args.from, &options, &Bars::default())
             .await?;
@@ -68,7 +68,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         },
         _ => read_auth(&to, &url, "CALVAULT_TO_PASSWORD", "--to-password-command")?,
     };
-    let target = make_client(auth, to.ca_cert.as_deref())?;
+    let target = backup::client_for(auth, to.ca_cert.as_deref())?;
     write_all(&target, &url, &sources, &options).await
 }
 
