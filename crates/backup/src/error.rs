@@ -69,6 +69,15 @@ pub enum Error {
     )]
     SingleCalendarTarget { name: String },
 
+    /// The work finished, but some calendars or objects failed; the note names them
+    /// (what `backup`, `restore` and `migrate` end with then).
+    #[error("{0}")]
+    Partial(String),
+
+    /// `verify` found damage; the note says how much and what to do.
+    #[error("{0}")]
+    Damaged(String),
+
     /// `--on-conflict fail` found conflicts; nothing was written.
     #[error("{count} conflict(s) and --on-conflict fail: nothing was written")]
     Conflicts { count: usize },

@@ -13,6 +13,7 @@ mod browse;
 mod caldav;
 mod discover;
 mod error;
+pub mod exit;
 mod export;
 mod facts;
 mod fetch;

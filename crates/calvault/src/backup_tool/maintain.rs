@@ -3,7 +3,6 @@
 use vault::{KeepPolicy, Repo};
 
 use super::args::{ForgetArgs, InitArgs, KeyCommand, PruneArgs, VerifyArgs};
-use super::exit::{failure, DAMAGED};
 use super::secrets::SecretSource;
 use super::{open_repo, passphrase_source};
 
@@ -24,7 +23,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let checked = backup::verify(&repo, args.read_data)?;
     println!("{checked}");
     match checked.damage_note() {
-        Some(note) => Err(failure(DAMAGED, note)),
+        Some(note) => Err(backup::Error::Damaged(note).into()),
         None => Ok(()),
     }
 }

@@ -5,7 +5,6 @@ use backup::restore::{self, Mapping, OnConflict, Options, Outcome, SourceCalenda
 use client::{Client, Url};
 
 use super::args::{self, AccountArgs, MigrateArgs, PlanArgs, RestoreArgs};
-use super::exit::{failure, PARTIAL};
 use super::{connect, open_repo, read_auth};
 use crate::progress::Bars;
 
@@ -99,7 +98,7 @@ async fn write_all(
         Outcome::Applied(applied) => {
             println!("{applied}");
             if let Some(note) = applied.failure_note() {
-                return Err(failure(PARTIAL, note));
+                return Err(backup::Error::Partial(note).into());
             }
         }
     }

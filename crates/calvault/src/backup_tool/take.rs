@@ -3,7 +3,6 @@
 use backup::{BackupRequest, Selection};
 
 use super::args::BackupArgs;
-use super::exit::{failure, PARTIAL};
 use super::{connect, open_repo};
 use crate::progress::Bars;
 
@@ -28,7 +27,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let report = backup::take(&client, &repo, &request, &Bars::default()).await?;
     println!("{report}");
     match report.failure_note() {
-        Some(note) => Err(failure(PARTIAL, note)),
+        Some(note) => Err(backup::Error::Partial(note).into()),
         None => Ok(()),
     }
 }
