@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dav::history::{self, Changes, DeletedText, DiffText, StatsText, VersionText};
-use server::admin::{self, parse_time, resolve};
+use dav::history::{self, Changes, StatsText, VersionText};
+use server::admin;
 
 use crate::admin::{open_store, StoreArgs};
 
@@ -90,105 +90,73 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
         let target = args
             .target
             .context("name whose history to show: calvault history USER[/CALENDAR[/OBJECT]]")?;
-        return list(&args.store, &target, &args.filter).await;
+        let store = open_store(&args.store).await?;
+        let ListFilter {
+            since,
+            client,
+            limit,
+            json,
+        } = args.filter;
+        let all = admin::changes(&*store, &target, since.as_deref(), client, limit).await?;
+        match json {
+            true => all.iter().for_each(|e| println!("{}", e.to_json())),
+            false => println!("{}", Changes(&all)),
+        }
+        return Ok(());
     };
     match command {
         C::Show {
             version,
             json,
             store,
-        } => show(&store, version, json).await,
+        } => {
+            let v = admin::version(&*open_store(&store).await?, version).await?;
+            match json {
+                true => println!("{}", history::version_json(&v)),
+                false => println!("{}", VersionText(&v)),
+            }
+        }
         C::Diff {
             older,
             newer,
             json,
             store,
-        } => diff(&store, older, newer, json).await,
-        C::Verify { store } => verify(&store).await,
-        C::Deleted { user, store } => deleted(&store, &user).await,
-        C::Prune { older_than, store } => {
-            let pruned = admin::prune(&*open_store(&store).await?, &older_than).await?;
-            println!("{pruned}");
-            Ok(())
-        }
-        C::Stats { json, store } => stats(&store, json).await,
-    }
-}
-
-async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Result<()> {
-    let store = open_store(args).await?;
-    let target = resolve(&*store, target).await?;
-    let collections = target.collections(&*store).await?;
-    let wanted = history::Filter {
-        object: target.object.clone(),
-        since: filter.since.as_deref().map(parse_time).transpose()?,
-        client: filter.client.clone(),
-        limit: filter.limit,
-    };
-    let all = history::list(&*store, &collections, &wanted).await?;
-    match filter.json {
-        true => all.iter().for_each(|e| println!("{}", e.to_json())),
-        false => println!("{}", Changes(&all)),
-    }
-    Ok(())
-}
-
-async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
-    let v = admin::version(&*open_store(args).await?, id).await?;
-    match json {
-        true => println!("{}", history::version_json(&v)),
-        false => println!("{}", VersionText(&v)),
-    }
-    Ok(())
-}
-
-async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::Result<()> {
-    let changes = admin::diff(&*open_store(args).await?, older, newer).await?;
-    match json {
-        true => println!("{}", history::diff_json(&changes)),
-        false => println!(
-            "{}",
-            DiffText {
-                older,
-                newer,
-                changes: &changes
+        } => {
+            let diff = admin::diff(&*open_store(&store).await?, older, newer).await?;
+            match json {
+                true => println!("{}", diff.to_json()),
+                false => println!("{diff}"),
             }
-        ),
-    }
-    Ok(())
-}
-
-async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
-    let check = history::check_chains(&*open_store(args).await?).await?;
-    for broken in &check.broken {
-        eprintln!("calvault: {broken}");
-    }
-    if !check.is_intact() {
-        bail!("{check}");
-    }
-    println!("{check}");
-    Ok(())
-}
-
-async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
-    let store = open_store(args).await?;
-    let target = resolve(&*store, user).await?;
-    let calendars = history::deleted_calendars(&*store, target.user.id).await?;
-    println!(
-        "{}",
-        DeletedText {
-            user,
-            calendars: &calendars
         }
-    );
-    Ok(())
-}
-
-async fn stats(args: &StoreArgs, json: bool) -> anyhow::Result<()> {
-    let stats = history::stats(&*open_store(args).await?).await?;
-    match json {
-        true => stats.iter().for_each(|s| println!("{}", s.to_json())),
-        false => println!("{}", StatsText(&stats)),
+        C::Verify { store } => {
+            let check = history::check_chains(&*open_store(&store).await?).await?;
+            for broken in &check.broken {
+                eprintln!("calvault: {broken}");
+            }
+            if !check.is_intact() {
+                bail!("{check}");
+            }
+            println!("{check}");
+        }
+        C::Deleted { user, store } => {
+            println!(
+                "{}",
+                admin::deleted(&*open_store(&store).await?, &user).await?
+            );
+        }
+        C::Prune { older_than, store } => {
+            println!(
+                "{}",
+                admin::prune(&*open_store(&store).await?, &older_than).await?
+            );
+        }
+        C::Stats { json, store } => {
+            let stats = history::stats(&*open_store(&store).await?).await?;
+            match json {
+                true => stats.iter().for_each(|s| println!("{}", s.to_json())),
+                false => println!("{}", StatsText(&stats)),
+            }
+        }
     }
     Ok(())
 }

@@ -12,16 +12,17 @@ mod text;
 mod timeline;
 mod view;
 
-pub use describe::{describe, diff_versions, Described, PropertyChange};
+pub use describe::{describe, diff_versions, Described, PropertyChange, VersionDiff};
 pub use overview::{
-    check_chains, deleted_calendars, stats, BrokenChain, CalendarStats, ChainCheck, DeletedCalendar,
+    check_chains, deleted_calendars, stats, BrokenChain, CalendarStats, ChainCheck, Deleted,
+    DeletedCalendar,
 };
 pub use request::{carry_out, prepare, Done, Prepared, Refused, RestoreRequest};
 pub use restore::{
     apply, plan_revert, plan_rollback, plan_rollback_client, plan_undelete, plan_undelete_since,
     Action, Applied, Plan, RevertTo, Skipped,
 };
-pub use text::{Changes, DeletedText, DiffText, DoneText, PlanText, StatsText, VersionText};
+pub use text::{Changes, DoneText, PlanText, StatsText, VersionText};
 pub use timeline::{annotate, item_rows, ItemEvent, Listing};
 pub use view::{diff_json, entries, list, rfc3339, version_json, EntryView, Filter};
 

@@ -53,6 +53,14 @@ pub struct DeletedCalendar {
     pub objects: usize,
 }
 
+/// A user's deleted calendars.
+#[derive(Clone, Debug)]
+pub struct Deleted {
+    /// The user, as the request named them.
+    pub user: String,
+    pub calendars: Vec<DeletedCalendar>,
+}
+
 /// The user's deleted calendars, as the store lists them.
 pub async fn deleted_calendars(
     store: &dyn Store,

@@ -7,8 +7,8 @@ use std::fmt::{self, Display, Formatter};
 
 use store::{Version, VersionKind};
 
-use super::describe::{describe, PropertyChange};
-use super::overview::{BrokenChain, CalendarStats, ChainCheck, DeletedCalendar};
+use super::describe::{describe, VersionDiff};
+use super::overview::{BrokenChain, CalendarStats, ChainCheck, Deleted, DeletedCalendar};
 use super::request::{Done, Prepared};
 use super::restore::{Action, Plan};
 use super::timeline::ItemEvent;
@@ -79,14 +79,8 @@ impl Display for VersionText<'_> {
     }
 }
 
-/// What changed between two versions of an object, property by property.
-pub struct DiffText<'a> {
-    pub older: i64,
-    pub newer: i64,
-    pub changes: &'a [PropertyChange],
-}
-
-impl Display for DiffText<'_> {
+impl Display for VersionDiff {
+    /// Each property that differs with its lines before (`-`) and after (`+`).
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.changes.is_empty() {
             let (older, newer) = (self.older, self.newer);
@@ -147,18 +141,13 @@ impl Display for ChainCheck {
     }
 }
 
-/// A user's deleted calendars, and how to bring each back.
-pub struct DeletedText<'a> {
-    pub user: &'a str,
-    pub calendars: &'a [DeletedCalendar],
-}
-
-impl Display for DeletedText<'_> {
+impl Display for Deleted {
+    /// A line per calendar, with how to bring it back.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.calendars.is_empty() {
             return write!(f, "{} has no deleted calendars.", self.user);
         }
-        lines(f, self.calendars)
+        lines(f, &self.calendars)
     }
 }
 
@@ -330,7 +319,7 @@ mod tests {
     use store::{Change, Collection, CollectionKind, HistoryCollection};
 
     use super::*;
-    use crate::history::{Applied, Described, Skipped};
+    use crate::history::{Applied, Described, PropertyChange, Skipped};
 
     const DATA: &str = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART:20261124T120000Z\r\n\
         SUMMARY:Lunch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
@@ -437,17 +426,18 @@ mod tests {
                 after: vec!["LOCATION:Home".into()],
             },
         ];
-        let text = DiffText {
+        let text = VersionDiff {
             older: 1,
             newer: 2,
-            changes: &changes,
+            changes: changes.to_vec(),
         };
+        assert_eq!(text.to_json()[1]["after"][0], "LOCATION:Home");
         assert_eq!(
             text.to_string(),
             "VEVENT SUMMARY:\n  - SUMMARY:Lunch\n  + SUMMARY:Brunch\nVEVENT LOCATION:\n  + LOCATION:Home"
         );
-        let none = DiffText {
-            changes: &[],
+        let none = VersionDiff {
+            changes: vec![],
             ..text
         };
         assert_eq!(
@@ -485,21 +475,20 @@ mod tests {
 
     #[test]
     fn deleted_calendars_say_how_to_bring_them_back() {
-        let gone = [DeletedCalendar {
-            calendar: deleted("old"),
-            objects: 3,
-        }];
+        let gone = Deleted {
+            user: "ann".into(),
+            calendars: vec![DeletedCalendar {
+                calendar: deleted("old"),
+                objects: 3,
+            }],
+        };
         assert_eq!(
-            DeletedText {
-                user: "ann",
-                calendars: &gone
-            }
-            .to_string(),
+            gone.to_string(),
             "ann/old  deleted 2026-11-21T13:40:00Z  3 objects  (calvault undelete ann/old)"
         );
-        let none = DeletedText {
-            user: "ann",
-            calendars: &[],
+        let none = Deleted {
+            calendars: vec![],
+            ..gone
         };
         assert_eq!(none.to_string(), "ann has no deleted calendars.");
     }

@@ -129,6 +129,13 @@ pub fn version_json(v: &Version) -> Value {
     })
 }
 
+impl super::VersionDiff {
+    /// `calvault history diff --json`
+    pub fn to_json(&self) -> Value {
+        diff_json(&self.changes)
+    }
+}
+
 /// A property-level diff as JSON (`calvault history diff --json`, `GET /api/history/diff`).
 pub fn diff_json(changes: &[super::PropertyChange]) -> Value {
     Value::Array(

@@ -1,12 +1,32 @@
-//! What `calvault history` looks up beyond listings: one version, the diff of two, and
-//! the administrator's retention run.
+//! What `calvault history` looks up: the changes a target names, one version, the diff
+//! of two, deleted calendars, and the administrator's retention run.
 
 use std::fmt;
 
-use dav::history::{diff_versions, rfc3339, PropertyChange};
+use dav::history::{self, diff_versions, rfc3339, Deleted, EntryView, Filter, VersionDiff};
 use store::{Store, Version};
 
-use super::{change, parse_time, AdminError};
+use super::{change, parse_time, resolve, AdminError};
+
+/// The changes to `target` (`USER[/CALENDAR[/OBJECT]]`) at or after `since` (RFC 3339),
+/// by clients whose User-Agent contains `client`, newest first, at most `limit`.
+pub async fn changes(
+    store: &dyn Store,
+    target: &str,
+    since: Option<&str>,
+    client: Option<String>,
+    limit: Option<usize>,
+) -> Result<Vec<EntryView>, AdminError> {
+    let target = resolve(store, target).await?;
+    let collections = target.collections(store).await?;
+    let filter = Filter {
+        object: target.object,
+        since: since.map(parse_time).transpose()?,
+        client,
+        limit,
+    };
+    Ok(history::list(store, &collections, &filter).await?)
+}
 
 /// A version by its number.
 pub async fn version(store: &dyn Store, id: i64) -> Result<Version, AdminError> {
@@ -17,11 +37,7 @@ pub async fn version(store: &dyn Store, id: i64) -> Result<Version, AdminError> 
 }
 
 /// What changed between two versions of one object, property by property.
-pub async fn diff(
-    store: &dyn Store,
-    older: i64,
-    newer: i64,
-) -> Result<Vec<PropertyChange>, AdminError> {
+pub async fn diff(store: &dyn Store, older: i64, newer: i64) -> Result<VersionDiff, AdminError> {
     let a = version(store, older).await?;
     let b = version(store, newer).await?;
     if a.collection != b.collection || a.name != b.name {
@@ -32,7 +48,22 @@ pub async fn diff(
             newer_name: b.name,
         });
     }
-    Ok(diff_versions(a.data.as_deref(), b.data.as_deref()))
+    let changes = diff_versions(a.data.as_deref(), b.data.as_deref());
+    Ok(VersionDiff {
+        older,
+        newer,
+        changes,
+    })
+}
+
+/// The deleted calendars of the user `user` names (as `USER`, or any target of theirs).
+pub async fn deleted(store: &dyn Store, user: &str) -> Result<Deleted, AdminError> {
+    let target = resolve(store, user).await?;
+    let calendars = history::deleted_calendars(store, target.user.id).await?;
+    Ok(Deleted {
+        user: user.to_owned(),
+        calendars,
+    })
 }
 
 /// What `history prune` dropped.

@@ -13,7 +13,7 @@ mod users;
 
 pub use copy::{check_copy, copy, verify, Copied, Verified};
 pub use error::AdminError;
-pub use history::{diff, prune, version, Pruned};
+pub use history::{changes, deleted, diff, prune, version, Pruned};
 pub use restore::{Planned, Restore};
 pub use target::{parse_time, resolve, Target};
 pub use users::{

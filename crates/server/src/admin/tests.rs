@@ -218,6 +218,11 @@ async fn restore_words_are_checked_in_the_order_the_commands_report_them() {
         .delete_collection(user.user.id, "calendar", &by_ann())
         .await
         .unwrap();
+    let gone = deleted(&*store, "ann").await.unwrap();
+    assert!(
+        gone.to_string().starts_with("ann/calendar  deleted "),
+        "{gone}"
+    );
     let object = resolve(&*store, "ann/calendar/a.ics").await.unwrap();
     let bad_time = Restore::revert(&object, "soon").unwrap();
     let e = bad_time.prepare(&*store).await.map(|_| ()).unwrap_err();
@@ -259,9 +264,25 @@ async fn versions_are_shown_diffed_and_pruned() {
         .filter(|v| v.name == "a.ics")
         .map(|v| v.id)
         .collect();
-    let changes = diff(&*store, ids[0], ids[1]).await.unwrap();
-    assert_eq!(changes.len(), 1);
-    assert_eq!(changes[0].property, "SUMMARY");
+    let changed = diff(&*store, ids[0], ids[1]).await.unwrap();
+    assert_eq!(changed.changes.len(), 1);
+    assert_eq!(changed.changes[0].property, "SUMMARY");
+    let listed = changes(
+        &*store,
+        "ann/calendar/a.ics",
+        None,
+        Some("TEST".into()),
+        None,
+    );
+    assert_eq!(
+        listed.await.unwrap().len(),
+        2,
+        "created and changed, newest first"
+    );
+    let later = changes(&*store, "ann", Some("2999-01-01T00:00:00Z"), None, None);
+    assert!(later.await.unwrap().is_empty());
+    let limited = changes(&*store, "ann", None, None, Some(1)).await.unwrap();
+    assert_eq!(limited[0].version.id, ids[1]);
     let home = store.versions(id).await.unwrap()[0].id;
     let e = diff(&*store, home, ids[1]).await.unwrap_err();
     assert!(
