@@ -37,36 +37,43 @@ fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
 /// A client for an account, and the URL to start from.
 fn connect(args: &AccountArgs) -> anyhow::Result<(client::Client, client::Url)> {
     let url = client::Url::parse(&args.url)?;
-    let auth = read_auth(args, &url, "CALVAULT_PASSWORD", "--password-command")?;
+    let auth = match &args.bearer_token_command {
+        Some(command) => {
+            let token = SecretSource {
+                what: "bearer token",
+                env: "CALVAULT_BEARER_TOKEN",
+                command: Some(command),
+                command_flag: "--bearer-token-command",
+            };
+            client::Auth::Bearer(token.read()?)
+        }
+        None => {
+            let command = args.password_command.as_deref();
+            let secret = ["CALVAULT_PASSWORD", "--password-command"];
+            password_auth(&args.user, &url, command, secret)?
+        }
+    };
     Ok((backup::client_for(auth, args.ca_cert.as_deref())?, url))
 }
 
-/// The account's credentials, from its token command or its password sources.
-fn read_auth(
-    args: &AccountArgs,
+/// Basic credentials: the user, and the password from its sources (the command, else the
+/// variable `env`, else a prompt; `flag` names the command's flag in messages).
+fn password_auth(
+    user: &str,
     url: &client::Url,
-    password_env: &str,
-    password_flag: &str,
+    command: Option<&str>,
+    [env, flag]: [&str; 2],
 ) -> anyhow::Result<client::Auth> {
-    if let Some(command) = &args.bearer_token_command {
-        let token = SecretSource {
-            what: "bearer token",
-            env: "CALVAULT_BEARER_TOKEN",
-            command: Some(command),
-            command_flag: "--bearer-token-command",
-        }
-        .read()?;
-        return Ok(client::Auth::Bearer(token));
-    }
-    let password = SecretSource {
-        what: &format!("password of {} at {}", args.user, url.origin()),
-        env: password_env,
-        command: args.password_command.as_deref(),
-        command_flag: password_flag,
-    }
-    .read()?;
+    let what = format!("password of {user} at {}", url.origin());
+    let source = SecretSource {
+        what: &what,
+        env,
+        command,
+        command_flag: flag,
+    };
+    let password = source.read()?;
     Ok(client::Auth::Basic {
-        user: args.user.clone(),
+        user: user.to_owned(),
         password,
     })
 }
