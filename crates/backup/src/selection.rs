@@ -20,8 +20,8 @@ pub struct Selection {
 const MAX_INSTANCES: u32 = 100_000;
 
 impl Selection {
-    /// The selection `--component`, `--since` and `--until` ask for (times in RFC 3339 or
-    /// as a plain date).
+    /// The selection `--component`, `--since` and `--until` ask for (component names in
+    /// any case, times in RFC 3339 or as a plain date).
     pub fn from_flags(
         components: Vec<String>,
         since: Option<&str>,
@@ -37,7 +37,7 @@ impl Selection {
             .transpose()
         };
         Ok(Selection {
-            components,
+            components: components.iter().map(|c| c.to_ascii_uppercase()).collect(),
             since: time(since, "--since")?,
             until: time(until, "--until")?,
         })
