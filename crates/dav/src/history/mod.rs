@@ -47,14 +47,15 @@ impl Plan {
                     name,
                     from_version,
                     data,
-                    current_etag,
+                    ..
                 } => {
                     let d = describe(data);
-                    serde_json::json!({"action": if current_etag.is_some() { "restore" } else { "recreate" },
-                        "object": name, "from_version": from_version,
-                        "summary": d.summary, "start": d.start})
+                    serde_json::json!({"action": a.verb(), "object": name,
+                        "from_version": from_version, "summary": d.summary, "start": d.start})
                 }
-                Action::Delete { name, .. } => serde_json::json!({"action": "delete", "object": name}),
+                Action::Delete { name, .. } => {
+                    serde_json::json!({"action": a.verb(), "object": name})
+                }
             })
             .collect();
         let skipped: Vec<serde_json::Value> = self

@@ -224,18 +224,15 @@ struct ActionLine<'a>(&'a Action);
 
 impl Display for ActionLine<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let verb = self.0.verb();
         match self.0 {
             Action::Put {
                 name,
                 from_version,
                 data,
-                current_etag,
+                ..
             } => {
-                let what = match current_etag {
-                    Some(_) => "restore",
-                    None => "recreate",
-                };
-                write!(f, "{what} {name} from version {from_version}")?;
+                write!(f, "{verb} {name} from version {from_version}")?;
                 let d = describe(data);
                 if let Some(s) = d.summary {
                     write!(f, "  {s:?}")?;
@@ -245,7 +242,7 @@ impl Display for ActionLine<'_> {
                 }
                 Ok(())
             }
-            Action::Delete { name, .. } => write!(f, "delete {name}"),
+            Action::Delete { name, .. } => write!(f, "{verb} {name}"),
         }
     }
 }
