@@ -11,6 +11,25 @@ use client::{
     WriteCondition, WriteOutcome,
 };
 
+use crate::error::{Error, Result};
+
+/// The real client for an account: `auth`, the public roots plus the CA certificate of a
+/// self-signed server when one is given (a PEM file), and calvault-backup's User-Agent.
+pub fn client_for(auth: client::Auth, ca_cert: Option<&std::path::Path>) -> Result<client::Client> {
+    let extra_ca_pem = match ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|source| Error::CaCert {
+            path: path.to_owned(),
+            source,
+        })?),
+        None => None,
+    };
+    let options = client::ClientOptions {
+        extra_ca_pem,
+        user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
+    };
+    Ok(client::Client::new(auth, options)?)
+}
+
 /// Called with each batch of objects as it arrives, for progress.
 pub type OnBatch<'a> = dyn FnMut(&[Fetched]) + Send + 'a;
 

@@ -69,6 +69,15 @@ pub enum Error {
     )]
     SingleCalendarTarget { name: String },
 
+    /// The work finished, but some calendars or objects failed; the note names them
+    /// (what `backup`, `restore` and `migrate` end with then).
+    #[error("{0}")]
+    Partial(String),
+
+    /// `verify` found damage; the note says how much and what to do.
+    #[error("{0}")]
+    Damaged(String),
+
     /// `--on-conflict fail` found conflicts; nothing was written.
     #[error("{count} conflict(s) and --on-conflict fail: nothing was written")]
     Conflicts { count: usize },
@@ -85,6 +94,25 @@ pub enum Error {
         count: usize,
         hrefs: String,
     },
+
+    #[error("{flag} {text:?} is not a time: use RFC 3339 (2026-11-21T09:00:00Z) or YYYY-MM-DD")]
+    NotATime { flag: &'static str, text: String },
+
+    #[error("cannot read the CA certificate {}", .path.display())]
+    CaCert {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "there is no calvault repository at {} (create one with `calvault init --repo {}`)",
+        .0.display(), .0.display()
+    )]
+    NoRepository(PathBuf),
+
+    #[error("say what to forget: snapshot ids, or a policy such as --keep-daily 7")]
+    NothingToForget,
 
     #[error("cannot create {} (existing files are not replaced)", .path.display())]
     ExportFileExists {

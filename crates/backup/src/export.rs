@@ -2,10 +2,11 @@
 //! each time zone once) or one per object. Existing files are never replaced.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use vault::{CalendarTree, Repo};
+use vault::{CalendarTree, Repo, SnapshotId};
 
 use crate::browse::{find_calendar, names_calendar};
 use crate::discover::object_name;
@@ -28,6 +29,46 @@ pub struct Exported {
     pub calendars: usize,
     pub objects: u64,
     pub files: u64,
+}
+
+/// What exporting a snapshot wrote, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotExport {
+    pub id: SnapshotId,
+    pub exported: Exported,
+    pub to: PathBuf,
+}
+
+/// Writes out the snapshot `spec` names (an id, a unique prefix or `latest`). The caller
+/// holds a lock on the repository.
+pub fn export_snapshot(
+    repo: &Repo,
+    spec: &str,
+    request: &ExportRequest<'_>,
+    observer: &dyn Observer,
+) -> Result<SnapshotExport> {
+    let (id, snapshot) = repo.find_snapshot(spec)?;
+    let trees = repo.load_calendars(&snapshot)?.1;
+    Ok(SnapshotExport {
+        id,
+        exported: export(repo, trees, request, observer)?,
+        to: request.to.to_owned(),
+    })
+}
+
+impl fmt::Display for SnapshotExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let done = &self.exported;
+        write!(
+            f,
+            "exported snapshot {}: {} calendar(s), {} objects, {} file(s) in {}",
+            self.id.short(),
+            done.calendars,
+            done.objects,
+            done.files,
+            self.to.display()
+        )
+    }
 }
 
 /// Writes the calendars of a snapshot out. The caller holds a lock on the repository.

@@ -2,11 +2,23 @@
 //! removed so a dry run can show it.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use vault::{KeepPolicy, Repo, SnapshotId};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// The keep policy of a `forget`, None when no rule was given (a rule of 0 counts: it
+/// keeps none). A forget that names neither snapshots nor a rule is refused.
+pub fn forget_policy(named: &[String], policy: KeepPolicy) -> Result<Option<KeepPolicy>> {
+    let rules = [policy.last, policy.daily, policy.weekly, policy.monthly];
+    match (rules.iter().any(Option::is_some), named.is_empty()) {
+        (true, _) => Ok(Some(policy)),
+        (false, false) => Ok(None),
+        (false, true) => Err(Error::NothingToForget),
+    }
+}
 
 /// The snapshots to forget, and why the others stay.
 #[derive(Clone, Debug, Default)]
@@ -44,4 +56,25 @@ pub fn plan_forget(
         .map(|(id, s)| (*id, s.time))
         .collect();
     Ok(plan)
+}
+
+impl ForgetPlan {
+    /// The snapshots to forget, oldest first.
+    pub fn doomed(&self) -> Vec<SnapshotId> {
+        self.forget.iter().map(|(id, _)| *id).collect()
+    }
+}
+
+impl fmt::Display for ForgetPlan {
+    /// `keep   ID (daily, last)` per kept snapshot, then `forget ID (TIME)` per forgotten
+    /// one. Each line ends with a line end, so a plan without either shows nothing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (id, reasons) in &self.kept {
+            writeln!(f, "keep   {} ({})", id.short(), reasons.join(", "))?;
+        }
+        for (id, time) in &self.forget {
+            writeln!(f, "forget {} ({})", id.short(), time.to_rfc3339())?;
+        }
+        Ok(())
+    }
 }

@@ -40,6 +40,28 @@ pub enum Event<'a> {
     ExportDone,
 }
 
+impl Event<'_> {
+    /// What a person watching the run should read about it, beyond its progress: the
+    /// calendars selected, a fallback to ETags, properties a server refused.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Event::Selected { calendars } => Some(format!(
+                "{} calendar(s) to back up: {}",
+                calendars.len(),
+                calendars.join(", ")
+            )),
+            Event::SyncFallback { calendar, reason } => {
+                Some(format!("{calendar}: {reason}; comparing ETags instead"))
+            }
+            Event::CreatedWithout { calendar, refused } => Some(format!(
+                "{calendar}: created, but the server refused: {}",
+                refused.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// Receives a run's events. Called from the run's task; keep it quick.
 pub trait Observer: Send + Sync {
     fn event(&self, event: Event<'_>);
@@ -50,4 +72,38 @@ pub struct Quiet;
 
 impl Observer for Quiet {
     fn event(&self, _: Event<'_>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn notes_are_for_what_a_person_should_read() {
+        let calendars = ["work".to_owned(), "home".to_owned()];
+        let selected = Event::Selected {
+            calendars: &calendars,
+        };
+        assert_eq!(
+            selected.note().as_deref(),
+            Some("2 calendar(s) to back up: work, home")
+        );
+        let refused = ["calendar-color".to_owned()];
+        let created = Event::CreatedWithout {
+            calendar: "work",
+            refused: &refused,
+        };
+        assert_eq!(
+            created.note().as_deref(),
+            Some("work: created, but the server refused: calendar-color")
+        );
+        assert_eq!(
+            Event::Fetched {
+                objects: 1,
+                bytes: 2
+            }
+            .note(),
+            None
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::error::{Error, Result};
 use crate::facts::ObjectFacts;
 
 /// The objects a backup keeps.
@@ -19,6 +20,29 @@ pub struct Selection {
 const MAX_INSTANCES: u32 = 100_000;
 
 impl Selection {
+    /// The selection `--component`, `--since` and `--until` ask for (component names in
+    /// any case, times in RFC 3339 or as a plain date).
+    pub fn from_flags(
+        components: Vec<String>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Selection> {
+        let time = |text: Option<&str>, flag: &'static str| {
+            text.map(|t| {
+                parse_time(t).ok_or_else(|| Error::NotATime {
+                    flag,
+                    text: t.to_owned(),
+                })
+            })
+            .transpose()
+        };
+        Ok(Selection {
+            components: components.iter().map(|c| c.to_ascii_uppercase()).collect(),
+            since: time(since, "--since")?,
+            until: time(until, "--until")?,
+        })
+    }
+
     pub fn keeps_everything(&self) -> bool {
         self.components.is_empty() && self.since.is_none() && self.until.is_none()
     }
@@ -100,6 +124,20 @@ mod tests {
     const EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\n\
         UID:u1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T090000Z\r\n\
         RRULE:FREQ=WEEKLY;COUNT=3\r\nSUMMARY:Stand-up\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn flags_make_a_selection_or_name_the_time_that_is_none() {
+        let s = Selection::from_flags(vec!["VTODO".into()], Some("2026-03-01"), None).unwrap();
+        assert_eq!(
+            (s.components.len(), s.since, s.until),
+            (1, Some(1_772_323_200), None)
+        );
+        let e = Selection::from_flags(vec![], Some("2026-03-01"), Some("soon")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--until \"soon\" is not a time: use RFC 3339 (2026-11-21T09:00:00Z) or YYYY-MM-DD"
+        );
+    }
 
     #[test]
     fn reads_facts_and_selects_by_occurrence() {

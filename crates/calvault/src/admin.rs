@@ -1,12 +1,11 @@
 //! The administrator's access to the store: the flags every command that opens it shares
-//! (flags override `CALVAULT_*` environment variables, which override the config file),
-//! and how the administrator's writes are recorded in the history.
+//! (flags override `CALVAULT_*` environment variables, which override the config file).
+//! What the commands then do is `server::admin`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use server::Config;
-use store::Change;
 
 /// Where the data lives.
 #[derive(Args, Debug, Clone)]
@@ -36,21 +35,4 @@ pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
 
 pub async fn open_store(args: &StoreArgs) -> anyhow::Result<server::Backend> {
     server::open_store(&load_config(args)?).await
-}
-
-/// Who runs the command, as the history records it.
-fn operator() -> String {
-    let who = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("admin:{who}")
-}
-
-/// A write by the administrator through `calvault COMMAND`.
-pub fn change(command: &str) -> Change {
-    Change {
-        author: operator(),
-        client: Some(format!("calvault {command}")),
-        address: None,
-    }
 }

@@ -26,6 +26,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(crate::user::UserCommand),
+    /// Manage app passwords (one per device, revocable).
+    #[command(subcommand)]
+    Token(crate::token::TokenCommand),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -103,6 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::run(config).await
         }
         Command::User(cmd) => crate::user::run(cmd).await,
+        Command::Token(cmd) => crate::token::run(cmd).await,
         Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,

@@ -3,13 +3,10 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dav::history::{self, diff_versions, rfc3339};
-use store::history::verify_chain;
-use store::history::ChainBreak;
-use store::{HistoryCollection, Store};
+use dav::history::{self, Changes, StatsText, VersionText};
+use server::admin;
 
-use crate::admin::{self, StoreArgs};
-use crate::target::{parse_time, resolve};
+use crate::admin::{open_store, StoreArgs};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -88,239 +85,78 @@ enum HistoryCommand {
 }
 
 pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
-    match args.command {
-        None => {
-            let target = args
-                .target
-                .context("name whose history to show: calvault history USER[/CALENDAR[/OBJECT]]")?;
-            list(&args.store, &target, &args.filter).await
+    use HistoryCommand as C;
+    let Some(command) = args.command else {
+        let target = args
+            .target
+            .context("name whose history to show: calvault history USER[/CALENDAR[/OBJECT]]")?;
+        let store = open_store(&args.store).await?;
+        let ListFilter {
+            since,
+            client,
+            limit,
+            json,
+        } = args.filter;
+        let all = admin::changes(&*store, &target, since.as_deref(), client, limit).await?;
+        match json {
+            true => all.iter().for_each(|e| println!("{}", e.to_json())),
+            false => println!("{}", Changes(&all)),
         }
-        Some(HistoryCommand::Show {
+        return Ok(());
+    };
+    match command {
+        C::Show {
             version,
             json,
             store,
-        }) => show(&store, version, json).await,
-        Some(HistoryCommand::Diff {
+        } => {
+            let v = admin::version(&*open_store(&store).await?, version).await?;
+            match json {
+                true => println!("{}", history::version_json(&v)),
+                false => println!("{}", VersionText(&v)),
+            }
+        }
+        C::Diff {
             older,
             newer,
             json,
             store,
-        }) => diff(&store, older, newer, json).await,
-        Some(HistoryCommand::Verify { store }) => verify(&store).await,
-        Some(HistoryCommand::Deleted { user, store }) => deleted(&store, &user).await,
-        Some(HistoryCommand::Prune { older_than, store }) => prune(&store, &older_than).await,
-        Some(HistoryCommand::Stats { json, store }) => stats(&store, json).await,
-    }
-}
-
-async fn list(args: &StoreArgs, target: &str, filter: &ListFilter) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let target = resolve(&*store, target).await?;
-    let collections = match &target.calendar {
-        Some(c) => vec![c.clone()],
-        None => store.history_collections(Some(target.user.id)).await?,
-    };
-    let wanted = history::Filter {
-        object: target.object.clone(),
-        since: filter.since.as_deref().map(parse_time).transpose()?,
-        client: filter.client.clone(),
-        limit: filter.limit,
-    };
-    let all = history::list(&*store, &collections, &wanted).await?;
-    if all.is_empty() && !filter.json {
-        println!("No changes match.");
-    }
-    for e in &all {
-        if filter.json {
-            println!("{}", e.to_json());
-        } else {
-            println!("{}", e.line());
+        } => {
+            let diff = admin::diff(&*open_store(&store).await?, older, newer).await?;
+            match json {
+                true => println!("{}", diff.to_json()),
+                false => println!("{diff}"),
+            }
         }
-    }
-    Ok(())
-}
-
-async fn version_or_fail(store: &dyn Store, id: i64) -> anyhow::Result<store::Version> {
-    store
-        .version(id)
-        .await?
-        .with_context(|| format!("there is no version {id} (see `calvault history USER`)"))
-}
-
-async fn show(args: &StoreArgs, id: i64, json: bool) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let v = version_or_fail(&*store, id).await?;
-    let text = v.data.as_deref().map(String::from_utf8_lossy);
-    if json {
-        println!("{}", history::version_json(&v));
-        return Ok(());
-    }
-    println!("version  {}", v.id);
-    println!("time     {}", rfc3339(v.at));
-    println!("what     {} {}", v.kind.as_str(), v.name);
-    println!("author   {}", v.change.author);
-    println!("client   {}", v.change.client.as_deref().unwrap_or("-"));
-    println!("address  {}", v.change.address.as_deref().unwrap_or("-"));
-    if let Some(etag) = &v.etag {
-        println!("etag     \"{etag}\"");
-    }
-    match text {
-        Some(t) => println!("\n{}", t.trim_end()),
-        None if v.kind == store::VersionKind::Put => {
-            println!("\n(data dropped by history retention)")
+        C::Verify { store } => {
+            let check = history::check_chains(&*open_store(&store).await?).await?;
+            for broken in &check.broken {
+                eprintln!("calvault: {broken}");
+            }
+            if !check.is_intact() {
+                bail!("{check}");
+            }
+            println!("{check}");
         }
-        None => {}
-    }
-    Ok(())
-}
-
-async fn diff(args: &StoreArgs, older: i64, newer: i64, json: bool) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let a = version_or_fail(&*store, older).await?;
-    let b = version_or_fail(&*store, newer).await?;
-    if a.collection != b.collection || a.name != b.name {
-        bail!(
-            "versions {older} ({}) and {newer} ({}) are of different objects",
-            a.name,
-            b.name
-        );
-    }
-    let changes = diff_versions(a.data.as_deref(), b.data.as_deref());
-    if json {
-        println!("{}", history::diff_json(&changes));
-        return Ok(());
-    }
-    if changes.is_empty() {
-        println!("No property differs between versions {older} and {newer}.");
-    }
-    for c in &changes {
-        println!("{} {}:", c.component, c.property);
-        for line in &c.before {
-            println!("  - {line}");
-        }
-        for line in &c.after {
-            println!("  + {line}");
-        }
-    }
-    Ok(())
-}
-
-/// Every calendar's hash chain: how many calendars and versions were checked, and the
-/// chains that do not verify. Also proves a `store copy`.
-pub async fn check_chains(
-    store: &dyn Store,
-) -> anyhow::Result<(usize, usize, Vec<(HistoryCollection, ChainBreak)>)> {
-    let mut rows = 0usize;
-    let mut broken = Vec::new();
-    let collections = store.history_collections(None).await?;
-    for c in &collections {
-        let versions = store.versions(c.collection.id).await?;
-        match verify_chain(&versions) {
-            Ok(n) => rows += n,
-            Err(b) => broken.push((c.clone(), b)),
-        }
-    }
-    Ok((collections.len(), rows, broken))
-}
-
-async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let (calendars, rows, broken) = check_chains(&*store).await?;
-    for (c, b) in &broken {
-        eprintln!(
-            "calvault: history of {}/{} does not verify at version {} (sequence {}): {}",
-            c.owner_name, c.collection.path, b.id, b.seq, b.reason
-        );
-    }
-    if !broken.is_empty() {
-        bail!(
-            "{} of {calendars} calendars' history chains are broken: the database was changed \
-             outside calvault (see the versions named above)",
-            broken.len(),
-        );
-    }
-    println!("History verified: {calendars} calendars, {rows} versions, every hash chain intact.");
-    Ok(())
-}
-
-async fn deleted(args: &StoreArgs, user: &str) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let target = resolve(&*store, user).await?;
-    let gone: Vec<_> = store
-        .history_collections(Some(target.user.id))
-        .await?
-        .into_iter()
-        .filter(|c| c.deleted_at.is_some())
-        .collect();
-    if gone.is_empty() {
-        println!("{user} has no deleted calendars.");
-    }
-    for c in gone {
-        let objects = store.objects(c.collection.id).await?.len();
-        println!(
-            "{}/{}  deleted {}  {objects} objects  (calvault undelete {}/{})",
-            c.owner_name,
-            c.collection.path,
-            rfc3339(c.deleted_at.unwrap_or_default()),
-            c.owner_name,
-            c.collection.path
-        );
-    }
-    Ok(())
-}
-
-async fn prune(args: &StoreArgs, older_than: &str) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let before = parse_time(older_than)?;
-    let n = store
-        .prune_history(before, &admin::change("history prune"))
-        .await?;
-    println!(
-        "Dropped the data of {n} superseded versions older than {}; the chains still verify.",
-        rfc3339(before)
-    );
-    Ok(())
-}
-
-async fn stats(args: &StoreArgs, json: bool) -> anyhow::Result<()> {
-    let store = admin::open_store(args).await?;
-    let names: std::collections::HashMap<i64, String> = store
-        .history_collections(None)
-        .await?
-        .into_iter()
-        .map(|c| {
-            let deleted = if c.deleted_at.is_some() {
-                " (deleted)"
-            } else {
-                ""
-            };
-            (
-                c.collection.id,
-                format!("{}/{}{deleted}", c.owner_name, c.collection.path),
-            )
-        })
-        .collect();
-    let stats = store.history_stats().await?;
-    let (mut versions, mut bytes) = (0u64, 0u64);
-    for s in &stats {
-        let name = names.get(&s.collection).map_or("?", String::as_str);
-        versions += s.versions;
-        bytes += s.data_bytes;
-        if json {
+        C::Deleted { user, store } => {
             println!(
                 "{}",
-                serde_json::json!({"calendar": name, "versions": s.versions,
-                    "pruned": s.pruned, "data_bytes": s.data_bytes})
-            );
-        } else {
-            println!(
-                "{name}\t{} versions\t{} pruned\t{} bytes of data",
-                s.versions, s.pruned, s.data_bytes
+                admin::deleted(&*open_store(&store).await?, &user).await?
             );
         }
-    }
-    if !json {
-        println!("total\t{versions} versions\t{bytes} bytes of data");
+        C::Prune { older_than, store } => {
+            println!(
+                "{}",
+                admin::prune(&*open_store(&store).await?, &older_than).await?
+            );
+        }
+        C::Stats { json, store } => {
+            let stats = history::stats(&*open_store(&store).await?).await?;
+            match json {
+                true => stats.iter().for_each(|s| println!("{}", s.to_json())),
+                false => println!("{}", StatsText(&stats)),
+            }
+        }
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ mod history;
 mod progress;
 mod restore;
 mod store_copy;
-mod target;
+mod token;
 mod user;
 
 use clap::Parser;

@@ -70,28 +70,19 @@ impl Observer for Bars {
     fn event(&self, event: Event<'_>) {
         match event {
             Event::Discovering => self.start(spinner("discovering")),
-            Event::Selected { calendars } => {
-                self.finish();
-                eprintln!(
-                    "{} calendar(s) to back up: {}",
-                    calendars.len(),
-                    calendars.join(", ")
-                );
-            }
-            Event::SyncFallback { calendar, reason } => {
-                eprintln!("{calendar}: {reason}; comparing ETags instead")
-            }
             Event::Fetching { calendar, objects } => self.start(counter(objects, calendar)),
             Event::Fetched { objects, bytes } => self.advance(objects, bytes),
             Event::Writing { writes } => self.start(counter(writes, "writing")),
             Event::Wrote { count } => self.advance(count, 0),
             Event::Exporting { objects } => self.start(counter(objects, "exporting")),
             Event::Exported => self.advance(1, 0),
-            Event::FetchDone | Event::WritingDone | Event::ExportDone => self.finish(),
-            Event::CreatedWithout { calendar, refused } => eprintln!(
-                "{calendar}: created, but the server refused: {}",
-                refused.join(", ")
-            ),
+            Event::Selected { .. } | Event::FetchDone | Event::WritingDone | Event::ExportDone => {
+                self.finish()
+            }
+            Event::SyncFallback { .. } | Event::CreatedWithout { .. } => {}
+        }
+        if let Some(note) = event.note() {
+            eprintln!("{note}");
         }
     }
 }

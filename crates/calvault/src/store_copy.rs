@@ -1,12 +1,10 @@
 //! `calvault store copy`: moves a whole installation to another store (SQLite to
 //! PostgreSQL, or back), history included, then proves the copy by reading both back.
 
-use std::time::Instant;
-
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use server::{Backend, Location};
-use store::dump::{copy, verify_copy};
+use indicatif::ProgressBar;
+use server::{admin, Backend, Location};
 
 use crate::progress;
 
@@ -40,77 +38,38 @@ pub async fn run(cmd: StoreCommand) -> anyhow::Result<()> {
 async fn copy_store(args: CopyArgs) -> anyhow::Result<()> {
     let from = Location::parse(&args.from).context("--from")?;
     let to = Location::parse(&args.to).context("--to")?;
-    if from == to {
-        bail!("--from and --to name the same store");
-    }
-    if let Location::Sqlite(path) = &from {
-        if !path.exists() {
-            bail!("there is no SQLite database at {} (--from)", path.display());
-        }
-    }
+    admin::check_copy(&from, &to)?;
     let source = Backend::open(&from).await?;
     let target = Backend::open(&to).await?;
-    let started = Instant::now();
     let bar = progress::counter(0, "copying");
-    let report = copy(source.dump(), target.dump(), &|done, total, _| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
-    .await
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "{e}\nThe copy into {} stopped part way: empty that store (for PostgreSQL, drop \
-             and create the database again) before trying again.",
-            to.describe()
-        )
-    })?;
+    let copied = admin::copy(&source, &target, &|done, total, _| show(&bar, done, total)).await?;
     bar.finish_and_clear();
+    let r = &copied.report;
     println!(
         "Copied {} users, {} collections, {} objects ({}), {} properties and {} history rows \
          from {} to {} in {:.1} s.",
-        report.principals,
-        report.collections,
-        report.objects,
-        backup::human_bytes(report.object_bytes),
-        report.properties,
-        report.versions,
-        from.describe(),
-        to.describe(),
-        started.elapsed().as_secs_f64()
+        r.principals,
+        r.collections,
+        r.objects,
+        backup::human_bytes(r.object_bytes),
+        r.properties,
+        r.versions,
+        copied.from,
+        copied.to,
+        copied.seconds
     );
     if args.no_verify {
         return Ok(());
     }
-    let started = Instant::now();
     let bar = progress::counter(0, "verifying");
-    verify_copy(source.dump(), target.dump(), &|done, total, _| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
-    .await
-    .context("verification failed (was the source changed during the copy?)")?;
+    let verified =
+        admin::verify(&source, &target, &|done, total, _| show(&bar, done, total)).await?;
     bar.finish_and_clear();
-    let chains = verify_chains(&target).await?;
-    println!(
-        "Verified: both stores hold the same rows, and the {chains} history chains of the copy \
-         verify ({:.1} s).",
-        started.elapsed().as_secs_f64()
-    );
+    println!("{verified}");
     Ok(())
 }
 
-/// Checks the hash chain of every collection in the copy; returns how many there are.
-async fn verify_chains(store: &Backend) -> anyhow::Result<usize> {
-    let (calendars, _, broken) = crate::history::check_chains(&**store).await?;
-    if let Some((c, e)) = broken.first() {
-        bail!(
-            "the history chain of {}/{} does not verify in the copy: version {} (seq {}): {}",
-            c.owner_name,
-            c.collection.path,
-            e.id,
-            e.seq,
-            e.reason
-        );
-    }
-    Ok(calendars)
+fn show(bar: &ProgressBar, done: usize, total: usize) {
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
 }

@@ -396,6 +396,36 @@ fn an_entry_altered_in_the_database_is_detected_and_named() {
     assert!(!ok && out.contains("no retention run explains it"), "{out}");
 }
 
+/// Issue 21: the served copy, not a history row, changed in the database: every chain still
+/// verifies, but clients would sync the altered event under its old ETag.
+#[test]
+fn a_served_object_altered_in_the_database_is_named() {
+    let s = Server::start();
+    put(&s, "kept.ics", &event("kept", "Untouched"), "Apple/1");
+    put(&s, "forged.ics", &event("forged", "Original"), "Apple/1");
+    let (ok, out) = cli(&s.data, &["history", "verify"]);
+    assert!(ok && out.contains("2 objects"), "{out}");
+    let postgres = std::env::var("CALVAULT_TEST_STORE").as_deref() == Ok("postgres");
+    let new_bytes = match postgres {
+        true => "convert_to('BEGIN:VCALENDAR forged', 'UTF8')",
+        false => "CAST('BEGIN:VCALENDAR forged' AS BLOB)",
+    };
+    support::run_sql(
+        &s.data,
+        &format!(
+            "UPDATE calendar_object_data SET data = {new_bytes} WHERE object_id = \
+             (SELECT id FROM calendar_object WHERE name = 'forged.ics')"
+        ),
+    );
+    let (ok, out) = cli(&s.data, &["history", "verify"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("history of ann/calendar: object forged.ics: its bytes do not match its ETag"),
+        "{out}"
+    );
+    assert!(!out.contains("kept.ics"), "{out}");
+}
+
 #[test]
 fn parallel_writers_leave_every_chain_verifiable_and_nothing_missing() {
     let s = Server::start();

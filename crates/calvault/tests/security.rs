@@ -244,3 +244,86 @@ fn badly_framed_requests_are_refused_with_400() {
         "HTTP/1.0 has no Host to send"
     );
 }
+
+/// `calvault token add | list | revoke`, while the server runs.
+#[test]
+fn app_passwords_from_the_command_line() {
+    let s = Server::start();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(support::BIN)
+            .args(args)
+            .args(support::store_args(&s.data))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.success(),
+            text,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(&["token", "add", "ann", "--label", "laptop"]);
+    assert!(ok, "{stderr}");
+    let token = stdout.trim();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the token alone on standard output: {stdout}"
+    );
+    assert!(token.starts_with("cv1-"), "{stdout}");
+    assert_eq!(propfind(&s, &basic("ann", token)).0, 207);
+    let (ok, listed, _) = run(&["token", "list", "ann"]);
+    assert!(
+        ok && listed.starts_with("laptop\tall\tcreated "),
+        "{listed}"
+    );
+    assert!(!listed.contains(token));
+    let (ok, _, stderr) = run(&["token", "add", "ann", "--label", "laptop"]);
+    assert!(
+        !ok && stderr.contains("already has an app password labelled \"laptop\""),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = run(&["token", "revoke", "ann", "laptop"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(propfind(&s, &basic("ann", token)).0, 401, "revoked at once");
+    let (ok, _, stderr) = run(&["token", "revoke", "ann", "laptop"]);
+    assert!(
+        !ok && stderr.contains("no app password labelled"),
+        "{stderr}"
+    );
+}
+
+/// The background check's last result is for administrators only.
+#[test]
+fn the_verification_result_is_shown_to_administrators_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_user(&data, "ann", "pw");
+    let admin = std::process::Command::new(support::BIN)
+        .args(["user", "admin", "ann", "on"])
+        .args(support::store_args(&data))
+        .output()
+        .unwrap();
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    add_user(&data, "bob", "pw");
+    let config = dir.path().join("calvault.toml");
+    std::fs::write(&config, "verify_interval_hours = 1\n").unwrap();
+    let s = Server::start_on(&data, &["--config", config.to_str().unwrap()]);
+    let get = |who: &str| {
+        s.connect().send(
+            "GET",
+            "/api/admin/verification",
+            &[("Authorization", basic(who, "pw").as_str())],
+            b"",
+        )
+    };
+    assert_eq!(get("bob").status, 403);
+    let reply = get("ann");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert!(answer.get("intact").is_some(), "{answer}");
+}

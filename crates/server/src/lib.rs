@@ -1,6 +1,8 @@
 //! The server glue: configuration, authentication, TLS, the HTTP stack and logging around
-//! the protocol engine. This is the only crate that knows axum and hyper.
+//! the protocol engine, and the administrator's operations on the store (`admin`). This is
+//! the only crate that knows axum and hyper.
 
+pub mod admin;
 mod api;
 pub mod app;
 pub mod auth;

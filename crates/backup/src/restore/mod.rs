@@ -25,7 +25,7 @@ pub use apply::{carry_out, Applied, FailureKind, Outcome, WriteFailure};
 pub use mapping::Mapping;
 pub use plan::{Action, CalendarPlan, Conflict, ConflictKind, KeptBecause, RestorePlan, Write};
 pub use planning::plan;
-pub use source::{pick_snapshot, server_sources, snapshot_sources};
+pub use source::{pick_snapshot, server_sources, snapshot_sources, Restoring};
 
 /// What to do with an object the target holds in another version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

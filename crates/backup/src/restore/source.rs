@@ -13,6 +13,24 @@ use crate::facts::uid_of;
 use crate::fetch::fetch_with_progress;
 use crate::observe::Observer;
 
+/// `restoring snapshot 1a2b3c4d (ann of https://dav.example.com/ at 2026-11-21T…)`: the
+/// first thing a restore says, before it connects.
+pub struct Restoring<'a>(pub &'a SnapshotId, pub &'a Snapshot);
+
+impl std::fmt::Display for Restoring<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Restoring(id, snapshot) = self;
+        write!(
+            f,
+            "restoring snapshot {} ({} of {} at {})",
+            id.short(),
+            snapshot.source.user,
+            snapshot.source.url,
+            snapshot.time.to_rfc3339()
+        )
+    }
+}
+
 /// The snapshot to restore into an account. `latest` means the latest of that account
 /// when the repository has one, so a repository shared by several accounts never hands
 /// one account's calendars to another by accident.

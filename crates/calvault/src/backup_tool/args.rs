@@ -44,24 +44,6 @@ pub struct InitArgs {
     pub repo: RepoArgs,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "UPPER")]
-pub enum ComponentArg {
-    Vevent,
-    Vtodo,
-    Vjournal,
-}
-
-impl ComponentArg {
-    pub fn name(self) -> &'static str {
-        match self {
-            ComponentArg::Vevent => "VEVENT",
-            ComponentArg::Vtodo => "VTODO",
-            ComponentArg::Vjournal => "VJOURNAL",
-        }
-    }
-}
-
 #[derive(Args, Debug)]
 pub struct BackupArgs {
     #[command(flatten)]
@@ -78,8 +60,9 @@ pub struct BackupArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Keep only objects of this component type; repeatable.
-    #[arg(long = "component", value_name = "TYPE", ignore_case = true)]
-    pub components: Vec<ComponentArg>,
+    #[arg(long = "component", value_name = "TYPE", ignore_case = true,
+        value_parser = ["VEVENT", "VTODO", "VJOURNAL"])]
+    pub components: Vec<String>,
     /// Compare every object's ETag this run instead of trusting sync tokens.
     #[arg(long)]
     pub full: bool,

@@ -4,9 +4,8 @@
 use backup::restore::{self, Mapping, OnConflict, Options, Outcome, SourceCalendar};
 use client::{Client, Url};
 
-use super::args::{self, AccountArgs, MigrateArgs, PlanArgs, RestoreArgs};
-use super::exit::{failure, PARTIAL};
-use super::{connect, make_client, open_repo, read_auth};
+use super::args::{self, MigrateArgs, PlanArgs, RestoreArgs};
+use super::{connect, open_repo, password_auth};
 use crate::progress::Bars;
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
@@ -18,57 +17,39 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         restore::pick_snapshot(&repo, &args.snapshot, &account.url, &account.user)?;
     let sources = restore::snapshot_sources(&repo, &id, &snapshot, &options)?;
     drop(lock);
-    eprintln!(
-        "restoring snapshot {} ({} of {} at {})",
-        id.short(),
-        snapshot.source.user,
-        snapshot.source.url,
-        snapshot.time.to_rfc3339()
-    );
+    eprintln!("{}", restore::Restoring(&id, &snapshot));
     let (target, url) = connect(account)?;
     write_all(&target, &url, &sources, &options).await
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     let options = options(&args.plan);
-    let from = AccountArgs {
-        url: args.from.clone(),
-        user: args.user.clone(),
-        password_command: args.password_command.clone(),
-        bearer_token_command: None,
-        ca_cert: args.ca_cert.clone(),
-    };
-    let source_url = Url::parse(&from.url)?;
-    let source_auth = read_auth(
-        &from,
-        &source_url,
-        "CALVAULT_PASSWORD",
-        "--password-command",
-    )?;
-    let source = make_client(source_auth.clone(), from.ca_cert.as_deref())?;
+    let ca_cert = args.ca_cert.as_deref();
+    let source_url = Url::parse(&args.from)?;
+    let command = args.password_command.as_deref();
+    let secret = ["CALVAULT_PASSWORD", "--password-command"];
+    let source_auth = password_auth(&args.user, &source_url, command, secret)?;
+    let source = backup::client_for(source_auth.clone(), ca_cert)?;
     let sources =
         restore::server_sources(&source, &source_url, &args.from, &options, &Bars::default())
             .await?;
-    let to = AccountArgs {
-        url: args.to.clone(),
-        user: args.to_user.clone().unwrap_or_else(|| args.user.clone()),
-        password_command: args.to_password_command.clone(),
-        bearer_token_command: None,
-        ca_cert: args.ca_cert.clone(),
-    };
-    let url = Url::parse(&to.url)?;
+    let url = Url::parse(&args.to)?;
+    let user = args.to_user.as_deref().unwrap_or(&args.user);
     // The target's password: its own sources, else the source's (the same person
     // moving between providers often keeps one password).
-    let own_password =
-        to.password_command.is_some() || std::env::var("CALVAULT_TO_PASSWORD").is_ok();
+    let command = args.to_password_command.as_deref();
+    let own_password = command.is_some() || std::env::var("CALVAULT_TO_PASSWORD").is_ok();
     let auth = match source_auth {
         client::Auth::Basic { password, .. } if !own_password => client::Auth::Basic {
-            user: to.user.clone(),
+            user: user.to_owned(),
             password,
         },
-        _ => read_auth(&to, &url, "CALVAULT_TO_PASSWORD", "--to-password-command")?,
+        _ => {
+            let secret = ["CALVAULT_TO_PASSWORD", "--to-password-command"];
+            password_auth(user, &url, command, secret)?
+        }
     };
-    let target = make_client(auth, to.ca_cert.as_deref())?;
+    let target = backup::client_for(auth, ca_cert)?;
     write_all(&target, &url, &sources, &options).await
 }
 
@@ -99,7 +80,7 @@ async fn write_all(
         Outcome::Applied(applied) => {
             println!("{applied}");
             if let Some(note) = applied.failure_note() {
-                return Err(failure(PARTIAL, note));
+                return Err(backup::Error::Partial(note).into());
             }
         }
     }

@@ -55,6 +55,14 @@ fn readable_date(v: &str) -> String {
     v.to_owned()
 }
 
+/// What changed between two versions of an object, property by property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionDiff {
+    pub older: i64,
+    pub newer: i64,
+    pub changes: Vec<PropertyChange>,
+}
+
 /// One property that differs between two versions of an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PropertyChange {

@@ -1,20 +1,28 @@
 //! History operations over the store, shared by the CLI and the `/api/` endpoints: what
 //! changed (listing, one version, a property-level diff) and putting things back (undelete,
 //! revert, rollback). Restores never rewrite history: they are new, recorded writes with new
-//! ETags and sync tokens, which every client picks up through normal sync.
+//! ETags and sync tokens, which every client picks up through normal sync. Each view is
+//! JSON (`view.rs`, `overview.rs`) and text (`text.rs`), so every front end words it alike.
 
 mod describe;
+mod overview;
 mod request;
 mod restore;
+mod text;
 mod timeline;
 mod view;
 
-pub use describe::{describe, diff_versions, Described, PropertyChange};
+pub use describe::{describe, diff_versions, Described, PropertyChange, VersionDiff};
+pub use overview::{
+    check_chains, deleted_calendars, stats, BrokenChain, CalendarStats, ChainCheck, Deleted,
+    DeletedCalendar,
+};
 pub use request::{carry_out, prepare, Done, Prepared, Refused, RestoreRequest};
 pub use restore::{
     apply, plan_revert, plan_rollback, plan_rollback_client, plan_undelete, plan_undelete_since,
     Action, Applied, Plan, RevertTo, Skipped,
 };
+pub use text::{Changes, DoneText, PlanText, StatsText, VersionText};
 pub use timeline::{annotate, item_rows, ItemEvent, Listing};
 pub use view::{diff_json, entries, list, rfc3339, version_json, EntryView, Filter};
 
@@ -39,14 +47,15 @@ impl Plan {
                     name,
                     from_version,
                     data,
-                    current_etag,
+                    ..
                 } => {
                     let d = describe(data);
-                    serde_json::json!({"action": if current_etag.is_some() { "restore" } else { "recreate" },
-                        "object": name, "from_version": from_version,
-                        "summary": d.summary, "start": d.start})
+                    serde_json::json!({"action": a.verb(), "object": name,
+                        "from_version": from_version, "summary": d.summary, "start": d.start})
                 }
-                Action::Delete { name, .. } => serde_json::json!({"action": "delete", "object": name}),
+                Action::Delete { name, .. } => {
+                    serde_json::json!({"action": a.verb(), "object": name})
+                }
             })
             .collect();
         let skipped: Vec<serde_json::Value> = self

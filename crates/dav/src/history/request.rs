@@ -42,6 +42,16 @@ pub enum Prepared {
     Objects(Plan),
 }
 
+impl Prepared {
+    /// True when carrying it out would write nothing: every object already matches.
+    pub fn changes_nothing(&self) -> bool {
+        match self {
+            Prepared::Calendar { .. } => false,
+            Prepared::Objects(plan) => plan.actions.is_empty(),
+        }
+    }
+}
+
 /// What carrying a restore out did.
 #[derive(Clone, Debug)]
 pub enum Done {

@@ -26,6 +26,21 @@ pub enum Action {
 }
 
 impl Action {
+    /// What it does, as a plan words it: `restore` an object that exists, `recreate` one
+    /// that does not, `delete`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Put {
+                current_etag: Some(_),
+                ..
+            } => "restore",
+            Action::Put { .. } => "recreate",
+            Action::Delete { .. } => "delete",
+        }
+    }
+}
+
+impl Action {
     pub fn name(&self) -> &str {
         match self {
             Action::Put { name, .. } | Action::Delete { name, .. } => name,

@@ -1,4 +1,4 @@
-//! History rows as a person or a script reads them: one line of text, or JSON.
+//! History rows as a script reads them: JSON (the text a person reads is in `text.rs`).
 
 use serde_json::{json, Value};
 use store::{HistoryCollection, Version};
@@ -53,36 +53,6 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 impl EntryView {
-    /// `2026-11-21T13:50:01Z  v12  alice  DAVx5/4.3  deleted  work/a.ics  "Lunch" 2026-11-24 12:00Z`
-    pub fn line(&self) -> String {
-        let v = &self.version;
-        let what = match self.event {
-            ItemEvent::Collection => v.kind.as_str().to_owned(),
-            e => e.as_str().to_owned(),
-        };
-        let item = if v.name.is_empty() {
-            format!("{}/", self.calendar)
-        } else {
-            format!("{}/{}", self.calendar, v.name)
-        };
-        let mut line = format!(
-            "{}  v{}  {}  {}  {}  {}",
-            rfc3339(v.at),
-            v.id,
-            v.change.author,
-            v.change.client.as_deref().unwrap_or("-"),
-            what,
-            item
-        );
-        if let Some(s) = &self.described.summary {
-            line.push_str(&format!("  {s:?}"));
-        }
-        if let Some(s) = &self.described.start {
-            line.push_str(&format!(" {s}"));
-        }
-        line
-    }
-
     pub fn to_json(&self) -> Value {
         let v = &self.version;
         json!({
@@ -157,6 +127,13 @@ pub fn version_json(v: &Version) -> Value {
         "client": v.change.client, "address": v.change.address, "summary": d.summary,
         "start": d.start, "data": v.data.as_deref().map(String::from_utf8_lossy),
     })
+}
+
+impl super::VersionDiff {
+    /// `calvault history diff --json`
+    pub fn to_json(&self) -> Value {
+        diff_json(&self.changes)
+    }
 }
 
 /// A property-level diff as JSON (`calvault history diff --json`, `GET /api/history/diff`).

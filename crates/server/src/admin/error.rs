@@ -1,0 +1,123 @@
+//! Why an administrator's command could not be done. Each message names what was wrong
+//! and the command or flag that helps; the command line prints them as they are.
+
+use std::path::PathBuf;
+
+use dav::history::BrokenChain;
+use store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("there is no user {0:?} (see `calvault user list`)")]
+    NoSuchUser(String),
+
+    #[error("{0}")]
+    BadTokenLabel(String),
+
+    #[error("{0} already has an app password labelled {1:?} (see `calvault token list {0}`)")]
+    TokenExists(String, String),
+
+    #[error("{0} has no app password labelled {1:?} (see `calvault token list {0}`)")]
+    NoSuchToken(String, String),
+
+    /// `user remove` of a name no account has.
+    #[error("there is no user {0:?}")]
+    NoUserToRemove(String),
+
+    #[error("user {user:?} has no calendar {calendar:?}; their calendars are: {known}")]
+    NoSuchCalendar {
+        user: String,
+        calendar: String,
+        known: String,
+    },
+
+    #[error("{text:?} is not an RFC 3339 time like 2026-11-21T13:50:00Z ({reason})")]
+    NotATime { text: String, reason: String },
+
+    #[error("{0} needs USER/CALENDAR, not just a user")]
+    NeedsCalendar(&'static str),
+
+    #[error("{0} needs USER/CALENDAR/OBJECT")]
+    NeedsObject(&'static str),
+
+    #[error("there is no version {0} (see `calvault history USER`)")]
+    NoSuchVersion(i64),
+
+    #[error("versions {older} ({older_name}) and {newer} ({newer_name}) are of different objects")]
+    DifferentObjects {
+        older: i64,
+        older_name: String,
+        newer: i64,
+        newer_name: String,
+    },
+
+    #[error("give either USER/CALENDAR/OBJECT or --deleted-since, not both")]
+    ObjectAndDeletedSince,
+
+    #[error("give --to TIME, or --client TEXT with --since TIME")]
+    RollbackNeedsTimeOrClient,
+
+    #[error("rollback works on a whole calendar; for one event use `calvault revert`")]
+    RollbackOfOneEvent,
+
+    /// `undelete` of something inside a deleted calendar.
+    #[error("the calendar {0} is deleted; bring it back first with `calvault undelete {0}`")]
+    UndeleteCalendarFirst(String),
+
+    #[error("the calendar is deleted; bring it back first with `calvault undelete`")]
+    CalendarDeleted,
+
+    #[error(
+        "the calendar {0} is not deleted; name an object (USER/CALENDAR/OBJECT) or use \
+         --deleted-since TIME"
+    )]
+    CalendarNotDeleted(String),
+
+    #[error("another calendar now lives at {0}; move or delete it first")]
+    PathTaken(String),
+
+    #[error("restoring it ({size} bytes) would go past the quota of {quota} bytes")]
+    OverQuota { size: u64, quota: u64 },
+
+    /// The history does not allow the restore (no such object, version...).
+    #[error("{0}")]
+    Refused(String),
+
+    #[error(
+        "user names are 1-64 characters of letters, digits, '.', '_', '-' or '@'; {0:?} is not"
+    )]
+    BadUserName(String),
+
+    #[error("user {0:?} already exists; use `calvault user passwd {0}` to change the password")]
+    UserExists(String),
+
+    /// Another process created the user between the check and the write.
+    #[error("user {0:?} already exists")]
+    UserCreatedMeanwhile(String),
+
+    #[error("{0}")]
+    PasswordHash(String),
+
+    #[error("--from and --to name the same store")]
+    SameStore,
+
+    #[error("there is no SQLite database at {} (--from)", .0.display())]
+    NoSqliteSource(PathBuf),
+
+    /// The copy failed part way; the target holds some rows now. (The store's error is
+    /// part of the message, not a cause: the advice comes after it.)
+    #[error(
+        "{error}\nThe copy into {into} stopped part way: empty that store (for PostgreSQL, \
+         drop and create the database again) before trying again."
+    )]
+    CopyStopped { error: StoreError, into: String },
+
+    #[error("verification failed (was the source changed during the copy?)")]
+    CopyDiffers(#[source] StoreError),
+
+    #[error("the copy does not verify: {0}")]
+    CopyChainBroken(Box<BrokenChain>),
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
