@@ -1,8 +1,9 @@
 //! The writer thread: SQLite allows one writer at a time, so every write job goes to one
-//! thread that owns the writer connection. The writes that are waiting when it starts a
-//! transaction run together in it, each under a savepoint of its own (one refusal does not
-//! undo the others), and are answered once that transaction has committed: a group costs
-//! one commit however many writes it holds.
+//! thread that owns the writer connection. A transaction takes in every write that is
+//! waiting when it starts or arrives while it runs, each under a savepoint of its own (one
+//! refusal does not undo the others), and commits once none is waiting; its writes are
+//! answered once it has committed. A group costs one commit (one sync) however many writes
+//! it holds.
 //!
 //! Before this thread, writes waited for the writer's lock on tokio's blocking threads, and
 //! eight concurrent PUTs grew that pool to 30 threads whose allocator caches then held half
@@ -11,6 +12,7 @@
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::{Duration, Instant};
 
 use store::db::{run_ready, BoxFuture};
 use store::{Result, StoreError};
@@ -19,9 +21,10 @@ use tokio::sync::oneshot;
 use crate::checkpoint::Checkpointer;
 use crate::{backend, SqliteConn};
 
-/// Writes one transaction holds at most: bounds how long the first of them waits for its
-/// answer behind the others.
+/// Writes one transaction holds at most, and the time it may take them in: bound how long
+/// the first of them waits for its answer behind the others.
 const MAX_GROUP: usize = 64;
+const MAX_GROUP_TIME: Duration = Duration::from_millis(5);
 
 /// The async side of the writer thread; the thread ends when this is dropped.
 pub struct Writer {
@@ -108,13 +111,7 @@ where
 fn run(conn: &SqliteConn, jobs: &Receiver<Box<dyn Queued>>, checkpointer: &Checkpointer) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        let commit = commit_group(conn, &mut group);
+        let commit = commit_group(conn, &mut group, jobs);
         let written = group.len();
         for job in group {
             job.answer(&commit);
@@ -125,11 +122,30 @@ fn run(conn: &SqliteConn, jobs: &Receiver<Box<dyn Queued>>, checkpointer: &Check
     }
 }
 
-/// Runs a group of jobs in one IMMEDIATE transaction, each under its own savepoint, and
-/// commits; on any failure of the transaction itself, nothing of it stays.
-fn commit_group(conn: &SqliteConn, group: &mut [Box<dyn Queued>]) -> Result<()> {
+/// Runs the jobs of one IMMEDIATE transaction, each under its own savepoint, taking in the
+/// writes that arrive while it runs, until none is waiting (or the group is full or has
+/// taken [`MAX_GROUP_TIME`]); then commits. On any failure of the transaction itself,
+/// nothing of it stays.
+fn commit_group(
+    conn: &SqliteConn, group: &mut Vec<Box<dyn Queued>>, jobs: &Receiver<Box<dyn Queued>>,
+) -> Result<()> {
     sql(conn, "BEGIN IMMEDIATE")?;
-    let done = run_group(conn, group).and_then(|()| sql(conn, "COMMIT"));
+    let started = Instant::now();
+    let mut done = Ok(());
+    let mut next = 0;
+    while next < group.len() {
+        done = run_one(conn, &mut group[next]);
+        if done.is_err() {
+            break;
+        }
+        next += 1;
+        if next == group.len() && group.len() < MAX_GROUP && started.elapsed() < MAX_GROUP_TIME {
+            if let Ok(job) = jobs.try_recv() {
+                group.push(job);
+            }
+        }
+    }
+    let done = done.and_then(|()| sql(conn, "COMMIT"));
     if done.is_err() {
         // Leave no transaction open for the next group.
         let _ = sql(conn, "ROLLBACK");
@@ -137,15 +153,12 @@ fn commit_group(conn: &SqliteConn, group: &mut [Box<dyn Queued>]) -> Result<()> 
     done
 }
 
-fn run_group(conn: &SqliteConn, group: &mut [Box<dyn Queued>]) -> Result<()> {
-    for job in group.iter_mut() {
-        sql(conn, "SAVEPOINT job")?;
-        if !job.run(conn) {
-            sql(conn, "ROLLBACK TO job")?;
-        }
-        sql(conn, "RELEASE job")?;
+fn run_one(conn: &SqliteConn, job: &mut Box<dyn Queued>) -> Result<()> {
+    sql(conn, "SAVEPOINT job")?;
+    if !job.run(conn) {
+        sql(conn, "ROLLBACK TO job")?;
     }
-    Ok(())
+    sql(conn, "RELEASE job")
 }
 
 fn sql(conn: &SqliteConn, statement: &str) -> Result<()> {
