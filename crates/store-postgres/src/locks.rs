@@ -12,12 +12,12 @@
 //! Locks are always taken in principal id order, so that two writes touching the same two
 //! owners cannot deadlock.
 
-use store::db::LockStatements;
+use store::db::OwnerLockStatements;
 use store::{CollectionId, PrincipalId, Result};
 
 use crate::PgConn;
 
-impl LockStatements for PgConn {
+impl OwnerLockStatements for PgConn {
     async fn lock_principals(&self, ids: &[PrincipalId]) -> Result<()> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();

@@ -167,7 +167,7 @@ fn sql(conn: &SqliteConn, statement: &str) -> Result<()> {
 
 /// Writes run one at a time on this thread, so a write's reads and writes never interleave
 /// with another's: there is nothing to lock.
-impl store::db::LockStatements for SqliteConn {
+impl store::db::OwnerLockStatements for SqliteConn {
     async fn lock_principals(&self, _: &[store::PrincipalId]) -> Result<()> {
         Ok(())
     }

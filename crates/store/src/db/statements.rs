@@ -67,7 +67,7 @@ pub const UNBOUNDED_END: i64 = i64::MAX;
 /// takes `&self` so that independent statements of one job can be awaited together (a
 /// pipeline on PostgreSQL).
 pub trait Statements:
-    LockStatements
+    OwnerLockStatements
     + PrincipalStatements
     + TokenStatements
     + CollectionStatements
@@ -79,7 +79,7 @@ pub trait Statements:
 }
 
 impl<T> Statements for T where
-    T: LockStatements
+    T: OwnerLockStatements
         + PrincipalStatements
         + TokenStatements
         + CollectionStatements
@@ -93,7 +93,7 @@ impl<T> Statements for T where
 /// Writes of one user must not interleave. A backend whose writes run one at a time
 /// (SQLite) has nothing to do here; one with concurrent transactions locks rows, always in
 /// principal id order so that two writes cannot deadlock.
-pub trait LockStatements: Send + Sync + 'static {
+pub trait OwnerLockStatements: Send + Sync + 'static {
     /// Locks these principals until the transaction ends.
     fn lock_principals(&self, ids: &[PrincipalId]) -> impl Future<Output = Result<()>> + Send;
     /// Locks the owners of these collections (deleted ones included).
