@@ -29,6 +29,8 @@ pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
 pub const CALSERVER: &str = "http://calendarserver.org/ns/";
 /// Apple iCal properties (calendar-color, calendar-order).
 pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
+/// calvault's own elements (the human-readable `message` of an error body).
+pub const CALVAULT: &str = "http://calvault.org/ns/";
 
 /// A namespace-qualified XML name. Elements are always matched on `(ns, local)`, never on
 /// the prefix a client happened to use. Names the server writes itself borrow their static

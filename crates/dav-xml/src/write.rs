@@ -159,11 +159,14 @@ pub fn error_body(condition: &Element, description: Option<&str>) -> String {
     w.open_root(&QName::dav("error"));
     w.element(condition);
     if let Some(d) = description {
-        // RFC 4918 §14.5 lets DAV:error hold any element: a human-readable reason beside
-        // the condition beats a bare element, and clients that do not know it skip it.
-        w.raw("<D:responsedescription>");
+        // RFC 4918 §16: every DAV: child of DAV:error is a condition code, so the
+        // human-readable reason goes into an element of our own namespace, which clients
+        // that do not know it skip (RFC 4918 §17).
+        w.raw("<CV:message xmlns:CV=\"");
+        w.raw(crate::CALVAULT);
+        w.raw("\">");
         w.escaped(d);
-        w.raw("</D:responsedescription>");
+        w.raw("</CV:message>");
     }
     w.raw("</D:error>");
     w.out
@@ -514,6 +517,11 @@ mod tests {
         );
         assert!(xml.contains("<C:valid-calendar-data/>"));
         assert!(xml.contains("line 3: bad"));
+        // RFC 4918 §16: DAV:error holds the condition, and no DAV:responsedescription.
+        let root = parse_document(xml.as_bytes(), XmlLimits::default()).expect("parses");
+        assert!(root.child(crate::DAV, "responsedescription").is_none(), "{xml}");
+        let message = root.child(crate::CALVAULT, "message").expect("message");
+        assert_eq!(message.text_content(), "line 3: bad");
     }
 
     #[test]
