@@ -62,7 +62,13 @@ pub async fn handle(
         } else if p.name.is(CALDAV, "supported-calendar-component-set") {
             component_set(p, kind).map(|set| components = set)
         } else {
-            check_set(p).map(|()| properties.push(stored(p)))
+            match check_set(p) {
+                Ok(()) => {
+                    properties.push(stored(p)?);
+                    Ok(())
+                }
+                Err(refusal) => Err(refusal),
+            }
         };
         verdicts.push((p.name.clone(), verdict));
     }

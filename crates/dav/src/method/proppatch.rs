@@ -53,7 +53,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             PropUpdate::Set(e) => {
                 patch.remove.retain(|(ns, n)| !e.name.is(ns, n));
                 patch.set.retain(|p| !e.name.is(&p.namespace, &p.name));
-                patch.set.push(stored(e));
+                patch.set.push(stored(e)?);
             }
             PropUpdate::Remove(name) => {
                 patch.set.retain(|p| !name.is(&p.namespace, &p.name));
@@ -77,11 +77,22 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     }))
 }
 
-pub fn stored(e: &Element) -> Property {
-    Property {
-        namespace: e.name.ns.to_string(),
-        name: e.name.local.to_string(),
-        xml: dav_xml::fragment(e),
+/// The property as it is stored: the element as the client wrote it, with its `xml:lang`
+/// and the namespace declarations it needs (RFC 4918 §4.3). A 200 promises that PROPFIND
+/// gives back what was sent, so a value that would not read back the same is refused
+/// rather than acknowledged.
+pub fn stored(e: &Element) -> DavResult<Property> {
+    let xml = dav_xml::fragment(e);
+    match dav_xml::parse_document(xml.as_bytes(), Default::default()) {
+        Ok(back) if back == *e => Ok(Property {
+            namespace: e.name.ns.to_string(),
+            name: e.name.local.to_string(),
+            xml,
+        }),
+        _ => Err(DavError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the value of {} cannot be stored exactly as sent", e.name),
+        )),
     }
 }
 
