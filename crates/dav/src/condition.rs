@@ -47,6 +47,8 @@ pub enum Condition {
     ValidResourcetype,
     /// RFC 6578 §3.2: the sync-token was not handed out by this collection.
     ValidSyncToken,
+    /// RFC 6578 §3.3: `sync-level` infinite is not supported on this collection.
+    SyncTraversalSupported,
     /// RFC 4331 §6: the write would take the user past their quota.
     QuotaNotExceeded,
     /// RFC 3253 §3.6: the REPORT is not supported on this resource.
@@ -86,6 +88,7 @@ impl Condition {
             }
             Condition::ValidResourcetype => QName::dav("valid-resourcetype"),
             Condition::ValidSyncToken => QName::dav("valid-sync-token"),
+            Condition::SyncTraversalSupported => QName::dav("sync-traversal-supported"),
             Condition::QuotaNotExceeded => QName::dav("quota-not-exceeded"),
             Condition::SupportedReport => QName::dav("supported-report"),
         };

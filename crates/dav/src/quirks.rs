@@ -18,6 +18,31 @@ pub fn missing_propfind_depth_is_one() -> u8 {
     1
 }
 
+/// A sync-collection REPORT without `DAV:sync-level` is answered as `sync-level` 1.
+///
+/// RFC 6578 §6.1 makes the element mandatory, but the drafts it grew from
+/// (draft-daboo-webdav-sync up to -06, which CalendarServer shipped and clients were
+/// written against) had no sync-level and said the depth with a Depth header; a client of
+/// that era still works. A sync-level other than 1 or infinite is refused (400).
+pub const MISSING_SYNC_LEVEL_IS_ONE: bool = true;
+
+/// A sync-collection REPORT is answered whatever its Depth header says.
+///
+/// RFC 6578 §3.2 defines the report for Depth: 0 only ("other values result in a 400"),
+/// but the drafts had clients send Depth: 1, and they still do: the python `caldav`
+/// library (`AsyncDAVClient.sync_collection`, `depth=1` by default) among them. Refusing
+/// would break their synchronisation; the scope is given by sync-level anyway.
+pub const SYNC_COLLECTION_IGNORES_DEPTH: bool = true;
+
+/// `sync-level` `infinity` (any case) is read as `infinite`.
+///
+/// RFC 6578 §6.3 spells it `infinite`; the Depth header it replaced spells it `infinity`
+/// (RFC 4918 §10.2), and servers take both (rustical reads `Infinity`), so a client mixing
+/// the two up keeps syncing. Any other value is refused.
+pub fn sync_level_is_infinite(level: &str) -> bool {
+    level.eq_ignore_ascii_case("infinite") || level.eq_ignore_ascii_case("infinity")
+}
+
 /// allprop answers include `DAV:current-user-principal`.
 ///
 /// RFC 4918 §9.1 limits allprop to RFC 4918's own live properties, but the python `caldav`

@@ -3,6 +3,23 @@
 use bytes::Bytes;
 use dav_xml::{Element, QName, CALDAV};
 
+use crate::condition::Condition;
+use crate::error::{DavError, DavResult};
+use crate::method::calendar_values;
+
+/// RFC 4791 §7.8, §7.9 `supported-calendar-data`: a REPORT asking for calendar data in a
+/// media type this server does not have is refused, not answered in another one.
+pub fn check_supported(prop: &dav_xml::PropFind) -> DavResult<()> {
+    let dav_xml::PropFind::Prop(wanted) = prop else {
+        return Ok(());
+    };
+    for e in wanted.iter().filter(|e| e.name.is(CALDAV, "calendar-data")) {
+        calendar_values::media_type_supported(e)
+            .map_err(|d| DavError::condition(Condition::SupportedCalendarData, d))?;
+    }
+    Ok(())
+}
+
 /// Whether a REPORT asks for calendar-data, so that object data must be read at all.
 pub fn requested(prop: &dav_xml::PropFind) -> bool {
     matches!(prop, dav_xml::PropFind::Prop(p)
