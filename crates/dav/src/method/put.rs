@@ -12,13 +12,16 @@ use crate::path;
 use crate::resource::{resolve, Resolved, Resource};
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let (collection, name, current_etag) = match resolve(cx, super::request_path(req)).await? {
+    let (collection, name, current_etag, current_uid) = match resolve(cx, super::request_path(req))
+        .await?
+    {
         Resolved::Found(Resource::Object {
             collection, meta, ..
         }) => (
             std::sync::Arc::unwrap_or_clone(collection),
             meta.name,
             Some(meta.etag),
+            meta.index.uid,
         ),
         Resolved::Found(_) => {
             return Err(DavError::method_not_allowed(
@@ -34,7 +37,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
             let parent = v.parent.ok_or_else(|| {
                 DavError::conflict("the parent collection of this URL does not exist")
             })?;
-            (parent, v.name, None)
+            (parent, v.name, None, None)
         }
     };
     let expect = conditional::write_expectation(
@@ -51,7 +54,9 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let checked = if collection.kind == CollectionKind::Calendar {
-        check_calendar_object(cx, &collection, &body, sent_type.as_deref())?
+        let checked = check_calendar_object(cx, &collection, &body, sent_type.as_deref())?;
+        keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
+        checked
     } else {
         CheckedObject {
             content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
@@ -200,6 +205,22 @@ fn invalid_to_error(e: ical::Invalid) -> DavError {
         | ical::Invalid::MaxDateTime(d) => d,
     };
     DavError::condition(condition, detail)
+}
+
+/// RFC 4791 §5.3.2.1 `no-uid-conflict`: a write may not "overwrite an existing calendar
+/// object resource with one that has a different UID property value". Clients key their
+/// copy of an object on its UID, so a URL whose UID changed would be two objects to them.
+pub fn keeps_uid(replaced: Option<&str>, new: Option<&str>) -> DavResult<()> {
+    match (replaced, new) {
+        (Some(old), Some(new)) if old != new => Err(DavError::condition(
+            Condition::NoUidConflict { href: None },
+            format!(
+                "the object at this URL has UID {old:?} and cannot be replaced by one with \
+                 UID {new:?}; store the new UID at a new URL, or delete this one first"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
