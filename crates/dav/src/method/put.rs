@@ -149,6 +149,16 @@ pub fn index_calendar_data(
 ) -> DavResult<CheckedObject> {
     let (info, event_index) =
         ical::analyze_and_index(body, limits, Some(&index_limits())).map_err(invalid_to_error)?;
+    // What the object bends but a reader can still interpret is stored as sent
+    // (`ical::quirks`); the server's log says so, the client is not bothered.
+    for warning in &info.warnings {
+        tracing::info!(
+            target: "calvault::validate",
+            collection = %collection.path,
+            uid = %info.uid,
+            "stored as sent: {warning}"
+        );
+    }
     let kind = info.kind.name();
     if !collection.components.iter().any(|c| c == kind) {
         return Err(DavError::condition(
