@@ -10,10 +10,14 @@
 
 /// PROPFIND without a Depth header is treated as Depth: 1 rather than infinity.
 ///
-/// RFC 4918 §9.1 makes a missing Depth mean infinity, which we refuse
-/// (`propfind-finite-depth`). Several clients omit the header when they mean "this collection
-/// and its members" (sabre/dav makes the same choice); an explicit `Depth: infinity` is still
-/// refused.
+/// RFC 4918 §9.1 makes a missing Depth mean infinity, which this server does not answer
+/// (an explicit `Depth: infinity` is refused with `propfind-finite-depth`). The choices
+/// were three: refuse as CalendarServer does (403 `propfind-finite-depth`), which breaks a
+/// client that simply forgot the header; answer Depth 0, which hides the members from a
+/// client that wanted a listing; or answer Depth 1, as sabre/dav does when infinity is off
+/// (`Server::getHTTPDepth(1)` in its PROPFIND). Depth 1 breaks no one: its first response
+/// is the Depth 0 answer, and a client that wanted infinity gets what it can walk from. Pinned
+/// by the golden fixture `propfind/missing-depth`.
 pub fn missing_propfind_depth_is_one() -> u8 {
     1
 }
