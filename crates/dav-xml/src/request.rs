@@ -161,13 +161,18 @@ fn standalone(prop: &Element, ancestors: &[&Element]) -> Element {
     let mut e = prop.clone();
     if e.lang().is_none() {
         if let Some(lang) = ancestors.iter().rev().find_map(|a| a.lang()) {
-            e.attrs.push((QName::fixed(crate::XML, "lang"), lang.to_owned()));
+            e.attrs
+                .push((QName::fixed(crate::XML, "lang"), lang.to_owned()));
         }
     }
     let mut inherited: Vec<(String, String)> = Vec::new();
     for ancestor in ancestors.iter().rev() {
         for (prefix, ns) in &ancestor.namespaces {
-            let shadowed = e.namespaces.iter().chain(&inherited).any(|(p, _)| p == prefix);
+            let shadowed = e
+                .namespaces
+                .iter()
+                .chain(&inherited)
+                .any(|(p, _)| p == prefix);
             if !shadowed && uses_prefix(&e, prefix, ns) {
                 inherited.push((prefix.clone(), ns.clone()));
             }
@@ -192,7 +197,12 @@ fn uses_prefix(e: &Element, prefix: &str, ns: &str) -> bool {
             crate::Node::Text(t) => Some(t.as_str()),
             crate::Node::Element(_) => None,
         });
-        if e.attrs.iter().map(|(_, v)| v.as_str()).chain(texts).any(|t| t.contains(&qname)) {
+        if e.attrs
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .chain(texts)
+            .any(|t| t.contains(&qname))
+        {
             return true;
         }
     }

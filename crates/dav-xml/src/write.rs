@@ -448,7 +448,8 @@ impl Writer {
             self.out.push_str("=\"");
             escape_into(&mut self.out, ns);
             self.out.push('"');
-            self.scope.push((Cow::Owned(name), Cow::Owned(ns.to_owned())));
+            self.scope
+                .push((Cow::Owned(name), Cow::Owned(ns.to_owned())));
         }
     }
 }
@@ -693,7 +694,10 @@ mod tests {
         assert!(xml.contains("line 3: bad"));
         // RFC 4918 §16: DAV:error holds the condition, and no DAV:responsedescription.
         let root = parse_document(xml.as_bytes(), XmlLimits::default()).expect("parses");
-        assert!(root.child(crate::DAV, "responsedescription").is_none(), "{xml}");
+        assert!(
+            root.child(crate::DAV, "responsedescription").is_none(),
+            "{xml}"
+        );
         let message = root.child(crate::CALVAULT, "message").expect("message");
         assert_eq!(message.text_content(), "line 3: bad");
     }

@@ -115,7 +115,10 @@ fn head_of(response: &mut Response<Bytes>) {
     let length = response.body().len();
     let headers = response.headers_mut();
     if !headers.contains_key(http::header::CONTENT_LENGTH) {
-        headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
+        headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(length),
+        );
     }
     *response.body_mut() = Bytes::new();
 }

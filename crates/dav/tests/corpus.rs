@@ -40,9 +40,21 @@ const RESOURCE: &str = "valid-calendar-object-resource";
 
 /// The deliberately broken files, PUT whole as a client would send them.
 const BROKEN: &[(&str, Expect, &str)] = &[
-    ("icalendar-broken_ical.ics", Refused(DATA), "an empty parameter (DTSTART;;VALUE=...)"),
-    ("icalendar-small_bad_calendar.ics", Refused(DATA), "truncated: END:VCALENDAR missing"),
-    ("icalendar-broken_dtstart.ics", Refused(DATA), "DTSTART:INVALID-DATE"),
+    (
+        "icalendar-broken_ical.ics",
+        Refused(DATA),
+        "an empty parameter (DTSTART;;VALUE=...)",
+    ),
+    (
+        "icalendar-small_bad_calendar.ics",
+        Refused(DATA),
+        "truncated: END:VCALENDAR missing",
+    ),
+    (
+        "icalendar-broken_dtstart.ics",
+        Refused(DATA),
+        "DTSTART:INVALID-DATE",
+    ),
     (
         "icalendar-invalid_duration.ics",
         Stored,
@@ -58,8 +70,16 @@ const BROKEN: &[(&str, Expect, &str)] = &[
         Refused(DATA),
         "a NUL byte and no VCALENDAR",
     ),
-    ("icalendar-bom_calendar.ics", Refused(RESOURCE), "the BOM is tolerated; no component"),
-    ("icalendar-parsing_error.ics", Refused(RESOURCE), "METHOD and several UIDs"),
+    (
+        "icalendar-bom_calendar.ics",
+        Refused(RESOURCE),
+        "the BOM is tolerated; no component",
+    ),
+    (
+        "icalendar-parsing_error.ics",
+        Refused(RESOURCE),
+        "METHOD and several UIDs",
+    ),
     (
         "icalendar-parsing_error_in_UTC_offset.ics",
         Refused(RESOURCE),
@@ -70,24 +90,56 @@ const BROKEN: &[(&str, Expect, &str)] = &[
         Refused(DATA),
         "two VCALENDARs in one body",
     ),
-    ("icaljs-blank_line_mid.ics", Refused(RESOURCE), "the blank line is tolerated; no component"),
-    ("icaljs-newline_junk.ics", Refused(RESOURCE), "blank lines are tolerated; no component"),
-    ("khal-without_uid.ics", Refused(RESOURCE), "a VEVENT without UID"),
-    ("khal-invalid_tzoffset.ics", Refused(DATA), "TZOFFSETFROM:+5328"),
-    ("nodeical-badRRULE.ics", Refused(RESOURCE), "METHOD and several UIDs"),
+    (
+        "icaljs-blank_line_mid.ics",
+        Refused(RESOURCE),
+        "the blank line is tolerated; no component",
+    ),
+    (
+        "icaljs-newline_junk.ics",
+        Refused(RESOURCE),
+        "blank lines are tolerated; no component",
+    ),
+    (
+        "khal-without_uid.ics",
+        Refused(RESOURCE),
+        "a VEVENT without UID",
+    ),
+    (
+        "khal-invalid_tzoffset.ics",
+        Refused(DATA),
+        "TZOFFSETFROM:+5328",
+    ),
+    (
+        "nodeical-badRRULE.ics",
+        Refused(RESOURCE),
+        "METHOD and several UIDs",
+    ),
     (
         "nodeical-large-file-with-late-error.ics",
         Refused(RESOURCE),
         "401 UIDs in one body",
     ),
-    ("ical4j-overlaps.ics", Refused(DATA), "no VCALENDAR around the VEVENTs"),
+    (
+        "ical4j-overlaps.ics",
+        Refused(DATA),
+        "no VCALENDAR around the VEVENTs",
+    ),
     (
         "ical4j-sogo-geo-escaped-semicolon.ics",
         Stored,
         "tolerated: GEO 12.34567\\;12.34567 is not read by the server, and a reader sees the pair",
     ),
-    ("ical4j-boeing.ics", Refused(RESOURCE), "a VFREEBUSY without UID"),
-    ("ical4j-smallcluster.ics", Refused(DATA), "a VCALENDAR inside the VCALENDAR"),
+    (
+        "ical4j-boeing.ics",
+        Refused(RESOURCE),
+        "a VFREEBUSY without UID",
+    ),
+    (
+        "ical4j-smallcluster.ics",
+        Refused(DATA),
+        "a VCALENDAR inside the VCALENDAR",
+    ),
     (
         "ical4j-eli_test.ics",
         Stored,
@@ -99,8 +151,16 @@ const BROKEN: &[(&str, Expect, &str)] = &[
         Refused(DATA),
         "a continuation line without its leading space",
     ),
-    ("icsparser-ICal.ics", Refused(DATA), "raw HTML lines without ':'"),
-    ("ccs-3.ics", Refused(RESOURCE), "METHOD:REQUEST and no component"),
+    (
+        "icsparser-ICal.ics",
+        Refused(DATA),
+        "raw HTML lines without ':'",
+    ),
+    (
+        "ccs-3.ics",
+        Refused(RESOURCE),
+        "METHOD:REQUEST and no component",
+    ),
 ];
 
 /// Files outside `broken/` that are refused, with the precondition and why: each breaks
@@ -195,7 +255,11 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "ics") {
-                let rel = f.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                let rel = f
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.push((rel, std::fs::read(&f).unwrap()));
             }
         }

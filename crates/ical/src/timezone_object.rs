@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn one_vtimezone_is_a_time_zone() {
-        assert_eq!(check_timezone_object(BERLIN).as_deref(), Ok("Europe/Berlin"));
+        assert_eq!(
+            check_timezone_object(BERLIN).as_deref(),
+            Ok("Europe/Berlin")
+        );
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn supported_data(p: &Element) -> Result<(), String> {
 /// A `calendar-timezone` property or a query's `C:timezone`: a VCALENDAR holding exactly
 /// one valid VTIMEZONE (RFC 4791 §5.2.2).
 pub fn timezone(text: &str) -> Result<(), String> {
-    ical::check_timezone_object(text)
-        .map(|_| ())
-        .map_err(|e| format!("the time zone must be an iCalendar object with exactly one valid VTIMEZONE: {e}"))
+    ical::check_timezone_object(text).map(|_| ()).map_err(|e| {
+        format!("the time zone must be an iCalendar object with exactly one valid VTIMEZONE: {e}")
+    })
 }

@@ -62,9 +62,8 @@ pub async fn handle(
         } else if p.name.is(CALDAV, "supported-calendar-data") {
             // RFC 4791 §5.2.4: the media types a new calendar takes; this server's one is
             // the live value, so naming it is honoured without storing anything.
-            calendar_values::supported_data(p).map_err(|detail| {
-                Refusal::new(Condition::SupportedCalendarData, detail)
-            })
+            calendar_values::supported_data(p)
+                .map_err(|detail| Refusal::new(Condition::SupportedCalendarData, detail))
         } else {
             match check_set(p) {
                 Ok(()) => {

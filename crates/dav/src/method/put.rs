@@ -12,34 +12,33 @@ use crate::path;
 use crate::resource::{resolve, Resolved, Resource};
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let (collection, name, current_etag, current_uid) = match resolve(cx, super::request_path(req))
-        .await?
-    {
-        Resolved::Found(Resource::Object {
-            collection, meta, ..
-        }) => (
-            std::sync::Arc::unwrap_or_clone(collection),
-            meta.name,
-            Some(meta.etag),
-            meta.index.uid,
-        ),
-        Resolved::Found(_) => {
-            return Err(DavError::method_not_allowed(
-                "PUT cannot replace a collection; PUT to a member URL inside it",
-            ))
-        }
-        Resolved::Vacant(v) => {
-            if v.trailing_slash {
+    let (collection, name, current_etag, current_uid) =
+        match resolve(cx, super::request_path(req)).await? {
+            Resolved::Found(Resource::Object {
+                collection, meta, ..
+            }) => (
+                std::sync::Arc::unwrap_or_clone(collection),
+                meta.name,
+                Some(meta.etag),
+                meta.index.uid,
+            ),
+            Resolved::Found(_) => {
                 return Err(DavError::method_not_allowed(
+                    "PUT cannot replace a collection; PUT to a member URL inside it",
+                ))
+            }
+            Resolved::Vacant(v) => {
+                if v.trailing_slash {
+                    return Err(DavError::method_not_allowed(
                     "a URL ending in '/' names a collection; create it with MKCOL or MKCALENDAR",
                 ));
+                }
+                let parent = v.parent.ok_or_else(|| {
+                    DavError::conflict("the parent collection of this URL does not exist")
+                })?;
+                (parent, v.name, None, None)
             }
-            let parent = v.parent.ok_or_else(|| {
-                DavError::conflict("the parent collection of this URL does not exist")
-            })?;
-            (parent, v.name, None, None)
-        }
-    };
+        };
     let expect = conditional::write_expectation(
         req.headers(),
         Current {
