@@ -15,6 +15,10 @@ pub enum XmlError {
     Malformed(String),
     #[error("DOCTYPE declarations are not accepted in request bodies")]
     DocType,
+    /// A DOCTYPE naming an external DTD or entity (`SYSTEM`/`PUBLIC`): RFC 4918 §16
+    /// `no-external-entities`.
+    #[error("external entities and DTDs are not accepted in request bodies")]
+    ExternalEntity,
     #[error("the XML body is nested deeper than {0} elements")]
     TooDeep(usize),
     #[error("the XML body has more than {0} elements")]
@@ -227,7 +231,15 @@ fn parse(bytes: &[u8], limits: XmlLimits, line_ends: LineEnds) -> Result<Element
                 let s = resolve_reference(&reference)?;
                 push_text(&mut stack, &s)?;
             }
-            Event::DocType(_) => return Err(XmlError::DocType),
+            Event::DocType(d) => {
+                let text = String::from_utf8_lossy(d.as_ref()).to_ascii_uppercase();
+                let external = text.contains("SYSTEM") || text.contains("PUBLIC");
+                return Err(if external {
+                    XmlError::ExternalEntity
+                } else {
+                    XmlError::DocType
+                });
+            }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
             Event::Eof => break,
         }
@@ -401,6 +413,10 @@ mod tests {
         assert_eq!(
             parse("<!DOCTYPE a [<!ENTITY e 'x'>]><a/>"),
             Err(XmlError::DocType)
+        );
+        assert_eq!(
+            parse("<!DOCTYPE a [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><a>&e;</a>"),
+            Err(XmlError::ExternalEntity)
         );
         assert!(matches!(parse("<a><b></a>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse("<x:a/>"), Err(XmlError::Malformed(_))));

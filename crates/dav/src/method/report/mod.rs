@@ -23,7 +23,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         Report::CalendarMultiget(dav_xml::Multiget { prop, .. })
         | Report::CalendarQuery(dav_xml::CalendarQuery { prop, .. })
         | Report::SyncCollection(dav_xml::SyncCollection { prop, .. }) => {
-            calendar_data::check_supported(prop)?;
+            calendar_data::check_request(prop)?;
         }
         Report::PrincipalPropertySearch(_)
         | Report::PrincipalSearchPropertySet
