@@ -228,6 +228,7 @@ async fn transfer_collection(
                     "the Destination exists and Overwrite is F",
                 ));
             }
+            location_ok(&collection)?;
             store
                 .delete_object(collection.id, &meta.name, Expect::Anything, change)
                 .await?;
@@ -242,11 +243,12 @@ async fn transfer_collection(
             return Err(DavError::forbidden("the Destination cannot be replaced"))
         }
         Resolved::Vacant(v) => {
-            if v.parent.is_none() {
+            let Some(parent) = &v.parent else {
                 return Err(DavError::conflict(
                     "the Destination's parent collection does not exist",
                 ));
-            }
+            };
+            location_ok(parent)?;
             (v.path, false)
         }
     };
@@ -265,4 +267,17 @@ async fn transfer_collection(
         )
         .await?;
     Ok(replaced || replaced_object)
+}
+
+/// RFC 4791 §5.3.2.1 `calendar-collection-location-ok`: a collection cannot be copied or
+/// moved into a calendar, which holds no collections (§4.2).
+fn location_ok(parent: &store::Collection) -> DavResult<()> {
+    if parent.kind == CollectionKind::Calendar {
+        return Err(DavError::condition(
+            Condition::CalendarCollectionLocationOk,
+            "a calendar collection cannot contain other collections; choose a Destination \
+             outside the calendar",
+        ));
+    }
+    Ok(())
 }
