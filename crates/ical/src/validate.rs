@@ -259,7 +259,7 @@ fn check_values(c: &Component, warnings: &mut Vec<String>) -> Result<(), String>
         if c.name == "VTODO" && quirks::TODO_DUE_MAY_PRECEDE_DTSTART {
             if before {
                 warnings.push(format!(
-                    "VTODO {}: DUE {} is before DTSTART {} (RFC 5545 §3.8.2.3); stored as sent",
+                    "VTODO {}: DUE {} is before DTSTART {} (RFC 5545 §3.8.2.3)",
                     uid_of(c),
                     e.value,
                     s.value
@@ -268,7 +268,7 @@ fn check_values(c: &Component, warnings: &mut Vec<String>) -> Result<(), String>
             if date_of(s)?.is_date() != date_of(e)?.is_date() {
                 warnings.push(format!(
                     "VTODO {}: DUE {} and DTSTART {} differ in value type (RFC 5545 \
-                     §3.8.2.3); stored as sent",
+                     §3.8.2.3)",
                     uid_of(c),
                     e.value,
                     s.value
