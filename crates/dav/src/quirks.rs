@@ -4,9 +4,11 @@
 //!
 //! Leniencies in reading iCalendar data live in `ical`'s own `quirks` module (the parser sits
 //! below this crate and cannot call up): khal's folded parameter values, Apple's escaped
-//! separators in parameter values, Nextcloud's mixed week durations, Zimbra's `-0000`
-//! offsets. TZIDs as Outlook, Exchange, Lightning, Evolution and Citadel write them are
-//! resolved in `ical::tz::resolve_tzid`.
+//! separators in parameter values and its `DURATION:P1DT`, Nextcloud's mixed week
+//! durations, Zimbra's `-0000` offsets, Sunbird's unknown TEXT escapes, tasks due before
+//! they start. TZIDs as Outlook, Exchange, Lightning, Evolution and Citadel write them are
+//! resolved in `ical::tz::resolve_tzid`. `docs/rfc-status.md` lists every precondition and
+//! which of them these quirks make lenient.
 
 /// PROPFIND without a Depth header is treated as Depth: 1 rather than infinity.
 ///
