@@ -15,6 +15,10 @@ pub enum XmlError {
     Malformed(String),
     #[error("DOCTYPE declarations are not accepted in request bodies")]
     DocType,
+    /// A DOCTYPE naming an external DTD or entity (`SYSTEM`/`PUBLIC`): RFC 4918 §16
+    /// `no-external-entities`.
+    #[error("external entities and DTDs are not accepted in request bodies")]
+    ExternalEntity,
     #[error("the XML body is nested deeper than {0} elements")]
     TooDeep(usize),
     #[error("the XML body has more than {0} elements")]
@@ -48,12 +52,32 @@ pub enum Node {
     Text(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An element: its namespace-qualified name, attributes and children. An element read from
+/// a document also remembers how it was written there (its prefix and the namespace
+/// declarations on it), so that a stored dead property is served back as the client wrote
+/// it (RFC 4918 §4.3: servers SHOULD preserve prefixes). Equality is that of the XML
+/// Infoset items RFC 4918 §4.3 makes servers preserve: names, attributes and children, not
+/// the prefixes.
+#[derive(Clone, Debug)]
 pub struct Element {
     pub name: QName,
     pub attrs: Vec<(QName, String)>,
     pub children: Vec<Node>,
+    /// The prefix the element was written with (`""` for none); `None` for an element the
+    /// server builds, which the writer names with its own prefixes.
+    pub prefix: Option<String>,
+    /// The namespace declarations written on the element, `(prefix, namespace)`, `""` as
+    /// the prefix of the default namespace.
+    pub namespaces: Vec<(String, String)>,
 }
+
+impl PartialEq for Element {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.attrs == other.attrs && self.children == other.children
+    }
+}
+
+impl Eq for Element {}
 
 impl Element {
     pub fn new(name: QName) -> Self {
@@ -61,6 +85,8 @@ impl Element {
             name,
             attrs: Vec::new(),
             children: Vec::new(),
+            prefix: None,
+            namespaces: Vec::new(),
         }
     }
 
@@ -99,10 +125,20 @@ impl Element {
     }
 
     pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attr_in("", local)
+    }
+
+    /// The value of the attribute `local` in namespace `ns` (`""` for an unprefixed one).
+    pub fn attr_in(&self, ns: &str, local: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(n, _)| n.ns.is_empty() && n.local == local)
+            .find(|(n, _)| n.ns == ns && n.local == local)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The element's `xml:lang`, the language of its text (XML 1.0 §2.12).
+    pub fn lang(&self) -> Option<&str> {
+        self.attr_in(crate::XML, "lang")
     }
 
     /// The concatenated text content of this element and its descendants.
@@ -195,7 +231,15 @@ fn parse(bytes: &[u8], limits: XmlLimits, line_ends: LineEnds) -> Result<Element
                 let s = resolve_reference(&reference)?;
                 push_text(&mut stack, &s)?;
             }
-            Event::DocType(_) => return Err(XmlError::DocType),
+            Event::DocType(d) => {
+                let text = String::from_utf8_lossy(d.as_ref()).to_ascii_uppercase();
+                let external = text.contains("SYSTEM") || text.contains("PUBLIC");
+                return Err(if external {
+                    XmlError::ExternalEntity
+                } else {
+                    XmlError::DocType
+                });
+            }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
             Event::Eof => break,
         }
@@ -215,11 +259,28 @@ fn open_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Elem
         ns: namespace_of(resolved)?,
         local: Cow::Owned(utf8(local.as_ref())?),
     };
+    let prefix = match start.name().prefix() {
+        Some(p) => utf8(p.as_ref())?,
+        None => String::new(),
+    };
     let mut attrs = Vec::new();
+    let mut namespaces = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
         let key = attr.key;
-        if key.as_ref() == b"xmlns" || key.as_ref().starts_with(b"xmlns:") {
+        let declared = match key.as_ref().strip_prefix(b"xmlns") {
+            Some(b"") => Some(String::new()),
+            Some(rest) => match rest.strip_prefix(b":") {
+                Some(p) => Some(utf8(p)?),
+                None => None,
+            },
+            None => None,
+        };
+        if let Some(declared) = declared {
+            let value = attr
+                .unescape_value()
+                .map_err(|e| XmlError::Malformed(e.to_string()))?;
+            namespaces.push((declared, value.into_owned()));
             continue;
         }
         let (ns, local) = reader.resolve_attribute(key);
@@ -238,6 +299,8 @@ fn open_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Elem
         name,
         attrs,
         children: Vec::new(),
+        prefix: Some(prefix),
+        namespaces,
     })
 }
 
@@ -249,6 +312,7 @@ fn namespace_of(resolved: ResolveResult<'_>) -> Result<Cow<'static, str>, XmlErr
             b"urn:ietf:params:xml:ns:caldav" => Cow::Borrowed(crate::CALDAV),
             b"http://calendarserver.org/ns/" => Cow::Borrowed(crate::CALSERVER),
             b"http://apple.com/ns/ical/" => Cow::Borrowed(crate::APPLE_ICAL),
+            b"http://www.w3.org/XML/1998/namespace" => Cow::Borrowed(crate::XML),
             other => Cow::Owned(utf8(other)?),
         }),
         ResolveResult::Unbound => Ok(Cow::Borrowed("")),
@@ -349,6 +413,10 @@ mod tests {
         assert_eq!(
             parse("<!DOCTYPE a [<!ENTITY e 'x'>]><a/>"),
             Err(XmlError::DocType)
+        );
+        assert_eq!(
+            parse("<!DOCTYPE a [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><a>&e;</a>"),
+            Err(XmlError::ExternalEntity)
         );
         assert!(matches!(parse("<a><b></a>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse("<x:a/>"), Err(XmlError::Malformed(_))));

@@ -29,6 +29,11 @@ pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
 pub const CALSERVER: &str = "http://calendarserver.org/ns/";
 /// Apple iCal properties (calendar-color, calendar-order).
 pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
+/// The namespace of `xml:lang` and `xml:space`, bound to the prefix `xml` in every document
+/// (Namespaces in XML 1.0 §3); it is never declared.
+pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
+/// calvault's own elements (the human-readable `message` of an error body).
+pub const CALVAULT: &str = "http://calvault.org/ns/";
 
 /// A namespace-qualified XML name. Elements are always matched on `(ns, local)`, never on
 /// the prefix a client happened to use. Names the server writes itself borrow their static

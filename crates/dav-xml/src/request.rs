@@ -116,7 +116,7 @@ pub fn parse_propertyupdate(body: &[u8]) -> Result<Vec<PropUpdate>, XmlError> {
         for prop in action.elements().filter(|e| e.name.is(DAV, "prop")) {
             for p in prop.elements() {
                 updates.push(if set {
-                    PropUpdate::Set(p.clone())
+                    PropUpdate::Set(standalone(p, &[&root, action, prop]))
                 } else {
                     PropUpdate::Remove(p.name.clone())
                 });
@@ -144,12 +144,69 @@ pub fn parse_mkcol(body: &[u8]) -> Result<Vec<Element>, XmlError> {
             found: root.name.to_string(),
         });
     }
-    Ok(root
-        .elements()
-        .filter(|e| e.name.is(DAV, "set"))
-        .flat_map(|set| set.elements().filter(|e| e.name.is(DAV, "prop")))
-        .flat_map(|prop| prop.elements().cloned())
-        .collect())
+    let mut props = Vec::new();
+    for set in root.elements().filter(|e| e.name.is(DAV, "set")) {
+        for prop in set.elements().filter(|e| e.name.is(DAV, "prop")) {
+            props.extend(prop.elements().map(|p| standalone(p, &[&root, set, prop])));
+        }
+    }
+    Ok(props)
+}
+
+/// A property element of a request as it stands alone, to be stored and served back: with
+/// the `xml:lang` in scope (RFC 4918 §4.3 makes servers keep it; XML 1.0 §2.12 lets an
+/// ancestor give it) and the namespace declarations of `ancestors` (outermost first) that
+/// its names use or that its text may use as a QName prefix.
+fn standalone(prop: &Element, ancestors: &[&Element]) -> Element {
+    let mut e = prop.clone();
+    if e.lang().is_none() {
+        if let Some(lang) = ancestors.iter().rev().find_map(|a| a.lang()) {
+            e.attrs
+                .push((QName::fixed(crate::XML, "lang"), lang.to_owned()));
+        }
+    }
+    let mut inherited: Vec<(String, String)> = Vec::new();
+    for ancestor in ancestors.iter().rev() {
+        for (prefix, ns) in &ancestor.namespaces {
+            let shadowed = e
+                .namespaces
+                .iter()
+                .chain(&inherited)
+                .any(|(p, _)| p == prefix);
+            if !shadowed && uses_prefix(&e, prefix, ns) {
+                inherited.push((prefix.clone(), ns.clone()));
+            }
+        }
+    }
+    inherited.append(&mut e.namespaces);
+    e.namespaces = inherited;
+    e
+}
+
+/// Whether the declaration `prefix` = `ns` may be needed inside `e`: an element or
+/// attribute name uses it, or a text or attribute value holds `prefix:` (a QName value, as
+/// in XPath or XML Schema; RFC 4918 §4.3). A needless declaration costs a few bytes; a
+/// missing one changes what the value means.
+fn uses_prefix(e: &Element, prefix: &str, ns: &str) -> bool {
+    if e.prefix.as_deref() == Some(prefix) || e.attrs.iter().any(|(n, _)| n.ns == ns) {
+        return true;
+    }
+    if !prefix.is_empty() {
+        let qname = format!("{prefix}:");
+        let texts = e.children.iter().filter_map(|c| match c {
+            crate::Node::Text(t) => Some(t.as_str()),
+            crate::Node::Element(_) => None,
+        });
+        if e.attrs
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .chain(texts)
+            .any(|t| t.contains(&qname))
+        {
+            return true;
+        }
+    }
+    e.elements().any(|c| uses_prefix(c, prefix, ns))
 }
 
 pub fn parse_report(body: &[u8]) -> Result<Report, XmlError> {
@@ -287,6 +344,28 @@ mod tests {
         );
         assert_eq!(updates[1], PropUpdate::Remove(QName::new("urn:z", "b")));
         assert!(matches!(&updates[2], PropUpdate::Set(e) if e.text_content() == "2"));
+    }
+
+    #[test]
+    fn a_property_keeps_its_xml_lang_and_the_declarations_it_needs() {
+        let body = br#"<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z" xmlns:U="urn:unused"
+            xml:lang="de"><D:set><D:prop><D:details xml:lang="en">My Name</D:details>
+            <Z:q>Z:name</Z:q><Z:plain>Gruss</Z:plain></D:prop></D:set></D:propertyupdate>"#;
+        let updates = parse_propertyupdate(body).expect("parses");
+        let PropUpdate::Set(details) = &updates[0] else {
+            panic!("set");
+        };
+        assert_eq!(details.lang(), Some("en"));
+        assert_eq!(details.namespaces, [("D".to_owned(), "DAV:".to_owned())]);
+        let PropUpdate::Set(q) = &updates[1] else {
+            panic!("set");
+        };
+        assert_eq!(q.namespaces, [("Z".to_owned(), "urn:z".to_owned())]);
+        let PropUpdate::Set(plain) = &updates[2] else {
+            panic!("set");
+        };
+        // xml:lang in scope on an ancestor belongs to the property (RFC 4918 §4.3).
+        assert_eq!(plain.lang(), Some("de"));
     }
 
     #[test]

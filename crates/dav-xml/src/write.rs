@@ -3,6 +3,8 @@
 //! The four namespaces clients expect are declared once on the root with their customary
 //! prefixes; any other namespace is declared on the element that uses it.
 
+use std::borrow::Cow;
+
 use crate::document::{Element, Node};
 use crate::{QName, APPLE_ICAL, CALDAV, CALSERVER, DAV};
 
@@ -159,42 +161,57 @@ pub fn error_body(condition: &Element, description: Option<&str>) -> String {
     w.open_root(&QName::dav("error"));
     w.element(condition);
     if let Some(d) = description {
-        // RFC 4918 §14.5 lets DAV:error hold any element: a human-readable reason beside
-        // the condition beats a bare element, and clients that do not know it skip it.
-        w.raw("<D:responsedescription>");
+        // RFC 4918 §16: every DAV: child of DAV:error is a condition code, so the
+        // human-readable reason goes into an element of our own namespace, which clients
+        // that do not know it skip (RFC 4918 §17).
+        w.raw("<CV:message xmlns:CV=\"");
+        w.raw(crate::CALVAULT);
+        w.raw("\">");
         w.escaped(d);
-        w.raw("</D:responsedescription>");
+        w.raw("</CV:message>");
     }
     w.raw("</D:error>");
     w.out
 }
 
 /// One property element as a standalone XML fragment (with its namespace declarations),
-/// the form in which stored properties are kept.
+/// the form in which stored properties are kept. An element read from a request keeps its
+/// prefixes; its declarations must already be on it (see [`crate::parse_propertyupdate`],
+/// which copies those in scope).
 pub fn fragment(e: &Element) -> String {
     let mut w = Writer {
         out: String::new(),
         next_prefix: 0,
         root_declarations_pending: true,
+        scope: Vec::new(),
     };
     w.element(e);
     w.out
 }
 
 struct Writer {
+    /// A fragment declares the root namespaces on its first element the server built.
     root_declarations_pending: bool,
     out: String,
     next_prefix: usize,
+    /// The namespace declarations in scope where the writer is, innermost last:
+    /// `(prefix, namespace)`, `""` for the default namespace. Small: the four root
+    /// declarations, plus those of the elements being written.
+    scope: Vec<(Cow<'static, str>, Cow<'static, str>)>,
 }
 
 /// How an element or attribute name is written.
-enum Prefix {
-    /// No namespace: no default namespace is ever declared, so the bare name has none.
+enum Prefix<'a> {
+    /// No prefix: no namespace, or (for an element read from a document) the default one.
     None,
-    /// One of the namespaces declared on the root.
-    Root(&'static str),
+    /// A fixed prefix: one of the root namespaces, or `xml`.
+    Fixed(&'static str),
     /// Declared in place as `xN`.
     Declared(usize),
+    /// The prefix the element was written with in the request.
+    Source(&'a str),
+    /// A prefix in scope that names an attribute's namespace.
+    Owned(String),
 }
 
 impl Writer {
@@ -209,6 +226,7 @@ impl Writer {
             out,
             next_prefix: 0,
             root_declarations_pending: false,
+            scope: Vec::new(),
         }
     }
 
@@ -228,6 +246,7 @@ impl Writer {
             self.out.push_str("=\"");
             self.out.push_str(ns);
             self.out.push('"');
+            self.scope.push((Cow::Borrowed(prefix), Cow::Borrowed(ns)));
         }
     }
 
@@ -270,18 +289,44 @@ impl Writer {
         }
     }
 
-    /// Writes an element; names outside the root namespaces get a prefix declared in place.
+    /// Writes an element. One the server built gets the root prefixes, or a prefix
+    /// declared in place for other namespaces; one read from a request gets the prefix and
+    /// declarations it was written with. Either way a prefix is declared wherever what is
+    /// in scope does not already bind it to the element's namespace.
     fn element(&mut self, e: &Element) {
-        let prefix = self.prefix_for(&e.name.ns);
+        let mark = self.scope.len();
         self.out.push('<');
-        self.name(&prefix, &e.name.local);
-        if std::mem::take(&mut self.root_declarations_pending) {
-            self.root_declarations();
+        let prefix = match &e.prefix {
+            None => {
+                let prefix = self.prefix_for(&e.name.ns);
+                self.name(&prefix, &e.name.local);
+                if std::mem::take(&mut self.root_declarations_pending) {
+                    self.root_declarations();
+                }
+                prefix
+            }
+            Some(p) => {
+                let prefix = if p.is_empty() {
+                    Prefix::None
+                } else {
+                    Prefix::Source(p)
+                };
+                self.name(&prefix, &e.name.local);
+                for (declared, ns) in &e.namespaces {
+                    self.declare_if_unbound(declared, ns);
+                }
+                prefix
+            }
+        };
+        match &prefix {
+            Prefix::None => self.declare_if_unbound("", &e.name.ns),
+            Prefix::Fixed(p) => self.declare_if_unbound(p, &e.name.ns),
+            Prefix::Source(p) => self.declare_if_unbound(p, &e.name.ns),
+            Prefix::Declared(_) => self.declaration(&prefix, &e.name.ns),
+            Prefix::Owned(_) => {}
         }
-        self.declaration(&prefix, &e.name.ns);
         for (name, value) in &e.attrs {
-            let attr_prefix = self.prefix_for(&name.ns);
-            self.declaration(&attr_prefix, &name.ns);
+            let attr_prefix = self.attribute_prefix(&name.ns);
             self.out.push(' ');
             self.name(&attr_prefix, &name.local);
             self.out.push_str("=\"");
@@ -290,35 +335,97 @@ impl Writer {
         }
         if e.children.is_empty() {
             self.out.push_str("/>");
-            return;
-        }
-        self.out.push('>');
-        for child in &e.children {
-            match child {
-                Node::Element(c) => self.element(c),
-                Node::Text(t) => escape_into(&mut self.out, t),
+        } else {
+            self.out.push('>');
+            for child in &e.children {
+                match child {
+                    Node::Element(c) => self.element(c),
+                    Node::Text(t) => escape_into(&mut self.out, t),
+                }
             }
+            self.out.push_str("</");
+            self.name(&prefix, &e.name.local);
+            self.out.push('>');
         }
-        self.out.push_str("</");
-        self.name(&prefix, &e.name.local);
-        self.out.push('>');
+        self.scope.truncate(mark);
     }
 
-    fn prefix_for(&mut self, ns: &str) -> Prefix {
+    /// The namespace `prefix` names here (`""` for the default namespace, which is no
+    /// namespace unless declared).
+    fn bound(&self, prefix: &str) -> &str {
+        if prefix == "xml" {
+            return crate::XML;
+        }
+        self.scope
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map_or("", |(_, ns)| ns)
+    }
+
+    /// Writes `xmlns:prefix="ns"` unless `prefix` already names `ns` here.
+    fn declare_if_unbound(&mut self, prefix: &str, ns: &str) {
+        if prefix == "xml" || prefix == "xmlns" || self.bound(prefix) == ns {
+            return;
+        }
+        self.out.push_str(" xmlns");
+        if !prefix.is_empty() {
+            self.out.push(':');
+            self.out.push_str(prefix);
+        }
+        self.out.push_str("=\"");
+        escape_into(&mut self.out, ns);
+        self.out.push('"');
+        self.scope
+            .push((Cow::Owned(prefix.to_owned()), Cow::Owned(ns.to_owned())));
+    }
+
+    fn prefix_for(&mut self, ns: &str) -> Prefix<'static> {
         if ns.is_empty() {
             return Prefix::None;
         }
         if let Some(prefix) = root_prefix(ns) {
-            return Prefix::Root(prefix);
+            return Prefix::Fixed(prefix);
         }
         self.next_prefix += 1;
         Prefix::Declared(self.next_prefix)
     }
 
-    fn name(&mut self, prefix: &Prefix, local: &str) {
+    /// An attribute's prefix: none without a namespace, `xml` for `xml:lang`, a prefix in
+    /// scope for the namespace, else one declared on the element.
+    fn attribute_prefix(&mut self, ns: &str) -> Prefix<'static> {
+        if ns.is_empty() {
+            return Prefix::None;
+        }
+        if ns == crate::XML {
+            return Prefix::Fixed("xml");
+        }
+        if let Some(prefix) = root_prefix(ns).filter(|p| self.bound(p) == ns) {
+            return Prefix::Fixed(prefix);
+        }
+        let in_scope = self
+            .scope
+            .iter()
+            .rev()
+            .find(|(p, n)| !p.is_empty() && n == ns)
+            .map(|(p, _)| p.to_string())
+            .filter(|p| self.bound(p) == ns);
+        if let Some(prefix) = in_scope {
+            return Prefix::Owned(prefix);
+        }
+        let prefix = self.prefix_for(ns);
+        self.declaration(&prefix, ns);
+        prefix
+    }
+
+    fn name(&mut self, prefix: &Prefix<'_>, local: &str) {
         match prefix {
             Prefix::None => {}
-            Prefix::Root(p) => {
+            Prefix::Fixed(p) | Prefix::Source(p) => {
+                self.out.push_str(p);
+                self.out.push(':');
+            }
+            Prefix::Owned(p) => {
                 self.out.push_str(p);
                 self.out.push(':');
             }
@@ -331,13 +438,18 @@ impl Writer {
         self.out.push_str(local);
     }
 
-    fn declaration(&mut self, prefix: &Prefix, ns: &str) {
+    /// Declares an `xN` prefix in place.
+    fn declaration(&mut self, prefix: &Prefix<'_>, ns: &str) {
         if let Prefix::Declared(n) = prefix {
+            let at = self.out.len();
             self.out.push_str(" xmlns:x");
             push_decimal(&mut self.out, *n);
+            let name = self.out[at + " xmlns:".len()..].to_owned();
             self.out.push_str("=\"");
             escape_into(&mut self.out, ns);
             self.out.push('"');
+            self.scope
+                .push((Cow::Owned(name), Cow::Owned(ns.to_owned())));
         }
     }
 }
@@ -507,6 +619,72 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_property_round_trips_with_its_lang_prefixes_and_declarations() {
+        let body = br#"<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop>
+            <D:details xml:lang="en">My Name</D:details><Z:q>Z:name</Z:q>
+            <p xmlns="urn:d"><c a="1"/></p></D:prop></D:set></D:propertyupdate>"#;
+        let updates = crate::parse_propertyupdate(body).expect("parses");
+        let stored: Vec<String> = updates
+            .iter()
+            .map(|u| match u {
+                crate::PropUpdate::Set(e) => fragment(e),
+                crate::PropUpdate::Remove(_) => String::new(),
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            [
+                r#"<D:details xmlns:D="DAV:" xml:lang="en">My Name</D:details>"#,
+                r#"<Z:q xmlns:Z="urn:z">Z:name</Z:q>"#,
+                r#"<p xmlns="urn:d"><c a="1"/></p>"#,
+            ]
+        );
+        for (update, xml) in updates.iter().zip(&stored) {
+            let crate::PropUpdate::Set(e) = update else {
+                continue;
+            };
+            let back = parse_document(xml.as_bytes(), XmlLimits::default()).expect("parses");
+            assert_eq!(&back, e, "{xml}");
+            // Served inside a multistatus, the value keeps its prefixes.
+            let mut w = MultistatusWriter::new();
+            w.open_response("/x");
+            w.propstat(200, std::slice::from_ref(&back));
+            w.close_response();
+            let answer = w.finish(None);
+            let inner = if xml.starts_with("<D:") {
+                r#"<D:details xml:lang="en">My Name</D:details>"#
+            } else {
+                xml.as_str()
+            };
+            assert!(answer.contains(inner), "{answer}");
+            parse_document(answer.as_bytes(), XmlLimits::default()).expect("well-formed");
+        }
+    }
+
+    #[test]
+    fn a_value_that_rebinds_a_root_prefix_is_declared_where_it_is_used() {
+        let body = br#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
+            <C:x xmlns:C="urn:not-caldav"><D:href>/a</D:href></C:x></D:prop></D:set>
+            </D:propertyupdate>"#;
+        let updates = crate::parse_propertyupdate(body).expect("parses");
+        let crate::PropUpdate::Set(e) = &updates[0] else {
+            panic!("set");
+        };
+        let mut w = MultistatusWriter::new();
+        w.open_response("/x");
+        w.propstat(200, std::slice::from_ref(e));
+        w.close_response();
+        let answer = w.finish(None);
+        let root = parse_document(answer.as_bytes(), XmlLimits::default()).expect("parses");
+        let prop = root
+            .child(crate::DAV, "response")
+            .and_then(|r| r.child(crate::DAV, "propstat"))
+            .and_then(|p| p.child(crate::DAV, "prop"))
+            .expect("prop");
+        assert_eq!(prop.elements().next(), Some(e), "{answer}");
+    }
+
+    #[test]
     fn error_body_names_the_precondition() {
         let xml = error_body(
             &Element::new(QName::caldav("valid-calendar-data")),
@@ -514,6 +692,14 @@ mod tests {
         );
         assert!(xml.contains("<C:valid-calendar-data/>"));
         assert!(xml.contains("line 3: bad"));
+        // RFC 4918 §16: DAV:error holds the condition, and no DAV:responsedescription.
+        let root = parse_document(xml.as_bytes(), XmlLimits::default()).expect("parses");
+        assert!(
+            root.child(crate::DAV, "responsedescription").is_none(),
+            "{xml}"
+        );
+        let message = root.child(crate::CALVAULT, "message").expect("message");
+        assert_eq!(message.text_content(), "line 3: bad");
     }
 
     #[test]

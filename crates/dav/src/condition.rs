@@ -43,10 +43,14 @@ pub enum Condition {
     PropfindFiniteDepth,
     /// RFC 4918 §9.2.1: a computed property cannot be set or removed.
     CannotModifyProtectedProperty,
+    /// RFC 4918 §16: the body names an external entity or DTD, which is never fetched.
+    NoExternalEntities,
     /// RFC 5689 §3.3: only collections and calendars can be created.
     ValidResourcetype,
     /// RFC 6578 §3.2: the sync-token was not handed out by this collection.
     ValidSyncToken,
+    /// RFC 6578 §3.3: `sync-level` infinite is not supported on this collection.
+    SyncTraversalSupported,
     /// RFC 4331 §6: the write would take the user past their quota.
     QuotaNotExceeded,
     /// RFC 3253 §3.6: the REPORT is not supported on this resource.
@@ -84,8 +88,10 @@ impl Condition {
             Condition::CannotModifyProtectedProperty => {
                 QName::dav("cannot-modify-protected-property")
             }
+            Condition::NoExternalEntities => QName::dav("no-external-entities"),
             Condition::ValidResourcetype => QName::dav("valid-resourcetype"),
             Condition::ValidSyncToken => QName::dav("valid-sync-token"),
+            Condition::SyncTraversalSupported => QName::dav("sync-traversal-supported"),
             Condition::QuotaNotExceeded => QName::dav("quota-not-exceeded"),
             Condition::SupportedReport => QName::dav("supported-report"),
         };

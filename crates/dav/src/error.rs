@@ -135,7 +135,12 @@ impl From<StoreError> for DavError {
 
 impl From<dav_xml::XmlError> for DavError {
     fn from(e: dav_xml::XmlError) -> Self {
-        DavError::bad_request(e.to_string())
+        match e {
+            dav_xml::XmlError::ExternalEntity => {
+                DavError::condition(Condition::NoExternalEntities, e.to_string())
+            }
+            _ => DavError::bad_request(e.to_string()),
+        }
     }
 }
 

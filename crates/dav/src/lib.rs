@@ -72,8 +72,7 @@ impl Engine {
         };
         let mut response = result.unwrap_or_else(DavError::into_response);
         if req.method() == Method::HEAD {
-            // A body after HEAD corrupts the next response on a keep-alive connection.
-            *response.body_mut() = Bytes::new();
+            head_of(&mut response);
         }
         response
     }
@@ -85,8 +84,7 @@ impl Engine {
     ) -> DavResult<Response<Bytes>> {
         match req.method().as_str() {
             "OPTIONS" => Ok(method::options::handle()),
-            "GET" => method::get::handle(cx, req, true).await,
-            "HEAD" => method::get::handle(cx, req, false).await,
+            "GET" | "HEAD" => method::get::handle(cx, req).await,
             "PUT" => method::put::handle(cx, req).await,
             "DELETE" => method::delete::handle(cx, req).await,
             "PROPFIND" => method::propfind::handle(cx, req).await,
@@ -107,4 +105,20 @@ impl Engine {
     pub fn options(&self) -> Response<Bytes> {
         method::options::handle()
     }
+}
+
+/// A HEAD answer is the GET answer without its body (RFC 9110 §9.3.2), and its
+/// Content-Length is the length GET would send (§8.6): Thunderbird sends HEAD to
+/// collections, `/` and missing URLs while it detects calendars. The body itself goes: sent
+/// after HEAD it would corrupt the next response on a keep-alive connection.
+fn head_of(response: &mut Response<Bytes>) {
+    let length = response.body().len();
+    let headers = response.headers_mut();
+    if !headers.contains_key(http::header::CONTENT_LENGTH) {
+        headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(length),
+        );
+    }
+    *response.body_mut() = Bytes::new();
 }

@@ -4,18 +4,49 @@
 //!
 //! Leniencies in reading iCalendar data live in `ical`'s own `quirks` module (the parser sits
 //! below this crate and cannot call up): khal's folded parameter values, Apple's escaped
-//! separators in parameter values, Nextcloud's mixed week durations, Zimbra's `-0000`
-//! offsets. TZIDs as Outlook, Exchange, Lightning, Evolution and Citadel write them are
-//! resolved in `ical::tz::resolve_tzid`.
+//! separators in parameter values and its `DURATION:P1DT`, Nextcloud's mixed week
+//! durations, Zimbra's `-0000` offsets, Sunbird's unknown TEXT escapes, tasks due before
+//! they start. TZIDs as Outlook, Exchange, Lightning, Evolution and Citadel write them are
+//! resolved in `ical::tz::resolve_tzid`. `docs/rfc-status.md` lists every precondition and
+//! which of them these quirks make lenient.
 
 /// PROPFIND without a Depth header is treated as Depth: 1 rather than infinity.
 ///
-/// RFC 4918 §9.1 makes a missing Depth mean infinity, which we refuse
-/// (`propfind-finite-depth`). Several clients omit the header when they mean "this collection
-/// and its members" (sabre/dav makes the same choice); an explicit `Depth: infinity` is still
-/// refused.
+/// RFC 4918 §9.1 makes a missing Depth mean infinity, which this server does not answer
+/// (an explicit `Depth: infinity` is refused with `propfind-finite-depth`). The choices
+/// were three: refuse as CalendarServer does (403 `propfind-finite-depth`), which breaks a
+/// client that simply forgot the header; answer Depth 0, which hides the members from a
+/// client that wanted a listing; or answer Depth 1, as sabre/dav does when infinity is off
+/// (`Server::getHTTPDepth(1)` in its PROPFIND). Depth 1 breaks no one: its first response
+/// is the Depth 0 answer, and a client that wanted infinity gets what it can walk from. Pinned
+/// by the golden fixture `propfind/missing-depth`.
 pub fn missing_propfind_depth_is_one() -> u8 {
     1
+}
+
+/// A sync-collection REPORT without `DAV:sync-level` is answered as `sync-level` 1.
+///
+/// RFC 6578 §6.1 makes the element mandatory, but the drafts it grew from
+/// (draft-daboo-webdav-sync up to -06, which CalendarServer shipped and clients were
+/// written against) had no sync-level and said the depth with a Depth header; a client of
+/// that era still works. A sync-level other than 1 or infinite is refused (400).
+pub const MISSING_SYNC_LEVEL_IS_ONE: bool = true;
+
+/// A sync-collection REPORT is answered whatever its Depth header says.
+///
+/// RFC 6578 §3.2 defines the report for Depth: 0 only ("other values result in a 400"),
+/// but the drafts had clients send Depth: 1, and they still do: the python `caldav`
+/// library (`AsyncDAVClient.sync_collection`, `depth=1` by default) among them. Refusing
+/// would break their synchronisation; the scope is given by sync-level anyway.
+pub const SYNC_COLLECTION_IGNORES_DEPTH: bool = true;
+
+/// `sync-level` `infinity` (any case) is read as `infinite`.
+///
+/// RFC 6578 §6.3 spells it `infinite`; the Depth header it replaced spells it `infinity`
+/// (RFC 4918 §10.2), and servers take both (rustical reads `Infinity`), so a client mixing
+/// the two up keeps syncing. Any other value is refused.
+pub fn sync_level_is_infinite(level: &str) -> bool {
+    level.eq_ignore_ascii_case("infinite") || level.eq_ignore_ascii_case("infinity")
 }
 
 /// allprop answers include `DAV:current-user-principal`.

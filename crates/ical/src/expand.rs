@@ -51,6 +51,7 @@ impl TimeRange {
     /// RFC 4791 §9.9's VEVENT rule for an interval: `start < end_i AND
     /// end > start_i`, and for zero length `start <= start_i < end`.
     pub fn overlaps(&self, start: i64, end: i64) -> bool {
+        let (start, end) = (start.min(end), start.max(end));
         let before_end = self.end.is_none_or(|e| start < e);
         let after_start = self
             .start
@@ -59,8 +60,10 @@ impl TimeRange {
     }
 
     /// `start <= start_i AND end >= end_i` loosened to both sides being
-    /// inclusive: a superset of every condition in the §9.9 tables.
+    /// inclusive: a superset of every condition in the §9.9 tables. A VTODO
+    /// whose DUE precedes its DTSTART spans from its DUE to its DTSTART.
     pub(crate) fn touches(&self, start: i64, end: i64) -> bool {
+        let (start, end) = (start.min(end), start.max(end));
         self.end.is_none_or(|e| start <= e) && self.start.is_none_or(|s| end >= s)
     }
 }
@@ -220,6 +223,10 @@ struct Timing {
     is_date: bool,
     start: i64,
     length: Length,
+    /// A VTODO's DUE may precede its DTSTART (stored as sent, see
+    /// `quirks::TODO_DUE_MAY_PRECEDE_DTSTART`): its instances then end
+    /// before they start, and RFC 4791 §9.9 is evaluated on those values.
+    may_end_first: bool,
 }
 
 impl Timing {
@@ -236,7 +243,21 @@ impl Timing {
             Length::Nominal { days, exact } => wall(days).saturating_add(exact),
             Length::Exact(d) => start.saturating_add(d),
         };
-        end.max(start)
+        if self.may_end_first {
+            end
+        } else {
+            end.max(start)
+        }
+    }
+
+    /// How far an instance may reach before its start (a VTODO's DUE before
+    /// its DTSTART), wall-clock parts counted as exact.
+    fn reach_back(&self) -> i64 {
+        let d = match self.length {
+            Length::Wall(d) | Length::Exact(d) => d,
+            Length::Nominal { days, exact } => days.saturating_add(exact),
+        };
+        d.min(0).saturating_neg()
     }
 
     /// The length in seconds, wall-clock parts counted as exact (the
@@ -280,6 +301,8 @@ fn timing(
     } else {
         Length::Exact(0)
     };
+    // Only a VTODO may end before it starts (its DUE before its DTSTART).
+    let floor = if is_todo { i64::MIN } else { 0 };
     let length = if c.name == "VJOURNAL" || sp.name == "DUE" {
         default
     } else if let Some(ep) = c.property(end_name) {
@@ -288,9 +311,14 @@ fn timing(
         // The same zone on both sides: keep the wall-clock difference so
         // that a 09:00-10:00 meeting stays that across DST.
         if ez == zone || ev.is_date() {
-            Length::Wall((ev.naive() - sv.naive()).num_seconds().max(0))
+            Length::Wall((ev.naive() - sv.naive()).num_seconds().max(floor))
         } else {
-            Length::Exact(clock.to_utc(ev.naive(), ez).saturating_sub(start).max(0))
+            Length::Exact(
+                clock
+                    .to_utc(ev.naive(), ez)
+                    .saturating_sub(start)
+                    .max(floor),
+            )
         }
     } else if let Some(dp) = c.property("DURATION") {
         let (days, exact) = nominal_duration(&dp.value).map_err(|e| invalid(c, e))?;
@@ -307,6 +335,7 @@ fn timing(
         is_date: sv.is_date(),
         start,
         length,
+        may_end_first: is_todo,
     }))
 }
 
@@ -413,9 +442,9 @@ impl<'a> Collector<'a, '_> {
             None => Instance {
                 component: self.master,
                 start: utc,
-                end: explicit_end
-                    .unwrap_or_else(|| self.timing.end(self.clock, local, utc))
-                    .max(utc),
+                // Either end is no earlier than the start, but for a VTODO
+                // whose DUE precedes its DTSTART.
+                end: explicit_end.unwrap_or_else(|| self.timing.end(self.clock, local, utc)),
                 recurrence_id: Some(utc),
                 is_date: self.timing.is_date,
             },
@@ -558,7 +587,7 @@ pub(crate) fn set_instances<'a>(
             naive_utc(earliest.saturating_add(lo))
         }),
         to: query.range.end.and_then(|e| {
-            let latest = e.saturating_add(shift);
+            let latest = e.saturating_add(shift).saturating_add(t.reach_back());
             let (_, hi) = clock.offset_bounds(latest, t.zone);
             naive_utc(latest.saturating_add(hi))
         }),

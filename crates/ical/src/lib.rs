@@ -4,7 +4,8 @@
 //! component tree ([`parse`]), deciding whether bytes a client PUT form a
 //! valid RFC 4791 calendar object resource and what the index needs to know
 //! about them ([`analyze`]), partial retrieval of calendar data
-//! ([`select`], RFC 4791 §9.6), TZID resolution ([`tz`]), recurrence
+//! ([`select`], RFC 4791 §9.6), cutting a whole calendar into the objects an import
+//! stores ([`split_calendar`]), TZID resolution ([`tz`]), recurrence
 //! expansion ([`instances`], [`expand_to_text`]) and exact evaluation of
 //! calendar-query filters ([`matches`], RFC 4791 §9.7-§9.9).
 //!
@@ -12,7 +13,7 @@
 //! bytes and limits in and get typed values or an [`Invalid`] carrying the
 //! CalDAV precondition out. The server stores the client's exact bytes and
 //! never re-serialises them; nothing here writes iCalendar except
-//! [`select`], which reuses each property's original line.
+//! [`select`] and [`split_calendar`], which reuse each property's original line.
 //!
 //! Everything here is fed untrusted input, so nothing may panic: no
 //! `unwrap` on input, checked or saturating arithmetic for dates and
@@ -33,6 +34,8 @@ mod quirks;
 mod recur;
 mod rrule;
 mod select;
+mod split;
+mod timezone_object;
 pub mod tz;
 mod validate;
 mod value;
@@ -48,5 +51,7 @@ pub use kind::ComponentKind;
 pub use limit::{limit_freebusy_set, limit_recurrence_set};
 pub use parse::{parse, Component, Param, Property};
 pub use select::{select, CompSelection, CompSelector, PropSelection, PropSelector};
+pub use split::{split_calendar, split_calendar_with, SplitObject};
+pub use timezone_object::check_timezone_object;
 pub use validate::{analyze, analyze_and_index, ObjectInfo, ValidationLimits};
 pub use value::unescape_text;

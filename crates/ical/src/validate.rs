@@ -10,6 +10,7 @@ use crate::bounds::{component_bounds, merge, Bounds};
 use crate::error::Invalid;
 use crate::kind::ComponentKind;
 use crate::parse::{parse, Component, Property};
+use crate::quirks;
 use crate::rrule::parse_rrule;
 use crate::value::{
     date_of, list, parse_date_value, parse_duration, parse_period, unescape_text, DateKind,
@@ -38,6 +39,9 @@ pub struct ObjectInfo {
     pub summary: Option<String>,
     /// Raw DTSTART value of the master, for display.
     pub dtstart: Option<String>,
+    /// Rules the object bends that a reader can still interpret, so it is stored as sent
+    /// (see `quirks`): for the server's log, not for the client.
+    pub warnings: Vec<String>,
 }
 
 /// Validates one calendar object resource and computes its index data.
@@ -64,8 +68,10 @@ pub fn analyze_and_index(
     check_recurrence_ids(&comps)?;
 
     let zones = Zones::from_calendar(&root).map_err(Invalid::CalendarData)?;
+    let mut warnings = Vec::new();
     for c in &comps {
-        check_values(c).map_err(|e| Invalid::CalendarData(format!("{}: {e}", c.name)))?;
+        check_values(c, &mut warnings)
+            .map_err(|e| Invalid::CalendarData(format!("{}: {e}", c.name)))?;
     }
 
     let master = comps
@@ -98,6 +104,7 @@ pub fn analyze_and_index(
         last_end: bounds.last,
         summary: master.property("SUMMARY").map(|p| unescape_text(&p.value)),
         dtstart: master.property("DTSTART").map(|p| p.value.clone()),
+        warnings,
     };
     let instances = match index {
         Some(limits) if kind == ComponentKind::Event => crate::event_index(&root, limits),
@@ -206,8 +213,8 @@ fn check_recurrence_ids(comps: &[&Component]) -> Result<(), Invalid> {
 }
 
 /// Properties whose grammar the index relies on. Each message names the
-/// property and the bad value.
-fn check_values(c: &Component) -> Result<(), String> {
+/// property and the bad value; what is bent but readable goes to `warnings`.
+fn check_values(c: &Component, warnings: &mut Vec<String>) -> Result<(), String> {
     for name in ["DTSTART", "DTEND", "DUE", "DURATION", "RECURRENCE-ID"] {
         if c.properties_named(name).nth(1).is_some() {
             return Err(format!("{name} appears more than once"));
@@ -248,7 +255,26 @@ fn check_values(c: &Component) -> Result<(), String> {
         ));
     }
     if let (Some(s), Some(e)) = (c.property("DTSTART"), c.property(end_name)) {
-        if ends_before(s, e)? {
+        let before = ends_before(s, e)?;
+        if c.name == "VTODO" && quirks::TODO_DUE_MAY_PRECEDE_DTSTART {
+            if before {
+                warnings.push(format!(
+                    "VTODO {}: DUE {} is before DTSTART {} (RFC 5545 §3.8.2.3)",
+                    uid_of(c),
+                    e.value,
+                    s.value
+                ));
+            }
+            if date_of(s)?.is_date() != date_of(e)?.is_date() {
+                warnings.push(format!(
+                    "VTODO {}: DUE {} and DTSTART {} differ in value type (RFC 5545 \
+                     §3.8.2.3)",
+                    uid_of(c),
+                    e.value,
+                    s.value
+                ));
+            }
+        } else if before {
             return Err(format!(
                 "{end_name} {} is before DTSTART {}",
                 e.value, s.value
@@ -262,6 +288,10 @@ fn check_values(c: &Component) -> Result<(), String> {
         check_alarm(alarm)?;
     }
     Ok(())
+}
+
+fn uid_of(c: &Component) -> &str {
+    c.property("UID").map_or("", |p| p.value.as_str())
 }
 
 fn check_rdate(p: &Property) -> Result<(), String> {

@@ -165,7 +165,12 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
         total = total.saturating_add(n.saturating_mul(unit));
         any = true;
     }
-    if !any || num.is_some() || (in_time && rank < 3) {
+    if !any || num.is_some() {
+        return Err(bad());
+    }
+    // A 'T' with no time part after it: `P1DT` (RFC 5545 §3.3.6 has `dur-time` need
+    // one). Read as `P1D`, see `quirks::DURATION_MAY_END_IN_T`.
+    if in_time && rank < 3 && !(rank > 0 && quirks::DURATION_MAY_END_IN_T) {
         return Err(bad());
     }
     if weeks && rank > 1 && !quirks::DURATION_WEEKS_MIX_WITH_DAYS {
@@ -242,7 +247,13 @@ pub fn unescape_text(s: &str) -> String {
         }
         match chars.next() {
             Some('n') | Some('N') => out.push('\n'),
-            Some(other) => out.push(other),
+            Some(c @ ('\\' | ';' | ',')) => out.push(c),
+            // RFC 5545 §3.3.11 knows no other escape.
+            Some(other) if quirks::UNKNOWN_TEXT_ESCAPE_IS_THE_CHARACTER => out.push(other),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             None => out.push('\\'),
         }
     }
@@ -294,13 +305,24 @@ mod tests {
             ("P", None),
             ("P1H", None),
             ("PT1D", None),
-            ("P1DT", None),
+            // Issue 20, item 9: a trailing 'T' with no time (quirks::DURATION_MAY_END_IN_T).
+            ("P1DT", Some(86_400)),
+            ("-P2DT", Some(-172_800)),
             ("1D", None),
             ("PT10M1H", None),
         ];
         for (s, want) in cases {
             assert_eq!(parse_duration(s).ok(), want, "{s}");
         }
+    }
+
+    #[test]
+    fn unknown_text_escapes_stand_for_the_character() {
+        // quirks::UNKNOWN_TEXT_ESCAPE_IS_THE_CHARACTER (Mozilla Sunbird's \").
+        assert_eq!(
+            unescape_text(r#"say \"hi\"\, then\; \\ \n\Nend\"#),
+            "say \"hi\", then; \\ \n\nend\\"
+        );
     }
 
     #[test]

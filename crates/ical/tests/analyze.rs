@@ -429,9 +429,27 @@ fn todo_bounds_follow_rfc4791_table() {
         assert_eq!(i.kind, ComponentKind::Todo);
         assert_eq!((i.first_start, i.last_end), *want, "{what}");
     }
+    // Issue 20, item 8: a DUE before DTSTART is stored as sent, with a warning; the task
+    // spans from its DUE to its DTSTART.
+    let early_due = ok(&todo(
+        "DTSTART:20240115T100000Z\r\nDUE:20240114T100000Z\r\n",
+    ));
+    assert_eq!(
+        (early_due.first_start, early_due.last_end),
+        (Some(t10 - DAY), Some(t10))
+    );
+    assert_eq!(early_due.warnings.len(), 1, "{:?}", early_due.warnings);
+    assert!(early_due.warnings[0].contains("DUE 20240114T100000Z is before DTSTART"));
+    // So is a DATE DUE with a DATE-TIME DTSTART.
+    let date_due = ok(&todo(
+        "DTSTART:20240115T100000Z\r\nDUE;VALUE=DATE:20240116\r\n",
+    ));
+    assert_eq!(date_due.warnings.len(), 1, "{:?}", date_due.warnings);
+    assert!(date_due.warnings[0].contains("differ in value type"));
+    // An event ending before it starts has no span at all: still refused.
     assert!(matches!(
-        err(&todo(
-            "DTSTART:20240115T100000Z\r\nDUE:20240114T100000Z\r\n"
+        err(&event(
+            "DTSTART:20240115T100000Z\r\nDTEND:20240114T100000Z\r\n"
         )),
         Invalid::CalendarData(_)
     ));

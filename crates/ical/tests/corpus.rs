@@ -10,7 +10,6 @@
 //!   importer does), give parts that each pass.
 #![allow(clippy::unwrap_used)] // tests may panic: that is how they fail
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ical::{analyze, parse, Component, ComponentKind, Invalid, ValidationLimits};
@@ -293,52 +292,14 @@ fn accepted_files_have_sane_bounds() {
     }
 }
 
-/// Re-serialises a component from the original lines.
-fn write(c: &Component, out: &mut String) {
-    out.push_str(&format!("BEGIN:{}\r\n", c.name));
-    for p in &c.properties {
-        out.push_str(&p.line);
-        out.push_str("\r\n");
-    }
-    for child in &c.components {
-        write(child, out);
-    }
-    out.push_str(&format!("END:{}\r\n", c.name));
-}
-
-/// What an importer does with an export: drop METHOD, give UID-less
-/// components a UID, and make one object per UID with the VTIMEZONEs.
+/// What an importer does with an export ([`ical::split_calendar_with`]): drop METHOD,
+/// give UID-less components a UID, and make one object per UID with the VTIMEZONEs it
+/// uses.
 fn split_per_uid(text: &str) -> Vec<(String, String)> {
-    let root = parse(text).unwrap();
-    let mut head = String::from("BEGIN:VCALENDAR\r\n");
-    for p in root.properties.iter().filter(|p| p.name != "METHOD") {
-        head.push_str(&p.line);
-        head.push_str("\r\n");
-    }
-    for tz in root.components.iter().filter(|c| c.name == "VTIMEZONE") {
-        write(tz, &mut head);
-    }
-    let mut groups: BTreeMap<String, String> = BTreeMap::new();
-    for (i, c) in kind_components(&root).enumerate() {
-        let mut c = c.clone();
-        let uid = match c.property("UID") {
-            Some(p) => p.value.clone(),
-            None => {
-                let uid = format!("split-{i}");
-                c.properties.push(ical::Property {
-                    name: "UID".into(),
-                    params: vec![],
-                    value: uid.clone(),
-                    line: format!("UID:{uid}"),
-                });
-                uid
-            }
-        };
-        write(&c, groups.entry(uid).or_default());
-    }
-    groups
+    ical::split_calendar_with(text, |i, _| Some(format!("split-{i}")))
+        .unwrap()
         .into_iter()
-        .map(|(uid, body)| (uid, format!("{head}{body}END:VCALENDAR\r\n")))
+        .map(|part| (part.uid.unwrap_or_default(), part.text))
         .collect()
 }
 

@@ -181,6 +181,46 @@ fn vevent_table_all_day_uses_the_calendar_zone() {
     ));
 }
 
+/// Issue 20, item 8: a VTODO whose DUE precedes its DTSTART is stored, and RFC 4791 §9.9's
+/// row for DTSTART + DUE applies to its values as they are: `(start < DUE OR start <=
+/// DTSTART) AND (end > DTSTART OR end >= DUE)`, which is any range touching DUE..DTSTART.
+#[test]
+fn vtodo_due_before_dtstart_follows_the_table() {
+    let r = range;
+    let t = comp("VTODO", "DTSTART:20240115T100000Z\nDUE:20240114T100000Z");
+    // Between DUE and DTSTART, at either end, and across both.
+    for (a, b) in [
+        ("20240114T120000Z", "20240114T130000Z"),
+        ("20240114T090000Z", "20240114T100000Z"),
+        ("20240115T100000Z", "20240115T110000Z"),
+        ("20240101T000000Z", "20240201T000000Z"),
+    ] {
+        assert!(in_range(&t, "VTODO", r(a, b)), "{a}..{b}");
+    }
+    // Wholly before DUE or after DTSTART.
+    for (a, b) in [
+        ("20240114T080000Z", "20240114T090000Z"),
+        ("20240115T100001Z", "20240115T110000Z"),
+    ] {
+        assert!(!in_range(&t, "VTODO", r(a, b)), "{a}..{b}");
+    }
+    // A daily series: its third instance spans Jan 16 10:00 to Jan 17 10:00.
+    let daily = comp(
+        "VTODO",
+        "DTSTART:20240115T100000Z\nDUE:20240114T100000Z\nRRULE:FREQ=DAILY;COUNT=3",
+    );
+    assert!(in_range(
+        &daily,
+        "VTODO",
+        r("20240116T120000Z", "20240116T130000Z")
+    ));
+    assert!(!in_range(
+        &daily,
+        "VTODO",
+        r("20240117T100001Z", "20240118T000000Z")
+    ));
+}
+
 #[test]
 fn vtodo_table_every_row() {
     let r = range;

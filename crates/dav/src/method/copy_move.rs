@@ -96,10 +96,14 @@ async fn transfer_object(
 ) -> DavResult<bool> {
     let store = &cx.engine.store;
     let change = &cx.caller.change;
-    let (to, to_name) = match target {
+    let (to, to_name, replaced_uid) = match target {
         Resolved::Found(Resource::Object {
             collection, meta, ..
-        }) => (std::sync::Arc::unwrap_or_clone(collection), meta.name),
+        }) => (
+            std::sync::Arc::unwrap_or_clone(collection),
+            meta.name,
+            meta.index.uid,
+        ),
         Resolved::Found(Resource::Collection(c)) if !c.is_home() => {
             if !overwrite {
                 return Err(DavError::precondition_failed(
@@ -126,9 +130,11 @@ async fn transfer_object(
             let parent = v.parent.ok_or_else(|| {
                 DavError::conflict("the Destination's parent collection does not exist")
             })?;
-            (parent, v.name)
+            (parent, v.name, None)
         }
     };
+    // Overwrite: F onto an existing object is 412 (RFC 4918 §10.6) before anything else.
+    let replaced_uid = replaced_uid.filter(|_| overwrite);
     let mut reindex = None;
     if to.kind == CollectionKind::Calendar && from.kind != CollectionKind::Calendar {
         // Data entering a calendar is validated and indexed like a PUT.
@@ -142,9 +148,11 @@ async fn transfer_object(
             &object.data,
             Some(&object.meta.content_type),
         )?;
+        super::put::keeps_uid(replaced_uid.as_deref(), checked.index.uid.as_deref())?;
         reindex = Some((checked.index, checked.instances));
     } else if to.kind == CollectionKind::Calendar {
-        check_component_allowed(cx, &from, &from_name, &to).await?;
+        let uid = check_component_allowed(cx, &from, &from_name, &to).await?;
+        super::put::keeps_uid(replaced_uid.as_deref(), uid.as_deref())?;
     }
     store
         .transfer_object(
@@ -164,12 +172,13 @@ async fn transfer_object(
         .map_err(|e| super::put::uid_conflict_with_href(e, &cx.caller.user.name, &to))
 }
 
+/// The destination calendar takes the object's component type; returns its UID.
 async fn check_component_allowed(
     cx: &Cx<'_>,
     from: &store::Collection,
     name: &str,
     to: &store::Collection,
-) -> DavResult<()> {
+) -> DavResult<Option<String>> {
     let object = cx
         .engine
         .store
@@ -178,7 +187,7 @@ async fn check_component_allowed(
         .ok_or_else(DavError::not_found)?;
     let component = object.meta.index.component.unwrap_or_default();
     if to.components.contains(&component) {
-        Ok(())
+        Ok(object.meta.index.uid)
     } else {
         Err(DavError::condition(
             Condition::SupportedCalendarComponent,
@@ -219,6 +228,7 @@ async fn transfer_collection(
                     "the Destination exists and Overwrite is F",
                 ));
             }
+            location_ok(&collection)?;
             store
                 .delete_object(collection.id, &meta.name, Expect::Anything, change)
                 .await?;
@@ -233,11 +243,12 @@ async fn transfer_collection(
             return Err(DavError::forbidden("the Destination cannot be replaced"))
         }
         Resolved::Vacant(v) => {
-            if v.parent.is_none() {
+            let Some(parent) = &v.parent else {
                 return Err(DavError::conflict(
                     "the Destination's parent collection does not exist",
                 ));
-            }
+            };
+            location_ok(parent)?;
             (v.path, false)
         }
     };
@@ -256,4 +267,17 @@ async fn transfer_collection(
         )
         .await?;
     Ok(replaced || replaced_object)
+}
+
+/// RFC 4791 §5.3.2.1 `calendar-collection-location-ok`: a collection cannot be copied or
+/// moved into a calendar, which holds no collections (§4.2).
+fn location_ok(parent: &store::Collection) -> DavResult<()> {
+    if parent.kind == CollectionKind::Calendar {
+        return Err(DavError::condition(
+            Condition::CalendarCollectionLocationOk,
+            "a calendar collection cannot contain other collections; choose a Destination \
+             outside the calendar",
+        ));
+    }
+    Ok(())
 }

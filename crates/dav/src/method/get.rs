@@ -1,5 +1,5 @@
 //! GET and HEAD: the exact stored bytes, with their strong ETag; 304 when the client's copy
-//! is current.
+//! is current. HEAD is answered as GET, and `Engine::handle` drops the body.
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
@@ -10,11 +10,7 @@ use crate::error::{DavError, DavResult};
 use crate::props::http_date;
 use crate::resource::{resolve, Resource};
 
-pub async fn handle(
-    cx: &Cx<'_>,
-    req: &Request<Bytes>,
-    with_body: bool,
-) -> DavResult<Response<Bytes>> {
+pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
     let resource = resolve(cx, super::request_path(req)).await?.found()?;
     match resource {
         Resource::Object { meta, data, .. } => {
@@ -33,17 +29,12 @@ pub async fn handle(
                     .body(Bytes::new())
                     .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
             }
-            let data = data.unwrap_or_default();
-            let mut builder = Response::builder()
+            Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, &meta.content_type)
                 .header(header::ETAG, crate::props::quoted_etag(&meta.etag))
-                .header(header::LAST_MODIFIED, http_date(meta.modified_at));
-            if !with_body {
-                builder = builder.header(header::CONTENT_LENGTH, data.len());
-            }
-            builder
-                .body(if with_body { data } else { Bytes::new() })
+                .header(header::LAST_MODIFIED, http_date(meta.modified_at))
+                .body(data.unwrap_or_default())
                 .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
         }
         _ => Ok(Response::builder()

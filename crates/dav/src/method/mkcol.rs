@@ -6,14 +6,12 @@ use http::{Request, Response, StatusCode};
 use store::{CollectionKind, NewCollection};
 
 use super::proppatch::{check_set, refused, stored, Refusal};
-use super::Cx;
+use super::{calendar_values, Cx};
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::quirks;
 use crate::resource::{resolve, Resolved};
 
-/// Component types a calendar may be restricted to.
-const KNOWN_COMPONENTS: [&str; 4] = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"];
 /// What a new calendar holds when the client does not say (RFC 4791 §5.2.3: any the
 /// server supports; free-busy objects are rarely wanted as calendar content).
 const DEFAULT_COMPONENTS: [&str; 3] = ["VEVENT", "VTODO", "VJOURNAL"];
@@ -61,8 +59,19 @@ pub async fn handle(
             check_resourcetype(p, kind)
         } else if p.name.is(CALDAV, "supported-calendar-component-set") {
             component_set(p, kind).map(|set| components = set)
+        } else if p.name.is(CALDAV, "supported-calendar-data") {
+            // RFC 4791 §5.2.4: the media types a new calendar takes; this server's one is
+            // the live value, so naming it is honoured without storing anything.
+            calendar_values::supported_data(p)
+                .map_err(|detail| Refusal::new(Condition::SupportedCalendarData, detail))
         } else {
-            check_set(p).map(|()| properties.push(stored(p)))
+            match check_set(p) {
+                Ok(()) => {
+                    properties.push(stored(p)?);
+                    Ok(())
+                }
+                Err(refusal) => Err(refusal),
+            }
         };
         verdicts.push((p.name.clone(), verdict));
     }
@@ -111,38 +120,19 @@ fn check_resourcetype(p: &Element, kind: CollectionKind) -> Result<(), Refusal> 
     if ok {
         Ok(())
     } else {
-        Err(Refusal {
-            condition: Condition::ValidResourcetype,
-            detail: "only collection and calendar resource types can be created here".into(),
-        })
+        Err(Refusal::new(
+            Condition::ValidResourcetype,
+            "only collection and calendar resource types can be created here".into(),
+        ))
     }
 }
 
 fn component_set(p: &Element, kind: CollectionKind) -> Result<Vec<String>, Refusal> {
-    let refuse = |detail: String| Refusal {
-        condition: Condition::SupportedCalendarComponent,
-        detail,
-    };
+    let refuse = |detail: String| Refusal::new(Condition::SupportedCalendarComponent, detail);
     if kind != CollectionKind::Calendar {
         return Err(refuse(
             "supported-calendar-component-set only applies to calendars".into(),
         ));
     }
-    let mut set = Vec::new();
-    for comp in p.elements().filter(|e| e.name.is(CALDAV, "comp")) {
-        let name = comp.attr("name").unwrap_or("").to_ascii_uppercase();
-        if !KNOWN_COMPONENTS.contains(&name.as_str()) {
-            return Err(refuse(format!(
-                "unknown component {name:?}; supported are {}",
-                KNOWN_COMPONENTS.join(", ")
-            )));
-        }
-        if !set.contains(&name) {
-            set.push(name);
-        }
-    }
-    if set.is_empty() {
-        return Err(refuse("the component set names no component".into()));
-    }
-    Ok(set)
+    calendar_values::component_set(p).map_err(refuse)
 }

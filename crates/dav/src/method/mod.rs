@@ -1,5 +1,6 @@
 //! One module per HTTP method; shared request plumbing lives here.
 
+pub mod calendar_values;
 pub mod copy_move;
 pub mod delete;
 pub mod get;

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 use dav_xml::{Element, Multistatus, PropUpdate, Propstat, QName, Response, ResponseBody, CALDAV};
-use http::Request;
+use http::{Request, StatusCode};
 use store::{Property, PropertyPatch};
 
-use super::Cx;
+use super::{calendar_values, Cx};
 use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
@@ -53,7 +53,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             PropUpdate::Set(e) => {
                 patch.remove.retain(|(ns, n)| !e.name.is(ns, n));
                 patch.set.retain(|p| !e.name.is(&p.namespace, &p.name));
-                patch.set.push(stored(e));
+                patch.set.push(stored(e)?);
             }
             PropUpdate::Remove(name) => {
                 patch.set.retain(|p| !name.is(&p.namespace, &p.name));
@@ -77,51 +77,73 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
     }))
 }
 
-pub fn stored(e: &Element) -> Property {
-    Property {
-        namespace: e.name.ns.to_string(),
-        name: e.name.local.to_string(),
-        xml: dav_xml::fragment(e),
+/// The property as it is stored: the element as the client wrote it, with its `xml:lang`
+/// and the namespace declarations it needs (RFC 4918 §4.3). A 200 promises that PROPFIND
+/// gives back what was sent, so a value that would not read back the same is refused
+/// rather than acknowledged.
+pub fn stored(e: &Element) -> DavResult<Property> {
+    let xml = dav_xml::fragment(e);
+    match dav_xml::parse_document(xml.as_bytes(), Default::default()) {
+        Ok(back) if back == *e => Ok(Property {
+            namespace: e.name.ns.to_string(),
+            name: e.name.local.to_string(),
+            xml,
+        }),
+        _ => Err(DavError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the value of {} cannot be stored exactly as sent", e.name),
+        )),
     }
 }
 
 /// Why one instruction of a PROPPATCH (or one property of an extended MKCOL) is refused.
 pub struct Refusal {
+    pub status: StatusCode,
     pub condition: Condition,
     pub detail: String,
 }
 
-fn protected(name: &QName) -> Refusal {
-    Refusal {
-        condition: Condition::CannotModifyProtectedProperty,
-        detail: format!("{name} is computed by the server and cannot be changed"),
+impl Refusal {
+    /// A refusal with the condition's own status.
+    pub fn new(condition: Condition, detail: String) -> Self {
+        Refusal {
+            status: condition.status(),
+            condition,
+            detail,
+        }
     }
+}
+
+fn protected(name: &QName) -> Refusal {
+    Refusal::new(
+        Condition::CannotModifyProtectedProperty,
+        format!("{name} is computed by the server and cannot be changed"),
+    )
 }
 
 /// Whether a property may be set to this value.
 pub fn check_set(e: &Element) -> Result<(), Refusal> {
+    // A value this server could never honour names the rule it breaks (RFC 4791 §5.2.3,
+    // §5.2.4) before the property's protection does.
+    if e.name.is(CALDAV, "supported-calendar-data") {
+        calendar_values::supported_data(e)
+            .map_err(|d| Refusal::new(Condition::SupportedCalendarData, d))?;
+    }
+    if e.name.is(CALDAV, "supported-calendar-component-set") {
+        calendar_values::component_set(e)
+            .map_err(|d| Refusal::new(Condition::SupportedCalendarComponent, d))?;
+    }
     if props::is_protected(&e.name) {
         return Err(protected(&e.name));
     }
     if e.name.is(CALDAV, "calendar-timezone") {
-        // RFC 4791 §5.2.2: a VCALENDAR holding exactly one VTIMEZONE.
-        let text = e.text_content();
-        let valid = ical::parse(text.trim())
-            .map(|cal| {
-                cal.components
-                    .iter()
-                    .filter(|c| c.name == "VTIMEZONE")
-                    .count()
-                    == 1
-            })
-            .unwrap_or(false);
-        if !valid {
-            return Err(Refusal {
-                condition: Condition::ValidCalendarData,
-                detail: "calendar-timezone must be an iCalendar object with exactly one VTIMEZONE"
-                    .into(),
-            });
-        }
+        // RFC 4791 §5.2.10: a VCALENDAR holding exactly one valid VTIMEZONE; RFC 4918 §9.2
+        // gives 409 to a value whose semantics do not suit the property.
+        calendar_values::timezone(&e.text_content()).map_err(|detail| Refusal {
+            status: StatusCode::CONFLICT,
+            condition: Condition::ValidCalendarData,
+            detail,
+        })?;
     }
     Ok(())
 }
@@ -141,7 +163,7 @@ pub fn refused(href: String, verdicts: Vec<(QName, Result<(), Refusal>)>) -> Mul
         match verdict {
             Ok(()) => dependent.push(Element::new(name)),
             Err(r) => propstats.push(Propstat {
-                status: r.condition.status().as_u16(),
+                status: r.status.as_u16(),
                 props: vec![Element::new(name)],
                 error: Some(r.condition.element()),
                 description: Some(r.detail),

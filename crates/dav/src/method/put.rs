@@ -12,31 +12,33 @@ use crate::path;
 use crate::resource::{resolve, Resolved, Resource};
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let (collection, name, current_etag) = match resolve(cx, super::request_path(req)).await? {
-        Resolved::Found(Resource::Object {
-            collection, meta, ..
-        }) => (
-            std::sync::Arc::unwrap_or_clone(collection),
-            meta.name,
-            Some(meta.etag),
-        ),
-        Resolved::Found(_) => {
-            return Err(DavError::method_not_allowed(
-                "PUT cannot replace a collection; PUT to a member URL inside it",
-            ))
-        }
-        Resolved::Vacant(v) => {
-            if v.trailing_slash {
+    let (collection, name, current_etag, current_uid) =
+        match resolve(cx, super::request_path(req)).await? {
+            Resolved::Found(Resource::Object {
+                collection, meta, ..
+            }) => (
+                std::sync::Arc::unwrap_or_clone(collection),
+                meta.name,
+                Some(meta.etag),
+                meta.index.uid,
+            ),
+            Resolved::Found(_) => {
                 return Err(DavError::method_not_allowed(
+                    "PUT cannot replace a collection; PUT to a member URL inside it",
+                ))
+            }
+            Resolved::Vacant(v) => {
+                if v.trailing_slash {
+                    return Err(DavError::method_not_allowed(
                     "a URL ending in '/' names a collection; create it with MKCOL or MKCALENDAR",
                 ));
+                }
+                let parent = v.parent.ok_or_else(|| {
+                    DavError::conflict("the parent collection of this URL does not exist")
+                })?;
+                (parent, v.name, None, None)
             }
-            let parent = v.parent.ok_or_else(|| {
-                DavError::conflict("the parent collection of this URL does not exist")
-            })?;
-            (parent, v.name, None)
-        }
-    };
+        };
     let expect = conditional::write_expectation(
         req.headers(),
         Current {
@@ -51,7 +53,9 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let checked = if collection.kind == CollectionKind::Calendar {
-        check_calendar_object(cx, &collection, &body, sent_type.as_deref())?
+        let checked = check_calendar_object(cx, &collection, &body, sent_type.as_deref())?;
+        keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
+        checked
     } else {
         CheckedObject {
             content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
@@ -144,6 +148,16 @@ pub fn index_calendar_data(
 ) -> DavResult<CheckedObject> {
     let (info, event_index) =
         ical::analyze_and_index(body, limits, Some(&index_limits())).map_err(invalid_to_error)?;
+    // What the object bends but a reader can still interpret is stored as sent
+    // (`ical::quirks`); the server's log says so, the client is not bothered.
+    for warning in &info.warnings {
+        tracing::info!(
+            target: "calvault::validate",
+            collection = %collection.path,
+            uid = %info.uid,
+            "stored as sent: {warning}"
+        );
+    }
     let kind = info.kind.name();
     if !collection.components.iter().any(|c| c == kind) {
         return Err(DavError::condition(
@@ -200,6 +214,22 @@ fn invalid_to_error(e: ical::Invalid) -> DavError {
         | ical::Invalid::MaxDateTime(d) => d,
     };
     DavError::condition(condition, detail)
+}
+
+/// RFC 4791 §5.3.2.1 `no-uid-conflict`: a write may not "overwrite an existing calendar
+/// object resource with one that has a different UID property value". Clients key their
+/// copy of an object on its UID, so a URL whose UID changed would be two objects to them.
+pub fn keeps_uid(replaced: Option<&str>, new: Option<&str>) -> DavResult<()> {
+    match (replaced, new) {
+        (Some(old), Some(new)) if old != new => Err(DavError::condition(
+            Condition::NoUidConflict { href: None },
+            format!(
+                "the object at this URL has UID {old:?} and cannot be replaced by one with \
+                 UID {new:?}; store the new UID at a new URL, or delete this one first"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.

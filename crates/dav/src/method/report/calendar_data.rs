@@ -3,6 +3,38 @@
 use bytes::Bytes;
 use dav_xml::{Element, QName, CALDAV};
 
+use crate::condition::Condition;
+use crate::error::{DavError, DavResult};
+use crate::method::calendar_values;
+
+/// The calendar-data a REPORT asks for, checked before anything is read: a media type
+/// this server does not have is refused with `supported-calendar-data` (RFC 4791 §7.8,
+/// §7.9) rather than answered in another one, and an `expand`, `limit-recurrence-set` or
+/// `limit-freebusy-set` without its required UTC start and end (§9.6.5-§9.6.7) is a 400
+/// rather than silently ignored.
+pub fn check_request(prop: &dav_xml::PropFind) -> DavResult<()> {
+    let dav_xml::PropFind::Prop(wanted) = prop else {
+        return Ok(());
+    };
+    for e in wanted.iter().filter(|e| e.name.is(CALDAV, "calendar-data")) {
+        calendar_values::media_type_supported(e)
+            .map_err(|d| DavError::condition(Condition::SupportedCalendarData, d))?;
+        for name in ["expand", "limit-recurrence-set", "limit-freebusy-set"] {
+            if let Some(range) = e.child(CALDAV, name) {
+                let bounded = super::filter_xml::time_range(range)
+                    .is_ok_and(|r| r.start.is_some() && r.end.is_some());
+                if !bounded {
+                    return Err(DavError::bad_request(format!(
+                        "CALDAV:{name} needs start and end, UTC date-times like \
+                         20261201T000000Z, with end after start (RFC 4791 §9.6)"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether a REPORT asks for calendar-data, so that object data must be read at all.
 pub fn requested(prop: &dav_xml::PropFind) -> bool {
     matches!(prop, dav_xml::PropFind::Prop(p)

@@ -15,7 +15,7 @@ use super::calendar_data;
 use super::filter_xml::parse_filter;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
+use crate::method::{calendar_values, Cx};
 use crate::props::{self, MemberResponses, PropEnv};
 use crate::resource::{resolve, Resource};
 
@@ -270,7 +270,13 @@ async fn floating_zone(
     query_zone: Option<&str>,
 ) -> DavResult<Option<chrono_tz::Tz>> {
     let text = match query_zone {
-        Some(t) => Some(t.to_owned()),
+        Some(t) => {
+            // RFC 4791 §7.8 `valid-calendar-data`: a time zone the query cannot be read in
+            // is refused, not replaced by UTC.
+            calendar_values::timezone(t)
+                .map_err(|d| DavError::condition(Condition::ValidCalendarData, d))?;
+            Some(t.to_owned())
+        }
         None => cx
             .engine
             .store

@@ -1,13 +1,13 @@
 //! expand-property (RFC 3253 §3.8), which Apple clients send on principals: the value of each
 //! named property, with every href in it replaced by a response carrying the nested
-//! properties of the resource it names.
+//! properties of the resource it names; with a Depth header, for each member too.
 
 use bytes::Bytes;
 use dav_xml::{Element, Multistatus, Node, Propstat, QName, Response, ResponseBody, DAV};
 use http::Request;
 
 use crate::error::DavResult;
-use crate::method::Cx;
+use crate::method::{Cx, Depth};
 use crate::props::{self, dead_properties, PropEnv};
 use crate::resource::{resolve, Resource};
 
@@ -22,12 +22,39 @@ pub async fn handle(
     let resource = resolve(cx, crate::method::request_path(req))
         .await?
         .found()?;
+    let depth = crate::method::depth(req, Depth::Zero)?;
     let env = PropEnv::new(cx, &dav_xml::PropFind::PropName).await?;
-    let response = expand(cx, &env, &resource, &body, 0).await?;
+    let mut responses = Vec::new();
+    for target in in_scope(cx, resource, depth).await? {
+        responses.push(expand(cx, &env, &target, &body, 0).await?);
+    }
     Ok(crate::method::multistatus(&Multistatus {
-        responses: vec![response],
+        responses,
         sync_token: None,
     }))
+}
+
+/// RFC 3253 §3.6: a REPORT with a Depth header is "applied separately to the collection
+/// itself and to all members of the collection that satisfy the Depth value"; §3.8 adds no
+/// restriction for expand-property. No Depth header is Depth 0.
+async fn in_scope(cx: &Cx<'_>, resource: Resource, depth: Depth) -> DavResult<Vec<Resource>> {
+    let mut out = vec![resource];
+    if depth == Depth::Zero {
+        return Ok(out);
+    }
+    let mut next = 0;
+    while next < out.len() {
+        let level_end = out.len();
+        for i in next..level_end {
+            let members = props::members(cx, &out[i]).await?;
+            out.extend(members.into_iter().map(|(r, _)| r));
+        }
+        next = level_end;
+        if depth == Depth::One {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The `property` children of `request`, named by `name`/`namespace` attributes.

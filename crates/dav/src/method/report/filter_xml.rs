@@ -1,6 +1,7 @@
-//! `C:filter` XML (RFC 4791 §9.7) into the calendar domain's typed filter. Anything this
-//! server cannot evaluate is refused up front (`supported-filter`, `supported-collation`)
-//! rather than silently matched.
+//! `C:filter` XML (RFC 4791 §9.7) into the calendar domain's typed filter. The whole shape
+//! is checked before anything runs: a filter that breaks the grammar of §9.7.1-§9.7.3 or
+//! nests what cannot be nested is `valid-filter`, anything this server cannot evaluate
+//! `supported-filter` or `supported-collation`; none is silently matched.
 
 use dav_xml::{Element, QName, CALDAV};
 use ical::{Collation, CompFilter, ParamFilter, PropFilter, TextMatch, TimeRange};
@@ -18,11 +19,52 @@ pub fn parse_filter(filter: &Element) -> DavResult<CompFilter> {
     if tops.next().is_some() {
         return Err(invalid("the filter must hold exactly one comp-filter"));
     }
-    let parsed = comp_filter(top)?;
-    if !parsed.name.eq_ignore_ascii_case("VCALENDAR") {
+    if !name_of(top)?.eq_ignore_ascii_case("VCALENDAR") {
         return Err(invalid("the top comp-filter must be named VCALENDAR"));
     }
-    Ok(parsed)
+    comp_filter(top, None)
+}
+
+/// RFC 4791 §9.9 defines time-range for these components only (the calendar itself is
+/// none of them: its time-range would have to apply to the components below it).
+const TIMED_COMPONENTS: [&str; 5] = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VALARM"];
+
+/// Where a component may sit (RFC 5545 §3.6, RFC 7953 §3): a filter that nests, say, a
+/// VEVENT in a VTODO can match nothing (RFC 4791 §7.8 `valid-filter` names this case).
+/// Components not listed here (X- and IANA ones) may sit anywhere.
+fn parent_allowed(name: &str, parent: Option<&str>) -> bool {
+    let allowed: &[&str] = match name {
+        "VCALENDAR" => return parent.is_none(),
+        "VEVENT" | "VTODO" | "VJOURNAL" | "VFREEBUSY" | "VTIMEZONE" | "VAVAILABILITY" => {
+            &["VCALENDAR"]
+        }
+        "VALARM" => &["VEVENT", "VTODO"],
+        "STANDARD" | "DAYLIGHT" => &["VTIMEZONE"],
+        "AVAILABLE" => &["VAVAILABILITY"],
+        _ => return true,
+    };
+    parent.is_some_and(|p| allowed.contains(&p))
+}
+
+/// Properties whose values are dates or date-times (RFC 5545 §3.8.2, §3.8.5, §3.8.6.3,
+/// §3.8.7; RFC 9074 ACKNOWLEDGED), where a prop-filter's time-range means something.
+/// X- properties may hold any value type and are allowed too.
+fn is_date_property(name: &str) -> bool {
+    const DATES: [&str; 12] = [
+        "DTSTART",
+        "DTEND",
+        "DUE",
+        "COMPLETED",
+        "CREATED",
+        "DTSTAMP",
+        "LAST-MODIFIED",
+        "RECURRENCE-ID",
+        "EXDATE",
+        "RDATE",
+        "TRIGGER",
+        "ACKNOWLEDGED",
+    ];
+    DATES.contains(&name) || name.starts_with("X-")
 }
 
 fn invalid(detail: &str) -> DavError {
@@ -43,9 +85,18 @@ fn name_of(e: &Element) -> DavResult<String> {
     }
 }
 
-fn comp_filter(e: &Element) -> DavResult<CompFilter> {
+/// `<!ELEMENT comp-filter (is-not-defined | (time-range?, prop-filter*, comp-filter*))>`
+/// (RFC 4791 §9.7.1).
+fn comp_filter(e: &Element, parent: Option<&str>) -> DavResult<CompFilter> {
+    let name = name_of(e)?;
+    if !parent_allowed(&name, parent) {
+        return Err(invalid(&match parent {
+            Some(p) => format!("a {name} comp-filter cannot sit inside a {p} comp-filter"),
+            None => format!("the top comp-filter must be named VCALENDAR, not {name}"),
+        }));
+    }
     let mut f = CompFilter {
-        name: name_of(e)?,
+        name,
         is_not_defined: false,
         time_range: None,
         prop_filters: Vec::new(),
@@ -55,15 +106,41 @@ fn comp_filter(e: &Element) -> DavResult<CompFilter> {
         match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
-            "time-range" => f.time_range = Some(time_range(child)?),
+            "time-range" => {
+                if !TIMED_COMPONENTS.contains(&f.name.as_str()) {
+                    return Err(invalid(&format!(
+                        "a time-range cannot test a {} comp-filter (RFC 4791 §9.9 defines it \
+                         for VEVENT, VTODO, VJOURNAL, VFREEBUSY and VALARM); put it inside \
+                         the comp-filter of the component it is for",
+                        f.name
+                    )));
+                }
+                if f.time_range.is_some() {
+                    return Err(invalid("a comp-filter holds at most one time-range"));
+                }
+                f.time_range = Some(time_range(child)?);
+            }
             "prop-filter" => f.prop_filters.push(prop_filter(child)?),
-            "comp-filter" => f.comp_filters.push(comp_filter(child)?),
+            "comp-filter" => f.comp_filters.push(comp_filter(child, Some(&f.name))?),
             _ => return Err(unsupported(&child.name)),
         }
+    }
+    let tests_more = f.time_range.is_some() || !f.prop_filters.is_empty();
+    if f.is_not_defined && (tests_more || !f.comp_filters.is_empty()) {
+        return Err(not_defined_alone(&f.name));
     }
     Ok(f)
 }
 
+fn not_defined_alone(name: &str) -> DavError {
+    invalid(&format!(
+        "is-not-defined in the filter for {name} cannot be combined with other tests \
+         (RFC 4791 §9.7)"
+    ))
+}
+
+/// `<!ELEMENT prop-filter (is-not-defined | ((time-range | text-match)?, param-filter*))>`
+/// (RFC 4791 §9.7.2).
 fn prop_filter(e: &Element) -> DavResult<PropFilter> {
     let mut f = PropFilter {
         name: name_of(e)?,
@@ -76,15 +153,45 @@ fn prop_filter(e: &Element) -> DavResult<PropFilter> {
         match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
-            "time-range" => f.time_range = Some(time_range(child)?),
-            "text-match" => f.text_match = Some(text_match(child)?),
+            "time-range" => {
+                if !is_date_property(&f.name) {
+                    return Err(invalid(&format!(
+                        "a time-range cannot test {}, which is not a date or date-time \
+                         property (RFC 4791 §9.7)",
+                        f.name
+                    )));
+                }
+                if f.time_range.is_some() || f.text_match.is_some() {
+                    return Err(one_value_test(&f.name));
+                }
+                f.time_range = Some(time_range(child)?);
+            }
+            "text-match" => {
+                if f.time_range.is_some() || f.text_match.is_some() {
+                    return Err(one_value_test(&f.name));
+                }
+                f.text_match = Some(text_match(child)?);
+            }
             "param-filter" => f.param_filters.push(param_filter(child)?),
             _ => return Err(unsupported(&child.name)),
         }
     }
+    let tests_more =
+        f.time_range.is_some() || f.text_match.is_some() || !f.param_filters.is_empty();
+    if f.is_not_defined && tests_more {
+        return Err(not_defined_alone(&f.name));
+    }
     Ok(f)
 }
 
+fn one_value_test(name: &str) -> DavError {
+    invalid(&format!(
+        "the prop-filter for {name} holds at most one time-range or text-match \
+         (RFC 4791 §9.7.2)"
+    ))
+}
+
+/// `<!ELEMENT param-filter (is-not-defined | text-match?)>` (RFC 4791 §9.7.3).
 fn param_filter(e: &Element) -> DavResult<ParamFilter> {
     let mut f = ParamFilter {
         name: name_of(e)?,
@@ -95,9 +202,20 @@ fn param_filter(e: &Element) -> DavResult<ParamFilter> {
         match child.name.local.as_ref() {
             _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
             "is-not-defined" => f.is_not_defined = true,
-            "text-match" => f.text_match = Some(text_match(child)?),
+            "text-match" => {
+                if f.text_match.is_some() {
+                    return Err(invalid(&format!(
+                        "the param-filter for {} holds at most one text-match",
+                        f.name
+                    )));
+                }
+                f.text_match = Some(text_match(child)?);
+            }
             _ => return Err(unsupported(&child.name)),
         }
+    }
+    if f.is_not_defined && f.text_match.is_some() {
+        return Err(not_defined_alone(&f.name));
     }
     Ok(f)
 }

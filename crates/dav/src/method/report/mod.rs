@@ -13,12 +13,24 @@ use bytes::Bytes;
 use dav_xml::Report;
 use http::{Request, Response};
 
-use super::Cx;
+use super::{Cx, Depth};
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    match dav_xml::parse_report(req.body())? {
+    let report = dav_xml::parse_report(req.body())?;
+    match &report {
+        Report::CalendarMultiget(dav_xml::Multiget { prop, .. })
+        | Report::CalendarQuery(dav_xml::CalendarQuery { prop, .. })
+        | Report::SyncCollection(dav_xml::SyncCollection { prop, .. }) => {
+            calendar_data::check_request(prop)?;
+        }
+        Report::PrincipalPropertySearch(_)
+        | Report::PrincipalSearchPropertySet
+        | Report::PrincipalMatch(_) => depth_zero_only(req)?,
+        _ => {}
+    }
+    match report {
         Report::CalendarMultiget(m) => calendar_multiget::handle(cx, req, m).await,
         Report::CalendarQuery(q) => calendar_query::handle(cx, req, q).await,
         Report::SyncCollection(s) => sync_collection::handle(cx, req, s).await,
@@ -28,6 +40,18 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         Report::PrincipalSearchPropertySet => principal::search_property_set(),
         Report::PrincipalMatch(body) => principal::principal_match(cx, req, body).await,
         other => Err(unsupported(report_name(&other))),
+    }
+}
+
+/// RFC 3744 §9.3-§9.5: principal-match, principal-property-search and
+/// principal-search-property-set are "only defined when the Depth header has value 0; other
+/// values result in a 400 (Bad Request)". No Depth header is Depth 0 (RFC 3253 §3.6).
+fn depth_zero_only(req: &Request<Bytes>) -> DavResult<()> {
+    match super::depth(req, Depth::Zero)? {
+        Depth::Zero => Ok(()),
+        _ => Err(DavError::bad_request(
+            "this report is only defined for Depth: 0 (RFC 3744 §9); send Depth: 0",
+        )),
     }
 }
 

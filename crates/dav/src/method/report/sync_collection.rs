@@ -8,7 +8,7 @@ use bytes::Bytes;
 use dav_xml::{Element, Response, ResponseBody, SyncCollection};
 use http::{Request, StatusCode};
 
-use store::{Collection, ObjectMeta};
+use store::{Collection, CollectionKind, ObjectMeta};
 
 /// Objects whose data is read in one store call when calendar-data is wanted.
 const DATA_BATCH: usize = 500;
@@ -17,6 +17,7 @@ use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::props::{MemberResponses, ObjectPages, PropEnv, SyncToken};
+use crate::quirks;
 use crate::resource::{resolve, Resource};
 
 use super::calendar_data;
@@ -34,6 +35,14 @@ pub async fn handle(
             "sync-collection is only supported on collections",
         ));
     };
+    if !quirks::SYNC_COLLECTION_IGNORES_DEPTH
+        && crate::method::depth(req, crate::method::Depth::Zero)? != crate::method::Depth::Zero
+    {
+        return Err(DavError::bad_request(
+            "sync-collection is only defined for Depth: 0 (RFC 6578 §3.2)",
+        ));
+    }
+    check_level(sync.sync_level.as_deref(), &collection)?;
     let since = parse_token(&sync.sync_token, &collection)?;
     let store = &cx.engine.store;
     let upto = collection.sync_seq;
@@ -129,6 +138,31 @@ impl MemberWriter<'_> {
             self.members.write(&mut self.out, meta, &extra);
         }
         Ok(())
+    }
+}
+
+/// RFC 6578 §6.3: `sync-level` is `1` or `infinite`. A calendar holds no collections (RFC
+/// 4791 §4.2), so there both mean its objects; elsewhere only `1` is supported, and
+/// `infinite` is refused with `sync-traversal-supported` (§3.3). A missing level is read as
+/// `1` ([`quirks::MISSING_SYNC_LEVEL_IS_ONE`]).
+fn check_level(level: Option<&str>, collection: &Collection) -> DavResult<()> {
+    match level.map(str::trim) {
+        None if quirks::MISSING_SYNC_LEVEL_IS_ONE => Ok(()),
+        Some("1") => Ok(()),
+        Some(l) if quirks::sync_level_is_infinite(l) => {
+            if collection.kind == CollectionKind::Calendar {
+                Ok(())
+            } else {
+                Err(DavError::condition(
+                    Condition::SyncTraversalSupported,
+                    "sync-level infinite is not supported on this collection; use sync-level \
+                     1 on each calendar",
+                ))
+            }
+        }
+        None | Some(_) => Err(DavError::bad_request(
+            "DAV:sync-level must be 1 or infinite (RFC 6578 §6.3)",
+        )),
     }
 }
 
