@@ -10,10 +10,12 @@
 //! different users write in parallel. Reads run on pooled connections without an explicit
 //! transaction. This crate knows nothing of HTTP or DAV.
 
+mod access;
 mod admin;
 mod collections;
 mod database;
 mod dump;
+mod groups;
 mod locks;
 mod log;
 mod objects;

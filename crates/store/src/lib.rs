@@ -8,7 +8,8 @@
 //! the history row is appended atomically, so a rejected request stores nothing.
 //!
 //! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
-//! [`ChangeLog`], [`History`] and [`dump::Dump`] — so that a feature names only what it uses;
+//! [`ChangeLog`], [`History`], [`Sharing`] and [`dump::Dump`] — so that a feature names only
+//! what it uses;
 //! [`Store`] is all of them, for the edge that holds one `Arc<dyn Store>`.
 
 #[doc(hidden)]
@@ -30,19 +31,21 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Every store trait, for callers that hold one store for everything.
 pub trait Store:
-    Accounts + Collections + Objects + Properties + ChangeLog + History + dump::Dump
+    Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + dump::Dump
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Collections + Objects + Properties + ChangeLog + History + dump::Dump
+    T: Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + dump::Dump
 {
 }
 
 /// The traits' methods, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::dump::Dump;
-    pub use crate::{Accounts, ChangeLog, Collections, History, Objects, Properties, Store};
+    pub use crate::{
+        Accounts, ChangeLog, Collections, History, Objects, Properties, Sharing, Store,
+    };
 }
 
 /// Principals: creation, sign-in lookups, passwords, removal, usage.
@@ -70,6 +73,66 @@ pub trait Accounts: Send + Sync + 'static {
     async fn token_used(&self, id: i64, at: i64) -> Result<()>;
     /// Makes a user an administrator, or not.
     async fn set_admin(&self, name: &str, admin: bool) -> Result<()>;
+    /// Sets how others see a user: their display name and e-mail address.
+    async fn set_details(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<()>;
+}
+
+/// Who else may do what with a collection: grants to users and groups, the groups, and the
+/// bindings that show shared calendars in sharees' homes (docs/sharing.md).
+#[async_trait]
+pub trait Sharing: Send + Sync + 'static {
+    /// The greatest privilege `user` has on `collection` through grants (theirs and their
+    /// groups', on the collection or on its owner's home); None without one. Ownership is
+    /// not a grant: the caller knows who owns what.
+    async fn privilege(
+        &self,
+        user: PrincipalId,
+        collection: CollectionId,
+    ) -> Result<Option<Privilege>>;
+    /// The grants on a collection.
+    async fn grants(&self, collection: CollectionId) -> Result<Vec<Grant>>;
+    /// Every live collection of another user that `user` has a grant on.
+    async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>>;
+    /// Gives (or changes) a grant. With `bind`, every user it lets read a calendar finds it
+    /// in their own home (auto-accepted shares).
+    async fn grant(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        privilege: Privilege,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()>;
+    /// Takes a grant back, and the bindings of those who can no longer read; NotFound when
+    /// there is no such grant.
+    async fn revoke(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        change: &Change,
+    ) -> Result<()>;
+    async fn groups(&self) -> Result<Vec<Group>>;
+    async fn group_by_name(&self, name: &str) -> Result<Option<Group>>;
+    async fn create_group(&self, name: &str, display_name: Option<&str>) -> Result<Group>;
+    /// Removes a group with its grants (and the bindings they gave).
+    async fn remove_group(&self, name: &str, change: &Change) -> Result<()>;
+    async fn group_members(&self, group: GroupId) -> Result<Vec<User>>;
+    async fn groups_of(&self, user: PrincipalId) -> Result<Vec<Group>>;
+    /// Adds a member; with `bind`, the group's shared calendars appear in their home.
+    async fn add_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()>;
+    async fn remove_member(&self, group: GroupId, user: PrincipalId, change: &Change)
+        -> Result<()>;
 }
 
 /// Collections as paths below their owner's home.
@@ -88,6 +151,8 @@ pub trait Collections: Send + Sync + 'static {
         path: &str,
         name: &str,
     ) -> Result<Option<(Collection, Option<StoredObject>)>>;
+    /// A live collection by id: the calendar a binding shows.
+    async fn collection_by_id(&self, id: CollectionId) -> Result<Option<Collection>>;
     /// The live collections directly below `parent`.
     async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>>;
     async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection>;

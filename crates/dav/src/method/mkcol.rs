@@ -92,6 +92,7 @@ pub async fn handle(
                 kind,
                 components,
                 properties,
+                target: None,
             },
             &cx.caller.change,
         )

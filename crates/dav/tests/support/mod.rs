@@ -31,6 +31,7 @@ pub async fn harness_with(limits: Limits) -> Harness {
                 quota_bytes: None,
                 first_calendar: Some("Calendar".into()),
                 admin: false,
+                display_name: None,
             })
             .await
             .unwrap();

@@ -19,8 +19,8 @@ pub use restore::{Planned, Restore};
 pub use target::{parse_time, resolve, Target};
 pub use tokens::{add_token, revoke_token, token_list, TokenList};
 pub use users::{
-    add_user, check_user_name, ensure_new_user, existing_user, remove_user, set_admin,
-    set_password, UserList, FIRST_CALENDAR,
+    add_user, check_user_name, ensure_new_user, existing_user, remove_user, set_admin, set_details,
+    set_password, Account, UserList, FIRST_CALENDAR,
 };
 
 use store::Change;

@@ -13,6 +13,7 @@
 //! a whole job completes in a single poll (see [`run_ready`]).
 
 pub mod columns;
+pub mod sharing;
 mod statements;
 mod store;
 pub mod write;

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use tokio::try_join;
 
 use super::statements::*;
-use super::{write, Database, ReadCost};
+use super::{sharing, write, Database, ReadCost};
 use crate::dump::{
-    CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord,
+    CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords,
+    TokenRecord,
 };
 use crate::rules::{collection as collections, range};
 use crate::*;
@@ -116,6 +117,29 @@ impl<D: Database> Accounts for DbStore<D> {
         self.db.write(job).await
     }
 
+    async fn set_details(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<()> {
+        let (name, display_name, email) = (
+            name.to_owned(),
+            display_name.map(str::to_owned),
+            email.map(str::to_owned),
+        );
+        let job = job!(|c| async move {
+            match c
+                .set_details(&name, display_name.as_deref(), email.as_deref())
+                .await?
+            {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        });
+        self.db.write(job).await
+    }
+
     async fn set_admin(&self, name: &str, admin: bool) -> Result<()> {
         let name = name.to_owned();
         let job = job!(|c| async move { write::set_admin(c, &name, admin).await });
@@ -139,6 +163,16 @@ impl<D: Database> Collections for DbStore<D> {
     ) -> Result<Option<(Collection, Option<StoredObject>)>> {
         let (path, name) = (path.to_owned(), name.to_owned());
         let job = job!(|c| async move { c.collection_member(owner, &path, &name).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn collection_by_id(&self, id: CollectionId) -> Result<Option<Collection>> {
+        let job = job!(|c| async move {
+            let record = c.collection_record(id).await?;
+            Ok(record
+                .filter(|r| r.deleted_at.is_none())
+                .map(|r| r.collection))
+        });
         self.db.read(ReadCost::Key, job).await
     }
 
@@ -349,7 +383,126 @@ impl<D: Database> History for DbStore<D> {
 }
 
 #[async_trait]
+impl<D: Database> Sharing for DbStore<D> {
+    async fn privilege(
+        &self,
+        user: PrincipalId,
+        collection: CollectionId,
+    ) -> Result<Option<Privilege>> {
+        let job = job!(|c| async move {
+            Ok(c.privilege(user, collection)
+                .await?
+                .and_then(Privilege::from_rank))
+        });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn grants(&self, collection: CollectionId) -> Result<Vec<Grant>> {
+        let job = job!(|c| c.grants(collection));
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>> {
+        let job = job!(|c| c.reachable(user));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn grant(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        privilege: Privilege,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()> {
+        let change = change.clone();
+        let job = job!(|c| async move {
+            sharing::grant(c, collection, grantee, privilege, bind, &change).await
+        });
+        self.db.write(job).await
+    }
+
+    async fn revoke(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        change: &Change,
+    ) -> Result<()> {
+        let change = change.clone();
+        let job = job!(|c| async move { sharing::revoke(c, collection, grantee, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn groups(&self) -> Result<Vec<Group>> {
+        let job = job!(|c| c.groups());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn group_by_name(&self, name: &str) -> Result<Option<Group>> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { c.group_by_name(&name).await });
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn create_group(&self, name: &str, display_name: Option<&str>) -> Result<Group> {
+        let (name, display_name) = (name.to_owned(), display_name.map(str::to_owned));
+        let job =
+            job!(|c| async move { sharing::create_group(c, &name, display_name.as_deref()).await });
+        self.db.write(job).await
+    }
+
+    async fn remove_group(&self, name: &str, change: &Change) -> Result<()> {
+        let (name, change) = (name.to_owned(), change.clone());
+        let job = job!(|c| async move { sharing::remove_group(c, &name, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn group_members(&self, group: GroupId) -> Result<Vec<User>> {
+        let job = job!(|c| c.members(group));
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn groups_of(&self, user: PrincipalId) -> Result<Vec<Group>> {
+        let job = job!(|c| c.groups_of(user));
+        self.db.read(ReadCost::Key, job).await
+    }
+
+    async fn add_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()> {
+        let change = change.clone();
+        let job = job!(|c| async move { sharing::add_member(c, group, user, bind, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn remove_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+        change: &Change,
+    ) -> Result<()> {
+        let change = change.clone();
+        let job = job!(|c| async move { sharing::remove_member(c, group, user, &change).await });
+        self.db.write(job).await
+    }
+}
+
+#[async_trait]
 impl<D: Database> Dump for DbStore<D> {
+    async fn dump_sharing(&self) -> Result<SharingRecords> {
+        let job = job!(|c| c.dump_sharing());
+        self.db.read(ReadCost::Scan, job).await
+    }
+
+    async fn load_sharing(&self, rows: SharingRecords) -> Result<()> {
+        let job = job!(|c| async move { c.load_sharing(&rows).await });
+        self.db.write(job).await
+    }
+
     async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>> {
         let job = job!(|c| c.dump_principals());
         self.db.read(ReadCost::Scan, job).await

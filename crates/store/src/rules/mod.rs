@@ -7,7 +7,8 @@
 //! - [`quota`]: whether a write's growth fits the owner's quota;
 //! - [`chain`]: the sequence numbers and hash-chained history rows a transaction appends;
 //! - [`properties`]: the property set after a PROPPATCH;
-//! - [`range`]: the parameters of an instance-index range query and how its halves merge.
+//! - [`range`]: the parameters of an instance-index range query and how its halves merge;
+//! - [`sharing`]: where shared calendars appear in sharees' homes, and while they stay.
 
 pub mod chain;
 pub mod collection;
@@ -15,3 +16,4 @@ pub mod object;
 pub mod properties;
 pub mod quota;
 pub mod range;
+pub mod sharing;
