@@ -55,6 +55,10 @@ pub enum Condition {
     QuotaNotExceeded,
     /// RFC 3253 §3.6: the REPORT is not supported on this resource.
     SupportedReport,
+    /// RFC 3744 §7.1.1: the caller lacks `privilege` on the resource at `href`.
+    NeedPrivileges { href: String, privilege: QName },
+    /// RFC 3744 §8.1.1: an href names no principal of this server.
+    RecognizedPrincipal,
 }
 
 impl Condition {
@@ -94,6 +98,16 @@ impl Condition {
             Condition::SyncTraversalSupported => QName::dav("sync-traversal-supported"),
             Condition::QuotaNotExceeded => QName::dav("quota-not-exceeded"),
             Condition::SupportedReport => QName::dav("supported-report"),
+            Condition::RecognizedPrincipal => QName::dav("recognized-principal"),
+            Condition::NeedPrivileges { href, privilege } => {
+                let resource = Element::new(QName::dav("resource"))
+                    .with_child(Element::text(QName::dav("href"), href.clone()))
+                    .with_child(
+                        Element::new(QName::dav("privilege"))
+                            .with_child(Element::new(privilege.clone())),
+                    );
+                return Element::new(QName::dav("need-privileges")).with_child(resource);
+            }
         };
         Element::new(name)
     }

@@ -6,6 +6,7 @@
 //! path (rights are checked there, in one place), parse the body into typed values, decide,
 //! and write a typed response.
 
+mod access;
 mod answer_buffer;
 mod condition;
 mod conditional;
@@ -14,6 +15,7 @@ pub mod history;
 mod limits;
 mod method;
 pub mod path;
+mod principal_href;
 mod props;
 pub mod quirks;
 mod resource;
@@ -24,15 +26,18 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use store::{Change, Store, User};
 
+pub use access::PrincipalSearch;
 pub use condition::Condition;
 pub use error::{DavError, DavResult};
-pub use limits::Limits;
+pub use limits::{Limits, SharingAccept};
 
 /// The authenticated user of a request and what to record about it in history.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub user: User,
     pub change: Change,
+    /// Signed in with a read-only app password: may read what the user may, change nothing.
+    pub read_only: bool,
 }
 
 #[derive(Clone)]
@@ -66,10 +71,7 @@ impl Engine {
             engine: self,
             caller,
         };
-        let result = match resource::authorize(req.uri().path(), &caller.user.name) {
-            Err(e) => Err(e),
-            Ok(()) => self.dispatch(&cx, &req).await,
-        };
+        let result = self.decide_and_dispatch(&cx, &req).await;
         let mut response = result.unwrap_or_else(DavError::into_response);
         if req.method() == Method::HEAD {
             head_of(&mut response);
@@ -77,23 +79,43 @@ impl Engine {
         response
     }
 
-    async fn dispatch(
+    /// The request path is looked up and the access decision made before the body is
+    /// even parsed: a request without the privilege learns nothing from how its body
+    /// would have been read.
+    async fn decide_and_dispatch(
         &self,
         cx: &method::Cx<'_>,
         req: &Request<Bytes>,
     ) -> DavResult<Response<Bytes>> {
+        if req.method() == Method::OPTIONS {
+            return Ok(method::options::handle());
+        }
+        let target = resource::resolve(cx, req.uri().path()).await?;
+        if let Some(need) = access::required(req.method(), &target) {
+            access::check(&target, need)?;
+        }
+        self.dispatch(cx, req, target).await
+    }
+
+    async fn dispatch(
+        &self,
+        cx: &method::Cx<'_>,
+        req: &Request<Bytes>,
+        target: resource::Resolved,
+    ) -> DavResult<Response<Bytes>> {
+        use store::TransferMode::{Copy, Move};
         match req.method().as_str() {
-            "OPTIONS" => Ok(method::options::handle()),
-            "GET" | "HEAD" => method::get::handle(cx, req).await,
-            "PUT" => method::put::handle(cx, req).await,
-            "DELETE" => method::delete::handle(cx, req).await,
-            "PROPFIND" => method::propfind::handle(cx, req).await,
-            "PROPPATCH" => method::proppatch::handle(cx, req).await,
-            "MKCOL" => method::mkcol::handle(cx, req, false).await,
-            "MKCALENDAR" => method::mkcol::handle(cx, req, true).await,
-            "COPY" => method::copy_move::handle(cx, req, store::TransferMode::Copy).await,
-            "MOVE" => method::copy_move::handle(cx, req, store::TransferMode::Move).await,
-            "REPORT" => method::report::handle(cx, req).await,
+            "GET" | "HEAD" => method::get::handle(cx, req, target.found()?).await,
+            "PUT" => method::put::handle(cx, req, target).await,
+            "DELETE" => method::delete::handle(cx, req, target.found()?).await,
+            "PROPFIND" => method::propfind::handle(cx, req, target.found()?).await,
+            "PROPPATCH" => method::proppatch::handle(cx, req, target.found()?).await,
+            "MKCOL" => method::mkcol::handle(cx, req, target, false).await,
+            "MKCALENDAR" => method::mkcol::handle(cx, req, target, true).await,
+            "COPY" => method::copy_move::handle(cx, req, target.found()?, Copy).await,
+            "MOVE" => method::copy_move::handle(cx, req, target.found()?, Move).await,
+            "REPORT" => method::report::handle(cx, req, target.found()?).await,
+            "POST" => method::post::handle(cx, req, target.found()?).await,
             _ => Err(DavError::new(
                 http::StatusCode::NOT_IMPLEMENTED,
                 format!("the {} method is not supported here", req.method()),

@@ -17,6 +17,30 @@ pub struct Limits {
     pub max_multiget_hrefs: usize,
     /// Quota for users without their own, in bytes; None means unlimited.
     pub default_quota: Option<u64>,
+    /// Whom principal searches and listings show (`principal_search`).
+    pub principal_search: crate::access::PrincipalSearch,
+    /// Whether a share appears in the sharee's home at once (`sharing_accept`).
+    pub sharing_accept: SharingAccept,
+}
+
+/// The `sharing_accept` setting: a calendar shared with a user of this server shows in
+/// their home at once (what DAVx5, Thunderbird and Evolution need, having no invitations),
+/// or only once they accept the invitation (Apple's flow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SharingAccept {
+    #[default]
+    Auto,
+    Invite,
+}
+
+impl SharingAccept {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(SharingAccept::Auto),
+            "invite" => Some(SharingAccept::Invite),
+            _ => None,
+        }
+    }
 }
 
 impl Limits {
@@ -36,6 +60,8 @@ impl Default for Limits {
             max_instances: 10_000,
             max_multiget_hrefs: 5_000,
             default_quota: None,
+            principal_search: Default::default(),
+            sharing_accept: Default::default(),
         }
     }
 }

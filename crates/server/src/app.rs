@@ -106,16 +106,20 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                         address: remote.map(|r| r.ip().to_string()),
                     },
                     user,
+                    read_only,
                 };
                 let name = caller.user.name.clone();
-                let response = if read_only && !is_safe(&method) {
+                // The engine decides for DAV requests itself (crate::dav::access); the
+                // API's writes are refused here.
+                let api = path.starts_with("/api/");
+                let response = if api && read_only && !is_safe(&method) {
                     plain(
                         StatusCode::FORBIDDEN,
                         "this app password may only read; sign in with another to change \
                          anything"
                             .into(),
                     )
-                } else if path.starts_with("/api/") {
+                } else if api {
                     crate::api::handle(&app, &req, &caller).await
                 } else {
                     app.engine.handle(req, &caller).await

@@ -52,6 +52,31 @@ pub struct Config {
     /// Hours between background checks of every history chain and every served object
     /// against its history; 0 turns the check off.
     pub verify_interval_hours: u64,
+    /// Whom principal searches and listings show: "all" users, those in a user's "groups"
+    /// and sharing with them, or "none" but the user (docs/sharing.md).
+    pub principal_search: PrincipalSearch,
+    /// "auto": a calendar shared with a user shows in their home at once; "invite": once
+    /// they accept (docs/sharing.md).
+    pub sharing_accept: SharingAccept,
+}
+
+/// The `principal_search` key (`dav::PrincipalSearch`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalSearch {
+    All,
+    #[default]
+    Groups,
+    None,
+}
+
+/// The `sharing_accept` key (`dav::SharingAccept`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum SharingAccept {
+    #[default]
+    Auto,
+    Invite,
 }
 
 impl Default for Config {
@@ -77,6 +102,8 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             history_retention_days: None,
             verify_interval_hours: 24,
+            principal_search: PrincipalSearch::default(),
+            sharing_accept: SharingAccept::default(),
         }
     }
 }
@@ -100,6 +127,8 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "history_retention_days",
     "verify_interval_hours",
+    "principal_search",
+    "sharing_accept",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -48,6 +48,15 @@ pub fn limits(config: &Config) -> dav::Limits {
         max_instances: config.max_instances,
         max_multiget_hrefs: config.max_multiget_hrefs,
         default_quota: config.default_quota,
+        principal_search: match config.principal_search {
+            config::PrincipalSearch::All => dav::PrincipalSearch::All,
+            config::PrincipalSearch::Groups => dav::PrincipalSearch::Groups,
+            config::PrincipalSearch::None => dav::PrincipalSearch::None,
+        },
+        sharing_accept: match config.sharing_accept {
+            config::SharingAccept::Auto => dav::SharingAccept::Auto,
+            config::SharingAccept::Invite => dav::SharingAccept::Invite,
+        },
         ..dav::Limits::default()
     }
 }

@@ -53,11 +53,10 @@ impl PrincipalStatements for PgConn {
         .await
     }
 
-    async fn principal_name(&self, id: PrincipalId) -> Result<Option<String>> {
-        let row = self
-            .query_opt("SELECT name FROM principal WHERE id = $1", &[&id])
-            .await?;
-        row.map(|r| get(&r, 0)).transpose()
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE id = $1");
+        let row = self.query_opt(&sql, &[&id]).await?;
+        row.as_ref().map(rows::user).transpose()
     }
 
     async fn set_details(

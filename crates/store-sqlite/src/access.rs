@@ -17,6 +17,14 @@ fn reaches(user: &str) -> String {
     )
 }
 
+/// A grant's columns as [`grant_at`] reads them, then its collection, joined with the
+/// collection (alias `c`, live ones only).
+const GRANT_SELECT: &str = "SELECT g.grantee_user, g.grantee_group, coalesce(p.name, pg.name), \
+     g.privilege, g.created_by, g.created_at, g.collection_id FROM access_grant g \
+     JOIN collection c ON c.id = g.collection_id AND c.deleted_at IS NULL \
+     LEFT JOIN principal p ON p.id = g.grantee_user \
+     LEFT JOIN principal_group pg ON pg.id = g.grantee_group";
+
 impl AccessStatements for SqliteConn {
     async fn privilege(&self, user: PrincipalId, collection: CollectionId) -> Result<Option<i64>> {
         // The collection's own grants and its owner's home's (delegation).
@@ -42,6 +50,11 @@ impl AccessStatements for SqliteConn {
                 |r| grant_at(r, collection),
             )
         })
+    }
+
+    async fn grants_by_owner(&self, owner: PrincipalId) -> Result<Vec<Grant>> {
+        let sql = format!("{GRANT_SELECT} WHERE c.owner_id = ?1 ORDER BY c.path, g.collection_id, g.grantee_group IS NOT NULL, 3");
+        self.with(|c| query_all(c, &sql, [owner], |r| grant_at(r, r.get(6)?)))
     }
 
     async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>> {

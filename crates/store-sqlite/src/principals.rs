@@ -61,12 +61,9 @@ impl PrincipalStatements for SqliteConn {
         })
     }
 
-    async fn principal_name(&self, id: PrincipalId) -> Result<Option<String>> {
-        self.with(|c| {
-            query_opt(c, "SELECT name FROM principal WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-        })
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE id = ?1");
+        self.with(|c| query_opt(c, &sql, [id], rows::user))
     }
 
     async fn set_details(

@@ -1557,6 +1557,9 @@ pub async fn grants_reach_users_through_groups_and_homes(store: &dyn Store) {
         "users first, then groups"
     );
     assert_eq!(grants[0].created_by, "ann");
+    let by_owner = store.grants_by_owner(ann.id).await.unwrap();
+    assert_eq!(by_owner, grants, "ann's grants, wherever they are");
+    assert!(store.grants_by_owner(bob.id).await.unwrap().is_empty());
     let members: Vec<String> = store
         .group_members(team.id)
         .await
@@ -1754,8 +1757,23 @@ pub async fn bindings_go_when_read_is_lost(store: &dyn Store) {
         store.collection(bob.id, "ann-calendar-2").await.unwrap(),
         None
     );
+    let accepted = store.accept(cal.id, bob.id, &change("bob")).await.unwrap();
+    assert_eq!(
+        (accepted.path.as_str(), accepted.target),
+        ("ann-calendar-2", Some(cal.id))
+    );
+    let again = store.accept(cal.id, bob.id, &change("bob")).await.unwrap();
+    assert_eq!(again.id, accepted.id, "accepting twice binds once");
 
     store.remove_group("team", &by_ann).await.unwrap();
+    assert_eq!(
+        store
+            .accept(cal.id, carl.id, &change("carl"))
+            .await
+            .map(|_| ()),
+        Err(StoreError::NotFound),
+        "nothing to accept without a grant"
+    );
     assert_eq!(
         store.collection(carl.id, "ann-calendar").await.unwrap(),
         None

@@ -54,6 +54,8 @@ pub trait Accounts: Send + Sync + 'static {
     /// Creates the principal, its home collection and one calendar named `calendar`.
     async fn create_user(&self, user: NewUser) -> Result<User>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// A user by id, enabled or not (the owner of a collection).
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
     /// Removes the principal with all its collections, objects and history.
@@ -96,6 +98,8 @@ pub trait Sharing: Send + Sync + 'static {
     ) -> Result<Option<Privilege>>;
     /// The grants on a collection.
     async fn grants(&self, collection: CollectionId) -> Result<Vec<Grant>>;
+    /// Every grant on the live collections of `owner` (what they share, and with whom).
+    async fn grants_by_owner(&self, owner: PrincipalId) -> Result<Vec<Grant>>;
     /// Every live collection of another user that `user` has a grant on.
     async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>>;
     /// Gives (or changes) a grant. With `bind`, every user it lets read a calendar finds it
@@ -116,6 +120,14 @@ pub trait Sharing: Send + Sync + 'static {
         grantee: Grantee,
         change: &Change,
     ) -> Result<()>;
+    /// Shows a calendar shared with `user` in their home (an accepted invitation) and
+    /// returns the binding; NotFound when they may not read it.
+    async fn accept(
+        &self,
+        collection: CollectionId,
+        user: PrincipalId,
+        change: &Change,
+    ) -> Result<Collection>;
     async fn groups(&self) -> Result<Vec<Group>>;
     async fn group_by_name(&self, name: &str) -> Result<Option<Group>>;
     async fn create_group(&self, name: &str, display_name: Option<&str>) -> Result<Group>;

@@ -132,6 +132,11 @@ impl Collection {
     pub fn is_home(&self) -> bool {
         self.path.is_empty()
     }
+
+    /// The path of the collection this one is in ("" for the home's children).
+    pub fn parent_path(&self) -> &str {
+        crate::rules::collection::parent_of(&self.path)
+    }
 }
 
 /// What a user may do with a collection someone else owns, from least to most. A grant on

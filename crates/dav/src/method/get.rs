@@ -8,10 +8,13 @@ use super::Cx;
 use crate::conditional::{self, Current, Read};
 use crate::error::{DavError, DavResult};
 use crate::props::http_date;
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let resource = resolve(cx, super::request_path(req)).await?.found()?;
+pub async fn handle(
+    _cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resource: Resource,
+) -> DavResult<Response<Bytes>> {
     match resource {
         Resource::Object { meta, data, .. } => {
             let read = conditional::check_read(

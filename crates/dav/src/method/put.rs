@@ -9,36 +9,40 @@ use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
-use crate::resource::{resolve, Resolved, Resource};
+use crate::resource::{Resolved, Resource, Seen};
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let (collection, name, current_etag, current_uid) =
-        match resolve(cx, super::request_path(req)).await? {
-            Resolved::Found(Resource::Object {
-                collection, meta, ..
-            }) => (
-                std::sync::Arc::unwrap_or_clone(collection),
-                meta.name,
-                Some(meta.etag),
-                meta.index.uid,
-            ),
-            Resolved::Found(_) => {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    target: Resolved,
+) -> DavResult<Response<Bytes>> {
+    let (seen, name, current_etag, current_uid) = match target {
+        Resolved::Found(Resource::Object {
+            collection, meta, ..
+        }) => (
+            std::sync::Arc::unwrap_or_clone(collection),
+            meta.name,
+            Some(meta.etag),
+            meta.index.uid,
+        ),
+        Resolved::Found(_) => {
+            return Err(DavError::method_not_allowed(
+                "PUT cannot replace a collection; PUT to a member URL inside it",
+            ))
+        }
+        Resolved::Vacant(v) => {
+            if v.trailing_slash {
                 return Err(DavError::method_not_allowed(
-                    "PUT cannot replace a collection; PUT to a member URL inside it",
-                ))
-            }
-            Resolved::Vacant(v) => {
-                if v.trailing_slash {
-                    return Err(DavError::method_not_allowed(
                     "a URL ending in '/' names a collection; create it with MKCOL or MKCALENDAR",
                 ));
-                }
-                let parent = v.parent.ok_or_else(|| {
-                    DavError::conflict("the parent collection of this URL does not exist")
-                })?;
-                (parent, v.name, None, None)
             }
-        };
+            let parent = v.parent.ok_or_else(|| {
+                DavError::conflict("the parent collection of this URL does not exist")
+            })?;
+            (parent, v.name, None, None)
+        }
+    };
+    let collection = &seen.collection;
     let expect = conditional::write_expectation(
         req.headers(),
         Current {
@@ -53,7 +57,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let checked = if collection.kind == CollectionKind::Calendar {
-        let checked = check_calendar_object(cx, &collection, &body, sent_type.as_deref())?;
+        let checked = check_calendar_object(cx, collection, &body, sent_type.as_deref())?;
         keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
         checked
     } else {
@@ -75,12 +79,12 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 index: checked.index,
                 instances: checked.instances,
                 expect,
-                quota: cx.quota(),
+                quota: cx.quota_of(&seen).await?,
             },
             &cx.caller.change,
         )
         .await
-        .map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?;
+        .map_err(|e| uid_conflict_with_href(e, &seen))?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -233,10 +237,10 @@ pub fn keeps_uid(replaced: Option<&str>, new: Option<&str>) -> DavResult<()> {
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
-pub fn uid_conflict_with_href(e: StoreError, user: &str, collection: &Collection) -> DavError {
+pub fn uid_conflict_with_href(e: StoreError, collection: &Seen) -> DavError {
     match e {
         StoreError::UidConflict { uid, existing_name } => {
-            let href = path::object_href(user, &collection.path, &existing_name);
+            let href = path::member_href(&collection.href(), &existing_name);
             DavError::condition(
                 Condition::NoUidConflict {
                     href: Some(href.clone()),

@@ -77,6 +77,7 @@ pub fn caller(user: User) -> Caller {
             address: Some("127.0.0.1".into()),
         },
         user,
+        read_only: false,
     }
 }
 

@@ -73,6 +73,24 @@ pub async fn revoke<C: Statements>(
     unbind_lost(c, &mut Log::new(now_ms()), &[collection], change).await
 }
 
+/// Binds a calendar shared with `user` into their home (an invitation accepted), unless it
+/// is there already; returns the binding. NotFound when they may not read it.
+pub async fn accept<C: Statements>(
+    c: &C,
+    collection: CollectionId,
+    user: PrincipalId,
+    change: &Change,
+) -> Result<Collection> {
+    c.lock_all_principals().await?;
+    let target = shareable(c, collection).await?;
+    bind_if_readable(c, &mut Log::new(now_ms()), &target, user, change).await?;
+    let bindings = c.bindings_of(collection).await?;
+    bindings
+        .into_iter()
+        .find(|b| b.owner == user)
+        .ok_or(StoreError::NotFound)
+}
+
 pub async fn create_group<C: Statements>(
     c: &C,
     name: &str,
@@ -174,9 +192,10 @@ async fn bind_if_readable<C: Statements>(
         return Ok(());
     }
     let owner_name = c
-        .principal_name(target.owner)
+        .user_by_id(target.owner)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound)?
+        .name;
     let mut path = binding_slug(&owner_name, &target.path, 1);
     let mut n = 1;
     while c.collection(user, &path).await?.is_some() {

@@ -117,11 +117,8 @@ pub trait PrincipalStatements: Send + Sync + 'static {
     fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Every user, by name.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
-    /// The name of a principal by id.
-    fn principal_name(
-        &self,
-        id: PrincipalId,
-    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// A principal by id, enabled or not.
+    fn user_by_id(&self, id: PrincipalId) -> impl Future<Output = Result<Option<User>>> + Send;
     /// The id of a principal by name, enabled or not.
     fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send;
     fn insert_principal(
@@ -182,6 +179,11 @@ pub trait AccessStatements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<i64>>> + Send;
     /// The grants on a collection, with their grantees' names.
     fn grants(&self, collection: CollectionId) -> impl Future<Output = Result<Vec<Grant>>> + Send;
+    /// Every grant on the live collections of `owner`, by collection.
+    fn grants_by_owner(
+        &self,
+        owner: PrincipalId,
+    ) -> impl Future<Output = Result<Vec<Grant>>> + Send;
     /// Every live collection of another user that `user` has a grant on, by owner and path.
     fn reachable(&self, user: PrincipalId) -> impl Future<Output = Result<Vec<Reachable>>> + Send;
     /// Creates or changes a grant.

@@ -68,6 +68,11 @@ impl<D: Database> Accounts for DbStore<D> {
         self.db.read(ReadCost::Key, job).await
     }
 
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>> {
+        let job = job!(|c| c.user_by_id(id));
+        self.db.read(ReadCost::Key, job).await
+    }
+
     async fn list_users(&self) -> Result<Vec<User>> {
         let job = job!(|c| c.list_users());
         self.db.read(ReadCost::Scan, job).await
@@ -402,6 +407,11 @@ impl<D: Database> Sharing for DbStore<D> {
         self.db.read(ReadCost::Key, job).await
     }
 
+    async fn grants_by_owner(&self, owner: PrincipalId) -> Result<Vec<Grant>> {
+        let job = job!(|c| c.grants_by_owner(owner));
+        self.db.read(ReadCost::Scan, job).await
+    }
+
     async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>> {
         let job = job!(|c| c.reachable(user));
         self.db.read(ReadCost::Scan, job).await
@@ -430,6 +440,17 @@ impl<D: Database> Sharing for DbStore<D> {
     ) -> Result<()> {
         let change = change.clone();
         let job = job!(|c| async move { sharing::revoke(c, collection, grantee, &change).await });
+        self.db.write(job).await
+    }
+
+    async fn accept(
+        &self,
+        collection: CollectionId,
+        user: PrincipalId,
+        change: &Change,
+    ) -> Result<Collection> {
+        let change = change.clone();
+        let job = job!(|c| async move { sharing::accept(c, collection, user, &change).await });
         self.db.write(job).await
     }
 
