@@ -29,6 +29,15 @@ pub enum Command {
     /// Manage app passwords (one per device, revocable).
     #[command(subcommand)]
     Token(crate::token::TokenCommand),
+    /// Share calendars with users and groups.
+    #[command(subcommand)]
+    Share(crate::share::ShareCommand),
+    /// Manage groups of users, to share with all of them at once.
+    #[command(subcommand)]
+    Group(crate::share::GroupCommand),
+    /// Let someone read or manage all of a user's calendars (an assistant, a family).
+    #[command(subcommand)]
+    Delegate(crate::share::DelegateCommand),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -107,6 +116,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => crate::user::run(cmd).await,
         Command::Token(cmd) => crate::token::run(cmd).await,
+        Command::Share(cmd) => crate::share::share(cmd).await,
+        Command::Group(cmd) => crate::share::group(cmd).await,
+        Command::Delegate(cmd) => crate::share::delegate(cmd).await,
         Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod config;
 mod framing;
 pub mod password;
+pub mod process;
 mod retention;
 mod serve;
 mod tls;

@@ -118,6 +118,29 @@ pub enum AdminError {
     #[error("the copy does not verify: {0}")]
     CopyChainBroken(Box<BrokenChain>),
 
+    #[error("{0} needs OWNER/CALENDAR, or OWNER/* for every calendar of OWNER")]
+    ShareNeedsCalendar(String),
+
+    #[error("access is read-free-busy, read, read-write or admin, not {0:?}")]
+    BadAccess(String),
+
+    #[error("{0} is not shared with {1} (see `calvault share list {0}`)")]
+    NoSuchShare(String, String),
+
+    #[error("there is no group {0:?} (see `calvault group list`)")]
+    NoSuchGroup(String),
+
+    #[error("group {0:?} already exists")]
+    GroupExists(String),
+
+    #[error(
+        "group names are 1-64 characters of letters, digits, '.', '_', '-' or '@'; {0:?} is not"
+    )]
+    BadGroupName(String),
+
+    #[error("{0} is not a member of {1} (see `calvault group list`)")]
+    NotAMember(String, String),
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -8,6 +8,7 @@ mod copy;
 mod error;
 mod history;
 mod restore;
+pub mod sharing;
 mod target;
 mod tokens;
 mod users;

@@ -18,8 +18,18 @@
 //! - `GET    /api/tokens`                            label, scope, created, last used
 //! - `POST   /api/tokens  {"label", "scope"?}`       a new one; its secret is in this answer only
 //! - `DELETE /api/tokens/{label}`                    revoked at once, on every node
+//!
+//! Sharing of the user's own calendars ([`sharing`], docs/sharing.md):
+//! - `GET    /api/shares`                        shared by me (per calendar), shared with me
+//! - `POST   /api/shares  {"calendar", "with", "access"}`  calendar `*`: every calendar;
+//!   with `USER` or `@GROUP`; access read-free-busy | read | read-write | admin
+//! - `DELETE /api/shares/{calendar}/{with}`
+//! - `GET    /api/delegates`, `POST /api/delegates {"user", "write"?}`,
+//!   `DELETE /api/delegates/{user}`: who may read (or write) every calendar
+//! - `GET    /api/groups`                        the groups the user is in
 
 mod history;
+mod sharing;
 mod tokens;
 
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -62,6 +72,26 @@ pub async fn handle(
         (&Method::DELETE, p) if p.starts_with("/api/tokens/") => {
             tokens::revoke(store, caller, &decode(&p["/api/tokens/".len()..])).await
         }
+        (&Method::GET, "/api/shares") => sharing::list(store, caller).await,
+        (&Method::POST, "/api/shares") => match json_body(req) {
+            Ok(body) => {
+                let bind = engine.limits().sharing_accept == dav::SharingAccept::Auto;
+                sharing::share(store, caller, bind, &body).await
+            }
+            Err(e) => Err(e),
+        },
+        (&Method::DELETE, p) if p.starts_with("/api/shares/") => {
+            sharing::unshare(store, caller, &decode(&p["/api/shares/".len()..])).await
+        }
+        (&Method::GET, "/api/delegates") => sharing::delegates(store, caller).await,
+        (&Method::POST, "/api/delegates") => match json_body(req) {
+            Ok(body) => sharing::delegate(store, caller, &body).await,
+            Err(e) => Err(e),
+        },
+        (&Method::DELETE, p) if p.starts_with("/api/delegates/") => {
+            sharing::undelegate(store, caller, &decode(&p["/api/delegates/".len()..])).await
+        }
+        (&Method::GET, "/api/groups") => sharing::groups(store, caller).await,
         (&Method::GET, "/api/admin/verification") => admin(caller).map(|()| {
             app.last_check.get().unwrap_or_else(
                 || json!({ "at": null, "intact": null, "note": "no check has run yet" }),
