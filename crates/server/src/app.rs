@@ -29,10 +29,15 @@ pub struct AppState {
     pub max_request_body: usize,
     /// The background verification's last result, for administrators.
     pub last_check: crate::verification::LastCheck,
+    /// The web interface's sessions and settings.
+    pub web: crate::web::WebState,
 }
 
 pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+    let max_body = state.max_request_body;
     Router::new()
+        .route("/", any(root))
+        .merge(crate::web::routes(max_body))
         .route("/.well-known/caldav", any(well_known))
         .route("/.well-known/caldav/", any(well_known))
         .fallback(dav_request)
@@ -44,6 +49,21 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
             request_timeout,
         ))
         .layer(CatchPanicLayer::new())
+}
+
+/// `/`: a browser's visit goes to the web interface; everything else (a CalDAV client's
+/// discovery) to DAV.
+async fn root(State(app): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
+    match crate::web::wants_page(&req) {
+        true => {
+            let mut res = Response::new(Body::empty());
+            *res.status_mut() = StatusCode::SEE_OTHER;
+            res.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/web/"));
+            res
+        }
+        false => dav_request(State(app), req).await,
+    }
 }
 
 /// RFC 6764 §5: the well-known URI redirects to the DAV root, for every method (Apple
@@ -84,8 +104,14 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let api_session = match (path.starts_with("/api/"), &authorization) {
+        (true, None) => crate::web::session::api_user(&app.web.sessions, req.headers()),
+        _ => None,
+    };
     let (response, user) = if method == Method::OPTIONS && authorization.is_none() {
         (app.engine.options(), None)
+    } else if let Some(session) = api_session {
+        api_with_session(&app, &req, session, remote).await
     } else {
         let ip = remote
             .map(|r| r.ip())
@@ -136,6 +162,40 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         started,
     );
     response.map(Body::from)
+}
+
+/// `/api/` for a browser signed in to the web interface: the session cookie counts only
+/// with its CSRF token in the `X-CSRF-Token` header, which another site's page cannot send.
+async fn api_with_session(
+    app: &AppState,
+    req: &Request<Bytes>,
+    session: Result<String, ()>,
+    remote: Option<SocketAddr>,
+) -> (Response<Bytes>, Option<String>) {
+    let refused = |text: &str| {
+        let mut res = plain(StatusCode::FORBIDDEN, text.into());
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        (res, None)
+    };
+    let Ok(name) = session else {
+        return refused("the session cookie counts for /api/ only with the X-CSRF-Token header");
+    };
+    let user = match app.engine.store().user_by_name(&name).await {
+        Ok(Some(user)) => user,
+        _ => return refused("the session's account is gone; sign in again"),
+    };
+    let caller = Caller {
+        change: Change {
+            author: user.name.clone(),
+            client: Some(crate::web::CLIENT.into()),
+            address: remote.map(|r| r.ip().to_string()),
+        },
+        user,
+    };
+    (crate::api::handle(app, req, &caller).await, Some(name))
 }
 
 /// Methods that change nothing (RFC 9110 §9.2.1, and the WebDAV reads).

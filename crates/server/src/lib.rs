@@ -15,6 +15,7 @@ mod serve;
 mod tls;
 pub mod tokens;
 pub mod verification;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,6 +100,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
         last_check,
+        web: web::WebState::new(
+            tls.is_some(),
+            backend.location().describe(),
+            match backend.location() {
+                Location::Sqlite(path) => Some(path.clone()),
+                Location::Postgres(_) => None,
+            },
+        ),
     });
     let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
     serve::serve(
