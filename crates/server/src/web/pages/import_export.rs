@@ -62,7 +62,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                                     td { (swatch(&c.colour)) (c.name) }
                                     td.num { (c.objects) }
                                     td.num { (bytes(c.bytes)) }
-                                    td { a.button.small.secondary href={ "/web/export?c=" (enc(&c.collection.path)) } download aria-label={ "Export " (c.name) " as .ics" } { "Export .ics" } }
+                                    td { a.button.small.secondary href={ "/web/export?c=" (enc(&c.collection.path)) } download { "Export .ics" } }
                                 }
                             }
                         }
