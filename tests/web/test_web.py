@@ -361,6 +361,9 @@ def test_the_other_pages_look_right(server, browser):
     browser.go("/web/admin")
     text = browser.body_text()
     assert "Server status" in text and "SQLite" in text and "History verification" in text
+    browser.click("Verify now")
+    assert "History verified" in browser.flash(), browser.flash()
+    assert "Intact" in browser.section("Server status").text
     browser.look("administration")
 
 

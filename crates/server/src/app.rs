@@ -37,7 +37,7 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
     let max_body = state.max_request_body;
     Router::new()
         .route("/", any(root))
-        .merge(crate::web::routes(max_body))
+        .merge(crate::web::routes(max_body).layer(axum::middleware::from_fn(log_page)))
         .route("/.well-known/caldav", any(well_known))
         .route("/.well-known/caldav/", any(well_known))
         .fallback(dav_request)
@@ -49,6 +49,24 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
             request_timeout,
         ))
         .layer(CatchPanicLayer::new())
+}
+
+/// The log line of a web page request, as DAV requests get theirs (the user is not known
+/// here: the page knows it, the log only needs who asked from where).
+async fn log_page(req: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let remote = req.extensions().get::<RemoteAddr>().map(|r| r.0);
+    let res = next.run(req).await;
+    let bytes = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    log_request(remote, None, &method, &path, res.status(), bytes, started);
+    res
 }
 
 /// `/`: a browser's visit goes to the web interface; everything else (a CalDAV client's

@@ -125,6 +125,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .route("/web/admin/users", post(admin::add_user))
         .route("/web/admin/password", post(admin::reset_password))
         .route("/web/admin/role", post(admin::set_role))
+        .route("/web/admin/verify", post(admin::verify))
         .route("/web/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(page::security_headers))

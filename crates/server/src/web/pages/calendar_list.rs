@@ -90,7 +90,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                 form.fields method="post" action="/web/calendars" {
                     (csrf_field(&ctx))
                     div.row {
-                        div.field { label for="new-name" { "Name" } input #new-name type="text" name="name" required placeholder="Work"; }
+                        div.field { label for="new-name" { "Name" } input #new-name type="text" name="name" required placeholder="e.g. Work"; }
                         div.field { label for="new-colour" { "Colour" } input #new-colour type="color" name="colour" value=(DEFAULT_COLOUR); }
                     }
                     fieldset {

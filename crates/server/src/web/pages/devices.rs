@@ -68,7 +68,7 @@ fn settings(app: &AppState, ctx: &Ctx, password: Option<&str>) -> Markup {
     let pw = password.unwrap_or("an app password made for that device");
     let (host, _) = apple_profile::split_host(&ctx.host, app.web.secure);
     html! {
-        div.grid2 {
+        div.clients {
             div {
                 h3 { "Apple (iPhone, iPad, Mac)" }
                 dl.settings {
@@ -185,9 +185,11 @@ async fn devices_page(app: &AppState, ctx: &Ctx, created: Option<(String, String
                 }
             }
         }
-        section.card {
-            h2 { "Settings per app" }
-            (settings(app, ctx, None))
+        @if created.is_none() {
+            section.card {
+                h2 { "Settings per app" }
+                (settings(app, ctx, None))
+            }
         }
     };
     Ok(html(page(ctx, Section::Devices, "Devices", body)))

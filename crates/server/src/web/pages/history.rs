@@ -171,7 +171,7 @@ pub async fn show(
         div.pagehead {
             div { h1 { (title) } p { "Every change, newest first. Undo and restores are new changes: devices pick them up at their next sync." } }
         }
-        form.row method="get" action="/web/history" {
+        form.row.picker method="get" action="/web/history" {
             div.field {
                 label for="calendar" { "Calendar" }
                 select #calendar name="c" {
