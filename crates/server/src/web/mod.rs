@@ -130,3 +130,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(page::security_headers))
 }
+
+#[cfg(test)]
+mod tests;

@@ -31,9 +31,9 @@ fn transitions(zone: Tz, year: i32) -> Vec<i64> {
         let next = t + 86_400;
         let after = offset_at(zone, next);
         if after != before {
-            // Narrow the change down to the minute inside that day.
+            // Narrow the change down to its second inside that day.
             let (mut lo, mut hi) = (t, next);
-            while hi - lo > 60 {
+            while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
                 if offset_at(zone, mid) == before {
                     lo = mid;

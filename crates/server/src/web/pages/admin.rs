@@ -301,7 +301,11 @@ pub struct Verify {
 
 /// Runs the background check now (every hash chain, every served object) and keeps its
 /// result as the background run would.
-pub async fn verify(State(app): State<Arc<AppState>>, ctx: Ctx, Form(f): Form<Verify>) -> PageResult {
+pub async fn verify(
+    State(app): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Verify>,
+) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     only_admins(&ctx)?;
     let result = crate::verification::check_once(app.engine.store().as_ref()).await;
