@@ -10,28 +10,16 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::routing::any;
 use axum::Router;
 use bytes::Bytes;
-use dav::{Caller, Engine};
+use dav::Caller;
 use store::{Change, TokenScope};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::{AuthError, Authenticator, Identity};
+use crate::auth::{AuthError, Identity};
 use crate::tokens;
 
-/// The peer's address, put into each request's extensions by the accept loop.
-#[derive(Clone, Copy, Debug)]
-pub struct RemoteAddr(pub SocketAddr);
-
-pub struct AppState {
-    pub engine: Engine,
-    pub auth: Authenticator,
-    pub max_request_body: usize,
-    /// The background verification's last result, for administrators.
-    pub last_check: crate::verification::LastCheck,
-    /// The web interface's sessions and settings.
-    pub web: crate::web::WebState,
-}
+pub use crate::state::{AppState, RemoteAddr};
 
 pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
     let max_body = state.max_request_body;
@@ -123,7 +111,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let api_session = match (path.starts_with("/api/"), &authorization) {
-        (true, None) => crate::web::session::api_user(&app.web.sessions, req.headers()),
+        (true, None) => crate::session::api_user(&app.web.sessions, req.headers()),
         _ => None,
     };
     let (response, user) = if method == Method::OPTIONS && authorization.is_none() {

@@ -12,6 +12,8 @@ mod framing;
 pub mod password;
 mod retention;
 mod serve;
+pub mod session;
+pub mod state;
 mod tls;
 pub mod tokens;
 pub mod verification;
@@ -100,7 +102,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
         last_check,
-        web: web::WebState::new(
+        web: state::WebState::new(
             tls.is_some(),
             backend.location().describe(),
             match backend.location() {

@@ -4,7 +4,7 @@
 
 use store::{Collection, CollectionKind, Property, Store, User};
 
-use super::page::WebError;
+use super::error::WebError;
 
 /// The colour a calendar without one is shown in.
 pub const DEFAULT_COLOUR: &str = "#2f6fde";

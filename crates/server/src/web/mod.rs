@@ -27,48 +27,25 @@
 mod apple_profile;
 mod assets;
 mod calendars;
+mod error;
 mod event_text;
+mod frame;
 mod layout;
 mod occurrences;
 mod page;
 mod pages;
-pub mod session;
 mod transfer;
 mod writes;
 mod zone_text;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::{header, Method, Request};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 pub use page::CLIENT;
-pub use session::Sessions;
-
-/// What the web interface keeps beside the engine.
-pub struct WebState {
-    pub sessions: Sessions,
-    /// The server speaks TLS: cookies are Secure and device settings say https.
-    pub secure: bool,
-    /// Where the store is, for the administrators' status.
-    pub store: String,
-    /// The SQLite database file, whose size the status shows.
-    pub database_file: Option<PathBuf>,
-}
-
-impl WebState {
-    pub fn new(secure: bool, store: String, database_file: Option<PathBuf>) -> Self {
-        WebState {
-            sessions: Sessions::default(),
-            secure,
-            store,
-            database_file,
-        }
-    }
-}
 
 /// A browser's visit rather than a client's request: GET or HEAD, HTML wanted, no
 /// credentials sent.
@@ -128,7 +105,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .route("/web/admin/verify", post(admin::verify))
         .route("/web/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(page::security_headers))
+        .layer(axum::middleware::from_fn(frame::security_headers))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use ical::{ComponentKind, EvalContext, TimeRange};
 use store::{Collection, Store};
 
-use super::page::WebError;
+use super::error::WebError;
 
 /// One instance of an event.
 #[derive(Clone, Debug)]

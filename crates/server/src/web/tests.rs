@@ -12,7 +12,8 @@ use axum::http::{header, Request, Response, StatusCode};
 use base64::Engine as _;
 use tower::ServiceExt;
 
-use crate::app::{router, AppState};
+use crate::app::router;
+use crate::state::AppState;
 use crate::{auth, Backend, Location};
 
 async fn app(dir: &tempfile::TempDir) -> (axum::Router, Arc<AppState>) {
@@ -32,7 +33,7 @@ async fn app(dir: &tempfile::TempDir) -> (axum::Router, Arc<AppState>) {
         ),
         max_request_body: 1 << 20,
         last_check: Default::default(),
-        web: super::WebState::new(false, "test".into(), None),
+        web: crate::state::WebState::new(false, "test".into(), None),
     });
     (router(state.clone(), Duration::from_secs(30)), state)
 }
@@ -86,12 +87,12 @@ fn value_after<'a>(html: &'a str, marker: &str) -> &'a str {
 async fn sign_in(app: &axum::Router) -> (String, String) {
     let (res, html) = send(app, get("/web/signin", "")).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let signin = set_cookie(&res, super::session::SIGNIN_COOKIE);
+    let signin = set_cookie(&res, crate::session::SIGNIN_COOKIE);
     let token = value_after(&html, r#"name="csrf" value=""#).to_owned();
     let form = format!("csrf={token}&user=ann&password=secret+pw&time_zone=Europe%2FBerlin");
     let (res, _) = send(app, post("/web/signin", &signin, &form)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = set_cookie(&res, super::session::COOKIE);
+    let session = set_cookie(&res, crate::session::COOKIE);
     let c = res
         .headers()
         .get_all(header::SET_COOKIE)

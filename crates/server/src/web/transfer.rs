@@ -14,8 +14,8 @@ use dav::Caller;
 use http::StatusCode;
 use store::{Collection, Store};
 
+use super::error::WebError;
 use super::event_text::write_component;
-use super::page::WebError;
 use super::writes::{self, Expect};
 
 /// What an import did, object by object.

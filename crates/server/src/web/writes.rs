@@ -7,7 +7,7 @@ use bytes::Bytes;
 use dav::Caller;
 use http::{header, Method, Request, StatusCode};
 
-use super::page::WebError;
+use super::error::WebError;
 
 /// A DAV answer that succeeded.
 pub struct Written {

@@ -10,9 +10,11 @@ use base64::Engine as _;
 use maud::html;
 use serde::Deserialize;
 
-use crate::app::AppState;
+use crate::state::AppState;
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, Section};
-use crate::web::page::{html, ClientAddress, Ctx, PageResult, WebError};
+use crate::web::page::{ClientAddress, Ctx};
 use crate::web::writes;
 
 pub async fn show(ctx: Ctx) -> PageResult {

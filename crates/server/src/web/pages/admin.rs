@@ -13,9 +13,12 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::app::AppState;
-use crate::web::layout::{bytes, csrf_field, page, when, Section};
-use crate::web::page::{html, Ctx, PageResult, WebError};
+use crate::state::AppState;
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::bytes;
+use crate::web::frame::html;
+use crate::web::layout::{csrf_field, page, when, Section};
+use crate::web::page::Ctx;
 
 fn only_admins(ctx: &Ctx) -> Result<(), WebError> {
     match ctx.user.admin {

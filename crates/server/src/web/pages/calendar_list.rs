@@ -11,10 +11,14 @@ use dav::history::{self, DoneText, RestoreRequest};
 use maud::html;
 use serde::Deserialize;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::calendars::{self, clean_colour, DEFAULT_COLOUR};
-use crate::web::layout::{bytes, csrf_field, page, swatch, when, Section};
-use crate::web::page::{html, Ctx, PageResult, WebError};
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::enc;
+use crate::web::frame::html;
+use crate::web::frame::{bytes, swatch};
+use crate::web::layout::{csrf_field, page, when, Section};
+use crate::web::page::Ctx;
 use crate::web::writes;
 
 pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
@@ -139,11 +143,6 @@ fn holds(c: &calendars::CalendarInfo) -> &'static str {
         (false, true) => "Tasks",
         (false, false) => "Other",
     }
-}
-
-/// A query-string value.
-pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Deserialize)]
@@ -321,6 +320,8 @@ pub async fn restore(
     };
     match outcome {
         Ok(text) => Ok(ctx.redirect_with(&app, "/web/calendars", true, text)),
-        Err(r) => Ok(ctx.redirect_with(&app, "/web/calendars", false, super::history::refusal(r))),
+        Err(r) => {
+            Ok(ctx.redirect_with(&app, "/web/calendars", false, crate::web::error::refusal(r)))
+        }
     }
 }

@@ -10,12 +10,15 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::calendar_list::enc;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::calendars::{self, CalendarInfo};
-use crate::web::layout::{page, swatch, Section};
+use crate::web::error::PageResult;
+use crate::web::frame::enc;
+use crate::web::frame::html;
+use crate::web::frame::swatch;
+use crate::web::layout::{page, Section};
 use crate::web::occurrences::{self, Occurrence};
-use crate::web::page::{html, Ctx, PageResult};
+use crate::web::page::Ctx;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum View {

@@ -14,10 +14,12 @@ use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 use store::TokenScope;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::apple_profile::{self, ProfileTarget};
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, when, Section};
-use crate::web::page::{html, Ctx, PageResult, WebError};
+use crate::web::page::Ctx;
 
 /// The addresses a device needs.
 struct Addresses {

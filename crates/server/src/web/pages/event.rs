@@ -11,13 +11,15 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::calendar_list::enc;
-use crate::app::AppState;
+use crate::session::random_token;
+use crate::state::AppState;
 use crate::web::calendars::{self, CalendarInfo};
+use crate::web::error::{PageResult, WebError};
 use crate::web::event_text::{self, EventForm, Repeat};
+use crate::web::frame::enc;
+use crate::web::frame::{html, html_with};
 use crate::web::layout::{csrf_field, page, Section};
-use crate::web::page::{html, html_with, Ctx, PageResult, WebError};
-use crate::web::session::random_token;
+use crate::web::page::Ctx;
 use crate::web::writes::{self, Expect};
 
 #[derive(Deserialize)]

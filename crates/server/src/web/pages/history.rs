@@ -14,16 +14,18 @@ use axum::Form;
 use chrono::TimeZone;
 use dav::history::{
     self, describe, diff_versions, item_rows, pick_collection, Action, DoneText, EntryView,
-    ItemEvent, PlanText, Prepared, Refused, RestoreRequest, RevertTo, VersionDiff,
+    ItemEvent, PlanText, Prepared, RestoreRequest, RevertTo, VersionDiff,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
 use store::{HistoryCollection, Version, VersionKind};
 
-use super::calendar_list::enc;
-use crate::app::AppState;
+use crate::state::AppState;
+use crate::web::error::{refusal, PageResult, WebError};
+use crate::web::frame::enc;
+use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, when, Section};
-use crate::web::page::{html, Ctx, PageResult, WebError};
+use crate::web::page::Ctx;
 
 /// Changes shown at most on one page.
 const LIMIT: usize = 300;
@@ -44,27 +46,6 @@ async fn own_calendar(
     let all = own(app, ctx).await?;
     pick_collection(&all, path.trim_matches('/'))
         .ok_or_else(|| WebError::not_found(format!("You have no calendar {path:?}.")))
-}
-
-/// The way a refused restore reads on a page.
-pub fn refusal(r: Refused<WebError>) -> String {
-    match r {
-        Refused::CalendarDeleted => {
-            "The calendar is deleted: restore it under Calendars first.".into()
-        }
-        Refused::CalendarNotDeleted => "The calendar is not deleted.".into(),
-        Refused::OverQuota { size, quota } => format!(
-            "Restoring it ({}) would take you past your quota of {}.",
-            crate::web::layout::bytes(size),
-            crate::web::layout::bytes(quota)
-        ),
-        Refused::PathTaken => {
-            "Another calendar lives at that place now; rename or delete it first.".into()
-        }
-        Refused::Invalid(e) => e.message,
-        Refused::Plan(e) => e.detail,
-        Refused::Store(e) => WebError::from(e).message,
-    }
 }
 
 #[derive(Deserialize)]

@@ -10,11 +10,15 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::calendar_list::{enc, free_path};
-use crate::app::AppState;
+use super::calendar_list::free_path;
+use crate::state::AppState;
 use crate::web::calendars::{self, DEFAULT_COLOUR};
-use crate::web::layout::{bytes, csrf_field, page, swatch, Section};
-use crate::web::page::{html, Ctx, PageResult, WebError};
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::enc;
+use crate::web::frame::html;
+use crate::web::frame::{bytes, swatch};
+use crate::web::layout::{csrf_field, page, Section};
+use crate::web::page::Ctx;
 use crate::web::transfer::{self, ImportReport};
 use crate::web::writes;
 

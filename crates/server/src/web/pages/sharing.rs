@@ -4,8 +4,10 @@
 
 use maud::html;
 
+use crate::web::error::PageResult;
+use crate::web::frame::html;
 use crate::web::layout::{page, Section};
-use crate::web::page::{html, Ctx, PageResult};
+use crate::web::page::Ctx;
 
 pub async fn show(ctx: Ctx) -> PageResult {
     let body = html! {

@@ -14,11 +14,13 @@ use base64::Engine as _;
 use maud::html;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{AuthError, Identity};
-use crate::web::layout::bare;
-use crate::web::page::{html_with, redirect, ClientAddress, Ctx, PageResult, WebError};
-use crate::web::session::{self, cookie, SIGNIN_COOKIE};
+use crate::session::{self, cookie, SIGNIN_COOKIE};
+use crate::state::AppState;
+use crate::web::error::{PageResult, WebError};
+use crate::web::frame::bare;
+use crate::web::frame::{html_with, redirect};
+use crate::web::page::{ClientAddress, Ctx};
 
 /// `/web/`: the calendars when signed in, else "Sign in".
 pub async fn home(ctx: Option<Ctx>) -> Response {
