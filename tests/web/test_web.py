@@ -358,6 +358,17 @@ def test_the_other_pages_look_right(server, browser):
     browser.look("sharing")
     browser.go("/web/account")
     browser.look("account")
+    # Dark, as the system asks for it: the same pages, readable (axe checks the contrast).
+    dark = [{"name": "prefers-color-scheme", "value": "dark"}]
+    browser.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": dark})
+    try:
+        assert browser.d.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches")
+        browser.go("/web/calendar?c=work&view=week&date=" + monday_this_week().isoformat())
+        browser.look("calendar-week-dark")
+        browser.go("/web/history?c=work")
+        browser.look("history-dark")
+    finally:
+        browser.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     browser.go("/web/admin")
     text = browser.body_text()
     assert "Server status" in text and "SQLite" in text and "History verification" in text

@@ -32,6 +32,14 @@ impl CalendarInfo {
     }
 }
 
+/// Stored calendar data as a component tree; None for what is not iCalendar (a plain
+/// collection's files, or bytes stored before a parser change).
+pub fn parsed(data: &[u8]) -> Option<ical::Component> {
+    std::str::from_utf8(data)
+        .ok()
+        .and_then(|t| ical::parse(t).ok())
+}
+
 /// The text of a stored property element, e.g. `<D:displayname>Work</D:displayname>`.
 pub fn property_text(props: &[Property], ns: &str, name: &str) -> Option<String> {
     let p = props.iter().find(|p| p.namespace == ns && p.name == name)?;

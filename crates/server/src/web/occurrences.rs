@@ -67,10 +67,7 @@ pub async fn events(
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for o in &objects {
-        let Some(root) = std::str::from_utf8(&o.data)
-            .ok()
-            .and_then(|t| ical::parse(t).ok())
-        else {
+        let Some(root) = super::calendars::parsed(&o.data) else {
             continue;
         };
         let range = TimeRange::new(Some(from), Some(to));
@@ -124,10 +121,7 @@ pub async fn tasks(
         .collect();
     let mut out = Vec::new();
     for o in store.objects_by_name(calendar.id, &names).await? {
-        let Some(root) = std::str::from_utf8(&o.data)
-            .ok()
-            .and_then(|t| ical::parse(t).ok())
-        else {
+        let Some(root) = super::calendars::parsed(&o.data) else {
             continue;
         };
         let Some(todo) = root

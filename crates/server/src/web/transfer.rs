@@ -97,10 +97,7 @@ pub async fn export_ics(
     let mut seen_zones = BTreeSet::new();
     let mut items = String::new();
     for o in store.objects_by_name(calendar.id, &names).await? {
-        let Some(root) = std::str::from_utf8(&o.data)
-            .ok()
-            .and_then(|t| ical::parse(t).ok())
-        else {
+        let Some(root) = super::calendars::parsed(&o.data) else {
             continue;
         };
         for c in &root.components {

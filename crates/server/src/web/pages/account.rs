@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Form;
-use base64::Engine as _;
 use maud::html;
 use serde::Deserialize;
 
@@ -54,6 +53,16 @@ pub async fn show(ctx: Ctx) -> PageResult {
     Ok(html(page(&ctx, Section::Account, "Account", body)))
 }
 
+/// Passwords the pages set are at least this long (a person types them; devices use app
+/// passwords).
+const MIN_PASSWORD: usize = 8;
+
+/// Why a new password cannot be used, if it cannot.
+pub fn password_problem(password: &str) -> Option<String> {
+    (password.chars().count() < MIN_PASSWORD)
+        .then(|| format!("A password needs at least {MIN_PASSWORD} characters."))
+}
+
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
@@ -74,24 +83,14 @@ pub async fn change_password(
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     let back = "/web/account";
-    if f.new.chars().count() < 8 {
-        return Ok(ctx.redirect_with(
-            &app,
-            back,
-            false,
-            "The new password needs at least 8 characters.",
-        ));
+    if let Some(problem) = password_problem(&f.new) {
+        return Ok(ctx.redirect_with(&app, back, false, problem));
     }
     if f.new != f.repeat {
         return Ok(ctx.redirect_with(&app, back, false, "The two new passwords differ."));
     }
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", ctx.user.name, f.current))
-    );
     let ip = address.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    match app.auth.authenticate(Some(&basic), ip).await {
+    match app.auth.check(&ctx.user.name, &f.current, ip).await {
         Ok(id) if id.token.is_none() => {}
         _ => return Ok(ctx.redirect_with(&app, back, false, "The current password is wrong.")),
     }

@@ -175,13 +175,8 @@ pub async fn add_user(
     let back = "/web/admin";
     let store = app.engine.store().as_ref();
     let name = f.user.trim();
-    if f.password.chars().count() < 8 {
-        return Ok(ctx.redirect_with(
-            &app,
-            back,
-            false,
-            "The password needs at least 8 characters.",
-        ));
+    if let Some(problem) = super::account::password_problem(&f.password) {
+        return Ok(ctx.redirect_with(&app, back, false, problem));
     }
     let quota = match f.quota_mb.trim() {
         "" => None,
@@ -230,13 +225,8 @@ pub async fn reset_password(
     ctx.check_csrf(&f.csrf)?;
     only_admins(&ctx)?;
     let back = "/web/admin";
-    if f.password.chars().count() < 8 {
-        return Ok(ctx.redirect_with(
-            &app,
-            back,
-            false,
-            "The password needs at least 8 characters.",
-        ));
+    if let Some(problem) = super::account::password_problem(&f.password) {
+        return Ok(ctx.redirect_with(&app, back, false, problem));
     }
     let store = app.engine.store().as_ref();
     let done = async {

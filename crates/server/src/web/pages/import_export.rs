@@ -163,7 +163,7 @@ pub async fn import(State(app): State<Arc<AppState>>, ctx: Ctx, mut form: Multip
     }
     let c = enc(&calendar.collection.path);
     let body = html! {
-        div.pagehead { div { h1 { "Import into " (calendar.name) } p { (files.len()) " files" } } }
+        div.pagehead { div { h1 { "Import into " (calendar.name) } p { (files.len()) @if files.len() == 1 { " file" } @else { " files" } } } }
         section.card {
             div class=(if report.failed.is_empty() { "flash ok" } else { "flash error" }) role="status" {
                 (report.created) " created, " (report.skipped.len()) " skipped, " (report.failed.len()) " failed."

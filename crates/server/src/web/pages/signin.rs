@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use base64::Engine as _;
 use maud::html;
 use serde::Deserialize;
 
@@ -98,12 +97,8 @@ pub async fn submit(
         return Err(WebError::csrf());
     }
     let ip = address.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", f.user, f.password))
-    );
     let refused = |status, text: &str| Ok(form_page(&app, status, &f.user, Some(text)));
-    let user = match app.auth.authenticate(Some(&basic), ip).await {
+    let user = match app.auth.check(&f.user, &f.password, ip).await {
         Ok(Identity { token: Some(_), .. }) => return refused(
             StatusCode::UNAUTHORIZED,
             "That is an app password, which is for a device. Sign in with your account's password.",
