@@ -275,6 +275,8 @@ interop "durability: a power cut on lossyfs, syncs under strace" \
 CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots" \
     interop "web interface in headless Chromium (selenium, axe-core)" \
     "${PYTEST[@]}" "$ROOT/tests/web"
+CALVAULT_DATABASE=$(pg_database calvault_web) CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots-postgres" \
+    interop "web interface on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/web"
 
 # ---------------------------------------------------------------------------
 section "summary"

@@ -6,7 +6,8 @@ driven by PyPI `selenium`) with a fresh profile; the machine's network is closed
 background service of the browser is off. Helpers: `look(name)` saves a full-page
 screenshot to $CALVAULT_WEB_SCREENSHOTS (default <repo>/target/web-screenshots) and runs
 axe-core ($AXE_JS, the npm package's axe.min.js) on the page, failing on any serious or
-critical violation.
+critical violation. With $CALVAULT_DATABASE (a postgres:// URL) the server's store is in
+PostgreSQL (the binary reads the variable itself).
 """
 
 from __future__ import annotations

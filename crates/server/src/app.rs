@@ -178,14 +178,7 @@ async fn api_with_session(
     session: Result<String, ()>,
     remote: Option<SocketAddr>,
 ) -> (Response<Bytes>, Option<String>) {
-    let refused = |text: &str| {
-        let mut res = plain(StatusCode::FORBIDDEN, text.into());
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        (res, None)
-    };
+    let refused = |text: &str| (plain(StatusCode::FORBIDDEN, text.into()), None);
     let Ok(name) = session else {
         return refused("the session cookie counts for /api/ only with the X-CSRF-Token header");
     };

@@ -212,3 +212,45 @@ async fn the_session_cookie_is_not_dav_and_opens_the_api_only_with_the_csrf_head
     let (res, _) = send(&app, get("/web/calendars", &session)).await;
     assert_eq!(res.headers()[header::LOCATION], "/web/signin");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_count_in_the_same_throttle_as_caldav() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = app(&dir).await;
+    let attempt = |password: &'static str| {
+        let app = app.clone();
+        async move {
+            let (res, html) = send(&app, get("/web/signin", "")).await;
+            let signin = set_cookie(&res, crate::session::SIGNIN_COOKIE);
+            let token = value_after(&html, r#"name="csrf" value=""#).to_owned();
+            let form = format!("csrf={token}&user=ann&password={password}");
+            send(&app, post("/web/signin", &signin, &form)).await
+        }
+    };
+    // ThrottlePolicy::new(5): five failures, then the account's password attempts are suspect.
+    for _ in 0..5 {
+        let (res, html) = attempt("wrong").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(html.contains("Wrong user name or password"));
+    }
+    let (res, html) = attempt("wrong").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(html.contains("Too many failed sign-ins"));
+    // CalDAV from the same address is in the same state...
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("ann:wrong")
+    );
+    let req = Request::builder()
+        .method("PROPFIND")
+        .uri("/dav/")
+        .header(header::HOST, "cal.test")
+        .header(header::AUTHORIZATION, basic)
+        .body(Body::empty())
+        .unwrap();
+    let (res, _) = send(&app, req).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...and the right password still gets in.
+    let (res, _) = attempt("secret+pw").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
