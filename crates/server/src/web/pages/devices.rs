@@ -283,7 +283,24 @@ pub async fn profile(
     Form(f): Form<Revoke>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&f.csrf)?;
-    let (_, secret) = match issue(&app, &ctx, &f.label, TokenScope::All).await {
+    // Each download is a device of its own: "Apple device", "Apple device 2", ...
+    let taken: Vec<String> = app
+        .engine
+        .store()
+        .tokens(ctx.user.id)
+        .await?
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    let base = f.label.trim();
+    let label = (1..)
+        .map(|n| match n {
+            1 => base.to_owned(),
+            n => format!("{base} {n}"),
+        })
+        .find(|l| !taken.contains(l))
+        .unwrap_or_else(|| base.to_owned());
+    let (_, secret) = match issue(&app, &ctx, &label, TokenScope::All).await {
         Ok(made) => made,
         Err(e) => return Ok(ctx.redirect_with(&app, "/web/devices", false, e.message)),
     };

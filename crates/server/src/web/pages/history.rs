@@ -56,9 +56,11 @@ pub struct HistoryQuery {
     o: String,
 }
 
+/// Each object's versions in chain order (`dav::history::item_rows`), read once per listing.
+type Rows<'a> = std::collections::BTreeMap<String, Vec<&'a Version>>;
+
 /// The version of the same object just before `v`, in chain order.
-fn previous<'a>(versions: &'a [Version], v: &Version) -> Option<&'a Version> {
-    let rows = item_rows(versions);
+fn previous<'a>(rows: &Rows<'a>, v: &Version) -> Option<&'a Version> {
     let row = rows.get(&v.name)?;
     let at = row.iter().position(|r| r.id == v.id)?;
     at.checked_sub(1).and_then(|i| row.get(i)).copied()
@@ -106,13 +108,14 @@ pub async fn show(
                 clients.insert(client.clone());
             }
         }
+        let by_object = item_rows(&versions);
         for e in history::entries(c, &versions) {
             if !q.o.is_empty() && e.version.name != q.o {
                 continue;
             }
             let diff = match e.event {
                 ItemEvent::Changed => Some(diff_versions(
-                    previous(&versions, &e.version).and_then(|p| p.data.as_deref()),
+                    previous(&by_object, &e.version).and_then(|p| p.data.as_deref()),
                     e.version.data.as_deref(),
                 )),
                 _ => None,
@@ -120,9 +123,9 @@ pub async fn show(
             rows.push((e, diff));
         }
         if chosen.len() == 1 {
-            for (name, row) in item_rows(&versions) {
+            for (name, row) in &by_object {
                 let Some(last) = row.last() else { continue };
-                if last.kind == VersionKind::Delete && (q.o.is_empty() || q.o == name) {
+                if last.kind == VersionKind::Delete && (q.o.is_empty() || q.o == *name) {
                     let before = row
                         .iter()
                         .rev()
@@ -332,7 +335,7 @@ pub async fn undo(
             ))
         })?;
     // Undo = the event as it was just before this change (absent, for its creation).
-    let to = match previous(&versions, v) {
+    let to = match previous(&item_rows(&versions), v) {
         Some(p) => RevertTo::Version(p.id),
         None => RevertTo::Time(v.at - 1),
     };
