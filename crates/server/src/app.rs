@@ -25,7 +25,12 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
     let max_body = state.max_request_body;
     Router::new()
         .route("/", any(root))
-        .merge(crate::web::routes(max_body).layer(axum::middleware::from_fn(log_page)))
+        .merge(
+            crate::web::routes(max_body).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                log_page,
+            )),
+        )
         .route("/.well-known/caldav", any(well_known))
         .route("/.well-known/caldav/", any(well_known))
         .fallback(dav_request)
@@ -39,10 +44,17 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .layer(CatchPanicLayer::new())
 }
 
-/// The log line of a web page request, as DAV requests get theirs (the user is not known
-/// here: the page knows it, the log only needs who asked from where).
-async fn log_page(req: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+/// The log line of a web page request, as DAV requests get theirs, with the user of the
+/// session the request came with (a failed sign-in is logged by the authenticator).
+async fn log_page(
+    State(app): State<Arc<AppState>>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
     let started = Instant::now();
+    let user = crate::session::cookie(req.headers(), crate::session::COOKIE)
+        .and_then(|id| app.web.sessions.peek(id))
+        .map(|s| s.user);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let remote = req.extensions().get::<RemoteAddr>().map(|r| r.0);
@@ -53,7 +65,15 @@ async fn log_page(req: Request<Body>, next: axum::middleware::Next) -> Response<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    log_request(remote, None, &method, &path, res.status(), bytes, started);
+    log_request(
+        remote,
+        user.as_deref(),
+        &method,
+        &path,
+        res.status(),
+        bytes,
+        started,
+    );
     res
 }
 

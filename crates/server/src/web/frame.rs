@@ -7,11 +7,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+/// The document head: our own stylesheet, script and icon only (the CSP allows nothing
+/// else), and for a signed-in page the session's CSRF token for scripts calling `/api/`.
 pub fn head(title: &str, csrf: Option<&str>) -> Markup {
     html! {
         head {
-            @if let Some(token) = csrf { meta name="csrf-token" content=(token); }
             meta charset="utf-8";
+            @if let Some(token) = csrf { meta name="csrf-token" content=(token); }
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="color-scheme" content="light dark";
             title { (title) " · calvault" }
@@ -22,6 +24,7 @@ pub fn head(title: &str, csrf: Option<&str>) -> Markup {
     }
 }
 
+/// The name and icon, a link to the calendars.
 pub fn logo() -> Markup {
     html! {
         a.brand href="/web/calendars" {
@@ -47,6 +50,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
     }
 }
 
+/// A failure's page: what went wrong, and the way back.
 pub fn error_page(status: axum::http::StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");
     bare(

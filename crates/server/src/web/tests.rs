@@ -254,3 +254,34 @@ async fn failed_sign_ins_count_in_the_same_throttle_as_caldav() {
     let (res, _) = attempt("secret+pw").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+/// Every POST route of the interface (read from the route table itself, so that a new form
+/// is covered the day it is added) refuses a request without the session's CSRF token.
+#[tokio::test]
+async fn every_form_route_refuses_a_post_without_the_csrf_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = app(&dir).await;
+    let (session, _) = sign_in(&app).await;
+    let table = include_str!("mod.rs");
+    let mut posts = Vec::new();
+    for route in table.split(".route(").skip(1) {
+        let path = route.split('"').nth(1).unwrap();
+        if route.contains("post(") && path != "/web/signin" {
+            posts.push(path.to_owned());
+        }
+    }
+    assert!(posts.len() >= 15, "{posts:?}");
+    for path in &posts {
+        let req = match path.as_str() {
+            "/web/import" => Request::post(path)
+                .header(header::HOST, "cal.test")
+                .header(header::COOKIE, &session)
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+                .body(Body::from("--x\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\ncalendar\r\n--x--\r\n"))
+                .unwrap(),
+            _ => post(path, &session, "c=calendar&name=x&label=x&user=ann&password=longenough"),
+        };
+        let (res, body) = send(&app, req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+}
