@@ -176,6 +176,18 @@ def test_a_summary_with_markup_stays_text(server, browser):
     assert r.status == 204, r
 
 
+def test_tasks_made_over_caldav_are_listed_with_their_due_dates(server, browser):
+    todo = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calvault tests//web//EN\r\n"
+            "BEGIN:VTODO\r\nUID:todo-1\r\nDTSTAMP:20260101T000000Z\r\nDUE:20261215T170000Z\r\n"
+            "SUMMARY:File the report\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+    assert server.request("PUT", WORK + "todo.ics", body=todo,
+                          headers={"Content-Type": "text/calendar"}).status == 201
+    browser.go("/web/calendar?c=work")
+    tasks = browser.section("Tasks")
+    assert "File the report" in tasks.text and "Tue 15 Dec 2026, 17:00" in tasks.text, tasks.text
+    assert server.request("DELETE", WORK + "todo.ics").status == 204
+
+
 def test_an_event_deleted_over_caldav_is_undone_from_history_byte_for_byte(server, browser):
     before = server.request("GET", WORK + "standup.ics")
     assert before.status == 200
