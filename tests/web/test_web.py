@@ -60,9 +60,17 @@ def test_a_wrong_password_is_refused_and_the_right_one_signs_in(server, browser)
     browser.fill("Password", "not the password")
     browser.click("Sign in")
     assert "Wrong user name or password" in browser.body_text()
-    browser.fill("User name", USER)
-    browser.fill("Password", PASSWORD)
-    browser.click("Sign in")
+    # By keyboard alone: the name, Tab, the password, Enter.
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    browser.field("User name").clear()
+    browser.field("User name").send_keys(USER, Keys.TAB)
+    active = browser.d.switch_to.active_element
+    assert active.get_attribute("id") == browser.field("Password").get_attribute("id")
+    old = browser.d.find_element(By.TAG_NAME, "html")
+    active.send_keys(PASSWORD, Keys.ENTER)
+    WebDriverWait(browser.d, 15).until(ec.staleness_of(old))
     assert browser.path == "/web/calendars"
     cookie = next(c for c in browser.d.get_cookies() if c["name"] == "calvault_session")
     assert cookie["httpOnly"] is True
@@ -138,6 +146,22 @@ def test_an_event_edited_in_the_browser_keeps_its_uid(server, browser):
     assert len(objects) == 1
     r = server.request("GET", objects[0])
     assert "SUMMARY:Dentist (moved)" in r.text and "SEQUENCE:1" in r.text
+
+
+def test_times_show_in_the_time_zone_the_user_chooses(server, browser):
+    week = "/web/calendar?c=work&view=week&date=" + monday_this_week().isoformat()
+    browser.go(week)
+    chip = browser.d.find_element(By.XPATH, "//a[contains(@class,'chip')][contains(., 'Dentist')]")
+    assert "13:00 – 14:00" in chip.text, "14:00 in Berlin is 13:00 UTC"
+    for zone, shown in (("Europe/Berlin", "14:00 – 15:00"), ("UTC", "13:00 – 14:00")):
+        browser.go("/web/account")
+        browser.fill("Time zone", zone)
+        browser.click("Save")
+        assert zone in browser.flash()
+        browser.go(week)
+        assert f"times in {zone}" in browser.body_text()
+        chip = browser.d.find_element(By.XPATH, "//a[contains(@class,'chip')][contains(., 'Dentist')]")
+        assert shown in chip.text, chip.text
 
 
 def test_a_recurring_event_made_over_caldav_shows_its_recurrences_in_the_week(server, browser):
