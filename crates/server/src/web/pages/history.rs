@@ -291,8 +291,10 @@ async fn restore(
         Err(r) => return (false, refusal(r)),
     };
     if prepared.changes_nothing() {
+        // Nothing to write is fine, unless something had to be left alone.
+        let skipped = matches!(&prepared, Prepared::Objects(p) if !p.skipped.is_empty());
         return (
-            true,
+            !skipped,
             PlanText {
                 owner: &ctx.user.name,
                 prepared: &prepared,
