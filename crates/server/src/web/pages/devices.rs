@@ -78,7 +78,7 @@ fn settings(app: &AppState, ctx: &Ctx, password: Option<&str>) -> Markup {
                     dt { "Server" } dd { code { (host) } }
                     dt { "User name" } dd { code { (ctx.user.name) } }
                     dt { "Password" } dd { code { (pw) } }
-                    dt { "Or" } dd { "download the configuration profile below and open it on the device." }
+                    dt { "Or" } dd { "download an Apple configuration profile on this page and open it on the device." }
                 }
             }
             div {

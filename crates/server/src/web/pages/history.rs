@@ -186,7 +186,7 @@ pub async fn show(
                     @if deleted_events.is_empty() { p.empty { "No deleted events in this calendar." } }
                     @else {
                         table {
-                            thead { tr { th { "Event" } th { "Deleted" } th { span.muted { "Actions" } } } }
+                            thead { tr { th { "Item" } th { "Deleted" } th { span.muted { "Actions" } } } }
                             tbody {
                                 @for (name, v, d) in &deleted_events {
                                     tr {
