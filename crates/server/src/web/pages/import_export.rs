@@ -22,8 +22,8 @@ use crate::web::page::Ctx;
 use crate::web::transfer::{self, ImportReport};
 use crate::web::writes;
 
-/// Marks "a new calendar" in the calendar choice.
-const NEW: &str = "\u{1}new";
+/// Marks "a new calendar" in the calendar choice (no calendar has the empty path).
+const NEW: &str = "";
 
 pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
     let all = calendars::list(app.engine.store().as_ref(), &ctx.user).await?;
@@ -126,7 +126,7 @@ pub async fn import(State(app): State<Arc<AppState>>, ctx: Ctx, mut form: Multip
     let store = app.engine.store().as_ref();
     let caller = ctx.caller();
     let calendar = match target.as_str() {
-        NEW | "" => {
+        NEW => {
             let name = match new_name.as_str() {
                 "" => "Imported".to_owned(),
                 n => n.to_owned(),
