@@ -5,9 +5,10 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, PostgreSQL, nginx, strace and libfuse2 (Debian), the Python packages caldav, fusepy,
-#    recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
-#    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
+#    pip, PostgreSQL, nginx, strace and libfuse2, chromium + chromium-driver and npm
+#    (Debian), the Python packages caldav, fusepy, recurring-ical-events, icalendar, pytest,
+#    vdirsyncer, selenium, and the CalDAV servers radicale and xandikos (the backup tool is
+#    tested against them), cargo-nextest, and axe-core (npm, for the browser tests);
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
 # 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings) and dependency
@@ -23,7 +24,10 @@
 #    python `caldav` and vdirsyncer (tests/multinode);
 # 9. runs the durability tests: a power cut during a write load on a filesystem that drops
 #    what was not synced, and the syncs of acknowledged writes counted with strace
-#    (tests/durability).
+#    (tests/durability);
+# 10. runs the web interface's browser tests: every flow in a real headless Chromium
+#    (selenium), axe-core on every page, a screenshot of each page kept in
+#    target/web-screenshots/ (tests/web).
 #
 # Every step after the build runs even if an earlier one failed; the exit code
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
@@ -51,6 +55,10 @@ XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
 VDIRSYNCER_VERSION=${VDIRSYNCER_VERSION:-0.21.0}
 # tests/durability/lossyfs.py is a FUSE filesystem written with it.
 FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
+# tests/web drives Debian's chromium through chromium-driver with this selenium, and checks
+# every page with this axe-core (npm).
+SELENIUM_VERSION=${SELENIUM_VERSION:-4.51.0}
+AXE_CORE_VERSION=${AXE_CORE_VERSION:-4.14.1}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -94,6 +102,11 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The durability tests: strace counts syncs; lossyfs (FUSE, through fusepy) drops unsynced data.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 ls /usr/lib/*/libfuse.so.2 >/dev/null 2>&1 || missing+=(libfuse2)
+# The browser tests: Debian's Chromium and its WebDriver, a font for the pages, npm for axe-core.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -127,6 +140,17 @@ if ! py_ok; then
     py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer still not importable after pip install"; exit 1; }
 fi
 
+selenium_ok() {
+    python3 -c "import sys; from importlib.metadata import version; import selenium; sys.exit(version('selenium') != sys.argv[1])" "$SELENIUM_VERSION" >/dev/null 2>&1
+}
+if ! selenium_ok; then
+    note "pip install selenium==$SELENIUM_VERSION"
+    if ! python3 -m pip -q --disable-pip-version-check install "selenium==$SELENIUM_VERSION" 2>/dev/null; then
+        python3 -m pip -q --disable-pip-version-check install "selenium==$SELENIUM_VERSION" --break-system-packages
+    fi
+    selenium_ok || { note "selenium still not importable after pip install"; exit 1; }
+fi
+
 command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
 HAVE_NEXTEST=1
 if ! cargo nextest --version >/dev/null 2>&1; then
@@ -148,6 +172,15 @@ export CALVAULT_BIN="$TARGET_DIR/debug/calvault"
 # The Python that runs Radicale and Xandikos for the backup tests.
 export CALVAULT_TEST_PYTHON=${CALVAULT_TEST_PYTHON:-$(command -v python3)}
 [ -x "$CALVAULT_BIN" ] || { note "build produced no $CALVAULT_BIN"; exit 1; }
+# axe-core for the browser tests, from npm into the target directory (no Node at run time:
+# the tests inject its one file into the page).
+export AXE_JS="$TARGET_DIR/web-node/node_modules/axe-core/axe.min.js"
+if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$TARGET_DIR/web-node/node_modules/axe-core/package.json"; then
+    note "npm install axe-core@$AXE_CORE_VERSION"
+    mkdir -p "$TARGET_DIR/web-node"
+    npm install --no-save --no-audit --no-fund --silent --prefix "$TARGET_DIR/web-node" \
+        "axe-core@$AXE_CORE_VERSION" || note "npm install axe-core failed"
+fi
 
 # ---------------------------------------------------------------------------
 section "setup: PostgreSQL (tests/postgres.sh)"
@@ -237,6 +270,13 @@ interop "multi-node: 3 nodes, PostgreSQL, nginx; caldav + vdirsyncer" \
 
 interop "durability: a power cut on lossyfs, syncs under strace" \
     "${PYTEST[@]}" "$ROOT/tests/durability"
+
+# Screenshots of every page stay in target/web-screenshots/ (a CI artifact).
+CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots" \
+    interop "web interface in headless Chromium (selenium, axe-core)" \
+    "${PYTEST[@]}" "$ROOT/tests/web"
+CALVAULT_DATABASE=$(pg_database calvault_web) CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots-postgres" \
+    interop "web interface on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/web"
 
 # ---------------------------------------------------------------------------
 section "summary"

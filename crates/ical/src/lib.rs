@@ -50,7 +50,7 @@ pub use instance_index::{event_index, EventIndex, IndexLimits};
 pub use kind::ComponentKind;
 pub use limit::{limit_freebusy_set, limit_recurrence_set};
 pub use parse::{parse, Component, Param, Property};
-pub use select::{select, CompSelection, CompSelector, PropSelection, PropSelector};
+pub use select::{select, write_folded, CompSelection, CompSelector, PropSelection, PropSelector};
 pub use split::{split_calendar, split_calendar_with, SplitObject};
 pub use timezone_object::check_timezone_object;
 pub use validate::{analyze, analyze_and_index, ObjectInfo, ValidationLimits};

@@ -10,29 +10,27 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::routing::any;
 use axum::Router;
 use bytes::Bytes;
-use dav::{Caller, Engine};
+use dav::Caller;
 use store::{Change, TokenScope};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::{AuthError, Authenticator, Identity};
+use crate::auth::{AuthError, Identity};
 use crate::tokens;
 
-/// The peer's address, put into each request's extensions by the accept loop.
-#[derive(Clone, Copy, Debug)]
-pub struct RemoteAddr(pub SocketAddr);
-
-pub struct AppState {
-    pub engine: Engine,
-    pub auth: Authenticator,
-    pub max_request_body: usize,
-    /// The background verification's last result, for administrators.
-    pub last_check: crate::verification::LastCheck,
-}
+pub use crate::state::{AppState, RemoteAddr};
 
 pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+    let max_body = state.max_request_body;
     Router::new()
+        .route("/", any(root))
+        .merge(
+            crate::web::routes(max_body).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                log_page,
+            )),
+        )
         .route("/.well-known/caldav", any(well_known))
         .route("/.well-known/caldav/", any(well_known))
         .fallback(dav_request)
@@ -44,6 +42,54 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
             request_timeout,
         ))
         .layer(CatchPanicLayer::new())
+}
+
+/// The log line of a web page request, as DAV requests get theirs, with the user of the
+/// session the request came with (a failed sign-in is logged by the authenticator).
+async fn log_page(
+    State(app): State<Arc<AppState>>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    let started = Instant::now();
+    let user = crate::session::cookie(req.headers(), crate::session::COOKIE)
+        .and_then(|id| app.web.sessions.peek(id))
+        .map(|s| s.user);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let remote = req.extensions().get::<RemoteAddr>().map(|r| r.0);
+    let res = next.run(req).await;
+    let bytes = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    log_request(
+        remote,
+        user.as_deref(),
+        &method,
+        &path,
+        res.status(),
+        bytes,
+        started,
+    );
+    res
+}
+
+/// `/`: a browser's visit goes to the web interface; everything else (a CalDAV client's
+/// discovery) to DAV.
+async fn root(State(app): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
+    match crate::web::wants_page(&req) {
+        true => {
+            let mut res = Response::new(Body::empty());
+            *res.status_mut() = StatusCode::SEE_OTHER;
+            res.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/web/"));
+            res
+        }
+        false => dav_request(State(app), req).await,
+    }
 }
 
 /// RFC 6764 §5: the well-known URI redirects to the DAV root, for every method (Apple
@@ -84,8 +130,14 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let api_session = match (path.starts_with("/api/"), &authorization) {
+        (true, None) => crate::session::api_user(&app.web.sessions, req.headers()),
+        _ => None,
+    };
     let (response, user) = if method == Method::OPTIONS && authorization.is_none() {
         (app.engine.options(), None)
+    } else if let Some(session) = api_session {
+        api_with_session(&app, &req, session, remote).await
     } else {
         let ip = remote
             .map(|r| r.ip())
@@ -140,6 +192,33 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         started,
     );
     response.map(Body::from)
+}
+
+/// `/api/` for a browser signed in to the web interface: the session cookie counts only
+/// with its CSRF token in the `X-CSRF-Token` header, which another site's page cannot send.
+async fn api_with_session(
+    app: &AppState,
+    req: &Request<Bytes>,
+    session: Result<String, ()>,
+    remote: Option<SocketAddr>,
+) -> (Response<Bytes>, Option<String>) {
+    let refused = |text: &str| (plain(StatusCode::FORBIDDEN, text.into()), None);
+    let Ok(name) = session else {
+        return refused("the session cookie counts for /api/ only with the X-CSRF-Token header");
+    };
+    let user = match app.engine.store().user_by_name(&name).await {
+        Ok(Some(user)) => user,
+        _ => return refused("the session's account is gone; sign in again"),
+    };
+    let caller = Caller {
+        change: Change {
+            author: user.name.clone(),
+            client: Some(crate::web::CLIENT.into()),
+            address: remote.map(|r| r.ip().to_string()),
+        },
+        user,
+    };
+    (crate::api::handle(app, req, &caller).await, Some(name))
 }
 
 /// Methods that change nothing (RFC 9110 §9.2.1, and the WebDAV reads).

@@ -13,9 +13,12 @@ pub mod password;
 pub mod process;
 mod retention;
 mod serve;
+pub mod session;
+pub mod state;
 mod tls;
 pub mod tokens;
 pub mod verification;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +112,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
         last_check,
+        web: state::WebState::new(
+            tls.is_some(),
+            backend.location().describe(),
+            match backend.location() {
+                Location::Sqlite(path) => Some(path.clone()),
+                Location::Postgres(_) => None,
+            },
+        ),
     });
     let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
     serve::serve(

@@ -1,4 +1,6 @@
-//! The JSON API under `/api/`, for signed-in users (the web interface, scripts). Each
+//! The JSON API under `/api/`, for signed-in users: Basic credentials (scripts), or the web
+//! interface's session cookie together with its CSRF token in `X-CSRF-Token` (`server::app`
+//! decides which, `server::session` checks the pair). Each
 //! endpoint answers JSON; errors are `{"error": "..."}` with the status a store failure has
 //! in DAV too (`dav::DavError`'s one mapping).
 //!
