@@ -217,6 +217,7 @@ async fn api_with_session(
             address: remote.map(|r| r.ip().to_string()),
         },
         user,
+        read_only: false,
     };
     (crate::api::handle(app, req, &caller).await, Some(name))
 }

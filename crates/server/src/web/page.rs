@@ -38,6 +38,7 @@ impl Ctx {
         Caller {
             user: self.user.clone(),
             change: self.change(),
+            read_only: false,
         }
     }
 

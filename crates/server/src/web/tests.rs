@@ -21,9 +21,13 @@ async fn app(dir: &tempfile::TempDir) -> (axum::Router, Arc<AppState>) {
         .await
         .unwrap();
     let store = backend.store();
-    crate::admin::add_user(store.as_ref(), "ann", None, None, false, "secret pw")
-        .await
-        .unwrap();
+    crate::admin::add_user(
+        store.as_ref(),
+        &crate::admin::Account::named("ann"),
+        "secret pw",
+    )
+    .await
+    .unwrap();
     let state = Arc::new(AppState {
         engine: dav::Engine::new(store.clone(), dav::Limits::default()),
         auth: auth::Authenticator::new(

@@ -189,7 +189,12 @@ pub async fn add_user(
     let added = async {
         crate::admin::check_user_name(name)?;
         crate::admin::ensure_new_user(store, name).await?;
-        crate::admin::add_user(store, name, None, quota, f.admin.is_some(), &f.password).await
+        let account = crate::admin::Account {
+            quota,
+            admin: f.admin.is_some(),
+            ..crate::admin::Account::named(name)
+        };
+        crate::admin::add_user(store, &account, &f.password).await
     }
     .await;
     match added {
