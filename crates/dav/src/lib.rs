@@ -7,6 +7,7 @@
 //! and write a typed response.
 
 mod answer_buffer;
+pub mod calendars;
 mod condition;
 mod conditional;
 mod error;
@@ -27,6 +28,7 @@ use store::{Change, Store, User};
 pub use condition::Condition;
 pub use error::{DavError, DavResult};
 pub use limits::Limits;
+pub use method::put::{write_object, ObjectWrite};
 
 /// The authenticated user of a request and what to record about it in history.
 #[derive(Clone, Debug)]

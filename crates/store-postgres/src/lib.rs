@@ -21,6 +21,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod status;
 mod tls;
 mod tokens;
 

@@ -35,7 +35,8 @@ macro_rules! conformance_tests {
             refused_writes_leave_sequence_and_history_alone,
             a_copied_calendar_records_its_objects_in_name_order,
             multiget_answers_in_the_order_asked_each_object_once,
-            app_passwords_are_found_by_hash_until_revoked);
+            app_passwords_are_found_by_hash_until_revoked,
+            status_counts_users_and_live_objects);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -1403,4 +1404,26 @@ pub async fn app_passwords_are_found_by_hash_until_revoked(store: &dyn Store) {
         store.set_admin("nobody", true).await,
         Err(StoreError::NotFound)
     );
+}
+
+pub async fn status_counts_users_and_live_objects(store: &dyn Store) {
+    let fresh = store.status().await.unwrap();
+    assert!(fresh.schema_current(), "{fresh:?}");
+    assert!(fresh.schema > 0);
+    assert_eq!((fresh.users, fresh.objects), (0, 0));
+    let ann = user(store, "ann").await;
+    user(store, "bob").await;
+    let cal = calendar(store, &ann).await;
+    for n in ["a", "b"] {
+        let data = format!("BEGIN:VCALENDAR\r\nUID:{n}\r\nEND:VCALENDAR\r\n");
+        let put = put(cal.id, &format!("{n}.ics"), &data, n, Expect::Absent);
+        store.put_object(put, &change("ann")).await.unwrap();
+    }
+    let now = store.status().await.unwrap();
+    assert_eq!((now.users, now.objects), (2, 2));
+    store
+        .delete_collection(ann.id, "calendar", &change("ann"))
+        .await
+        .unwrap();
+    assert_eq!(store.status().await.unwrap().objects, 0, "a deleted calendar's objects");
 }

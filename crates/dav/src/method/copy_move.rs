@@ -143,7 +143,7 @@ async fn transfer_object(
             .await?
             .ok_or_else(DavError::not_found)?;
         let checked = super::put::check_calendar_object(
-            cx,
+            cx.engine,
             &to,
             &object.data,
             Some(&object.meta.content_type),

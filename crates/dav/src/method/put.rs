@@ -2,7 +2,10 @@
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use store::{Collection, CollectionKind, InstanceIndex, ObjectIndex, PutObject, StoreError};
+use store::{
+    Change, Collection, CollectionKind, Expect, InstanceIndex, ObjectIndex, PutObject, PutOutcome,
+    StoreError,
+};
 
 use super::Cx;
 use crate::condition::Condition;
@@ -10,6 +13,7 @@ use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
 use crate::resource::{resolve, Resolved, Resource};
+use crate::Engine;
 
 pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
     let (collection, name, current_etag, current_uid) =
@@ -46,41 +50,20 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
             etag: current_etag.as_deref(),
         },
     )?;
-    let body = req.body().clone();
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let checked = if collection.kind == CollectionKind::Calendar {
-        let checked = check_calendar_object(cx, &collection, &body, sent_type.as_deref())?;
-        keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
-        checked
-    } else {
-        CheckedObject {
-            content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
-            index: ObjectIndex::default(),
-            instances: None,
-        }
+        .and_then(|v| v.to_str().ok());
+    let write = ObjectWrite {
+        collection: &collection,
+        name,
+        data: req.body().clone(),
+        content_type: sent_type,
+        replaces_uid: current_uid.as_deref(),
+        expect,
+        quota: cx.quota(),
     };
-    let outcome = cx
-        .engine
-        .store
-        .put_object(
-            PutObject {
-                collection: collection.id,
-                name: name.clone(),
-                data: body,
-                content_type: checked.content_type,
-                index: checked.index,
-                instances: checked.instances,
-                expect,
-                quota: cx.quota(),
-            },
-            &cx.caller.change,
-        )
-        .await
-        .map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?;
+    let outcome = write_object(cx.engine, write, &cx.caller.user.name, &cx.caller.change).await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -93,6 +76,64 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+/// One object to store as a PUT stores it.
+pub struct ObjectWrite<'a> {
+    pub collection: &'a Collection,
+    pub name: String,
+    pub data: Bytes,
+    /// The Content-Type the data came with, if any.
+    pub content_type: Option<&'a str>,
+    /// The UID of the object it replaces at that name (RFC 4791 `no-uid-conflict`).
+    pub replaces_uid: Option<&'a str>,
+    pub expect: Expect,
+    /// The owner's quota; None writes regardless (the administrator).
+    pub quota: Option<u64>,
+}
+
+/// Validates and stores one object exactly as PUT does: in a calendar, RFC 4791 §5.3.2.1's
+/// preconditions and the index; elsewhere the bytes as they are. PUT and an import (which
+/// writes each object of an `.ics` file) share it, so both accept and refuse alike. `owner`
+/// names the home in the href of a `no-uid-conflict`.
+pub async fn write_object(
+    engine: &Engine,
+    write: ObjectWrite<'_>,
+    owner: &str,
+    change: &Change,
+) -> DavResult<PutOutcome> {
+    let collection = write.collection;
+    let checked = if collection.kind == CollectionKind::Calendar {
+        let checked = check_calendar_object(engine, collection, &write.data, write.content_type)?;
+        keeps_uid(write.replaces_uid, checked.index.uid.as_deref())?;
+        checked
+    } else {
+        CheckedObject {
+            content_type: write
+                .content_type
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            index: ObjectIndex::default(),
+            instances: None,
+        }
+    };
+    engine
+        .store
+        .put_object(
+            PutObject {
+                collection: collection.id,
+                name: write.name,
+                data: write.data,
+                content_type: checked.content_type,
+                index: checked.index,
+                instances: checked.instances,
+                expect: write.expect,
+                quota: write.quota,
+            },
+            change,
+        )
+        .await
+        .map_err(|e| uid_conflict_with_href(e, owner, collection))
+}
+
 /// What is stored with an accepted object besides its bytes.
 pub struct CheckedObject {
     pub content_type: String,
@@ -102,12 +143,12 @@ pub struct CheckedObject {
 
 /// RFC 4791 §5.3.2.1 preconditions, in the order a client can act on them.
 pub fn check_calendar_object(
-    cx: &Cx<'_>,
+    engine: &Engine,
     collection: &Collection,
     body: &[u8],
     sent_type: Option<&str>,
 ) -> DavResult<CheckedObject> {
-    let limits = &cx.engine.limits;
+    let limits = &engine.limits;
     if body.len() as u64 > limits.max_resource_size {
         return Err(DavError::condition(
             Condition::MaxResourceSize,
