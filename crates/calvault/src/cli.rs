@@ -102,7 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(level) = args.log_level {
                 config.log_level = level;
             }
-            server::init_logging(&config.log_level)?;
+            server::init_logging(&config)?;
             server::run(config).await
         }
         Command::User(cmd) => crate::user::run(cmd).await,

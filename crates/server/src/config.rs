@@ -22,6 +22,13 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// error, warn, info, debug or trace.
     pub log_level: String,
+    /// "text" (lines for people) or "json" (one JSON object per line, for log collectors).
+    pub log_format: String,
+    /// The request line in text logs: "calvault" or "common" (Apache Common Log Format).
+    pub access_log_format: String,
+    /// Address of a listener that serves only `/metrics`, `/healthz` and `/readyz`; unset,
+    /// the main listener serves `/metrics` to loopback addresses only.
+    pub metrics_listen: Option<String>,
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_request_body: u64,
     /// Largest calendar object, in bytes (`dav::Limits::max_resource_size`).
@@ -65,6 +72,9 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             log_level: "info".into(),
+            log_format: "text".into(),
+            access_log_format: "calvault".into(),
+            metrics_listen: None,
             max_request_body: 20 * 1024 * 1024,
             max_resource_size: limits.max_resource_size,
             max_instances: limits.max_instances,
@@ -88,6 +98,9 @@ const KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "log_level",
+    "log_format",
+    "access_log_format",
+    "metrics_listen",
     "max_request_body",
     "max_resource_size",
     "max_instances",

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use store::{Change, Collection, Expect, ObjectMeta, Store, User};
 
+use super::{create, NewCalendar};
 use crate::error::{DavError, DavResult};
 use crate::method::put::{write_object, ObjectWrite};
 use crate::Engine;
@@ -51,6 +52,8 @@ pub struct ImportFile {
 /// exporters leave it out of tasks and journals) gets one made from its content, so that
 /// importing the same file again finds it.
 pub fn read_file(text: &str) -> DavResult<ImportFile> {
+    // Outlook and some Windows tools start the file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let unreadable = |e: ical::ParseError| {
         DavError::bad_request(format!("this is not an iCalendar (.ics) file: {e}"))
     };
@@ -76,6 +79,31 @@ pub struct Destination<'a> {
     /// The owner's quota; None imports regardless (the administrator).
     pub quota: Option<u64>,
     pub change: &'a Change,
+}
+
+/// The calendar at `slug` to import into: the one there, else a new one named as the file
+/// names its calendar (else by its slug), recorded with `change`. True when it was made.
+pub async fn calendar_for_import(
+    store: &dyn Store,
+    owner: &User,
+    slug: &str,
+    file_name: Option<&str>,
+    change: &Change,
+) -> DavResult<(Collection, bool)> {
+    if let Some(existing) = store.collection(owner.id, slug).await? {
+        if existing.kind != store::CollectionKind::Calendar {
+            return Err(DavError::conflict(format!(
+                "{slug:?} is a plain collection, not a calendar; import into a calendar"
+            )));
+        }
+        return Ok((existing, false));
+    }
+    let new = NewCalendar {
+        slug: slug.to_owned(),
+        name: Some(file_name.unwrap_or(slug).to_owned()),
+        ..NewCalendar::default()
+    };
+    Ok((create(store, owner, &new, change).await?, true))
 }
 
 /// Called after each object with (objects done, objects in all).
