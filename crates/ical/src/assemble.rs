@@ -126,7 +126,10 @@ mod tests {
         let text = calendar.finish(Some("Work; home, too"));
         assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1, "{text}");
         assert_eq!(text.matches("BEGIN:VCALENDAR").count(), 1);
-        assert!(text.contains("X-WR-CALNAME:Work\\; home\\, too\r\n"), "{text}");
+        assert!(
+            text.contains("X-WR-CALNAME:Work\\; home\\, too\r\n"),
+            "{text}"
+        );
         assert!(text.find("UID:a").unwrap() < text.find("UID:b").unwrap());
         assert!(text.find("END:VTIMEZONE").unwrap() < text.find("BEGIN:VEVENT").unwrap());
         assert!(!text.contains("-//x//EN"));

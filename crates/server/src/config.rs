@@ -160,6 +160,26 @@ impl Config {
         })
     }
 
+    /// `serve`'s flags, which override the file and the environment: the address, the
+    /// certificate and key (given together), the log level.
+    pub fn apply_flags(
+        &mut self,
+        listen: Option<String>,
+        tls: Option<(PathBuf, PathBuf)>,
+        log_level: Option<String>,
+    ) {
+        if let Some(listen) = listen {
+            self.listen = listen;
+        }
+        if let Some((cert, key)) = tls {
+            self.tls_cert = Some(cert);
+            self.tls_key = Some(key);
+        }
+        if let Some(level) = log_level {
+            self.log_level = level;
+        }
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data.join("calvault.db")
     }

@@ -32,9 +32,9 @@ impl AccessFormat {
         match config.access_log_format.as_str() {
             "calvault" => Ok(AccessFormat::Calvault),
             "common" => Ok(AccessFormat::Common),
-            other => anyhow::bail!(
-                "access_log_format must be \"calvault\" or \"common\", not {other:?}"
-            ),
+            other => {
+                anyhow::bail!("access_log_format must be \"calvault\" or \"common\", not {other:?}")
+            }
         }
     }
 }
@@ -105,7 +105,12 @@ pub fn request(line: &RequestLine<'_>, format: AccessFormat) {
         .unwrap_or_else(|| "-".into());
     let user = line.user.unwrap_or("-");
     let duration_ms = line.started.elapsed().as_millis() as u64;
-    let (method, path, status, bytes) = (line.method.as_str(), line.path, line.status.as_u16(), line.bytes);
+    let (method, path, status, bytes) = (
+        line.method.as_str(),
+        line.path,
+        line.status.as_u16(),
+        line.bytes,
+    );
     let client = line.client.unwrap_or("-");
     match format {
         AccessFormat::Calvault => tracing::info!(

@@ -1,5 +1,5 @@
-//! How the `calvault` process starts and ends on a Unix system: the allocator's settings,
-//! and a quiet end when standard output is closed early. (Moved here from the binary,
+//! How the `calvault` process starts and ends: the allocator's settings, a quiet end when
+//! standard output is closed early, the async runtime, and the exit status of a failure. (Moved here from the binary,
 //! which keeps only its glue.)
 
 /// mimalloc keeps freed memory committed for a while and commits arenas eagerly. For a
@@ -58,4 +58,29 @@ pub fn quiet_on_closed_stdout() {
         }
         default(info);
     }));
+}
+
+/// Runs the command on a multi-threaded runtime; a failure is printed with its causes and
+/// ends the process with the status `code_of` gives it.
+pub fn run(
+    command: impl std::future::Future<Output = anyhow::Result<()>>,
+    code_of: fn(&anyhow::Error) -> u8,
+) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("calvault: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("calvault: {e:#}");
+            std::process::ExitCode::from(code_of(&e))
+        }
+    }
 }

@@ -10,10 +10,7 @@ use crate::{unsigned, PgConn};
 impl StatusStatements for PgConn {
     async fn schema_versions(&self) -> Result<(u32, u32)> {
         let row = self
-            .query_one(
-                "SELECT COALESCE(max(version), 0) FROM calvault_schema",
-                &[],
-            )
+            .query_one("SELECT COALESCE(max(version), 0) FROM calvault_schema", &[])
             .await?;
         let found: i32 = get(&row, 0)?;
         let expected = u32::try_from(SCHEMA_VERSION).unwrap_or(u32::MAX);

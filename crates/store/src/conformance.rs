@@ -1425,5 +1425,9 @@ pub async fn status_counts_users_and_live_objects(store: &dyn Store) {
         .delete_collection(ann.id, "calendar", &change("ann"))
         .await
         .unwrap();
-    assert_eq!(store.status().await.unwrap().objects, 0, "a deleted calendar's objects");
+    assert_eq!(
+        store.status().await.unwrap().objects,
+        0,
+        "a deleted calendar's objects"
+    );
 }

@@ -79,3 +79,22 @@ pub async fn export(
         unreadable,
     })
 }
+
+impl std::fmt::Display for Export {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} objects ({} components) exported",
+            self.objects, self.components
+        )?;
+        if !self.unreadable.is_empty() {
+            write!(
+                f,
+                "; {} left out, not readable as iCalendar: {}",
+                self.unreadable.len(),
+                self.unreadable.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}

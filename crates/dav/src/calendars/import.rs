@@ -163,7 +163,11 @@ pub async fn import(
     for (done, object) in file.objects.iter().enumerate() {
         let write = match held(object) {
             Some(_) if to.on_conflict != OnConflict::Replace => None,
-            Some(meta) if current.get(&meta.name).is_some_and(|d| d == object.text.as_bytes()) => {
+            Some(meta)
+                if current
+                    .get(&meta.name)
+                    .is_some_and(|d| d == object.text.as_bytes()) =>
+            {
                 None
             }
             Some(meta) => Some((meta.name.clone(), Expect::Etag(meta.etag.clone()))),
@@ -297,7 +301,10 @@ mod tests {
     #[test]
     fn names_come_from_plain_uids_and_never_collide() {
         let mut taken = HashSet::new();
-        assert_eq!(free_name(Some("abc@google.com"), &taken), "abc@google.com.ics");
+        assert_eq!(
+            free_name(Some("abc@google.com"), &taken),
+            "abc@google.com.ics"
+        );
         taken.insert("abc@google.com.ics".to_owned());
         assert_eq!(
             free_name(Some("abc@google.com"), &taken),

@@ -13,7 +13,8 @@ mod listing;
 pub use create::{check_slug, create, NewCalendar, DEFAULT_COMPONENTS};
 pub use export::{export, export_etag, Export};
 pub use import::{
-    calendar_for_import, import, read_file, Destination, Failed, ImportFile, ImportReport, OnConflict, Progress,
+    calendar_for_import, import, read_file, Destination, Failed, ImportFile, ImportReport,
+    OnConflict, Progress,
 };
 pub use listing::{list, CalendarList, CalendarSummary};
 

@@ -4,6 +4,8 @@
 //! regardless of quota, each object a recorded write with client `calvault import`.
 
 use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use dav::calendars::{self, CalendarList, Destination, Export, ImportReport, Looks, NewCalendar};
 use dav::{DavError, Engine};
@@ -57,15 +59,23 @@ pub async fn calendar_list(store: &dyn Store, user: &str) -> Result<String, Admi
     Ok(list.to_string())
 }
 
-/// Creates `USER/SLUG`; `new.slug` is taken from the target.
+/// Creates `USER/SLUG` with a name, a colour (#RRGGBB) and component types (none: the
+/// default set).
 pub async fn create_calendar(
     store: &dyn Store,
     target: &str,
-    mut new: NewCalendar,
+    name: Option<String>,
+    color: Option<String>,
+    components: Vec<String>,
 ) -> Result<Collection, AdminError> {
     let (user, slug) = split_target(target)?;
     let owner = existing_user(store, user).await?;
-    new.slug = slug.to_owned();
+    let new = NewCalendar {
+        slug: slug.to_owned(),
+        name,
+        color,
+        components,
+    };
     let change = change("calendar create");
     calendars::create(store, &owner, &new, &change)
         .await
@@ -87,6 +97,25 @@ pub struct ImportSource {
     pub bytes: Vec<u8>,
 }
 
+impl ImportSource {
+    /// Reads the file, or standard input for `-`.
+    pub fn read(path: &Path) -> Result<ImportSource, AdminError> {
+        let failed = |source| AdminError::Unreadable {
+            path: path.to_owned(),
+            source,
+        };
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(failed)?;
+            let label = "standard input".to_owned();
+            return Ok(ImportSource { label, bytes });
+        }
+        let bytes = std::fs::read(path).map_err(failed)?;
+        let label = path.display().to_string();
+        Ok(ImportSource { label, bytes })
+    }
+}
+
 /// What `calvault calendar import` did.
 pub struct Imported {
     pub target: String,
@@ -96,20 +125,30 @@ pub struct Imported {
     pub report: ImportReport,
 }
 
-/// Imports the files, in order, into `USER/SLUG` (created when missing, named after the
-/// first file's calendar). `progress` is told (done, total) per file.
+/// Imports the files (`-`: standard input), in order, into `USER/SLUG` (created when
+/// missing, named after the first file's calendar); `on_conflict` is skip, replace or fail.
+/// `progress` is told (done, total) per file.
 pub async fn import(
     engine: &Engine,
     target: &str,
-    sources: &[ImportSource],
-    on_conflict: calendars::OnConflict,
+    paths: &[PathBuf],
+    on_conflict: &str,
     progress: calendars::Progress<'_>,
 ) -> Result<Imported, AdminError> {
+    let on_conflict = calendars::OnConflict::parse(on_conflict).ok_or_else(|| {
+        AdminError::Calendar(format!(
+            "--on-conflict is skip, replace or fail, not {on_conflict:?}"
+        ))
+    })?;
     let store = engine.store().as_ref();
     let (user, slug) = split_target(target)?;
     let owner = existing_user(store, user).await?;
+    let sources = paths
+        .iter()
+        .map(|p| ImportSource::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut files = Vec::with_capacity(sources.len());
-    for source in sources {
+    for source in &sources {
         let text = std::str::from_utf8(&source.bytes)
             .map_err(|_| AdminError::NotUtf8(source.label.clone()))?;
         let file = calendars::read_file(text)

@@ -126,6 +126,12 @@ pub enum AdminError {
     #[error("{0}")]
     Calendar(String),
 
+    #[error("cannot read {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("{0} is not UTF-8 text; an .ics file is (RFC 5545 §3.1.4)")]
     NotUtf8(String),
 

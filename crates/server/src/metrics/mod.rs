@@ -113,7 +113,8 @@ impl Metrics {
         );
         let latency_family: Histograms<MethodLabel> =
             Family::new_with_constructor(request_histogram);
-        let latency = METHODS.map(|method| latency_family.get_or_create_owned(&MethodLabel { method }));
+        let latency =
+            METHODS.map(|method| latency_family.get_or_create_owned(&MethodLabel { method }));
         registry.register(
             "http_request_duration_seconds",
             "Time from a request's head to its answer, by method",
@@ -151,7 +152,11 @@ impl Metrics {
             g
         };
         Metrics {
-            bytes_in: counter(&mut registry, "http_received_bytes", "Bytes read from clients"),
+            bytes_in: counter(
+                &mut registry,
+                "http_received_bytes",
+                "Bytes read from clients",
+            ),
             bytes_out: counter(&mut registry, "http_sent_bytes", "Bytes sent to clients"),
             connections: gauge(&mut registry, "http_connections", "Open client connections"),
             auth_failures: counter(
@@ -165,7 +170,11 @@ impl Metrics {
                 "Sign-ins refused unchecked because of too many failures (429)",
             ),
             users: gauge(&mut registry, "users", "Accounts in the store"),
-            objects: gauge(&mut registry, "objects", "Calendar objects in live calendars"),
+            objects: gauge(
+                &mut registry,
+                "objects",
+                "Calendar objects in live calendars",
+            ),
             registry,
             requests,
             latency,
@@ -201,8 +210,10 @@ impl Metrics {
     /// store does not answer).
     pub async fn render(&self, store: &dyn Store) -> String {
         if let Ok(status) = store.status().await {
-            self.users.set(i64::try_from(status.users).unwrap_or(i64::MAX));
-            self.objects.set(i64::try_from(status.objects).unwrap_or(i64::MAX));
+            self.users
+                .set(i64::try_from(status.users).unwrap_or(i64::MAX));
+            self.objects
+                .set(i64::try_from(status.objects).unwrap_or(i64::MAX));
         }
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -239,7 +250,11 @@ mod tests {
         let store = store_sqlite::open(&dir.path().join("db")).unwrap();
         let m = metrics();
         m.request(&Method::GET, 200, Duration::from_millis(3));
-        m.request(&Method::from_bytes(b"BREW").unwrap(), 501, Duration::from_millis(1));
+        m.request(
+            &Method::from_bytes(b"BREW").unwrap(),
+            501,
+            Duration::from_millis(1),
+        );
         m.auth_failure();
         let text = m.render(&store).await;
         assert!(
@@ -247,8 +262,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("calvault_http_requests_total{method=\"OTHER\",status=\"501\"}"));
-        assert!(text.contains("calvault_http_request_duration_seconds_bucket{le=\"0.004\",method=\"GET\"}")
-            || text.contains("calvault_http_request_duration_seconds_bucket{method=\"GET\",le=\"0.004\"}"), "{text}");
+        assert!(
+            text.contains(
+                "calvault_http_request_duration_seconds_bucket{le=\"0.004\",method=\"GET\"}"
+            ) || text.contains(
+                "calvault_http_request_duration_seconds_bucket{method=\"GET\",le=\"0.004\"}"
+            ),
+            "{text}"
+        );
         assert!(text.contains("calvault_auth_failures_total"));
         assert!(text.contains("calvault_users 0"), "{text}");
         assert!(text.contains("# EOF"));
