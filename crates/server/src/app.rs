@@ -22,7 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{AuthError, Authenticator, Identity};
 use crate::health;
-use crate::logging::{self, AccessFormat, RequestLine};
+use crate::logging::{self, RequestLog, RequestLine};
 use crate::tokens;
 
 /// The peer's address, put into each request's extensions by the accept loop.
@@ -35,7 +35,7 @@ pub struct AppState {
     pub max_request_body: usize,
     /// The background verification's last result, for administrators.
     pub last_check: crate::verification::LastCheck,
-    pub access_format: AccessFormat,
+    pub request_log: RequestLog,
     /// `/metrics` on this listener (for loopback callers): no `metrics_listen` is set.
     pub metrics_here: bool,
 }
@@ -154,7 +154,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                 bytes: 0,
                 started,
             };
-            logging::request(&line, app.access_format);
+            logging::request(&line, app.request_log);
             return res.map(Body::from);
         }
     };
@@ -217,7 +217,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
         bytes: response.body().len(),
         started,
     };
-    logging::request(&line, app.access_format);
+    logging::request(&line, app.request_log);
     response.map(Body::from)
 }
 

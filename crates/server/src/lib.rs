@@ -96,7 +96,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
         last_check,
-        access_format: logging::AccessFormat::of(&config)?,
+        request_log: logging::RequestLog::of(&config)?,
         metrics_here: config.metrics_listen.is_none(),
     });
     let header_timeout = Duration::from_secs(config.header_timeout_secs);

@@ -19,22 +19,25 @@ const REQUESTS: &str = "calvault::request";
 
 /// How the request line is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum AccessFormat {
+pub enum RequestLog {
     /// `ADDRESS USER METHOD PATH STATUS BYTESB MSms` after the time and level.
     #[default]
-    Calvault,
+    Text,
     /// `ADDRESS - USER [TIME] "METHOD PATH HTTP/1.1" STATUS BYTES`, alone on its line.
     Common,
+    /// A JSON object with each value a field.
+    Json,
 }
 
-impl AccessFormat {
+impl RequestLog {
     pub fn of(config: &Config) -> anyhow::Result<Self> {
-        match config.access_log_format.as_str() {
-            "calvault" => Ok(AccessFormat::Calvault),
-            "common" => Ok(AccessFormat::Common),
-            other => {
-                anyhow::bail!("access_log_format must be \"calvault\" or \"common\", not {other:?}")
-            }
+        match (config.log_format.as_str(), config.access_log_format.as_str()) {
+            ("json", "calvault" | "common") => Ok(RequestLog::Json),
+            (_, "calvault") => Ok(RequestLog::Text),
+            (_, "common") => Ok(RequestLog::Common),
+            (_, other) => anyhow::bail!(
+                "access_log_format must be \"calvault\" or \"common\", not {other:?}"
+            ),
         }
     }
 }
@@ -50,7 +53,7 @@ pub fn init(config: &Config) -> anyhow::Result<()> {
         )
     })?;
     let level = LevelFilter::from_level(level);
-    let common = AccessFormat::of(config)? == AccessFormat::Common;
+    let common = RequestLog::of(config)? == RequestLog::Common;
     let (text, json, access) = match config.log_format.as_str() {
         "text" => {
             let text = tracing_subscriber::fmt::layer()
@@ -97,35 +100,40 @@ pub struct RequestLine<'a> {
     pub started: Instant,
 }
 
-/// Writes the request's line in the configured format (fields for the JSON log either way).
-pub fn request(line: &RequestLine<'_>, format: AccessFormat) {
+/// Writes the request's line in the configured format.
+pub fn request(line: &RequestLine<'_>, format: RequestLog) {
     let address = line
         .remote
         .map(|r| r.ip().to_string())
         .unwrap_or_else(|| "-".into());
     let user = line.user.unwrap_or("-");
     let duration_ms = line.started.elapsed().as_millis() as u64;
-    let (method, path, status, bytes) = (
-        line.method.as_str(),
-        line.path,
-        line.status.as_u16(),
-        line.bytes,
-    );
-    let client = line.client.unwrap_or("-");
+    let (method, path) = (line.method.as_str(), line.path);
+    let (status, bytes) = (line.status.as_u16(), line.bytes);
     match format {
-        AccessFormat::Calvault => tracing::info!(
+        RequestLog::Text => tracing::info!(
             target: REQUESTS,
-            address, user, method, path, status, bytes, duration_ms, client,
             "{address} {user} {method} {path} {status} {bytes}B {duration_ms}ms"
         ),
-        AccessFormat::Common => {
+        RequestLog::Common => {
             let time = chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S %z");
             let version = format!("{:?}", line.version);
             tracing::info!(
                 target: REQUESTS,
-                address, user, method, path, status, bytes, duration_ms, client,
                 "{address} - {user} [{time}] \"{method} {path} {version}\" {status} {bytes}"
             )
         }
+        RequestLog::Json => tracing::info!(
+            target: REQUESTS,
+            address,
+            user = line.user,
+            method,
+            path,
+            status,
+            bytes,
+            duration_ms,
+            client = line.client,
+            "request"
+        ),
     }
 }

@@ -42,7 +42,7 @@ pub fn tune_allocator() {
 pub fn tune_allocator() {}
 
 /// `calvault history … | head` closes the pipe early; Rust ignores SIGPIPE, so the next
-/// `println!` panics with a backtrace. End quietly instead, with the status a process killed
+/// `println!` (or clap_complete's write of a script) panics with a backtrace. End quietly instead, with the status a process killed
 /// by SIGPIPE has (128 + 13), as other command-line tools do.
 pub fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
@@ -53,7 +53,9 @@ pub fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+        let to_stdout = message.contains("failed printing to stdout")
+            || message.contains("failed to write completion file");
+        if to_stdout && message.contains("Broken pipe") {
             std::process::exit(141);
         }
         default(info);
