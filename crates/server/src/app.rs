@@ -22,7 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{AuthError, Authenticator, Identity};
 use crate::health;
-use crate::logging::{self, RequestLog, RequestLine};
+use crate::logging::{self, RequestLine, RequestLog};
 use crate::tokens;
 
 /// The peer's address, put into each request's extensions by the accept loop.

@@ -31,13 +31,16 @@ pub enum RequestLog {
 
 impl RequestLog {
     pub fn of(config: &Config) -> anyhow::Result<Self> {
-        match (config.log_format.as_str(), config.access_log_format.as_str()) {
+        match (
+            config.log_format.as_str(),
+            config.access_log_format.as_str(),
+        ) {
             ("json", "calvault" | "common") => Ok(RequestLog::Json),
             (_, "calvault") => Ok(RequestLog::Text),
             (_, "common") => Ok(RequestLog::Common),
-            (_, other) => anyhow::bail!(
-                "access_log_format must be \"calvault\" or \"common\", not {other:?}"
-            ),
+            (_, other) => {
+                anyhow::bail!("access_log_format must be \"calvault\" or \"common\", not {other:?}")
+            }
         }
     }
 }
