@@ -5,13 +5,14 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, PostgreSQL, nginx, strace and libfuse2 (Debian), the Python packages caldav, fusepy,
-#    recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
+#    pip, PostgreSQL, nginx, strace, libfuse2 and systemd (systemd-analyze) (Debian),
+#    the Python packages caldav, fusepy, recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
 #    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
-# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings) and dependency
-#    licences (cargo deny, installed when missing), then runs the Rust tests (cargo
+# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings), dependency
+#    licences (cargo deny, installed when missing) and the systemd units in packaging/
+#    (systemd-analyze verify, tests/packaging/verify.sh), then runs the Rust tests (cargo
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
@@ -94,6 +95,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The durability tests: strace counts syncs; lossyfs (FUSE, through fusepy) drops unsynced data.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 ls /usr/lib/*/libfuse.so.2 >/dev/null 2>&1 || missing+=(libfuse2)
+# packaging/'s units are checked with systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -218,9 +221,11 @@ else
     record "licences (cargo deny)" 1
 fi
 
+gate "systemd units (systemd-analyze verify)" "$ROOT/tests/packaging/verify.sh"
+
 cargo_tests "rust tests" --workspace
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
-    -p calvault --test e2e --test history --test security
+    -p calvault --test e2e --test history --test security --test ops
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 
 interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
