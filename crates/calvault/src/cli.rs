@@ -127,12 +127,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => tool::migrate(args).await,
         Command::Completions { shell } => {
             let out = &mut std::io::stdout();
-            Ok(clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "calvault",
-                out,
-            ))
+            clap_complete::generate(shell, &mut Cli::command(), "calvault", out);
+            Ok(())
         }
         Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?),
     }

@@ -45,7 +45,7 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .route("/.well-known/caldav", any(well_known))
         .route("/.well-known/caldav/", any(well_known))
         .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
+        .route("/readyz", get(ready))
         .route("/metrics", get(metrics_on_main))
         .fallback(dav_request)
         .with_state(state)
@@ -64,9 +64,13 @@ pub fn metrics_router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
+        .route("/readyz", get(ready))
         .with_state(state)
         .layer(axum::middleware::from_fn(count))
+}
+
+async fn ready(State(app): State<Arc<AppState>>) -> axum::response::Response {
+    health::ready(app.engine.store().as_ref()).await
 }
 
 /// Counts every answered request, timeouts and caught panics included.

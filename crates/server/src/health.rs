@@ -3,13 +3,9 @@
 //! answers; `/readyz` that the store answers too and its schema is the one this build
 //! expects (a node older or newer than the database it shares is taken out of rotation).
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-
-use crate::app::AppState;
+use store::Store;
 
 fn text(status: StatusCode, body: String) -> Response {
     let mut res = (status, body + "\n").into_response();
@@ -28,8 +24,8 @@ pub async fn live() -> Response {
 }
 
 /// `/readyz`: 200 when the store answers with a current schema, else 503 and why.
-pub async fn ready(State(app): State<Arc<AppState>>) -> Response {
-    match app.engine.store().status().await {
+pub async fn ready(store: &dyn Store) -> Response {
+    match store.status().await {
         Ok(s) if s.schema_current() => text(StatusCode::OK, "ready".into()),
         Ok(s) => text(
             StatusCode::SERVICE_UNAVAILABLE,
