@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Display, Formatter};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use store::{Change, Collection, Expect, ObjectMeta, Store, User};
 
@@ -16,6 +17,10 @@ use super::{create, NewCalendar};
 use crate::error::{DavError, DavResult};
 use crate::method::put::{write_object, ObjectWrite};
 use crate::Engine;
+
+/// Objects written at once: enough for SQLite's writer to commit them in groups and for
+/// PostgreSQL to pipeline them, few enough to leave the server's other requests their turn.
+const WRITES_IN_FLIGHT: usize = 16;
 
 /// What to do with an object whose UID the calendar already holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -159,9 +164,12 @@ pub async fn import(
         OnConflict::Replace => current_data(store, to.collection, &file.objects, &held).await?,
         _ => HashMap::new(),
     };
-    let mut report = ImportReport::default();
-    for (done, object) in file.objects.iter().enumerate() {
-        let write = match held(object) {
+    // Decided in file order (names included), then written several at a time: SQLite's
+    // writer commits the writes that wait together, one sync for the group.
+    let plans: Vec<Option<(String, Expect)>> = file
+        .objects
+        .iter()
+        .map(|object| match held(object) {
             Some(_) if to.on_conflict != OnConflict::Replace => None,
             Some(meta)
                 if current
@@ -171,37 +179,58 @@ pub async fn import(
                 None
             }
             Some(meta) => Some((meta.name.clone(), Expect::Etag(meta.etag.clone()))),
-            None => Some((free_name(object.uid.as_deref(), &names), Expect::Absent)),
-        };
-        match write {
-            None => report.skipped += 1,
-            Some((name, expect)) => {
-                let replacing = expect != Expect::Absent;
-                let put = ObjectWrite {
-                    collection: to.collection,
-                    name: name.clone(),
-                    data: Bytes::copy_from_slice(object.text.as_bytes()),
-                    content_type: Some("text/calendar"),
-                    replaces_uid: object.uid.as_deref().filter(|_| replacing),
-                    expect,
-                    quota: to.quota,
-                };
-                match write_object(engine, put, &to.owner.name, to.change).await {
-                    Ok(_) if replacing => report.replaced += 1,
-                    Ok(_) => {
-                        report.created += 1;
-                        names.insert(name);
-                    }
-                    Err(e) => report.failed.push(Failed {
-                        uid: object.uid.clone(),
-                        reason: e.detail,
-                    }),
-                }
+            None => {
+                let name = free_name(object.uid.as_deref(), &names);
+                names.insert(name.clone());
+                Some((name, Expect::Absent))
             }
+        })
+        .collect();
+    let writes: Vec<_> = file
+        .objects
+        .iter()
+        .zip(plans)
+        .map(|(object, plan)| write_one(engine, to, object, plan))
+        .collect();
+    let mut written = futures_util::stream::iter(writes).buffered(WRITES_IN_FLIGHT);
+    let (mut report, mut done) = (ImportReport::default(), 0);
+    while let Some(outcome) = written.next().await {
+        match outcome {
+            None => report.skipped += 1,
+            Some((_, true, Ok(_))) => report.replaced += 1,
+            Some((_, false, Ok(_))) => report.created += 1,
+            Some((uid, _, Err(e))) => report.failed.push(Failed {
+                uid,
+                reason: e.detail,
+            }),
         }
-        progress(done + 1, file.objects.len());
+        done += 1;
+        progress(done, file.objects.len());
     }
     Ok(report)
+}
+
+/// Writes one planned object (None: nothing to write); its UID, whether it replaced one,
+/// and how the write went.
+async fn write_one(
+    engine: &Engine,
+    to: &Destination<'_>,
+    object: &ical::SplitObject,
+    plan: Option<(String, Expect)>,
+) -> Option<(Option<String>, bool, DavResult<store::PutOutcome>)> {
+    let (name, expect) = plan?;
+    let replacing = expect != Expect::Absent;
+    let put = ObjectWrite {
+        collection: to.collection,
+        name,
+        data: Bytes::copy_from_slice(object.text.as_bytes()),
+        content_type: Some("text/calendar"),
+        replaces_uid: object.uid.as_deref().filter(|_| replacing),
+        expect,
+        quota: to.quota,
+    };
+    let written = write_object(engine, put, &to.owner.name, to.change).await;
+    Some((object.uid.clone(), replacing, written))
 }
 
 /// The stored bytes of the objects the file would replace, by name: the same bytes again
