@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use dav_xml::{QName, CALDAV, DAV};
 use http::Method;
-use store::{CollectionId, Grantee, PrincipalId, Privilege, User};
+use store::{Collection, CollectionId, CollectionKind, Grantee, PrincipalId, Privilege, User};
 
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
@@ -62,6 +62,9 @@ impl Need {
     pub const SHARE: Need = Need::dav(Privilege::Admin, "share");
     /// Changing who else may act as the owner (delegates, group members).
     pub const WRITE_ACL: Need = Need::dav(Privilege::Owner, "write-acl");
+    /// RFC 6638 §6.1.2: asking others' free-busy through an outbox, as its owner (or one
+    /// who writes for them).
+    pub const SCHEDULE_SEND: Need = Need::caldav(Privilege::ReadWrite, "schedule-send");
 
     const fn dav(level: Privilege, name: &'static str) -> Need {
         Need {
@@ -95,14 +98,36 @@ pub fn required(method: &Method, target: &Resolved) -> Option<Need> {
         "DELETE" => Need::UNBIND,
         "COPY" => Need::READ,
         "MOVE" => Need::UNBIND,
+        "POST" if is_outbox(target) => Need::SCHEDULE_SEND,
         "POST" => Need::SHARE,
         "LOCK" | "UNLOCK" => Need::WRITE_CONTENT,
         _ => return None,
     })
 }
 
+fn is_outbox(target: &Resolved) -> bool {
+    matches!(target, Resolved::Found(Resource::Collection(c))
+        if c.collection.kind == CollectionKind::ScheduleOutbox)
+}
+
+/// RFC 6638 §2.1-§2.2: only the server puts anything into a scheduling inbox or outbox;
+/// their owner may read and delete what is there.
+fn into_scheduling_collection(target: &Resolved) -> Option<String> {
+    let (c, href) = match target {
+        Resolved::Vacant(v) => (v.parent.as_ref()?, v.parent.as_ref()?.href()),
+        Resolved::Found(r @ Resource::Object { collection, .. }) => (&**collection, r.href()),
+        _ => return None,
+    };
+    c.collection.is_scheduling().then_some(href)
+}
+
 /// Checks `need` on the resource or the vacant place a path names.
 pub fn check(target: &Resolved, need: Need) -> DavResult<()> {
+    if need == Need::BIND || need == Need::WRITE_CONTENT {
+        if let Some(href) = into_scheduling_collection(target) {
+            return Err(refusal(&href, need));
+        }
+    }
     match target {
         Resolved::Found(r) => check_resource(r, need),
         Resolved::Vacant(v) => match &v.parent {
@@ -182,6 +207,34 @@ fn refusal(href: &str, need: Need) -> DavError {
             need.name
         ),
     )
+}
+
+/// May the caller learn `user`'s busy time (RFC 6638 §5, the outbox's free-busy lookup)?
+/// Their own, yes; another user's only when their principal is visible to the caller
+/// (`principal_search`); which calendars then count is [`free_busy_of_calendar`]'s.
+pub async fn free_busy_visible(cx: &Cx<'_>, user: &User) -> DavResult<bool> {
+    if user.id == cx.caller.user.id {
+        return Ok(true);
+    }
+    Ok(Visibility::of(cx).await?.sees(user))
+}
+
+/// Does `calendar` of `user` count in a free-busy lookup by the caller? Their own, yes; on
+/// a server whose `principal_search` is "all" (an open directory) everyone's calendars do;
+/// otherwise those the caller holds `read-free-busy` (or more) on, by a grant on the
+/// calendar or on the home (docs/scheduling.md).
+pub async fn free_busy_of_calendar(
+    cx: &Cx<'_>,
+    user: &User,
+    calendar: &Collection,
+) -> DavResult<bool> {
+    if user.id == cx.caller.user.id
+        || cx.engine.limits.principal_search == PrincipalSearch::All
+    {
+        return Ok(true);
+    }
+    let held = cx.engine.store.privilege(cx.caller.user.id, calendar.id).await?;
+    Ok(held.is_some_and(|p| p >= Privilege::FreeBusy))
 }
 
 /// The principals a caller may see (PROPFIND, search, listings), by the server's

@@ -38,6 +38,23 @@ pub enum Condition {
     /// A text-match names a collation this server does not have.
     SupportedCollation,
 
+    /// RFC 4791 §5.3.2.1: more attendees than `Limits::max_attendees`.
+    MaxAttendeesPerInstance,
+
+    // RFC 6638 (CalDAV scheduling) §3.2.4, §5.1, §6.1, §9.2.
+    /// Another scheduling object resource of the calendar user has this UID (`href`).
+    UniqueSchedulingObjectResource { href: String },
+    /// The components of a scheduling object name different organizers.
+    SameOrganizerInAllComponents,
+    /// The organizer's copy may not change who organizes.
+    AllowedOrganizerSchedulingObjectChange,
+    /// A POST to the outbox is no valid iTIP message.
+    ValidSchedulingMessage,
+    /// The ORGANIZER of an outbox POST is not the outbox's owner.
+    ValidOrganizer,
+    /// `schedule-default-calendar-URL` names no calendar of the owner that takes events.
+    ValidScheduleDefaultCalendarUrl,
+
     // WebDAV: RFC 4918, RFC 5689, RFC 6578, RFC 4331, RFC 3253.
     /// RFC 4918 §9.1: PROPFIND with Depth: infinity is refused.
     PropfindFiniteDepth,
@@ -82,6 +99,22 @@ impl Condition {
                     None => e,
                 };
             }
+            Condition::MaxAttendeesPerInstance => QName::caldav("max-attendees-per-instance"),
+            Condition::UniqueSchedulingObjectResource { href } => {
+                return Element::new(QName::caldav("unique-scheduling-object-resource"))
+                    .with_child(Element::text(QName::dav("href"), href.clone()));
+            }
+            Condition::SameOrganizerInAllComponents => {
+                QName::caldav("same-organizer-in-all-components")
+            }
+            Condition::AllowedOrganizerSchedulingObjectChange => {
+                QName::caldav("allowed-organizer-scheduling-object-change")
+            }
+            Condition::ValidSchedulingMessage => QName::caldav("valid-scheduling-message"),
+            Condition::ValidOrganizer => QName::caldav("valid-organizer"),
+            Condition::ValidScheduleDefaultCalendarUrl => {
+                QName::caldav("valid-schedule-default-calendar-URL")
+            }
             Condition::CalendarCollectionLocationOk => {
                 QName::caldav("calendar-collection-location-ok")
             }
@@ -118,6 +151,9 @@ impl Condition {
     pub fn status(&self) -> StatusCode {
         match self {
             Condition::QuotaNotExceeded => StatusCode::INSUFFICIENT_STORAGE,
+            // RFC 6638 §3.2.4.1, §5.1: a UID clash and a changed organizer are conflicts.
+            Condition::UniqueSchedulingObjectResource { .. }
+            | Condition::AllowedOrganizerSchedulingObjectChange => StatusCode::CONFLICT,
             _ => StatusCode::FORBIDDEN,
         }
     }

@@ -20,6 +20,7 @@ mod principal_href;
 mod props;
 pub mod quirks;
 mod resource;
+mod schedule;
 
 use std::sync::Arc;
 

@@ -21,6 +21,14 @@ pub struct Limits {
     pub principal_search: crate::access::PrincipalSearch,
     /// Whether a share appears in the sharee's home at once (`sharing_accept`).
     pub sharing_accept: SharingAccept,
+    /// Most attendees one meeting may invite (RFC 4791 `max-attendees-per-instance`): each
+    /// local attendee costs a delivery of several writes, so a PUT naming thousands would
+    /// tie the server up and fill inboxes.
+    pub max_attendees: usize,
+    /// Most messages a scheduling inbox keeps (RFC 6638 §2.2); the oldest goes when a new
+    /// one arrives. Clients that never clean their inbox (most auto-scheduling ones) would
+    /// otherwise let anyone who invites them grow it without end.
+    pub max_inbox_items: u64,
 }
 
 /// The `sharing_accept` setting: a calendar shared with a user of this server shows in
@@ -62,6 +70,8 @@ impl Default for Limits {
             default_quota: None,
             principal_search: Default::default(),
             sharing_accept: Default::default(),
+            max_attendees: 100,
+            max_inbox_items: 500,
         }
     }
 }

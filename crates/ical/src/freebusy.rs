@@ -127,6 +127,20 @@ fn utc_text(secs: i64) -> String {
 pub fn write_vfreebusy(start: i64, end: i64, periods: &[BusyPeriod], now: i64) -> String {
     let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calvault//EN\r\n");
     out.push_str("BEGIN:VFREEBUSY\r\n");
+    write_periods(start, end, periods, now, &mut out);
+    out.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    out
+}
+
+/// A VFREEBUSY's DTSTAMP, range and FREEBUSY lines (one per busy type), for this answer
+/// and a scheduling REPLY (`crate::itip::freebusy`).
+pub(crate) fn write_periods(
+    start: i64,
+    end: i64,
+    periods: &[BusyPeriod],
+    now: i64,
+    out: &mut String,
+) {
     for (name, t) in [("DTSTAMP", now), ("DTSTART", start), ("DTEND", end)] {
         out.push_str(&format!("{name}:{}\r\n", utc_text(t)));
     }
@@ -142,11 +156,9 @@ pub fn write_vfreebusy(start: i64, end: i64, periods: &[BusyPeriod], now: i64) -
             .collect();
         if !values.is_empty() {
             let line = format!("FREEBUSY;FBTYPE={}:{}", kind.name(), values.join(","));
-            crate::select::write_folded(&line, &mut out);
+            crate::select::write_folded(&line, out);
         }
     }
-    out.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
-    out
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ mod expand_output;
 mod filter;
 pub mod freebusy;
 mod instance_index;
+pub mod itip;
 mod kind;
 mod limit;
 mod localtime;

@@ -37,6 +37,10 @@ pub struct Config {
     pub max_instances: u32,
     /// Most hrefs in one calendar-multiget (`dav::Limits::max_multiget_hrefs`).
     pub max_multiget_hrefs: usize,
+    /// Most attendees one meeting may invite (`dav::Limits::max_attendees`).
+    pub max_attendees: usize,
+    /// Most messages a scheduling inbox keeps (`dav::Limits::max_inbox_items`).
+    pub max_inbox_items: u64,
     /// Quota for users without their own, in bytes; unset means unlimited
     /// (`dav::Limits::default_quota`).
     pub default_quota: Option<u64>,
@@ -104,6 +108,8 @@ impl Default for Config {
             max_resource_size: limits.max_resource_size,
             max_instances: limits.max_instances,
             max_multiget_hrefs: limits.max_multiget_hrefs,
+            max_attendees: limits.max_attendees,
+            max_inbox_items: limits.max_inbox_items,
             default_quota: limits.default_quota,
             header_timeout_secs: 30,
             request_timeout_secs: 300,
@@ -132,6 +138,8 @@ const KEYS: &[&str] = &[
     "max_resource_size",
     "max_instances",
     "max_multiget_hrefs",
+    "max_attendees",
+    "max_inbox_items",
     "default_quota",
     "header_timeout_secs",
     "request_timeout_secs",

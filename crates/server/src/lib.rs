@@ -47,6 +47,8 @@ pub fn limits(config: &Config) -> dav::Limits {
         max_resource_size: config.max_resource_size,
         max_instances: config.max_instances,
         max_multiget_hrefs: config.max_multiget_hrefs,
+        max_attendees: config.max_attendees,
+        max_inbox_items: config.max_inbox_items,
         default_quota: config.default_quota,
         principal_search: match config.principal_search {
             config::PrincipalSearch::All => dav::PrincipalSearch::All,

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use store::db::{ObjectStatements, ObjectWrite, NOT_INDEXED, UNBOUNDED_END, UNBOUNDED_START};
 use store::rules::object::ObjectState;
 use store::rules::range::EventQuery;
-use store::{CollectionId, InstanceIndex, ObjectMeta, Result, StoredObject};
+use store::{CollectionId, InstanceIndex, ObjectMeta, PrincipalId, Result, StoredObject};
 
 use crate::rows::{
     self, and_data_from, get, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT,
@@ -208,6 +208,18 @@ impl ObjectStatements for PgConn {
             )
             .await?;
         row.map(|r| get(&r, 0)).transpose()
+    }
+
+    async fn objects_by_uid(&self, owner: PrincipalId, uid: &str) -> Result<Vec<StoredObject>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
+                 JOIN calendar_object_data ON object_id = id WHERE uid = $2 AND collection_id IN \
+                 (SELECT id FROM collection WHERE owner_id = $1 AND deleted_at IS NULL) \
+                 ORDER BY collection_id, name"
+            )
+        });
+        rows::all(&self.query(&SQL, &[&owner, &uid]).await?, rows::stored)
     }
 
     async fn instances(

@@ -175,6 +175,20 @@ CREATE INDEX access_grant_by_group ON access_grant(grantee_group);
 ALTER TABLE collection ADD COLUMN target_id BIGINT REFERENCES collection(id) ON DELETE CASCADE;
 CREATE INDEX collection_target ON collection(target_id) WHERE target_id IS NOT NULL;
 "#,
+    r#"
+-- Scheduling (RFC 6638 §2, docs/scheduling.md): every account has an inbox and an outbox
+-- below its home, made with the home from now on; accounts made before get theirs here. An
+-- account whose own collection already holds one of the paths keeps it, and has no such
+-- scheduling collection (invitations still reach its calendar).
+INSERT INTO collection (owner_id, path, kind, created_at, modified_at)
+    SELECT p.id, 'inbox', 'schedule-inbox', (extract(epoch FROM now()) * 1000)::BIGINT, (extract(epoch FROM now()) * 1000)::BIGINT FROM principal p
+    WHERE NOT EXISTS (SELECT 1 FROM collection c
+        WHERE c.owner_id = p.id AND c.path = 'inbox' AND c.deleted_at IS NULL);
+INSERT INTO collection (owner_id, path, kind, created_at, modified_at)
+    SELECT p.id, 'outbox', 'schedule-outbox', (extract(epoch FROM now()) * 1000)::BIGINT, (extract(epoch FROM now()) * 1000)::BIGINT FROM principal p
+    WHERE NOT EXISTS (SELECT 1 FROM collection c
+        WHERE c.owner_id = p.id AND c.path = 'outbox' AND c.deleted_at IS NULL);
+"#,
 ];
 
 /// The schema version this build brings a database to.

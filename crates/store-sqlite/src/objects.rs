@@ -8,7 +8,7 @@ use rusqlite::{params, Connection};
 use store::db::{ObjectStatements, ObjectWrite, NOT_INDEXED, UNBOUNDED_END, UNBOUNDED_START};
 use store::rules::object::ObjectState;
 use store::rules::range::EventQuery;
-use store::{CollectionId, InstanceIndex, ObjectMeta, Result, StoredObject};
+use store::{CollectionId, InstanceIndex, ObjectMeta, PrincipalId, Result, StoredObject};
 
 use crate::rows::{
     self, and_data_from, LISTED_OBJECT_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT,
@@ -212,6 +212,18 @@ impl ObjectStatements for SqliteConn {
                 |r| r.get(0),
             )
         })
+    }
+
+    async fn objects_by_uid(&self, owner: PrincipalId, uid: &str) -> Result<Vec<StoredObject>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {OBJECT_META_COLUMNS}, data FROM calendar_object \
+                 JOIN calendar_object_data ON object_id = id WHERE uid = ?2 AND collection_id IN \
+                 (SELECT id FROM collection WHERE owner_id = ?1 AND deleted_at IS NULL) \
+                 ORDER BY collection_id, name"
+            )
+        });
+        self.with(|c| query_all(c, &SQL, params![owner, uid], stored))
     }
 
     async fn instances(

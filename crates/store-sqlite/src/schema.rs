@@ -197,6 +197,20 @@ CREATE INDEX access_grant_by_group ON access_grant(grantee_group);
 ALTER TABLE collection ADD COLUMN target_id INTEGER REFERENCES collection(id) ON DELETE CASCADE;
 CREATE INDEX collection_target ON collection(target_id) WHERE target_id IS NOT NULL;
 "#,
+    r#"
+-- Scheduling (RFC 6638 §2, docs/scheduling.md): every account has an inbox and an outbox
+-- below its home, made with the home from now on; accounts made before get theirs here. An
+-- account whose own collection already holds one of the paths keeps it, and has no such
+-- scheduling collection (invitations still reach its calendar).
+INSERT INTO collection (owner_id, path, kind, created_at, modified_at)
+    SELECT p.id, 'inbox', 'schedule-inbox', CAST(strftime('%s', 'now') AS INTEGER) * 1000, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM principal p
+    WHERE NOT EXISTS (SELECT 1 FROM collection c
+        WHERE c.owner_id = p.id AND c.path = 'inbox' AND c.deleted_at IS NULL);
+INSERT INTO collection (owner_id, path, kind, created_at, modified_at)
+    SELECT p.id, 'outbox', 'schedule-outbox', CAST(strftime('%s', 'now') AS INTEGER) * 1000, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM principal p
+    WHERE NOT EXISTS (SELECT 1 FROM collection c
+        WHERE c.owner_id = p.id AND c.path = 'outbox' AND c.deleted_at IS NULL);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -252,5 +266,43 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn accounts_older_than_scheduling_get_an_inbox_and_an_outbox() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before).unwrap();
+        // Bob made a collection called "inbox" himself: it stays his.
+        conn.execute_batch(
+            "INSERT INTO principal (id, name, password_hash, created_at) VALUES (1, 'ann', 'h', 0);
+             INSERT INTO principal (id, name, password_hash, created_at) VALUES (2, 'bob', 'h', 0);
+             INSERT INTO collection (owner_id, path, kind, created_at, modified_at)
+                 VALUES (1, '', 'plain', 0, 0), (2, '', 'plain', 0, 0),
+                        (2, 'inbox', 'plain', 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let kinds: Vec<(i64, String, String)> = conn
+            .prepare("SELECT owner_id, path, kind FROM collection WHERE path <> '' ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected = [
+            (1, "inbox", "schedule-inbox"),
+            (1, "outbox", "schedule-outbox"),
+            (2, "inbox", "plain"),
+            (2, "outbox", "schedule-outbox"),
+        ];
+        let kinds: Vec<(i64, &str, &str)> = kinds
+            .iter()
+            .map(|(o, p, k)| (*o, p.as_str(), k.as_str()))
+            .collect();
+        assert_eq!(kinds, expected);
     }
 }

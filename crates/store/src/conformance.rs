@@ -39,6 +39,8 @@ macro_rules! conformance_tests {
             grants_reach_users_through_groups_and_homes,
             bindings_go_when_read_is_lost,
             users_have_details_others_see,
+            scheduling_collections_come_with_the_account_and_stay,
+            objects_are_found_by_uid_in_all_of_a_users_collections,
             status_counts_users_and_live_objects);
         $crate::conformance_tests!(@copy $make);
     };
@@ -127,7 +129,9 @@ pub async fn users_get_a_home_and_a_first_calendar(store: &dyn Store) {
     let home = store.collection(ann.id, "").await.unwrap().expect("home");
     assert!(home.is_home());
     let children = store.child_collections(ann.id, "").await.unwrap();
-    assert_eq!(children.len(), 1);
+    let paths: Vec<&str> = children.iter().map(|c| c.path.as_str()).collect();
+    // The scheduling inbox and outbox come with every account (RFC 6638 §2).
+    assert_eq!(paths, ["calendar", "inbox", "outbox"]);
     assert_eq!(children[0].path, "calendar");
     assert_eq!(children[0].kind, CollectionKind::Calendar);
     let props = store.properties(children[0].id, None).await.unwrap();
@@ -1496,7 +1500,7 @@ pub async fn grants_reach_users_through_groups_and_homes(store: &dyn Store) {
     assert_eq!(privilege(bob.id).await.unwrap(), Some(Privilege::ReadWrite));
     let homes = store.child_collections(bob.id, "").await.unwrap();
     let paths: Vec<&str> = homes.iter().map(|c| c.path.as_str()).collect();
-    assert_eq!(paths, ["ann-calendar", "calendar"]);
+    assert_eq!(paths, ["ann-calendar", "calendar", "inbox", "outbox"]);
 
     // A group: free-busy reaches its members without a binding, read with one.
     let team = store.create_group("team", Some("The team")).await.unwrap();
@@ -1591,7 +1595,8 @@ pub async fn grants_reach_users_through_groups_and_homes(store: &dyn Store) {
         privilege(dave.id).await.unwrap(),
         Some(Privilege::ReadWrite)
     );
-    assert_eq!(store.child_collections(dave.id, "").await.unwrap().len(), 1);
+    // Dave's first calendar and his scheduling inbox and outbox; no binding.
+    assert_eq!(store.child_collections(dave.id, "").await.unwrap().len(), 3);
 
     let reachable = store.reachable(bob.id).await.unwrap();
     let seen: Vec<(&str, &str, Privilege)> = reachable
@@ -1860,4 +1865,107 @@ pub async fn status_counts_users_and_live_objects(store: &dyn Store) {
         0,
         "a deleted calendar's objects"
     );
+}
+
+pub async fn scheduling_collections_come_with_the_account_and_stay(store: &dyn Store) {
+    use crate::rules::scheduling::{INBOX_PATH, OUTBOX_PATH};
+    let ann = user(store, "ann").await;
+    let c = change("ann");
+    let inbox = store.collection(ann.id, INBOX_PATH).await.unwrap().unwrap();
+    let outbox = store.collection(ann.id, OUTBOX_PATH).await.unwrap().unwrap();
+    assert_eq!(inbox.kind, CollectionKind::ScheduleInbox);
+    assert_eq!(outbox.kind, CollectionKind::ScheduleOutbox);
+    assert!(inbox.is_scheduling() && outbox.is_scheduling());
+    let fixed = |r: Result<()>| matches!(r, Err(StoreError::Conflict(_)));
+    assert!(fixed(store.delete_collection(ann.id, INBOX_PATH, &c).await));
+    let moved = CollectionTransfer {
+        mode: TransferMode::Move,
+        owner: ann.id,
+        from: OUTBOX_PATH.into(),
+        to: "elsewhere".into(),
+        overwrite: false,
+        shallow: false,
+        quota: None,
+    };
+    assert!(fixed(store.transfer_collection(moved, &c).await.map(|_| ())));
+    // Nor may a copy replace one.
+    let replaced = CollectionTransfer {
+        mode: TransferMode::Copy,
+        owner: ann.id,
+        from: "calendar".into(),
+        to: INBOX_PATH.into(),
+        overwrite: true,
+        shallow: false,
+        quota: None,
+    };
+    assert!(fixed(store.transfer_collection(replaced, &c).await.map(|_| ())));
+    let inside = NewCollection {
+        owner: ann.id,
+        path: format!("{INBOX_PATH}/x"),
+        kind: CollectionKind::Plain,
+        components: vec![],
+        properties: vec![],
+        target: None,
+    };
+    assert!(matches!(
+        store.create_collection(inside, &c).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Messages are stored in the inbox like any member, and recorded.
+    let before = inbox.sync_seq;
+    store
+        .put_object(put(inbox.id, "m.ics", "x", "u", Expect::Absent), &c)
+        .await
+        .unwrap();
+    let inbox = store.collection(ann.id, INBOX_PATH).await.unwrap().unwrap();
+    assert_eq!(inbox.sync_seq, before + 1);
+    assert!(store.collection(ann.id, OUTBOX_PATH).await.unwrap().is_some());
+}
+
+pub async fn objects_are_found_by_uid_in_all_of_a_users_collections(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let c = change("ann");
+    let cal = calendar(store, &ann).await;
+    let work = store
+        .create_collection(
+            NewCollection {
+                owner: ann.id,
+                path: "work".into(),
+                kind: CollectionKind::Calendar,
+                components: vec!["VEVENT".into()],
+                properties: vec![],
+                target: None,
+            },
+            &c,
+        )
+        .await
+        .unwrap();
+    for (collection, name, uid) in [
+        (cal.id, "a.ics", "meeting"),
+        (work.id, "b.ics", "meeting"),
+        (work.id, "c.ics", "other"),
+    ] {
+        store
+            .put_object(put(collection, name, "x", uid, Expect::Absent), &c)
+            .await
+            .unwrap();
+    }
+    let bobs = calendar(store, &bob).await;
+    store
+        .put_object(put(bobs.id, "a.ics", "x", "meeting", Expect::Absent), &c)
+        .await
+        .unwrap();
+    let found = store.objects_by_uid(ann.id, "meeting").await.unwrap();
+    let at: Vec<(CollectionId, &str)> = found
+        .iter()
+        .map(|o| (o.meta.collection, o.meta.name.as_str()))
+        .collect();
+    assert_eq!(at, [(cal.id, "a.ics"), (work.id, "b.ics")]);
+    assert_eq!(found[0].data.as_ref(), b"x");
+    // A deleted calendar's objects are not found.
+    store.delete_collection(ann.id, "work", &c).await.unwrap();
+    let found = store.objects_by_uid(ann.id, "meeting").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(store.objects_by_uid(ann.id, "nothing").await.unwrap().is_empty());
 }

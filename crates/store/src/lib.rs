@@ -230,6 +230,9 @@ pub trait Objects: Send + Sync + 'static {
         collection: CollectionId,
         names: &[String],
     ) -> Result<Vec<StoredObject>>;
+    /// The objects holding `uid` in any live collection of `owner` (a user's copy of a
+    /// meeting, and the scheduling messages about it), by collection and name.
+    async fn objects_by_uid(&self, owner: PrincipalId, uid: &str) -> Result<Vec<StoredObject>>;
     async fn put_object(&self, put: PutObject, change: &Change) -> Result<PutOutcome>;
     async fn delete_object(
         &self,

@@ -90,6 +90,12 @@ pub enum CollectionKind {
     /// the content is the target's; the properties kept here are this user's own
     /// (display name, colour, order).
     Shared,
+    /// A user's scheduling inbox (RFC 6638 §2.2): the iTIP messages delivered to them.
+    /// Made with the home; it holds no collections and cannot be deleted or moved.
+    ScheduleInbox,
+    /// A user's scheduling outbox (RFC 6638 §2.1): where free-busy requests are POSTed.
+    /// It holds nothing; made with the home like the inbox.
+    ScheduleOutbox,
 }
 
 impl CollectionKind {
@@ -98,6 +104,8 @@ impl CollectionKind {
             CollectionKind::Plain => "plain",
             CollectionKind::Calendar => "calendar",
             CollectionKind::Shared => "shared",
+            CollectionKind::ScheduleInbox => "schedule-inbox",
+            CollectionKind::ScheduleOutbox => "schedule-outbox",
         }
     }
 
@@ -106,6 +114,8 @@ impl CollectionKind {
             "plain" => Some(CollectionKind::Plain),
             "calendar" => Some(CollectionKind::Calendar),
             "shared" => Some(CollectionKind::Shared),
+            "schedule-inbox" => Some(CollectionKind::ScheduleInbox),
+            "schedule-outbox" => Some(CollectionKind::ScheduleOutbox),
             _ => None,
         }
     }
@@ -131,6 +141,11 @@ pub struct Collection {
 impl Collection {
     pub fn is_home(&self) -> bool {
         self.path.is_empty()
+    }
+
+    /// A scheduling inbox or outbox (RFC 6638 §2): fixed parts of an account.
+    pub fn is_scheduling(&self) -> bool {
+        crate::rules::scheduling::is_fixed(self.kind)
     }
 
     /// The path of the collection this one is in ("" for the home's children).

@@ -18,7 +18,9 @@ pub async fn handle(
     let change = &cx.caller.change;
     match resource {
         Resource::Object {
-            collection, meta, ..
+            collection,
+            meta,
+            data,
         } => {
             let expect = conditional::write_expectation(
                 req.headers(),
@@ -27,9 +29,14 @@ pub async fn handle(
                     etag: Some(&meta.etag),
                 },
             )?;
+            let plan =
+                crate::schedule::plan_delete(cx, &collection, data.as_ref(), req.headers()).await?;
             store
                 .delete_object(collection.id(), &meta.name, expect, change)
                 .await?;
+            if let Some(plan) = plan {
+                plan.deliver(cx).await;
+            }
         }
         Resource::Collection(c) if !c.is_home() => {
             access::check_parent_of(cx, &c).await?;

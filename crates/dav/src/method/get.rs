@@ -37,7 +37,12 @@ pub async fn handle(
                     .body(Bytes::new())
                     .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
             }
-            Response::builder()
+            let mut response = Response::builder();
+            // RFC 6638 §3.2.10: a scheduling object resource tells its Schedule-Tag.
+            if let Some(tag) = data.as_deref().and_then(crate::schedule::schedule_tag) {
+                response = response.header("schedule-tag", tag);
+            }
+            response
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, &meta.content_type)
                 .header(header::ETAG, crate::props::quoted_etag(&meta.etag))

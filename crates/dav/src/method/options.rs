@@ -7,12 +7,16 @@ pub const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, M
      MKCALENDAR, COPY, MOVE, REPORT, POST";
 
 /// RFC 4918 class 1 and 3, RFC 3744 access-control (its properties and reports; grants are
-/// made by sharing, not the ACL method), RFC 4791 calendar-access, CalendarServer's
+/// made by sharing, not the ACL method), RFC 4791 calendar-access, RFC 6638
+/// calendar-auto-schedule (the server delivers invitations and replies: Thunderbird and
+/// Evolution then send no e-mail of their own, python caldav looks for it on the
+/// principal), CalendarServer's
 /// calendar-proxy (delegation) and calendarserver-sharing (POST CS:share: Apple Calendar
 /// offers sharing only with it, and shows errors without a handler), RFC 5689
 /// extended-mkcol. The same on every URL: Outlook CalDav Synchronizer asks a principal's.
 pub const DAV_CLASSES: &str =
-    "1, 3, access-control, calendar-access, calendar-proxy, calendarserver-sharing, extended-mkcol";
+    "1, 3, access-control, calendar-access, calendar-auto-schedule, calendar-proxy, \
+     calendarserver-sharing, extended-mkcol";
 
 pub fn handle() -> Response<Bytes> {
     Response::builder()

@@ -1,6 +1,7 @@
 //! POST: sharing a calendar (CalendarServer's `CS:share`, and the `DAV:share-resource` of
 //! draft-pot-webdav-resource-sharing), and a sharee accepting an invitation
-//! (`CS:invite-reply` to their home, when shares wait to be accepted).
+//! (`CS:invite-reply` to their home, when shares wait to be accepted). A POST to a
+//! scheduling outbox is a free-busy lookup (`schedule::outbox`).
 
 use bytes::Bytes;
 use dav_xml::{Element, QName, CALSERVER, DAV};
@@ -18,6 +19,11 @@ pub async fn handle(
     req: &Request<Bytes>,
     resource: Resource,
 ) -> DavResult<Response<Bytes>> {
+    if let Resource::Collection(c) = &resource {
+        if c.collection.kind == store::CollectionKind::ScheduleOutbox {
+            return crate::schedule::outbox::handle(cx, req, c).await;
+        }
+    }
     let body = dav_xml::parse_document(req.body(), Default::default())?;
     let Resource::Collection(c) = resource else {
         return Err(DavError::method_not_allowed(

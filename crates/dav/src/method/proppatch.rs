@@ -11,6 +11,7 @@ use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::props;
 use crate::resource::Resource;
+use crate::schedule::default_calendar;
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -37,13 +38,16 @@ pub async fn handle(
         }
     };
     conditional::check_if_header(req.headers(), Current { exists: true, etag })?;
-    let verdicts: Vec<(QName, Result<(), Refusal>)> = updates
-        .iter()
-        .map(|u| match u {
+    let mut verdicts: Vec<(QName, Result<(), Refusal>)> = Vec::with_capacity(updates.len());
+    for u in &updates {
+        verdicts.push(match u {
+            PropUpdate::Set(e) if default_calendar::is_it(&e.name) => {
+                (e.name.clone(), default_calendar::check_set(cx, &resource, e).await?)
+            }
             PropUpdate::Set(e) => (e.name.clone(), check_set(e)),
             PropUpdate::Remove(name) => (name.clone(), check_remove(name)),
-        })
-        .collect();
+        });
+    }
     let href = resource.href();
     if verdicts.iter().any(|(_, v)| v.is_err()) {
         return Ok(super::multistatus(&refused(href, verdicts)));

@@ -13,6 +13,7 @@ use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
 use crate::resource::{Resolved, Resource};
+use crate::schedule;
 use crate::Engine;
 
 pub async fn handle(
@@ -20,14 +21,17 @@ pub async fn handle(
     req: &Request<Bytes>,
     target: Resolved,
 ) -> DavResult<Response<Bytes>> {
-    let (seen, name, current_etag, current_uid) = match target {
+    let (seen, name, current_etag, current_uid, current_data) = match target {
         Resolved::Found(Resource::Object {
-            collection, meta, ..
+            collection,
+            meta,
+            data,
         }) => (
             std::sync::Arc::unwrap_or_clone(collection),
             meta.name,
             Some(meta.etag),
             meta.index.uid,
+            data,
         ),
         Resolved::Found(_) => {
             return Err(DavError::method_not_allowed(
@@ -43,17 +47,24 @@ pub async fn handle(
             let parent = v.parent.ok_or_else(|| {
                 DavError::conflict("the parent collection of this URL does not exist")
             })?;
-            (parent, v.name, None, None)
+            (parent, v.name, None, None, None)
         }
     };
     let collection = &seen.collection;
-    let expect = conditional::write_expectation(
+    let mut expect = conditional::write_expectation(
         req.headers(),
         Current {
             exists: current_etag.is_some(),
             etag: current_etag.as_deref(),
         },
     )?;
+    let current = current_data.as_deref().zip(current_etag.as_deref());
+    if let Some(tagged) = schedule::check_tag_match(req.headers(), current)? {
+        if expect == Expect::Anything {
+            expect = tagged;
+        }
+    }
+    let plan = schedule::plan_put(cx, &seen, &name, current_data.as_ref(), req.body()).await?;
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -61,7 +72,7 @@ pub async fn handle(
     let write = ObjectWrite {
         collection,
         name,
-        data: req.body().clone(),
+        data: plan.as_ref().map_or_else(|| req.body().clone(), |p| p.data.clone()),
         content_type: sent_type,
         replaces_uid: current_uid.as_deref(),
         expect,
@@ -73,9 +84,20 @@ pub async fn handle(
     } else {
         StatusCode::NO_CONTENT
     };
-    Response::builder()
-        .status(status)
-        .header(header::ETAG, crate::props::quoted_etag(&outcome.etag))
+    let mut response = Response::builder().status(status);
+    match plan {
+        None => response = response.header(header::ETAG, crate::props::quoted_etag(&outcome.etag)),
+        Some(plan) => {
+            // RFC 6638 §3.2.10: the Schedule-Tag of what is stored, also on creation (iOS
+            // needs it then); RFC 4791 §5.3.4: no ETag when the server changed the data.
+            response = response.header("schedule-tag", plan.tag.as_str());
+            if !plan.rewritten {
+                response = response.header(header::ETAG, crate::props::quoted_etag(&outcome.etag));
+            }
+            plan.deliver(cx).await;
+        }
+    }
+    response
         .body(Bytes::new())
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }

@@ -23,6 +23,7 @@ pub struct PropEnv<'a> {
     /// Who shares what, for the sharing properties; read by [`PropEnv::load`].
     pub facts: Facts,
     wants_sharing: bool,
+    wants_default_calendar: bool,
 }
 
 /// What the sharing and group properties of the resources in an answer show, read once
@@ -38,6 +39,8 @@ pub struct Facts {
     pub memberships: HashMap<PrincipalId, Membership>,
     /// The member hrefs of group-like principals, by the principal's href.
     pub members: HashMap<String, Vec<String>>,
+    /// `schedule-default-calendar-URL` of the inboxes in the answer, by inbox.
+    pub default_calendars: HashMap<CollectionId, dav_xml::Element>,
 }
 
 /// The groups a user belongs to, and whose delegate they are.
@@ -70,6 +73,7 @@ impl<'a> PropEnv<'a> {
             usage,
             facts: Facts::default(),
             wants_sharing: asks_for(propfind, is_sharing),
+            wants_default_calendar: asks_for(propfind, crate::schedule::default_calendar::is_it),
         })
     }
 
@@ -85,6 +89,22 @@ impl<'a> PropEnv<'a> {
         let store = &cx.engine.store;
         for r in resources.iter().copied() {
             match r {
+                Resource::Collection(c)
+                    if self.wants_default_calendar
+                        && c.collection.kind == store::CollectionKind::ScheduleInbox =>
+                {
+                    let owner = store.user_by_id(c.collection.owner).await?;
+                    let value = match owner {
+                        Some(owner) => {
+                            crate::schedule::default_calendar::value(store.as_ref(), &owner)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    if let Some(value) = value {
+                        self.facts.default_calendars.insert(c.id(), value);
+                    }
+                }
                 Resource::Collection(c) if self.wants_sharing => {
                     let owner = c.collection.owner;
                     if c.is_owned_by(&self.user.name) {

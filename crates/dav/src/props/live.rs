@@ -3,6 +3,7 @@
 //! properties fill in the rest; anything else is a 404 propstat.
 
 use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
+use store::rules::scheduling::{INBOX_PATH, OUTBOX_PATH};
 use store::{CollectionKind, Privilege, Property};
 
 use super::env::PropEnv;
@@ -110,6 +111,15 @@ const LIVE: &[Live] = &[
     ),
     live(CALSERVER, "shared-url", false, sharing::shared_url),
     live(CALSERVER, "email-address-set", false, email_address_set),
+    live(CALDAV, "schedule-inbox-URL", false, schedule_inbox_url),
+    live(CALDAV, "schedule-outbox-URL", false, schedule_outbox_url),
+    live(
+        CALDAV,
+        "schedule-default-calendar-URL",
+        false,
+        schedule_default_calendar_url,
+    ),
+    live(CALDAV, "schedule-tag", false, schedule_tag),
 ];
 
 const fn live(ns: &'static str, local: &'static str, in_allprop: bool, value: ValueFn) -> Live {
@@ -125,8 +135,10 @@ const fn live(ns: &'static str, local: &'static str, in_allprop: bool, value: Va
 /// `cannot-modify-protected-property`). displayname is live only on principals and
 /// stays writable on collections and objects.
 pub fn is_protected(name: &QName) -> bool {
-    LIVE.iter()
-        .any(|l| name.is(l.ns, l.local) && !name.is(DAV, "displayname"))
+    LIVE.iter().any(|l| name.is(l.ns, l.local))
+        && !name.is(DAV, "displayname")
+        // RFC 6638 §9.2: the owner chooses where invitations land (checked by PROPPATCH).
+        && !crate::schedule::default_calendar::is_it(name)
 }
 
 /// The value of one property on one resource: live first, then stored.
@@ -144,6 +156,19 @@ pub fn value(
     dead.iter()
         .find(|p| p.namespace == name.ns && p.name == name.local)
         .and_then(|p| dav_xml::parse_document(p.xml.as_bytes(), Default::default()).ok())
+        .or_else(|| unset_default(resource, name))
+}
+
+/// The value a writable property has until it is set: RFC 6638 §9.1, a calendar counts
+/// towards free-busy (`schedule-calendar-transp` opaque) unless its owner says otherwise.
+fn unset_default(resource: &Resource, name: &QName) -> Option<Element> {
+    if name.is(CALDAV, "schedule-calendar-transp") && resource.calendar().is_some() {
+        return Some(wrap(
+            QName::caldav("schedule-calendar-transp"),
+            Element::new(QName::caldav("opaque")),
+        ));
+    }
+    None
 }
 
 /// allprop: the allprop live properties the resource has, then every stored property.
@@ -212,6 +237,17 @@ fn resourcetype(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
             } else if env.facts.is_shared(c.id()) {
                 e = e.with_child(Element::new(QName::new(CALSERVER, "shared-owner")));
             }
+        }
+        // RFC 6638 §2.1, §2.2.
+        Resource::Collection(c) if c.collection.kind == CollectionKind::ScheduleInbox => {
+            e = e
+                .with_child(collection())
+                .with_child(Element::new(QName::caldav("schedule-inbox")));
+        }
+        Resource::Collection(c) if c.collection.kind == CollectionKind::ScheduleOutbox => {
+            e = e
+                .with_child(collection())
+                .with_child(Element::new(QName::caldav("schedule-outbox")));
         }
         _ => e = e.with_child(collection()),
     }
@@ -379,6 +415,18 @@ fn current_user_privilege_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element
     if r.calendar().is_some() && held >= Privilege::FreeBusy {
         names.push(QName::caldav("read-free-busy"));
     }
+    // RFC 6638 §6.1: what an inbox and an outbox let their owner do.
+    if let Resource::Collection(c) = r {
+        match c.collection.kind {
+            CollectionKind::ScheduleInbox if held >= Privilege::ReadWrite => {
+                names.push(QName::caldav("schedule-deliver"));
+            }
+            CollectionKind::ScheduleOutbox if held >= Privilege::ReadWrite => {
+                names.push(QName::caldav("schedule-send"));
+            }
+            _ => {}
+        }
+    }
     let mut e = Element::new(QName::dav("current-user-privilege-set"));
     for name in names {
         e = e.with_child(wrap(QName::dav("privilege"), Element::new(name)));
@@ -479,18 +527,19 @@ fn calendar_home_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     ))
 }
 
+/// RFC 6638 §2.4.1: the `mailto:` address first (python caldav and Thunderbird take the
+/// first), then the principal URL; the same addresses scheduling answers to.
 fn calendar_user_address_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let mut e = Element::new(QName::caldav("calendar-user-address-set"));
+    let e = Element::new(QName::caldav("calendar-user-address-set"));
     match r {
-        Resource::Principal(u) => {
-            if let Some(email) = &u.email {
-                e = e.with_child(href(format!("mailto:{email}")));
-            }
-        }
-        Resource::Group(_) => {}
-        _ => return None,
+        Resource::Principal(u) => Some(
+            crate::schedule::addresses_of(u)
+                .into_iter()
+                .fold(e, |e, a| e.with_child(href(a))),
+        ),
+        Resource::Group(_) => Some(e.with_child(href(r.href()))),
+        _ => None,
     }
-    Some(e.with_child(href(r.href())))
 }
 
 /// CalendarServer's e-mail addresses of a principal, which Apple's searches show.
@@ -572,4 +621,42 @@ fn max_instances(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
         QName::caldav("max-instances"),
         env.limits.max_instances.to_string(),
     ))
+}
+
+/// RFC 6638 §2.2.1, §2.1.1: where a user's scheduling inbox and outbox are.
+fn schedule_inbox_url(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let Resource::Principal(u) = r else {
+        return None;
+    };
+    Some(wrap(
+        QName::caldav("schedule-inbox-URL"),
+        href(path::collection_href(&u.name, INBOX_PATH)),
+    ))
+}
+
+fn schedule_outbox_url(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let Resource::Principal(u) = r else {
+        return None;
+    };
+    Some(wrap(
+        QName::caldav("schedule-outbox-URL"),
+        href(path::collection_href(&u.name, OUTBOX_PATH)),
+    ))
+}
+
+/// RFC 6638 §9.2, on the inbox: read with the answer's other facts ([`PropEnv::load`]).
+fn schedule_default_calendar_url(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    match r {
+        Resource::Collection(c) => env.facts.default_calendars.get(&c.id()).cloned(),
+        _ => None,
+    }
+}
+
+/// RFC 6638 §3.2.10: on scheduling objects whose data the answer has at hand.
+fn schedule_tag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let Resource::Object { data: Some(data), .. } = r else {
+        return None;
+    };
+    let tag = crate::schedule::schedule_tag(data)?;
+    Some(Element::text(QName::caldav("schedule-tag"), tag))
 }

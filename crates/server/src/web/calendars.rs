@@ -85,8 +85,11 @@ pub async fn list(store: &dyn Store, user: &User) -> Result<Vec<CalendarInfo>, W
                 match c.kind {
                     CollectionKind::Calendar => out.push(describe(store, c).await?),
                     CollectionKind::Plain => next.push(c.path.clone()),
-                    // Calendars shared with the user are listed on the sharing page.
-                    CollectionKind::Shared => {}
+                    // Calendars shared with the user are listed on the sharing page; the
+                    // scheduling inbox and outbox hold no calendars.
+                    CollectionKind::Shared
+                    | CollectionKind::ScheduleInbox
+                    | CollectionKind::ScheduleOutbox => {}
                 }
             }
         }

@@ -380,6 +380,13 @@ pub trait ObjectStatements: Send + Sync + 'static {
         uid: &str,
         except: &str,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The objects holding `uid` in the live collections of `owner`, by collection and name:
+    /// a user's copy of a meeting, wherever they keep it (RFC 6638 §3.2.4.1).
+    fn objects_by_uid(
+        &self,
+        owner: PrincipalId,
+        uid: &str,
+    ) -> impl Future<Output = Result<Vec<StoredObject>>> + Send;
     /// An object's stored instance index (None: not indexed, or no such object).
     fn instances(
         &self,

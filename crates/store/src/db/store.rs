@@ -315,6 +315,12 @@ impl<D: Database> Objects for DbStore<D> {
         self.read(ReadCost::Scan, job).await
     }
 
+    async fn objects_by_uid(&self, owner: PrincipalId, uid: &str) -> Result<Vec<StoredObject>> {
+        let uid = uid.to_owned();
+        let job = job!(|c| async move { c.objects_by_uid(owner, &uid).await });
+        self.read(ReadCost::Key, job).await
+    }
+
     async fn put_object(&self, put: PutObject, change: &Change) -> Result<PutOutcome> {
         let change = change.clone();
         let job = job!(|c| async move { write::put_object(c, &put, &change).await });

@@ -15,7 +15,7 @@ use super::statements::*;
 use crate::history::etag_of;
 use crate::rules::chain::{Log, Record};
 use crate::rules::object::ObjectState;
-use crate::rules::{collection as collections, object as objects, properties, quota};
+use crate::rules::{collection as collections, object as objects, properties, quota, scheduling};
 use crate::{
     Change, Collection, CollectionId, CollectionKind, CollectionTransfer, Expect, NewCollection,
     NewUser, ObjectTransfer, PrincipalId, Property, PropertyPatch, PutObject, PutOutcome, Result,
@@ -48,6 +48,9 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         target: None,
     };
     create_collection_in(c, &mut log, &home, &change).await?;
+    for fixed in &scheduling::collections_of(id) {
+        create_collection_in(c, &mut log, fixed, &change).await?;
+    }
     if let Some(display_name) = &new.first_calendar {
         let calendar = NewCollection {
             owner: id,
@@ -169,6 +172,9 @@ pub async fn delete_collection<C: Statements>(
     if tree.is_empty() {
         return Err(StoreError::NotFound);
     }
+    for collection in &tree {
+        scheduling::check_fixed(collection.kind)?;
+    }
     mark_deleted(c, &mut Log::new(now_ms()), &tree, change).await
 }
 
@@ -202,6 +208,9 @@ pub async fn transfer_collection<C: Statements>(
     )?;
     if source.is_empty() {
         return Err(StoreError::NotFound);
+    }
+    for collection in source.iter().chain(&existing) {
+        scheduling::check_fixed(collection.kind)?;
     }
     collections::check_parent(parent.as_ref())?;
     let replaced = collections::check_overwrite(t, &existing)?;

@@ -39,6 +39,10 @@ pub fn check_parent(parent: Option<&Collection>) -> Result<()> {
         Some(p) if matches!(p.kind, CollectionKind::Calendar | CollectionKind::Shared) => Err(
             StoreError::Conflict("a calendar collection cannot contain other collections".into()),
         ),
+        // RFC 6638 §2.1-§2.2: scheduling collections hold messages, not collections.
+        Some(p) if super::scheduling::is_fixed(p.kind) => Err(StoreError::Conflict(
+            "the scheduling inbox and outbox cannot contain collections".into(),
+        )),
         Some(_) => Ok(()),
     }
 }

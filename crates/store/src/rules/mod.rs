@@ -8,7 +8,8 @@
 //! - [`chain`]: the sequence numbers and hash-chained history rows a transaction appends;
 //! - [`properties`]: the property set after a PROPPATCH;
 //! - [`range`]: the parameters of an instance-index range query and how its halves merge;
-//! - [`sharing`]: where shared calendars appear in sharees' homes, and while they stay.
+//! - [`sharing`]: where shared calendars appear in sharees' homes, and while they stay;
+//! - [`scheduling`]: the inbox and outbox every account has (RFC 6638 §2).
 
 pub mod chain;
 pub mod collection;
@@ -16,4 +17,5 @@ pub mod object;
 pub mod properties;
 pub mod quota;
 pub mod range;
+pub mod scheduling;
 pub mod sharing;

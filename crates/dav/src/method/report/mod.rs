@@ -5,7 +5,7 @@ mod calendar_multiget;
 mod calendar_query;
 mod expand_property;
 mod filter_xml;
-mod free_busy;
+pub(crate) mod free_busy;
 mod principal;
 mod sync_collection;
 

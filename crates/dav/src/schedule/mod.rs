@@ -1,0 +1,477 @@
+//! Implicit scheduling (RFC 6638 §3) for calendar users of this server: what a PUT or
+//! DELETE of a scheduling object resource sends, decided before the write ([`plan_put`],
+//! [`plan_delete`]: preconditions, the organizer's SCHEDULE-STATUS) and carried out after
+//! it ([`PutPlan::deliver`]); the Schedule-Tag and If-Schedule-Tag-Match (§3.2.10, §8.3);
+//! the inbox ([`inbox`]) and the outbox's free-busy lookup ([`outbox`]).
+//!
+//! A calendar object without ORGANIZER (in what is sent and what is stored) is no
+//! scheduling object resource: PUT and DELETE of it cost nothing here, no store lookup.
+//! The calendar user of a calendar is its owner, whoever writes to it (a delegate acts for
+//! them); every write scheduling makes is recorded with the acting user as its author.
+//!
+//! Attendees elsewhere (no user of this server has their address) get SCHEDULE-STATUS 3.7:
+//! this server sends no e-mail (docs/scheduling.md).
+
+mod address;
+pub mod default_calendar;
+mod deliver;
+pub mod inbox;
+pub mod outbox;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use ical::itip::{self, edit, tag, Agent, Parties};
+use ical::Component;
+use store::{CollectionKind, Expect, User};
+
+pub use address::{addresses_of, is_address_of, Directory};
+
+use crate::condition::Condition;
+use crate::error::{DavError, DavResult};
+use crate::method::Cx;
+use crate::quirks;
+use crate::resource::Seen;
+
+/// RFC 6638 §3.2.9 status codes the server puts on the organizer's ATTENDEEs.
+const DELIVERED: &str = "1.2";
+const INVALID_USER: &str = "3.7";
+
+/// True when calendar data may be a scheduling object resource: it names an ORGANIZER.
+/// A byte search, so an ordinary PUT pays no parse for scheduling.
+pub fn mentions_organizer(data: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"ORGANIZER";
+    data.windows(NEEDLE.len())
+        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+}
+
+/// The Schedule-Tag of stored calendar data (RFC 6638 §3.2.10), quoted as the header
+/// carries it; None for anything but a scheduling object resource.
+pub fn schedule_tag(data: &[u8]) -> Option<String> {
+    if !mentions_organizer(data) {
+        return None;
+    }
+    let root = deliver::parse(data)?;
+    itip::parties(&root).ok().flatten()?;
+    Some(tag_of(&root))
+}
+
+fn tag_of(root: &Component) -> String {
+    let content = tag::organizer_content(root);
+    format!("\"{}\"", &store::history::etag_of(content.as_bytes())[..20])
+}
+
+/// RFC 6638 §8.3 If-Schedule-Tag-Match: the write goes ahead only while the stored object
+/// has this Schedule-Tag; it is then made conditional on the object's current ETag, so an
+/// organizer's change landing in between still refuses it (412, and the client fetches
+/// again). Evaluated on its own, with or without If-Match: DAVx5 sends only this one.
+pub fn check_tag_match(headers: &HeaderMap, current: Option<(&[u8], &str)>) -> DavResult<Option<Expect>> {
+    let Some(wanted) = headers.get("if-schedule-tag-match") else {
+        return Ok(None);
+    };
+    let wanted = wanted.to_str().unwrap_or("");
+    let wanted = quirks::normalize_etag(wanted);
+    let stale = |detail: &str| {
+        Err(DavError::precondition_failed(format!(
+            "If-Schedule-Tag-Match: {detail}; fetch the object again and apply your change to it"
+        )))
+    };
+    let Some((data, etag)) = current else {
+        return stale("there is no object at this URL");
+    };
+    match schedule_tag(data) {
+        Some(tag) if quirks::normalize_etag(&tag) == wanted => {
+            Ok(Some(Expect::Etag(etag.to_owned())))
+        }
+        Some(_) => stale("the organizer changed the meeting since you read it"),
+        None => stale("the object at this URL is no scheduling object"),
+    }
+}
+
+/// What a PUT sends once its object is stored.
+pub struct PutPlan {
+    /// What is stored: the body, or the organizer's copy with SCHEDULE-STATUS added.
+    pub data: Bytes,
+    /// True when `data` is not the body as sent (the response then has no ETag: RFC 4791
+    /// §5.3.4, the client must fetch what was stored).
+    pub rewritten: bool,
+    /// The Schedule-Tag of `data`.
+    pub tag: String,
+    after: After,
+}
+
+enum After {
+    Organizer {
+        root: Component,
+        parties: Parties,
+        requests: Vec<(Arc<User>, String)>,
+        cancels: Vec<(Arc<User>, String)>,
+    },
+    Attendee {
+        owner: User,
+        organizer: Option<Arc<User>>,
+        parties: Parties,
+        key: String,
+        root: Component,
+        /// RECURRENCE-ID keys of the components whose PARTSTAT changed.
+        changed: Vec<Option<String>>,
+    },
+    Nothing,
+}
+
+/// The user whose calendar this is.
+async fn owner_of(cx: &Cx<'_>, seen: &Seen) -> DavResult<User> {
+    let owner = seen.collection.owner;
+    if owner == cx.caller.user.id {
+        return Ok(cx.caller.user.clone());
+    }
+    cx.engine
+        .store
+        .user_by_id(owner)
+        .await?
+        .ok_or_else(DavError::not_found)
+}
+
+fn parse_parties(root: &Component) -> DavResult<Option<Parties>> {
+    itip::parties(root).map_err(|e| DavError::condition(Condition::SameOrganizerInAllComponents, e.to_string()))
+}
+
+/// Decides what a PUT of `body` over `old` (the stored bytes, if any) at `name` in `seen`
+/// sends, refusing what RFC 6638 §3.2.4 forbids; None when it is no scheduling object.
+pub async fn plan_put(
+    cx: &Cx<'_>,
+    seen: &Seen,
+    name: &str,
+    old: Option<&Bytes>,
+    body: &Bytes,
+) -> DavResult<Option<PutPlan>> {
+    if seen.collection.kind != CollectionKind::Calendar || !mentions_organizer(body) {
+        return Ok(None);
+    }
+    let Some(root) = deliver::parse(body) else {
+        // Not iCalendar: the validation that follows says what is wrong.
+        return Ok(None);
+    };
+    let Some(parties) = parse_parties(&root)? else {
+        return Ok(None);
+    };
+    let old_root = old.filter(|o| mentions_organizer(o)).and_then(|o| deliver::parse(o));
+    let old_parties = old_root.as_ref().and_then(|r| itip::parties(r).ok().flatten());
+    let owner = owner_of(cx, seen).await?;
+    if is_address_of(&parties.organizer.address, &owner) {
+        return organizer_plan(cx, seen, name, &owner, body, root, parties, old_root, old_parties)
+            .await
+            .map(Some);
+    }
+    let Some(key) = parties
+        .attendee_keys()
+        .into_iter()
+        .find(|k| is_address_of(k, &owner))
+        .map(str::to_owned)
+    else {
+        return Ok(Some(unchanged(body, &root)));
+    };
+    let changed: Vec<Option<String>> = match &old_root {
+        Some(old) => edit::changed_partstats(old, &root, &key),
+        None => root
+            .components
+            .iter()
+            .filter(|c| edit::partstat_in(c, &key).is_some_and(|p| p != "NEEDS-ACTION"))
+            .collect(),
+    }
+    .into_iter()
+    .map(itip::recurrence_key)
+    .collect();
+    let organizer = match parties.organizer.agent {
+        Agent::Server if !changed.is_empty() => {
+            Directory::load(cx.engine.store.as_ref())
+                .await?
+                .user(&parties.organizer.address)
+        }
+        _ => None,
+    };
+    Ok(Some(PutPlan {
+        tag: tag_of(&root),
+        data: body.clone(),
+        rewritten: false,
+        after: After::Attendee {
+            owner,
+            organizer,
+            parties,
+            key,
+            root,
+            changed,
+        },
+    }))
+}
+
+fn unchanged(body: &Bytes, root: &Component) -> PutPlan {
+    PutPlan {
+        data: body.clone(),
+        rewritten: false,
+        tag: tag_of(root),
+        after: After::Nothing,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn organizer_plan(
+    cx: &Cx<'_>,
+    seen: &Seen,
+    name: &str,
+    owner: &User,
+    body: &Bytes,
+    root: Component,
+    parties: Parties,
+    old_root: Option<Component>,
+    old_parties: Option<Parties>,
+) -> DavResult<PutPlan> {
+    if let Some(old) = &old_parties {
+        if old.organizer.key != parties.organizer.key && !is_address_of(&old.organizer.address, owner) {
+            return Err(DavError::condition(
+                Condition::AllowedOrganizerSchedulingObjectChange,
+                format!(
+                    "this meeting is organized by {}; its copy cannot be taken over",
+                    old.organizer.address
+                ),
+            ));
+        }
+    }
+    let keys = parties.attendee_keys();
+    let limit = cx.engine.limits.max_attendees;
+    if keys.len() > limit {
+        return Err(DavError::condition(
+            Condition::MaxAttendeesPerInstance,
+            format!("the meeting invites {} attendees; this server takes at most {limit}", keys.len()),
+        ));
+    }
+    if old_root.is_none() {
+        unique_in_calendars(cx, owner, seen, name, &parties.uid).await?;
+    }
+    let directory = Directory::load(cx.engine.store.as_ref()).await?;
+    let meeting_changed = old_root
+        .as_ref()
+        .is_none_or(|o| tag::organizer_content(o) != tag::organizer_content(&root));
+    let mut requests = Vec::new();
+    let mut statuses: Vec<(String, &'static str)> = Vec::new();
+    for key in &keys {
+        if is_address_of(key, owner) {
+            continue;
+        }
+        let Some(attendee) = parties.attendee(key) else { continue };
+        if attendee.agent != Agent::Server {
+            continue;
+        }
+        match directory.user(&attendee.address) {
+            Some(user) => {
+                let was_invited = old_parties
+                    .as_ref()
+                    .and_then(|o| o.attendee(key))
+                    .is_some_and(|a| a.agent == Agent::Server);
+                let forced = attendee.force_send.as_deref() == Some("REQUEST");
+                if !was_invited || meeting_changed || forced {
+                    requests.push((user, key.to_string()));
+                }
+                statuses.push((key.to_string(), DELIVERED));
+            }
+            None => statuses.push((key.to_string(), INVALID_USER)),
+        }
+    }
+    let mut cancels = Vec::new();
+    if let Some(old) = &old_parties {
+        for key in old.attendee_keys() {
+            let gone = !keys.contains(key);
+            let was_server = old.attendee(key).is_some_and(|a| a.agent == Agent::Server);
+            if gone && was_server && !is_address_of(key, owner) {
+                if let Some(user) = directory.user(key) {
+                    cancels.push((user, key.to_owned()));
+                }
+            }
+        }
+    }
+    let stored = edit::organizer_copy(&root, |k| {
+        statuses
+            .iter()
+            .find(|(s, _)| s == k)
+            .map(|(_, status)| (*status).to_owned())
+    });
+    let text = itip::write::calendar(&stored);
+    let rewritten = text.as_bytes() != body.as_ref();
+    Ok(PutPlan {
+        data: if rewritten { Bytes::from(text) } else { body.clone() },
+        rewritten,
+        tag: tag_of(&stored),
+        after: After::Organizer {
+            root: stored,
+            parties,
+            requests,
+            cancels,
+        },
+    })
+}
+
+/// RFC 6638 §3.2.4.1: a calendar user keeps one scheduling object resource per UID, in
+/// whichever calendar; a second one elsewhere is refused, naming the first.
+async fn unique_in_calendars(cx: &Cx<'_>, owner: &User, seen: &Seen, name: &str, uid: &str) -> DavResult<()> {
+    let store = &cx.engine.store;
+    for object in store.objects_by_uid(owner.id, uid).await? {
+        if object.meta.collection == seen.id() && object.meta.name == name {
+            continue;
+        }
+        let Some(c) = store.collection_by_id(object.meta.collection).await? else { continue };
+        if c.kind == CollectionKind::Calendar && object.meta.collection != seen.id() {
+            let href = crate::path::object_href(&owner.name, &c.path, &object.meta.name);
+            return Err(DavError::condition(
+                Condition::UniqueSchedulingObjectResource { href: href.clone() },
+                format!("you have this meeting (UID {uid:?}) already, at {href}; change that copy instead"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl PutPlan {
+    /// Sends what the stored object means: REQUESTs and CANCELs of the organizer, the
+    /// REPLY of an attendee. The PUT has succeeded whatever happens here; a delivery that
+    /// fails is logged (the organizer's SCHEDULE-STATUS said delivered).
+    pub async fn deliver(self, cx: &Cx<'_>) {
+        if let Err(e) = self.deliver_all(cx).await {
+            tracing::warn!(target: "calvault::scheduling", detail = %e.detail, "a scheduling delivery failed");
+        }
+    }
+
+    async fn deliver_all(self, cx: &Cx<'_>) -> DavResult<()> {
+        match self.after {
+            After::Organizer {
+                root,
+                parties,
+                requests,
+                cancels,
+            } => {
+                for (user, key) in &requests {
+                    deliver::request(cx, user, key, &root, &parties).await?;
+                }
+                for (user, _) in &cancels {
+                    deliver::cancel(cx, user, &root, &parties).await?;
+                }
+            }
+            After::Attendee {
+                owner,
+                organizer,
+                parties,
+                key,
+                root,
+                changed,
+            } => {
+                if changed.is_empty() {
+                    return Ok(());
+                }
+                let change = deliver::change_of(cx);
+                inbox::acted_on(cx, &owner, &parties.uid, &change).await?;
+                if let Some(organizer) = organizer {
+                    let components: Vec<&Component> = changed
+                        .iter()
+                        .filter_map(|rid| edit::component_for(&root, rid.as_deref()))
+                        .collect();
+                    deliver::reply(cx, &organizer, &parties, &key, &root, &components).await?;
+                }
+            }
+            After::Nothing => {}
+        }
+        Ok(())
+    }
+}
+
+/// What a DELETE of a scheduling object resource sends (RFC 6638 §3.2.1.3, §3.2.2.3).
+pub struct DeletePlan {
+    after: After,
+}
+
+/// RFC 6638 §8.1 `Schedule-Reply: F`: the attendee's client answers (or not) itself.
+fn no_reply(headers: &HeaderMap) -> bool {
+    headers
+        .get("schedule-reply")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("F"))
+}
+
+/// The organizer deleting the meeting cancels it for everyone; an attendee deleting their
+/// copy declines it (unless `Schedule-Reply: F`).
+pub async fn plan_delete(
+    cx: &Cx<'_>,
+    seen: &Seen,
+    data: Option<&Bytes>,
+    headers: &HeaderMap,
+) -> DavResult<Option<DeletePlan>> {
+    let Some(data) = data.filter(|d| mentions_organizer(d)) else {
+        return Ok(None);
+    };
+    if seen.collection.kind != CollectionKind::Calendar {
+        return Ok(None);
+    }
+    let Some(root) = deliver::parse(data) else { return Ok(None) };
+    let Some(parties) = itip::parties(&root).ok().flatten() else {
+        return Ok(None);
+    };
+    let owner = owner_of(cx, seen).await?;
+    let directory = Directory::load(cx.engine.store.as_ref()).await?;
+    if is_address_of(&parties.organizer.address, &owner) {
+        let cancels = parties
+            .attendee_keys()
+            .into_iter()
+            .filter(|k| !is_address_of(k, &owner))
+            .filter(|k| parties.attendee(k).is_some_and(|a| a.agent == Agent::Server))
+            .filter_map(|k| directory.user(k).map(|u| (u, k.to_owned())))
+            .collect();
+        return Ok(Some(DeletePlan {
+            after: After::Organizer {
+                root,
+                parties,
+                requests: Vec::new(),
+                cancels,
+            },
+        }));
+    }
+    let Some(key) = parties
+        .attendee_keys()
+        .into_iter()
+        .find(|k| is_address_of(k, &owner))
+        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
+    if no_reply(headers) || parties.organizer.agent != Agent::Server {
+        return Ok(None);
+    }
+    let declined = edit::with_partstat(&root, &key, "DECLINED");
+    let changed = declined
+        .components
+        .iter()
+        .filter(|c| edit::partstat_in(c, &key).is_some())
+        .map(itip::recurrence_key)
+        .collect();
+    Ok(Some(DeletePlan {
+        after: After::Attendee {
+            owner,
+            organizer: directory.user(&parties.organizer.address),
+            parties,
+            key,
+            root: declined,
+            changed,
+        },
+    }))
+}
+
+impl DeletePlan {
+    /// Sends the CANCELs or the REPLY once the object is gone.
+    pub async fn deliver(self, cx: &Cx<'_>) {
+        let plan = PutPlan {
+            data: Bytes::new(),
+            rewritten: false,
+            tag: String::new(),
+            after: self.after,
+        };
+        plan.deliver(cx).await;
+    }
+}

@@ -1,0 +1,290 @@
+//! The copies of a meeting the server writes (RFC 6638 §3.2): the organizer's with each
+//! attendee's SCHEDULE-STATUS, an attendee's made from the organizer's while keeping what
+//! is the attendee's own (their PARTSTAT, alarms and TRANSP), a cancelled copy, and the
+//! organizer's copy with an attendee's reply recorded.
+
+use super::write::{rebuilt, set_property, with_param, without_params};
+use super::{address_key, is_scheduled, recurrence_key};
+use crate::parse::{Component, Property};
+
+/// Parameters only the organizer's server acts on (RFC 6638 §7.2, §7.3): never stored in
+/// an attendee's copy, and SCHEDULE-FORCE-SEND never stored at all.
+const SERVER_PARAMS: &[&str] = &["SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND"];
+
+fn is_party(p: &Property) -> bool {
+    p.name == "ORGANIZER" || p.name == "ATTENDEE"
+}
+
+fn is_attendee(p: &Property, key: &str) -> bool {
+    p.name == "ATTENDEE" && address_key(&p.value) == key
+}
+
+/// The organizer's copy as stored (RFC 6638 §3.2.9, §7.2): SCHEDULE-FORCE-SEND removed,
+/// each ATTENDEE given the SCHEDULE-STATUS `status_of` returns for its address key (left
+/// as sent when None), the ORGANIZER's SCHEDULE-STATUS removed.
+pub fn organizer_copy(root: &Component, status_of: impl Fn(&str) -> Option<String>) -> Component {
+    let mut out = root.clone();
+    for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
+        for p in c.properties.iter_mut().filter(|p| is_party(p)) {
+            let mut changed = without_params(p.clone(), &["SCHEDULE-FORCE-SEND"]);
+            if changed.name == "ORGANIZER" {
+                changed = without_params(changed, &["SCHEDULE-STATUS"]);
+            } else if let Some(status) = status_of(&address_key(&changed.value)) {
+                if changed.param("SCHEDULE-STATUS") != Some(status.as_str()) {
+                    changed = with_param(changed, "SCHEDULE-STATUS", &status);
+                }
+            }
+            *p = changed;
+        }
+    }
+    out
+}
+
+/// The PARTSTAT of attendee `key` in `c`.
+pub fn partstat_in(c: &Component, key: &str) -> Option<String> {
+    c.properties
+        .iter()
+        .find(|p| is_attendee(p, key))
+        .map(|p| p.param("PARTSTAT").unwrap_or("NEEDS-ACTION").to_ascii_uppercase())
+}
+
+/// The component of `root` with this RECURRENCE-ID key (None: the master).
+pub fn component_for<'a>(root: &'a Component, rid: Option<&str>) -> Option<&'a Component> {
+    root.components
+        .iter()
+        .filter(|c| is_scheduled(c))
+        .find(|c| recurrence_key(c).as_deref() == rid)
+}
+
+/// Attendee `key`'s copy of the organizer's `org` (RFC 6638 §3.2.4): the organizer's
+/// meeting with the server's parameters removed and without the organizer's alarms; from
+/// the attendee's `previous` copy, per component (by RECURRENCE-ID), their own PARTSTAT,
+/// VALARMs and TRANSP, and the overridden instances only they have (replies to single
+/// occurrences). A new attendee's PARTSTAT is the organizer's, or NEEDS-ACTION.
+pub fn attendee_copy(org: &Component, key: &str, previous: Option<&Component>) -> Component {
+    let mut out = org.clone();
+    out.properties.retain(|p| p.name != "METHOD");
+    let previous_master = previous.and_then(|p| component_for(p, None));
+    for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
+        let rid = recurrence_key(c);
+        let mine = previous.and_then(|p| component_for(p, rid.as_deref()));
+        let partstat = mine
+            .or(previous_master)
+            .and_then(|m| partstat_in(m, key));
+        c.components.retain(|sub| sub.name != "VALARM");
+        c.properties.retain(|p| p.name != "TRANSP");
+        for p in c.properties.iter_mut().filter(|p| is_party(p)) {
+            let mut changed = without_params(p.clone(), SERVER_PARAMS);
+            if is_attendee(&changed, key) {
+                let wanted = partstat
+                    .clone()
+                    .or_else(|| changed.param("PARTSTAT").map(str::to_owned))
+                    .unwrap_or_else(|| "NEEDS-ACTION".into());
+                if changed.param("PARTSTAT") != Some(wanted.as_str()) {
+                    changed = with_param(changed, "PARTSTAT", &wanted);
+                }
+            }
+            *p = changed;
+        }
+        if let Some(mine) = mine {
+            c.properties
+                .extend(mine.properties.iter().filter(|p| p.name == "TRANSP").cloned());
+            c.components
+                .extend(mine.components.iter().filter(|s| s.name == "VALARM").cloned());
+        }
+    }
+    if let Some(previous) = previous {
+        let theirs_only: Vec<Component> = previous
+            .components
+            .iter()
+            .filter(|c| is_scheduled(c))
+            .filter(|c| {
+                recurrence_key(c).is_some_and(|rid| component_for(org, Some(&rid)).is_none())
+            })
+            .cloned()
+            .collect();
+        out.components.extend(theirs_only);
+    }
+    out
+}
+
+/// Every scheduled component marked STATUS:CANCELLED (RFC 5546 §3.2.5).
+pub fn cancelled(copy: &Component) -> Component {
+    let mut out = copy.clone();
+    out.properties.retain(|p| p.name != "METHOD");
+    for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
+        set_property(c, "STATUS", "CANCELLED");
+    }
+    out
+}
+
+/// The organizer's copy with attendee `key`'s PARTSTAT from each component of `reply`
+/// (RFC 5546 §3.2.3, RFC 6638 §3.2.2.2): set on their ATTENDEE in the component with the
+/// same RECURRENCE-ID; a reply to an instance the organizer has not overridden becomes an
+/// override made from the master at the reply's instance times. None when nothing changes
+/// (the attendee is not invited, or had already answered so).
+pub fn with_reply(org: &Component, key: &str, reply: &[&Component]) -> Option<Component> {
+    let mut out = org.clone();
+    let mut changed = false;
+    for answer in reply {
+        let Some(partstat) = partstat_in(answer, key) else {
+            continue;
+        };
+        let rid = recurrence_key(answer);
+        let existing = out
+            .components
+            .iter()
+            .position(|c| is_scheduled(c) && recurrence_key(c) == rid);
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                let Some(derived) = override_from_master(&out, answer) else {
+                    continue;
+                };
+                out.components.push(derived);
+                out.components.len() - 1
+            }
+        };
+        let c = &mut out.components[index];
+        for p in c.properties.iter_mut().filter(|p| is_attendee(p, key)) {
+            if p.param("PARTSTAT").map(str::to_ascii_uppercase).as_deref() != Some(&partstat) {
+                *p = with_param(p.clone(), "PARTSTAT", &partstat);
+                changed = true;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// An overridden instance made from the master for a reply to one occurrence: the master's
+/// properties without the series rules, at the instance's RECURRENCE-ID and times.
+fn override_from_master(org: &Component, answer: &Component) -> Option<Component> {
+    let rid = answer.property("RECURRENCE-ID")?;
+    let master = component_for(org, None)?;
+    let mut derived = master.clone();
+    derived.components.clear();
+    derived.properties.retain(|p| {
+        !matches!(
+            p.name.as_str(),
+            "RRULE" | "RDATE" | "EXDATE" | "EXRULE" | "DTSTART" | "DTEND" | "DURATION"
+        )
+    });
+    derived.properties.push(rid.clone());
+    let start = answer
+        .property("DTSTART")
+        .cloned()
+        .unwrap_or_else(|| rebuilt(Property { name: "DTSTART".into(), ..rid.clone() }));
+    derived.properties.push(start);
+    derived.properties.extend(
+        answer
+            .properties
+            .iter()
+            .filter(|p| p.name == "DTEND" || p.name == "DURATION")
+            .cloned(),
+    );
+    Some(derived)
+}
+
+/// The components of `new` in which attendee `key`'s PARTSTAT differs from `old`'s (the
+/// same RECURRENCE-ID, else `old`'s master): what an attendee's PUT replies to.
+pub fn changed_partstats<'a>(old: &Component, new: &'a Component, key: &str) -> Vec<&'a Component> {
+    let old_master = component_for(old, None);
+    new.components
+        .iter()
+        .filter(|c| is_scheduled(c))
+        .filter(|c| {
+            let Some(now) = partstat_in(c, key) else {
+                return false;
+            };
+            let before = component_for(old, recurrence_key(c).as_deref())
+                .or(old_master)
+                .and_then(|o| partstat_in(o, key));
+            before.as_deref() != Some(now.as_str())
+        })
+        .collect()
+}
+
+/// Every scheduled component with attendee `key`'s PARTSTAT set to `partstat`.
+pub fn with_partstat(root: &Component, key: &str, partstat: &str) -> Component {
+    let mut out = root.clone();
+    for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
+        for p in c.properties.iter_mut().filter(|p| is_attendee(p, key)) {
+            *p = with_param(p.clone(), "PARTSTAT", partstat);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::itip::write::calendar;
+    use crate::parse;
+
+    const BOB: &str = "mailto:bob@example.org";
+    const ORG: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:m\r\n\
+        DTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n\
+        ORGANIZER:mailto:ann@example.org\r\n\
+        ATTENDEE;PARTSTAT=NEEDS-ACTION;SCHEDULE-FORCE-SEND=REQUEST:mailto:bob@example.org\r\n\
+        BEGIN:VALARM\r\nTRIGGER:-PT1H\r\nACTION:DISPLAY\r\nEND:VALARM\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn the_organizers_copy_gets_statuses_and_loses_force_send() {
+        let copy = organizer_copy(&parse(ORG).unwrap(), |k| {
+            (k == BOB).then(|| "1.2".to_string())
+        });
+        let text = calendar(&copy);
+        assert!(text.contains("ATTENDEE;PARTSTAT=NEEDS-ACTION;SCHEDULE-STATUS=1.2:mailto:bob"));
+        assert!(!text.contains("FORCE-SEND"));
+    }
+
+    #[test]
+    fn an_update_keeps_the_attendees_partstat_alarm_and_single_replies() {
+        let org = parse(ORG).unwrap();
+        let first = attendee_copy(&org, BOB, None);
+        let text = calendar(&first);
+        assert!(!text.contains("VALARM"), "the organizer's alarm is theirs");
+        assert!(text.contains("ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob"));
+        // Bob accepts, sets an alarm and declines the second week.
+        let bobs = text
+            .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED")
+            .replacen(
+                "END:VEVENT",
+                "BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nACTION:AUDIO\r\nEND:VALARM\r\nEND:VEVENT",
+                1,
+            )
+            .replace(
+                "END:VCALENDAR",
+                "BEGIN:VEVENT\r\nUID:m\r\nRECURRENCE-ID:20261208T100000Z\r\n\
+                 DTSTART:20261208T100000Z\r\nDTEND:20261208T110000Z\r\n\
+                 ORGANIZER:mailto:ann@example.org\r\n\
+                 ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR",
+            );
+        let bobs = parse(&bobs).unwrap();
+        let moved = parse(&ORG.replace("T100000Z", "T140000Z").replace("T110000Z", "T150000Z"))
+            .unwrap();
+        let update = calendar(&attendee_copy(&moved, BOB, Some(&bobs)));
+        assert!(update.contains("DTSTART:20261201T140000Z"));
+        assert!(update.contains("ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob"));
+        assert!(update.contains("TRIGGER:-PT5M") && !update.contains("TRIGGER:-PT1H"));
+        assert!(update.contains("RECURRENCE-ID:20261208T100000Z"));
+        // The reply to one occurrence reaches the organizer's copy as an override.
+        let changed = changed_partstats(&first, &bobs, BOB);
+        assert_eq!(changed.len(), 2);
+        let recorded = with_reply(&org, BOB, &changed).unwrap();
+        let text = calendar(&recorded);
+        assert!(text.contains("ATTENDEE;PARTSTAT=ACCEPTED;SCHEDULE-FORCE-SEND=REQUEST:mailto:bob"));
+        let instance = component_for(&recorded, Some("20261208T100000Z")).unwrap();
+        assert_eq!(partstat_in(instance, BOB).as_deref(), Some("DECLINED"));
+        assert!(instance.property("RRULE").is_none());
+        assert_eq!(with_reply(&recorded, BOB, &changed), None, "nothing new");
+    }
+
+    #[test]
+    fn a_cancelled_copy_says_so_once() {
+        let text = calendar(&cancelled(&parse(ORG).unwrap()));
+        assert_eq!(text.matches("STATUS:CANCELLED").count(), 1);
+    }
+}
