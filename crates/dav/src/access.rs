@@ -228,12 +228,14 @@ pub async fn free_busy_of_calendar(
     user: &User,
     calendar: &Collection,
 ) -> DavResult<bool> {
-    if user.id == cx.caller.user.id
-        || cx.engine.limits.principal_search == PrincipalSearch::All
-    {
+    if user.id == cx.caller.user.id || cx.engine.limits.principal_search == PrincipalSearch::All {
         return Ok(true);
     }
-    let held = cx.engine.store.privilege(cx.caller.user.id, calendar.id).await?;
+    let held = cx
+        .engine
+        .store
+        .privilege(cx.caller.user.id, calendar.id)
+        .await?;
     Ok(held.is_some_and(|p| p >= Privilege::FreeBusy))
 }
 

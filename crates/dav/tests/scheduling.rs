@@ -81,7 +81,13 @@ async fn inbox(h: &Harness, who: &Caller) -> Vec<String> {
         .collect()
 }
 
-async fn put(h: &Harness, who: &Caller, path: &str, body: &str, headers: &[(&str, &str)]) -> http::Response<bytes::Bytes> {
+async fn put(
+    h: &Harness,
+    who: &Caller,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> http::Response<bytes::Bytes> {
     h.send(who, "PUT", path, headers, body).await
 }
 
@@ -89,30 +95,60 @@ async fn put(h: &Harness, who: &Caller, path: &str, body: &str, headers: &[(&str
 async fn principals_inboxes_and_the_options_header_advertise_scheduling() {
     let h = harness().await;
     let r = h.ann("OPTIONS", "/dav/principals/ann/", &[], "").await;
-    assert!(header(&r, "dav").unwrap().contains("calendar-auto-schedule"));
+    assert!(header(&r, "dav")
+        .unwrap()
+        .contains("calendar-auto-schedule"));
     let body = "<D:propfind xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'><D:prop>\
         <C:schedule-inbox-URL/><C:schedule-outbox-URL/><C:calendar-user-address-set/>\
         <C:calendar-user-type/></D:prop></D:propfind>";
-    let r = h.ann("PROPFIND", "/dav/principals/ann/", &[("depth", "0")], body).await;
+    let r = h
+        .ann("PROPFIND", "/dav/principals/ann/", &[("depth", "0")], body)
+        .await;
     let t = text(&r);
-    assert!(t.contains("<C:schedule-inbox-URL><D:href>/dav/calendars/ann/inbox/</D:href>"), "{t}");
+    assert!(
+        t.contains("<C:schedule-inbox-URL><D:href>/dav/calendars/ann/inbox/</D:href>"),
+        "{t}"
+    );
     assert!(t.contains("<C:schedule-outbox-URL><D:href>/dav/calendars/ann/outbox/</D:href>"));
-    assert!(t.contains("<D:href>mailto:ann@example.org</D:href><D:href>/dav/principals/ann/</D:href>"));
+    assert!(
+        t.contains("<D:href>mailto:ann@example.org</D:href><D:href>/dav/principals/ann/</D:href>")
+    );
     assert!(t.contains("INDIVIDUAL"));
 
     let body = "<D:propfind xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'><D:prop>\
         <D:resourcetype/><C:schedule-default-calendar-URL/><D:current-user-privilege-set/>\
         </D:prop></D:propfind>";
-    let r = h.ann("PROPFIND", "/dav/calendars/ann/inbox/", &[("depth", "0")], body).await;
+    let r = h
+        .ann(
+            "PROPFIND",
+            "/dav/calendars/ann/inbox/",
+            &[("depth", "0")],
+            body,
+        )
+        .await;
     let t = text(&r);
     assert!(t.contains("<C:schedule-inbox/>"), "{t}");
-    assert!(t.contains("<C:schedule-default-calendar-URL><D:href>/dav/calendars/ann/calendar/</D:href>"), "{t}");
+    assert!(
+        t.contains(
+            "<C:schedule-default-calendar-URL><D:href>/dav/calendars/ann/calendar/</D:href>"
+        ),
+        "{t}"
+    );
     assert!(t.contains("<C:schedule-deliver/>"));
-    let r = h.ann("PROPFIND", "/dav/calendars/ann/outbox/", &[("depth", "0")], body).await;
+    let r = h
+        .ann(
+            "PROPFIND",
+            "/dav/calendars/ann/outbox/",
+            &[("depth", "0")],
+            body,
+        )
+        .await;
     assert!(text(&r).contains("<C:schedule-outbox/>"));
 
     // The default calendar is the owner's to choose, among their calendars.
-    let r = h.ann("MKCALENDAR", "/dav/calendars/ann/work/", &[], "").await;
+    let r = h
+        .ann("MKCALENDAR", "/dav/calendars/ann/work/", &[], "")
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let set = |href: &str| {
         format!(
@@ -121,27 +157,68 @@ async fn principals_inboxes_and_the_options_header_advertise_scheduling() {
              </D:prop></D:set></D:propertyupdate>"
         )
     };
-    let r = h.ann("PROPPATCH", "/dav/calendars/ann/inbox/", &[], &set("/dav/calendars/bob/calendar/")).await;
-    assert!(text(&r).contains("valid-schedule-default-calendar-URL"), "{}", text(&r));
-    let r = h.ann("PROPPATCH", "/dav/calendars/ann/inbox/", &[], &set("/dav/calendars/ann/work/")).await;
+    let r = h
+        .ann(
+            "PROPPATCH",
+            "/dav/calendars/ann/inbox/",
+            &[],
+            &set("/dav/calendars/bob/calendar/"),
+        )
+        .await;
+    assert!(
+        text(&r).contains("valid-schedule-default-calendar-URL"),
+        "{}",
+        text(&r)
+    );
+    let r = h
+        .ann(
+            "PROPPATCH",
+            "/dav/calendars/ann/inbox/",
+            &[],
+            &set("/dav/calendars/ann/work/"),
+        )
+        .await;
     assert!(text(&r).contains("HTTP/1.1 200"), "{}", text(&r));
-    let r = h.ann("PROPFIND", "/dav/calendars/ann/inbox/", &[("depth", "0")], body).await;
+    let r = h
+        .ann(
+            "PROPFIND",
+            "/dav/calendars/ann/inbox/",
+            &[("depth", "0")],
+            body,
+        )
+        .await;
     assert!(text(&r).contains("<D:href>/dav/calendars/ann/work/</D:href>"));
 
     // Only the server puts messages into an inbox; neither box can be deleted.
-    let r = h.ann("PUT", "/dav/calendars/ann/inbox/x.ics", &[], &event("x", "x")).await;
+    let r = h
+        .ann(
+            "PUT",
+            "/dav/calendars/ann/inbox/x.ics",
+            &[],
+            &event("x", "x"),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = h.ann("DELETE", "/dav/calendars/ann/outbox/", &[], "").await;
     assert!(r.status().is_client_error(), "{}", r.status());
     // A home listing shows both, so Apple finds them there too.
-    let r = h.ann("PROPFIND", "/dav/calendars/ann/", &[("depth", "1")], body).await;
+    let r = h
+        .ann("PROPFIND", "/dav/calendars/ann/", &[("depth", "1")], body)
+        .await;
     assert!(text(&r).contains("<D:href>/dav/calendars/ann/inbox/</D:href>"));
 }
 
 #[tokio::test]
 async fn an_ordinary_event_has_no_schedule_tag_and_keeps_its_etag() {
     let h = harness().await;
-    let r = h.ann("PUT", &format!("{CAL}plain.ics"), &[], &event("plain", "Lunch")).await;
+    let r = h
+        .ann(
+            "PUT",
+            &format!("{CAL}plain.ics"),
+            &[],
+            &event("plain", "Lunch"),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert!(header(&r, "etag").is_some());
     assert!(header(&r, "schedule-tag").is_none());
@@ -161,19 +238,34 @@ async fn invite_accept_and_move_keep_the_attendees_answer_and_alarm() {
     let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &invite, &[]).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
     let first_tag = header(&r, "schedule-tag").expect("Schedule-Tag on creation");
-    assert!(header(&r, "etag").is_none(), "the server changed what was sent");
+    assert!(
+        header(&r, "etag").is_none(),
+        "the server changed what was sent"
+    );
 
     // The organizer's copy says who got it: bob is here, dora is not (no e-mail is sent).
     let (ann_copy, tag) = get(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics")).await;
     assert_eq!(tag.as_deref(), Some(first_tag.as_str()));
-    assert!(ann_copy.contains("SCHEDULE-STATUS=1.2:mailto:bob@example.org"), "{ann_copy}");
+    assert!(
+        ann_copy.contains("SCHEDULE-STATUS=1.2:mailto:bob@example.org"),
+        "{ann_copy}"
+    );
     assert!(ann_copy.contains("SCHEDULE-STATUS=3.7:mailto:dora@elsewhere.example"));
 
     // Bob has the meeting in his calendar, waiting for his answer, and the REQUEST.
     let (bobs, bob_tag) = get(&h, &h.bob, BOB_COPY).await;
-    assert!(bobs.contains("PARTSTAT=NEEDS-ACTION;RSVP=TRUE;ROLE=REQ-PARTICIPANT:mailto:bob@example.org"), "{bobs}");
+    assert!(
+        bobs.contains(
+            "PARTSTAT=NEEDS-ACTION;RSVP=TRUE;ROLE=REQ-PARTICIPANT:mailto:bob@example.org"
+        ),
+        "{bobs}"
+    );
     assert!(!bobs.contains("SCHEDULE-STATUS"));
-    assert_eq!(bob_tag.as_deref(), Some(first_tag.as_str()), "both copies have one tag");
+    assert_eq!(
+        bob_tag.as_deref(),
+        Some(first_tag.as_str()),
+        "both copies have one tag"
+    );
     let items = inbox(&h, &h.bob).await;
     assert_eq!(items.len(), 1, "{items:?}");
     let (message, _) = get(&h, &h.bob, &format!("{BOB_INBOX}{}", items[0])).await;
@@ -184,14 +276,32 @@ async fn invite_accept_and_move_keep_the_attendees_answer_and_alarm() {
     let accepted = bobs
         .replace("PARTSTAT=NEEDS-ACTION;RSVP=TRUE;ROLE=REQ-PARTICIPANT:mailto:bob", "PARTSTAT=ACCEPTED;ROLE=REQ-PARTICIPANT:mailto:bob")
         .replace("END:VEVENT", "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT10M\r\nDESCRIPTION:x\r\nEND:VALARM\r\nEND:VEVENT");
-    let r = put(&h, &h.bob, BOB_COPY, &accepted, &[("if-schedule-tag-match", &first_tag)]).await;
+    let r = put(
+        &h,
+        &h.bob,
+        BOB_COPY,
+        &accepted,
+        &[("if-schedule-tag-match", &first_tag)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
-    assert_eq!(header(&r, "schedule-tag").as_deref(), Some(first_tag.as_str()));
-    assert!(inbox(&h, &h.bob).await.is_empty(), "acting on an invitation clears it");
+    assert_eq!(
+        header(&r, "schedule-tag").as_deref(),
+        Some(first_tag.as_str())
+    );
+    assert!(
+        inbox(&h, &h.bob).await.is_empty(),
+        "acting on an invitation clears it"
+    );
 
     // The organizer sees the answer; her Schedule-Tag did not change for it.
     let (ann_copy, tag) = get(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics")).await;
-    assert!(ann_copy.contains("PARTSTAT=ACCEPTED;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:bob"), "{ann_copy}");
+    assert!(
+        ann_copy.contains(
+            "PARTSTAT=ACCEPTED;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:bob"
+        ),
+        "{ann_copy}"
+    );
     assert_eq!(tag.as_deref(), Some(first_tag.as_str()));
     let ann_items = inbox(&h, &h.ann).await;
     assert_eq!(ann_items.len(), 1, "the REPLY");
@@ -206,22 +316,41 @@ async fn invite_accept_and_move_keep_the_attendees_answer_and_alarm() {
     let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &moved, &[]).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
     let moved_tag = header(&r, "schedule-tag").unwrap();
-    assert_ne!(moved_tag, first_tag, "an organizer's change is a new Schedule-Tag");
+    assert_ne!(
+        moved_tag, first_tag,
+        "an organizer's change is a new Schedule-Tag"
+    );
     let (bobs, tag) = get(&h, &h.bob, BOB_COPY).await;
     assert!(bobs.contains("DTSTART:20261201T150000Z"), "{bobs}");
-    assert!(bobs.contains("PARTSTAT=ACCEPTED"), "bob's answer stays: {bobs}");
+    assert!(
+        bobs.contains("PARTSTAT=ACCEPTED"),
+        "bob's answer stays: {bobs}"
+    );
     assert!(bobs.contains("TRIGGER:-PT10M"), "bob's alarm stays");
     assert_eq!(tag.as_deref(), Some(moved_tag.as_str()));
 
     // Bob's other device still holds the old tag: its change is refused.
     let stale = accepted.replace("SUMMARY:Planning", "SUMMARY:Mine");
-    let r = put(&h, &h.bob, BOB_COPY, &stale, &[("if-schedule-tag-match", &first_tag)]).await;
+    let r = put(
+        &h,
+        &h.bob,
+        BOB_COPY,
+        &stale,
+        &[("if-schedule-tag-match", &first_tag)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
     let (bobs, _) = get(&h, &h.bob, BOB_COPY).await;
     assert!(bobs.contains("DTSTART:20261201T150000Z"));
 
     // Every write scheduling made is in the history, by who caused it.
-    let cal = h.engine.store().collection(h.bob.user.id, "calendar").await.unwrap().unwrap();
+    let cal = h
+        .engine
+        .store()
+        .collection(h.bob.user.id, "calendar")
+        .await
+        .unwrap()
+        .unwrap();
     let versions = h.engine.store().versions(cal.id).await.unwrap();
     let by: Vec<(&str, Option<&str>)> = versions
         .iter()
@@ -230,14 +359,23 @@ async fn invite_accept_and_move_keep_the_attendees_answer_and_alarm() {
         .collect();
     assert_eq!(
         by,
-        [("ann", Some("scheduling")), ("bob", Some("engine-test")), ("ann", Some("scheduling"))]
+        [
+            ("ann", Some("scheduling")),
+            ("bob", Some("engine-test")),
+            ("ann", Some("scheduling"))
+        ]
     );
 }
 
 #[tokio::test]
 async fn declining_one_occurrence_reaches_the_organizer_on_that_instance_only() {
     let h = harness().await;
-    let weekly = meeting("meeting-1", "20261201T100000Z", &["bob@example.org"], "RRULE:FREQ=WEEKLY;COUNT=4\r\n");
+    let weekly = meeting(
+        "meeting-1",
+        "20261201T100000Z",
+        &["bob@example.org"],
+        "RRULE:FREQ=WEEKLY;COUNT=4\r\n",
+    );
     let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &weekly, &[]).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let (bobs, tag) = get(&h, &h.bob, BOB_COPY).await;
@@ -249,7 +387,14 @@ async fn declining_one_occurrence_reaches_the_organizer_on_that_instance_only() 
         ATTENDEE;CN=bob@example.org;PARTSTAT=DECLINED;ROLE=REQ-PARTICIPANT:mailto:bob@example.org\r\n\
         END:VEVENT\r\nEND:VCALENDAR\r\n";
     let declined = bobs.replace("END:VCALENDAR\r\n", override_);
-    let r = put(&h, &h.bob, BOB_COPY, &declined, &[("if-schedule-tag-match", tag.as_deref().unwrap())]).await;
+    let r = put(
+        &h,
+        &h.bob,
+        BOB_COPY,
+        &declined,
+        &[("if-schedule-tag-match", tag.as_deref().unwrap())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
     let (ann_copy, ann_tag) = get(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics")).await;
     let root = ical::parse(&ann_copy).unwrap();
@@ -257,8 +402,15 @@ async fn declining_one_occurrence_reaches_the_organizer_on_that_instance_only() 
         ical::itip::edit::component_for(&root, rid)
             .and_then(|c| ical::itip::edit::partstat_in(c, "mailto:bob@example.org"))
     };
-    assert_eq!(partstat(None).as_deref(), Some("NEEDS-ACTION"), "{ann_copy}");
-    assert_eq!(partstat(Some("20261208T100000Z")).as_deref(), Some("DECLINED"));
+    assert_eq!(
+        partstat(None).as_deref(),
+        Some("NEEDS-ACTION"),
+        "{ann_copy}"
+    );
+    assert_eq!(
+        partstat(Some("20261208T100000Z")).as_deref(),
+        Some("DECLINED")
+    );
     assert_eq!(ann_tag, tag, "recording a reply keeps the organizer's tag");
 }
 
@@ -266,27 +418,55 @@ async fn declining_one_occurrence_reaches_the_organizer_on_that_instance_only() 
 async fn removing_an_attendee_or_the_meeting_cancels_it_for_them() {
     let h = harness().await;
     let carl = add_user(&h, "carl").await;
-    let both = meeting("meeting-1", "20261201T100000Z", &["bob@example.org", "carl@example.org"], "");
+    let both = meeting(
+        "meeting-1",
+        "20261201T100000Z",
+        &["bob@example.org", "carl@example.org"],
+        "",
+    );
     let path = format!("{ANN_CAL}meeting-1.ics");
-    assert_eq!(put(&h, &h.ann, &path, &both, &[]).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&h, &h.ann, &path, &both, &[]).await.status(),
+        StatusCode::CREATED
+    );
     let carl_copy = "/dav/calendars/carl/calendar/meeting-1.ics";
     assert!(get(&h, &carl, carl_copy).await.0.contains("UID:meeting-1"));
 
     // Carl is taken off the meeting.
-    let bob_only = meeting("meeting-1", "20261201T100000Z", &["bob@example.org"], "SEQUENCE:1\r\n");
-    assert_eq!(put(&h, &h.ann, &path, &bob_only, &[]).await.status(), StatusCode::NO_CONTENT);
+    let bob_only = meeting(
+        "meeting-1",
+        "20261201T100000Z",
+        &["bob@example.org"],
+        "SEQUENCE:1\r\n",
+    );
+    assert_eq!(
+        put(&h, &h.ann, &path, &bob_only, &[]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let (carls, _) = get(&h, &carl, carl_copy).await;
     assert!(carls.contains("STATUS:CANCELLED"), "{carls}");
     let items = inbox(&h, &carl).await;
-    assert_eq!(items.len(), 1, "the CANCEL replaced nothing but the REQUEST: {items:?}");
-    let (message, _) = get(&h, &carl, &format!("/dav/calendars/carl/inbox/{}", items[0])).await;
+    assert_eq!(
+        items.len(),
+        1,
+        "the CANCEL replaced nothing but the REQUEST: {items:?}"
+    );
+    let (message, _) = get(
+        &h,
+        &carl,
+        &format!("/dav/calendars/carl/inbox/{}", items[0]),
+    )
+    .await;
     assert!(message.contains("METHOD:CANCEL"));
     assert!(!get(&h, &h.bob, BOB_COPY).await.0.contains("CANCELLED"));
 
     // The meeting is deleted: bob's copy is cancelled too.
     let r = h.ann("DELETE", &path, &[], "").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert!(get(&h, &h.bob, BOB_COPY).await.0.contains("STATUS:CANCELLED"));
+    assert!(get(&h, &h.bob, BOB_COPY)
+        .await
+        .0
+        .contains("STATUS:CANCELLED"));
 }
 
 #[tokio::test]
@@ -294,44 +474,92 @@ async fn an_attendee_deleting_their_copy_declines_unless_told_not_to() {
     let h = harness().await;
     let carl = add_user(&h, "carl").await;
     let path = format!("{ANN_CAL}meeting-1.ics");
-    let both = meeting("meeting-1", "20261201T100000Z", &["bob@example.org", "carl@example.org"], "");
-    assert_eq!(put(&h, &h.ann, &path, &both, &[]).await.status(), StatusCode::CREATED);
+    let both = meeting(
+        "meeting-1",
+        "20261201T100000Z",
+        &["bob@example.org", "carl@example.org"],
+        "",
+    );
+    assert_eq!(
+        put(&h, &h.ann, &path, &both, &[]).await.status(),
+        StatusCode::CREATED
+    );
     let r = h.send(&h.bob, "DELETE", BOB_COPY, &[], "").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = h
-        .send(&carl, "DELETE", "/dav/calendars/carl/calendar/meeting-1.ics", &[("schedule-reply", "F")], "")
+        .send(
+            &carl,
+            "DELETE",
+            "/dav/calendars/carl/calendar/meeting-1.ics",
+            &[("schedule-reply", "F")],
+            "",
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (ann_copy, _) = get(&h, &h.ann, &path).await;
-    assert!(ann_copy.contains("PARTSTAT=DECLINED;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:bob"), "{ann_copy}");
-    assert!(ann_copy.contains("PARTSTAT=NEEDS-ACTION;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:carl"));
+    assert!(
+        ann_copy.contains(
+            "PARTSTAT=DECLINED;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:bob"
+        ),
+        "{ann_copy}"
+    );
+    assert!(ann_copy.contains(
+        "PARTSTAT=NEEDS-ACTION;RSVP=TRUE;ROLE=REQ-PARTICIPANT;SCHEDULE-STATUS=1.2:mailto:carl"
+    ));
 }
 
 #[tokio::test]
 async fn schedule_agent_client_and_force_send_are_honoured() {
     let h = harness().await;
     let path = format!("{ANN_CAL}meeting-1.ics");
-    let client = meeting("meeting-1", "20261201T100000Z", &[], "")
-        .replace("END:VEVENT", "ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:bob@example.org\r\nEND:VEVENT");
-    assert_eq!(put(&h, &h.ann, &path, &client, &[]).await.status(), StatusCode::CREATED);
+    let client = meeting("meeting-1", "20261201T100000Z", &[], "").replace(
+        "END:VEVENT",
+        "ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:bob@example.org\r\nEND:VEVENT",
+    );
+    assert_eq!(
+        put(&h, &h.ann, &path, &client, &[]).await.status(),
+        StatusCode::CREATED
+    );
     let r = h.send(&h.bob, "GET", BOB_COPY, &[], "").await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND, "the client delivers it itself");
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the client delivers it itself"
+    );
     assert!(inbox(&h, &h.bob).await.is_empty());
     let (ann_copy, _) = get(&h, &h.ann, &path).await;
     assert!(!ann_copy.contains("SCHEDULE-STATUS"), "{ann_copy}");
 
     // The server's turn again; then an unchanged meeting sent again only with FORCE-SEND.
     let server = meeting("meeting-1", "20261201T100000Z", &["bob@example.org"], "");
-    assert_eq!(put(&h, &h.ann, &path, &server, &[]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        put(&h, &h.ann, &path, &server, &[]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(inbox(&h, &h.bob).await.len(), 1);
     let item = format!("{BOB_INBOX}{}", inbox(&h, &h.bob).await[0]);
-    assert_eq!(h.send(&h.bob, "DELETE", &item, &[], "").await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(put(&h, &h.ann, &path, &server, &[]).await.status(), StatusCode::NO_CONTENT);
-    assert!(inbox(&h, &h.bob).await.is_empty(), "nothing changed, nothing sent");
+    assert_eq!(
+        h.send(&h.bob, "DELETE", &item, &[], "").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        put(&h, &h.ann, &path, &server, &[]).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        inbox(&h, &h.bob).await.is_empty(),
+        "nothing changed, nothing sent"
+    );
     let forced = server.replace("RSVP=TRUE;", "RSVP=TRUE;SCHEDULE-FORCE-SEND=REQUEST;");
-    assert_eq!(put(&h, &h.ann, &path, &forced, &[]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        put(&h, &h.ann, &path, &forced, &[]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(inbox(&h, &h.bob).await.len(), 1);
-    assert!(!get(&h, &h.ann, &path).await.0.contains("FORCE-SEND"), "never stored");
+    assert!(
+        !get(&h, &h.ann, &path).await.0.contains("FORCE-SEND"),
+        "never stored"
+    );
 }
 
 #[tokio::test]
@@ -341,29 +569,56 @@ async fn scheduling_preconditions_refuse_what_rfc_6638_forbids() {
         ..Limits::default()
     })
     .await;
-    let r = h.ann("MKCALENDAR", "/dav/calendars/ann/work/", &[], "").await;
+    let r = h
+        .ann("MKCALENDAR", "/dav/calendars/ann/work/", &[], "")
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let m = meeting("meeting-1", "20261201T100000Z", &["bob@example.org"], "");
-    assert_eq!(put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &m, &[]).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &m, &[])
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     let r = put(&h, &h.ann, "/dav/calendars/ann/work/again.ics", &m, &[]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(text(&r).contains("unique-scheduling-object-resource"));
     assert!(text(&r).contains("/dav/calendars/ann/calendar/meeting-1.ics"));
 
-    let crowd = meeting("meeting-2", "20261201T100000Z", &["bob@example.org", "x@example.org"], "");
+    let crowd = meeting(
+        "meeting-2",
+        "20261201T100000Z",
+        &["bob@example.org", "x@example.org"],
+        "",
+    );
     let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-2.ics"), &crowd, &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(text(&r).contains("max-attendees-per-instance"));
 
     let two = m.replace("END:VCALENDAR", "BEGIN:VEVENT\r\nUID:meeting-1\r\nRECURRENCE-ID:20261208T100000Z\r\n\
         DTSTAMP:20261101T000000Z\r\nDTSTART:20261208T100000Z\r\nORGANIZER:mailto:eve@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR");
-    let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-3.ics"), &two.replace("meeting-1", "meeting-3"), &[]).await;
+    let r = put(
+        &h,
+        &h.ann,
+        &format!("{ANN_CAL}meeting-3.ics"),
+        &two.replace("meeting-1", "meeting-3"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(text(&r).contains("same-organizer-in-all-components"));
 
     // If-Schedule-Tag-Match on something that is no scheduling object.
-    h.ann("PUT", &format!("{CAL}plain.ics"), &[], &event("plain", "x")).await;
-    let r = h.ann("PUT", &format!("{CAL}plain.ics"), &[("if-schedule-tag-match", "\"x\"")], &event("plain", "y")).await;
+    h.ann("PUT", &format!("{CAL}plain.ics"), &[], &event("plain", "x"))
+        .await;
+    let r = h
+        .ann(
+            "PUT",
+            &format!("{CAL}plain.ics"),
+            &[("if-schedule-tag-match", "\"x\"")],
+            &event("plain", "y"),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
 }
 
@@ -396,7 +651,11 @@ fn freebusy_answers(body: &str) -> Vec<(String, String, Vec<String>)> {
         .skip(1)
         .map(|r| {
             let between = |a: &str, b: &str| {
-                r.split(a).nth(1).and_then(|x| x.split(b).next()).unwrap_or("").to_owned()
+                r.split(a)
+                    .nth(1)
+                    .and_then(|x| x.split(b).next())
+                    .unwrap_or("")
+                    .to_owned()
             };
             let lines = r
                 .split('\n')
@@ -404,7 +663,11 @@ fn freebusy_answers(body: &str) -> Vec<(String, String, Vec<String>)> {
                 .filter(|l| l.starts_with("FREEBUSY"))
                 .map(str::to_owned)
                 .collect();
-            (between("<D:href>", "<"), between("<C:request-status>", "<"), lines)
+            (
+                between("<D:href>", "<"),
+                between("<C:request-status>", "<"),
+                lines,
+            )
         })
         .collect()
 }
@@ -412,15 +675,54 @@ fn freebusy_answers(body: &str) -> Vec<(String, String, Vec<String>)> {
 async fn busy_calendars(h: &Harness, carl: &Caller) {
     // Bob: a weekly series (the Tuesday instance counts), a transparent and a cancelled event.
     for (uid, body) in [
-        ("weekly", timed("weekly", "20261124T090000Z", "20261124T093000Z", "RRULE:FREQ=WEEKLY;COUNT=3\r\n")),
-        ("free", timed("free", "20261201T120000Z", "20261201T130000Z", "TRANSP:TRANSPARENT\r\n")),
-        ("off", timed("off", "20261201T140000Z", "20261201T150000Z", "STATUS:CANCELLED\r\n")),
-        ("late", timed("late", "20261201T230000Z", "20261202T010000Z", "")),
+        (
+            "weekly",
+            timed(
+                "weekly",
+                "20261124T090000Z",
+                "20261124T093000Z",
+                "RRULE:FREQ=WEEKLY;COUNT=3\r\n",
+            ),
+        ),
+        (
+            "free",
+            timed(
+                "free",
+                "20261201T120000Z",
+                "20261201T130000Z",
+                "TRANSP:TRANSPARENT\r\n",
+            ),
+        ),
+        (
+            "off",
+            timed(
+                "off",
+                "20261201T140000Z",
+                "20261201T150000Z",
+                "STATUS:CANCELLED\r\n",
+            ),
+        ),
+        (
+            "late",
+            timed("late", "20261201T230000Z", "20261202T010000Z", ""),
+        ),
     ] {
-        let r = put(h, &h.bob, &format!("/dav/calendars/bob/calendar/{uid}.ics"), &body, &[]).await;
+        let r = put(
+            h,
+            &h.bob,
+            &format!("/dav/calendars/bob/calendar/{uid}.ics"),
+            &body,
+            &[],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
-    let body = timed("c", "20261201T160000Z", "20261201T170000Z", "STATUS:TENTATIVE\r\n");
+    let body = timed(
+        "c",
+        "20261201T160000Z",
+        "20261201T170000Z",
+        "STATUS:TENTATIVE\r\n",
+    );
     let r = put(h, carl, "/dav/calendars/carl/calendar/c.ics", &body, &[]).await;
     assert_eq!(r.status(), StatusCode::CREATED);
 }
@@ -434,12 +736,26 @@ async fn free_busy_lookup_answers_each_attendees_busy_time_exactly() {
     .await;
     let carl = add_user(&h, "carl").await;
     busy_calendars(&h, &carl).await;
-    let req = freebusy_request(&["mailto:bob@example.org", "MAILTO:carl@example.org", "mailto:nobody@example.org"]);
-    let r = h.ann("POST", "/dav/calendars/ann/outbox/", &[("content-type", "text/calendar")], &req).await;
+    let req = freebusy_request(&[
+        "mailto:bob@example.org",
+        "MAILTO:carl@example.org",
+        "mailto:nobody@example.org",
+    ]);
+    let r = h
+        .ann(
+            "POST",
+            "/dav/calendars/ann/outbox/",
+            &[("content-type", "text/calendar")],
+            &req,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
     let body = text(&r);
     assert!(!body.contains("secret"), "busy time only");
-    assert!(!body.contains("responsedescription"), "python caldav refuses other children");
+    assert!(
+        !body.contains("responsedescription"),
+        "python caldav refuses other children"
+    );
     let answers = freebusy_answers(&body);
     let expected = vec![
         (
@@ -461,19 +777,46 @@ async fn free_busy_lookup_answers_each_attendees_busy_time_exactly() {
     let transp = "<D:propertyupdate xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'><D:set>\
         <D:prop><C:schedule-calendar-transp><C:transparent/></C:schedule-calendar-transp></D:prop>\
         </D:set></D:propertyupdate>";
-    let r = h.send(&carl, "PROPPATCH", "/dav/calendars/carl/calendar/", &[], transp).await;
+    let r = h
+        .send(
+            &carl,
+            "PROPPATCH",
+            "/dav/calendars/carl/calendar/",
+            &[],
+            transp,
+        )
+        .await;
     assert!(text(&r).contains("200"));
-    let r = h.ann("POST", "/dav/calendars/ann/outbox/", &[], &freebusy_request(&["mailto:carl@example.org"])).await;
+    let r = h
+        .ann(
+            "POST",
+            "/dav/calendars/ann/outbox/",
+            &[],
+            &freebusy_request(&["mailto:carl@example.org"]),
+        )
+        .await;
     assert_eq!(freebusy_answers(&text(&r))[0].2, Vec::<String>::new());
 
     // One asks as oneself only; and not through someone else's outbox.
-    let as_bob = req.replace("ORGANIZER:mailto:ann@example.org", "ORGANIZER:mailto:bob@example.org");
-    let r = h.ann("POST", "/dav/calendars/ann/outbox/", &[], &as_bob).await;
+    let as_bob = req.replace(
+        "ORGANIZER:mailto:ann@example.org",
+        "ORGANIZER:mailto:bob@example.org",
+    );
+    let r = h
+        .ann("POST", "/dav/calendars/ann/outbox/", &[], &as_bob)
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(text(&r).contains("valid-organizer"));
     let r = h.ann("POST", "/dav/calendars/bob/outbox/", &[], &req).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = h.ann("POST", "/dav/calendars/ann/outbox/", &[], "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").await;
+    let r = h
+        .ann(
+            "POST",
+            "/dav/calendars/ann/outbox/",
+            &[],
+            "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        )
+        .await;
     assert!(text(&r).contains("valid-scheduling-message"));
 }
 
@@ -486,14 +829,56 @@ async fn free_busy_lookup_tells_nothing_without_a_grant_when_privacy_requires_it
     // Bob lets ann see when he is busy; carl shares something else with her (so she may
     // see his principal) but not his free-busy.
     let bob_home = store.collection(h.bob.user.id, "").await.unwrap().unwrap();
-    let by_bob = store::Change { author: "bob".into(), client: None, address: None };
-    store.grant(bob_home.id, Grantee::User(h.ann.user.id), Privilege::FreeBusy, false, &by_bob).await.unwrap();
-    let r = h.send(&carl, "MKCALENDAR", "/dav/calendars/carl/shared/", &[], "").await;
+    let by_bob = store::Change {
+        author: "bob".into(),
+        client: None,
+        address: None,
+    };
+    store
+        .grant(
+            bob_home.id,
+            Grantee::User(h.ann.user.id),
+            Privilege::FreeBusy,
+            false,
+            &by_bob,
+        )
+        .await
+        .unwrap();
+    let r = h
+        .send(&carl, "MKCALENDAR", "/dav/calendars/carl/shared/", &[], "")
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let shared = store.collection(carl.user.id, "shared").await.unwrap().unwrap();
-    store.grant(shared.id, Grantee::User(h.ann.user.id), Privilege::Read, false, &by_bob).await.unwrap();
+    let shared = store
+        .collection(carl.user.id, "shared")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .grant(
+            shared.id,
+            Grantee::User(h.ann.user.id),
+            Privilege::Read,
+            false,
+            &by_bob,
+        )
+        .await
+        .unwrap();
     let dora = add_user(&h, "dora").await;
-    let req = freebusy_request(&["mailto:bob@example.org", "mailto:carl@example.org", "mailto:dora@example.org"]);
+    // Erin is in ann's group (so ann may see her principal) but grants nothing.
+    let erin = add_user(&h, "erin").await;
+    let team = store.create_group("team", None).await.unwrap();
+    for member in [h.ann.user.id, erin.user.id] {
+        store
+            .add_member(team.id, member, false, &by_bob)
+            .await
+            .unwrap();
+    }
+    let req = freebusy_request(&[
+        "mailto:bob@example.org",
+        "mailto:carl@example.org",
+        "mailto:dora@example.org",
+        "mailto:erin@example.org",
+    ]);
     let r = h.ann("POST", "/dav/calendars/ann/outbox/", &[], &req).await;
     let answers = freebusy_answers(&text(&r));
     assert_eq!(answers[0].1, "2.0;Success");
@@ -503,5 +888,8 @@ async fn free_busy_lookup_tells_nothing_without_a_grant_when_privacy_requires_it
     assert!(answers[1].2.is_empty(), "{:?}", answers[1]);
     // Dora has nothing to do with ann: as if unknown.
     assert_eq!(answers[2].1, "3.7;Invalid calendar user");
+    // Erin is known to ann, but her busy time is not hers to see.
+    assert_eq!(answers[3].1, "3.8;No authority");
+    assert!(answers[3].2.is_empty());
     let _ = dora;
 }

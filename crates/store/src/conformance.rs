@@ -1872,7 +1872,11 @@ pub async fn scheduling_collections_come_with_the_account_and_stay(store: &dyn S
     let ann = user(store, "ann").await;
     let c = change("ann");
     let inbox = store.collection(ann.id, INBOX_PATH).await.unwrap().unwrap();
-    let outbox = store.collection(ann.id, OUTBOX_PATH).await.unwrap().unwrap();
+    let outbox = store
+        .collection(ann.id, OUTBOX_PATH)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(inbox.kind, CollectionKind::ScheduleInbox);
     assert_eq!(outbox.kind, CollectionKind::ScheduleOutbox);
     assert!(inbox.is_scheduling() && outbox.is_scheduling());
@@ -1887,7 +1891,9 @@ pub async fn scheduling_collections_come_with_the_account_and_stay(store: &dyn S
         shallow: false,
         quota: None,
     };
-    assert!(fixed(store.transfer_collection(moved, &c).await.map(|_| ())));
+    assert!(fixed(
+        store.transfer_collection(moved, &c).await.map(|_| ())
+    ));
     // Nor may a copy replace one.
     let replaced = CollectionTransfer {
         mode: TransferMode::Copy,
@@ -1898,7 +1904,9 @@ pub async fn scheduling_collections_come_with_the_account_and_stay(store: &dyn S
         shallow: false,
         quota: None,
     };
-    assert!(fixed(store.transfer_collection(replaced, &c).await.map(|_| ())));
+    assert!(fixed(
+        store.transfer_collection(replaced, &c).await.map(|_| ())
+    ));
     let inside = NewCollection {
         owner: ann.id,
         path: format!("{INBOX_PATH}/x"),
@@ -1919,7 +1927,11 @@ pub async fn scheduling_collections_come_with_the_account_and_stay(store: &dyn S
         .unwrap();
     let inbox = store.collection(ann.id, INBOX_PATH).await.unwrap().unwrap();
     assert_eq!(inbox.sync_seq, before + 1);
-    assert!(store.collection(ann.id, OUTBOX_PATH).await.unwrap().is_some());
+    assert!(store
+        .collection(ann.id, OUTBOX_PATH)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 pub async fn objects_are_found_by_uid_in_all_of_a_users_collections(store: &dyn Store) {
@@ -1967,5 +1979,9 @@ pub async fn objects_are_found_by_uid_in_all_of_a_users_collections(store: &dyn 
     store.delete_collection(ann.id, "work", &c).await.unwrap();
     let found = store.objects_by_uid(ann.id, "meeting").await.unwrap();
     assert_eq!(found.len(), 1);
-    assert!(store.objects_by_uid(ann.id, "nothing").await.unwrap().is_empty());
+    assert!(store
+        .objects_by_uid(ann.id, "nothing")
+        .await
+        .unwrap()
+        .is_empty());
 }

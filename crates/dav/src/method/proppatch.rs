@@ -41,9 +41,10 @@ pub async fn handle(
     let mut verdicts: Vec<(QName, Result<(), Refusal>)> = Vec::with_capacity(updates.len());
     for u in &updates {
         verdicts.push(match u {
-            PropUpdate::Set(e) if default_calendar::is_it(&e.name) => {
-                (e.name.clone(), default_calendar::check_set(cx, &resource, e).await?)
-            }
+            PropUpdate::Set(e) if default_calendar::is_it(&e.name) => (
+                e.name.clone(),
+                default_calendar::check_set(cx, &resource, e).await?,
+            ),
             PropUpdate::Set(e) => (e.name.clone(), check_set(e)),
             PropUpdate::Remove(name) => (name.clone(), check_remove(name)),
         });

@@ -72,7 +72,9 @@ pub async fn handle(
     let write = ObjectWrite {
         collection,
         name,
-        data: plan.as_ref().map_or_else(|| req.body().clone(), |p| p.data.clone()),
+        data: plan
+            .as_ref()
+            .map_or_else(|| req.body().clone(), |p| p.data.clone()),
         content_type: sent_type,
         replaces_uid: current_uid.as_deref(),
         expect,

@@ -96,8 +96,7 @@ impl<'a> PropEnv<'a> {
                     let owner = store.user_by_id(c.collection.owner).await?;
                     let value = match owner {
                         Some(owner) => {
-                            crate::schedule::default_calendar::value(store.as_ref(), &owner)
-                                .await?
+                            crate::schedule::default_calendar::value(store.as_ref(), &owner).await?
                         }
                         None => None,
                     };

@@ -654,7 +654,10 @@ fn schedule_default_calendar_url(env: &PropEnv<'_>, r: &Resource) -> Option<Elem
 
 /// RFC 6638 §3.2.10: on scheduling objects whose data the answer has at hand.
 fn schedule_tag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let Resource::Object { data: Some(data), .. } = r else {
+    let Resource::Object {
+        data: Some(data), ..
+    } = r
+    else {
         return None;
     };
     let tag = crate::schedule::schedule_tag(data)?;

@@ -59,7 +59,12 @@ pub struct Directory {
 
 impl Directory {
     pub async fn load(store: &dyn Store) -> DavResult<Directory> {
-        let users = store.list_users().await?.into_iter().map(Arc::new).collect();
+        let users = store
+            .list_users()
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         Ok(Directory { users })
     }
 
@@ -103,7 +108,11 @@ mod tests {
         ] {
             assert!(is_address_of(address, &ann), "{address}");
         }
-        for address in ["mailto:bob@example.org", "/dav/principals/bob/", "urn:x-uid:annie"] {
+        for address in [
+            "mailto:bob@example.org",
+            "/dav/principals/bob/",
+            "urn:x-uid:annie",
+        ] {
             assert!(!is_address_of(address, &ann), "{address}");
         }
         assert_eq!(

@@ -10,8 +10,8 @@ use crate::condition::Condition;
 use crate::error::DavResult;
 use crate::method::proppatch::Refusal;
 use crate::method::Cx;
-use crate::resource::Resource;
 use crate::path::{self, Target};
+use crate::resource::Resource;
 
 /// The property's name.
 pub const NAME: &str = "schedule-default-calendar-URL";

@@ -72,7 +72,9 @@ pub async fn copy_of(
 }
 
 pub fn parse(data: &[u8]) -> Option<Component> {
-    std::str::from_utf8(data).ok().and_then(|t| ical::parse(t).ok())
+    std::str::from_utf8(data)
+        .ok()
+        .and_then(|t| ical::parse(t).ok())
 }
 
 /// A name for a new copy in a calendar: the UID when it makes a plain file name.
@@ -179,7 +181,12 @@ pub async fn cancel(cx: &Cx<'_>, to: &User, org: &Component, parties: &Parties) 
     let name = inbox::item_name(&parties.uid, Kind::Cancel, None);
     inbox::deliver(cx, to, name, message::cancel(&root), &change).await?;
     let request = inbox::item_name(&parties.uid, Kind::Request, None);
-    match cx.engine.store.collection(to.id, store::rules::scheduling::INBOX_PATH).await? {
+    match cx
+        .engine
+        .store
+        .collection(to.id, store::rules::scheduling::INBOX_PATH)
+        .await?
+    {
         Some(inbox) => match cx
             .engine
             .store

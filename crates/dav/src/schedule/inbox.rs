@@ -57,7 +57,8 @@ pub async fn deliver(
         return Ok(());
     }
     let limit = cx.engine.limits.max_inbox_items;
-    if store.object_count(inbox.id).await? >= limit && store.object(inbox.id, &name).await?.is_none()
+    if store.object_count(inbox.id).await? >= limit
+        && store.object(inbox.id, &name).await?.is_none()
     {
         let mut items = store.objects(inbox.id).await?;
         items.sort_by_key(|m| m.modified_at);
@@ -98,7 +99,12 @@ pub async fn acted_on(cx: &Cx<'_>, user: &User, uid: &str, change: &Change) -> D
     }
     for kind in [Kind::Request, Kind::Cancel] {
         match store
-            .delete_object(inbox.id, &item_name(uid, kind, None), Expect::Present, change)
+            .delete_object(
+                inbox.id,
+                &item_name(uid, kind, None),
+                Expect::Present,
+                change,
+            )
             .await
         {
             Ok(()) | Err(StoreError::NotFound) | Err(StoreError::PreconditionFailed) => {}

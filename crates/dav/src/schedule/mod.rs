@@ -66,7 +66,10 @@ fn tag_of(root: &Component) -> String {
 /// has this Schedule-Tag; it is then made conditional on the object's current ETag, so an
 /// organizer's change landing in between still refuses it (412, and the client fetches
 /// again). Evaluated on its own, with or without If-Match: DAVx5 sends only this one.
-pub fn check_tag_match(headers: &HeaderMap, current: Option<(&[u8], &str)>) -> DavResult<Option<Expect>> {
+pub fn check_tag_match(
+    headers: &HeaderMap,
+    current: Option<(&[u8], &str)>,
+) -> DavResult<Option<Expect>> {
     let Some(wanted) = headers.get("if-schedule-tag-match") else {
         return Ok(None);
     };
@@ -134,7 +137,8 @@ async fn owner_of(cx: &Cx<'_>, seen: &Seen) -> DavResult<User> {
 }
 
 fn parse_parties(root: &Component) -> DavResult<Option<Parties>> {
-    itip::parties(root).map_err(|e| DavError::condition(Condition::SameOrganizerInAllComponents, e.to_string()))
+    itip::parties(root)
+        .map_err(|e| DavError::condition(Condition::SameOrganizerInAllComponents, e.to_string()))
 }
 
 /// Decides what a PUT of `body` over `old` (the stored bytes, if any) at `name` in `seen`
@@ -156,13 +160,27 @@ pub async fn plan_put(
     let Some(parties) = parse_parties(&root)? else {
         return Ok(None);
     };
-    let old_root = old.filter(|o| mentions_organizer(o)).and_then(|o| deliver::parse(o));
-    let old_parties = old_root.as_ref().and_then(|r| itip::parties(r).ok().flatten());
+    let old_root = old
+        .filter(|o| mentions_organizer(o))
+        .and_then(|o| deliver::parse(o));
+    let old_parties = old_root
+        .as_ref()
+        .and_then(|r| itip::parties(r).ok().flatten());
     let owner = owner_of(cx, seen).await?;
     if is_address_of(&parties.organizer.address, &owner) {
-        return organizer_plan(cx, seen, name, &owner, body, root, parties, old_root, old_parties)
-            .await
-            .map(Some);
+        return organizer_plan(
+            cx,
+            seen,
+            name,
+            &owner,
+            body,
+            root,
+            parties,
+            old_root,
+            old_parties,
+        )
+        .await
+        .map(Some);
     }
     let Some(key) = parties
         .attendee_keys()
@@ -184,11 +202,9 @@ pub async fn plan_put(
     .map(itip::recurrence_key)
     .collect();
     let organizer = match parties.organizer.agent {
-        Agent::Server if !changed.is_empty() => {
-            Directory::load(cx.engine.store.as_ref())
-                .await?
-                .user(&parties.organizer.address)
-        }
+        Agent::Server if !changed.is_empty() => Directory::load(cx.engine.store.as_ref())
+            .await?
+            .user(&parties.organizer.address),
         _ => None,
     };
     Ok(Some(PutPlan {
@@ -228,7 +244,9 @@ async fn organizer_plan(
     old_parties: Option<Parties>,
 ) -> DavResult<PutPlan> {
     if let Some(old) = &old_parties {
-        if old.organizer.key != parties.organizer.key && !is_address_of(&old.organizer.address, owner) {
+        if old.organizer.key != parties.organizer.key
+            && !is_address_of(&old.organizer.address, owner)
+        {
             return Err(DavError::condition(
                 Condition::AllowedOrganizerSchedulingObjectChange,
                 format!(
@@ -243,7 +261,10 @@ async fn organizer_plan(
     if keys.len() > limit {
         return Err(DavError::condition(
             Condition::MaxAttendeesPerInstance,
-            format!("the meeting invites {} attendees; this server takes at most {limit}", keys.len()),
+            format!(
+                "the meeting invites {} attendees; this server takes at most {limit}",
+                keys.len()
+            ),
         ));
     }
     if old_root.is_none() {
@@ -259,7 +280,9 @@ async fn organizer_plan(
         if is_address_of(key, owner) {
             continue;
         }
-        let Some(attendee) = parties.attendee(key) else { continue };
+        let Some(attendee) = parties.attendee(key) else {
+            continue;
+        };
         if attendee.agent != Agent::Server {
             continue;
         }
@@ -299,7 +322,11 @@ async fn organizer_plan(
     let text = itip::write::calendar(&stored);
     let rewritten = text.as_bytes() != body.as_ref();
     Ok(PutPlan {
-        data: if rewritten { Bytes::from(text) } else { body.clone() },
+        data: if rewritten {
+            Bytes::from(text)
+        } else {
+            body.clone()
+        },
         rewritten,
         tag: tag_of(&stored),
         after: After::Organizer {
@@ -313,13 +340,21 @@ async fn organizer_plan(
 
 /// RFC 6638 §3.2.4.1: a calendar user keeps one scheduling object resource per UID, in
 /// whichever calendar; a second one elsewhere is refused, naming the first.
-async fn unique_in_calendars(cx: &Cx<'_>, owner: &User, seen: &Seen, name: &str, uid: &str) -> DavResult<()> {
+async fn unique_in_calendars(
+    cx: &Cx<'_>,
+    owner: &User,
+    seen: &Seen,
+    name: &str,
+    uid: &str,
+) -> DavResult<()> {
     let store = &cx.engine.store;
     for object in store.objects_by_uid(owner.id, uid).await? {
         if object.meta.collection == seen.id() && object.meta.name == name {
             continue;
         }
-        let Some(c) = store.collection_by_id(object.meta.collection).await? else { continue };
+        let Some(c) = store.collection_by_id(object.meta.collection).await? else {
+            continue;
+        };
         if c.kind == CollectionKind::Calendar && object.meta.collection != seen.id() {
             let href = crate::path::object_href(&owner.name, &c.path, &object.meta.name);
             return Err(DavError::condition(
@@ -410,7 +445,9 @@ pub async fn plan_delete(
     if seen.collection.kind != CollectionKind::Calendar {
         return Ok(None);
     }
-    let Some(root) = deliver::parse(data) else { return Ok(None) };
+    let Some(root) = deliver::parse(data) else {
+        return Ok(None);
+    };
     let Some(parties) = itip::parties(&root).ok().flatten() else {
         return Ok(None);
     };
@@ -421,7 +458,11 @@ pub async fn plan_delete(
             .attendee_keys()
             .into_iter()
             .filter(|k| !is_address_of(k, &owner))
-            .filter(|k| parties.attendee(k).is_some_and(|a| a.agent == Agent::Server))
+            .filter(|k| {
+                parties
+                    .attendee(k)
+                    .is_some_and(|a| a.agent == Agent::Server)
+            })
             .filter_map(|k| directory.user(k).map(|u| (u, k.to_owned())))
             .collect();
         return Ok(Some(DeletePlan {

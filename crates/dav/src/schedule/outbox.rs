@@ -27,7 +27,11 @@ const SUCCESS: &str = "2.0;Success";
 const INVALID_USER: &str = "3.7;Invalid calendar user";
 const NO_AUTHORITY: &str = "3.8;No authority";
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>, outbox: &Seen) -> DavResult<Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    outbox: &Seen,
+) -> DavResult<Response<Bytes>> {
     let invalid = |detail: String| DavError::condition(Condition::ValidSchedulingMessage, detail);
     let text = std::str::from_utf8(req.body())
         .map_err(|_| invalid("the free-busy request is not UTF-8 text".into()))?;
@@ -123,4 +127,3 @@ fn is_transparent(props: &[store::Property]) -> bool {
         .filter_map(|p| dav_xml::parse_document(p.xml.as_bytes(), Default::default()).ok())
         .any(|e| e.child(CALDAV, "transparent").is_some())
 }
-

@@ -42,10 +42,11 @@ pub fn organizer_copy(root: &Component, status_of: impl Fn(&str) -> Option<Strin
 
 /// The PARTSTAT of attendee `key` in `c`.
 pub fn partstat_in(c: &Component, key: &str) -> Option<String> {
-    c.properties
-        .iter()
-        .find(|p| is_attendee(p, key))
-        .map(|p| p.param("PARTSTAT").unwrap_or("NEEDS-ACTION").to_ascii_uppercase())
+    c.properties.iter().find(|p| is_attendee(p, key)).map(|p| {
+        p.param("PARTSTAT")
+            .unwrap_or("NEEDS-ACTION")
+            .to_ascii_uppercase()
+    })
 }
 
 /// The component of `root` with this RECURRENCE-ID key (None: the master).
@@ -68,9 +69,7 @@ pub fn attendee_copy(org: &Component, key: &str, previous: Option<&Component>) -
     for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
         let rid = recurrence_key(c);
         let mine = previous.and_then(|p| component_for(p, rid.as_deref()));
-        let partstat = mine
-            .or(previous_master)
-            .and_then(|m| partstat_in(m, key));
+        let partstat = mine.or(previous_master).and_then(|m| partstat_in(m, key));
         c.components.retain(|sub| sub.name != "VALARM");
         c.properties.retain(|p| p.name != "TRANSP");
         for p in c.properties.iter_mut().filter(|p| is_party(p)) {
@@ -87,10 +86,18 @@ pub fn attendee_copy(org: &Component, key: &str, previous: Option<&Component>) -
             *p = changed;
         }
         if let Some(mine) = mine {
-            c.properties
-                .extend(mine.properties.iter().filter(|p| p.name == "TRANSP").cloned());
-            c.components
-                .extend(mine.components.iter().filter(|s| s.name == "VALARM").cloned());
+            c.properties.extend(
+                mine.properties
+                    .iter()
+                    .filter(|p| p.name == "TRANSP")
+                    .cloned(),
+            );
+            c.components.extend(
+                mine.components
+                    .iter()
+                    .filter(|s| s.name == "VALARM")
+                    .cloned(),
+            );
         }
     }
     if let Some(previous) = previous {
@@ -170,10 +177,12 @@ fn override_from_master(org: &Component, answer: &Component) -> Option<Component
         )
     });
     derived.properties.push(rid.clone());
-    let start = answer
-        .property("DTSTART")
-        .cloned()
-        .unwrap_or_else(|| rebuilt(Property { name: "DTSTART".into(), ..rid.clone() }));
+    let start = answer.property("DTSTART").cloned().unwrap_or_else(|| {
+        rebuilt(Property {
+            name: "DTSTART".into(),
+            ..rid.clone()
+        })
+    });
     derived.properties.push(start);
     derived.properties.extend(
         answer
@@ -263,8 +272,11 @@ mod tests {
                  ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR",
             );
         let bobs = parse(&bobs).unwrap();
-        let moved = parse(&ORG.replace("T100000Z", "T140000Z").replace("T110000Z", "T150000Z"))
-            .unwrap();
+        let moved = parse(
+            &ORG.replace("T100000Z", "T140000Z")
+                .replace("T110000Z", "T150000Z"),
+        )
+        .unwrap();
         let update = calendar(&attendee_copy(&moved, BOB, Some(&bobs)));
         assert!(update.contains("DTSTART:20261201T140000Z"));
         assert!(update.contains("ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob"));

@@ -23,7 +23,9 @@ pub struct FreeBusyRequest {
 /// Reads a free-busy request; the message says what is missing (RFC 6638 §6.1.1
 /// `valid-scheduling-message`).
 pub fn request(root: &Component) -> Result<FreeBusyRequest, String> {
-    let method = root.property("METHOD").map(|p| p.value.trim().to_ascii_uppercase());
+    let method = root
+        .property("METHOD")
+        .map(|p| p.value.trim().to_ascii_uppercase());
     if method.as_deref() != Some("REQUEST") {
         return Err("a free-busy request has METHOD:REQUEST".into());
     }

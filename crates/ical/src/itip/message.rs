@@ -37,11 +37,18 @@ pub fn reply(copy: &Component, key: &str, components: &[&Component]) -> String {
     for c in components {
         let mut answer = (*c).clone();
         answer.components.clear();
-        answer.properties.retain(|p| {
-            p.name != "ATTENDEE" || address_key(&p.value) == key
-        });
-        for p in answer.properties.iter_mut().filter(|p| p.name == "ATTENDEE") {
-            *p = without_params(p.clone(), &["SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "RSVP"]);
+        answer
+            .properties
+            .retain(|p| p.name != "ATTENDEE" || address_key(&p.value) == key);
+        for p in answer
+            .properties
+            .iter_mut()
+            .filter(|p| p.name == "ATTENDEE")
+        {
+            *p = without_params(
+                p.clone(),
+                &["SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "RSVP"],
+            );
         }
         out.components.push(answer);
     }
@@ -54,7 +61,8 @@ mod tests {
     use super::*;
     use crate::parse;
 
-    const COPY: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:m\r\n\
+    const COPY: &str =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:m\r\n\
         DTSTART:20261201T100000Z\r\nORGANIZER:mailto:ann@example.org\r\n\
         ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org\r\n\
         ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:carl@example.org\r\n\

@@ -15,7 +15,7 @@ pub mod parties;
 pub mod tag;
 pub mod write;
 
-pub use parties::{address_key, parties, Agent, Occurrence, Parties, Party, PartiesError};
+pub use parties::{address_key, parties, Agent, Occurrence, Parties, PartiesError, Party};
 
 use crate::parse::Component;
 

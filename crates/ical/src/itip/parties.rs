@@ -21,7 +21,11 @@ pub enum Agent {
 
 impl Agent {
     fn of(p: &Property) -> Agent {
-        match p.param("SCHEDULE-AGENT").map(str::to_ascii_uppercase).as_deref() {
+        match p
+            .param("SCHEDULE-AGENT")
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             Some("CLIENT") => Agent::Client,
             Some("NONE") => Agent::None,
             // RFC 6638 §7.1: SERVER is the default, and unknown values are treated as it.
@@ -112,7 +116,10 @@ pub fn parties(root: &Component) -> Result<Option<Parties>, PartiesError> {
     let mut occurrences = Vec::new();
     for c in root.components.iter().filter(|c| is_scheduled(c)) {
         if uid.is_empty() {
-            uid = c.property("UID").map(|p| p.value.trim().to_owned()).unwrap_or_default();
+            uid = c
+                .property("UID")
+                .map(|p| p.value.trim().to_owned())
+                .unwrap_or_default();
         }
         match (c.property("ORGANIZER").map(Party::of), &organizer) {
             (Some(found), Some(known)) if found.key != known.key => {

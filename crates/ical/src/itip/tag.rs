@@ -25,12 +25,17 @@ const PER_USER_PARAMS: &[&str] = &["PARTSTAT", "RSVP", "SCHEDULE-STATUS", "SCHED
 /// Properties an override has of its own even when it only records a reply.
 const INSTANCE: &[&str] = &["RECURRENCE-ID", "DTSTART", "DTEND", "DURATION"];
 /// Properties of the master that describe the whole series.
-const SERIES: &[&str] = &["RRULE", "RDATE", "EXDATE", "EXRULE", "DTSTART", "DTEND", "DURATION"];
+const SERIES: &[&str] = &[
+    "RRULE", "RDATE", "EXDATE", "EXRULE", "DTSTART", "DTEND", "DURATION",
+];
 
 /// The organizer-controlled content as one text: equal texts, equal tags.
 pub fn organizer_content(root: &Component) -> String {
     let scheduled: Vec<&Component> = root.components.iter().filter(|c| is_scheduled(c)).collect();
-    let master = scheduled.iter().copied().find(|c| recurrence_key(c).is_none());
+    let master = scheduled
+        .iter()
+        .copied()
+        .find(|c| recurrence_key(c).is_none());
     let mut out = String::new();
     for c in &scheduled {
         if let Some(m) = master {
@@ -67,7 +72,11 @@ fn normalize(p: &Property) -> String {
         .params
         .iter()
         .filter(|x| !x.name.starts_with("X-"))
-        .filter(|x| !PER_USER_PARAMS.iter().any(|n| x.name.eq_ignore_ascii_case(n)))
+        .filter(|x| {
+            !PER_USER_PARAMS
+                .iter()
+                .any(|n| x.name.eq_ignore_ascii_case(n))
+        })
         .map(|x| format!("{}={}", x.name, x.values.join(",")))
         .collect();
     params.sort();
@@ -81,7 +90,9 @@ fn normalize(p: &Property) -> String {
 /// An override that only records replies: not moved (DTSTART is its RECURRENCE-ID) and,
 /// apart from its instance's times, the master's properties.
 fn only_records_replies(o: &Component, master: &Component) -> bool {
-    let start = o.property("DTSTART").map(|p| p.value.trim().to_ascii_uppercase());
+    let start = o
+        .property("DTSTART")
+        .map(|p| p.value.trim().to_ascii_uppercase());
     if start.is_some() && start != recurrence_key(o) {
         return false;
     }

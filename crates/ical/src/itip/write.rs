@@ -75,7 +75,11 @@ pub fn with_param(mut p: Property, name: &str, value: &str) -> Property {
         name: name.to_ascii_uppercase(),
         values: vec![value.to_owned()],
     };
-    match p.params.iter().position(|x| x.name.eq_ignore_ascii_case(name)) {
+    match p
+        .params
+        .iter()
+        .position(|x| x.name.eq_ignore_ascii_case(name))
+    {
         Some(i) => {
             p.params[i] = param;
             let mut seen = 0;
@@ -116,7 +120,11 @@ pub fn simple(name: &str, value: &str) -> Property {
 /// adding it after the others).
 pub fn set_property(c: &mut Component, name: &str, value: &str) {
     let new = simple(name, value);
-    match c.properties.iter().position(|p| p.name.eq_ignore_ascii_case(name)) {
+    match c
+        .properties
+        .iter()
+        .position(|p| p.name.eq_ignore_ascii_case(name))
+    {
         Some(i) => {
             c.properties[i] = new;
             let mut seen = 0;
@@ -163,8 +171,8 @@ mod tests {
 
     #[test]
     fn setting_a_property_replaces_every_one_of_its_name() {
-        let mut root = parse("BEGIN:VCALENDAR\r\nSTATUS:A\r\nX:1\r\nSTATUS:B\r\nEND:VCALENDAR\r\n")
-            .unwrap();
+        let mut root =
+            parse("BEGIN:VCALENDAR\r\nSTATUS:A\r\nX:1\r\nSTATUS:B\r\nEND:VCALENDAR\r\n").unwrap();
         set_property(&mut root, "STATUS", "CANCELLED");
         let lines: Vec<&str> = root.properties.iter().map(|p| p.line.as_str()).collect();
         assert_eq!(lines, ["STATUS:CANCELLED", "X:1"]);

@@ -1,0 +1,132 @@
+"""Scheduling (RFC 6638) with the python `caldav` library's own API against a real
+calvault: `save_with_invites`, the attendee's inbox, `accept_invite`, and a free-busy
+request to the outbox (shared/CLIENTS-multiuser.md §6).
+
+The suite's shared server has one user without an e-mail address; scheduling needs two
+who have one, so this module starts its own server (as conftest.py does) with alice and
+bob.
+
+Run: CALVAULT_BIN=target/debug/calvault python3 -m pytest -q tests/interop/test_scheduling.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import caldav
+import pytest
+
+from calvault_testlib import calvault_binary, free_port, stop_process, wait_until_answering
+
+PASSWORD = "correct horse battery staple"
+USERS = {"alice": "alice@example.org", "bob": "bob@example.org"}
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    binary = calvault_binary()
+    work = Path(tempfile.mkdtemp(prefix="calvault-sched-"))
+    data = work / "data"
+    log_path = work / "server.log"
+    with open(log_path, "ab") as logf:
+        for name, email in USERS.items():
+            subprocess.run(
+                [binary, "user", "add", name, "--email", email, "--password-stdin", "--data", str(data)],
+                input=(PASSWORD + "\n").encode(),
+                stdout=logf,
+                stderr=logf,
+                timeout=60,
+                check=True,
+            )
+        port = free_port()
+        proc = subprocess.Popen(
+            [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
+            stdout=logf,
+            stderr=logf,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            assert wait_until_answering("127.0.0.1", port, proc, time.monotonic() + 30), log_path.read_text()
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            stop_process(proc)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def client(base_url: str, name: str) -> caldav.DAVClient:
+    return caldav.DAVClient(url=base_url, username=name, password=PASSWORD)
+
+
+def path_of(obj) -> str:
+    return urllib.parse.urlsplit(str(obj.url)).path
+
+
+def meeting(uid: str, start: datetime) -> str:
+    stamp = start.strftime("%Y%m%dT%H%M%SZ")
+    end = (start + timedelta(hours=1)).strftime("%Y%m%dT%H%M%SZ")
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:{stamp}\r\nDTSTART:{stamp}\r\nDTEND:{end}\r\n"
+        "SUMMARY:Quarterly planning\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+def test_the_server_says_it_schedules(base_url):
+    with client(base_url, "alice") as c:
+        assert c.supports_scheduling()
+        principal = c.principal()
+        addresses = [str(a) for a in principal.calendar_user_address_set()]
+        assert addresses[0] == "mailto:alice@example.org"
+        assert path_of(principal.schedule_inbox()) == "/dav/calendars/alice/inbox/"
+        assert path_of(principal.schedule_outbox()) == "/dav/calendars/alice/outbox/"
+
+
+def test_invite_lands_in_the_inbox_and_accepting_reaches_the_organizer(base_url):
+    uid = "sched-" + uuid.uuid4().hex[:10]
+    start = datetime(2026, 12, 14, 10, 0, tzinfo=timezone.utc)
+    with client(base_url, "alice") as alice, client(base_url, "bob") as bob:
+        alice_cal = alice.principal().calendars()[0]
+        alice_cal.save_with_invites(meeting(uid, start), ["bob@example.org"])
+
+        bob_principal = bob.principal()
+        items = bob_principal.schedule_inbox().get_items()
+        invites = [i for i in items if uid in i.data]
+        assert len(invites) == 1, [i.data for i in items]
+        invite = invites[0]
+        assert invite.is_invite_request()
+        # The server put the meeting into bob's calendar already.
+        bob_cal = bob_principal.calendars()[0]
+        copy = bob_cal.event_by_uid(uid)
+        assert "PARTSTAT=NEEDS-ACTION" in copy.data.replace("\r\n ", "")
+
+        invite.accept_invite(calendar=bob_cal)
+
+        organizer_copy = alice_cal.event_by_uid(uid)
+        organizer_copy.load()
+        attendees = {
+            str(a).lower(): a.params.get("PARTSTAT")
+            for a in organizer_copy.icalendar_component.get("attendee", [])
+        }
+        assert attendees["mailto:bob@example.org"] == "ACCEPTED", organizer_copy.data
+        # One copy of the meeting in bob's calendars, not two.
+        assert len([e for e in bob_cal.events() if uid in e.data]) == 1
+
+
+def test_free_busy_of_an_attendee_through_the_outbox(base_url):
+    start = datetime(2026, 12, 15, 9, 0, tzinfo=timezone.utc)
+    with client(base_url, "alice") as alice, client(base_url, "bob") as bob:
+        bob_cal = bob.principal().calendars()[0]
+        busy = meeting("busy-" + uuid.uuid4().hex[:8], start)
+        bob_cal.save_event(busy)
+        answer = alice.principal().freebusy_request(
+            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:bob@example.org"]
+        )
+        text = str(answer)
+        assert "20261215T090000Z/20261215T100000Z" in text.replace("\r\n ", ""), text
