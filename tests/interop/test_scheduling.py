@@ -45,6 +45,15 @@ def base_url():
                 timeout=60,
                 check=True,
             )
+        # Bob lets alice see when he is busy (the default principal_search "groups" shows
+        # nobody's free-busy without a grant).
+        subprocess.run(
+            [binary, "share", "add", "bob/*", "alice", "--free-busy", "--data", str(data)],
+            stdout=logf,
+            stderr=logf,
+            timeout=60,
+            check=True,
+        )
         port = free_port()
         proc = subprocess.Popen(
             [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
@@ -110,10 +119,10 @@ def test_invite_lands_in_the_inbox_and_accepting_reaches_the_organizer(base_url)
 
         organizer_copy = alice_cal.event_by_uid(uid)
         organizer_copy.load()
-        attendees = {
-            str(a).lower(): a.params.get("PARTSTAT")
-            for a in organizer_copy.icalendar_component.get("attendee", [])
-        }
+        listed = organizer_copy.icalendar_component.get("attendee", [])
+        if not isinstance(listed, list):
+            listed = [listed]
+        attendees = {str(a).lower(): a.params.get("PARTSTAT") for a in listed}
         assert attendees["mailto:bob@example.org"] == "ACCEPTED", organizer_copy.data
         # One copy of the meeting in bob's calendars, not two.
         assert len([e for e in bob_cal.events() if uid in e.data]) == 1
@@ -128,5 +137,12 @@ def test_free_busy_of_an_attendee_through_the_outbox(base_url):
         answer = alice.principal().freebusy_request(
             start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:bob@example.org"]
         )
-        text = str(answer)
-        assert "20261215T090000Z/20261215T100000Z" in text.replace("\r\n ", ""), text
+        assert answer["errors"] == {}, answer
+        text = answer["mailto:bob@example.org"].data.replace("\r\n ", "")
+        assert "FREEBUSY;FBTYPE=BUSY:20261215T090000Z/20261215T100000Z" in text, text
+        # Alice granted bob nothing: he may see her principal (he shares with her), not
+        # her busy time.
+        answer = bob.principal().freebusy_request(
+            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:alice@example.org"]
+        )
+        assert answer["errors"] == {"mailto:alice@example.org": "3.8;No authority"}
