@@ -103,6 +103,19 @@ pub const MKCALENDAR_MAY_NAME_ITS_RESOURCETYPE: bool = true;
 /// birthdays without a year in 1604, and a later limit would refuse them.
 pub const EARLIEST_DATE_TIME: i64 = -11_676_096_000;
 
+/// `mailto:` followed by a user's login name is one of their calendar user addresses.
+///
+/// RFC 6638 §2.4.1 lets the server say which addresses are a user's, and the
+/// `calendar-user-address-set` lists only `mailto:` their e-mail and the principal URL; but
+/// Evolution's free-busy request to the outbox names as ORGANIZER the e-mail configured in
+/// the account *or the login* (`get_free_busy_from_schedule_outbox_sync` in
+/// evolution-data-server's CalDAV backend, shared/CLIENTS-multiuser.md §6e), and refusing
+/// it with `valid-organizer` leaves its users without free-busy. A login is no e-mail
+/// domain of anyone else, so accepting it as the user's own gives nobody another's mail.
+pub fn login_is_an_address(mailbox: &str, login: &str) -> bool {
+    mailbox.eq_ignore_ascii_case(login)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -329,6 +329,30 @@ async fn invite_accept_and_move_keep_the_attendees_answer_and_alarm() {
     assert!(bobs.contains("TRIGGER:-PT10M"), "bob's alarm stays");
     assert_eq!(tag.as_deref(), Some(moved_tag.as_str()));
 
+    // DAVx5 reads the tag with the data in its multiget.
+    let multiget = format!(
+        "<C:calendar-multiget xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'><D:prop>\
+         <D:getetag/><C:schedule-tag/><C:calendar-data/></D:prop><D:href>{BOB_COPY}</D:href>\
+         </C:calendar-multiget>"
+    );
+    let r = h
+        .send(
+            &h.bob,
+            "REPORT",
+            "/dav/calendars/bob/calendar/",
+            &[("depth", "1")],
+            &multiget,
+        )
+        .await;
+    assert!(
+        text(&r).contains(&format!(
+            "<C:schedule-tag>{}</C:schedule-tag>",
+            moved_tag.replace('"', "&quot;")
+        )) || text(&r).contains(&format!("<C:schedule-tag>{moved_tag}</C:schedule-tag>")),
+        "{}",
+        text(&r)
+    );
+
     // Bob's other device still holds the old tag: its change is refused.
     let stale = accepted.replace("SUMMARY:Planning", "SUMMARY:Mine");
     let r = put(
@@ -892,4 +916,54 @@ async fn free_busy_lookup_tells_nothing_without_a_grant_when_privacy_requires_it
     assert_eq!(answers[3].1, "3.8;No authority");
     assert!(answers[3].2.is_empty());
     let _ = dora;
+}
+
+#[tokio::test]
+async fn an_inbox_keeps_the_newest_messages_up_to_its_bound() {
+    let h = harness_with(Limits {
+        max_inbox_items: 2,
+        ..Limits::default()
+    })
+    .await;
+    for n in 1..=3 {
+        let uid = format!("meeting-{n}");
+        let m = meeting(&uid, "20261201T100000Z", &["bob@example.org"], "");
+        let r = put(&h, &h.ann, &format!("{ANN_CAL}{uid}.ics"), &m, &[]).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        // A newer REQUEST about the same meeting takes the older one's place.
+        let again = m.replace("SUMMARY:Planning", "SUMMARY:Planning, moved room");
+        let r = put(&h, &h.ann, &format!("{ANN_CAL}{uid}.ics"), &again, &[]).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let items = inbox(&h, &h.bob).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    let mut uids = Vec::new();
+    for item in &items {
+        let (message, _) = get(&h, &h.bob, &format!("{BOB_INBOX}{item}")).await;
+        assert!(message.contains("moved room"));
+        uids.extend(
+            ["meeting-1", "meeting-2", "meeting-3"]
+                .into_iter()
+                .filter(|u| message.contains(&format!("UID:{u}\r"))),
+        );
+    }
+    uids.sort();
+    assert_eq!(uids, ["meeting-2", "meeting-3"], "the oldest went");
+    // All three meetings are in bob's calendar all the same.
+    for n in 1..=3 {
+        get(
+            &h,
+            &h.bob,
+            &format!("/dav/calendars/bob/calendar/meeting-{n}.ics"),
+        )
+        .await;
+    }
+    // Bob empties his inbox as Apple does after processing.
+    for item in &items {
+        let r = h
+            .send(&h.bob, "DELETE", &format!("{BOB_INBOX}{item}"), &[], "")
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    assert!(inbox(&h, &h.bob).await.is_empty());
 }

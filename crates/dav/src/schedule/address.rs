@@ -22,8 +22,7 @@ pub fn addresses_of(user: &User) -> Vec<String> {
 
 /// True when the address (compared as [`address_key`] does) is one of `user`'s: their
 /// e-mail with `mailto:`, their principal URL (as a path or absolute), `urn:x-uid:NAME`,
-/// or `mailto:NAME` (Evolution's organizer may be the login: shared/CLIENTS-multiuser.md
-/// §6e).
+/// or `mailto:NAME` ([`crate::quirks::login_is_an_address`]).
 pub fn is_address_of(address: &str, user: &User) -> bool {
     let key = address_key(address);
     if let Some(mail) = key.strip_prefix("mailto:") {
@@ -31,7 +30,7 @@ pub fn is_address_of(address: &str, user: &User) -> bool {
             .email
             .as_deref()
             .is_some_and(|e| e.eq_ignore_ascii_case(mail))
-            || mail == user.name.to_ascii_lowercase();
+            || crate::quirks::login_is_an_address(mail, &user.name);
     }
     principal_name(address).is_some_and(|n| n == user.name)
 }

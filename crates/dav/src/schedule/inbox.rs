@@ -61,7 +61,8 @@ pub async fn deliver(
         && store.object(inbox.id, &name).await?.is_none()
     {
         let mut items = store.objects(inbox.id).await?;
-        items.sort_by_key(|m| m.modified_at);
+        // The inbox's own sequence numbers order its writes exactly.
+        items.sort_by_key(|m| m.modified_seq);
         let excess = (items.len() as u64 + 1).saturating_sub(limit);
         for old in items.iter().take(excess as usize) {
             match store

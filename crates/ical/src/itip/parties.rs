@@ -102,16 +102,12 @@ pub enum PartiesError {
     /// RFC 6638 §3.2.4.2 `same-organizer-in-all-components`.
     #[error("the components of this object name different organizers ({0} and {1}); a meeting has one organizer")]
     DifferentOrganizers(String, String),
-    /// Some components name an organizer and others none.
-    #[error("some components of this object have an ORGANIZER and others do not")]
-    OrganizerMissingInSome,
 }
 
 /// RFC 6638 §3.1 / RFC 5546: the organizer and attendees of calendar data; None when it is
 /// no scheduling object resource (no component has an ORGANIZER).
 pub fn parties(root: &Component) -> Result<Option<Parties>, PartiesError> {
     let mut organizer: Option<Party> = None;
-    let mut without = false;
     let mut uid = String::new();
     let mut occurrences = Vec::new();
     for c in root.components.iter().filter(|c| is_scheduled(c)) {
@@ -129,8 +125,9 @@ pub fn parties(root: &Component) -> Result<Option<Parties>, PartiesError> {
                 ))
             }
             (Some(found), None) => organizer = Some(found),
-            (Some(_), Some(_)) => {}
-            (None, _) => without = true,
+            // An override without ORGANIZER is common (clients write it on the master
+            // only) and has the master's.
+            (Some(_), Some(_)) | (None, _) => {}
         }
         occurrences.push(Occurrence {
             recurrence_id: recurrence_key(c),
@@ -140,9 +137,6 @@ pub fn parties(root: &Component) -> Result<Option<Parties>, PartiesError> {
     let Some(organizer) = organizer else {
         return Ok(None);
     };
-    if without {
-        return Err(PartiesError::OrganizerMissingInSome);
-    }
     Ok(Some(Parties {
         uid,
         organizer,
@@ -204,5 +198,9 @@ mod tests {
             parties(&parse(&two).unwrap()),
             Err(PartiesError::DifferentOrganizers(..))
         ));
+        // An override that leaves ORGANIZER to the master is the master's meeting.
+        let bare = MEETING.replacen("ORGANIZER:mailto:ann@example.org\r\n", "", 1);
+        let p = parties(&parse(&bare).unwrap()).unwrap().unwrap();
+        assert_eq!(p.organizer.key, "mailto:ann@example.org");
     }
 }

@@ -46,6 +46,7 @@ pub async fn shared_of(store: &dyn Store, owner: User, path: &str) -> Result<Sha
                 .child_collections(owner.id, "")
                 .await?
                 .into_iter()
+                .filter(|c| !c.is_scheduling())
                 .map(|c| c.path)
                 .collect();
             Err(AdminError::NoSuchCalendar {

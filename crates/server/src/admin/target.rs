@@ -44,7 +44,8 @@ pub async fn resolve(store: &dyn Store, text: &str) -> Result<Target, AdminError
     }
     let known: Vec<&str> = collections
         .iter()
-        .filter(|c| !c.collection.path.is_empty())
+        // The scheduling inbox and outbox are no calendars to name here.
+        .filter(|c| !c.collection.path.is_empty() && !c.collection.is_scheduling())
         .map(|c| c.collection.path.as_str())
         .collect();
     Err(AdminError::NoSuchCalendar {

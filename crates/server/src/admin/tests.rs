@@ -113,8 +113,8 @@ async fn targets_name_a_user_a_calendar_or_an_object() {
     assert!(user.calendar("revert").is_err());
     assert_eq!(
         user.collections(&*store).await.unwrap().len(),
-        2,
-        "home and calendar"
+        4,
+        "home, calendar and the scheduling inbox and outbox"
     );
     let object = resolve(&*store, "/ann/calendar/a.ics/").await.unwrap();
     assert_eq!(object.object.as_deref(), Some("a.ics"));
@@ -328,10 +328,11 @@ async fn a_copy_goes_into_an_empty_store_and_is_verified() {
     assert_eq!((copied.report.principals, copied.report.objects), (1, 0));
     assert!(copied.to.ends_with("b.db"), "{}", copied.to);
     let verified = verify(&source, &target, &|_, _, _| {}).await.unwrap();
-    assert_eq!(verified.chains, 2);
+    // Home, calendar, scheduling inbox and outbox.
+    assert_eq!(verified.chains, 4);
     assert!(verified
         .to_string()
-        .contains("the 2 history chains of the copy verify"));
+        .contains("the 4 history chains of the copy verify"));
 
     let e = copy(&source, &target, &|_, _, _| {}).await.unwrap_err();
     assert!(e.to_string().contains("stopped part way"), "{e}");

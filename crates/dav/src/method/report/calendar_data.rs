@@ -64,6 +64,14 @@ pub fn answer_with(
     data: Option<&Bytes>,
     ctx: &ical::EvalContext,
 ) -> Option<Option<Element>> {
+    if requested.name.is(CALDAV, "schedule-tag") {
+        // RFC 6638 §3.2.10, from the data the REPORT read anyway (DAVx5 asks for it beside
+        // calendar-data in its multiget).
+        return data.map(|d| {
+            crate::schedule::schedule_tag(d)
+                .map(|tag| Element::text(QName::caldav("schedule-tag"), tag))
+        });
+    }
     if !requested.name.is(CALDAV, "calendar-data") {
         return None;
     }
