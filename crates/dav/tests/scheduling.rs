@@ -7,30 +7,12 @@ mod support;
 
 use dav::{Caller, Limits, PrincipalSearch};
 use http::StatusCode;
-use store::{Grantee, NewUser, Privilege};
+use store::{Grantee, Privilege};
 use support::*;
 
 const ANN_CAL: &str = "/dav/calendars/ann/calendar/";
 const BOB_COPY: &str = "/dav/calendars/bob/calendar/meeting-1.ics";
 const BOB_INBOX: &str = "/dav/calendars/bob/inbox/";
-
-async fn add_user(h: &Harness, name: &str) -> Caller {
-    let user = h
-        .engine
-        .store()
-        .create_user(NewUser {
-            name: name.into(),
-            email: Some(format!("{name}@example.org")),
-            password_hash: "x".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-            admin: false,
-            display_name: None,
-        })
-        .await
-        .unwrap();
-    caller(user)
-}
 
 /// A meeting ann organizes, with `attendees` as ATTENDEE lines and `extra` lines.
 fn meeting(uid: &str, start: &str, attendees: &[&str], extra: &str) -> String {

@@ -7,28 +7,10 @@ mod support;
 
 use dav::{Caller, Limits, PrincipalSearch, SharingAccept};
 use http::StatusCode;
-use store::{Grantee, NewUser, Privilege};
+use store::{Grantee, Privilege};
 use support::*;
 
 const BOB_COPY: &str = "/dav/calendars/bob/ann-calendar/";
-
-async fn add_user(h: &Harness, name: &str) -> Caller {
-    let user = h
-        .engine
-        .store()
-        .create_user(NewUser {
-            name: name.into(),
-            email: Some(format!("{name}@example.org")),
-            password_hash: "x".into(),
-            quota_bytes: None,
-            first_calendar: Some("Calendar".into()),
-            admin: false,
-            display_name: Some(format!("{} Example", name.to_uppercase())),
-        })
-        .await
-        .unwrap();
-    caller(user)
-}
 
 fn share_body(sharee: &str, access: &str) -> String {
     format!(

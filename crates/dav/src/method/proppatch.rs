@@ -41,10 +41,12 @@ pub async fn handle(
     let mut verdicts: Vec<(QName, Result<(), Refusal>)> = Vec::with_capacity(updates.len());
     for u in &updates {
         verdicts.push(match u {
-            PropUpdate::Set(e) if default_calendar::is_it(&e.name) => (
-                e.name.clone(),
-                default_calendar::check_set(cx, &resource, e).await?,
-            ),
+            PropUpdate::Set(e) if default_calendar::is_it(&e.name) => {
+                let verdict = default_calendar::check_set(cx, &resource, e).await?;
+                let verdict =
+                    verdict.map_err(|(condition, detail)| Refusal::new(condition, detail));
+                (e.name.clone(), verdict)
+            }
             PropUpdate::Set(e) => (e.name.clone(), check_set(e)),
             PropUpdate::Remove(name) => (name.clone(), check_remove(name)),
         });

@@ -8,7 +8,6 @@ use store::{Collection, CollectionKind, Store, User};
 
 use crate::condition::Condition;
 use crate::error::DavResult;
-use crate::method::proppatch::Refusal;
 use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::resource::Resource;
@@ -76,17 +75,18 @@ pub async fn value(store: &dyn Store, user: &User) -> DavResult<Option<Element>>
 }
 
 /// RFC 6638 §9.2: the property is set on one's own inbox, to one of one's own calendars
-/// that takes events (`valid-schedule-default-calendar-URL`).
+/// that takes events (`valid-schedule-default-calendar-URL`); Err names the condition a
+/// PROPPATCH reports and why.
 pub async fn check_set(
     cx: &Cx<'_>,
     resource: &Resource,
     e: &Element,
-) -> DavResult<Result<(), Refusal>> {
+) -> DavResult<Result<(), (Condition, String)>> {
     let me = &cx.caller.user;
     let on_own_inbox = matches!(resource, Resource::Collection(c)
         if c.collection.kind == CollectionKind::ScheduleInbox && c.is_owned_by(&me.name));
     if !on_own_inbox {
-        return Ok(Err(Refusal::new(
+        return Ok(Err((
             Condition::CannotModifyProtectedProperty,
             format!("{NAME} is set on your own scheduling inbox"),
         )));
@@ -100,7 +100,7 @@ pub async fn check_set(
     if calendar.as_ref().is_some_and(takes_events) {
         return Ok(Ok(()));
     }
-    Ok(Err(Refusal::new(
+    Ok(Err((
         Condition::ValidScheduleDefaultCalendarUrl,
         format!(
             "{} is none of your calendars that take events; name one of them",

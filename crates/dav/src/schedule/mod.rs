@@ -182,12 +182,7 @@ pub async fn plan_put(
         .await
         .map(Some);
     }
-    let Some(key) = parties
-        .attendee_keys()
-        .into_iter()
-        .find(|k| is_address_of(k, &owner))
-        .map(str::to_owned)
-    else {
+    let Some(key) = own_attendee_key(&parties, &owner) else {
         return Ok(Some(unchanged(body, &root)));
     };
     let changed: Vec<Option<String>> = match &old_root {
@@ -220,6 +215,15 @@ pub async fn plan_put(
             changed,
         },
     }))
+}
+
+/// The ATTENDEE of the meeting that is `owner`, by address key.
+fn own_attendee_key(parties: &Parties, owner: &User) -> Option<String> {
+    parties
+        .attendee_keys()
+        .into_iter()
+        .find(|k| is_address_of(k, owner))
+        .map(str::to_owned)
 }
 
 fn unchanged(body: &Bytes, root: &Component) -> PutPlan {
@@ -474,12 +478,7 @@ pub async fn plan_delete(
             },
         }));
     }
-    let Some(key) = parties
-        .attendee_keys()
-        .into_iter()
-        .find(|k| is_address_of(k, &owner))
-        .map(str::to_owned)
-    else {
+    let Some(key) = own_attendee_key(&parties, &owner) else {
         return Ok(None);
     };
     if no_reply(headers) || parties.organizer.agent != Agent::Server {

@@ -72,6 +72,25 @@ pub async fn fresh_store(
     (Arc::new(store), Some(database))
 }
 
+/// A third (fourth, ...) user with an e-mail address, a display name and a calendar.
+pub async fn add_user(h: &Harness, name: &str) -> Caller {
+    let user = h
+        .engine
+        .store()
+        .create_user(NewUser {
+            name: name.into(),
+            email: Some(format!("{name}@example.org")),
+            password_hash: "x".into(),
+            quota_bytes: None,
+            first_calendar: Some("Calendar".into()),
+            admin: false,
+            display_name: Some(format!("{} Example", name.to_uppercase())),
+        })
+        .await
+        .unwrap();
+    caller(user)
+}
+
 pub async fn harness() -> Harness {
     harness_with(Limits::default()).await
 }
