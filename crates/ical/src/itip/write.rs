@@ -3,28 +3,12 @@
 //! RFC 6868 caret escapes in parameter values), every line folded at 75 octets.
 
 use crate::parse::{Component, Param, Property};
-use crate::select::write_folded;
 
-/// The whole tree as iCalendar text with CRLF line ends.
+/// The whole tree as iCalendar text with CRLF line ends (as an import writes its objects).
 pub fn calendar(root: &Component) -> String {
     let mut out = String::new();
-    component(root, &mut out);
+    crate::split::write_component(root, &mut out);
     out
-}
-
-fn component(c: &Component, out: &mut String) {
-    out.push_str("BEGIN:");
-    out.push_str(&c.name);
-    out.push_str("\r\n");
-    for p in &c.properties {
-        write_folded(&p.line, out);
-    }
-    for child in &c.components {
-        component(child, out);
-    }
-    out.push_str("END:");
-    out.push_str(&c.name);
-    out.push_str("\r\n");
 }
 
 /// A property with its line rebuilt from name, parameters and value.
