@@ -650,3 +650,43 @@ password = "pw"
     assert synced, "no vdirsyncer request in nginx's access log"
     assert not [e for e in synced if e["status"] >= 500], synced
     assert {e["upstream"] for e in synced} == {n.addr for n in cluster.nodes}
+
+
+# ---------------------------------------------------------------------------
+# 5. scheduling across nodes (docs/scheduling.md)
+
+
+def test_an_invitation_written_on_one_node_is_answered_on_another(cluster):
+    """Ann invites bob through node 1; bob finds it and accepts through node 2; ann sees
+    the answer through node 3. The accounts have no e-mail here: the meeting names its
+    calendar users by principal URL, as Apple's clients may."""
+    n1, n2, n3 = cluster.nodes
+    uid = new_uid("mn-meeting")
+    start = datetime(2026, 12, 14, 10, tzinfo=UTC).strftime("%Y%m%dT%H%M%SZ")
+    meeting = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//multinode//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:{start}\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:Across nodes\r\n"
+        "ORGANIZER:/dav/principals/ann/\r\nATTENDEE;PARTSTAT=ACCEPTED:/dav/principals/ann/\r\n"
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:/dav/principals/bob/\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    ann_path = f"/dav/calendars/ann/calendar/{uid}.ics"
+    r = put(n1, ann_path, meeting, If_None_Match="*")
+    assert r.status == 201, r
+    assert r.header("schedule-tag"), r
+
+    bob_path = f"/dav/calendars/bob/calendar/{uid}.ics"
+    got = n2.request("GET", bob_path, user="bob")
+    assert got.status == 200, got
+    tag = got.header("schedule-tag")
+    bobs = got.body.decode().replace("\r\n ", "")
+    assert "PARTSTAT=NEEDS-ACTION" in bobs, bobs
+    inbox = n3.request("PROPFIND", "/dav/calendars/bob/inbox/", headers={"Depth": "1"}, user="bob")
+    assert inbox.status == 207 and inbox.body.count(b"<D:response>") == 2, inbox
+
+    accepted = bobs.replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED")
+    r = n2.request("PUT", bob_path, accepted, ICS | {"If-Schedule-Tag-Match": tag}, user="bob")
+    assert r.status == 204, r
+    ann_copy = n3.request("GET", ann_path)
+    text = ann_copy.body.decode().replace("\r\n ", "")
+    assert "PARTSTAT=ACCEPTED;RSVP=TRUE;SCHEDULE-STATUS=1.2:/dav/principals/bob/" in text, text
+    assert ann_copy.header("schedule-tag") == tag, "an answer keeps the organizer's tag"
