@@ -42,8 +42,13 @@ const INVALID_USER: &str = "3.7";
 /// A byte search, so an ordinary PUT pays no parse for scheduling.
 pub fn mentions_organizer(data: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"ORGANIZER";
-    data.windows(NEEDLE.len())
-        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+    // Only where an 'O' or 'o' stands is the whole word compared.
+    data.iter().enumerate().any(|(i, b)| {
+        b | 0x20 == b'o'
+            && data
+                .get(i..i + NEEDLE.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+    })
 }
 
 /// The Schedule-Tag of stored calendar data (RFC 6638 §3.2.10), quoted as the header
@@ -373,14 +378,9 @@ async fn unique_in_calendars(
 impl PutPlan {
     /// Sends what the stored object means: REQUESTs and CANCELs of the organizer, the
     /// REPLY of an attendee. The PUT has succeeded whatever happens here; a delivery that
-    /// fails is logged (the organizer's SCHEDULE-STATUS said delivered).
+    /// fails (an attendee's quota, a store error) is logged and the others still go (the
+    /// organizer's SCHEDULE-STATUS said delivered).
     pub async fn deliver(self, cx: &Cx<'_>) {
-        if let Err(e) = self.deliver_all(cx).await {
-            tracing::warn!(target: "calvault::scheduling", detail = %e.detail, "a scheduling delivery failed");
-        }
-    }
-
-    async fn deliver_all(self, cx: &Cx<'_>) -> DavResult<()> {
         match self.after {
             After::Organizer {
                 root,
@@ -389,10 +389,12 @@ impl PutPlan {
                 cancels,
             } => {
                 for (user, key) in &requests {
-                    deliver::request(cx, user, key, &root, &parties).await?;
+                    let sent = deliver::request(cx, user, key, &root, &parties).await;
+                    logged(sent, "REQUEST", &user.name, &parties.uid);
                 }
                 for (user, _) in &cancels {
-                    deliver::cancel(cx, user, &root, &parties).await?;
+                    let sent = deliver::cancel(cx, user, &root, &parties).await;
+                    logged(sent, "CANCEL", &user.name, &parties.uid);
                 }
             }
             After::Attendee {
@@ -404,21 +406,33 @@ impl PutPlan {
                 changed,
             } => {
                 if changed.is_empty() {
-                    return Ok(());
+                    return;
                 }
                 let change = deliver::change_of(cx);
-                inbox::acted_on(cx, &owner, &parties.uid, &change).await?;
+                let cleared = inbox::acted_on(cx, &owner, &parties.uid, &change).await;
+                logged(cleared, "inbox clean-up", &owner.name, &parties.uid);
                 if let Some(organizer) = organizer {
                     let components: Vec<&Component> = changed
                         .iter()
                         .filter_map(|rid| edit::component_for(&root, rid.as_deref()))
                         .collect();
-                    deliver::reply(cx, &organizer, &parties, &key, &root, &components).await?;
+                    let sent =
+                        deliver::reply(cx, &organizer, &parties, &key, &root, &components).await;
+                    logged(sent, "REPLY", &organizer.name, &parties.uid);
                 }
             }
             After::Nothing => {}
         }
-        Ok(())
+    }
+}
+
+fn logged(result: DavResult<()>, what: &str, to: &str, uid: &str) {
+    if let Err(e) = result {
+        tracing::warn!(
+            target: "calvault::scheduling",
+            to, uid, detail = %e.detail,
+            "the {what} could not be delivered"
+        );
     }
 }
 
@@ -513,5 +527,34 @@ impl DeletePlan {
             after: self.after,
         };
         plan.deliver(cx).await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_data_naming_an_organizer_is_looked_at_and_tagged() {
+        assert!(mentions_organizer(
+            b"BEGIN:VEVENT\r\nORGANIZER:mailto:a@b\r\n"
+        ));
+        assert!(mentions_organizer(b"x\norganizer;CN=A:mailto:a@b"));
+        // A mere mention costs a parse, nothing more: it is no scheduling object.
+        let mention = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:organizer\r\n\
+            END:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert!(mentions_organizer(mention));
+        assert_eq!(schedule_tag(mention), None);
+        assert!(!mentions_organizer(b"ORGANIZE"));
+        let plain = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(schedule_tag(plain), None);
+        let meeting = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nORGANIZER:mailto:a@b\r\n\
+            END:VEVENT\r\nEND:VCALENDAR\r\n";
+        let tag = schedule_tag(meeting).unwrap();
+        assert!(
+            tag.starts_with('"') && tag.ends_with('"') && tag.len() == 22,
+            "{tag}"
+        );
     }
 }
