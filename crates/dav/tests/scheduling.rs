@@ -949,3 +949,49 @@ async fn an_inbox_keeps_the_newest_messages_up_to_its_bound() {
     }
     assert!(inbox(&h, &h.bob).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_attendee_who_cannot_take_the_meeting_does_not_stop_the_others() {
+    let h = harness().await;
+    // Aaron's quota is full: his copy cannot be written, and he is delivered to first
+    // (attendees go in address order).
+    let aaron = h
+        .engine
+        .store()
+        .create_user(store::NewUser {
+            name: "aaron".into(),
+            email: Some("aaron@example.org".into()),
+            password_hash: "x".into(),
+            quota_bytes: Some(10),
+            first_calendar: Some("Calendar".into()),
+            admin: false,
+            display_name: None,
+        })
+        .await
+        .unwrap();
+    let aaron = caller(aaron);
+    let m = meeting(
+        "meeting-1",
+        "20261201T100000Z",
+        &["aaron@example.org", "bob@example.org"],
+        "",
+    );
+    let r = put(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics"), &m, &[]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "the organizer's write stands"
+    );
+    let r = h
+        .send(
+            &aaron,
+            "GET",
+            "/dav/calendars/aaron/calendar/meeting-1.ics",
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    get(&h, &h.bob, BOB_COPY).await;
+    assert_eq!(inbox(&h, &h.bob).await.len(), 1);
+}
