@@ -50,3 +50,40 @@ async fn connection_errors_name_the_server_but_not_the_password() {
     );
     assert!(!text.contains("s3cret-pw"), "{text}");
 }
+
+/// Accounts made before scheduling get their inbox and outbox from the migration; one whose
+/// own collection holds the path keeps it (the SQLite side: `store-sqlite` schema tests).
+#[tokio::test]
+async fn accounts_older_than_scheduling_get_an_inbox_and_an_outbox() {
+    let database = support::create_database().await;
+    let url = database.url().to_owned();
+    let store = store_postgres::connect(&url).await.unwrap();
+    let ann = store.create_user(new_user("ann")).await.unwrap();
+    let bob = store.create_user(new_user("bob")).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // As before scheduling: ann has neither; bob made a plain collection called "inbox".
+    client
+        .batch_execute(&format!(
+            "DELETE FROM collection WHERE owner_id = {a} AND path IN ('inbox', 'outbox');
+             DELETE FROM collection WHERE owner_id = {b} AND path = 'outbox';
+             UPDATE collection SET kind = 'plain' WHERE owner_id = {b} AND path = 'inbox';
+             DELETE FROM calvault_schema WHERE version = {v};",
+            a = ann.id,
+            b = bob.id,
+            v = SCHEMA_VERSION
+        ))
+        .await
+        .unwrap();
+    drop(store);
+    let store = store_postgres::connect(&url).await.unwrap();
+    let kind = |owner, path: &'static str| {
+        let store = &store;
+        async move { store.collection(owner, path).await.unwrap().map(|c| c.kind) }
+    };
+    use store::CollectionKind::*;
+    assert_eq!(kind(ann.id, "inbox").await, Some(ScheduleInbox));
+    assert_eq!(kind(ann.id, "outbox").await, Some(ScheduleOutbox));
+    assert_eq!(kind(bob.id, "inbox").await, Some(Plain));
+    assert_eq!(kind(bob.id, "outbox").await, Some(ScheduleOutbox));
+}
