@@ -803,6 +803,33 @@ async fn free_busy_lookup_answers_each_attendees_busy_time_exactly() {
         .await;
     assert_eq!(freebusy_answers(&text(&r))[0].2, Vec::<String>::new());
 
+    // Apple names attendees by urn:x-uid: and sends Originator/Recipient headers (the body
+    // decides); Evolution's ORGANIZER may be the login (`quirks::login_is_an_address`).
+    let apple = freebusy_request(&["urn:x-uid:bob"]);
+    let r = h
+        .ann(
+            "POST",
+            "/dav/calendars/ann/outbox/",
+            &[
+                ("originator", "mailto:ann@example.org"),
+                ("recipient", "urn:x-uid:bob"),
+            ],
+            &apple,
+        )
+        .await;
+    assert_eq!(
+        freebusy_answers(&text(&r))[0].1,
+        "2.0;Success",
+        "{}",
+        text(&r)
+    );
+    let evolution = freebusy_request(&["mailto:bob@example.org"])
+        .replace("ORGANIZER:mailto:ann@example.org", "ORGANIZER:mailto:ann");
+    let r = h
+        .ann("POST", "/dav/calendars/ann/outbox/", &[], &evolution)
+        .await;
+    assert_eq!(freebusy_answers(&text(&r))[0].2.len(), 1, "{}", text(&r));
+
     // One asks as oneself only; and not through someone else's outbox.
     let as_bob = req.replace(
         "ORGANIZER:mailto:ann@example.org",
