@@ -412,10 +412,7 @@ impl PutPlan {
                 let cleared = inbox::acted_on(cx, &owner, &parties.uid, &change).await;
                 logged(cleared, "inbox clean-up", &owner.name, &parties.uid);
                 if let Some(organizer) = organizer {
-                    let components: Vec<&Component> = changed
-                        .iter()
-                        .filter_map(|rid| edit::component_for(&root, rid.as_deref()))
-                        .collect();
+                    let components = edit::components_for(&root, &changed);
                     let sent =
                         deliver::reply(cx, &organizer, &parties, &key, &root, &components).await;
                     logged(sent, "REPLY", &organizer.name, &parties.uid);

@@ -3,6 +3,8 @@
 //! is the attendee's own (their PARTSTAT, alarms and TRANSP), a cancelled copy, and the
 //! organizer's copy with an attendee's reply recorded.
 
+use std::collections::HashMap;
+
 use super::write::{rebuilt, set_property, with_param, without_params};
 use super::{address_key, is_scheduled, recurrence_key};
 use crate::parse::{Component, Property};
@@ -49,6 +51,26 @@ pub fn partstat_in(c: &Component, key: &str) -> Option<String> {
     })
 }
 
+/// The scheduled components of `root` by RECURRENCE-ID key (None: the master), the first
+/// of each: built once, so a meeting with thousands of overridden instances is matched in
+/// linear time.
+fn by_recurrence(root: &Component) -> HashMap<Option<String>, &Component> {
+    let mut out = HashMap::new();
+    for c in root.components.iter().filter(|c| is_scheduled(c)) {
+        out.entry(recurrence_key(c)).or_insert(c);
+    }
+    out
+}
+
+/// The components of `root` with these RECURRENCE-ID keys, in their order (unknown keys
+/// left out).
+pub fn components_for<'a>(root: &'a Component, rids: &[Option<String>]) -> Vec<&'a Component> {
+    let parts = by_recurrence(root);
+    rids.iter()
+        .filter_map(|rid| parts.get(rid).copied())
+        .collect()
+}
+
 /// The component of `root` with this RECURRENCE-ID key (None: the master).
 pub fn component_for<'a>(root: &'a Component, rid: Option<&str>) -> Option<&'a Component> {
     root.components
@@ -65,10 +87,11 @@ pub fn component_for<'a>(root: &'a Component, rid: Option<&str>) -> Option<&'a C
 pub fn attendee_copy(org: &Component, key: &str, previous: Option<&Component>) -> Component {
     let mut out = org.clone();
     out.properties.retain(|p| p.name != "METHOD");
-    let previous_master = previous.and_then(|p| component_for(p, None));
+    let previous_parts = previous.map(by_recurrence).unwrap_or_default();
+    let previous_master = previous_parts.get(&None).copied();
     for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
         let rid = recurrence_key(c);
-        let mine = previous.and_then(|p| component_for(p, rid.as_deref()));
+        let mine = previous_parts.get(&rid).copied();
         let partstat = mine.or(previous_master).and_then(|m| partstat_in(m, key));
         c.components.retain(|sub| sub.name != "VALARM");
         c.properties.retain(|p| p.name != "TRANSP");
@@ -101,12 +124,14 @@ pub fn attendee_copy(org: &Component, key: &str, previous: Option<&Component>) -
         }
     }
     if let Some(previous) = previous {
+        let organizers = by_recurrence(org);
         let theirs_only: Vec<Component> = previous
             .components
             .iter()
             .filter(|c| is_scheduled(c))
             .filter(|c| {
-                recurrence_key(c).is_some_and(|rid| component_for(org, Some(&rid)).is_none())
+                let rid = recurrence_key(c);
+                rid.is_some() && !organizers.contains_key(&rid)
             })
             .cloned()
             .collect();
@@ -133,22 +158,29 @@ pub fn cancelled(copy: &Component) -> Component {
 pub fn with_reply(org: &Component, key: &str, reply: &[&Component]) -> Option<Component> {
     let mut out = org.clone();
     let mut changed = false;
+    let master = component_for(org, None).cloned();
+    let mut at: HashMap<Option<String>, usize> = HashMap::new();
+    for (i, c) in out
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_scheduled(c))
+    {
+        at.entry(recurrence_key(c)).or_insert(i);
+    }
     for answer in reply {
         let Some(partstat) = partstat_in(answer, key) else {
             continue;
         };
         let rid = recurrence_key(answer);
-        let existing = out
-            .components
-            .iter()
-            .position(|c| is_scheduled(c) && recurrence_key(c) == rid);
-        let index = match existing {
-            Some(i) => i,
+        let index = match at.get(&rid) {
+            Some(i) => *i,
             None => {
-                let Some(derived) = override_from_master(&out, answer) else {
+                let Some(derived) = override_from_master(master.as_ref(), answer) else {
                     continue;
                 };
                 out.components.push(derived);
+                at.insert(rid, out.components.len() - 1);
                 out.components.len() - 1
             }
         };
@@ -165,9 +197,9 @@ pub fn with_reply(org: &Component, key: &str, reply: &[&Component]) -> Option<Co
 
 /// An overridden instance made from the master for a reply to one occurrence: the master's
 /// properties without the series rules, at the instance's RECURRENCE-ID and times.
-fn override_from_master(org: &Component, answer: &Component) -> Option<Component> {
+fn override_from_master(master: Option<&Component>, answer: &Component) -> Option<Component> {
     let rid = answer.property("RECURRENCE-ID")?;
-    let master = component_for(org, None)?;
+    let master = master?;
     let mut derived = master.clone();
     derived.components.clear();
     derived.properties.retain(|p| {
@@ -197,7 +229,8 @@ fn override_from_master(org: &Component, answer: &Component) -> Option<Component
 /// The components of `new` in which attendee `key`'s PARTSTAT differs from `old`'s (the
 /// same RECURRENCE-ID, else `old`'s master): what an attendee's PUT replies to.
 pub fn changed_partstats<'a>(old: &Component, new: &'a Component, key: &str) -> Vec<&'a Component> {
-    let old_master = component_for(old, None);
+    let old_parts = by_recurrence(old);
+    let old_master = old_parts.get(&None).copied();
     new.components
         .iter()
         .filter(|c| is_scheduled(c))
@@ -205,7 +238,9 @@ pub fn changed_partstats<'a>(old: &Component, new: &'a Component, key: &str) -> 
             let Some(now) = partstat_in(c, key) else {
                 return false;
             };
-            let before = component_for(old, recurrence_key(c).as_deref())
+            let before = old_parts
+                .get(&recurrence_key(c))
+                .copied()
                 .or(old_master)
                 .and_then(|o| partstat_in(o, key));
             before.as_deref() != Some(now.as_str())
@@ -298,5 +333,32 @@ mod tests {
     fn a_cancelled_copy_says_so_once() {
         let text = calendar(&cancelled(&parse(ORG).unwrap()));
         assert_eq!(text.matches("STATUS:CANCELLED").count(), 1);
+    }
+
+    #[test]
+    fn thousands_of_overridden_instances_cost_linear_time() {
+        // Issue 23 §6: a daily meeting over ten years, every instance overridden.
+        let mut text = ORG.replace("COUNT=4", "COUNT=3650");
+        let mut overrides = String::new();
+        for day in 0..3000 {
+            let rid = format!("2026{:02}{:02}T100000Z", 1 + (day / 28) % 12, 1 + day % 28);
+            overrides.push_str(&format!(
+                "BEGIN:VEVENT\r\nUID:m\r\nRECURRENCE-ID:{rid}-{day}\r\nDTSTART:{rid}\r\n\
+                 ORGANIZER:mailto:ann@example.org\r\n\
+                 ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@example.org\r\nEND:VEVENT\r\n"
+            ));
+        }
+        text = text.replace("END:VCALENDAR", &format!("{overrides}END:VCALENDAR"));
+        let org = parse(&text).unwrap();
+        let started = std::time::Instant::now();
+        let copy = attendee_copy(&org, BOB, None);
+        let accepted = with_partstat(&copy, BOB, "ACCEPTED");
+        let changed = changed_partstats(&copy, &accepted, BOB);
+        assert_eq!(changed.len(), 3001);
+        let recorded = with_reply(&org, BOB, &changed).unwrap();
+        let again = attendee_copy(&recorded, BOB, Some(&accepted));
+        let _ = crate::itip::tag::organizer_content(&again);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 }

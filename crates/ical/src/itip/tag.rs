@@ -32,14 +32,20 @@ const SERIES: &[&str] = &[
 /// The organizer-controlled content as one text: equal texts, equal tags.
 pub fn organizer_content(root: &Component) -> String {
     let scheduled: Vec<&Component> = root.components.iter().filter(|c| is_scheduled(c)).collect();
-    let master = scheduled
+    // The master's properties as an override would repeat them, computed once: a meeting
+    // may have thousands of overrides.
+    let series = scheduled
         .iter()
-        .copied()
-        .find(|c| recurrence_key(c).is_none());
+        .find(|c| recurrence_key(c).is_none())
+        .map(|m| {
+            let mut series = normalized(m, SERIES);
+            series.sort();
+            series
+        });
     let mut out = String::new();
     for c in &scheduled {
-        if let Some(m) = master {
-            if recurrence_key(c).is_some() && only_records_replies(c, m) {
+        if let Some(series) = &series {
+            if recurrence_key(c).is_some() && only_records_replies(c, series) {
                 continue;
             }
         }
@@ -88,8 +94,8 @@ fn normalize(p: &Property) -> String {
 }
 
 /// An override that only records replies: not moved (DTSTART is its RECURRENCE-ID) and,
-/// apart from its instance's times, the master's properties.
-fn only_records_replies(o: &Component, master: &Component) -> bool {
+/// apart from its instance's times, the master's properties (`series`, sorted).
+fn only_records_replies(o: &Component, series: &[String]) -> bool {
     let start = o
         .property("DTSTART")
         .map(|p| p.value.trim().to_ascii_uppercase());
@@ -97,9 +103,7 @@ fn only_records_replies(o: &Component, master: &Component) -> bool {
         return false;
     }
     let mut mine = normalized(o, INSTANCE);
-    let mut series = normalized(master, SERIES);
     mine.sort();
-    series.sort();
     mine == series
 }
 
