@@ -418,6 +418,35 @@ async fn declining_one_occurrence_reaches_the_organizer_on_that_instance_only() 
         Some("DECLINED")
     );
     assert_eq!(ann_tag, tag, "recording a reply keeps the organizer's tag");
+
+    // Ann renames the meeting from the copy she read before bob answered, sending the tag
+    // she read (DAVx5): bob's answers are merged into what she sent, not lost.
+    let renamed = weekly.replace("SUMMARY:Planning", "SUMMARY:Planning, renamed");
+    let r = put(
+        &h,
+        &h.ann,
+        &format!("{ANN_CAL}meeting-1.ics"),
+        &renamed,
+        &[("if-schedule-tag-match", tag.as_deref().unwrap())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+    let (ann_copy, _) = get(&h, &h.ann, &format!("{ANN_CAL}meeting-1.ics")).await;
+    assert!(ann_copy.contains("SUMMARY:Planning, renamed"));
+    let root = ical::parse(&ann_copy).unwrap();
+    let instance =
+        ical::itip::edit::component_for(&root, Some("20261208T100000Z")).expect(&ann_copy);
+    assert_eq!(
+        ical::itip::edit::partstat_in(instance, "mailto:bob@example.org").as_deref(),
+        Some("DECLINED")
+    );
+    assert_eq!(
+        instance.property("SUMMARY").map(|p| p.value.as_str()),
+        Some("Planning, renamed"),
+        "the instance is the renamed meeting's"
+    );
+    let (bobs, _) = get(&h, &h.bob, BOB_COPY).await;
+    assert!(bobs.contains("SUMMARY:Planning, renamed"));
 }
 
 #[tokio::test]

@@ -59,12 +59,22 @@ pub async fn handle(
         },
     )?;
     let current = current_data.as_deref().zip(current_etag.as_deref());
-    if let Some(tagged) = schedule::check_tag_match(req.headers(), current)? {
+    let tagged = schedule::check_tag_match(req.headers(), current)?;
+    let tag_matched = tagged.is_some();
+    if let Some(tagged) = tagged {
         if expect == Expect::Anything {
             expect = tagged;
         }
     }
-    let plan = schedule::plan_put(cx, &seen, &name, current_data.as_ref(), req.body()).await?;
+    let plan = schedule::plan_put(
+        cx,
+        &seen,
+        &name,
+        current_data.as_ref(),
+        req.body(),
+        tag_matched,
+    )
+    .await?;
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)

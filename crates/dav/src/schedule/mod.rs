@@ -148,12 +148,15 @@ fn parse_parties(root: &Component) -> DavResult<Option<Parties>> {
 
 /// Decides what a PUT of `body` over `old` (the stored bytes, if any) at `name` in `seen`
 /// sends, refusing what RFC 6638 §3.2.4 forbids; None when it is no scheduling object.
+/// `tag_matched`: the request's If-Schedule-Tag-Match held ([`check_tag_match`]), so the
+/// answers recorded since the client read the object are merged into what it sent.
 pub async fn plan_put(
     cx: &Cx<'_>,
     seen: &Seen,
     name: &str,
     old: Option<&Bytes>,
     body: &Bytes,
+    tag_matched: bool,
 ) -> DavResult<Option<PutPlan>> {
     if seen.collection.kind != CollectionKind::Calendar || !mentions_organizer(body) {
         return Ok(None);
@@ -173,6 +176,12 @@ pub async fn plan_put(
         .and_then(|r| itip::parties(r).ok().flatten());
     let owner = owner_of(cx, seen).await?;
     if is_address_of(&parties.organizer.address, &owner) {
+        let root = match (&old_root, tag_matched) {
+            (Some(stored), true) => {
+                edit::with_stored_partstats(&root, stored, |k| is_address_of(k, &owner))
+            }
+            _ => root,
+        };
         return organizer_plan(
             cx,
             seen,

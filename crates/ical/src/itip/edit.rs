@@ -226,6 +226,62 @@ fn override_from_master(master: Option<&Component>, answer: &Component) -> Optio
     Some(derived)
 }
 
+/// RFC 6638 §3.2.10, §8.3: the organizer's client wrote over the copy it read, whose
+/// Schedule-Tag still holds; the answers recorded since (a reply changes no tag) are kept:
+/// each attendee's PARTSTAT from `stored`, per component (but for attendees `own` says are
+/// the organizer's own), and the overridden instances that only record replies.
+pub fn with_stored_partstats(
+    new: &Component,
+    stored: &Component,
+    own: impl Fn(&str) -> bool,
+) -> Component {
+    let mut out = new.clone();
+    let stored_parts = by_recurrence(stored);
+    for c in out.components.iter_mut().filter(|c| is_scheduled(c)) {
+        let Some(recorded) = stored_parts.get(&recurrence_key(c)).copied() else {
+            continue;
+        };
+        for p in c.properties.iter_mut().filter(|p| p.name == "ATTENDEE") {
+            let key = address_key(&p.value);
+            if own(&key) {
+                continue;
+            }
+            if let Some(partstat) = partstat_in(recorded, &key) {
+                let now = p.param("PARTSTAT").map(str::to_ascii_uppercase);
+                if now.as_deref() != Some(partstat.as_str()) {
+                    *p = with_param(p.clone(), "PARTSTAT", &partstat);
+                }
+            }
+        }
+    }
+    // Such an instance is made again from the new master (the organizer may have renamed
+    // the meeting), with the answers it recorded.
+    let present = by_recurrence(new);
+    let new_master = present.get(&None).copied();
+    let replies_only: Vec<Component> = stored
+        .components
+        .iter()
+        .filter(|c| is_scheduled(c))
+        .filter(|c| !present.contains_key(&recurrence_key(c)))
+        .filter(|c| super::tag::records_replies_only(stored, c))
+        .filter_map(|recorded| {
+            let mut derived = override_from_master(new_master, recorded)?;
+            for p in derived
+                .properties
+                .iter_mut()
+                .filter(|p| p.name == "ATTENDEE")
+            {
+                if let Some(partstat) = partstat_in(recorded, &address_key(&p.value)) {
+                    *p = with_param(p.clone(), "PARTSTAT", &partstat);
+                }
+            }
+            Some(derived)
+        })
+        .collect();
+    out.components.extend(replies_only);
+    out
+}
+
 /// The components of `new` in which attendee `key`'s PARTSTAT differs from `old`'s (the
 /// same RECURRENCE-ID, else `old`'s master): what an attendee's PUT replies to.
 pub fn changed_partstats<'a>(old: &Component, new: &'a Component, key: &str) -> Vec<&'a Component> {

@@ -93,6 +93,20 @@ fn normalize(p: &Property) -> String {
     format!("{};{}:{value}", p.name, params.join(";"))
 }
 
+/// True when override `o` of `root` only records replies (see [`organizer_content`]).
+pub(crate) fn records_replies_only(root: &Component, o: &Component) -> bool {
+    let Some(master) = root
+        .components
+        .iter()
+        .find(|c| is_scheduled(c) && recurrence_key(c).is_none())
+    else {
+        return false;
+    };
+    let mut series = normalized(master, SERIES);
+    series.sort();
+    recurrence_key(o).is_some() && only_records_replies(o, &series)
+}
+
 /// An override that only records replies: not moved (DTSTART is its RECURRENCE-ID) and,
 /// apart from its instance's times, the master's properties (`series`, sorted).
 fn only_records_replies(o: &Component, series: &[String]) -> bool {
