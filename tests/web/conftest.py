@@ -210,7 +210,7 @@ class Browser:
 
         old = self.d.find_element(By.TAG_NAME, "html")
         self.button(text, scope).click()
-        WebDriverWait(self.d, 15).until(ec.staleness_of(old))
+        WebDriverWait(self.d, 15).until(_gone(old))
 
     def link(self, text: str, scope=None):
         from selenium.webdriver.common.by import By
@@ -267,6 +267,26 @@ class Browser:
                               "nodes": [n.get("html", "")[:200] for n in v.get("nodes", [])[:5]]}
                              for v in bad], indent=2)
         assert not bad, f"axe-core on {name}: {report}"
+
+
+def _gone(element):
+    """A wait condition: `element` left the document (the page was replaced). Chromium
+    sometimes says so with an "unknown error" (the node "does not belong to the document")
+    instead of a stale element reference, while the old document is torn down."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def predicate(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    return predicate
 
 
 def _xpath_text(s: str) -> str:

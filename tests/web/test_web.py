@@ -286,7 +286,7 @@ def test_import_a_file_and_export_it(server, browser, tmp_path):
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:PUBLISH\r\n"
         "BEGIN:VEVENT\r\nUID:imp-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261224\r\nSUMMARY:Christmas Eve\r\nEND:VEVENT\r\n"
         "BEGIN:VEVENT\r\nUID:imp-2\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261231\r\nSUMMARY:New Year's Eve\r\nEND:VEVENT\r\n"
-        "BEGIN:VEVENT\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261225\r\nSUMMARY:No UID\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:imp-bad\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:2026\r\nSUMMARY:Broken date\r\nEND:VEVENT\r\n"
         "END:VCALENDAR\r\n", newline="")
     browser.go("/web/import")
     browser.look("import-export")
@@ -296,7 +296,7 @@ def test_import_a_file_and_export_it(server, browser, tmp_path):
     browser.click("Import")
     text = browser.body_text()
     assert "2 created, 0 skipped, 1 failed." in text, text
-    assert "no UID" in text
+    assert "imp-bad" in text
     browser.look("import-result")
     assert f"{HOME}holidays/" in hrefs(server, HOME)
     # Importing it again skips both.
