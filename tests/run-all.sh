@@ -14,7 +14,8 @@
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
 # 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings), dependency
 #    licences (cargo deny, installed when missing) and the systemd units in packaging/
-#    (systemd-analyze verify, tests/packaging/verify.sh), then runs the Rust tests (cargo
+#    (systemd-analyze verify, tests/packaging/verify.sh), fuzzes four parsers for 60 s each
+#    (fuzz/run.sh), then runs the Rust tests (cargo
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
@@ -62,7 +63,7 @@ FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
 SELENIUM_VERSION=${SELENIUM_VERSION:-4.51.0}
 AXE_CORE_VERSION=${AXE_CORE_VERSION:-4.14.1}
 
-section() { printf '\n==================== %s ====================\n' "$*"; }
+section() { printf '\n==================== %s ==================== (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 note() { printf 'run-all: %s\n' "$*"; }
 
 # ---------------------------------------------------------------------------
@@ -109,6 +110,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The fuzz targets link libFuzzer, which libfuzzer-sys compiles from C++.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # packaging/'s units are checked with systemd-analyze verify.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
@@ -259,6 +262,9 @@ else
 fi
 
 gate "systemd units (systemd-analyze verify)" "$ROOT/tests/packaging/verify.sh"
+# Four parsers fuzzed for a bounded time each (FUZZ_SECONDS, default 60): a crash, a hang or
+# an oversized allocation fails the step (fuzz/README.md).
+gate "fuzz (ical, rrule, xml_requests, headers)" "$ROOT/fuzz/run.sh" "${FUZZ_SECONDS:-60}"
 
 cargo_tests "rust tests" --workspace
 pg_sweep
