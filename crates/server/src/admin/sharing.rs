@@ -71,6 +71,14 @@ pub async fn grantee(store: &dyn Store, text: &str) -> Result<(Grantee, String),
     }
 }
 
+/// Who a grant is for, as people write it: `USER` or `@GROUP`.
+pub fn grantee_text(g: &Grant) -> String {
+    match g.grantee {
+        Grantee::User(_) => g.grantee_name.clone(),
+        Grantee::Group(_) => format!("@{}", g.grantee_name),
+    }
+}
+
 /// `read-free-busy`, `read`, `read-write` or `admin`.
 pub fn privilege(text: &str) -> Result<Privilege, AdminError> {
     Privilege::GRANTABLE
@@ -155,10 +163,7 @@ impl fmt::Display for ShareList {
             );
         }
         for (i, (path, g)) in self.rows.iter().enumerate() {
-            let who = match g.grantee {
-                Grantee::User(_) => g.grantee_name.clone(),
-                Grantee::Group(_) => format!("@{}", g.grantee_name),
-            };
+            let who = grantee_text(g);
             let newline = if i > 0 { "\n" } else { "" };
             let access = g.privilege.as_str();
             write!(
@@ -302,10 +307,7 @@ impl fmt::Display for DelegateList {
             } else {
                 "read"
             };
-            let who = match g.grantee {
-                Grantee::User(_) => g.grantee_name.clone(),
-                Grantee::Group(_) => format!("@{}", g.grantee_name),
-            };
+            let who = grantee_text(g);
             write!(f, "{newline}{who}\t{access}")?;
         }
         Ok(())
