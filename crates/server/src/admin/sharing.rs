@@ -87,6 +87,12 @@ pub fn privilege(text: &str) -> Result<Privilege, AdminError> {
         .ok_or_else(|| AdminError::BadAccess(text.to_owned()))
 }
 
+/// Whether a share made now shows in the sharee's home at once: the server's
+/// `sharing_accept` (docs/sharing.md); "invite" waits for the sharee's CS:invite-reply.
+pub fn binds_at_once(limits: &dav::Limits) -> bool {
+    limits.sharing_accept == dav::SharingAccept::Auto
+}
+
 /// Gives (or changes) a share. `bind`: it shows in the sharee's home at once (the server's
 /// `sharing_accept = "auto"`).
 pub async fn add_share(

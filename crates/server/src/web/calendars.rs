@@ -1,8 +1,8 @@
 //! The signed-in user's calendars as the pages show them: display name and colour (the
 //! DAV:displayname and Apple calendar-color properties clients set), object count, size
 //! and last change; the deleted ones that "Recently deleted" can bring back; and the
-//! bindings of calendars others share with the user, which the sharing page lists under
-//! "Shared with me" rather than among the user's own.
+//! bindings of calendars others share with the user, which the pages list apart from the
+//! user's own (`web::shares`).
 
 use store::{Collection, CollectionKind, Property, Store, User};
 
@@ -101,7 +101,7 @@ pub async fn list(store: &dyn Store, user: &User) -> Result<Vec<CalendarInfo>, W
                 match c.kind {
                     CollectionKind::Calendar => out.push(describe(store, c).await?),
                     CollectionKind::Plain => next.push(c.path.clone()),
-                    // Calendars shared with the user are listed on the sharing page.
+                    // Calendars shared with the user are listed apart (`web::shares`).
                     CollectionKind::Shared => {}
                 }
             }

@@ -1,13 +1,14 @@
-//! What the sharing page shows, read from the store: who has access to each of the
-//! signed-in user's calendars and to all of them at once (a grant on the home), their
-//! delegates, what others share with them and where it shows in their home; the words
-//! people read for each access level; and how a refused share reads on a page. The
-//! operations themselves are [`crate::admin::sharing`]'s, as for `calvault share` and
-//! `/api/shares`.
+//! What the pages show about sharing, read from the store: who has access to each of the
+//! signed-in user's calendars, free/busy of all of them (a free-busy grant on the home),
+//! their delegates (a read or write grant on the home), what others share with them and
+//! where it shows in their home; the words people read for each access level; and how a
+//! refused share reads on a page. The operations themselves are
+//! [`crate::admin::sharing`]'s, as for `calvault share` and `/api/shares`: nothing here
+//! decides who may be given what.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use store::{Collection, CollectionId, Grant, Group, Privilege, Store, User};
+use store::{Collection, CollectionId, CollectionKind, Grant, Group, Privilege, Store, User};
 
 use super::calendars::{self, CalendarInfo};
 use super::error::WebError;
@@ -17,13 +18,10 @@ use crate::admin::AdminError;
 /// What a calendar may be shared with: every grantable access.
 pub const CALENDAR_ACCESS: [Privilege; 4] = Privilege::GRANTABLE;
 
-/// What "All calendars" offers: free/busy or read of everything (docs/sharing.md).
-pub const ALL_CALENDARS_ACCESS: [Privilege; 2] = [Privilege::FreeBusy, Privilege::Read];
-
-/// What a delegate may be given.
+/// What a delegate may be given (docs/sharing.md, "Delegation").
 pub const DELEGATE_ACCESS: [Privilege; 2] = [Privilege::Read, Privilege::ReadWrite];
 
-/// The form's value for "All calendars", as on the command line (`OWNER/*`).
+/// The form's value for the whole home, as on the command line (`OWNER/*`).
 pub const ALL: &str = "*";
 
 /// An access level as the page words it.
@@ -62,12 +60,12 @@ pub struct SharedWithMe {
     pub binding: Option<String>,
 }
 
-/// Everything the page shows.
+/// Everything the sharing page shows.
 pub struct Overview {
     pub calendars: Vec<CalendarShares>,
-    /// The grants on the home: access to all calendars at once.
-    pub all: Vec<Grant>,
-    /// Those of them that make a delegate (read or more).
+    /// The free-busy grants on the home: free/busy of all calendars at once.
+    pub free_busy: Vec<Grant>,
+    /// The read and write grants on the home: the delegates.
     pub delegates: Vec<Grant>,
     pub others: Vec<OtherShares>,
     pub shared_with_me: Vec<SharedWithMe>,
@@ -81,9 +79,11 @@ pub async fn overview(store: &dyn Store, user: &User) -> Result<Overview, WebErr
         by_collection.entry(g.collection).or_default().push(g);
     }
     let home = store.collection(user.id, "").await?;
-    let all = home
+    let (delegates, free_busy): (Vec<Grant>, Vec<Grant>) = home
         .and_then(|h| by_collection.remove(&h.id))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|g| g.privilege >= Privilege::Read);
     let mut calendars_shares = Vec::new();
     for calendar in calendars::list(store, user).await? {
         let grants = by_collection
@@ -101,10 +101,9 @@ pub async fn overview(store: &dyn Store, user: &User) -> Result<Overview, WebErr
         }
     }
     others.sort_by(|a, b| a.path.cmp(&b.path));
-    let delegates = sharing::delegate_list(store, &user.name).await?.grants;
     Ok(Overview {
         calendars: calendars_shares,
-        all,
+        free_busy,
         delegates,
         others,
         shared_with_me: shared_with(store, user).await?,
@@ -112,13 +111,21 @@ pub async fn overview(store: &dyn Store, user: &User) -> Result<Overview, WebErr
     })
 }
 
-/// What others share with `user` (directly or through a group), by owner and name.
-async fn shared_with(store: &dyn Store, user: &User) -> Result<Vec<SharedWithMe>, WebError> {
-    let bound: HashMap<CollectionId, Collection> = calendars::bindings(store, user)
+/// The user's bindings (the shared calendars in their home) by the calendar each shows.
+async fn bound(
+    store: &dyn Store,
+    user: &User,
+) -> Result<HashMap<CollectionId, Collection>, WebError> {
+    Ok(calendars::bindings(store, user)
         .await?
         .into_iter()
         .filter_map(|b| b.target.map(|t| (t, b)))
-        .collect();
+        .collect())
+}
+
+/// What others share with `user` (directly or through a group), by owner and name.
+pub async fn shared_with(store: &dyn Store, user: &User) -> Result<Vec<SharedWithMe>, WebError> {
+    let bound = bound(store, user).await?;
     let mut out = Vec::new();
     for r in store.reachable(user.id).await? {
         let c = &r.collection;
@@ -137,6 +144,81 @@ async fn shared_with(store: &dyn Store, user: &User) -> Result<Vec<SharedWithMe>
         });
     }
     out.sort_by(|a, b| (&a.owner, &a.calendar).cmp(&(&b.owner, &b.calendar)));
+    Ok(out)
+}
+
+/// A calendar of another user that the signed-in one may read, for the Calendars page.
+pub struct VisibleShared {
+    /// The owner's calendar, with the sharee's own name and colour for it when it is bound
+    /// in their home (they may rename it there).
+    pub calendar: CalendarInfo,
+    pub owner: String,
+    pub privilege: Privilege,
+    /// Reached as a delegate (a grant on the owner's home), not as a share of this one.
+    pub delegated: bool,
+    /// Where a calendar app finds it: the binding in the user's home, else the owner's URL.
+    pub href: String,
+}
+
+/// Every calendar of others the user may read: those shared with them (bound in their
+/// home or not) and, for a delegate, each calendar of the delegator. Free/busy alone shows
+/// no calendar. By owner, then name.
+pub async fn visible_shared(
+    store: &dyn Store,
+    user: &User,
+) -> Result<Vec<VisibleShared>, WebError> {
+    let bound = bound(store, user).await?;
+    let reached = store.reachable(user.id).await?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    // Shares of one calendar first: their access is the one to show (it already counts a
+    // grant on the home, see `Sharing::reachable`).
+    for r in reached.iter().filter(|r| !r.collection.is_home()) {
+        let calendar_kind = r.collection.kind == CollectionKind::Calendar;
+        if !calendar_kind || r.privilege < Privilege::Read || !seen.insert(r.collection.id) {
+            continue;
+        }
+        let mut calendar = calendars::describe(store, r.collection.clone()).await?;
+        let href = match bound.get(&r.collection.id) {
+            Some(b) => {
+                let own = calendars::describe(store, b.clone()).await?;
+                calendar.name = own.name;
+                calendar.colour = own.colour;
+                dav::path::collection_href(&user.name, &b.path)
+            }
+            None => dav::path::collection_href(&r.owner_name, &r.collection.path),
+        };
+        out.push(VisibleShared {
+            calendar,
+            owner: r.owner_name.clone(),
+            privilege: r.privilege,
+            delegated: false,
+            href,
+        });
+    }
+    for r in reached.iter().filter(|r| r.collection.is_home()) {
+        if r.privilege < Privilege::Read {
+            continue;
+        }
+        let Some(owner) = store.user_by_name(&r.owner_name).await? else {
+            continue;
+        };
+        for calendar in calendars::list(store, &owner).await? {
+            if !seen.insert(calendar.collection.id) {
+                continue;
+            }
+            out.push(VisibleShared {
+                href: calendar.href(&owner.name),
+                calendar,
+                owner: owner.name.clone(),
+                privilege: r.privilege,
+                delegated: true,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.owner, a.calendar.name.to_lowercase()).cmp(&(&b.owner, b.calendar.name.to_lowercase()))
+    });
     Ok(out)
 }
 
@@ -174,9 +256,9 @@ pub fn refusal(e: AdminError, on: &str) -> String {
              ones you are in are named under the form.",
             name.trim_start_matches('@')
         ),
-        AdminError::NoSuchCalendar { .. } => format!(
-            "You have no calendar \u{201c}{on}\u{201d} (any more): reload the page."
-        ),
+        AdminError::NoSuchCalendar { .. } => {
+            format!("You have no calendar \u{201c}{on}\u{201d} (any more): reload the page.")
+        }
         AdminError::NoSuchShare(_, who) => {
             format!("{who} has no access to it (any more): reload the page.")
         }
@@ -210,12 +292,21 @@ mod tests {
                 "Read, write and share"
             ]
         );
-        assert_eq!(chosen("read", &ALL_CALENDARS_ACCESS), Ok(Privilege::Read));
-        assert!(chosen("read-write", &ALL_CALENDARS_ACCESS).is_err());
+        assert_eq!(chosen("read", &CALENDAR_ACCESS), Ok(Privilege::Read));
+        assert!(chosen("admin", &DELEGATE_ACCESS).is_err());
         assert!(chosen("owner", &CALENDAR_ACCESS).is_err());
+        assert!(chosen("", &CALENDAR_ACCESS).is_err());
         assert_eq!(
             chosen("read-write", &DELEGATE_ACCESS),
             Ok(Privilege::ReadWrite)
         );
+    }
+
+    #[test]
+    fn refusals_name_what_was_wrong() {
+        let unknown = refusal(AdminError::NoSuchUser("zed".into()), "work");
+        assert!(unknown.starts_with("There is no user \u{201c}zed\u{201d}"));
+        let group = refusal(AdminError::NoSuchGroup("@team".into()), "work");
+        assert!(group.starts_with("There is no group \u{201c}team\u{201d}"));
     }
 }
