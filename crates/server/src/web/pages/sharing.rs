@@ -21,9 +21,7 @@ use crate::web::error::PageResult;
 use crate::web::frame::{html, swatch};
 use crate::web::layout::{csrf_field, page, when, Section};
 use crate::web::page::Ctx;
-use crate::web::shares::{
-    self, access_label, Overview, ALL, CALENDAR_ACCESS, DELEGATE_ACCESS,
-};
+use crate::web::shares::{self, access_label, Overview, ALL, CALENDAR_ACCESS, DELEGATE_ACCESS};
 
 const BACK: &str = "/web/sharing";
 
@@ -259,26 +257,20 @@ fn refused(ctx: &Ctx, who: &str, label: &str, on: &str, e: AdminError) -> String
     }
 }
 
-#[derive(Deserialize)]
+/// The "Share" forms. A missing field reads as empty and is refused in words.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Share {
-    #[serde(default)]
     csrf: String,
     /// The calendar's path, or `*` for all of them.
-    #[serde(default)]
     c: String,
     /// `USER` or `@GROUP`.
-    #[serde(default)]
     who: String,
-    #[serde(default)]
     access: String,
 }
 
 /// "Share": gives (or changes) a share of one calendar, or free/busy of all.
-pub async fn share(
-    State(app): State<Arc<AppState>>,
-    ctx: Ctx,
-    Form(f): Form<Share>,
-) -> PageResult {
+pub async fn share(State(app): State<Arc<AppState>>, ctx: Ctx, Form(f): Form<Share>) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
     let outcome = share_as_asked(&app, &ctx, &f).await;
     Ok(back(&app, &ctx, outcome))
@@ -304,13 +296,12 @@ async fn share_as_asked(app: &AppState, ctx: &Ctx, f: &Share) -> Result<String, 
     })
 }
 
-#[derive(Deserialize)]
+/// A "Remove" button's form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Remove {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     c: String,
-    #[serde(default)]
     who: String,
 }
 
@@ -334,13 +325,12 @@ pub async fn remove(
     Ok(back(&app, &ctx, outcome))
 }
 
-#[derive(Deserialize)]
+/// The "Delegate" form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Delegate {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     user: String,
-    #[serde(default)]
     access: String,
 }
 
