@@ -5,14 +5,16 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, PostgreSQL, nginx, strace and libfuse2, chromium + chromium-driver and npm
-#    (Debian), the Python packages caldav, fusepy, recurring-ical-events, icalendar, pytest,
-#    vdirsyncer, selenium, and the CalDAV servers radicale and xandikos (the backup tool is
-#    tested against them), cargo-nextest, and axe-core (npm, for the browser tests);
+#    pip, PostgreSQL, nginx, strace, libfuse2, systemd (systemd-analyze), chromium +
+#    chromium-driver and npm (Debian), the Python packages caldav, fusepy,
+#    recurring-ical-events, icalendar, pytest, vdirsyncer, selenium, and the CalDAV servers
+#    radicale and xandikos (the backup tool is tested against them), cargo-nextest, and
+#    axe-core (npm, for the browser tests);
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
-# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings) and dependency
-#    licences (cargo deny, installed when missing), then runs the Rust tests (cargo
+# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings), dependency
+#    licences (cargo deny, installed when missing) and the systemd units in packaging/
+#    (systemd-analyze verify, tests/packaging/verify.sh), then runs the Rust tests (cargo
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
@@ -107,6 +109,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# packaging/'s units are checked with systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -164,6 +168,7 @@ note "litmus $(litmus --version 2>/dev/null | awk '{print $2}'), $(python3 --ver
 
 # ---------------------------------------------------------------------------
 section "build: cargo build --workspace --bins --tests"
+note "disk before the build: $(df -h --output=avail . | tail -1 | tr -d " ") free"
 cargo build --workspace --bins --tests
 
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
@@ -193,6 +198,8 @@ export CALVAULT_TEST_POSTGRES_CA="$PG_DIR/tls/ca.crt"
 note "PostgreSQL $(psql "$CALVAULT_TEST_POSTGRES/postgres" -qAtc 'SHOW server_version') at $CALVAULT_TEST_POSTGRES"
 # A fresh database for one step.
 pg_database() { "$ROOT/tests/postgres.sh" createdb "$CALVAULT_TEST_POSTGRES" "$1"; }
+# Drops the databases the steps before left, before the next step makes its own.
+pg_sweep() { "$ROOT/tests/postgres.sh" sweep "$CALVAULT_TEST_POSTGRES" || true; }
 
 results=()
 failures=0
@@ -251,10 +258,15 @@ else
     record "licences (cargo deny)" 1
 fi
 
+gate "systemd units (systemd-analyze verify)" "$ROOT/tests/packaging/verify.sh"
+
 cargo_tests "rust tests" --workspace
+pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
-    -p calvault --test e2e --test history --test security
+    -p calvault --test e2e --test history --test security --test ops
+pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
+pg_sweep
 
 interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
@@ -265,6 +277,7 @@ interop "caldav client (caldav $CALDAV_VERSION)" "${PYTEST[@]}" "$ROOT/tests/int
 CALVAULT_DATABASE=$(pg_database calvault_interop) \
     interop "caldav client on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/interop"
 
+pg_sweep
 interop "multi-node: 3 nodes, PostgreSQL, nginx; caldav + vdirsyncer" \
     "${PYTEST[@]}" "$ROOT/tests/multinode"
 
@@ -280,6 +293,7 @@ CALVAULT_DATABASE=$(pg_database calvault_web) CALVAULT_WEB_SCREENSHOTS="$TARGET_
 
 # ---------------------------------------------------------------------------
 section "summary"
+note "disk: $(df -h --output=used,avail "$TARGET_DIR" | tail -1 | awk '{print $1" used, "$2" free"}') where the target directory is; target $(du -sh "$TARGET_DIR" 2>/dev/null | cut -f1)"
 for r in "${results[@]}"; do
     echo "  $r"
 done

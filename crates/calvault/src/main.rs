@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup_tool;
+mod calendar;
 mod cli;
 mod history;
 mod progress;
@@ -18,25 +19,21 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The end of a command that wrote many things: each failure on standard error, the
+/// summary on standard output, and an error (exit 1) when anything failed.
+fn report(
+    failures: &[String],
+    summary: &dyn std::fmt::Display,
+    failed: Option<String>,
+) -> anyhow::Result<()> {
+    failures.iter().for_each(|f| eprintln!("calvault: {f}"));
+    println!("{summary}");
+    failed.map_or(Ok(()), |note| Err(anyhow::Error::msg(note)))
+}
+
 fn main() -> std::process::ExitCode {
     server::process::tune_allocator();
     server::process::quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("calvault: cannot start the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("calvault: {e:#}");
-            std::process::ExitCode::from(backup_tool::exit::code_of(&e))
-        }
-    }
+    server::process::run(cli::run(cli), backup_tool::exit::code_of)
 }

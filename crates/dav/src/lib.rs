@@ -8,6 +8,7 @@
 
 mod access;
 mod answer_buffer;
+pub mod calendars;
 mod condition;
 mod conditional;
 mod error;
@@ -30,6 +31,7 @@ pub use access::PrincipalSearch;
 pub use condition::Condition;
 pub use error::{DavError, DavResult};
 pub use limits::{Limits, SharingAccept};
+pub use method::put::{write_object, ObjectWrite};
 
 /// The authenticated user of a request and what to record about it in history.
 #[derive(Clone, Debug)]

@@ -22,6 +22,13 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// error, warn, info, debug or trace.
     pub log_level: String,
+    /// "text" (lines for people) or "json" (one JSON object per line, for log collectors).
+    pub log_format: String,
+    /// The request line in text logs: "calvault" or "common" (Apache Common Log Format).
+    pub access_log_format: String,
+    /// Address of a listener that serves only `/metrics`, `/healthz` and `/readyz`; unset,
+    /// the main listener serves `/metrics` to loopback addresses only.
+    pub metrics_listen: Option<String>,
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_request_body: u64,
     /// Largest calendar object, in bytes (`dav::Limits::max_resource_size`).
@@ -90,6 +97,9 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             log_level: "info".into(),
+            log_format: "text".into(),
+            access_log_format: "calvault".into(),
+            metrics_listen: None,
             max_request_body: 20 * 1024 * 1024,
             max_resource_size: limits.max_resource_size,
             max_instances: limits.max_instances,
@@ -115,6 +125,9 @@ const KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "log_level",
+    "log_format",
+    "access_log_format",
+    "metrics_listen",
     "max_request_body",
     "max_resource_size",
     "max_instances",
@@ -174,6 +187,26 @@ impl Config {
             path: source,
             message: e.to_string(),
         })
+    }
+
+    /// `serve`'s flags, which override the file and the environment: the address, the
+    /// certificate and key (given together), the log level.
+    pub fn apply_flags(
+        &mut self,
+        listen: Option<String>,
+        tls: Option<(PathBuf, PathBuf)>,
+        log_level: Option<String>,
+    ) {
+        if let Some(listen) = listen {
+            self.listen = listen;
+        }
+        if let Some((cert, key)) = tls {
+            self.tls_cert = Some(cert);
+            self.tls_key = Some(key);
+        }
+        if let Some(level) = log_level {
+            self.log_level = level;
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {

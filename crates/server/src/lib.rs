@@ -9,6 +9,9 @@ pub mod auth;
 pub mod backend;
 pub mod config;
 mod framing;
+mod health;
+pub mod logging;
+pub mod metrics;
 pub mod password;
 pub mod process;
 mod retention;
@@ -34,16 +37,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Backend> {
     Backend::open(&Location::of(config)?).await
 }
 
-pub fn init_logging(level: &str) -> anyhow::Result<()> {
-    let level: tracing::Level = level.parse().map_err(|_| {
-        anyhow::anyhow!("log_level must be error, warn, info, debug or trace, not {level:?}")
-    })?;
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-    Ok(())
+/// Sets up the log as the config says (`logging::init`).
+pub fn init_logging(config: &Config) -> anyhow::Result<()> {
+    logging::init(config)
 }
 
 pub fn limits(config: &Config) -> dav::Limits {
@@ -120,18 +116,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 Location::Postgres(_) => None,
             },
         ),
+        request_log: logging::RequestLog::of(&config)?,
+        metrics_here: config.metrics_listen.is_none(),
     });
-    let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
-    serve::serve(
-        serve::Listener {
+    let header_timeout = Duration::from_secs(config.header_timeout_secs);
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    if let Some(address) = &config.metrics_listen {
+        let tcp = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} (metrics_listen)"))?;
+        tracing::info!("metrics on http://{}/metrics", tcp.local_addr()?);
+        let listener = serve::Listener {
             tcp,
-            tls,
-            header_timeout: Duration::from_secs(config.header_timeout_secs),
-            grace: Duration::from_secs(config.shutdown_grace_secs),
-        },
-        router,
-        serve::shutdown_signal(),
-    )
-    .await;
+            tls: None,
+            header_timeout,
+            grace,
+        };
+        let router = app::metrics_router(state.clone());
+        tokio::spawn(serve::serve(listener, router, serve::shutdown_signal()));
+    }
+    let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
+    let listener = serve::Listener {
+        tcp,
+        tls,
+        header_timeout,
+        grace,
+    };
+    serve::serve(listener, router, serve::shutdown_signal()).await;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! What the `calvault` process sets up before anything else: the allocator's settings and a
-//! quiet end when its output pipe closes.
+//! How the `calvault` process starts and ends: the allocator's settings, a quiet end when
+//! standard output is closed early, the async runtime, and the exit status of a failure. (Moved here from the binary,
+//! which keeps only its glue.)
 
 /// mimalloc keeps freed memory committed for a while and commits arenas eagerly. For a
 /// server whose big answers are freed right after they are sent, giving memory back at once
@@ -12,6 +13,8 @@ const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [
     ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
 ];
 
+/// Runs the binary again with [`ALLOCATOR_SETTINGS`] unless they are all set; returns only
+/// when they are (or when running again failed: then it runs as it is).
 #[cfg(unix)]
 pub fn tune_allocator() {
     use std::os::unix::process::CommandExt;
@@ -39,7 +42,7 @@ pub fn tune_allocator() {
 pub fn tune_allocator() {}
 
 /// `calvault history … | head` closes the pipe early; Rust ignores SIGPIPE, so the next
-/// `println!` panics with a backtrace. End quietly instead, with the status a process killed
+/// `println!` (or clap_complete's write of a script) panics with a backtrace. End quietly instead, with the status a process killed
 /// by SIGPIPE has (128 + 13), as other command-line tools do.
 pub fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
@@ -50,9 +53,36 @@ pub fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+        let to_stdout = message.contains("failed printing to stdout")
+            || message.contains("failed to write completion file");
+        if to_stdout && message.contains("Broken pipe") {
             std::process::exit(141);
         }
         default(info);
     }));
+}
+
+/// Runs the command on a multi-threaded runtime; a failure is printed with its causes and
+/// ends the process with the status `code_of` gives it.
+pub fn run(
+    command: impl std::future::Future<Output = anyhow::Result<()>>,
+    code_of: fn(&anyhow::Error) -> u8,
+) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("calvault: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("calvault: {e:#}");
+            std::process::ExitCode::from(code_of(&e))
+        }
+    }
 }

@@ -21,6 +21,9 @@ pub struct AppState {
     pub last_check: crate::verification::LastCheck,
     /// The web interface's sessions and settings.
     pub web: WebState,
+    pub request_log: crate::logging::RequestLog,
+    /// `/metrics` on this listener (for loopback callers): no `metrics_listen` is set.
+    pub metrics_here: bool,
 }
 
 /// What the web interface keeps beside the engine.

@@ -23,6 +23,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod status;
 mod tls;
 mod tokens;
 
@@ -32,7 +33,7 @@ use tokio_postgres::Row;
 
 use store::{Result, StoreError};
 
-pub use admin::{database_url, ensure_database};
+pub use admin::{database_url, drop_database, ensure_database, ScratchDatabase};
 pub use database::PostgresDatabase;
 pub use schema::SCHEMA_VERSION;
 

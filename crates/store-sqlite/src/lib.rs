@@ -20,6 +20,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod status;
 mod tokens;
 mod writer;
 

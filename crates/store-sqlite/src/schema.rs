@@ -2,6 +2,9 @@
 
 use rusqlite::Connection;
 
+/// The schema version this build brings a database to.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Each entry moves the schema from version `index` to `index + 1`. Never edit a released
 /// entry: append a new one.
 const MIGRATIONS: &[&str] = &[

@@ -38,7 +38,8 @@ macro_rules! conformance_tests {
             app_passwords_are_found_by_hash_until_revoked,
             grants_reach_users_through_groups_and_homes,
             bindings_go_when_read_is_lost,
-            users_have_details_others_see);
+            users_have_details_others_see,
+            status_counts_users_and_live_objects);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -1832,5 +1833,31 @@ pub async fn users_have_details_others_see(store: &dyn Store) {
     assert_eq!(
         store.set_details("nobody", None, None).await,
         Err(StoreError::NotFound)
+    );
+}
+
+pub async fn status_counts_users_and_live_objects(store: &dyn Store) {
+    let fresh = store.status().await.unwrap();
+    assert!(fresh.schema_current(), "{fresh:?}");
+    assert!(fresh.schema > 0);
+    assert_eq!((fresh.users, fresh.objects), (0, 0));
+    let ann = user(store, "ann").await;
+    user(store, "bob").await;
+    let cal = calendar(store, &ann).await;
+    for n in ["a", "b"] {
+        let data = format!("BEGIN:VCALENDAR\r\nUID:{n}\r\nEND:VCALENDAR\r\n");
+        let put = put(cal.id, &format!("{n}.ics"), &data, n, Expect::Absent);
+        store.put_object(put, &change("ann")).await.unwrap();
+    }
+    let now = store.status().await.unwrap();
+    assert_eq!((now.users, now.objects), (2, 2));
+    store
+        .delete_collection(ann.id, "calendar", &change("ann"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.status().await.unwrap().objects,
+        0,
+        "a deleted calendar's objects"
     );
 }

@@ -8,8 +8,8 @@
 //! the history row is appended atomically, so a rejected request stores nothing.
 //!
 //! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
-//! [`ChangeLog`], [`History`], [`Sharing`] and [`dump::Dump`] — so that a feature names only
-//! what it uses;
+//! [`ChangeLog`], [`History`], [`Sharing`], [`Status`] and [`dump::Dump`] — so that a feature
+//! names only what it uses;
 //! [`Store`] is all of them, for the edge that holds one `Arc<dyn Store>`.
 
 #[doc(hidden)]
@@ -19,6 +19,7 @@ pub mod dump;
 mod error;
 pub mod history;
 mod model;
+pub mod observe;
 pub mod rules;
 pub mod verify;
 
@@ -31,12 +32,20 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Every store trait, for callers that hold one store for everything.
 pub trait Store:
-    Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + dump::Dump
+    Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + Status + dump::Dump
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + dump::Dump
+    T: Accounts
+        + Collections
+        + Objects
+        + Properties
+        + ChangeLog
+        + History
+        + Sharing
+        + Status
+        + dump::Dump
 {
 }
 
@@ -44,7 +53,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::dump::Dump;
     pub use crate::{
-        Accounts, ChangeLog, Collections, History, Objects, Properties, Sharing, Store,
+        Accounts, ChangeLog, Collections, History, Objects, Properties, Sharing, Status, Store,
     };
 }
 
@@ -285,4 +294,11 @@ pub trait History: Send + Sync + 'static {
     async fn prune_history(&self, before: i64, change: &Change) -> Result<u64>;
     /// Size of the history, per collection.
     async fn history_stats(&self) -> Result<Vec<HistoryStats>>;
+}
+
+/// Whether the store can serve, and how much it holds: readiness checks and metrics.
+#[async_trait]
+pub trait Status: Send + Sync + 'static {
+    /// Reaches the database and reads its schema version and totals.
+    async fn status(&self) -> Result<StoreStatus>;
 }

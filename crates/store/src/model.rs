@@ -586,3 +586,22 @@ impl ChangedMember {
             .collect()
     }
 }
+
+/// Answer of [`crate::Status::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreStatus {
+    /// The schema version the database has.
+    pub schema: u32,
+    /// The one this build brings a database to: a node older than the database (another
+    /// node migrated it further) or a database not yet migrated is not ready.
+    pub schema_expected: u32,
+    pub users: u64,
+    /// Live objects in live collections.
+    pub objects: u64,
+}
+
+impl StoreStatus {
+    pub fn schema_current(&self) -> bool {
+        self.schema == self.schema_expected
+    }
+}

@@ -156,7 +156,7 @@ async fn transfer_object(
             .await?
             .ok_or_else(DavError::not_found)?;
         let checked = super::put::check_calendar_object(
-            cx,
+            cx.engine,
             to,
             &object.data,
             Some(&object.meta.content_type),
@@ -182,7 +182,7 @@ async fn transfer_object(
             change,
         )
         .await
-        .map_err(|e| super::put::uid_conflict_with_href(e, to_seen))
+        .map_err(|e| super::put::uid_conflict_with_href(e, &to_seen.href()))
 }
 
 /// The destination calendar takes the object's component type; returns its UID.

@@ -7,14 +7,11 @@ use store::{CollectionKind, NewCollection};
 
 use super::proppatch::{check_set, refused, stored, Refusal};
 use super::{calendar_values, Cx};
+use crate::calendars::DEFAULT_COMPONENTS;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::quirks;
 use crate::resource::Resolved;
-
-/// What a new calendar holds when the client does not say (RFC 4791 §5.2.3: any the
-/// server supports; free-busy objects are rarely wanted as calendar content).
-const DEFAULT_COMPONENTS: [&str; 3] = ["VEVENT", "VTODO", "VJOURNAL"];
 
 pub async fn handle(
     cx: &Cx<'_>,

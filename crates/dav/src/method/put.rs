@@ -2,14 +2,18 @@
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use store::{Collection, CollectionKind, InstanceIndex, ObjectIndex, PutObject, StoreError};
+use store::{
+    Change, Collection, CollectionKind, Expect, InstanceIndex, ObjectIndex, PutObject, PutOutcome,
+    StoreError,
+};
 
 use super::Cx;
 use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
-use crate::resource::{Resolved, Resource, Seen};
+use crate::resource::{Resolved, Resource};
+use crate::Engine;
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -50,41 +54,20 @@ pub async fn handle(
             etag: current_etag.as_deref(),
         },
     )?;
-    let body = req.body().clone();
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let checked = if collection.kind == CollectionKind::Calendar {
-        let checked = check_calendar_object(cx, collection, &body, sent_type.as_deref())?;
-        keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
-        checked
-    } else {
-        CheckedObject {
-            content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
-            index: ObjectIndex::default(),
-            instances: None,
-        }
+        .and_then(|v| v.to_str().ok());
+    let write = ObjectWrite {
+        collection,
+        name,
+        data: req.body().clone(),
+        content_type: sent_type,
+        replaces_uid: current_uid.as_deref(),
+        expect,
+        quota: cx.quota_of(&seen).await?,
     };
-    let outcome = cx
-        .engine
-        .store
-        .put_object(
-            PutObject {
-                collection: collection.id,
-                name: name.clone(),
-                data: body,
-                content_type: checked.content_type,
-                index: checked.index,
-                instances: checked.instances,
-                expect,
-                quota: cx.quota_of(&seen).await?,
-            },
-            &cx.caller.change,
-        )
-        .await
-        .map_err(|e| uid_conflict_with_href(e, &seen))?;
+    let outcome = write_object(cx.engine, write, &seen.href(), &cx.caller.change).await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -97,6 +80,65 @@ pub async fn handle(
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+/// One object to store as a PUT stores it.
+pub struct ObjectWrite<'a> {
+    pub collection: &'a Collection,
+    pub name: String,
+    pub data: Bytes,
+    /// The Content-Type the data came with, if any.
+    pub content_type: Option<&'a str>,
+    /// The UID of the object it replaces at that name (RFC 4791 `no-uid-conflict`).
+    pub replaces_uid: Option<&'a str>,
+    pub expect: Expect,
+    /// The owner's quota; None writes regardless (the administrator).
+    pub quota: Option<u64>,
+}
+
+/// Validates and stores one object exactly as PUT does: in a calendar, RFC 4791 §5.3.2.1's
+/// preconditions and the index; elsewhere the bytes as they are. PUT and an import (which
+/// writes each object of an `.ics` file) share it, so both accept and refuse alike.
+/// `collection_href` is the collection's URL as the writer reaches it, for the href of a
+/// `no-uid-conflict`.
+pub async fn write_object(
+    engine: &Engine,
+    write: ObjectWrite<'_>,
+    collection_href: &str,
+    change: &Change,
+) -> DavResult<PutOutcome> {
+    let collection = write.collection;
+    let checked = if collection.kind == CollectionKind::Calendar {
+        let checked = check_calendar_object(engine, collection, &write.data, write.content_type)?;
+        keeps_uid(write.replaces_uid, checked.index.uid.as_deref())?;
+        checked
+    } else {
+        CheckedObject {
+            content_type: write
+                .content_type
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            index: ObjectIndex::default(),
+            instances: None,
+        }
+    };
+    engine
+        .store
+        .put_object(
+            PutObject {
+                collection: collection.id,
+                name: write.name,
+                data: write.data,
+                content_type: checked.content_type,
+                index: checked.index,
+                instances: checked.instances,
+                expect: write.expect,
+                quota: write.quota,
+            },
+            change,
+        )
+        .await
+        .map_err(|e| uid_conflict_with_href(e, collection_href))
+}
+
 /// What is stored with an accepted object besides its bytes.
 pub struct CheckedObject {
     pub content_type: String,
@@ -106,12 +148,12 @@ pub struct CheckedObject {
 
 /// RFC 4791 §5.3.2.1 preconditions, in the order a client can act on them.
 pub fn check_calendar_object(
-    cx: &Cx<'_>,
+    engine: &Engine,
     collection: &Collection,
     body: &[u8],
     sent_type: Option<&str>,
 ) -> DavResult<CheckedObject> {
-    let limits = &cx.engine.limits;
+    let limits = &engine.limits;
     if body.len() as u64 > limits.max_resource_size {
         return Err(DavError::condition(
             Condition::MaxResourceSize,
@@ -237,10 +279,10 @@ pub fn keeps_uid(replaced: Option<&str>, new: Option<&str>) -> DavResult<()> {
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
-pub fn uid_conflict_with_href(e: StoreError, collection: &Seen) -> DavError {
+pub fn uid_conflict_with_href(e: StoreError, collection_href: &str) -> DavError {
     match e {
         StoreError::UidConflict { uid, existing_name } => {
-            let href = path::member_href(&collection.href(), &existing_name);
+            let href = path::member_href(collection_href, &existing_name);
             DavError::condition(
                 Condition::NoUidConflict {
                     href: Some(href.clone()),

@@ -140,6 +140,22 @@ pub enum AdminError {
 
     #[error("{0} is not a member of {1} (see `calvault group list`)")]
     NotAMember(String, String),
+    #[error("name a calendar as USER/SLUG (e.g. ann/work), not {0:?}")]
+    NotACalendar(String),
+
+    /// A calendar operation refused (a bad slug or colour, a file that is not iCalendar,
+    /// UIDs already there with `--on-conflict fail`...).
+    #[error("{0}")]
+    Calendar(String),
+
+    #[error("cannot read {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{0} is not UTF-8 text; an .ics file is (RFC 5545 §3.1.4)")]
+    NotUtf8(String),
 
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,9 +1,11 @@
-//! The administrator's operations, which `calvault user | token | store copy | history |
-//! undelete | revert | rollback` only parse arguments for and print: user accounts, copying a whole
+//! The administrator's operations, which `calvault user | token | calendar | store copy |
+//! history | undelete | revert | rollback` only parse arguments for and print: user
+//! accounts, calendars (list, create, delete, import, export), copying a whole
 //! installation to another store, looking into the history, and restores from it. The
 //! administrator works on the store directly (while the server runs, too), restores
 //! regardless of quota, and is recorded in the history as `admin:$USER`.
 
+mod calendars;
 mod copy;
 mod error;
 mod history;
@@ -13,6 +15,9 @@ mod target;
 mod tokens;
 mod users;
 
+pub use calendars::{
+    calendar_list, create_calendar, delete_calendar, export, import, ImportSource, Imported,
+};
 pub use copy::{check_copy, copy, verify, Copied, Verified};
 pub use error::AdminError;
 pub use history::{changes, deleted, diff, prune, version, Pruned};

@@ -38,6 +38,8 @@ async fn app(dir: &tempfile::TempDir) -> (axum::Router, Arc<AppState>) {
         max_request_body: 1 << 20,
         last_check: Default::default(),
         web: crate::state::WebState::new(false, "test".into(), None),
+        request_log: Default::default(),
+        metrics_here: true,
     });
     (router(state.clone(), Duration::from_secs(30)), state)
 }

@@ -79,6 +79,7 @@ pub trait Statements:
     + PropertyStatements
     + LogStatements
     + DumpStatements
+    + StatusStatements
 {
 }
 
@@ -93,6 +94,7 @@ impl<T> Statements for T where
         + PropertyStatements
         + LogStatements
         + DumpStatements
+        + StatusStatements
 {
 }
 
@@ -480,4 +482,12 @@ pub trait DumpStatements: Send + Sync + 'static {
     fn load_versions(&self, rows: &[Version]) -> impl Future<Output = Result<()>> + Send;
     /// Moves id generators past the loaded rows.
     fn finish_load(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The database's schema version and size, for readiness checks and metrics.
+pub trait StatusStatements: Send + Sync + 'static {
+    /// The schema version the database has, and the one this build migrates it to.
+    fn schema_versions(&self) -> impl Future<Output = Result<(u32, u32)>> + Send;
+    /// How many principals there are, and live objects in live collections.
+    fn totals(&self) -> impl Future<Output = Result<(u64, u64)>> + Send;
 }

@@ -166,11 +166,7 @@ pub async fn import(State(app): State<Arc<AppState>>, ctx: Ctx, mut form: Multip
         div.pagehead { div { h1 { "Import into " (calendar.name) } p { (files.len()) @if files.len() == 1 { " file" } @else { " files" } } } }
         section.card {
             div class=(if report.failed.is_empty() { "flash ok" } else { "flash error" }) role="status" {
-                (report.created) " created, " (report.skipped.len()) " skipped, " (report.failed.len()) " failed."
-            }
-            @if !report.skipped.is_empty() {
-                h3 { "Skipped" }
-                ul.plan { @for (what, why) in &report.skipped { li { (what) ": " (why) } } }
+                (report.created) " created, " (report.skipped) " skipped, " (report.failed.len()) " failed."
             }
             @if !report.failed.is_empty() {
                 h3 { "Failed" }
@@ -198,7 +194,7 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     let store = app.engine.store().as_ref();
     let cal = calendars::find(store, &ctx.user, &q.c).await?;
-    let text = transfer::export_ics(store, &cal.collection, &cal.name).await?;
+    let text = transfer::export_ics(store, &cal.collection).await?;
     let mut res = text.into_response();
     let h = res.headers_mut();
     h.insert(
