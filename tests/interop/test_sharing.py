@@ -473,13 +473,105 @@ def test_a_read_write_sharee_writes_and_the_owner_sees_it_as_his(server, client_
     entries = [json.loads(line) for line in server.cli("history", alice_cal.cli_name, "--json").stdout.splitlines()]
     authors = {}
     for entry in entries:
-        authors.setdefault(entry["name"], []).append(entry["author"])
+        authors.setdefault(entry["object"], []).append(entry["author"])
     assert authors[added_name] == ["bob"], entries
     assert sorted(authors[f"{first}.ics"]) == ["alice", "bob"], entries
     assert sorted(authors[f"{second}.ics"]) == ["alice", "bob"], entries
 
     # He may write, not share further.
     assert_need_privileges(bob.post(binding, share_body("mailto:carol@example.org", "read")), "share")
+    assert_carol_sees_nothing(server, alice_cal)
+
+
+# ---------------------------------------------------------------------------
+# Apple Calendar's sharing flow (CLIENTS-multiuser.md §2a, APL)
+
+
+APPLE_HOME_PROPS = ("<D:resourcetype/>", "<D:owner/>", "<D:current-user-privilege-set/>",
+                    "<D:displayname/>", "<CS:getctag/>", "<CS:invite/>", "<CS:allowed-sharing-modes/>",
+                    "<CS:shared-url/>", '<I:calendar-color xmlns:I="http://apple.com/ns/ical/"/>')
+
+
+def invitees(el: ET.Element | None) -> dict[str, tuple[set[str], set[str]]]:
+    """CS:invite as {href: (its status elements, its access elements)}."""
+    out = {}
+    for user in ([] if el is None else el.findall(f"{{{CS}}}user")):
+        href = hrefs_in(user)[0]
+        status = {c.tag for c in user if c.tag.startswith(f"{{{CS}}}invite-")}
+        access = children(user.find(f"{{{CS}}}access"))
+        out[href] = (status, access)
+    return out
+
+
+def test_apple_calendar_shares_from_get_info_and_the_sharee_sees_it_in_his_home(server, alice_cal):
+    alice, bob = As(server, "alice"), As(server, "bob")
+    binding = alice_cal.binding("bob")
+    # Apple looks for the sharing and proxy tokens on OPTIONS (any URL of hers) and for POST.
+    for path in (alice_cal.path, "/dav/calendars/alice/", "/dav/principals/alice/"):
+        r = alice("OPTIONS", path)
+        tokens = {t.strip() for t in (r.header("dav") or "").split(",")}
+        assert {"access-control", "calendar-access", "calendarserver-sharing", "calendar-proxy"} <= tokens, r
+    assert "POST" in (alice("OPTIONS", alice_cal.path).header("allow") or ""), r
+
+    # Its Depth 1 PROPFIND of the home: the calendar can be shared, and is not yet.
+    home = alice.propfind("/dav/calendars/alice/", *APPLE_HOME_PROPS, depth="1")[alice_cal.path].props
+    assert f"{{{CS}}}can-be-shared" in children(home[f"{{{CS}}}allowed-sharing-modes"])
+    assert f"{{{CS}}}shared-owner" not in children(home[f"{{{DAV}}}resourcetype"])
+    assert invitees(home.get(f"{{{CS}}}invite")) == {}
+
+    # Get Info ▸ Share: one POST naming bob by address, and someone this server does not know
+    # (skipped, as CalendarServer marks it invite-invalid; the others are still shared with).
+    body = (f'<?xml version="1.0" encoding="utf-8"?><CS:share {NS}>'
+            "<CS:set><D:href>mailto:bob@example.org</D:href><CS:common-name>Bob</CS:common-name>"
+            "<CS:summary>Plans</CS:summary><CS:read-write/></CS:set>"
+            "<CS:set><D:href>mailto:stranger@elsewhere.example</D:href><CS:read/></CS:set>"
+            "</CS:share>")
+    r = alice.post(alice_cal.path, body)
+    assert r.status == 200, r
+    home = alice.propfind("/dav/calendars/alice/", *APPLE_HOME_PROPS, depth="1")[alice_cal.path].props
+    assert f"{{{CS}}}shared-owner" in children(home[f"{{{DAV}}}resourcetype"])
+    invited = invitees(home.get(f"{{{CS}}}invite"))
+    bobs_entry = [v for k, v in invited.items() if k in ("mailto:bob@example.org", "/dav/principals/bob/")]
+    assert len(bobs_entry) == 1, invited
+    status, access = bobs_entry[0]
+    assert status == {f"{{{CS}}}invite-accepted"} and access == {f"{{{CS}}}read-write"}, invited
+    assert not any("stranger" in k and f"{{{CS}}}invite-accepted" in v[0] for k, v in invited.items()), invited
+
+    # bob's Apple Calendar: the share is a calendar of his home, marked CS:shared, with its
+    # owner, the URL it is shared from and a privilege set that lets him write.
+    mine = bob.propfind("/dav/calendars/bob/", *APPLE_HOME_PROPS, depth="1")
+    copy = mine[binding].props
+    assert {f"{{{DAV}}}collection", f"{{{CALDAV}}}calendar", f"{{{CS}}}shared"} <= \
+        children(copy[f"{{{DAV}}}resourcetype"])
+    assert f"{{{CS}}}shared-owner" not in children(copy[f"{{{DAV}}}resourcetype"])
+    assert hrefs_in(copy[f"{{{DAV}}}owner"]) == ["/dav/principals/alice/"]
+    assert hrefs_in(copy[f"{{{CS}}}shared-url"]) == [alice_cal.path]
+    assert {f"{{{DAV}}}write-content", f"{{{DAV}}}bind"} <= children(copy[f"{{{DAV}}}current-user-privilege-set"])
+    assert copy[f"{{{CS}}}getctag"].text == ctag(alice, alice_cal.path)
+    # At startup it PROPPATCHes colour and order: his own, not alice's.
+    apple = 'xmlns:I="http://apple.com/ns/ical/"'
+    colour = (f'<?xml version="1.0" encoding="utf-8"?><D:propertyupdate {NS} {apple}><D:set><D:prop>'
+              "<I:calendar-color>#FF2968FF</I:calendar-color><I:calendar-order>3</I:calendar-order>"
+              "</D:prop></D:set></D:propertyupdate>")
+    r = bob("PROPPATCH", binding, colour, XML)
+    assert r.status == 207 and "HTTP/1.1 200" in r.text and "HTTP/1.1 4" not in r.text, r
+    colour_tag = "{http://apple.com/ns/ical/}calendar-color"
+    assert bob.propfind(binding, *APPLE_HOME_PROPS)[binding].props[colour_tag].text == "#FF2968FF"
+    hers = alice.propfind(alice_cal.path, *APPLE_HOME_PROPS)[alice_cal.path].props.get(colour_tag)
+    assert hers is None or hers.text != "#FF2968FF", ET.tostring(hers)
+
+    # The sharee removes it from his home: gone for him, alice's calendar untouched.
+    assert bob("DELETE", binding).status in (200, 204)
+    assert binding not in bob.propfind("/dav/calendars/bob/", "<D:resourcetype/>", depth="1")
+    still = set(alice.propfind(alice_cal.path, "<D:getetag/>", depth="1"))
+    assert {alice_cal.href(u) for u in alice_cal.uids} <= still
+    # ... and alice unshares with CS:remove: no sharee, no shared-owner.
+    r = alice.post(alice_cal.path, share_body("mailto:bob@example.org", None))
+    assert r.status == 200, r
+    home = alice.propfind("/dav/calendars/alice/", *APPLE_HOME_PROPS, depth="1")[alice_cal.path].props
+    assert f"{{{CS}}}shared-owner" not in children(home[f"{{{DAV}}}resourcetype"])
+    assert not any("bob" in k for k in invitees(home.get(f"{{{CS}}}invite"))), ET.tostring(home[f"{{{CS}}}invite"])
+    assert bob("GET", alice_cal.href(alice_cal.uids[0])).status == 404
     assert_carol_sees_nothing(server, alice_cal)
 
 
@@ -500,26 +592,45 @@ def test_a_revoked_share_is_gone_at_once(server, client_for, alice_cal, how):
 
     revoke(server, alice_cal, how, "bob")
 
-    # The very next request fails, whatever it is, as if the calendar had never been there.
+    # The very next request fails, whatever it is, as if the calendar had never been there:
+    # at alice's URLs 404; in bob's own home exactly what a calendar he never had answers
+    # (404, and for a PUT 409, RFC 4918 §9.7.1: its parent collection is not there).
     assert binding not in calendar_paths(client_for("bob"))
     assert binding not in calendar_paths_raw(server, "bob")
+    never = "/dav/calendars/bob/never-shared/"
+    first = alice_cal.uids[0]
     for method, path, body in [
         ("GET", obj, None),
         ("GET", binding, None),
         ("PROPFIND", binding, propfind_body("<D:displayname/>")),
         ("REPORT", binding, sync_body(synced.sync_token)),
-        ("PUT", obj, event_ics(alice_cal.uids[0], "after revoke")),
+        ("PUT", obj, event_ics(first, "after revoke")),
         ("PUT", binding + "late.ics", event_ics("late", "after revoke")),
         ("DELETE", obj, None),
-        ("GET", alice_cal.href(alice_cal.uids[0]), None),
+        ("PROPPATCH", binding, f'<D:propertyupdate {NS}><D:set><D:prop><D:displayname>late'
+                               "</D:displayname></D:prop></D:set></D:propertyupdate>"),
+        ("GET", alice_cal.href(first), None),
+        ("PUT", alice_cal.href(first), event_ics(first, "after revoke")),
+        ("DELETE", alice_cal.href(first), None),
         ("PROPFIND", alice_cal.path, propfind_body("<D:displayname/>")),
     ]:
-        r = bob(method, path, body, {"Depth": "1", **(ICS if method == "PUT" else XML)})
-        assert r.status == 404, f"bob {method} {path} after the revoke: {r}"
+        headers = {"Depth": "1", **(ICS if method == "PUT" else XML)}
+        r = bob(method, path, body, headers)
+        if path.startswith(binding):
+            absent = bob(method, never + path[len(binding):], body, headers)
+            assert r.status == absent.status and r.status in (404, 409), \
+                f"bob {method} {path} after the revoke: {r}, never shared: {absent}"
+        else:
+            assert r.status == 404, f"bob {method} {path} after the revoke: {r}"
         assert alice_cal.secret not in r.text
     with pytest.raises(error.DAVError):
         synced.sync()
-    assert As(server, "alice")("GET", alice_cal.href(alice_cal.uids[0])).status == 200
+    # Nothing he tried reached her calendar.
+    alice = As(server, "alice")
+    r = alice("GET", alice_cal.href(first))
+    assert r.status == 200 and alice_cal.secret in summary_of(r.body), r
+    assert set(alice.propfind(alice_cal.path, "<D:getetag/>", depth="1")) == \
+        {alice_cal.path, *(alice_cal.href(u) for u in alice_cal.uids)}
 
 
 # ---------------------------------------------------------------------------
@@ -601,7 +712,8 @@ def test_a_third_user_finds_nothing_of_anyone_elses(server, client_for, alice_ca
         assert carol("PUT", mine, event_ics("carols", "carol's own"), ICS).status == 201
         for method in ("COPY", "MOVE"):
             into_theirs = carol(method, mine, headers={"Destination": server.base + alice_cal.href("stolen")})
-            into_nothing = carol(method, mine, headers={"Destination": server.base + "/dav/calendars/nobody/calendar/x.ics"})
+            nowhere = server.base + "/dav/calendars/nobody/calendar/x.ics"
+            into_nothing = carol(method, mine, headers={"Destination": nowhere})
             assert into_theirs.status == into_nothing.status and into_theirs.status in (403, 404, 409), \
                 (into_theirs, into_nothing)
         carol("DELETE", mine)
@@ -652,6 +764,20 @@ def test_a_delegate_finds_the_delegator_and_writes_at_her_urls(server, client_fo
         assert hrefs_in(members.props[f"{{{DAV}}}group-member-set"]) == ["/dav/principals/bob/"]
         assert f"{{{CS}}}calendar-proxy-write" in children(members.props[f"{{{DAV}}}resourcetype"])
         assert "bob" in server.cli("delegate", "list", "alice").stdout
+        # ... and reads it back with expand-property, as the pane lists delegates by name.
+        pane = (f'<?xml version="1.0" encoding="utf-8"?><D:expand-property {NS}>'
+                '<D:property name="group-member-set"><D:property name="displayname"/>'
+                f'<D:property name="calendar-user-address-set" namespace="{CALDAV}"/>'
+                "</D:property></D:expand-property>")
+        for proxy, names in ((write_proxy, {"Bob Cratchit"}), (read_proxy, set())):
+            r = alice("REPORT", proxy, pane, {"Depth": "0", **XML})
+            assert r.status == 207, r
+            member_set = ET.fromstring(r.body).find(f".//{{{DAV}}}group-member-set")
+            assert member_set is not None, r
+            listed = {d.text for d in member_set.iter(f"{{{DAV}}}displayname")}
+            assert listed == names, r
+            if names:
+                assert "mailto:bob@example.org" in hrefs_in(member_set), r
 
         # DAVx5's discovery on bob's own principal.
         mine = bob.propfind("/dav/principals/bob/", *discovery)["/dav/principals/bob/"].props
@@ -660,7 +786,8 @@ def test_a_delegate_finds_the_delegator_and_writes_at_her_urls(server, client_fo
         assert write_proxy in hrefs_in(mine[f"{{{DAV}}}group-membership"])
         # ... then a PROPFIND of each delegator for her calendar-home-set.
         hers = bob.propfind("/dav/principals/alice/", "<C:calendar-home-set/>", "<D:displayname/>")
-        assert hrefs_in(hers["/dav/principals/alice/"].props[f"{{{CALDAV}}}calendar-home-set"]) == ["/dav/calendars/alice/"]
+        her_home = hers["/dav/principals/alice/"].props[f"{{{CALDAV}}}calendar-home-set"]
+        assert hrefs_in(her_home) == ["/dav/calendars/alice/"]
         # Apple's startup expand-property resolves the delegators' names and addresses.
         expand = (f'<?xml version="1.0" encoding="utf-8"?><D:expand-property {NS}>'
                   f'<D:property name="calendar-proxy-write-for" namespace="{CS}">'
@@ -685,7 +812,7 @@ def test_a_delegate_finds_the_delegator_and_writes_at_her_urls(server, client_fo
         cups = children(bob.prop(alice_cal.path, "<D:current-user-privilege-set/>"))
         assert f"{{{DAV}}}write-content" in cups, cups
         history = [json.loads(x) for x in server.cli("history", alice_cal.cli_name, "--json").stdout.splitlines()]
-        assert [e["author"] for e in history if e["name"] == path_of(saved.url).rsplit("/", 1)[1]] == ["bob"]
+        assert [e["author"] for e in history if e["object"] == path_of(saved.url).rsplit("/", 1)[1]] == ["bob"]
         assert_carol_sees_nothing(server, alice_cal)
 
         # A read delegate reads and cannot write; the CUPS says so (DAVx5 decides by it).
@@ -791,7 +918,8 @@ def test_principal_search_finds_oneself_and_those_one_shares_with(server, client
             searched="<C:calendar-user-address-set/>"), {"Depth": "0", **XML})
     hits = multistatus(r)
     assert list(hits) == ["/dav/principals/alice/"], r
-    assert "mailto:alice@example.org" in hrefs_in(hits["/dav/principals/alice/"].props[f"{{{CALDAV}}}calendar-user-address-set"])
+    addresses = hits["/dav/principals/alice/"].props[f"{{{CALDAV}}}calendar-user-address-set"]
+    assert "mailto:alice@example.org" in hrefs_in(addresses)
     # Outlook CalDav Synchronizer: match-type="equals" on displayname, to the principal URL.
     r = bob("REPORT", "/dav/principals/bob/", principal_search_body("Alice Liddell", "<D:displayname/>",
             "<C:calendar-user-type/>", match_type="equals", searched="<D:displayname/>"), {"Depth": "0", **XML})
