@@ -104,6 +104,7 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                             .and_then(|v| v.to_str().ok())
                             .map(str::to_owned),
                         address: remote.map(|r| r.ip().to_string()),
+                        locks: None,
                     },
                     user,
                 };

@@ -92,9 +92,13 @@ impl CollectionStatements for PgConn {
         // scan, so a write costs the same at 50k rows as at 5.
         let row = self
             .query_opt(
+                // Whether the home has lock rows is one probe of dav_lock's index, in the
+                // same statement: a write where nothing is locked reads no locks.
                 "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
                  (SELECT hash FROM object_version WHERE collection_id = $1 \
-                 ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = $1",
+                 ORDER BY seq DESC, id DESC LIMIT 1), \
+                 EXISTS (SELECT 1 FROM dav_lock WHERE home_id = owner_id) \
+                 FROM collection WHERE id = $1",
                 &[&id],
             )
             .await?;
@@ -106,6 +110,7 @@ impl CollectionStatements for PgConn {
                     seq: get(&r, 2)?,
                     head: hash_of(get(&r, 3)?),
                 },
+                locked: get(&r, 4)?,
             })
         })
         .transpose()

@@ -13,6 +13,7 @@
 mod admin;
 mod collections;
 mod database;
+mod dav_locks;
 mod dump;
 mod locks;
 mod log;

@@ -34,12 +34,24 @@ impl LogStatements for PgConn {
         row.as_ref().map(rows::version).transpose()
     }
 
+    async fn version_with_etag(
+        &self, collection: CollectionId, name: &str, etag: &str,
+    ) -> Result<Option<Version>> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = $1 \
+             AND name = $2 AND etag = $3 AND kind = 'put' ORDER BY id DESC LIMIT 1"
+        );
+        let row = self.query_opt(&sql, &[&collection, &name, &etag]).await?;
+        row.as_ref().map(rows::version).transpose()
+    }
+
     async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
         let e = &v.entry;
         self.execute(
             "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
-             author, client, address, at, prev_hash, hash, chain, data_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+             merge_theirs, merge_ours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18)",
             &[
                 &e.collection,
                 &e.seq,
@@ -56,6 +68,9 @@ impl LogStatements for PgConn {
                 &v.hash.as_slice(),
                 &i16::from(v.chain),
                 &v.data_hash.as_ref().map(|d| d.as_slice()),
+                &e.merge.map(|m| m.base.as_str()),
+                &e.merge.map(|m| m.theirs.as_str()),
+                &e.merge.map(|m| m.ours.as_slice()),
             ],
         )
         .await

@@ -138,6 +138,30 @@ CREATE UNIQUE INDEX app_token_label ON app_token(principal_id, label);
 CREATE INDEX app_token_hash ON app_token(hash);
 ALTER TABLE principal ADD COLUMN admin BOOLEAN NOT NULL DEFAULT FALSE;
 "#,
+    r#"
+-- WebDAV locks (RFC 4918 §6): a row per lock on a URL of a home (path below it, '' the home),
+-- until UNLOCK or until the first write after it expired removes it. Every node reads them
+-- and a restart keeps them. principal_id took the lock; only it may use the token.
+CREATE TABLE dav_lock (
+    token        TEXT COLLATE "C" PRIMARY KEY,
+    home_id      BIGINT NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    path         TEXT COLLATE "C" NOT NULL,
+    principal_id BIGINT NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    scope        TEXT NOT NULL,
+    deep         BOOLEAN NOT NULL,
+    owner        TEXT,
+    timeout_secs BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL
+);
+CREATE INDEX dav_lock_home ON dav_lock(home_id, path);
+CREATE INDEX dav_lock_principal ON dav_lock(principal_id);
+-- A merged edit (docs/locks-and-merging.md) names its parents, the ETags of its base and of
+-- the version it merged with, and keeps the body the client sent.
+ALTER TABLE object_version ADD COLUMN merge_base TEXT;
+ALTER TABLE object_version ADD COLUMN merge_theirs TEXT;
+ALTER TABLE object_version ADD COLUMN merge_ours BYTEA;
+"#,
 ];
 
 /// The schema version this build brings a database to.

@@ -97,9 +97,13 @@ impl CollectionStatements for SqliteConn {
     async fn collection_head(&self, id: CollectionId) -> Result<Option<CollectionHead>> {
         // Index order (collection_id, seq, rowid): the newest history row without a sort,
         // so a write costs the same at 50k rows as at 5.
+        // Whether the home has lock rows is one probe of dav_lock's index, in the same
+        // statement: a write where nothing is locked reads no locks.
         const SQL: &str = "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
              (SELECT hash FROM object_version WHERE collection_id = ?1 \
-              ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = ?1";
+              ORDER BY seq DESC, id DESC LIMIT 1), \
+             EXISTS (SELECT 1 FROM dav_lock WHERE home_id = owner_id) \
+             FROM collection WHERE id = ?1";
         self.with(|c| {
             query_opt(c, SQL, [id], |r| {
                 let head: Option<Vec<u8>> = r.get(3)?;
@@ -110,6 +114,7 @@ impl CollectionStatements for SqliteConn {
                         seq: r.get(2)?,
                         head: head.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()),
                     },
+                    locked: r.get(4)?,
                 })
             })
         })

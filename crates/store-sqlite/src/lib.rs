@@ -12,6 +12,7 @@ mod checkpoint;
 mod collections;
 mod database;
 mod dump;
+mod locks;
 mod log;
 mod objects;
 mod principals;

@@ -39,14 +39,27 @@ impl LogStatements for SqliteConn {
         })
     }
 
+    async fn version_with_etag(
+        &self, collection: CollectionId, name: &str, etag: &str,
+    ) -> Result<Option<Version>> {
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = ?1 \
+                 AND name = ?2 AND etag = ?3 AND kind = 'put' ORDER BY id DESC LIMIT 1"
+            );
+            query_opt(c, &sql, params![collection, name, etag], rows::version)
+        })
+    }
+
     async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
         self.with(|c| {
             let e = &v.entry;
             execute(
                 c,
                 "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
-                 author, client, address, at, prev_hash, hash, chain, data_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+                 merge_theirs, merge_ours) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     e.collection,
                     e.seq,
@@ -63,6 +76,9 @@ impl LogStatements for SqliteConn {
                     v.hash.as_slice(),
                     v.chain,
                     v.data_hash.as_ref().map(|d| d.as_slice()),
+                    e.merge.map(|m| m.base.as_str()),
+                    e.merge.map(|m| m.theirs.as_str()),
+                    e.merge.map(|m| m.ours.as_slice()),
                 ],
             )
             .map(drop)

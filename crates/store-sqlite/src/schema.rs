@@ -157,6 +157,30 @@ CREATE UNIQUE INDEX app_token_label ON app_token(principal_id, label);
 CREATE INDEX app_token_hash ON app_token(hash);
 ALTER TABLE principal ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- WebDAV locks (RFC 4918 §6): a row per lock on a URL of a home (path below it, '' the home),
+-- until UNLOCK or until the first write after it expired removes it. Every node reads them
+-- and a restart keeps them. principal_id took the lock; only it may use the token.
+CREATE TABLE dav_lock (
+    token        TEXT PRIMARY KEY,
+    home_id      INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    path         TEXT NOT NULL,
+    principal_id INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    scope        TEXT NOT NULL,
+    deep         INTEGER NOT NULL,
+    owner        TEXT,
+    timeout_secs INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX dav_lock_home ON dav_lock(home_id, path);
+CREATE INDEX dav_lock_principal ON dav_lock(principal_id);
+-- A merged edit (docs/locks-and-merging.md) names its parents, the ETags of its base and of
+-- the version it merged with, and keeps the body the client sent.
+ALTER TABLE object_version ADD COLUMN merge_base TEXT;
+ALTER TABLE object_version ADD COLUMN merge_theirs TEXT;
+ALTER TABLE object_version ADD COLUMN merge_ours BLOB;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

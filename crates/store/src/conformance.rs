@@ -62,6 +62,7 @@ fn change(author: &str) -> Change {
         author: author.into(),
         client: Some("conformance".into()),
         address: Some("127.0.0.1".into()),
+        locks: None,
     }
 }
 
@@ -104,6 +105,7 @@ pub fn put(
         instances: None,
         expect,
         quota: None,
+        merge: None,
     }
 }
 
@@ -428,6 +430,7 @@ pub async fn every_write_bumps_the_sync_sequence_and_chains_history(store: &dyn 
                 uid: versions[1].uid.as_deref(),
                 etag: versions[1].etag.as_deref(),
                 data: versions[1].data.as_deref(),
+                merge: None,
             },
             change: &versions[1].change,
             at: versions[1].at,

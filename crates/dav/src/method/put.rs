@@ -76,6 +76,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 instances: checked.instances,
                 expect,
                 quota: cx.quota(),
+                merge: None,
             },
             &cx.caller.change,
         )

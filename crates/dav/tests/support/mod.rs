@@ -74,6 +74,7 @@ pub fn caller(user: User) -> Caller {
             author: user.name.clone(),
             client: Some("engine-test".into()),
             address: Some("127.0.0.1".into()),
+            locks: None,
         },
         user,
     }

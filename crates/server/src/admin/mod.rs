@@ -36,6 +36,7 @@ pub fn change(command: &str) -> Change {
         client: Some(format!("calvault {command}")),
         address: None,
     }
+        locks: None,
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ fn by_ann() -> Change {
         client: Some("test".into()),
         address: None,
     }
+        locks: None,
 }
 
 /// ann with one event, `calendar/a.ics`, which `deleted` deletes again.
