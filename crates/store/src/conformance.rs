@@ -7,6 +7,9 @@ use bytes::Bytes;
 use crate::history::{chain_hash, etag_of, ChainInput, Entry};
 use crate::*;
 
+mod locks;
+pub use locks::*;
+
 /// Generates one `#[tokio::test]` per check. `$make` is an async expression giving
 /// `(store, guard)`; the guard (e.g. a temporary directory) lives until the test ends.
 #[macro_export]
@@ -35,7 +38,13 @@ macro_rules! conformance_tests {
             refused_writes_leave_sequence_and_history_alone,
             a_copied_calendar_records_its_objects_in_name_order,
             multiget_answers_in_the_order_asked_each_object_once,
-            app_passwords_are_found_by_hash_until_revoked);
+            app_passwords_are_found_by_hash_until_revoked,
+            locks_hold_every_write_without_their_token,
+            lock_conflicts_follow_scope_and_depth,
+            refresh_and_unlock_name_a_live_lock_of_its_principal,
+            expired_locks_are_as_if_they_were_not_there,
+            a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the_lock,
+            merged_versions_name_their_parents);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -1121,12 +1130,14 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
         });
         from.put_object(p, &c).await.unwrap();
     }
-    from.put_object(
-        put(cal.id, "e1.ics", "event 1 edited", "u1", Expect::Anything),
-        &c,
-    )
-    .await
-    .unwrap();
+    // The edit is a merge, whose parents come along too.
+    let mut edited = put(cal.id, "e1.ics", "event 1 edited", "u1", Expect::Anything);
+    edited.merge = Some(Merge {
+        base: "b".into(),
+        theirs: "t".into(),
+        ours: b"event 1 ours".to_vec(),
+    });
+    from.put_object(edited, &c).await.unwrap();
     from.delete_object(cal.id, "e2.ics", Expect::Anything, &c)
         .await
         .unwrap();
