@@ -1,7 +1,9 @@
 //! Conditional requests: If-Match and If-None-Match (RFC 7232) and the WebDAV If header
 //! (RFC 4918 §10.4). Where the store can check a condition inside the write's transaction
 //! (a single If-Match etag, `If-None-Match: *`), it is handed over as a [`store::Expect`] so
-//! that of two concurrent writers exactly one wins.
+//! that of two concurrent writers exactly one wins. The If header's lock tokens are listed
+//! here ([`if_tokens`]); which of them name live locks the engine looks up once per request
+//! ([`TokenMatches`], `crate::lock`).
 
 use http::HeaderMap;
 use store::Expect;
@@ -58,6 +60,64 @@ pub struct Current<'a> {
     pub exists: bool,
     /// Objects have an etag; collections exist without one.
     pub etag: Option<&'a str>,
+    /// Which lock tokens of the If header name a live lock of what they tag.
+    pub tokens: &'a TokenMatches,
+}
+
+/// The lock tokens of a request's If header that match (RFC 4918 §10.4.1: a state token
+/// matches when it names a live lock covering the resource its list is tagged with, or the
+/// request's resource for an untagged list), as `(tag, token)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenMatches {
+    pub matched: Vec<(Option<String>, String)>,
+}
+
+/// No token matches: a request without lock tokens.
+pub static NO_TOKENS: TokenMatches = TokenMatches {
+    matched: Vec::new(),
+};
+
+impl TokenMatches {
+    fn matches(&self, tag: Option<&str>, token: &str) -> bool {
+        self.matched
+            .iter()
+            .any(|(t, k)| t.as_deref() == tag && k == token)
+    }
+}
+
+/// One lock token named in an If header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfToken {
+    /// The resource tag of its list (RFC 4918 §10.4.3), as written.
+    pub tag: Option<String>,
+    pub token: String,
+    /// Under `Not`: the request does not submit it.
+    pub negated: bool,
+}
+
+/// Every lock token of the If header; empty without one (or for a malformed one, which
+/// the header's evaluation refuses).
+pub fn if_tokens(headers: &HeaderMap) -> Vec<IfToken> {
+    let Some(lists) = headers
+        .get("if")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_if)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for list in lists {
+        for c in list.conditions {
+            if let Kind::Token(token) = c.kind {
+                out.push(IfToken {
+                    tag: list.tag.clone(),
+                    token,
+                    negated: c.not,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn failed() -> DavError {
@@ -123,9 +183,9 @@ pub fn check_read(headers: &HeaderMap, current: Current<'_>) -> DavResult<Read> 
     Ok(Read::Send)
 }
 
-/// Evaluates the If header against the request resource. Tagged lists naming another
-/// resource are evaluated as false for entity tags (we cannot see its state here) and true
-/// for `Not` conditions; calvault holds no locks, so a lock token never matches.
+/// Evaluates the If header. Entity tags are compared with the request resource's (for
+/// tagged lists too: what clients send in practice); a lock token matches when it names a
+/// live lock covering the resource its list is tagged with ([`TokenMatches`]).
 pub fn check_if_header(headers: &HeaderMap, current: Current<'_>) -> DavResult<()> {
     let Some(value) = headers.get("if").and_then(|v| v.to_str().ok()) else {
         return Ok(());
@@ -135,7 +195,7 @@ pub fn check_if_header(headers: &HeaderMap, current: Current<'_>) -> DavResult<(
     let holds = lists.iter().any(|list| {
         list.conditions.iter().all(|c| {
             let matched = match &c.kind {
-                Kind::Token => false,
+                Kind::Token(token) => current.tokens.matches(list.tag.as_deref(), token),
                 Kind::Etag(tag) => current.etag == Some(tag.as_str()),
             };
             matched != c.not
@@ -150,6 +210,8 @@ pub fn check_if_header(headers: &HeaderMap, current: Current<'_>) -> DavResult<(
 
 #[derive(Debug)]
 struct List {
+    /// The resource tag the list follows, if any.
+    tag: Option<String>,
     conditions: Vec<Condition>,
 }
 
@@ -161,20 +223,21 @@ struct Condition {
 
 #[derive(Debug)]
 enum Kind {
-    /// A state (lock) token; we hold no locks, so it never matches.
-    Token,
+    /// A state (lock) token.
+    Token(String),
     Etag(String),
 }
 
 /// `If: [<tag>] (cond cond) (cond) [<tag>] (...)` into its lists; None when malformed.
 fn parse_if(value: &str) -> Option<Vec<List>> {
     let mut lists = Vec::new();
+    let mut tag: Option<String> = None;
     let mut rest = value.trim_start();
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('<') {
-            // A resource tag: the lists that follow apply to it; we evaluate them against the
-            // request resource, which is what clients send in practice.
+            // A resource tag: the lists that follow apply to it.
             let end = r.find('>')?;
+            tag = Some(r[..end].to_owned());
             rest = r[end + 1..].trim_start();
             continue;
         }
@@ -190,7 +253,7 @@ fn parse_if(value: &str) -> Option<Vec<List>> {
             }
             let (kind, r) = if let Some(r) = inner.strip_prefix('<') {
                 let e = r.find('>')?;
-                (Kind::Token, &r[e + 1..])
+                (Kind::Token(r[..e].to_owned()), &r[e + 1..])
             } else if let Some(r) = inner.strip_prefix('[') {
                 let e = r.find(']')?;
                 (
@@ -206,7 +269,10 @@ fn parse_if(value: &str) -> Option<Vec<List>> {
         if conditions.is_empty() {
             return None;
         }
-        lists.push(List { conditions });
+        lists.push(List {
+            tag: tag.clone(),
+            conditions,
+        });
         rest = r[end + 1..].trim_start();
     }
     (!lists.is_empty()).then_some(lists)
@@ -228,10 +294,12 @@ mod tests {
     const OBJ: Current<'static> = Current {
         exists: true,
         etag: Some("abc"),
+        tokens: &NO_TOKENS,
     };
     const NONE: Current<'static> = Current {
         exists: false,
         etag: None,
+        tokens: &NO_TOKENS,
     };
 
     #[test]
@@ -276,5 +344,48 @@ mod tests {
             check_if_header(&h, OBJ).expect_err("400").status,
             http::StatusCode::BAD_REQUEST
         );
+    }
+
+    #[test]
+    fn lock_tokens_match_what_their_list_is_tagged_with() {
+        let held = TokenMatches {
+            matched: vec![
+                (None, "urn:uuid:a".into()),
+                (Some("http://h/dav/x".into()), "urn:uuid:b".into()),
+            ],
+        };
+        let obj = Current {
+            tokens: &held,
+            ..OBJ
+        };
+        let h = headers(&[("if", "(<urn:uuid:a> [\"abc\"])")]);
+        assert!(check_if_header(&h, obj).is_ok());
+        assert!(check_if_header(&h, OBJ).is_err());
+        let h = headers(&[("if", "<http://h/dav/x> (<urn:uuid:b>)")]);
+        assert!(check_if_header(&h, obj).is_ok());
+        let h = headers(&[("if", "(<urn:uuid:b>)")]);
+        assert!(check_if_header(&h, obj).is_err(), "b matches only where tagged");
+        // A corrupted token does not match, but the Not list holds (litmus
+        // cond_put_corrupt_token): the header holds, the token is not submitted.
+        let h = headers(&[("if", "(<urn:uuid:ax>) (Not <DAV:no-lock>)")]);
+        assert!(check_if_header(&h, obj).is_ok());
+        assert_eq!(
+            if_tokens(&h),
+            [
+                IfToken {
+                    tag: None,
+                    token: "urn:uuid:ax".into(),
+                    negated: false
+                },
+                IfToken {
+                    tag: None,
+                    token: "DAV:no-lock".into(),
+                    negated: true
+                }
+            ]
+        );
+        let h = headers(&[("if", "</a> (<t1>) </b> ([\"e\"] <t2>)")]);
+        let tags: Vec<Option<String>> = if_tokens(&h).into_iter().map(|t| t.tag).collect();
+        assert_eq!(tags, [Some("/a".into()), Some("/b".into())]);
     }
 }

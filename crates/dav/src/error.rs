@@ -66,6 +66,17 @@ impl DavError {
         (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5")
     }
 
+    /// Lock roots name paths below the home of the request path; the answer names hrefs
+    /// (see [`Condition::place_roots`]).
+    pub fn placing_lock_roots(mut self, request_path: &str) -> Self {
+        if let (Some(condition), Ok(crate::path::Target::Home { user, .. })) =
+            (self.condition.as_mut(), crate::path::parse(request_path))
+        {
+            condition.place_roots(&user);
+        }
+        self
+    }
+
     pub fn into_response(self) -> Response<Bytes> {
         let (content_type, body) = match &self.condition {
             Some(c) => (
@@ -115,6 +126,27 @@ impl From<StoreError> for DavError {
                 format!("quota of {quota} bytes exceeded: {needed} bytes would be in use"),
             ),
             StoreError::Conflict(detail) => DavError::conflict(detail),
+            StoreError::Locked { roots } => {
+                let detail = format!(
+                    "locked: send the lock token of each lock on what this request changes \
+                     in its If header (RFC 4918 §10.4); locked at {roots:?}"
+                );
+                DavError::condition(Condition::LockTokenSubmitted { roots }, detail)
+            }
+            StoreError::LockConflict { roots } => {
+                let detail = format!(
+                    "this lock conflicts with the locks at {roots:?}; an exclusive lock \
+                     allows no other lock on what it covers"
+                );
+                DavError::condition(Condition::NoConflictingLock { roots }, detail)
+            }
+            StoreError::NoSuchLock => DavError::condition(
+                Condition::LockTokenMatchesRequestUri,
+                "the Lock-Token names no live lock of this URL",
+            ),
+            StoreError::NotLockOwner => DavError::forbidden(
+                "this lock was taken by another user; only they can use its token",
+            ),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "storage failure");
                 DavError::new(

@@ -12,6 +12,8 @@ mod conditional;
 mod error;
 pub mod history;
 mod limits;
+mod lock;
+mod merge;
 mod method;
 pub mod path;
 mod props;
@@ -20,9 +22,11 @@ mod resource;
 
 use std::sync::Arc;
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use store::{Change, Store, User};
+use store::{Change, LockClaim, Store, User};
 
 pub use condition::Condition;
 pub use error::{DavError, DavResult};
@@ -39,11 +43,25 @@ pub struct Caller {
 pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) limits: Limits,
+    /// Whether a PUT whose If-Match names an older version is merged with what changed
+    /// since (`merge_concurrent_edits`; a calendar may say otherwise, see `merge`).
+    pub(crate) merge_edits: bool,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
-        Engine { store, limits }
+        Engine {
+            store,
+            limits,
+            merge_edits: false,
+        }
+    }
+
+    /// Turns the three-way merge of concurrent edits on for every calendar that does not
+    /// say otherwise (docs/locks-and-merging.md).
+    pub fn merging_concurrent_edits(mut self, on: bool) -> Self {
+        self.merge_edits = on;
+        self
     }
 
     /// The quota that applies to `user`: their own, else the server's default.
@@ -62,19 +80,44 @@ impl Engine {
     /// Answers one request of an authenticated caller. Never fails: every error becomes its
     /// response here.
     pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
-        let cx = method::Cx {
-            engine: self,
-            caller,
-        };
         let result = match resource::authorize(req.uri().path(), &caller.user.name) {
             Err(e) => Err(e),
-            Ok(()) => self.dispatch(&cx, &req).await,
+            Ok(()) => self.answer(&req, caller).await,
         };
-        let mut response = result.unwrap_or_else(DavError::into_response);
+        let mut response = result
+            .map_err(|e| e.placing_lock_roots(req.uri().path()))
+            .unwrap_or_else(DavError::into_response);
         if req.method() == Method::HEAD {
             head_of(&mut response);
         }
         response
+    }
+
+    /// The request with what it holds against locks: the If header's tokens are looked up
+    /// once, and a write's change carries the tokens it submits, so that the store checks
+    /// them inside the write's transaction.
+    async fn answer(&self, req: &Request<Bytes>, caller: &Caller) -> DavResult<Response<Bytes>> {
+        let held = lock::held(self, req, &caller.user).await?;
+        let caller = if changes_something(req.method()) {
+            Cow::Owned(Caller {
+                user: caller.user.clone(),
+                change: Change {
+                    locks: Some(LockClaim {
+                        principal: caller.user.id,
+                        tokens: held.submitted,
+                    }),
+                    ..caller.change.clone()
+                },
+            })
+        } else {
+            Cow::Borrowed(caller)
+        };
+        let cx = method::Cx {
+            engine: self,
+            caller: &caller,
+            if_tokens: held.matches,
+        };
+        self.dispatch(&cx, req).await
     }
 
     async fn dispatch(
@@ -94,6 +137,8 @@ impl Engine {
             "COPY" => method::copy_move::handle(cx, req, store::TransferMode::Copy).await,
             "MOVE" => method::copy_move::handle(cx, req, store::TransferMode::Move).await,
             "REPORT" => method::report::handle(cx, req).await,
+            "LOCK" => method::lock::handle(cx, req).await,
+            "UNLOCK" => method::unlock::handle(cx, req).await,
             _ => Err(DavError::new(
                 http::StatusCode::NOT_IMPLEMENTED,
                 format!("the {} method is not supported here", req.method()),
@@ -105,6 +150,15 @@ impl Engine {
     pub fn options(&self) -> Response<Bytes> {
         method::options::handle()
     }
+}
+
+/// Whether a method may change something, and so is held up by locks it does not hold
+/// (the reads of RFC 9110 §9.2.1 and WebDAV are not).
+fn changes_something(method: &Method) -> bool {
+    !matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT"
+    )
 }
 
 /// A HEAD answer is the GET answer without its body (RFC 9110 §9.3.2), and its

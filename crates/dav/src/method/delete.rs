@@ -20,6 +20,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
+                    tokens: &cx.if_tokens,
                 },
             )?;
             store
@@ -32,6 +33,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 Current {
                     exists: true,
                     etag: None,
+                    tokens: &cx.if_tokens,
                 },
             )?;
             store.delete_collection(c.owner, &c.path, change).await?;

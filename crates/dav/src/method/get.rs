@@ -19,6 +19,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
+                    tokens: &cx.if_tokens,
                 },
             )?;
             if read == Read::NotModified {

@@ -4,12 +4,14 @@ pub mod calendar_values;
 pub mod copy_move;
 pub mod delete;
 pub mod get;
+pub mod lock;
 pub mod mkcol;
 pub mod options;
 pub mod propfind;
 pub mod proppatch;
 pub mod put;
 pub mod report;
+pub mod unlock;
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
@@ -20,7 +22,10 @@ use crate::{Caller, Engine};
 /// Everything a method handler needs besides the request.
 pub struct Cx<'a> {
     pub engine: &'a Engine,
+    /// For a write, its change carries the lock tokens the request submits.
     pub caller: &'a Caller,
+    /// Which lock tokens of the If header name a live lock (see `crate::lock::held`).
+    pub if_tokens: crate::conditional::TokenMatches,
 }
 
 impl Cx<'_> {

@@ -1,13 +1,14 @@
-//! OPTIONS: what this server implements, and nothing more (no class 2 without LOCK).
+//! OPTIONS: what this server implements, and nothing more.
 
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
 
-pub const ALLOW: &str =
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT";
+pub const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, \
+     MKCALENDAR, COPY, MOVE, REPORT, LOCK, UNLOCK";
 
-/// RFC 4918 class 1 and 3, RFC 4791 calendar-access, RFC 5689 extended-mkcol.
-pub const DAV_CLASSES: &str = "1, 3, calendar-access, extended-mkcol";
+/// RFC 4918 classes 1, 2 (LOCK, UNLOCK and lock tokens in the If header of every write)
+/// and 3, RFC 4791 calendar-access, RFC 5689 extended-mkcol.
+pub const DAV_CLASSES: &str = "1, 2, 3, calendar-access, extended-mkcol";
 
 pub fn handle() -> Response<Bytes> {
     Response::builder()

@@ -30,7 +30,11 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             ))
         }
     };
-    conditional::check_if_header(req.headers(), Current { exists: true, etag })?;
+    conditional::check_if_header(req.headers(), Current {
+            exists: true,
+            etag,
+            tokens: &cx.if_tokens,
+        })?;
     let verdicts: Vec<(QName, Result<(), Refusal>)> = updates
         .iter()
         .map(|u| match u {

@@ -44,6 +44,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         Current {
             exists: current_etag.is_some(),
             etag: current_etag.as_deref(),
+            tokens: &cx.if_tokens,
         },
     )?;
     let body = req.body().clone();

@@ -2,7 +2,7 @@
 //! properties of a resource.
 
 use dav_xml::{PropFind, QName, DAV};
-use store::Property;
+use store::{DavLock, Property};
 
 use crate::error::DavResult;
 use crate::limits::Limits;
@@ -15,6 +15,9 @@ pub struct PropEnv<'a> {
     pub limits: &'a Limits,
     /// Bytes in use by the user, fetched only when a quota property was asked for.
     pub usage: Option<u64>,
+    /// The live locks of the home, fetched only when lockdiscovery was asked for (allprop
+    /// includes it, RFC 4918 §9.1), with the time they are judged at.
+    pub locks: Option<(Vec<DavLock>, i64)>,
 }
 
 impl<'a> PropEnv<'a> {
@@ -26,8 +29,19 @@ impl<'a> PropEnv<'a> {
             PropFind::AllProp { include } => include.iter().any(is_quota),
             PropFind::PropName => false,
         };
+        let wants_locks = match propfind {
+            PropFind::Prop(list) => list.iter().any(|e| e.name.is(DAV, "lockdiscovery")),
+            PropFind::AllProp { .. } => true,
+            PropFind::PropName => false,
+        };
+        let store = &cx.engine.store;
         let usage = if wants_quota {
-            Some(cx.engine.store.usage_bytes(cx.caller.user.id).await?)
+            Some(store.usage_bytes(cx.caller.user.id).await?)
+        } else {
+            None
+        };
+        let locks = if wants_locks {
+            Some((store.locks(cx.caller.user.id).await?, store::db::now_ms()))
         } else {
             None
         };
@@ -35,6 +49,7 @@ impl<'a> PropEnv<'a> {
             user: &cx.caller.user,
             limits: &cx.engine.limits,
             usage,
+            locks,
         })
     }
 

@@ -28,6 +28,9 @@ const LIVE: &[Live] = &[
     live(DAV, "getcontentlength", true, getcontentlength),
     live(DAV, "getlastmodified", true, getlastmodified),
     live(DAV, "creationdate", true, creationdate),
+    // RFC 4918 §15.8, §15.10: class 2's properties, in allprop as RFC 4918's own.
+    live(DAV, "lockdiscovery", true, lockdiscovery),
+    live(DAV, "supportedlock", true, supportedlock),
     live(DAV, "displayname", false, principal_displayname),
     live(
         DAV,
@@ -242,6 +245,30 @@ fn creationdate(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
         QName::dav("creationdate"),
         t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     ))
+}
+
+/// The path below the home of a lockable resource (collections and objects).
+fn lockable_path(r: &Resource) -> Option<String> {
+    match r {
+        Resource::Collection(c) => Some(c.path.clone()),
+        Resource::Object {
+            collection, meta, ..
+        } => Some(store::db::locking::member_path(&collection.path, &meta.name)),
+        _ => None,
+    }
+}
+
+fn lockdiscovery(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let path = lockable_path(r)?;
+    let (locks, now) = env.locks.as_ref()?;
+    let href = r.href(&env.user.name);
+    let active: Vec<Element> =
+        crate::lock::active_on(locks, &env.user.name, &path, &href, *now).collect();
+    Some(crate::lock::lockdiscovery(active))
+}
+
+fn supportedlock(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    lockable_path(r).map(|_| crate::lock::supportedlock())
 }
 
 fn principal_displayname(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
