@@ -72,11 +72,6 @@ pub struct TokenMatches {
     pub matched: Vec<(Option<String>, String)>,
 }
 
-/// No token matches: a request without lock tokens.
-pub static NO_TOKENS: TokenMatches = TokenMatches {
-    matched: Vec::new(),
-};
-
 impl TokenMatches {
     fn matches(&self, tag: Option<&str>, token: &str) -> bool {
         self.matched
@@ -155,6 +150,21 @@ pub fn write_expectation(headers: &HeaderMap, current: Current<'_>) -> DavResult
         }
     }
     Ok(expect)
+}
+
+/// The ETag a write's If-Match names when it is a single one that is no longer the
+/// resource's (and no If-None-Match says anything): the version a client edited, which a
+/// merge of concurrent edits starts from. None when the header is absent, `*`, a list, or
+/// current.
+pub fn stale_if_match(headers: &HeaderMap, current_etag: Option<&str>) -> Option<String> {
+    let current = current_etag?;
+    if headers.contains_key("if-none-match") {
+        return None;
+    }
+    match header_list(headers, "if-match")? {
+        TagList::Tags(tags) if tags.len() == 1 && tags[0] != current => tags.into_iter().next(),
+        _ => None,
+    }
 }
 
 /// What a GET or HEAD answers after its conditions (RFC 7232 §6).
@@ -291,6 +301,11 @@ mod tests {
         h
     }
 
+    /// No token matches: a request without lock tokens.
+    static NO_TOKENS: TokenMatches = TokenMatches {
+        matched: Vec::new(),
+    };
+
     const OBJ: Current<'static> = Current {
         exists: true,
         etag: Some("abc"),
@@ -313,6 +328,22 @@ mod tests {
         assert!(write_expectation(&h, OBJ).is_err());
         let h = headers(&[("if-match", "*")]);
         assert!(write_expectation(&h, NONE).is_err());
+    }
+
+    #[test]
+    fn a_single_if_match_that_is_not_current_is_stale() {
+        let h = headers(&[("if-match", "\"old\"")]);
+        assert_eq!(stale_if_match(&h, Some("abc")), Some("old".into()));
+        assert_eq!(stale_if_match(&h, Some("old")), None);
+        assert_eq!(stale_if_match(&h, None), None);
+        for other in [
+            headers(&[("if-match", "*")]),
+            headers(&[("if-match", "\"a\", \"b\"")]),
+            headers(&[("if-match", "\"old\""), ("if-none-match", "*")]),
+            headers(&[]),
+        ] {
+            assert_eq!(stale_if_match(&other, Some("abc")), None);
+        }
     }
 
     #[test]

@@ -126,20 +126,16 @@ impl From<StoreError> for DavError {
                 format!("quota of {quota} bytes exceeded: {needed} bytes would be in use"),
             ),
             StoreError::Conflict(detail) => DavError::conflict(detail),
-            StoreError::Locked { roots } => {
-                let detail = format!(
-                    "locked: send the lock token of each lock on what this request changes \
-                     in its If header (RFC 4918 §10.4); locked at {roots:?}"
-                );
-                DavError::condition(Condition::LockTokenSubmitted { roots }, detail)
-            }
-            StoreError::LockConflict { roots } => {
-                let detail = format!(
-                    "this lock conflicts with the locks at {roots:?}; an exclusive lock \
-                     allows no other lock on what it covers"
-                );
-                DavError::condition(Condition::NoConflictingLock { roots }, detail)
-            }
+            StoreError::Locked { roots } => DavError::condition(
+                Condition::LockTokenSubmitted { roots },
+                "locked: this request changes what the locks rooted at the URLs named here \
+                 lock; send their tokens in the If header (RFC 4918 §10.4)",
+            ),
+            StoreError::LockConflict { roots } => DavError::condition(
+                Condition::NoConflictingLock { roots },
+                "this lock conflicts with the locks rooted at the URLs named here: an \
+                 exclusive lock allows no other lock on what it covers",
+            ),
             StoreError::NoSuchLock => DavError::condition(
                 Condition::LockTokenMatchesRequestUri,
                 "the Lock-Token names no live lock of this URL",

@@ -184,7 +184,7 @@ pub fn activelock(lock: &DavLock, root: String, now: i64) -> Element {
         LockScope::Exclusive => "exclusive",
         LockScope::Shared => "shared",
     };
-    let left = (lock.expires_at - now).max(0).div_ceil(1000);
+    let left = ((lock.expires_at - now).max(0) + 999) / 1000;
     let mut e = Element::new(QName::dav("activelock"))
         .with_child(wrap("locktype", Element::new(QName::dav("write"))))
         .with_child(wrap("lockscope", Element::new(QName::dav(scope))))

@@ -357,8 +357,8 @@ mod tests {
             chain: 2,
             prev_hash: None,
             hash: [0; 32],
-        }
             merge: None,
+        }
     }
 
     fn deleted(path: &str) -> HistoryCollection {

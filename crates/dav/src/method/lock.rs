@@ -173,7 +173,7 @@ async fn refresh(
     // (an indirect refresh) is rooted at an ancestor.
     let root = |l: &DavLock| match l.path == target.path {
         true => super::request_path(req).to_owned(),
-        false => lock::root_href(&target.home_name, &l.path),
+        false => crate::path::collection_href(&target.home_name, &l.path),
     };
     let now = store::db::now_ms();
     let active = renewed.iter().map(|l| lock::activelock(l, root(l), now));

@@ -39,6 +39,13 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 (parent, v.name, None, None)
             }
         };
+    // Opt-in (docs/locks-and-merging.md): an If-Match naming an older version is merged
+    // with what changed since, instead of refused.
+    if let Some(base) = conditional::stale_if_match(req.headers(), current_etag.as_deref()) {
+        if crate::merge::applies(cx, &collection).await? {
+            return crate::merge::put(cx, req, &collection, &name, base).await;
+        }
+    }
     let expect = conditional::write_expectation(
         req.headers(),
         Current {

@@ -31,8 +31,8 @@ impl<'a> PropEnv<'a> {
         };
         let wants_locks = match propfind {
             PropFind::Prop(list) => list.iter().any(|e| e.name.is(DAV, "lockdiscovery")),
-            PropFind::AllProp { .. } => true,
-            PropFind::PropName => false,
+            // propname lists it, and expand-property answers from a propname environment.
+            PropFind::AllProp { .. } | PropFind::PropName => true,
         };
         let store = &cx.engine.store;
         let usage = if wants_quota {

@@ -35,8 +35,8 @@ pub fn change(command: &str) -> Change {
         author: format!("admin:{who}"),
         client: Some(format!("calvault {command}")),
         address: None,
-    }
         locks: None,
+    }
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ fn by_ann() -> Change {
         author: "ann".into(),
         client: Some("test".into()),
         address: None,
-    }
         locks: None,
+    }
 }
 
 /// ann with one event, `calendar/a.ics`, which `deleted` deletes again.
