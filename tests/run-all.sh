@@ -223,7 +223,7 @@ CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
     -p calvault --test e2e --test history --test security
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 
-interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
+interop "litmus (WebDAV basic copymove props http locks)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
     interop "litmus on PostgreSQL" "$ROOT/tests/interop/litmus.sh"
 
