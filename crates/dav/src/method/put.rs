@@ -71,7 +71,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
             instances: None,
         }
     };
-    let outcome = cx
+    let written = cx
         .engine
         .store
         .put_object(
@@ -82,14 +82,25 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 content_type: checked.content_type,
                 index: checked.index,
                 instances: checked.instances,
-                expect,
+                expect: expect.clone(),
                 quota: cx.quota(),
                 merge: None,
             },
             &cx.caller.change,
         )
-        .await
-        .map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?;
+        .await;
+    let outcome = match (written, expect) {
+        // Another write came in between the If-Match check and this one: merged with it
+        // when merging is on, as if the If-Match had been stale from the start.
+        (Err(StoreError::PreconditionFailed), store::Expect::Etag(base))
+            if crate::merge::applies(cx, &collection).await? =>
+        {
+            return crate::merge::put(cx, req, &collection, &name, base).await;
+        }
+        (written, _) => {
+            written.map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?
+        }
+    };
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
