@@ -15,8 +15,8 @@
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
-# 6. runs the litmus WebDAV suites against target/debug/calvault, on SQLite and on
-#    PostgreSQL;
+# 6. runs the litmus WebDAV suites (basic, copymove, props, http, locks) against
+#    target/debug/calvault, on SQLite and on PostgreSQL;
 # 7. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
 #    cross-check against PyPI `recurring-ical-events`), on SQLite and on PostgreSQL;
 # 8. runs the multi-node test: three nodes on one PostgreSQL behind nginx, driven by
