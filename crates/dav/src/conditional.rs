@@ -93,8 +93,10 @@ pub struct IfToken {
 /// Every lock token of the If header; empty without one (or for a malformed one, which
 /// the header's evaluation refuses).
 pub fn if_tokens(headers: &HeaderMap) -> Vec<IfToken> {
+    /// Named once: every request looks for it.
+    static IF: http::HeaderName = http::HeaderName::from_static("if");
     let Some(lists) = headers
-        .get("if")
+        .get(&IF)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_if)
     else {
@@ -157,10 +159,13 @@ pub fn write_expectation(headers: &HeaderMap, current: Current<'_>) -> DavResult
 /// merge of concurrent edits starts from. None when the header is absent, `*`, a list, or
 /// current.
 pub fn stale_if_match(headers: &HeaderMap, current_etag: Option<&str>) -> Option<String> {
-    let current = current_etag?;
-    if headers.contains_key("if-none-match") {
+    // The header constants need no name parsing: this runs on every PUT.
+    if !headers.contains_key(http::header::IF_MATCH)
+        || headers.contains_key(http::header::IF_NONE_MATCH)
+    {
         return None;
     }
+    let current = current_etag?;
     match header_list(headers, "if-match")? {
         TagList::Tags(tags) if tags.len() == 1 && tags[0] != current => tags.into_iter().next(),
         _ => None,

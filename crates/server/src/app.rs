@@ -95,19 +95,17 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                 let read_only = token
                     .as_ref()
                     .is_some_and(|t| t.scope == TokenScope::ReadOnly);
-                let caller = Caller {
-                    change: Change {
-                        author: tokens::author(&user.name, token.as_ref()),
-                        client: req
-                            .headers()
-                            .get(header::USER_AGENT)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned),
-                        address: remote.map(|r| r.ip().to_string()),
-                        locks: None,
-                    },
-                    user,
+                let change = Change {
+                    author: tokens::author(&user.name, token.as_ref()),
+                    client: req
+                        .headers()
+                        .get(header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                    address: remote.map(|r| r.ip().to_string()),
+                    locks: None,
                 };
+                let caller = Caller::new(user, change);
                 let name = caller.user.name.clone();
                 let response = if read_only && !is_safe(&method) {
                     plain(

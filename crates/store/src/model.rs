@@ -330,9 +330,10 @@ pub struct Change {
     pub author: String,
     pub client: Option<String>,
     pub address: Option<String>,
-    /// The lock tokens a WebDAV request submitted, which a write to a locked URL needs
-    /// (RFC 4918 §7). None for writes that are not WebDAV requests (the administrator's
-    /// commands, imports, restores from history, retention), which locks do not hold up.
+    /// Who writes and the lock tokens they submitted, which a write to a locked URL needs
+    /// (RFC 4918 §7). Every request of a signed-in user carries one (`dav::Caller::new`;
+    /// restores through `/api/` too). None for the administrator's commands (their
+    /// restores, imports and copies) and for retention, which locks do not hold up.
     pub locks: Option<LockClaim>,
 }
 

@@ -69,15 +69,13 @@ pub async fn harness() -> Harness {
 }
 
 pub fn caller(user: User) -> Caller {
-    Caller {
-        change: Change {
-            author: user.name.clone(),
-            client: Some("engine-test".into()),
-            address: Some("127.0.0.1".into()),
-            locks: None,
-        },
-        user,
-    }
+    let change = Change {
+        author: user.name.clone(),
+        client: Some("engine-test".into()),
+        address: Some("127.0.0.1".into()),
+        locks: None,
+    };
+    Caller::new(user, change)
 }
 
 impl Harness {
