@@ -92,13 +92,9 @@ impl CollectionStatements for PgConn {
         // scan, so a write costs the same at 50k rows as at 5.
         let row = self
             .query_opt(
-                // Whether the home has lock rows is one probe of dav_lock's index, in the
-                // same statement: a write where nothing is locked reads no locks.
                 "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
                  (SELECT hash FROM object_version WHERE collection_id = $1 \
-                 ORDER BY seq DESC, id DESC LIMIT 1), \
-                 EXISTS (SELECT 1 FROM dav_lock WHERE home_id = owner_id) \
-                 FROM collection WHERE id = $1",
+                 ORDER BY seq DESC, id DESC LIMIT 1), home_locked FROM collection WHERE id = $1",
                 &[&id],
             )
             .await?;
@@ -119,7 +115,8 @@ impl CollectionStatements for PgConn {
     async fn insert_collection(&self, new: &NewCollection, at: i64) -> Result<CollectionId> {
         self.insert_returning_id(
             "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-             modified_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+             modified_at, home_locked) VALUES ($1, $2, $3, $4, $5, $5, \
+             EXISTS (SELECT 1 FROM dav_lock WHERE home_id = $1)) RETURNING id",
             &[
                 &new.owner,
                 &new.path,

@@ -33,8 +33,9 @@ impl DavLockStatements for PgConn {
                 &l.expires_at,
             ],
         )
-        .await
-        .map(drop)
+        .await?;
+        let mark = "UPDATE collection SET home_locked = TRUE WHERE owner_id = $1 AND NOT home_locked";
+        self.execute(mark, &[&l.home]).await.map(drop)
     }
 
     async fn set_lock_expiry(&self, token: &str, timeout_secs: u64, expires_at: i64) -> Result<()> {
@@ -44,9 +45,11 @@ impl DavLockStatements for PgConn {
             .map(drop)
     }
 
-    async fn delete_locks(&self, tokens: &[String]) -> Result<()> {
+    async fn delete_locks(&self, home: PrincipalId, tokens: &[String]) -> Result<()> {
         self.execute("DELETE FROM dav_lock WHERE token = ANY($1)", &[&tokens])
-            .await
-            .map(drop)
+            .await?;
+        let unmark = "UPDATE collection SET home_locked = FALSE WHERE owner_id = $1 \
+             AND home_locked AND NOT EXISTS (SELECT 1 FROM dav_lock WHERE home_id = $1)";
+        self.execute(unmark, &[&home]).await.map(drop)
     }
 }

@@ -97,13 +97,9 @@ impl CollectionStatements for SqliteConn {
     async fn collection_head(&self, id: CollectionId) -> Result<Option<CollectionHead>> {
         // Index order (collection_id, seq, rowid): the newest history row without a sort,
         // so a write costs the same at 50k rows as at 5.
-        // Whether the home has lock rows is one probe of dav_lock's index, in the same
-        // statement: a write where nothing is locked reads no locks.
         const SQL: &str = "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
              (SELECT hash FROM object_version WHERE collection_id = ?1 \
-              ORDER BY seq DESC, id DESC LIMIT 1), \
-             EXISTS (SELECT 1 FROM dav_lock WHERE home_id = owner_id) \
-             FROM collection WHERE id = ?1";
+              ORDER BY seq DESC, id DESC LIMIT 1), home_locked FROM collection WHERE id = ?1";
         self.with(|c| {
             query_opt(c, SQL, [id], |r| {
                 let head: Option<Vec<u8>> = r.get(3)?;
@@ -125,7 +121,8 @@ impl CollectionStatements for SqliteConn {
             query_one(
                 c,
                 "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-                 modified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+                 modified_at, home_locked) VALUES (?1, ?2, ?3, ?4, ?5, ?5, \
+                 EXISTS (SELECT 1 FROM dav_lock WHERE home_id = ?1)) RETURNING id",
                 params![
                     new.owner,
                     new.path,

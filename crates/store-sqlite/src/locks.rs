@@ -33,7 +33,9 @@ impl DavLockStatements for SqliteConn {
                 l.created_at,
                 l.expires_at,
             ];
-            execute(c, &sql, params).map(drop)
+            execute(c, &sql, params)?;
+            let mark = "UPDATE collection SET home_locked = 1 WHERE owner_id = ?1 AND home_locked = 0";
+            execute(c, mark, [l.home]).map(drop)
         })
     }
 
@@ -44,12 +46,14 @@ impl DavLockStatements for SqliteConn {
         })
     }
 
-    async fn delete_locks(&self, tokens: &[String]) -> Result<()> {
+    async fn delete_locks(&self, home: PrincipalId, tokens: &[String]) -> Result<()> {
         self.with(|c| {
             for token in tokens {
                 execute(c, "DELETE FROM dav_lock WHERE token = ?1", [token])?;
             }
-            Ok(())
+            let unmark = "UPDATE collection SET home_locked = 0 WHERE owner_id = ?1 \
+                 AND home_locked = 1 AND NOT EXISTS (SELECT 1 FROM dav_lock WHERE home_id = ?1)";
+            execute(c, unmark, [home]).map(drop)
         })
     }
 }

@@ -175,6 +175,10 @@ CREATE TABLE dav_lock (
 );
 CREATE INDEX dav_lock_home ON dav_lock(home_id, path);
 CREATE INDEX dav_lock_principal ON dav_lock(principal_id);
+-- Whether the owner's home has lock rows, kept on every collection of the home by the
+-- statements that add and remove locks: a write reads it with the collection it already
+-- reads, so where nothing is locked it reads no locks at all.
+ALTER TABLE collection ADD COLUMN home_locked INTEGER NOT NULL DEFAULT 0;
 -- A merged edit (docs/locks-and-merging.md) names its parents, the ETags of its base and of
 -- the version it merged with, and keeps the body the client sent.
 ALTER TABLE object_version ADD COLUMN merge_base TEXT;

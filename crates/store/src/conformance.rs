@@ -44,7 +44,8 @@ macro_rules! conformance_tests {
             refresh_and_unlock_name_a_live_lock_of_its_principal,
             expired_locks_are_as_if_they_were_not_there,
             a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the_lock,
-            merged_versions_name_their_parents);
+            merged_versions_name_their_parents,
+            collections_created_under_a_lock_are_held_by_it);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {

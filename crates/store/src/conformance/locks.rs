@@ -356,3 +356,43 @@ pub async fn merged_versions_name_their_parents(store: &dyn Store) {
         None
     );
 }
+
+/// Whether a home has locks is kept on its collections: one created while the home is
+/// locked is held by the lock too, and removing the last lock frees them all.
+pub async fn collections_created_under_a_lock_are_held_by_it(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let with = claiming("ann", ann.id, &["home"]);
+    let without = claiming("ann", ann.id, &[]);
+    store
+        .create_lock(lock("home", ann.id, "", LockScope::Exclusive, true), &with)
+        .await
+        .unwrap();
+    let mut new = super::plain(ann.id, "later");
+    new.kind = CollectionKind::Calendar;
+    new.components = vec!["VEVENT".into()];
+    assert_eq!(
+        store.create_collection(new.clone(), &without).await.map(drop),
+        Err(locked(&[""]))
+    );
+    let later = store.create_collection(new, &with).await.unwrap();
+    let write = |name: &str| put(later.id, name, "v", name, Expect::Absent);
+    assert_eq!(
+        store.put_object(write("a.ics"), &without).await.map(drop),
+        Err(locked(&[""]))
+    );
+    store.put_object(write("a.ics"), &with).await.unwrap();
+    store
+        .remove_lock(ann.id, "", "home", ann.id)
+        .await
+        .unwrap();
+    store.put_object(write("b.ics"), &without).await.unwrap();
+    // Locked again: every collection is held again, the new one too.
+    store
+        .create_lock(lock("again", ann.id, "", LockScope::Exclusive, true), &with)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.put_object(write("c.ics"), &without).await.map(drop),
+        Err(locked(&[""]))
+    );
+}

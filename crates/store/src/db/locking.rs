@@ -111,7 +111,8 @@ pub async fn remove_lock<C: Statements>(
     let now = now_ms();
     let live = live_locks(c, home, now).await?;
     let lock = locks::unlocked(&live, path, token, principal, now)?;
-    c.delete_locks(std::slice::from_ref(&lock.token)).await
+    c.delete_locks(home, std::slice::from_ref(&lock.token))
+        .await
 }
 
 /// The live locks of a home, removing its expired rows on the way (the transaction holds
@@ -120,7 +121,7 @@ async fn live_locks<C: Statements>(c: &C, home: PrincipalId, now: i64) -> Result
     let mut all = c.home_locks(home).await?;
     let expired = locks::expired(&all, now);
     if !expired.is_empty() {
-        c.delete_locks(&expired).await?;
+        c.delete_locks(home, &expired).await?;
         all.retain(|l| locks::is_live(l, now));
     }
     Ok(all)
@@ -166,10 +167,10 @@ pub(super) async fn guard_member<C: Statements>(
 /// Removes the locks rooted at or below a URL the write removed.
 pub(super) async fn end_locks<C: Statements>(c: &C, live: &[DavLock], path: &str) -> Result<()> {
     let ended = locks::ended_by_removal(live, path);
-    if ended.is_empty() {
-        return Ok(());
+    match live.first() {
+        Some(lock) if !ended.is_empty() => c.delete_locks(lock.home, &ended).await,
+        _ => Ok(()),
     }
-    c.delete_locks(&ended).await
 }
 
 /// The path below the home of a collection's member (`name` "" is the collection).

@@ -27,7 +27,8 @@ pub struct CollectionHead {
     pub deleted: bool,
     pub chain: ChainState,
     /// The owner's home has lock rows (live or expired): only then does a write read them,
-    /// so a PUT where nothing is locked costs no lock lookup of its own.
+    /// so a PUT where nothing is locked costs no lock lookup (a flag of the collection row,
+    /// kept by [`DavLockStatements`]).
     pub locked: bool,
 }
 
@@ -369,10 +370,14 @@ pub trait LogStatements: Send + Sync + 'static {
 }
 
 /// The `dav_lock` table: WebDAV locks (RFC 4918 §6), by the home whose URLs they lock.
-/// Which of them are live and what they allow is [`crate::rules::locks`].
+/// Which of them are live and what they allow is [`crate::rules::locks`]. The statements
+/// that add and remove locks keep every collection of the home marked with whether the
+/// home has lock rows ([`CollectionHead::locked`]; a new collection takes the mark as it is
+/// inserted).
 pub trait DavLockStatements: Send + Sync + 'static {
     /// Every lock row of a home, expired ones included, by root path.
     fn home_locks(&self, home: PrincipalId) -> impl Future<Output = Result<Vec<DavLock>>> + Send;
+    /// Inserts a lock and marks the home's collections as having locks.
     fn insert_lock(&self, lock: &DavLock) -> impl Future<Output = Result<()>> + Send;
     /// Sets a lock's timeout and expiry (a refresh).
     fn set_lock_expiry(
@@ -381,8 +386,12 @@ pub trait DavLockStatements: Send + Sync + 'static {
         timeout_secs: u64,
         expires_at: i64,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Removes the named locks.
-    fn delete_locks(&self, tokens: &[String]) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the named locks of `home`; unmarks its collections when none is left.
+    fn delete_locks(
+        &self,
+        home: PrincipalId,
+        tokens: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Whole rows in and out, for [`crate::dump`].
