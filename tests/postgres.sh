@@ -6,6 +6,7 @@
 #                                     # (TLS on: DIR/tls/ca.crt is the CA of its certificate)
 #     tests/postgres.sh stop DIR
 #     tests/postgres.sh createdb URL NAME   # a fresh, empty database; prints its URL
+#     tests/postgres.sh sweep URL           # drops every database named calvault_*
 #
 # Needs Debian's postgresql package (tests/run-all.sh installs it). As root, the server
 # runs as the `postgres` user, which PostgreSQL requires.
@@ -84,7 +85,16 @@ createdb)
     psql "$url/postgres" -qc "CREATE DATABASE $name" >/dev/null
     echo "$url/$name"
     ;;
+sweep)
+    # Tests make a database each (about 8 MB); the suites drop theirs, and this catches
+    # what a killed test or a harness without a guard left, so disk use stays bounded.
+    url=${2:?usage: postgres.sh sweep URL}
+    psql "$url/postgres" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'calvault\_%'" |
+        while read -r name; do
+            psql "$url/postgres" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
+        done
+    ;;
 *)
-    die "usage: postgres.sh start DIR | stop DIR | createdb URL NAME"
+    die "usage: postgres.sh start DIR | stop DIR | createdb URL NAME | sweep URL"
     ;;
 esac

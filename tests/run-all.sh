@@ -5,13 +5,16 @@
 #     tests/run-all.sh
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
-#    pip, PostgreSQL, nginx, strace and libfuse2 (Debian), the Python packages caldav, fusepy,
-#    recurring-ical-events, icalendar, pytest, vdirsyncer, and the CalDAV servers
-#    radicale and xandikos (the backup tool is tested against them), cargo-nextest;
+#    pip, PostgreSQL, nginx, strace, libfuse2, systemd (systemd-analyze), chromium +
+#    chromium-driver and npm (Debian), the Python packages caldav, fusepy,
+#    recurring-ical-events, icalendar, pytest, vdirsyncer, selenium, and the CalDAV servers
+#    radicale and xandikos (the backup tool is tested against them), cargo-nextest, and
+#    axe-core (npm, for the browser tests);
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
-# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings) and dependency
-#    licences (cargo deny, installed when missing), then runs the Rust tests (cargo
+# 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings), dependency
+#    licences (cargo deny, installed when missing) and the systemd units in packaging/
+#    (systemd-analyze verify, tests/packaging/verify.sh), then runs the Rust tests (cargo
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
@@ -23,7 +26,10 @@
 #    python `caldav` and vdirsyncer (tests/multinode);
 # 9. runs the durability tests: a power cut during a write load on a filesystem that drops
 #    what was not synced, and the syncs of acknowledged writes counted with strace
-#    (tests/durability).
+#    (tests/durability);
+# 10. runs the web interface's browser tests: every flow in a real headless Chromium
+#    (selenium), axe-core on every page, a screenshot of each page kept in
+#    target/web-screenshots/ (tests/web).
 #
 # Every step after the build runs even if an earlier one failed; the exit code
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
@@ -51,6 +57,10 @@ XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
 VDIRSYNCER_VERSION=${VDIRSYNCER_VERSION:-0.21.0}
 # tests/durability/lossyfs.py is a FUSE filesystem written with it.
 FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
+# tests/web drives Debian's chromium through chromium-driver with this selenium, and checks
+# every page with this axe-core (npm).
+SELENIUM_VERSION=${SELENIUM_VERSION:-4.51.0}
+AXE_CORE_VERSION=${AXE_CORE_VERSION:-4.14.1}
 
 section() { printf '\n==================== %s ====================\n' "$*"; }
 note() { printf 'run-all: %s\n' "$*"; }
@@ -94,6 +104,13 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The durability tests: strace counts syncs; lossyfs (FUSE, through fusepy) drops unsynced data.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 ls /usr/lib/*/libfuse.so.2 >/dev/null 2>&1 || missing+=(libfuse2)
+# The browser tests: Debian's Chromium and its WebDriver, a font for the pages, npm for axe-core.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+# packaging/'s units are checked with systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
     missing+=(python3-pip)
 fi
@@ -127,6 +144,17 @@ if ! py_ok; then
     py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer still not importable after pip install"; exit 1; }
 fi
 
+selenium_ok() {
+    python3 -c "import sys; from importlib.metadata import version; import selenium; sys.exit(version('selenium') != sys.argv[1])" "$SELENIUM_VERSION" >/dev/null 2>&1
+}
+if ! selenium_ok; then
+    note "pip install selenium==$SELENIUM_VERSION"
+    if ! python3 -m pip -q --disable-pip-version-check install "selenium==$SELENIUM_VERSION" 2>/dev/null; then
+        python3 -m pip -q --disable-pip-version-check install "selenium==$SELENIUM_VERSION" --break-system-packages
+    fi
+    selenium_ok || { note "selenium still not importable after pip install"; exit 1; }
+fi
+
 command -v cargo >/dev/null 2>&1 || { note "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
 HAVE_NEXTEST=1
 if ! cargo nextest --version >/dev/null 2>&1; then
@@ -140,6 +168,7 @@ note "litmus $(litmus --version 2>/dev/null | awk '{print $2}'), $(python3 --ver
 
 # ---------------------------------------------------------------------------
 section "build: cargo build --workspace --bins --tests"
+note "disk before the build: $(df -h --output=avail . | tail -1 | tr -d " ") free"
 cargo build --workspace --bins --tests
 
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
@@ -148,6 +177,15 @@ export CALVAULT_BIN="$TARGET_DIR/debug/calvault"
 # The Python that runs Radicale and Xandikos for the backup tests.
 export CALVAULT_TEST_PYTHON=${CALVAULT_TEST_PYTHON:-$(command -v python3)}
 [ -x "$CALVAULT_BIN" ] || { note "build produced no $CALVAULT_BIN"; exit 1; }
+# axe-core for the browser tests, from npm into the target directory (no Node at run time:
+# the tests inject its one file into the page).
+export AXE_JS="$TARGET_DIR/web-node/node_modules/axe-core/axe.min.js"
+if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$TARGET_DIR/web-node/node_modules/axe-core/package.json"; then
+    note "npm install axe-core@$AXE_CORE_VERSION"
+    mkdir -p "$TARGET_DIR/web-node"
+    npm install --no-save --no-audit --no-fund --silent --prefix "$TARGET_DIR/web-node" \
+        "axe-core@$AXE_CORE_VERSION" || note "npm install axe-core failed"
+fi
 
 # ---------------------------------------------------------------------------
 section "setup: PostgreSQL (tests/postgres.sh)"
@@ -160,6 +198,8 @@ export CALVAULT_TEST_POSTGRES_CA="$PG_DIR/tls/ca.crt"
 note "PostgreSQL $(psql "$CALVAULT_TEST_POSTGRES/postgres" -qAtc 'SHOW server_version') at $CALVAULT_TEST_POSTGRES"
 # A fresh database for one step.
 pg_database() { "$ROOT/tests/postgres.sh" createdb "$CALVAULT_TEST_POSTGRES" "$1"; }
+# Drops the databases the steps before left, before the next step makes its own.
+pg_sweep() { "$ROOT/tests/postgres.sh" sweep "$CALVAULT_TEST_POSTGRES" || true; }
 
 results=()
 failures=0
@@ -218,10 +258,15 @@ else
     record "licences (cargo deny)" 1
 fi
 
+gate "systemd units (systemd-analyze verify)" "$ROOT/tests/packaging/verify.sh"
+
 cargo_tests "rust tests" --workspace
+pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "rust end-to-end tests on PostgreSQL" \
-    -p calvault --test e2e --test history --test security
+    -p calvault --test e2e --test history --test security --test ops
+pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
+pg_sweep
 
 interop "litmus (WebDAV basic copymove props http locks)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
@@ -232,14 +277,23 @@ interop "caldav client (caldav $CALDAV_VERSION)" "${PYTEST[@]}" "$ROOT/tests/int
 CALVAULT_DATABASE=$(pg_database calvault_interop) \
     interop "caldav client on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/interop"
 
+pg_sweep
 interop "multi-node: 3 nodes, PostgreSQL, nginx; caldav + vdirsyncer" \
     "${PYTEST[@]}" "$ROOT/tests/multinode"
 
 interop "durability: a power cut on lossyfs, syncs under strace" \
     "${PYTEST[@]}" "$ROOT/tests/durability"
 
+# Screenshots of every page stay in target/web-screenshots/ (a CI artifact).
+CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots" \
+    interop "web interface in headless Chromium (selenium, axe-core)" \
+    "${PYTEST[@]}" "$ROOT/tests/web"
+CALVAULT_DATABASE=$(pg_database calvault_web) CALVAULT_WEB_SCREENSHOTS="$TARGET_DIR/web-screenshots-postgres" \
+    interop "web interface on PostgreSQL" "${PYTEST[@]}" "$ROOT/tests/web"
+
 # ---------------------------------------------------------------------------
 section "summary"
+note "disk: $(df -h --output=used,avail "$TARGET_DIR" | tail -1 | awk '{print $1" used, "$2" free"}') where the target directory is; target $(du -sh "$TARGET_DIR" 2>/dev/null | cut -f1)"
 for r in "${results[@]}"; do
     echo "  $r"
 done

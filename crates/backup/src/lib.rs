@@ -19,6 +19,7 @@ mod facts;
 mod fetch;
 mod forget;
 mod listing;
+pub mod login;
 mod maintain;
 mod observe;
 pub mod restore;

@@ -36,3 +36,10 @@ pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
 pub async fn open_store(args: &StoreArgs) -> anyhow::Result<server::Backend> {
     server::open_store(&load_config(args)?).await
 }
+
+/// An engine on the store, for writes that are validated as a PUT's (imports).
+pub async fn open_engine(args: &StoreArgs) -> anyhow::Result<dav::Engine> {
+    let config = load_config(args)?;
+    let backend = server::open_store(&config).await?;
+    Ok(dav::Engine::new(backend.store(), server::limits(&config)))
+}

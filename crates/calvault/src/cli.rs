@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::admin::{load_config, StoreArgs};
 use crate::backup_tool as tool;
@@ -26,9 +26,21 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(crate::user::UserCommand),
+    /// List, create, delete, import (.ics) and export a user's calendars.
+    #[command(subcommand)]
+    Calendar(crate::calendar::CalendarCommand),
     /// Manage app passwords (one per device, revocable).
     #[command(subcommand)]
     Token(crate::token::TokenCommand),
+    /// Share calendars with users and groups.
+    #[command(subcommand)]
+    Share(crate::share::ShareCommand),
+    /// Manage groups of users, to share with all of them at once.
+    #[command(subcommand)]
+    Group(crate::share::GroupCommand),
+    /// Let someone read or manage all of a user's calendars (an assistant, a family).
+    #[command(subcommand)]
+    Delegate(crate::share::DelegateCommand),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -68,6 +80,10 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Copy calendars straight from one CalDAV server to another.
     Migrate(backup::MigrateArgs),
+    /// Print a shell completion script (e.g. `calvault completions bash > /etc/bash_completion.d/calvault`).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `calvault man | man -l -`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -92,21 +108,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let mut config = load_config(&args.store)?;
-            if let Some(listen) = args.listen {
-                config.listen = listen;
-            }
-            if args.tls_cert.is_some() {
-                config.tls_cert = args.tls_cert;
-                config.tls_key = args.tls_key;
-            }
-            if let Some(level) = args.log_level {
-                config.log_level = level;
-            }
-            server::init_logging(&config.log_level)?;
+            let tls = args.tls_cert.zip(args.tls_key);
+            config.apply_flags(args.listen, tls, args.log_level);
+            server::init_logging(&config)?;
             server::run(config).await
         }
         Command::User(cmd) => crate::user::run(cmd).await,
+        Command::Calendar(cmd) => crate::calendar::run(cmd).await,
         Command::Token(cmd) => crate::token::run(cmd).await,
+        Command::Share(cmd) => crate::share::share(cmd).await,
+        Command::Group(cmd) => crate::share::group(cmd).await,
+        Command::Delegate(cmd) => crate::share::delegate(cmd).await,
         Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,
@@ -125,5 +137,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(command) => tool::key(command),
         Command::Restore(args) => tool::restore(args).await,
         Command::Migrate(args) => tool::migrate(args).await,
+        Command::Completions { shell } => {
+            let out = &mut std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "calvault", out);
+            Ok(())
+        }
+        Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?),
     }
 }

@@ -91,14 +91,9 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
             .target
             .context("name whose history to show: calvault history USER[/CALENDAR[/OBJECT]]")?;
         let store = open_store(&args.store).await?;
-        let ListFilter {
-            since,
-            client,
-            limit,
-            json,
-        } = args.filter;
-        let all = admin::changes(&*store, &target, since.as_deref(), client, limit).await?;
-        match json {
+        let f = args.filter;
+        let all = admin::changes(&*store, &target, f.since.as_deref(), f.client, f.limit).await?;
+        match f.json {
             true => all.iter().for_each(|e| println!("{}", e.to_json())),
             false => println!("{}", Changes(&all)),
         }

@@ -2,10 +2,12 @@
 
 mod admin;
 mod backup_tool;
+mod calendar;
 mod cli;
 mod history;
 mod progress;
 mod restore;
+mod share;
 mod store_copy;
 mod token;
 mod user;
@@ -17,81 +19,21 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc keeps freed memory committed for a while and commits arenas eagerly. For a
-/// server whose big answers are freed right after they are sent, giving memory back at once
-/// keeps RSS flat (50,000-object benchmark: peak 302 -> 122 MB, no measurable slowdown).
-/// mimalloc reads these settings from the environment when the process starts, before
-/// `main`, so the binary runs itself again once with them set (exec keeps the process id);
-/// settings a user exported are left alone.
-const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [
-    ("MIMALLOC_PURGE_DELAY", "0"),
-    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
-];
-
-#[cfg(unix)]
-fn tune_allocator() {
-    use std::os::unix::process::CommandExt;
-    if ALLOCATOR_SETTINGS
-        .iter()
-        .all(|(name, _)| std::env::var_os(name).is_some())
-    {
-        return;
-    }
-    let Ok(me) = std::env::current_exe() else {
-        return;
-    };
-    let mut again = std::process::Command::new(me);
-    again.args(std::env::args_os().skip(1));
-    for (name, value) in ALLOCATOR_SETTINGS {
-        if std::env::var_os(name).is_none() {
-            again.env(name, value);
-        }
-    }
-    // Only returns on failure; then run as we are.
-    let _ = again.exec();
-}
-
-#[cfg(not(unix))]
-fn tune_allocator() {}
-
-/// `calvault history … | head` closes the pipe early; Rust ignores SIGPIPE, so the next
-/// `println!` panics with a backtrace. End quietly instead, with the status a process killed
-/// by SIGPIPE has (128 + 13), as other command-line tools do.
-fn quiet_on_closed_stdout() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(141);
-        }
-        default(info);
-    }));
+/// The end of a command that wrote many things: each failure on standard error, the
+/// summary on standard output, and an error (exit 1) when anything failed.
+fn report(
+    failures: &[String],
+    summary: &dyn std::fmt::Display,
+    failed: Option<String>,
+) -> anyhow::Result<()> {
+    failures.iter().for_each(|f| eprintln!("calvault: {f}"));
+    println!("{summary}");
+    failed.map_or(Ok(()), |note| Err(anyhow::Error::msg(note)))
 }
 
 fn main() -> std::process::ExitCode {
-    tune_allocator();
-    quiet_on_closed_stdout();
+    server::process::tune_allocator();
+    server::process::quiet_on_closed_stdout();
     let cli = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("calvault: cannot start the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("calvault: {e:#}");
-            std::process::ExitCode::from(backup_tool::exit::code_of(&e))
-        }
-    }
+    server::process::run(cli::run(cli), backup_tool::exit::code_of)
 }

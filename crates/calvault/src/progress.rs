@@ -19,6 +19,12 @@ pub fn counter(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// Shows `done` of `total` on the bar (for library callbacks that count as they go).
+pub fn show(bar: &ProgressBar, done: usize, total: usize) {
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
+}
+
 /// A spinner for steps whose length is not known (discovery).
 fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

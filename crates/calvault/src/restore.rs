@@ -93,12 +93,5 @@ async fn run(store: &dyn Store, restore: Restore<'_>, dry_run: bool) -> anyhow::
     }
     let done = planned.carry_out(store).await?;
     let outcome = planned.outcome(&done);
-    for failure in outcome.failures() {
-        eprintln!("calvault: {failure}");
-    }
-    println!("{outcome}");
-    match outcome.failure_note() {
-        Some(note) => Err(anyhow::Error::msg(note)),
-        None => Ok(()),
-    }
+    crate::report(&outcome.failures(), &outcome, outcome.failure_note())
 }

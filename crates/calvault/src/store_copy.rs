@@ -3,10 +3,9 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use indicatif::ProgressBar;
 use server::{admin, Backend, Location};
 
-use crate::progress;
+use crate::progress::{self, show};
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -67,9 +66,4 @@ async fn copy_store(args: CopyArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     println!("{verified}");
     Ok(())
-}
-
-fn show(bar: &ProgressBar, done: usize, total: usize) {
-    bar.set_length(total as u64);
-    bar.set_position(done as u64);
 }

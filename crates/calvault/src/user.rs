@@ -17,12 +17,25 @@ pub enum UserCommand {
         /// The user's e-mail address (their calendar-user-address, for invitations).
         #[arg(long)]
         email: Option<String>,
+        /// The name others see when this user shares with them (default: the user name).
+        #[arg(long)]
+        display_name: Option<String>,
         /// The user's quota in bytes (default: the server's default_quota).
         #[arg(long, value_name = "BYTES")]
         quota: Option<u64>,
         /// Make the user an administrator (sees the server's state).
         #[arg(long)]
         admin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's display name or e-mail address ("" clears one).
+    Set {
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -61,6 +74,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             name,
             password_stdin,
             email,
+            display_name,
             quota,
             admin: make_admin,
             store,
@@ -70,7 +84,14 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             let store = server::open_store(&config).await?;
             admin::ensure_new_user(&*store, &name).await?;
             let password = new_password(password_stdin, &format!("password for {name}"))?;
-            admin::add_user(&*store, &name, email, quota, make_admin, &password).await?;
+            let account = admin::Account {
+                name: name.clone(),
+                email,
+                display_name,
+                quota,
+                admin: make_admin,
+            };
+            admin::add_user(&*store, &account, &password).await?;
             println!("Added user {name:?} with a calendar named {FIRST_CALENDAR:?}.");
             println!(
                 "Point a calendar app at http://{}/ (user {name}).",
@@ -87,6 +108,19 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             let password = new_password(password_stdin, &format!("new password for {name}"))?;
             admin::set_password(&*store, &name, &password).await?;
             println!("Password of {name:?} changed.");
+        }
+        UserCommand::Set {
+            name,
+            display_name,
+            email,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            let set = admin::set_details(&*store, &name, display_name.as_deref(), email.as_deref());
+            let user = set.await?;
+            let shown = user.display_name.as_deref().unwrap_or(&user.name);
+            let email = user.email.as_deref().unwrap_or("no e-mail address");
+            println!("{name:?} is now shown as {shown:?}, {email}.");
         }
         UserCommand::Admin { name, state, store } => {
             admin::set_admin(&*open_store(&store).await?, &name, state == "on").await?;

@@ -63,6 +63,10 @@ pub enum Condition {
     NoConflictingLock { roots: Vec<String> },
     /// RFC 4918 §16: UNLOCK named a token that is no live lock covering the request URL.
     LockTokenMatchesRequestUri,
+    /// RFC 3744 §7.1.1: the caller lacks `privilege` on the resource at `href`.
+    NeedPrivileges { href: String, privilege: QName },
+    /// RFC 3744 §8.1.1: an href names no principal of this server.
+    RecognizedPrincipal,
 }
 
 impl Condition {
@@ -109,18 +113,28 @@ impl Condition {
                 return with_hrefs(QName::dav("no-conflicting-lock"), roots)
             }
             Condition::LockTokenMatchesRequestUri => QName::dav("lock-token-matches-request-uri"),
+            Condition::RecognizedPrincipal => QName::dav("recognized-principal"),
+            Condition::NeedPrivileges { href, privilege } => {
+                let resource = Element::new(QName::dav("resource"))
+                    .with_child(Element::text(QName::dav("href"), href.clone()))
+                    .with_child(
+                        Element::new(QName::dav("privilege"))
+                            .with_child(Element::new(privilege.clone())),
+                    );
+                return Element::new(QName::dav("need-privileges")).with_child(resource);
+            }
         };
         Element::new(name)
     }
 
-    /// Lock roots come from the store as paths below the home; in the answer they are
-    /// hrefs in the home of `owner` (the user the request path names).
-    pub fn place_roots(&mut self, owner: &str) {
+    /// Lock roots come from the store as paths below the home of the request's content;
+    /// in the answer they are hrefs as the caller reaches them (`crate::lock::Home`).
+    pub fn place_roots(&mut self, home: &crate::lock::Home) {
         if let Condition::LockTokenSubmitted { roots } | Condition::NoConflictingLock { roots } =
             self
         {
             for root in roots.iter_mut() {
-                *root = crate::lock::root_href(owner, root);
+                *root = home.root_href(root);
             }
         }
     }

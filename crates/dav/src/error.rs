@@ -66,13 +66,11 @@ impl DavError {
         (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5")
     }
 
-    /// Lock roots name paths below the home of the request path; the answer names hrefs
-    /// (see [`Condition::place_roots`]).
-    pub fn placing_lock_roots(mut self, request_path: &str) -> Self {
-        if let (Some(condition), Ok(crate::path::Target::Home { user, .. })) =
-            (self.condition.as_mut(), crate::path::parse(request_path))
-        {
-            condition.place_roots(&user);
+    /// Lock roots name paths below the home of the request's content; the answer names
+    /// hrefs (see [`Condition::place_roots`]).
+    pub fn placing_lock_roots(mut self, home: &crate::lock::Home) -> Self {
+        if let Some(condition) = self.condition.as_mut() {
+            condition.place_roots(home);
         }
         self
     }

@@ -6,7 +6,9 @@
 //! path (rights are checked there, in one place), parse the body into typed values, decide,
 //! and write a typed response.
 
+mod access;
 mod answer_buffer;
+pub mod calendars;
 mod condition;
 mod conditional;
 mod error;
@@ -16,39 +18,46 @@ mod lock;
 mod merge;
 mod method;
 pub mod path;
+mod principal_href;
 mod props;
 pub mod quirks;
 mod resource;
 
 use std::sync::Arc;
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use store::{Change, LockClaim, Store, User};
 
+pub use access::PrincipalSearch;
 pub use condition::Condition;
 pub use error::{DavError, DavResult};
-pub use limits::Limits;
+pub use limits::{Limits, SharingAccept};
+pub use method::put::{write_object, ObjectWrite};
 
 /// The authenticated user of a request and what to record about it in history.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub user: User,
     pub change: Change,
+    /// Signed in with a read-only app password: may read what the user may, change nothing.
+    pub read_only: bool,
 }
 
 impl Caller {
     /// A signed-in user's request: its writes are WebDAV writes, which locks they do not
     /// hold keep out (`store::Change::locks`; the engine adds the tokens the request's If
     /// header submits).
-    pub fn new(user: User, mut change: Change) -> Self {
+    pub fn new(user: User, mut change: Change, read_only: bool) -> Self {
         change.locks = Some(LockClaim {
             principal: user.id,
             tokens: Vec::new(),
         });
-        Caller { user, change }
+        Caller {
+            user,
+            change,
+            read_only,
+        }
     }
 }
 
@@ -93,24 +102,55 @@ impl Engine {
     /// Answers one request of an authenticated caller. Never fails: every error becomes its
     /// response here.
     pub async fn handle(&self, req: Request<Bytes>, caller: &Caller) -> Response<Bytes> {
-        let result = match resource::authorize(req.uri().path(), &caller.user.name) {
-            Err(e) => Err(e),
-            Ok(()) => self.answer(&req, caller).await,
+        let cx = method::Cx {
+            engine: self,
+            caller,
+            if_tokens: Default::default(),
         };
-        let mut response = result
-            .map_err(|e| e.placing_lock_roots(req.uri().path()))
-            .unwrap_or_else(DavError::into_response);
+        let result = self.decide_and_dispatch(&cx, &req).await;
+        let mut response = result.unwrap_or_else(DavError::into_response);
         if req.method() == Method::HEAD {
             head_of(&mut response);
         }
         response
     }
 
+    /// The request path is looked up and the access decision made before the body is
+    /// even parsed: a request without the privilege learns nothing from how its body
+    /// would have been read.
+    async fn decide_and_dispatch(
+        &self,
+        cx: &method::Cx<'_>,
+        req: &Request<Bytes>,
+    ) -> DavResult<Response<Bytes>> {
+        if req.method() == Method::OPTIONS {
+            return Ok(method::options::handle());
+        }
+        let target = resource::resolve(cx, req.uri().path()).await?;
+        if let Some(need) = access::required(req.method(), &target) {
+            access::check(&target, need)?;
+        }
+        let home = lock::Home::of(&target, &cx.caller.user);
+        self.with_locks(cx, req, target, home.as_ref())
+            .await
+            .map_err(|e| match &home {
+                Some(home) => e.placing_lock_roots(home),
+                None => e,
+            })
+    }
+
     /// The request with what it holds against locks: the If header's tokens are looked up
     /// once, and a write's change carries the tokens it submits, so that the store checks
     /// them inside the write's transaction.
-    async fn answer(&self, req: &Request<Bytes>, caller: &Caller) -> DavResult<Response<Bytes>> {
-        let held = lock::held(self, req, &caller.user).await?;
+    async fn with_locks(
+        &self,
+        cx: &method::Cx<'_>,
+        req: &Request<Bytes>,
+        target: resource::Resolved,
+        home: Option<&lock::Home>,
+    ) -> DavResult<Response<Bytes>> {
+        let held = lock::held(self, req, home).await?;
+        let caller = cx.caller;
         // Most writes submit no token, and a caller made with `Caller::new` already holds
         // that empty claim: only a request that submits tokens needs its own.
         let claims_nothing = caller
@@ -118,49 +158,54 @@ impl Engine {
             .locks
             .as_ref()
             .is_some_and(|c| c.principal == caller.user.id && c.tokens.is_empty());
-        let caller = if changes_something(req.method())
-            && !(claims_nothing && held.submitted.is_empty())
-        {
-            Cow::Owned(Caller {
-                user: caller.user.clone(),
-                change: Change {
-                    locks: Some(LockClaim {
-                        principal: caller.user.id,
-                        tokens: held.submitted,
-                    }),
-                    ..caller.change.clone()
-                },
-            })
-        } else {
-            Cow::Borrowed(caller)
+        if !changes_something(req.method()) || (claims_nothing && held.submitted.is_empty()) {
+            let cx = method::Cx {
+                engine: self,
+                caller,
+                if_tokens: held.matches,
+            };
+            return self.dispatch(&cx, req, target).await;
+        }
+        let caller = Caller {
+            user: caller.user.clone(),
+            change: Change {
+                locks: Some(LockClaim {
+                    principal: caller.user.id,
+                    tokens: held.submitted,
+                }),
+                ..caller.change.clone()
+            },
+            read_only: caller.read_only,
         };
         let cx = method::Cx {
             engine: self,
             caller: &caller,
             if_tokens: held.matches,
         };
-        self.dispatch(&cx, req).await
+        self.dispatch(&cx, req, target).await
     }
 
     async fn dispatch(
         &self,
         cx: &method::Cx<'_>,
         req: &Request<Bytes>,
+        target: resource::Resolved,
     ) -> DavResult<Response<Bytes>> {
+        use store::TransferMode::{Copy, Move};
         match req.method().as_str() {
-            "OPTIONS" => Ok(method::options::handle()),
-            "GET" | "HEAD" => method::get::handle(cx, req).await,
-            "PUT" => method::put::handle(cx, req).await,
-            "DELETE" => method::delete::handle(cx, req).await,
-            "PROPFIND" => method::propfind::handle(cx, req).await,
-            "PROPPATCH" => method::proppatch::handle(cx, req).await,
-            "MKCOL" => method::mkcol::handle(cx, req, false).await,
-            "MKCALENDAR" => method::mkcol::handle(cx, req, true).await,
-            "COPY" => method::copy_move::handle(cx, req, store::TransferMode::Copy).await,
-            "MOVE" => method::copy_move::handle(cx, req, store::TransferMode::Move).await,
-            "REPORT" => method::report::handle(cx, req).await,
-            "LOCK" => method::lock::handle(cx, req).await,
-            "UNLOCK" => method::unlock::handle(cx, req).await,
+            "GET" | "HEAD" => method::get::handle(cx, req, target.found()?).await,
+            "PUT" => method::put::handle(cx, req, target).await,
+            "DELETE" => method::delete::handle(cx, req, target.found()?).await,
+            "PROPFIND" => method::propfind::handle(cx, req, target.found()?).await,
+            "PROPPATCH" => method::proppatch::handle(cx, req, target.found()?).await,
+            "MKCOL" => method::mkcol::handle(cx, req, target, false).await,
+            "MKCALENDAR" => method::mkcol::handle(cx, req, target, true).await,
+            "COPY" => method::copy_move::handle(cx, req, target.found()?, Copy).await,
+            "MOVE" => method::copy_move::handle(cx, req, target.found()?, Move).await,
+            "REPORT" => method::report::handle(cx, req, target.found()?).await,
+            "POST" => method::post::handle(cx, req, target.found()?).await,
+            "LOCK" => method::lock::handle(cx, req, target).await,
+            "UNLOCK" => method::unlock::handle(cx, req, target).await,
             _ => Err(DavError::new(
                 http::StatusCode::NOT_IMPLEMENTED,
                 format!("the {} method is not supported here", req.method()),

@@ -22,6 +22,30 @@ pub struct Limits {
     /// held a lock keeps everyone else out for at most this long. Clients editing for
     /// longer refresh their lock.
     pub max_lock_timeout_secs: u64,
+    /// Whom principal searches and listings show (`principal_search`).
+    pub principal_search: crate::access::PrincipalSearch,
+    /// Whether a share appears in the sharee's home at once (`sharing_accept`).
+    pub sharing_accept: SharingAccept,
+}
+
+/// The `sharing_accept` setting: a calendar shared with a user of this server shows in
+/// their home at once (what DAVx5, Thunderbird and Evolution need, having no invitations),
+/// or only once they accept the invitation (Apple's flow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SharingAccept {
+    #[default]
+    Auto,
+    Invite,
+}
+
+impl SharingAccept {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(SharingAccept::Auto),
+            "invite" => Some(SharingAccept::Invite),
+            _ => None,
+        }
+    }
 }
 
 impl Limits {
@@ -42,6 +66,8 @@ impl Default for Limits {
             max_multiget_hrefs: 5_000,
             default_quota: None,
             max_lock_timeout_secs: 3_600,
+            principal_search: Default::default(),
+            sharing_accept: Default::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! WebDAV locks at the protocol edge (RFC 4918 §6-§10), shared by every method: what a
 //! request holds against locks (the lock tokens its If header names, looked up once per
-//! request), the home a path is in, new lock tokens, the Timeout header, and the XML of
+//! request), the home whose locks a request meets, new lock tokens, the Timeout header, and the XML of
 //! `lockdiscovery`, `supportedlock` and `activelock`.
 //!
 //! Whether a write may go through is not decided here: the store decides it inside the
@@ -10,46 +10,129 @@
 
 use dav_xml::{Element, QName};
 use http::{HeaderMap, Request};
+use store::db::locking::member_path;
 use store::rules::locks::covers;
 use store::{DavLock, LockScope, PrincipalId, User};
 
 use crate::conditional::{self, IfToken, TokenMatches};
 use crate::error::{DavError, DavResult};
 use crate::path::{self, Target};
+use crate::resource::{Resolved, Resource, Seen, Vacant};
 use crate::Engine;
 
-/// The home a request path is in: whose URLs its locks are on.
+/// The home whose locks a request meets: that of the content its path names (for a
+/// calendar shared with the caller, its owner's, whichever URL the caller reaches it by),
+/// with how the caller's URLs map onto it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Home {
     pub owner: PrincipalId,
+    /// The owner's user name: hrefs of lock roots are in their home.
     pub name: String,
-    /// The request's path below the home ("" is the home itself).
+    /// The request's path below the owner's home ("" is the home itself).
     pub path: String,
+    /// The caller's binding the request goes through, if any.
+    pub binding: Option<Binding>,
 }
 
-/// The home `request_path` names, if it names one below `/dav/calendars/` (another user's
-/// home is looked up: what the access decision lets through is not decided here).
-pub async fn home_of(
-    engine: &Engine,
-    request_path: &str,
-    me: &User,
-) -> DavResult<Option<Home>> {
-    let Ok(Target::Home { user, segments, .. }) = path::parse(request_path) else {
-        return Ok(None);
-    };
-    let owner = if user == me.name {
-        me.id
-    } else {
-        match engine.store.user_by_name(&user).await? {
-            Some(u) => u.id,
-            None => return Ok(None),
+/// A calendar seen through the caller's binding: its URLs in the caller's home stand for
+/// the calendar's in its owner's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub user: String,
+    /// The binding's path below the caller's home.
+    pub path: String,
+    /// The shared calendar's path below its owner's home.
+    pub target: String,
+}
+
+impl Home {
+    /// The home of what a resolved request path names; None for what no home holds
+    /// (principals, the roots). Costs no lookup: the resolution read what it needs.
+    pub fn of(target: &Resolved, me: &User) -> Option<Home> {
+        let (seen, path) = match target {
+            Resolved::Found(Resource::Collection(c)) => (c, c.collection.path.clone()),
+            Resolved::Found(Resource::Object {
+                collection, meta, ..
+            }) => (
+                collection.as_ref(),
+                member_path(&collection.collection.path, &meta.name),
+            ),
+            Resolved::Vacant(Vacant {
+                parent: Some(parent),
+                name,
+                ..
+            }) => (parent, member_path(&parent.collection.path, name)),
+            Resolved::Vacant(Vacant {
+                parent: None, path, ..
+            }) => {
+                return Some(Home {
+                    owner: me.id,
+                    name: me.name.clone(),
+                    path: path.clone(),
+                    binding: None,
+                })
+            }
+            Resolved::Found(_) => return None,
+        };
+        Some(Home::seen(seen, path))
+    }
+
+    /// The home of `path` below the home of `seen`'s content.
+    pub fn seen(seen: &Seen, path: String) -> Home {
+        Home {
+            owner: seen.collection.owner,
+            name: seen.owner_name.to_string(),
+            path,
+            binding: seen.binding.as_ref().map(|b| Binding {
+                user: seen.home_user.to_string(),
+                path: b.path.clone(),
+                target: seen.collection.path.clone(),
+            }),
         }
-    };
-    Ok(Some(Home {
-        owner,
-        name: user,
-        path: segments.join("/"),
-    }))
+    }
+
+    /// Where the caller knows a lock root (a path below the owner's home) by: the user
+    /// whose home the URL is in and the path below it — through the binding for what is in
+    /// the shared calendar, else in the owner's home.
+    pub fn place(&self, root: &str) -> (&str, String) {
+        if let Some(b) = &self.binding {
+            if let Some(rest) = below(root, &b.target) {
+                return (&b.user, member_path(&b.path, rest));
+            }
+        }
+        (&self.name, root.to_owned())
+    }
+
+    /// The href of a lock root as a precondition names it ([`root_href`]).
+    pub fn root_href(&self, root: &str) -> String {
+        let (user, path) = self.place(root);
+        root_href(user, &path)
+    }
+
+    /// The path below the owner's home that a URL path names, if it names one there
+    /// (directly or through the binding).
+    fn path_of(&self, url_path: &str) -> Option<String> {
+        let Ok(Target::Home { user, segments, .. }) = path::parse(url_path) else {
+            return None;
+        };
+        let joined = segments.join("/");
+        if user == self.name {
+            return Some(joined);
+        }
+        let b = self.binding.as_ref().filter(|b| b.user == user)?;
+        below(&joined, &b.path).map(|rest| member_path(&b.target, rest))
+    }
+}
+
+/// What is left of `path` below `prefix` ("" for `prefix` itself), if it is there.
+fn below<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    if prefix.is_empty() {
+        return Some(path);
+    }
+    match path.strip_prefix(prefix)? {
+        "" => Some(""),
+        rest => rest.strip_prefix('/'),
+    }
 }
 
 /// What a request holds against locks, from its If header.
@@ -63,7 +146,11 @@ pub struct Held {
 
 /// Reads the If header's lock tokens and, when there are any, the locks of the request's
 /// home once, to tell which of them match. A request without tokens costs nothing here.
-pub async fn held(engine: &Engine, req: &Request<bytes::Bytes>, me: &User) -> DavResult<Held> {
+pub async fn held(
+    engine: &Engine,
+    req: &Request<bytes::Bytes>,
+    home: Option<&Home>,
+) -> DavResult<Held> {
     let named = conditional::if_tokens(req.headers());
     if named.is_empty() {
         return Ok(Held::default());
@@ -75,7 +162,7 @@ pub async fn held(engine: &Engine, req: &Request<bytes::Bytes>, me: &User) -> Da
         .collect();
     submitted.sort();
     submitted.dedup();
-    let Some(home) = home_of(engine, req.uri().path(), me).await? else {
+    let Some(home) = home else {
         return Ok(Held {
             matches: TokenMatches::default(),
             submitted,
@@ -85,7 +172,7 @@ pub async fn held(engine: &Engine, req: &Request<bytes::Bytes>, me: &User) -> Da
     let host = host_of(req.headers()).or_else(|| req.uri().authority().map(|a| a.as_str()));
     let matched = named
         .into_iter()
-        .filter(|t| names_live_lock(t, &locks, &home, host))
+        .filter(|t| names_live_lock(t, &locks, home, host))
         .map(|t| (t.tag, t.token))
         .collect();
     Ok(Held {
@@ -104,7 +191,7 @@ fn names_live_lock(t: &IfToken, locks: &[DavLock], home: &Home, host: Option<&st
     let tagged;
     let path = match &t.tag {
         None => home.path.as_str(),
-        Some(tag) => match tag_path(tag, host, &home.name) {
+        Some(tag) => match path::href_path(tag, host).and_then(|p| home.path_of(p)) {
             Some(p) => {
                 tagged = p;
                 tagged.as_str()
@@ -115,14 +202,6 @@ fn names_live_lock(t: &IfToken, locks: &[DavLock], home: &Home, host: Option<&st
     locks
         .iter()
         .any(|l| l.token == t.token && covers(l, path))
-}
-
-/// The path below `home` a resource tag names, if it names one in that home.
-fn tag_path(tag: &str, host: Option<&str>, home: &str) -> Option<String> {
-    match path::parse(path::href_path(tag, host)?) {
-        Ok(Target::Home { user, segments, .. }) if user == home => Some(segments.join("/")),
-        _ => None,
-    }
 }
 
 /// A new lock token (RFC 4918 §6.5): a random `urn:uuid:` (RFC 4122 version 4), unique
@@ -224,24 +303,24 @@ pub fn supportedlock() -> Element {
         .with_child(entry("shared"))
 }
 
-/// The locks of `locks` covering the resource at `path` (href `href`), as activelocks: a
-/// lock rooted there has the resource's href as its root, one on an ancestor (depth
-/// infinity) the ancestor collection's.
+/// The locks of `locks` covering the resource at `home.path` (href `href`), as
+/// activelocks: a lock rooted there has the resource's href as its root, one on an ancestor
+/// (depth infinity) the ancestor collection's.
 pub fn active_on<'a>(
     locks: &'a [DavLock],
-    owner: &'a str,
-    path: &'a str,
+    home: &'a Home,
     href: &'a str,
     now: i64,
 ) -> impl Iterator<Item = Element> + 'a {
     locks
         .iter()
-        .filter(move |l| covers(l, path) && store::rules::locks::is_live(l, now))
+        .filter(move |l| covers(l, &home.path) && store::rules::locks::is_live(l, now))
         .map(move |l| {
-            let root = if l.path == path {
+            let root = if l.path == home.path {
                 href.to_owned()
             } else {
-                path::collection_href(owner, &l.path)
+                let (user, path) = home.place(&l.path);
+                path::collection_href(user, &path)
             };
             activelock(l, root, now)
         })

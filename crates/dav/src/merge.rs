@@ -21,6 +21,7 @@ use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::method::put::{check_calendar_object, keeps_uid, uid_conflict_with_href};
 use crate::method::Cx;
+use crate::resource::Seen;
 
 /// The calendar property that turns merging on or off for one calendar.
 pub const PROPERTY: &str = "merge-concurrent-edits";
@@ -58,18 +59,20 @@ fn refused(detail: impl Into<String>) -> DavError {
 pub async fn put(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
-    collection: &Collection,
+    seen: &Seen,
     name: &str,
     base: String,
 ) -> DavResult<Response<Bytes>> {
     let store = &cx.engine.store;
+    let collection = &seen.collection;
+    let quota = cx.quota_of(seen).await?;
     let ours = req.body();
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     // The body must be a calendar object on its own, as any PUT's.
-    check_calendar_object(cx, collection, ours, sent_type)?;
+    check_calendar_object(cx.engine, collection, ours, sent_type)?;
     let ours_text = std::str::from_utf8(ours)
         .map_err(|_| DavError::bad_request("calendar data must be UTF-8"))?;
     let base_data = store
@@ -105,7 +108,7 @@ pub async fn put(
                  your change on it"
             ))
         })?;
-        let checked = check_calendar_object(cx, collection, merged.as_bytes(), None)
+        let checked = check_calendar_object(cx.engine, collection, merged.as_bytes(), None)
             .map_err(|e| refused(format!("the merged object would not be valid: {}", e.detail)))?;
         keeps_uid(
             current.meta.index.uid.as_deref(),
@@ -119,7 +122,7 @@ pub async fn put(
             index: checked.index,
             instances: checked.instances,
             expect: store::Expect::Etag(current.meta.etag.clone()),
-            quota: cx.quota(),
+            quota,
             merge: Some(Merge {
                 base: base.clone(),
                 theirs: current.meta.etag.clone(),
@@ -130,7 +133,7 @@ pub async fn put(
             Ok(_) => return Ok(crate::method::empty(StatusCode::NO_CONTENT)),
             // Written again meanwhile: merge with that version.
             Err(StoreError::PreconditionFailed) => continue,
-            Err(e) => return Err(uid_conflict_with_href(e, &cx.caller.user.name, collection)),
+            Err(e) => return Err(uid_conflict_with_href(e, &seen.href())),
         }
     }
     Err(refused(

@@ -5,6 +5,11 @@
 //! /dav/                          DAV root
 //! /dav/principals/               principal collection
 //! /dav/principals/NAME/          a user's principal
+//! /dav/principals/NAME/calendar-proxy-read/
+//! /dav/principals/NAME/calendar-proxy-write/
+//!                                the user's delegates (caldav-proxy groups)
+//! /dav/groups/                   group principals
+//! /dav/groups/NAME/              a group
 //! /dav/calendars/NAME/           a user's calendar home
 //! /dav/calendars/NAME/a/b/       collections below it (calendars, plain collections)
 //! /dav/calendars/NAME/a/x.ics    an object
@@ -15,6 +20,11 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 pub const DAV_ROOT: &str = "/dav/";
 pub const PRINCIPALS: &str = "/dav/principals/";
 pub const HOMES: &str = "/dav/calendars/";
+pub const GROUPS: &str = "/dav/groups/";
+
+/// The names of a user principal's delegate groups (caldav-proxy), read and write.
+pub const PROXY_READ: &str = "calendar-proxy-read";
+pub const PROXY_WRITE: &str = "calendar-proxy-write";
 
 /// Everything but RFC 3986 unreserved characters and a few safe sub-delimiters is escaped.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -41,6 +51,13 @@ pub enum Target {
     DavRoot,
     Principals,
     Principal(String),
+    /// One of a user's delegate groups; `write` for calendar-proxy-write.
+    Proxy {
+        user: String,
+        write: bool,
+    },
+    Groups,
+    Group(String),
     Homes,
     /// Something under a user's home: `segments` empty is the home itself.
     Home {
@@ -90,6 +107,13 @@ pub fn parse(path: &str) -> Result<Target, BadPath> {
     Ok(match (area.as_str(), user) {
         ("principals", None) => Target::Principals,
         ("principals", Some(u)) if rest.is_empty() => Target::Principal(u),
+        ("principals", Some(user)) => match rest.as_slice() {
+            [proxy] if proxy == PROXY_READ => Target::Proxy { user, write: false },
+            [proxy] if proxy == PROXY_WRITE => Target::Proxy { user, write: true },
+            _ => Target::NotFound,
+        },
+        ("groups", None) => Target::Groups,
+        ("groups", Some(g)) if rest.is_empty() => Target::Group(g),
         ("calendars", None) => Target::Homes,
         ("calendars", Some(user)) => Target::Home {
             user,
@@ -152,6 +176,20 @@ pub fn principal_href(user: &str) -> String {
     href
 }
 
+pub fn proxy_href(user: &str, write: bool) -> String {
+    let mut href = principal_href(user);
+    href.push_str(if write { PROXY_WRITE } else { PROXY_READ });
+    href.push('/');
+    href
+}
+
+pub fn group_href(group: &str) -> String {
+    let mut href = String::from(GROUPS);
+    push_segment(&mut href, group);
+    href.push('/');
+    href
+}
+
 pub fn home_href(user: &str) -> String {
     let mut href = String::from(HOMES);
     push_segment(&mut href, user);
@@ -202,6 +240,16 @@ mod tests {
                 trailing_slash: false
             })
         );
+        assert_eq!(
+            parse("/dav/principals/ann/calendar-proxy-write/"),
+            Ok(Target::Proxy {
+                user: "ann".into(),
+                write: true
+            })
+        );
+        assert_eq!(parse("/dav/principals/ann/other/"), Ok(Target::NotFound));
+        assert_eq!(parse("/dav/groups/"), Ok(Target::Groups));
+        assert_eq!(parse("/dav/groups/team/"), Ok(Target::Group("team".into())));
         assert_eq!(parse("/elsewhere"), Ok(Target::NotFound));
         assert_eq!(parse("/dav/calendars/ann/../bob/"), Err(BadPath));
         assert_eq!(parse("/dav/calendars/ann/%ff/"), Err(BadPath));

@@ -1,11 +1,19 @@
-//! What a request path names, looked up in the store. Access rights are decided here, in one
-//! place: a user reaches only their own principal and home.
+//! What a request path names, looked up in the store, with what the caller holds on it
+//! ([`crate::access`] decides what that allows).
+//!
+//! A user's own paths cost what they always did: no privilege lookup. Another user's
+//! collections are found only with a grant (else 404, as if absent); a calendar shared with
+//! the caller is seen through their binding in their own home, with the calendar's content
+//! and the binding's own properties.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use store::{Collection, CollectionKind, ObjectMeta};
+use store::{
+    Collection, CollectionId, CollectionKind, Group, ObjectMeta, PrincipalId, Privilege, User,
+};
 
+use crate::access::{self, Visibility};
 use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::path::{self, Target};
@@ -17,54 +25,132 @@ pub enum Resource {
     Root,
     DavRoot,
     Principals,
-    /// The caller's own principal.
-    Principal,
+    Principal(Arc<User>),
+    /// One of a user's delegate groups (caldav-proxy): its members are the users the home
+    /// is granted to, read (or, with `write`, read-write).
+    Proxy {
+        of: Arc<User>,
+        write: bool,
+    },
+    Groups,
+    Group(Arc<Group>),
     Homes,
-    /// A collection of the caller (the home has the empty path).
-    Collection(Collection),
+    /// A collection (the home has the empty path).
+    Collection(Seen),
     Object {
         /// Shared: a listing answers thousands of objects of one collection.
-        collection: Arc<Collection>,
+        collection: Arc<Seen>,
         meta: ObjectMeta,
         /// The stored bytes when the lookup fetched them (a single-object request).
         data: Option<Bytes>,
     },
 }
 
+/// A collection as the caller reaches it: what it holds, where its href is, and what the
+/// caller may do with it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The collection whose objects, properties and history these are: for a binding, the
+    /// shared calendar.
+    pub collection: Collection,
+    /// The caller's binding of a calendar shared with them, through which it is seen.
+    pub binding: Option<Collection>,
+    /// The user whose home the href is in: the caller for their own and for bindings.
+    pub home_user: Arc<str>,
+    /// Who owns the content.
+    pub owner_name: Arc<str>,
+    /// What the caller may do with the content.
+    pub granted: Privilege,
+    /// What the caller may do with their binding itself (rename, remove, set their own
+    /// name and colour): None when not seen through one.
+    pub binding_privilege: Option<Privilege>,
+}
+
+impl Seen {
+    /// A collection of the caller's own.
+    pub fn own(cx: &Cx<'_>, collection: Collection) -> Seen {
+        let name: Arc<str> = Arc::from(cx.caller.user.name.as_str());
+        Seen {
+            collection,
+            binding: None,
+            home_user: Arc::clone(&name),
+            owner_name: name,
+            granted: access::owned(cx),
+            binding_privilege: None,
+        }
+    }
+
+    pub fn id(&self) -> CollectionId {
+        self.collection.id
+    }
+
+    /// Its path below [`Seen::home_user`]'s home.
+    pub fn path(&self) -> &str {
+        match &self.binding {
+            Some(b) => &b.path,
+            None => &self.collection.path,
+        }
+    }
+
+    pub fn href(&self) -> String {
+        path::collection_href(&self.home_user, self.path())
+    }
+
+    pub fn is_home(&self) -> bool {
+        self.binding.is_none() && self.collection.is_home()
+    }
+
+    pub fn is_calendar(&self) -> bool {
+        self.collection.kind == CollectionKind::Calendar
+    }
+
+    /// True when `user` owns the content and sees it at its own URL.
+    pub fn is_owned_by(&self, user: &str) -> bool {
+        self.binding.is_none() && *self.owner_name == *user
+    }
+
+    /// Where a PROPPATCH by the caller is stored: a sharee's name and colour for a shared
+    /// calendar are their own, on their binding.
+    pub fn properties_id(&self) -> CollectionId {
+        self.binding.as_ref().map_or(self.collection.id, |b| b.id)
+    }
+}
+
 impl Resource {
-    pub fn href(&self, user: &str) -> String {
+    pub fn href(&self) -> String {
         match self {
             Resource::Root => "/".into(),
             Resource::DavRoot => path::DAV_ROOT.into(),
             Resource::Principals => path::PRINCIPALS.into(),
-            Resource::Principal => path::principal_href(user),
+            Resource::Principal(user) => path::principal_href(&user.name),
+            Resource::Proxy { of, write } => path::proxy_href(&of.name, *write),
+            Resource::Groups => path::GROUPS.into(),
+            Resource::Group(group) => path::group_href(&group.name),
             Resource::Homes => path::HOMES.into(),
-            Resource::Collection(c) => path::collection_href(user, &c.path),
+            Resource::Collection(c) => c.href(),
             Resource::Object {
                 collection, meta, ..
-            } => path::object_href(user, &collection.path, &meta.name),
+            } => path::member_href(&collection.href(), &meta.name),
         }
     }
 
-    pub fn is_collection(&self) -> bool {
-        !matches!(self, Resource::Object { .. })
-    }
-
+    /// The calendar collection this resource is, with its content (a binding's calendar).
     pub fn calendar(&self) -> Option<&Collection> {
         match self {
-            Resource::Collection(c) if c.kind == CollectionKind::Calendar => Some(c),
+            Resource::Collection(c) if c.is_calendar() => Some(&c.collection),
             _ => None,
         }
     }
 }
 
-/// A path below the home that names nothing yet: where PUT, MKCOL, COPY and MOVE create.
+/// A path below a home that names nothing yet: where PUT, MKCOL, COPY and MOVE create.
 #[derive(Clone, Debug)]
 pub struct Vacant {
     /// The collection the new member would live in, if it exists.
-    pub parent: Option<Collection>,
+    pub parent: Option<Seen>,
     /// The new member's name, or its whole path below the home for collections.
     pub name: String,
+    /// Its path below the home of the parent's owner.
     pub path: String,
     pub trailing_slash: bool,
 }
@@ -84,28 +170,28 @@ impl Resolved {
     }
 }
 
-/// The access decision alone, made before a request body is even read, so that another
-/// user's paths answer 403 whatever the method and body.
-pub fn authorize(request_path: &str, me: &str) -> DavResult<()> {
-    match path::parse(request_path) {
-        Ok(Target::Principal(user)) | Ok(Target::Home { user, .. }) => check_owner(&user, me),
-        _ => Ok(()),
-    }
-}
-
 pub async fn resolve(cx: &Cx<'_>, request_path: &str) -> DavResult<Resolved> {
     let target = path::parse(request_path)
         .map_err(|_| DavError::bad_request("the request path is not a valid UTF-8 path"))?;
-    let me = &cx.caller.user;
     let found = |r| Ok(Resolved::Found(r));
     match target {
         Target::Root => found(Resource::Root),
         Target::DavRoot => found(Resource::DavRoot),
         Target::Principals => found(Resource::Principals),
         Target::Homes => found(Resource::Homes),
-        Target::Principal(user) => {
-            check_owner(&user, &me.name)?;
-            found(Resource::Principal)
+        Target::Groups => found(Resource::Groups),
+        Target::Principal(name) => found(Resource::Principal(principal(cx, &name).await?)),
+        Target::Proxy { user, write } => found(Resource::Proxy {
+            of: principal(cx, &user).await?,
+            write,
+        }),
+        Target::Group(name) => {
+            let group = cx.engine.store.group_by_name(&name).await?;
+            let group = group.ok_or_else(DavError::not_found)?;
+            if !Visibility::of(cx).await?.sees_group(group.id) {
+                return Err(DavError::not_found());
+            }
+            found(Resource::Group(Arc::new(group)))
         }
         Target::NotFound => Err(DavError::not_found()),
         Target::Home {
@@ -113,62 +199,149 @@ pub async fn resolve(cx: &Cx<'_>, request_path: &str) -> DavResult<Resolved> {
             segments,
             trailing_slash,
         } => {
-            check_owner(&user, &me.name)?;
-            resolve_below_home(cx, segments, trailing_slash).await
+            let me = &cx.caller.user;
+            if user == me.name {
+                return below_home(cx, me, segments, trailing_slash).await;
+            }
+            let owner = cx.engine.store.user_by_name(&user).await?;
+            let owner = owner.ok_or_else(DavError::not_found)?;
+            below_home(cx, &owner, segments, trailing_slash).await
         }
     }
 }
 
-/// Another user's space answers 403 for every method and every path, existing or not, so
-/// that neither content nor existence leaks.
-fn check_owner(user: &str, me: &str) -> DavResult<()> {
-    if user == me {
-        Ok(())
-    } else {
-        Err(DavError::forbidden(
-            "this URL belongs to another account; you may only reach your own",
-        ))
+/// A user's principal, when the caller may see it (else as absent).
+async fn principal(cx: &Cx<'_>, name: &str) -> DavResult<Arc<User>> {
+    let me = &cx.caller.user;
+    if name == me.name {
+        return Ok(Arc::new(me.clone()));
     }
+    let user = cx.engine.store.user_by_name(name).await?;
+    let user = user.ok_or_else(DavError::not_found)?;
+    if !Visibility::of(cx).await?.sees(&user) {
+        return Err(DavError::not_found());
+    }
+    Ok(Arc::new(user))
 }
 
-async fn resolve_below_home(
+async fn below_home(
     cx: &Cx<'_>,
+    owner: &User,
     segments: Vec<String>,
     trailing_slash: bool,
 ) -> DavResult<Resolved> {
     let store = &cx.engine.store;
-    let owner = cx.caller.user.id;
     let full_path = segments.join("/");
     let Some((name, parent_segments)) = segments.split_last() else {
-        let home = store
-            .collection(owner, "")
-            .await?
-            .ok_or_else(DavError::not_found)?;
-        return Ok(Resolved::Found(Resource::Collection(home)));
+        let home = store.collection(owner.id, "").await?;
+        let home = home.ok_or_else(DavError::not_found)?;
+        return Ok(Resolved::Found(Resource::Collection(
+            seen(cx, owner.id, &owner.name, home).await?,
+        )));
     };
     let parent_path = parent_segments.join("/");
     // An object is found with or without a trailing slash, so that MKCOL over a file
     // answers 405 rather than creating a collection beside it.
-    let parent = match store.collection_member(owner, &parent_path, name).await? {
+    let parent = match store
+        .collection_member(owner.id, &parent_path, name)
+        .await?
+    {
         Some((parent, Some(object))) => {
             return Ok(Resolved::Found(Resource::Object {
-                collection: Arc::new(parent),
+                collection: Arc::new(seen(cx, owner.id, &owner.name, parent).await?),
                 meta: object.meta,
                 data: Some(object.data),
             }))
         }
-        Some((parent, None)) => Some(parent),
-        None => None,
+        Some((parent, None)) => parent,
+        None if owner.id == cx.caller.user.id => {
+            return Ok(Resolved::Vacant(Vacant {
+                parent: None,
+                name: name.clone(),
+                path: full_path,
+                trailing_slash,
+            }))
+        }
+        // Nothing of another user's is shown without a grant on it.
+        None => return Err(DavError::not_found()),
     };
-    if parent.is_some() {
-        if let Some(c) = store.collection(owner, &full_path).await? {
-            return Ok(Resolved::Found(Resource::Collection(c)));
+    if parent.kind != CollectionKind::Shared {
+        if let Some(c) = store.collection(owner.id, &full_path).await? {
+            return Ok(Resolved::Found(Resource::Collection(
+                seen(cx, owner.id, &owner.name, c).await?,
+            )));
+        }
+    }
+    let parent = seen(cx, owner.id, &owner.name, parent).await?;
+    if parent.binding.is_some() {
+        // A binding's members are the shared calendar's.
+        if let Some(object) = store.object(parent.id(), name).await? {
+            return Ok(Resolved::Found(Resource::Object {
+                collection: Arc::new(parent),
+                meta: object.meta,
+                data: Some(object.data),
+            }));
         }
     }
     Ok(Resolved::Vacant(Vacant {
-        parent,
+        parent: Some(parent),
         name: name.clone(),
         path: full_path,
         trailing_slash,
     }))
+}
+
+/// A collection of `owner` (id and name) as the caller sees it; 404 when they hold nothing
+/// on it.
+pub async fn seen(
+    cx: &Cx<'_>,
+    owner: PrincipalId,
+    owner_name: &str,
+    collection: Collection,
+) -> DavResult<Seen> {
+    let me = &cx.caller.user;
+    if owner == me.id {
+        return match collection.kind {
+            CollectionKind::Shared => through_binding(cx, collection).await,
+            _ => Ok(Seen::own(cx, collection)),
+        };
+    }
+    if collection.kind == CollectionKind::Shared {
+        // Another user's bindings are theirs alone.
+        return Err(DavError::not_found());
+    }
+    let granted = access::granted(cx, collection.id).await?;
+    let granted = granted.ok_or_else(DavError::not_found)?;
+    let name: Arc<str> = Arc::from(owner_name);
+    Ok(Seen {
+        collection,
+        binding: None,
+        home_user: Arc::clone(&name),
+        owner_name: name,
+        granted,
+        binding_privilege: None,
+    })
+}
+
+/// The calendar a binding of the caller's shows; 404 when it is gone or no longer theirs
+/// to read (a revoked share fails at once, whichever node answers).
+pub async fn through_binding(cx: &Cx<'_>, binding: Collection) -> DavResult<Seen> {
+    let store = &cx.engine.store;
+    let target = binding.target.ok_or_else(DavError::not_found)?;
+    let calendar = store.collection_by_id(target).await?;
+    let calendar = calendar.ok_or_else(DavError::not_found)?;
+    let granted = access::granted(cx, calendar.id).await?;
+    let granted = granted
+        .filter(|p| *p >= Privilege::Read)
+        .ok_or_else(DavError::not_found)?;
+    let owner = store.user_by_id(calendar.owner).await?;
+    let owner = owner.ok_or_else(DavError::not_found)?;
+    Ok(Seen {
+        collection: calendar,
+        binding: Some(binding),
+        home_user: Arc::from(cx.caller.user.name.as_str()),
+        owner_name: Arc::from(owner.name.as_str()),
+        granted,
+        binding_privilege: Some(access::owned(cx)),
+    })
 }

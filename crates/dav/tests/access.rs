@@ -1,4 +1,5 @@
-//! Access: another user's space answers 403 to every method and is left unchanged.
+//! Access: another user's space, without a share, is absent (404) to every method and is
+//! left unchanged.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -7,7 +8,7 @@ use http::StatusCode;
 use support::*;
 
 #[tokio::test]
-async fn another_users_space_is_forbidden_for_every_method_and_unchanged() {
+async fn another_users_space_is_absent_for_every_method_and_unchanged() {
     let h = harness().await;
     h.ann(
         "PUT",
@@ -45,7 +46,7 @@ async fn another_users_space_is_forbidden_for_every_method_and_unchanged() {
                     &event("b", "x"),
                 )
                 .await;
-            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
             assert!(
                 !text(&r).contains("Secret"),
                 "{method} {path} leaked content"
@@ -54,7 +55,7 @@ async fn another_users_space_is_forbidden_for_every_method_and_unchanged() {
     }
     let still = h.ann("GET", &format!("{CAL}secret.ics"), &[], "").await;
     assert!(text(&still).contains("Secret meeting"));
-    // A multiget from bob naming ann's object gets a per-href 403 and no data.
+    // A multiget from bob naming ann's object gets a per-href 404 and no data.
     let body = "<C:calendar-multiget xmlns:D='DAV:' xmlns:C='urn:ietf:params:xml:ns:caldav'>\
                 <D:prop><C:calendar-data/></D:prop><D:href>/dav/calendars/ann/calendar/secret.ics</D:href>\
                 </C:calendar-multiget>";
@@ -62,5 +63,5 @@ async fn another_users_space_is_forbidden_for_every_method_and_unchanged() {
         .send(&h.bob, "REPORT", "/dav/calendars/bob/calendar/", &[], body)
         .await;
     assert_eq!(r.status(), StatusCode::MULTI_STATUS);
-    assert!(text(&r).contains("403") && !text(&r).contains("Secret"));
+    assert!(text(&r).contains("404") && !text(&r).contains("Secret"));
 }

@@ -88,5 +88,9 @@ async fn copy_and_move_between_calendars_honour_overwrite_and_component_sets() {
             "",
         )
         .await;
-    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        cross.status(),
+        StatusCode::NOT_FOUND,
+        "bob's calendar is not there for ann"
+    );
 }

@@ -94,7 +94,7 @@ fn without_value(p: &Property) -> &str {
 /// Folds one content line (RFC 5545 §3.1): at most 75 octets per physical
 /// line, continuation lines start with a space, and a UTF-8 character is
 /// never split.
-pub(crate) fn write_folded(line: &str, out: &mut String) {
+pub fn write_folded(line: &str, out: &mut String) {
     let mut budget = FOLD_AT;
     let mut used = 0;
     for ch in line.chars() {

@@ -90,6 +90,16 @@ pub fn split_calendar_with(
         .collect())
 }
 
+/// The calendar's name as its exporter wrote it (`X-WR-CALNAME`, which Google Calendar,
+/// Outlook, Thunderbird and Apple Calendar all write), unescaped.
+pub fn calendar_name(text: &str) -> Result<Option<String>, ParseError> {
+    let root = parse(text)?;
+    Ok(root
+        .property("X-WR-CALNAME")
+        .map(|p| unescape_text(&p.value))
+        .filter(|name| !name.trim().is_empty()))
+}
+
 /// Puts `UID:uid` right after the component's first line, where clients write it.
 fn add_uid(c: &mut Component, uid: &str) {
     let line = format!("UID:{uid}");
@@ -125,7 +135,7 @@ fn tzids(components: &[Component]) -> Vec<String> {
     out
 }
 
-fn write_component(c: &Component, out: &mut String) {
+pub(crate) fn write_component(c: &Component, out: &mut String) {
     out.push_str("BEGIN:");
     out.push_str(&c.name);
     out.push_str("\r\n");
@@ -176,6 +186,7 @@ mod tests {
         assert!(a.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n"));
         assert!(!a.contains("METHOD"), "{a}");
         assert!(a.contains("X-WR-CALNAME:Work\r\n"));
+        assert_eq!(calendar_name(EXPORT).unwrap().as_deref(), Some("Work"));
         assert_eq!(a.matches("BEGIN:VTIMEZONE").count(), 1, "{a}");
         assert!(a.contains("TZID:Europe/Berlin\r\n"));
         assert_eq!(a.matches("BEGIN:VEVENT").count(), 2);

@@ -166,6 +166,18 @@ impl Authenticator {
         let (name, secret) = authorization
             .and_then(parse_basic)
             .ok_or(AuthError::Missing)?;
+        self.check(&name, &secret, address).await
+    }
+
+    /// A user name and a password or app password, as Basic carries them or the web
+    /// interface's sign-in form sends them: one throttle for both.
+    pub async fn check(
+        &self,
+        name: &str,
+        secret: &str,
+        address: IpAddr,
+    ) -> Result<Identity, AuthError> {
+        let (name, secret) = (name.to_owned(), secret.to_owned());
         if let Some(hash) = tokens::hash_of(&secret) {
             return self.with_token(&name, &hash, address).await;
         }

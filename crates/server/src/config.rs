@@ -22,6 +22,13 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// error, warn, info, debug or trace.
     pub log_level: String,
+    /// "text" (lines for people) or "json" (one JSON object per line, for log collectors).
+    pub log_format: String,
+    /// The request line in text logs: "calvault" or "common" (Apache Common Log Format).
+    pub access_log_format: String,
+    /// Address of a listener that serves only `/metrics`, `/healthz` and `/readyz`; unset,
+    /// the main listener serves `/metrics` to loopback addresses only.
+    pub metrics_listen: Option<String>,
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_request_body: u64,
     /// Largest calendar object, in bytes (`dav::Limits::max_resource_size`).
@@ -58,6 +65,31 @@ pub struct Config {
     /// of refusing it with 412, when the edits touch different properties (a calendar's
     /// own `merge-concurrent-edits` property overrides this; docs/locks-and-merging.md).
     pub merge_concurrent_edits: bool,
+    /// Whom principal searches and listings show: "all" users, those in a user's "groups"
+    /// and sharing with them, or "none" but the user (docs/sharing.md).
+    pub principal_search: PrincipalSearch,
+    /// "auto": a calendar shared with a user shows in their home at once; "invite": once
+    /// they accept (docs/sharing.md).
+    pub sharing_accept: SharingAccept,
+}
+
+/// The `principal_search` key (`dav::PrincipalSearch`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalSearch {
+    All,
+    #[default]
+    Groups,
+    None,
+}
+
+/// The `sharing_accept` key (`dav::SharingAccept`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum SharingAccept {
+    #[default]
+    Auto,
+    Invite,
 }
 
 impl Default for Config {
@@ -71,6 +103,9 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             log_level: "info".into(),
+            log_format: "text".into(),
+            access_log_format: "calvault".into(),
+            metrics_listen: None,
             max_request_body: 20 * 1024 * 1024,
             max_resource_size: limits.max_resource_size,
             max_instances: limits.max_instances,
@@ -85,6 +120,8 @@ impl Default for Config {
             verify_interval_hours: 24,
             max_lock_timeout_secs: limits.max_lock_timeout_secs,
             merge_concurrent_edits: false,
+            principal_search: PrincipalSearch::default(),
+            sharing_accept: SharingAccept::default(),
         }
     }
 }
@@ -96,6 +133,9 @@ const KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "log_level",
+    "log_format",
+    "access_log_format",
+    "metrics_listen",
     "max_request_body",
     "max_resource_size",
     "max_instances",
@@ -110,6 +150,8 @@ const KEYS: &[&str] = &[
     "verify_interval_hours",
     "max_lock_timeout_secs",
     "merge_concurrent_edits",
+    "principal_search",
+    "sharing_accept",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +197,26 @@ impl Config {
             path: source,
             message: e.to_string(),
         })
+    }
+
+    /// `serve`'s flags, which override the file and the environment: the address, the
+    /// certificate and key (given together), the log level.
+    pub fn apply_flags(
+        &mut self,
+        listen: Option<String>,
+        tls: Option<(PathBuf, PathBuf)>,
+        log_level: Option<String>,
+    ) {
+        if let Some(listen) = listen {
+            self.listen = listen;
+        }
+        if let Some((cert, key)) = tls {
+            self.tls_cert = Some(cert);
+            self.tls_key = Some(key);
+        }
+        if let Some(level) = log_level {
+            self.log_level = level;
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {

@@ -9,12 +9,19 @@ pub mod auth;
 pub mod backend;
 pub mod config;
 mod framing;
+mod health;
+pub mod logging;
+pub mod metrics;
 pub mod password;
+pub mod process;
 mod retention;
 mod serve;
+pub mod session;
+pub mod state;
 mod tls;
 pub mod tokens;
 pub mod verification;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,16 +37,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Backend> {
     Backend::open(&Location::of(config)?).await
 }
 
-pub fn init_logging(level: &str) -> anyhow::Result<()> {
-    let level: tracing::Level = level.parse().map_err(|_| {
-        anyhow::anyhow!("log_level must be error, warn, info, debug or trace, not {level:?}")
-    })?;
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-    Ok(())
+/// Sets up the log as the config says (`logging::init`).
+pub fn init_logging(config: &Config) -> anyhow::Result<()> {
+    logging::init(config)
 }
 
 pub fn limits(config: &Config) -> dav::Limits {
@@ -49,6 +49,15 @@ pub fn limits(config: &Config) -> dav::Limits {
         max_multiget_hrefs: config.max_multiget_hrefs,
         default_quota: config.default_quota,
         max_lock_timeout_secs: config.max_lock_timeout_secs,
+        principal_search: match config.principal_search {
+            config::PrincipalSearch::All => dav::PrincipalSearch::All,
+            config::PrincipalSearch::Groups => dav::PrincipalSearch::Groups,
+            config::PrincipalSearch::None => dav::PrincipalSearch::None,
+        },
+        sharing_accept: match config.sharing_accept {
+            config::SharingAccept::Auto => dav::SharingAccept::Auto,
+            config::SharingAccept::Invite => dav::SharingAccept::Invite,
+        },
         ..dav::Limits::default()
     }
 }
@@ -101,18 +110,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
         max_request_body: usize::try_from(config.max_request_body).unwrap_or(usize::MAX),
         last_check,
+        web: state::WebState::new(
+            tls.is_some(),
+            backend.location().describe(),
+            match backend.location() {
+                Location::Sqlite(path) => Some(path.clone()),
+                Location::Postgres(_) => None,
+            },
+        ),
+        request_log: logging::RequestLog::of(&config)?,
+        metrics_here: config.metrics_listen.is_none(),
     });
-    let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
-    serve::serve(
-        serve::Listener {
+    let header_timeout = Duration::from_secs(config.header_timeout_secs);
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    if let Some(address) = &config.metrics_listen {
+        let tcp = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} (metrics_listen)"))?;
+        tracing::info!("metrics on http://{}/metrics", tcp.local_addr()?);
+        let listener = serve::Listener {
             tcp,
-            tls,
-            header_timeout: Duration::from_secs(config.header_timeout_secs),
-            grace: Duration::from_secs(config.shutdown_grace_secs),
-        },
-        router,
-        serve::shutdown_signal(),
-    )
-    .await;
+            tls: None,
+            header_timeout,
+            grace,
+        };
+        let router = app::metrics_router(state.clone());
+        tokio::spawn(serve::serve(listener, router, serve::shutdown_signal()));
+    }
+    let router = app::router(state, Duration::from_secs(config.request_timeout_secs));
+    let listener = serve::Listener {
+        tcp,
+        tls,
+        header_timeout,
+        grace,
+    };
+    serve::serve(listener, router, serve::shutdown_signal()).await;
     Ok(())
 }

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 use crate::app::RemoteAddr;
 use crate::framing::watch::{Tracker, Watched};
+use crate::metrics::connection::Counted;
 
 pub struct Listener {
     pub tcp: TcpListener,
@@ -65,7 +66,7 @@ pub async fn serve(listener: Listener, router: Router, shutdown: impl Future<Out
         tokio::spawn(async move {
             let result = match tls {
                 None => {
-                    let stream = Watched::new(stream, Tracker::default());
+                    let stream = Watched::new(Counted::new(stream), Tracker::default());
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
                 }
@@ -76,7 +77,7 @@ pub async fn serve(listener: Listener, router: Router, shutdown: impl Future<Out
                             true => Tracker::passthrough(),
                             false => Tracker::default(),
                         };
-                        let stream = Watched::new(tls_stream, tracker);
+                        let stream = Watched::new(Counted::new(tls_stream), tracker);
                         let conn = builder.serve_connection(TokioIo::new(stream), service);
                         watcher.watch(conn.into_owned()).await
                     }

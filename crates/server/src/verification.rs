@@ -22,7 +22,7 @@ impl LastCheck {
         self.0.lock().ok().and_then(|v| v.clone())
     }
 
-    fn set(&self, value: Value) {
+    pub(crate) fn set(&self, value: Value) {
         if let Ok(mut last) = self.0.lock() {
             *last = Some(value);
         }

@@ -21,29 +21,16 @@ pub fn database_url(server_url: &str, name: &str) -> String {
 /// `CREATE DATABASE` (a locale, say). The name must be a plain identifier (lower-case
 /// letters, digits, '_'), since it is written into the statement.
 pub async fn ensure_database(server_url: &str, name: &str, options: &str) -> Result<String> {
-    let plain = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !plain {
-        return Err(StoreError::Backend(format!(
-            "{name:?} is not a plain database name (lower-case letters, digits and '_')"
-        )));
-    }
-    let target = crate::tls::target(&database_url(server_url, "postgres"));
-    let (client, connection) = tokio_postgres::connect(&target.url, target.connector()?)
-        .await
-        .map_err(|e| {
-            StoreError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
-        })?;
-    let driver = tokio::spawn(connection);
+    let client = MaintenanceClient::connect(server_url, name).await?;
     let exists = client
+        .client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await
         .map_err(crate::backend)?
         .is_some();
     if !exists {
         match client
+            .client
             .batch_execute(&format!("CREATE DATABASE {name} {options}"))
             .await
         {
@@ -52,9 +39,99 @@ pub async fn ensure_database(server_url: &str, name: &str, options: &str) -> Res
             other => other.map_err(crate::backend)?,
         }
     }
-    drop(client);
-    let _ = driver.await;
+    client.close().await;
     Ok(database_url(server_url, name))
+}
+
+/// Drops database `name` if it exists, ending the connections still open to it.
+pub async fn drop_database(server_url: &str, name: &str) -> Result<()> {
+    let client = MaintenanceClient::connect(server_url, name).await?;
+    let dropped = client
+        .client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .map_err(crate::backend);
+    client.close().await;
+    dropped
+}
+
+/// A database that lives as long as this value: made by [`ScratchDatabase::create`],
+/// dropped on drop, so test suites and benchmarks that want a database each leave no disk
+/// behind (a test that fails included).
+pub struct ScratchDatabase {
+    server_url: String,
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    pub async fn create(server_url: &str, name: &str, options: &str) -> Result<Self> {
+        let url = ensure_database(server_url, name, options).await?;
+        Ok(Self {
+            server_url: server_url.to_owned(),
+            name: name.to_owned(),
+            url,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the owner's runtime may be shutting down: a thread with a
+        // runtime of its own does it.
+        let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(drop_database(&server_url, &name)).ok()
+        });
+        // A database left behind only costs disk: never panic in drop over it.
+        let _ = dropped.join();
+    }
+}
+
+/// A connection to the server's `postgres` database, for statements about database `name`,
+/// which must be a plain identifier since it is written into them.
+struct MaintenanceClient {
+    client: tokio_postgres::Client,
+    driver: tokio::task::JoinHandle<std::result::Result<(), tokio_postgres::Error>>,
+}
+
+impl MaintenanceClient {
+    async fn connect(server_url: &str, name: &str) -> Result<Self> {
+        let plain = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !plain {
+            return Err(StoreError::Backend(format!(
+                "{name:?} is not a plain database name (lower-case letters, digits and '_')"
+            )));
+        }
+        let target = crate::tls::target(&database_url(server_url, "postgres"));
+        let (client, connection) = tokio_postgres::connect(&target.url, target.connector()?)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+            })?;
+        let driver = tokio::spawn(connection);
+        Ok(Self { client, driver })
+    }
+
+    async fn close(self) {
+        drop(self.client);
+        let _ = self.driver.await;
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use store::{
     Collection, CollectionId, HistoryCollection, NewCollection, PrincipalId, Result, StoredObject,
 };
 
-use crate::rows::{self, get, hash_of, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT};
+use crate::rows::{
+    self, get, hash_of, COLLECTION_COLUMNS, COLLECTION_COUNT, OBJECT_META_COLUMNS,
+    OBJECT_META_COUNT,
+};
 use crate::{unsigned, PgConn};
 
 impl CollectionStatements for PgConn {
@@ -81,8 +84,8 @@ impl CollectionStatements for PgConn {
         rows::all(&self.query(&sql, &[&owner]).await?, |r| {
             Ok(HistoryCollection {
                 collection: rows::collection(r)?,
-                deleted_at: get(r, 8)?,
-                owner_name: get(r, 9)?,
+                deleted_at: get(r, COLLECTION_COUNT)?,
+                owner_name: get(r, COLLECTION_COUNT + 1)?,
             })
         })
     }
@@ -115,7 +118,7 @@ impl CollectionStatements for PgConn {
     async fn insert_collection(&self, new: &NewCollection, at: i64) -> Result<CollectionId> {
         self.insert_returning_id(
             "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-             modified_at, home_locked) VALUES ($1, $2, $3, $4, $5, $5, \
+             modified_at, target_id, home_locked) VALUES ($1, $2, $3, $4, $5, $5, $6, \
              EXISTS (SELECT 1 FROM dav_lock WHERE home_id = $1)) RETURNING id",
             &[
                 &new.owner,
@@ -123,6 +126,7 @@ impl CollectionStatements for PgConn {
                 &new.kind.as_str(),
                 &new.components.join(","),
                 &at,
+                &new.target,
             ],
         )
         .await
@@ -220,6 +224,6 @@ impl CollectionStatements for PgConn {
 pub fn record(r: &tokio_postgres::Row) -> Result<CollectionRecord> {
     Ok(CollectionRecord {
         collection: rows::collection(r)?,
-        deleted_at: get(r, 8)?,
+        deleted_at: get(r, COLLECTION_COUNT)?,
     })
 }

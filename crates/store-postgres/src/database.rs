@@ -127,11 +127,15 @@ impl Transaction {
     /// Commits, or rolls back: a refused write stores nothing.
     async fn end(&mut self, commit: bool) -> Result<()> {
         let statement = if commit { "COMMIT" } else { "ROLLBACK" };
+        let started = std::time::Instant::now();
         self.conn()?
             .client
             .batch_execute(statement)
             .await
             .map_err(backend)?;
+        if let (true, Some(observer)) = (commit, store::observe::observer()) {
+            observer.commit(started.elapsed());
+        }
         self.open = false;
         Ok(())
     }

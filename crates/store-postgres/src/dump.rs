@@ -6,18 +6,23 @@
 use std::collections::HashMap;
 
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
-use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
+use store::dump::{
+    CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords, TokenRecord,
+};
 use store::{CollectionId, Result, Version};
 
 use crate::rows::{
-    self, get, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, TOKEN_COLUMNS, VERSION_COLUMNS,
+    self, get, COLLECTION_COLUMNS, GROUP_COLUMNS, OBJECT_META_COLUMNS, TOKEN_COLUMNS,
+    VERSION_COLUMNS,
 };
 use crate::PgConn;
 
 /// The tables whose ids come from an identity sequence.
-const IDENTITY_TABLES: [&str; 5] = [
+const IDENTITY_TABLES: [&str; 7] = [
     "principal",
     "app_token",
+    "principal_group",
+    "access_grant",
     "collection",
     "calendar_object",
     "object_version",
@@ -70,6 +75,83 @@ impl DumpStatements for PgConn {
                 &column(rows, |r| r.token.created_at),
                 &column(rows, |r| r.token.last_used_at),
                 &column(rows, |r| r.hash.as_str()),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn dump_sharing(&self) -> Result<SharingRecords> {
+        let groups = self
+            .query(
+                &format!("SELECT {GROUP_COLUMNS} FROM principal_group ORDER BY id"),
+                &[],
+            )
+            .await?;
+        let members = self
+            .query(
+                "SELECT group_id, member_id FROM group_member ORDER BY group_id, member_id",
+                &[],
+            )
+            .await?;
+        let grants = self
+            .query(
+                "SELECT g.grantee_user, g.grantee_group, coalesce(p.name, pg.name), g.privilege, \
+                 g.created_by, g.created_at, g.collection_id FROM access_grant g \
+                 LEFT JOIN principal p ON p.id = g.grantee_user \
+                 LEFT JOIN principal_group pg ON pg.id = g.grantee_group ORDER BY g.id",
+                &[],
+            )
+            .await?;
+        Ok(SharingRecords {
+            groups: rows::all(&groups, |r| rows::group_at(r, 0))?,
+            members: rows::all(&members, |r| Ok((get(r, 0)?, get(r, 1)?)))?,
+            grants: rows::all(&grants, |r| crate::access::grant_at(r, get(r, 6)?))?,
+        })
+    }
+
+    async fn load_sharing(&self, rows: &SharingRecords) -> Result<()> {
+        let groups = &rows.groups;
+        self.execute(
+            "INSERT INTO principal_group (id, name, display_name, created_at) \
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])",
+            &[
+                &column(groups, |g| g.id),
+                &column(groups, |g| g.name.as_str()),
+                &column(groups, |g| g.display_name.as_deref()),
+                &column(groups, |g| g.created_at),
+            ],
+        )
+        .await?;
+        self.execute(
+            "INSERT INTO group_member (group_id, member_id) \
+             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[])",
+            &[
+                &column(&rows.members, |m| m.0),
+                &column(&rows.members, |m| m.1),
+            ],
+        )
+        .await?;
+        let grants = &rows.grants;
+        let user = |g: &store::Grant| match g.grantee {
+            store::Grantee::User(u) => Some(u),
+            store::Grantee::Group(_) => None,
+        };
+        let group = |g: &store::Grant| match g.grantee {
+            store::Grantee::Group(id) => Some(id),
+            store::Grantee::User(_) => None,
+        };
+        self.execute(
+            "INSERT INTO access_grant (collection_id, grantee_user, grantee_group, privilege, \
+             created_by, created_at) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], \
+             $3::BIGINT[], $4::SMALLINT[], $5::TEXT[], $6::BIGINT[])",
+            &[
+                &column(grants, |g| g.collection),
+                &column(grants, user),
+                &column(grants, group),
+                &column(grants, |g| g.privilege.rank() as i16),
+                &column(grants, |g| g.created_by.as_str()),
+                &column(grants, |g| g.created_at),
             ],
         )
         .await
@@ -200,9 +282,9 @@ impl DumpStatements for PgConn {
     async fn load_collections(&self, rows: &[CollectionRecord]) -> Result<()> {
         self.execute(
             "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, created_at, \
-             modified_at, deleted_at) \
+             modified_at, deleted_at, target_id) \
              SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-             $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[])",
+             $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[])",
             &[
                 &column(rows, |r| r.collection.id),
                 &column(rows, |r| r.collection.owner),
@@ -213,6 +295,7 @@ impl DumpStatements for PgConn {
                 &column(rows, |r| r.collection.created_at),
                 &column(rows, |r| r.collection.modified_at),
                 &column(rows, |r| r.deleted_at),
+                &column(rows, |r| r.collection.target),
             ],
         )
         .await

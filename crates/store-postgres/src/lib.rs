@@ -10,11 +10,13 @@
 //! different users write in parallel. Reads run on pooled connections without an explicit
 //! transaction. This crate knows nothing of HTTP or DAV.
 
+mod access;
 mod admin;
 mod collections;
 mod database;
 mod dav_locks;
 mod dump;
+mod groups;
 mod locks;
 mod log;
 mod objects;
@@ -22,6 +24,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod status;
 mod tls;
 mod tokens;
 
@@ -31,7 +34,7 @@ use tokio_postgres::Row;
 
 use store::{Result, StoreError};
 
-pub use admin::{database_url, ensure_database};
+pub use admin::{database_url, drop_database, ensure_database, ScratchDatabase};
 pub use database::PostgresDatabase;
 pub use schema::SCHEMA_VERSION;
 

@@ -30,8 +30,8 @@ impl PrincipalStatements for PgConn {
     async fn insert_principal(&self, new: &NewUser, at: i64) -> Result<PrincipalId> {
         let quota = new.quota_bytes.map(signed);
         self.insert_returning_id(
-            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin, \
+             display_name) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             &[
                 &new.name,
                 &new.email,
@@ -39,6 +39,7 @@ impl PrincipalStatements for PgConn {
                 &quota,
                 &at,
                 &new.admin,
+                &new.display_name,
             ],
         )
         .await
@@ -50,6 +51,19 @@ impl PrincipalStatements for PgConn {
             &[&name, &hash],
         )
         .await
+    }
+
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE id = $1");
+        let row = self.query_opt(&sql, &[&id]).await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn set_details(
+        &self, name: &str, display_name: Option<&str>, email: Option<&str>,
+    ) -> Result<u64> {
+        let sql = "UPDATE principal SET display_name = $2, email = $3 WHERE name = $1";
+        self.execute(sql, &[&name, &display_name, &email]).await
     }
 
     async fn set_admin(&self, name: &str, admin: bool) -> Result<u64> {

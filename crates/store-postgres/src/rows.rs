@@ -31,6 +31,7 @@ pub fn user(r: &Row) -> Result<User> {
         quota_bytes: get::<Option<i64>>(r, 4)?.map(crate::unsigned),
         created_at: get(r, 5)?,
         admin: get(r, 6)?,
+        display_name: get(r, 7)?,
     })
 }
 
@@ -69,6 +70,7 @@ pub fn collection_at(r: &Row, first: usize) -> Result<Collection> {
         sync_seq: get(r, column(5))?,
         created_at: get(r, column(6))?,
         modified_at: get(r, column(7))?,
+        target: get(r, column(8))?,
     })
 }
 
@@ -161,4 +163,14 @@ pub fn lock(r: &Row) -> Result<DavLock> {
 
 pub fn hash_of(v: Option<&[u8]>) -> Option<[u8; 32]> {
     v.and_then(|p| <[u8; 32]>::try_from(p).ok())
+}
+
+/// A group from its [`GROUP_COLUMNS`], starting at column `first`.
+pub fn group_at(r: &Row, first: usize) -> Result<store::Group> {
+    Ok(store::Group {
+        id: get(r, first)?,
+        name: get(r, first + 1)?,
+        display_name: get(r, first + 2)?,
+        created_at: get(r, first + 3)?,
+    })
 }

@@ -48,7 +48,7 @@ impl TokenStatements for PgConn {
             rows::qualified("t", TOKEN_COLUMNS),
         );
         let row = self.query_opt(&sql, &[&name, &hash]).await?;
-        row.map(|r| Ok((rows::user(&r)?, rows::token_at(&r, 7)?)))
+        row.map(|r| Ok((rows::user(&r)?, rows::token_at(&r, rows::USER_COUNT)?)))
             .transpose()
     }
 

@@ -11,7 +11,7 @@ use tokio_postgres::NoTls;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nodes_starting_together_migrate_once() {
     let database = support::create_database().await;
-    let url = database.url();
+    let url = database.url().to_owned();
     let nodes: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();

@@ -12,7 +12,7 @@ use store::{conformance, Change, Expect, VersionKind};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_on_two_nodes_keep_one_chain() {
     let database = support::create_database().await;
-    let url = database.url();
+    let url = database.url().to_owned();
     let a = store_postgres::connect(&url).await.unwrap();
     let b = store_postgres::connect(&url).await.unwrap();
     let ann = a.create_user(new_user("ann")).await.unwrap();

@@ -38,7 +38,7 @@ async fn connects_encrypted(query: &str) -> bool {
         .await
         .unwrap_or_else(|e| panic!("{query}: {e}"));
     store.list_users().await.unwrap();
-    let on = encrypted(&db.name).await;
+    let on = encrypted(db.name()).await;
     drop(store);
     on
 }

@@ -11,7 +11,9 @@ use store::{
     Collection, CollectionId, HistoryCollection, NewCollection, PrincipalId, Result, StoredObject,
 };
 
-use crate::rows::{self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT};
+use crate::rows::{
+    self, COLLECTION_COLUMNS, COLLECTION_COUNT, OBJECT_META_COLUMNS, OBJECT_META_COUNT,
+};
 use crate::{execute, query_all, query_one, query_opt, unsigned, SqliteConn};
 
 impl CollectionStatements for SqliteConn {
@@ -87,8 +89,8 @@ impl CollectionStatements for SqliteConn {
             query_all(c, &sql, [owner], |r| {
                 Ok(HistoryCollection {
                     collection: rows::collection(r)?,
-                    deleted_at: r.get(8)?,
-                    owner_name: r.get(9)?,
+                    deleted_at: r.get(COLLECTION_COUNT)?,
+                    owner_name: r.get(COLLECTION_COUNT + 1)?,
                 })
             })
         })
@@ -121,14 +123,15 @@ impl CollectionStatements for SqliteConn {
             query_one(
                 c,
                 "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-                 modified_at, home_locked) VALUES (?1, ?2, ?3, ?4, ?5, ?5, \
+                 modified_at, target_id, home_locked) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, \
                  EXISTS (SELECT 1 FROM dav_lock WHERE home_id = ?1)) RETURNING id",
                 params![
                     new.owner,
                     new.path,
                     new.kind.as_str(),
                     new.components.join(","),
-                    at
+                    at,
+                    new.target
                 ],
                 |r| r.get(0),
             )
@@ -230,6 +233,6 @@ impl CollectionStatements for SqliteConn {
 pub fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionRecord> {
     Ok(CollectionRecord {
         collection: rows::collection(r)?,
-        deleted_at: r.get(8)?,
+        deleted_at: r.get(COLLECTION_COUNT)?,
     })
 }

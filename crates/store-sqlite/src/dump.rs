@@ -2,11 +2,13 @@
 
 use rusqlite::{params, Connection};
 use store::db::{DumpStatements, UNBOUNDED_END, UNBOUNDED_START};
-use store::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
+use store::dump::{
+    CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords, TokenRecord,
+};
 use store::{CollectionId, Result, Version};
 
 use crate::rows::{
-    self, COLLECTION_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT, TOKEN_COLUMNS,
+    self, COLLECTION_COLUMNS, GROUP_COLUMNS, OBJECT_META_COLUMNS, OBJECT_META_COUNT, TOKEN_COLUMNS,
     VERSION_COLUMNS,
 };
 use crate::{backend, query_all, query_one, signed, SqliteConn};
@@ -65,6 +67,75 @@ impl DumpStatements for SqliteConn {
                         t.created_at,
                         t.last_used_at,
                         r.hash
+                    ])
+                },
+            )
+        })
+    }
+
+    async fn dump_sharing(&self) -> Result<SharingRecords> {
+        self.with(|c| {
+            let groups = query_all(
+                c,
+                &format!("SELECT {GROUP_COLUMNS} FROM principal_group ORDER BY id"),
+                [],
+                |r| rows::group_at(r, 0),
+            )?;
+            let members = query_all(
+                c,
+                "SELECT group_id, member_id FROM group_member ORDER BY group_id, member_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let grants = query_all(
+                c,
+                "SELECT g.grantee_user, g.grantee_group, coalesce(p.name, pg.name), g.privilege, \
+                 g.created_by, g.created_at, g.collection_id FROM access_grant g \
+                 LEFT JOIN principal p ON p.id = g.grantee_user \
+                 LEFT JOIN principal_group pg ON pg.id = g.grantee_group ORDER BY g.id",
+                [],
+                |r| crate::access::grant_at(r, r.get(6)?),
+            )?;
+            Ok(SharingRecords {
+                groups,
+                members,
+                grants,
+            })
+        })
+    }
+
+    async fn load_sharing(&self, rows: &SharingRecords) -> Result<()> {
+        self.with(|c| {
+            insert_each(
+                c,
+                "INSERT INTO principal_group (id, name, display_name, created_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                &rows.groups,
+                |s, g| s.execute(params![g.id, g.name, g.display_name, g.created_at]),
+            )?;
+            insert_each(
+                c,
+                "INSERT INTO group_member (group_id, member_id) VALUES (?1, ?2)",
+                &rows.members,
+                |s, (g, m)| s.execute(params![g, m]),
+            )?;
+            insert_each(
+                c,
+                "INSERT INTO access_grant (collection_id, grantee_user, grantee_group, privilege, \
+                 created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &rows.grants,
+                |s, g| {
+                    let (user, group) = match g.grantee {
+                        store::Grantee::User(u) => (Some(u), None),
+                        store::Grantee::Group(g) => (None, Some(g)),
+                    };
+                    s.execute(params![
+                        g.collection,
+                        user,
+                        group,
+                        g.privilege.rank(),
+                        g.created_by,
+                        g.created_at
                     ])
                 },
             )
@@ -189,7 +260,8 @@ impl DumpStatements for SqliteConn {
             insert_each(
                 c,
                 "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, \
-                 created_at, modified_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 created_at, modified_at, deleted_at, target_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 rows,
                 |s, record| {
                     let c = &record.collection;
@@ -202,7 +274,8 @@ impl DumpStatements for SqliteConn {
                         c.sync_seq,
                         c.created_at,
                         c.modified_at,
-                        record.deleted_at
+                        record.deleted_at,
+                        c.target
                     ])
                 },
             )

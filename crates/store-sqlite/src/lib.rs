@@ -8,10 +8,12 @@
 //! refused or interrupted write leaves nothing behind, and WAL with `synchronous=FULL` has
 //! every acknowledged write on disk: it survives a crash of the process and a power cut.
 
+mod access;
 mod checkpoint;
 mod collections;
 mod database;
 mod dump;
+mod groups;
 mod locks;
 mod log;
 mod objects;
@@ -19,6 +21,7 @@ mod principals;
 mod properties;
 mod rows;
 mod schema;
+mod status;
 mod tokens;
 mod writer;
 

@@ -35,15 +35,16 @@ impl PrincipalStatements for SqliteConn {
         self.with(|c| {
             query_one(
                 c,
-                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                "INSERT INTO principal (name, email, password_hash, quota_bytes, created_at, admin, \
+                 display_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 params![
                     new.name,
                     new.email,
                     new.password_hash,
                     new.quota_bytes.map(signed),
                     at,
-                    new.admin
+                    new.admin,
+                    new.display_name
                 ],
                 |r| r.get(0),
             )
@@ -57,6 +58,20 @@ impl PrincipalStatements for SqliteConn {
                 "UPDATE principal SET password_hash = ?2 WHERE name = ?1",
                 [name, hash],
             )
+        })
+    }
+
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE id = ?1");
+        self.with(|c| query_opt(c, &sql, [id], rows::user))
+    }
+
+    async fn set_details(
+        &self, name: &str, display_name: Option<&str>, email: Option<&str>,
+    ) -> Result<u64> {
+        self.with(|c| {
+            let sql = "UPDATE principal SET display_name = ?2, email = ?3 WHERE name = ?1";
+            execute(c, sql, params![name, display_name, email])
         })
     }
 

@@ -18,6 +18,7 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         quota_bytes: r.get::<_, Option<i64>>(4)?.map(crate::unsigned),
         created_at: r.get(5)?,
         admin: r.get(6)?,
+        display_name: r.get(7)?,
     })
 }
 
@@ -56,6 +57,7 @@ pub fn collection_at(r: &Row<'_>, first: usize) -> rusqlite::Result<Collection> 
         sync_seq: r.get(column(5))?,
         created_at: r.get(column(6))?,
         modified_at: r.get(column(7))?,
+        target: r.get(column(8))?,
     })
 }
 
@@ -147,4 +149,14 @@ fn bytes_of(v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
         rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Some(b.to_vec()),
         _ => None,
     }
+}
+
+/// A group from its [`GROUP_COLUMNS`], starting at column `first`.
+pub fn group_at(r: &Row<'_>, first: usize) -> rusqlite::Result<store::Group> {
+    Ok(store::Group {
+        id: r.get(first)?,
+        name: r.get(first + 1)?,
+        display_name: r.get(first + 2)?,
+        created_at: r.get(first + 3)?,
+    })
 }

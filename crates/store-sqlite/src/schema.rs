@@ -2,6 +2,9 @@
 
 use rusqlite::Connection;
 
+/// The schema version this build brings a database to.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Each entry moves the schema from version `index` to `index + 1`. Never edit a released
 /// entry: append a new one.
 const MIGRATIONS: &[&str] = &[
@@ -156,6 +159,43 @@ ALTER TABLE app_token ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';
 CREATE UNIQUE INDEX app_token_label ON app_token(principal_id, label);
 CREATE INDEX app_token_hash ON app_token(hash);
 ALTER TABLE principal ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- Sharing (docs/sharing.md). A grant gives a user or a group a privilege on a collection;
+-- one on a home applies to every collection in it (delegation). Privileges are ranked:
+-- 1 read-free-busy, 2 read, 3 read-write, 4 admin.
+CREATE TABLE principal_group (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    display_name TEXT,
+    created_at   INTEGER NOT NULL
+);
+CREATE TABLE group_member (
+    group_id  INTEGER NOT NULL REFERENCES principal_group(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, member_id)
+);
+CREATE INDEX group_member_member ON group_member(member_id);
+CREATE TABLE access_grant (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collection(id) ON DELETE CASCADE,
+    grantee_user  INTEGER REFERENCES principal(id) ON DELETE CASCADE,
+    grantee_group INTEGER REFERENCES principal_group(id) ON DELETE CASCADE,
+    privilege     INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    CHECK ((grantee_user IS NULL) <> (grantee_group IS NULL))
+);
+CREATE UNIQUE INDEX access_grant_user ON access_grant(collection_id, grantee_user)
+    WHERE grantee_user IS NOT NULL;
+CREATE UNIQUE INDEX access_grant_group ON access_grant(collection_id, grantee_group)
+    WHERE grantee_group IS NOT NULL;
+CREATE INDEX access_grant_by_user ON access_grant(grantee_user);
+CREATE INDEX access_grant_by_group ON access_grant(grantee_group);
+-- A sharee's binding of a shared calendar into their home is a collection of kind 'shared'
+-- whose target is the calendar.
+ALTER TABLE collection ADD COLUMN target_id INTEGER REFERENCES collection(id) ON DELETE CASCADE;
+CREATE INDEX collection_target ON collection(target_id) WHERE target_id IS NOT NULL;
 "#,
     r#"
 -- WebDAV locks (RFC 4918 §6): a row per lock on a URL of a home (path below it, '' the home),

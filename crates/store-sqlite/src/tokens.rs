@@ -49,7 +49,7 @@ impl TokenStatements for SqliteConn {
                 rows::qualified("t", TOKEN_COLUMNS),
             );
             query_opt(c, &sql, params![name, hash], |r| {
-                Ok((rows::user(r)?, rows::token_at(r, 7)?))
+                Ok((rows::user(r)?, rows::token_at(r, rows::USER_COUNT)?))
             })
         })
     }

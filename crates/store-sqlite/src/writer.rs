@@ -118,6 +118,9 @@ fn run(conn: &SqliteConn, jobs: &Receiver<Box<dyn Queued>>, checkpointer: &Check
         }
         if commit.is_ok() {
             checkpointer.wrote(written);
+            if let Some(observer) = store::observe::observer() {
+                observer.write_group(written);
+            }
         }
     }
 }
@@ -145,10 +148,20 @@ fn commit_group(
             }
         }
     }
-    let done = done.and_then(|()| sql(conn, "COMMIT"));
+    let done = done.and_then(|()| commit(conn));
     if done.is_err() {
         // Leave no transaction open for the next group.
         let _ = sql(conn, "ROLLBACK");
+    }
+    done
+}
+
+/// COMMIT, timed for the observer: with `synchronous=FULL` it is the sync of the WAL.
+fn commit(conn: &SqliteConn) -> Result<()> {
+    let started = Instant::now();
+    let done = sql(conn, "COMMIT");
+    if let Some(observer) = store::observe::observer() {
+        observer.commit(started.elapsed());
     }
     done
 }

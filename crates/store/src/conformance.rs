@@ -39,6 +39,10 @@ macro_rules! conformance_tests {
             a_copied_calendar_records_its_objects_in_name_order,
             multiget_answers_in_the_order_asked_each_object_once,
             app_passwords_are_found_by_hash_until_revoked,
+            grants_reach_users_through_groups_and_homes,
+            bindings_go_when_read_is_lost,
+            users_have_details_others_see,
+            status_counts_users_and_live_objects,
             locks_hold_every_write_without_their_token,
             lock_conflicts_follow_scope_and_depth,
             refresh_and_unlock_name_a_live_lock_of_its_principal,
@@ -86,6 +90,7 @@ pub fn new_user(name: &str) -> NewUser {
         quota_bytes: None,
         first_calendar: Some("Calendar".into()),
         admin: false,
+        display_name: None,
     }
 }
 
@@ -149,6 +154,7 @@ pub async fn users_get_a_home_and_a_first_calendar(store: &dyn Store) {
             quota_bytes: None,
             first_calendar: None,
             admin: false,
+            display_name: None,
         })
         .await;
     assert_eq!(again, Err(StoreError::AlreadyExists));
@@ -459,6 +465,7 @@ fn plain(owner: PrincipalId, path: &str) -> NewCollection {
         kind: CollectionKind::Plain,
         components: vec![],
         properties: vec![],
+        target: None,
     }
 }
 
@@ -1163,11 +1170,26 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
     from.delete_collection(bob.id, "gone", &change("bob"))
         .await
         .unwrap();
+    let team = from.create_group("team", Some("Team")).await.unwrap();
+    from.add_member(team.id, bob.id, true, &c).await.unwrap();
+    from.grant(
+        cal.id,
+        Grantee::User(bob.id),
+        Privilege::ReadWrite,
+        true,
+        &c,
+    )
+    .await
+    .unwrap();
+    from.grant(cal.id, Grantee::Group(team.id), Privilege::Read, true, &c)
+        .await
+        .unwrap();
     let no_progress = |_: usize, _: usize, _: &str| {};
 
     let report = copy(from, to, &no_progress).await.unwrap();
     assert_eq!(report.principals, 2);
     assert_eq!(report.tokens, 1);
+    assert_eq!(report.grants, 2);
     assert_eq!(report.objects, 6);
     verify_copy(from, to, &no_progress).await.unwrap();
     assert_eq!(
@@ -1186,6 +1208,17 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
     );
     let versions = to.versions(cal.id).await.unwrap();
     assert_eq!(crate::history::verify_chain(&versions), Ok(versions.len()));
+    assert_eq!(
+        to.grants(cal.id).await.unwrap(),
+        from.grants(cal.id).await.unwrap()
+    );
+    assert_eq!(to.group_members(team.id).await.unwrap().len(), 1);
+    let bound = to.collection(bob.id, "ann-calendar").await.unwrap();
+    assert_eq!(
+        bound.unwrap().target,
+        Some(cal.id),
+        "bindings keep their target"
+    );
     let deleted = to.history_collections(Some(bob.id)).await.unwrap();
     assert!(deleted
         .iter()
@@ -1417,5 +1450,429 @@ pub async fn app_passwords_are_found_by_hash_until_revoked(store: &dyn Store) {
     assert_eq!(
         store.set_admin("nobody", true).await,
         Err(StoreError::NotFound)
+    );
+}
+
+/// Grants reach users by name, through groups, and through the owner's home (delegation);
+/// the greatest wins. Read or more binds a calendar into the sharee's home once.
+pub async fn grants_reach_users_through_groups_and_homes(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let carl = user(store, "carl").await;
+    let dave = user(store, "dave").await;
+    let cal = calendar(store, &ann).await;
+    let by_ann = change("ann");
+    let privilege = |u: PrincipalId| store.privilege(u, cal.id);
+    assert_eq!(privilege(bob.id).await.unwrap(), None);
+
+    store
+        .grant(
+            cal.id,
+            Grantee::User(bob.id),
+            Privilege::Read,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert_eq!(privilege(bob.id).await.unwrap(), Some(Privilege::Read));
+    let binding = store.collection(bob.id, "ann-calendar").await.unwrap();
+    let binding = binding.expect("bob finds ann's calendar in his home");
+    assert_eq!(
+        (binding.kind, binding.target, binding.components.clone()),
+        (CollectionKind::Shared, Some(cal.id), cal.components.clone())
+    );
+    let props = store.properties(binding.id, None).await.unwrap();
+    assert!(
+        props
+            .iter()
+            .any(|p| p.name == "displayname" && p.xml.contains("Calendar")),
+        "the binding starts with the calendar's name: {props:?}"
+    );
+    assert_eq!(
+        store
+            .collection_by_id(binding.target.unwrap())
+            .await
+            .unwrap(),
+        Some(cal.clone())
+    );
+
+    // Changing a grant changes the privilege, not the binding.
+    store
+        .grant(
+            cal.id,
+            Grantee::User(bob.id),
+            Privilege::ReadWrite,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert_eq!(privilege(bob.id).await.unwrap(), Some(Privilege::ReadWrite));
+    let homes = store.child_collections(bob.id, "").await.unwrap();
+    let paths: Vec<&str> = homes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["ann-calendar", "calendar"]);
+
+    // A group: free-busy reaches its members without a binding, read with one.
+    let team = store.create_group("team", Some("The team")).await.unwrap();
+    assert_eq!(
+        store.create_group("team", None).await,
+        Err(StoreError::AlreadyExists)
+    );
+    store
+        .add_member(team.id, carl.id, true, &by_ann)
+        .await
+        .unwrap();
+    store
+        .add_member(team.id, bob.id, true, &by_ann)
+        .await
+        .unwrap();
+    store
+        .grant(
+            cal.id,
+            Grantee::Group(team.id),
+            Privilege::FreeBusy,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert_eq!(privilege(carl.id).await.unwrap(), Some(Privilege::FreeBusy));
+    assert_eq!(
+        privilege(bob.id).await.unwrap(),
+        Some(Privilege::ReadWrite),
+        "the greatest grant counts"
+    );
+    assert_eq!(
+        store.collection(carl.id, "ann-calendar").await.unwrap(),
+        None
+    );
+    store
+        .grant(
+            cal.id,
+            Grantee::Group(team.id),
+            Privilege::Read,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .collection(carl.id, "ann-calendar")
+        .await
+        .unwrap()
+        .is_some());
+    let grants = store.grants(cal.id).await.unwrap();
+    let listed: Vec<(&str, Privilege)> = grants
+        .iter()
+        .map(|g| (g.grantee_name.as_str(), g.privilege))
+        .collect();
+    assert_eq!(
+        listed,
+        [("bob", Privilege::ReadWrite), ("team", Privilege::Read)],
+        "users first, then groups"
+    );
+    assert_eq!(grants[0].created_by, "ann");
+    let by_owner = store.grants_by_owner(ann.id).await.unwrap();
+    assert_eq!(by_owner, grants, "ann's grants, wherever they are");
+    assert!(store.grants_by_owner(bob.id).await.unwrap().is_empty());
+    let members: Vec<String> = store
+        .group_members(team.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(members, ["bob", "carl"]);
+    assert_eq!(store.groups_of(carl.id).await.unwrap(), vec![team.clone()]);
+    assert_eq!(
+        store.group_by_name("team").await.unwrap(),
+        Some(team.clone())
+    );
+
+    // A grant on the home reaches every calendar in it, and binds nothing.
+    let home = store.collection(ann.id, "").await.unwrap().unwrap();
+    store
+        .grant(
+            home.id,
+            Grantee::User(dave.id),
+            Privilege::ReadWrite,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        privilege(dave.id).await.unwrap(),
+        Some(Privilege::ReadWrite)
+    );
+    assert_eq!(store.child_collections(dave.id, "").await.unwrap().len(), 1);
+
+    let reachable = store.reachable(bob.id).await.unwrap();
+    let seen: Vec<(&str, &str, Privilege)> = reachable
+        .iter()
+        .map(|r| {
+            (
+                r.owner_name.as_str(),
+                r.collection.path.as_str(),
+                r.privilege,
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("ann", "calendar", Privilege::ReadWrite)]);
+    assert!(store.reachable(ann.id).await.unwrap().is_empty());
+
+    // What cannot be granted.
+    let refused = |why: &str| Err(StoreError::Conflict(why.into()));
+    assert_eq!(
+        store
+            .grant(
+                cal.id,
+                Grantee::User(ann.id),
+                Privilege::Read,
+                true,
+                &by_ann
+            )
+            .await,
+        refused("the owner has every privilege already")
+    );
+    assert_eq!(
+        store
+            .grant(
+                cal.id,
+                Grantee::User(bob.id),
+                Privilege::Owner,
+                true,
+                &by_ann
+            )
+            .await,
+        refused("ownership cannot be granted")
+    );
+    assert_eq!(
+        store
+            .grant(
+                binding.id,
+                Grantee::User(carl.id),
+                Privilege::Read,
+                true,
+                &change("bob")
+            )
+            .await,
+        refused("a shared calendar is shared by its owner, not by its sharees")
+    );
+    assert!(
+        store
+            .create_collection(plain(bob.id, "ann-calendar/x"), &change("bob"))
+            .await
+            .is_err(),
+        "a binding holds no collections"
+    );
+}
+
+/// A binding goes (into history) when its user can no longer read the calendar: the grant
+/// revoked, the group left or removed. A name already taken gets a number.
+pub async fn bindings_go_when_read_is_lost(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let carl = user(store, "carl").await;
+    let cal = calendar(store, &ann).await;
+    let by_ann = change("ann");
+    store
+        .create_collection(plain(bob.id, "ann-calendar"), &change("bob"))
+        .await
+        .unwrap();
+    store
+        .grant(
+            cal.id,
+            Grantee::User(bob.id),
+            Privilege::Read,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    let bound = store.collection(bob.id, "ann-calendar-2").await.unwrap();
+    assert_eq!(
+        bound.unwrap().target,
+        Some(cal.id),
+        "the taken name got a number"
+    );
+    let team = store.create_group("team", None).await.unwrap();
+    store
+        .add_member(team.id, bob.id, true, &by_ann)
+        .await
+        .unwrap();
+    store
+        .add_member(team.id, carl.id, true, &by_ann)
+        .await
+        .unwrap();
+    store
+        .grant(
+            cal.id,
+            Grantee::Group(team.id),
+            Privilege::Read,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .collection(carl.id, "ann-calendar")
+        .await
+        .unwrap()
+        .is_some());
+
+    // Bob still reads through the group: his binding stays.
+    store
+        .revoke(cal.id, Grantee::User(bob.id), &by_ann)
+        .await
+        .unwrap();
+    assert!(store
+        .collection(bob.id, "ann-calendar-2")
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        store.revoke(cal.id, Grantee::User(bob.id), &by_ann).await,
+        Err(StoreError::NotFound)
+    );
+    store.remove_member(team.id, bob.id, &by_ann).await.unwrap();
+    assert_eq!(
+        store.collection(bob.id, "ann-calendar-2").await.unwrap(),
+        None
+    );
+    assert_eq!(store.privilege(bob.id, cal.id).await.unwrap(), None);
+    let history = store.history_collections(Some(bob.id)).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|h| h.collection.path == "ann-calendar-2" && h.deleted_at.is_some()),
+        "the lost binding is in bob's history"
+    );
+    assert_eq!(
+        store.remove_member(team.id, bob.id, &by_ann).await,
+        Err(StoreError::NotFound)
+    );
+
+    // Without `bind` a grant gives access but no binding (shares still to be accepted).
+    store
+        .grant(
+            cal.id,
+            Grantee::User(bob.id),
+            Privilege::Read,
+            false,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.privilege(bob.id, cal.id).await.unwrap(),
+        Some(Privilege::Read)
+    );
+    assert_eq!(
+        store.collection(bob.id, "ann-calendar-2").await.unwrap(),
+        None
+    );
+    let accepted = store.accept(cal.id, bob.id, &change("bob")).await.unwrap();
+    assert_eq!(
+        (accepted.path.as_str(), accepted.target),
+        ("ann-calendar-2", Some(cal.id))
+    );
+    let again = store.accept(cal.id, bob.id, &change("bob")).await.unwrap();
+    assert_eq!(again.id, accepted.id, "accepting twice binds once");
+
+    store.remove_group("team", &by_ann).await.unwrap();
+    assert_eq!(
+        store
+            .accept(cal.id, carl.id, &change("carl"))
+            .await
+            .map(|_| ()),
+        Err(StoreError::NotFound),
+        "nothing to accept without a grant"
+    );
+    assert_eq!(
+        store.collection(carl.id, "ann-calendar").await.unwrap(),
+        None
+    );
+    assert_eq!(store.grants(cal.id).await.unwrap().len(), 1);
+    assert!(store.groups().await.unwrap().is_empty());
+    assert_eq!(
+        store.remove_group("team", &by_ann).await,
+        Err(StoreError::NotFound)
+    );
+
+    // A deleted calendar reaches no one; its owner's removal takes grants and bindings.
+    store
+        .grant(
+            cal.id,
+            Grantee::User(carl.id),
+            Privilege::Read,
+            true,
+            &by_ann,
+        )
+        .await
+        .unwrap();
+    store
+        .delete_collection(ann.id, "calendar", &by_ann)
+        .await
+        .unwrap();
+    assert!(store.reachable(carl.id).await.unwrap().is_empty());
+    store.remove_user("ann").await.unwrap();
+    assert_eq!(
+        store.collection(carl.id, "ann-calendar").await.unwrap(),
+        None
+    );
+    assert_eq!(store.privilege(carl.id, cal.id).await.unwrap(), None);
+    let kept = store.collection(carl.id, "calendar").await.unwrap();
+    assert!(kept.is_some(), "carl's own calendar is untouched");
+}
+
+/// How others see a user: display name and e-mail, set and cleared.
+pub async fn users_have_details_others_see(store: &dyn Store) {
+    let mut new = new_user("ann");
+    new.display_name = Some("Ann Smith".into());
+    let ann = store.create_user(new).await.unwrap();
+    assert_eq!(ann.display_name.as_deref(), Some("Ann Smith"));
+    store
+        .set_details("ann", Some("Ann S."), Some("ann@example.org"))
+        .await
+        .unwrap();
+    let ann = store.user_by_name("ann").await.unwrap().unwrap();
+    assert_eq!(
+        (ann.display_name.as_deref(), ann.email.as_deref()),
+        (Some("Ann S."), Some("ann@example.org"))
+    );
+    store.set_details("ann", None, None).await.unwrap();
+    let ann = store.user_by_name("ann").await.unwrap().unwrap();
+    assert_eq!((ann.display_name, ann.email), (None, None));
+    assert_eq!(
+        store.set_details("nobody", None, None).await,
+        Err(StoreError::NotFound)
+    );
+}
+
+pub async fn status_counts_users_and_live_objects(store: &dyn Store) {
+    let fresh = store.status().await.unwrap();
+    assert!(fresh.schema_current(), "{fresh:?}");
+    assert!(fresh.schema > 0);
+    assert_eq!((fresh.users, fresh.objects), (0, 0));
+    let ann = user(store, "ann").await;
+    user(store, "bob").await;
+    let cal = calendar(store, &ann).await;
+    for n in ["a", "b"] {
+        let data = format!("BEGIN:VCALENDAR\r\nUID:{n}\r\nEND:VCALENDAR\r\n");
+        let put = put(cal.id, &format!("{n}.ics"), &data, n, Expect::Absent);
+        store.put_object(put, &change("ann")).await.unwrap();
+    }
+    let now = store.status().await.unwrap();
+    assert_eq!((now.users, now.objects), (2, 2));
+    store
+        .delete_collection(ann.id, "calendar", &change("ann"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.status().await.unwrap().objects,
+        0,
+        "a deleted calendar's objects"
     );
 }

@@ -22,6 +22,15 @@ pub struct PrincipalRecord {
     pub admin: bool,
 }
 
+/// Groups, their members and every grant, as they are stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SharingRecords {
+    pub groups: Vec<crate::Group>,
+    /// (group, member)
+    pub members: Vec<(crate::GroupId, crate::PrincipalId)>,
+    pub grants: Vec<crate::Grant>,
+}
+
 /// An app password with its stored hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -66,6 +75,10 @@ pub trait Dump: Send + Sync {
     async fn dump_principals(&self) -> Result<Vec<PrincipalRecord>>;
     /// Every app password, by id.
     async fn dump_tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Every group, member and grant.
+    async fn dump_sharing(&self) -> Result<SharingRecords>;
+    /// Loaded after the collections (grants name them).
+    async fn load_sharing(&self, rows: SharingRecords) -> Result<()>;
     /// Every collection, deleted ones included, by id.
     async fn dump_collections(&self) -> Result<Vec<CollectionRecord>>;
     /// Up to `limit` objects of a collection with an id above `after`, by id.
@@ -105,6 +118,7 @@ pub const PAGE: usize = 500;
 pub struct CopyReport {
     pub principals: u64,
     pub tokens: u64,
+    pub grants: u64,
     pub collections: u64,
     pub objects: u64,
     pub object_bytes: u64,
@@ -132,6 +146,9 @@ pub async fn copy(from: &dyn Dump, to: &dyn Dump, progress: Progress<'_>) -> Res
     let collections = from.dump_collections().await?;
     report.collections = collections.len() as u64;
     to.load_collections(collections.clone()).await?;
+    let sharing = from.dump_sharing().await?;
+    report.grants = sharing.grants.len() as u64;
+    to.load_sharing(sharing).await?;
     for (done, record) in collections.iter().enumerate() {
         let id = record.collection.id;
         progress(done, collections.len(), &record.collection.path);
@@ -176,6 +193,11 @@ pub async fn verify_copy(a: &dyn Dump, b: &dyn Dump, progress: Progress<'_>) -> 
     )?;
     let collections = a.dump_collections().await?;
     same("collections", &collections, &b.dump_collections().await?)?;
+    same(
+        "groups and grants",
+        &[a.dump_sharing().await?],
+        &[b.dump_sharing().await?],
+    )?;
     for (done, record) in collections.iter().enumerate() {
         let id = record.collection.id;
         let what = |table: &str| format!("{table} of collection {id} ({})", record.collection.path);

@@ -8,8 +8,9 @@
 //! the history row is appended atomically, so a rejected request stores nothing.
 //!
 //! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
-//! [`ChangeLog`], [`History`], [`Locks`] and [`dump::Dump`] — so that a feature names only
-//! what it uses; [`Store`] is all of them, for the edge that holds one `Arc<dyn Store>`.
+//! [`ChangeLog`], [`History`], [`Locks`], [`Sharing`], [`Status`] and [`dump::Dump`] — so
+//! that a feature names only what it uses; [`Store`] is all of them, for the edge that holds
+//! one `Arc<dyn Store>`.
 
 #[doc(hidden)]
 pub mod conformance;
@@ -18,6 +19,7 @@ pub mod dump;
 mod error;
 pub mod history;
 mod model;
+pub mod observe;
 pub mod rules;
 pub mod verify;
 
@@ -30,12 +32,30 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Every store trait, for callers that hold one store for everything.
 pub trait Store:
-    Accounts + Collections + Objects + Properties + ChangeLog + History + Locks + dump::Dump
+    Accounts
+    + Collections
+    + Objects
+    + Properties
+    + ChangeLog
+    + History
+    + Locks
+    + Sharing
+    + Status
+    + dump::Dump
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Collections + Objects + Properties + ChangeLog + History + Locks + dump::Dump
+    T: Accounts
+        + Collections
+        + Objects
+        + Properties
+        + ChangeLog
+        + History
+        + Locks
+        + Sharing
+        + Status
+        + dump::Dump
 {
 }
 
@@ -43,7 +63,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::dump::Dump;
     pub use crate::{
-        Accounts, ChangeLog, Collections, History, Locks, Objects, Properties, Store,
+        Accounts, ChangeLog, Collections, History, Locks, Objects, Properties, Sharing, Status,
+        Store,
     };
 }
 
@@ -53,6 +74,8 @@ pub trait Accounts: Send + Sync + 'static {
     /// Creates the principal, its home collection and one calendar named `calendar`.
     async fn create_user(&self, user: NewUser) -> Result<User>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// A user by id, enabled or not (the owner of a collection).
+    async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<()>;
     /// Removes the principal with all its collections, objects and history.
@@ -72,6 +95,76 @@ pub trait Accounts: Send + Sync + 'static {
     async fn token_used(&self, id: i64, at: i64) -> Result<()>;
     /// Makes a user an administrator, or not.
     async fn set_admin(&self, name: &str, admin: bool) -> Result<()>;
+    /// Sets how others see a user: their display name and e-mail address.
+    async fn set_details(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<()>;
+}
+
+/// Who else may do what with a collection: grants to users and groups, the groups, and the
+/// bindings that show shared calendars in sharees' homes (docs/sharing.md).
+#[async_trait]
+pub trait Sharing: Send + Sync + 'static {
+    /// The greatest privilege `user` has on `collection` through grants (theirs and their
+    /// groups', on the collection or on its owner's home); None without one. Ownership is
+    /// not a grant: the caller knows who owns what.
+    async fn privilege(
+        &self,
+        user: PrincipalId,
+        collection: CollectionId,
+    ) -> Result<Option<Privilege>>;
+    /// The grants on a collection.
+    async fn grants(&self, collection: CollectionId) -> Result<Vec<Grant>>;
+    /// Every grant on the live collections of `owner` (what they share, and with whom).
+    async fn grants_by_owner(&self, owner: PrincipalId) -> Result<Vec<Grant>>;
+    /// Every live collection of another user that `user` has a grant on.
+    async fn reachable(&self, user: PrincipalId) -> Result<Vec<Reachable>>;
+    /// Gives (or changes) a grant. With `bind`, every user it lets read a calendar finds it
+    /// in their own home (auto-accepted shares).
+    async fn grant(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        privilege: Privilege,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()>;
+    /// Takes a grant back, and the bindings of those who can no longer read; NotFound when
+    /// there is no such grant.
+    async fn revoke(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        change: &Change,
+    ) -> Result<()>;
+    /// Shows a calendar shared with `user` in their home (an accepted invitation) and
+    /// returns the binding; NotFound when they may not read it.
+    async fn accept(
+        &self,
+        collection: CollectionId,
+        user: PrincipalId,
+        change: &Change,
+    ) -> Result<Collection>;
+    async fn groups(&self) -> Result<Vec<Group>>;
+    async fn group_by_name(&self, name: &str) -> Result<Option<Group>>;
+    async fn create_group(&self, name: &str, display_name: Option<&str>) -> Result<Group>;
+    /// Removes a group with its grants (and the bindings they gave).
+    async fn remove_group(&self, name: &str, change: &Change) -> Result<()>;
+    async fn group_members(&self, group: GroupId) -> Result<Vec<User>>;
+    async fn groups_of(&self, user: PrincipalId) -> Result<Vec<Group>>;
+    /// Adds a member; with `bind`, the group's shared calendars appear in their home.
+    async fn add_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+        bind: bool,
+        change: &Change,
+    ) -> Result<()>;
+    async fn remove_member(&self, group: GroupId, user: PrincipalId, change: &Change)
+        -> Result<()>;
 }
 
 /// Collections as paths below their owner's home.
@@ -90,6 +183,8 @@ pub trait Collections: Send + Sync + 'static {
         path: &str,
         name: &str,
     ) -> Result<Option<(Collection, Option<StoredObject>)>>;
+    /// A live collection by id: the calendar a binding shows.
+    async fn collection_by_id(&self, id: CollectionId) -> Result<Option<Collection>>;
     /// The live collections directly below `parent`.
     async fn child_collections(&self, owner: PrincipalId, parent: &str) -> Result<Vec<Collection>>;
     async fn create_collection(&self, new: NewCollection, change: &Change) -> Result<Collection>;
@@ -248,4 +343,11 @@ pub trait Locks: Send + Sync + 'static {
         token: &str,
         principal: PrincipalId,
     ) -> Result<()>;
+}
+
+/// Whether the store can serve, and how much it holds: readiness checks and metrics.
+#[async_trait]
+pub trait Status: Send + Sync + 'static {
+    /// Reaches the database and reads its schema version and totals.
+    async fn status(&self) -> Result<StoreStatus>;
 }

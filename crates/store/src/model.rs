@@ -9,6 +9,8 @@ pub type CollectionId = i64;
 pub struct User {
     pub id: PrincipalId,
     pub name: String,
+    /// How other people see the user (DAV:displayname); the name when unset.
+    pub display_name: Option<String>,
     pub email: Option<String>,
     pub password_hash: String,
     /// Per-user quota in bytes; None falls back to the server's default.
@@ -21,6 +23,7 @@ pub struct User {
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub name: String,
+    pub display_name: Option<String>,
     pub email: Option<String>,
     pub password_hash: String,
     pub quota_bytes: Option<u64>,
@@ -83,6 +86,10 @@ pub enum CollectionKind {
     Plain,
     /// A CalDAV calendar collection: iCalendar objects only, no sub-collections.
     Calendar,
+    /// Another user's calendar shared with the owner of this home ([`Collection::target`]):
+    /// the content is the target's; the properties kept here are this user's own
+    /// (display name, colour, order).
+    Shared,
 }
 
 impl CollectionKind {
@@ -90,6 +97,7 @@ impl CollectionKind {
         match self {
             CollectionKind::Plain => "plain",
             CollectionKind::Calendar => "calendar",
+            CollectionKind::Shared => "shared",
         }
     }
 
@@ -97,6 +105,7 @@ impl CollectionKind {
         match s {
             "plain" => Some(CollectionKind::Plain),
             "calendar" => Some(CollectionKind::Calendar),
+            "shared" => Some(CollectionKind::Shared),
             _ => None,
         }
     }
@@ -115,12 +124,123 @@ pub struct Collection {
     pub sync_seq: i64,
     pub created_at: i64,
     pub modified_at: i64,
+    /// The shared calendar a [`CollectionKind::Shared`] binding stands for.
+    pub target: Option<CollectionId>,
 }
 
 impl Collection {
     pub fn is_home(&self) -> bool {
         self.path.is_empty()
     }
+
+    /// The path of the collection this one is in ("" for the home's children).
+    pub fn parent_path(&self) -> &str {
+        crate::rules::collection::parent_of(&self.path)
+    }
+}
+
+/// What a user may do with a collection someone else owns, from least to most. A grant on
+/// a home applies to the home and every collection in it (delegation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Privilege {
+    /// CALDAV:read-free-busy: free-busy queries only (busy periods, nothing else).
+    FreeBusy,
+    /// DAV:read (and free-busy).
+    Read,
+    /// DAV:read and DAV:write: write-content, write-properties, bind, unbind.
+    ReadWrite,
+    /// Read-write, and may share further.
+    Admin,
+    /// The owner: everything, the ACL and deleting the collection included.
+    Owner,
+}
+
+impl Privilege {
+    /// The grants a user can give ([`Privilege::Owner`] is no grant).
+    pub const GRANTABLE: [Privilege; 4] = [
+        Privilege::FreeBusy,
+        Privilege::Read,
+        Privilege::ReadWrite,
+        Privilege::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privilege::FreeBusy => "read-free-busy",
+            Privilege::Read => "read",
+            Privilege::ReadWrite => "read-write",
+            Privilege::Admin => "admin",
+            Privilege::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::GRANTABLE.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// How the stores keep it (ordered as the variants are).
+    pub fn rank(self) -> i64 {
+        match self {
+            Privilege::FreeBusy => 1,
+            Privilege::Read => 2,
+            Privilege::ReadWrite => 3,
+            Privilege::Admin => 4,
+            Privilege::Owner => 5,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        [
+            Privilege::FreeBusy,
+            Privilege::Read,
+            Privilege::ReadWrite,
+            Privilege::Admin,
+            Privilege::Owner,
+        ]
+        .into_iter()
+        .find(|p| p.rank() == rank)
+    }
+}
+
+pub type GroupId = i64;
+
+/// Who a grant is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grantee {
+    User(PrincipalId),
+    /// Every member of the group.
+    Group(GroupId),
+}
+
+/// One grant on a collection, as the owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub collection: CollectionId,
+    pub grantee: Grantee,
+    /// The grantee's name (a user's or a group's).
+    pub grantee_name: String,
+    pub privilege: Privilege,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// A group of users, for grants to all of them at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub created_at: i64,
+}
+
+/// A collection of another user that a user may reach, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reachable {
+    pub collection: Collection,
+    pub owner_name: String,
+    /// The greatest privilege of the user's grants on it (their own and their groups'; on
+    /// the collection itself or on its owner's home).
+    pub privilege: Privilege,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +250,8 @@ pub struct NewCollection {
     pub kind: CollectionKind,
     pub components: Vec<String>,
     pub properties: Vec<Property>,
+    /// For a [`CollectionKind::Shared`] binding: the calendar it stands for.
+    pub target: Option<CollectionId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -570,5 +692,24 @@ impl ChangedMember {
                 ChangedMember { name, deleted }
             })
             .collect()
+    }
+}
+
+/// Answer of [`crate::Status::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreStatus {
+    /// The schema version the database has.
+    pub schema: u32,
+    /// The one this build brings a database to: a node older than the database (another
+    /// node migrated it further) or a database not yet migrated is not ready.
+    pub schema_expected: u32,
+    pub users: u64,
+    /// Live objects in live collections.
+    pub objects: u64,
+}
+
+impl StoreStatus {
+    pub fn schema_current(&self) -> bool {
+        self.schema == self.schema_expected
     }
 }

@@ -5,6 +5,9 @@ pub fn code_of(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<backup::Error>() {
         return e.exit_code();
     }
+    if let Some(e) = error.downcast_ref::<backup::login::LoginError>() {
+        return e.exit_code();
+    }
     error
         .downcast_ref::<vault::Error>()
         .map_or(backup::exit::ERROR, backup::exit::of_vault)

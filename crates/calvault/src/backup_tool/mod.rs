@@ -35,44 +35,12 @@ fn open_repo(args: &RepoArgs) -> anyhow::Result<vault::Repo> {
 
 /// A client for an account, and the URL to start from.
 fn connect(args: &AccountArgs) -> anyhow::Result<(client::Client, client::Url)> {
-    let url = client::Url::parse(&args.url)?;
-    let auth = match &args.bearer_token_command {
-        Some(command) => {
-            let token = SecretSource {
-                what: "bearer token",
-                env: "CALVAULT_BEARER_TOKEN",
-                command: Some(command),
-                command_flag: "--bearer-token-command",
-            };
-            client::Auth::Bearer(token.read()?)
-        }
-        None => {
-            let command = args.password_command.as_deref();
-            let secret = ["CALVAULT_PASSWORD", "--password-command"];
-            password_auth(&args.user, &url, command, secret)?
-        }
+    let account = backup::login::Account {
+        url: &args.url,
+        user: &args.user,
+        password_command: args.password_command.as_deref(),
+        bearer_token_command: args.bearer_token_command.as_deref(),
+        ca_cert: args.ca_cert.as_deref(),
     };
-    Ok((backup::client_for(auth, args.ca_cert.as_deref())?, url))
-}
-
-/// Basic credentials: the user, and the password from its sources (the command, else the
-/// variable `env`, else a prompt; `flag` names the command's flag in messages).
-fn password_auth(
-    user: &str,
-    url: &client::Url,
-    command: Option<&str>,
-    [env, flag]: [&str; 2],
-) -> anyhow::Result<client::Auth> {
-    let what = format!("password of {user} at {}", url.origin());
-    let source = SecretSource {
-        what: &what,
-        env,
-        command,
-        command_flag: flag,
-    };
-    let password = source.read()?;
-    Ok(client::Auth::Basic {
-        user: user.to_owned(),
-        password,
-    })
+    Ok(backup::login::connect(&account)?)
 }

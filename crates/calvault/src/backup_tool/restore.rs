@@ -1,11 +1,12 @@
 //! `restore` (from a snapshot) and `migrate` (straight from another server): the engine
 //! plans, this prints the plan, then the engine writes (see `backup::restore`).
 
+use backup::login::{self, password_auth};
 use backup::restore::{self, Mapping, OnConflict, Options, Outcome, SourceCalendar};
 use client::{Client, Url};
 
 use super::args::{self, MigrateArgs, PlanArgs, RestoreArgs};
-use super::{connect, open_repo, password_auth};
+use super::{connect, open_repo};
 use crate::progress::Bars;
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
@@ -35,20 +36,8 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
             .await?;
     let url = Url::parse(&args.to)?;
     let user = args.to_user.as_deref().unwrap_or(&args.user);
-    // The target's password: its own sources, else the source's (the same person
-    // moving between providers often keeps one password).
     let command = args.to_password_command.as_deref();
-    let own_password = command.is_some() || std::env::var("CALVAULT_TO_PASSWORD").is_ok();
-    let auth = match source_auth {
-        client::Auth::Basic { password, .. } if !own_password => client::Auth::Basic {
-            user: user.to_owned(),
-            password,
-        },
-        _ => {
-            let secret = ["CALVAULT_TO_PASSWORD", "--to-password-command"];
-            password_auth(user, &url, command, secret)?
-        }
-    };
+    let auth = login::migration_target_auth(&source_auth, user, &url, command)?;
     let target = backup::client_for(auth, ca_cert)?;
     write_all(&target, &url, &sources, &options).await
 }

@@ -333,6 +333,7 @@ mod tests {
             sync_seq: 0,
             created_at: 0,
             modified_at: 0,
+            target: None,
         }
     }
 

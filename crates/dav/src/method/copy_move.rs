@@ -1,20 +1,23 @@
-//! COPY and MOVE (RFC 4918 §9.8, §9.9) of objects and collection trees within the caller's
-//! own home, honouring Destination, Overwrite and Depth.
+//! COPY and MOVE (RFC 4918 §9.8, §9.9) of objects (between any collections the caller may
+//! write) and of collection trees (within one home), honouring Destination, Overwrite and
+//! Depth.
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use store::{CollectionKind, CollectionTransfer, Expect, ObjectTransfer, TransferMode};
 
 use super::{Cx, Depth};
+use crate::access::{self, Need};
 use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
-use crate::resource::{resolve, Resolved, Resource};
+use crate::resource::{resolve, Resolved, Resource, Seen};
 
 pub async fn handle(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
+    source: Resource,
     mode: TransferMode,
 ) -> DavResult<Response<Bytes>> {
     let destination = destination_path(req)?;
@@ -24,7 +27,6 @@ pub async fn handle(
         Some(Ok(v)) if v.trim().eq_ignore_ascii_case("F") => false,
         Some(_) => return Err(DavError::bad_request("the Overwrite header must be T or F")),
     };
-    let source = resolve(cx, super::request_path(req)).await?.found()?;
     let etag = match &source {
         Resource::Object { meta, .. } => Some(meta.etag.as_str()),
         _ => None,
@@ -35,6 +37,7 @@ pub async fn handle(
             tokens: &cx.if_tokens,
         })?;
     let target = resolve(cx, &destination).await?;
+    access::check(&target, Need::BIND)?;
     let replaced = match source {
         Resource::Object {
             collection, meta, ..
@@ -43,6 +46,9 @@ pub async fn handle(
             transfer_object(cx, mode, from, meta.name, target, overwrite).await?
         }
         Resource::Collection(c) if !c.is_home() => {
+            if mode == TransferMode::Move {
+                access::check_parent_of(cx, &c).await?;
+            }
             let depth = super::depth(req, Depth::Infinity)?;
             let shallow = match (mode, depth) {
                 (_, Depth::Infinity) => false,
@@ -53,7 +59,7 @@ pub async fn handle(
                     ))
                 }
             };
-            transfer_collection(cx, mode, c.path, target, overwrite, shallow).await?
+            transfer_collection(cx, mode, &c, target, overwrite, shallow).await?
         }
         _ => {
             return Err(DavError::forbidden(
@@ -93,7 +99,7 @@ fn destination_path(req: &Request<Bytes>) -> DavResult<String> {
 async fn transfer_object(
     cx: &Cx<'_>,
     mode: TransferMode,
-    from: store::Collection,
+    from: Seen,
     from_name: String,
     target: Resolved,
     overwrite: bool,
@@ -114,8 +120,12 @@ async fn transfer_object(
                     "the Destination exists and Overwrite is F",
                 ));
             }
+            access::check_parent_of(cx, &c).await?;
             // RFC 4918 §9.9.3: the destination is deleted before the move.
-            store.delete_collection(c.owner, &c.path, change).await?;
+            let doomed = c.binding.as_ref().unwrap_or(&c.collection);
+            store
+                .delete_collection(doomed.owner, &doomed.path, change)
+                .await?;
             return Box::pin(transfer_object(
                 cx,
                 mode,
@@ -139,6 +149,9 @@ async fn transfer_object(
     };
     // Overwrite: F onto an existing object is 412 (RFC 4918 §10.6) before anything else.
     let replaced_uid = replaced_uid.filter(|_| overwrite);
+    let quota = cx.quota_of(&to).await?;
+    let to_seen = &to;
+    let (from, to) = (&from.collection, &to.collection);
     let mut reindex = None;
     if to.kind == CollectionKind::Calendar && from.kind != CollectionKind::Calendar {
         // Data entering a calendar is validated and indexed like a PUT.
@@ -147,15 +160,15 @@ async fn transfer_object(
             .await?
             .ok_or_else(DavError::not_found)?;
         let checked = super::put::check_calendar_object(
-            cx,
-            &to,
+            cx.engine,
+            to,
             &object.data,
             Some(&object.meta.content_type),
         )?;
         super::put::keeps_uid(replaced_uid.as_deref(), checked.index.uid.as_deref())?;
         reindex = Some((checked.index, checked.instances));
     } else if to.kind == CollectionKind::Calendar {
-        let uid = check_component_allowed(cx, &from, &from_name, &to).await?;
+        let uid = check_component_allowed(cx, from, &from_name, to).await?;
         super::put::keeps_uid(replaced_uid.as_deref(), uid.as_deref())?;
     }
     store
@@ -167,13 +180,13 @@ async fn transfer_object(
                 to: to.id,
                 to_name,
                 overwrite,
-                quota: cx.quota(),
+                quota,
                 reindex,
             },
             change,
         )
         .await
-        .map_err(|e| super::put::uid_conflict_with_href(e, &cx.caller.user.name, &to))
+        .map_err(|e| super::put::uid_conflict_with_href(e, &to_seen.href()))
 }
 
 /// The destination calendar takes the object's component type; returns its UID.
@@ -204,26 +217,33 @@ async fn check_component_allowed(
 }
 
 /// After deleting a collection in the way, its URL names a vacant place in its parent.
-async fn resolve_vacant(cx: &Cx<'_>, c: &store::Collection) -> DavResult<Resolved> {
-    resolve(
-        cx,
-        path::collection_href(&cx.caller.user.name, &c.path).trim_end_matches('/'),
-    )
-    .await
+async fn resolve_vacant(cx: &Cx<'_>, c: &Seen) -> DavResult<Resolved> {
+    resolve(cx, c.href().trim_end_matches('/')).await
 }
 
 async fn transfer_collection(
     cx: &Cx<'_>,
     mode: TransferMode,
-    from: String,
+    source: &Seen,
     target: Resolved,
     overwrite: bool,
     shallow: bool,
 ) -> DavResult<bool> {
     let store = &cx.engine.store;
     let change = &cx.caller.change;
+    if source.binding.is_some() && mode == TransferMode::Copy {
+        return Err(DavError::forbidden(
+            "a calendar shared with you cannot be copied as a whole; copy its events, or \
+             ask its owner to share it again",
+        ));
+    }
+    // The collection as it lies in the home it is moved in: a binding, or the collection.
+    let from = source.binding.as_ref().unwrap_or(&source.collection);
+    let same_home = |c: &Seen| *c.home_user == *source.home_user;
     let (to, replaced_object) = match target {
-        Resolved::Found(Resource::Collection(c)) if !c.is_home() => (c.path, false),
+        Resolved::Found(Resource::Collection(c)) if !c.is_home() && same_home(&c) => {
+            (c.path().to_owned(), false)
+        }
         Resolved::Found(Resource::Object {
             collection, meta, ..
         }) => {
@@ -233,13 +253,16 @@ async fn transfer_collection(
                 ));
             }
             location_ok(&collection)?;
+            if !same_home(&collection) {
+                return Err(across_homes());
+            }
             store
-                .delete_object(collection.id, &meta.name, Expect::Anything, change)
+                .delete_object(collection.id(), &meta.name, Expect::Anything, change)
                 .await?;
-            let to = if collection.path.is_empty() {
+            let to = if collection.path().is_empty() {
                 meta.name
             } else {
-                format!("{}/{}", collection.path, meta.name)
+                format!("{}/{}", collection.path(), meta.name)
             };
             (to, true)
         }
@@ -253,6 +276,9 @@ async fn transfer_collection(
                 ));
             };
             location_ok(parent)?;
+            if !same_home(parent) {
+                return Err(across_homes());
+            }
             (v.path, false)
         }
     };
@@ -260,12 +286,12 @@ async fn transfer_collection(
         .transfer_collection(
             CollectionTransfer {
                 mode,
-                owner: cx.caller.user.id,
-                from,
+                owner: from.owner,
+                from: from.path.clone(),
                 to,
                 overwrite,
                 shallow,
-                quota: cx.quota(),
+                quota: cx.quota_of(source).await?,
             },
             change,
         )
@@ -273,10 +299,17 @@ async fn transfer_collection(
     Ok(replaced || replaced_object)
 }
 
+fn across_homes() -> DavError {
+    DavError::forbidden(
+        "collections are copied and moved within one calendar home; copy their events to \
+         move them elsewhere",
+    )
+}
+
 /// RFC 4791 §5.3.2.1 `calendar-collection-location-ok`: a collection cannot be copied or
 /// moved into a calendar, which holds no collections (§4.2).
-fn location_ok(parent: &store::Collection) -> DavResult<()> {
-    if parent.kind == CollectionKind::Calendar {
+fn location_ok(parent: &Seen) -> DavResult<()> {
+    if parent.collection.kind == CollectionKind::Calendar {
         return Err(DavError::condition(
             Condition::CalendarCollectionLocationOk,
             "a calendar collection cannot contain other collections; choose a Destination \

@@ -4,14 +4,19 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 use super::Cx;
+use crate::access;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resource: Resource,
+) -> DavResult<Response<Bytes>> {
     let store = &cx.engine.store;
     let change = &cx.caller.change;
-    match resolve(cx, super::request_path(req)).await?.found()? {
+    match resource {
         Resource::Object {
             collection, meta, ..
         } => {
@@ -24,10 +29,11 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                 },
             )?;
             store
-                .delete_object(collection.id, &meta.name, expect, change)
+                .delete_object(collection.id(), &meta.name, expect, change)
                 .await?;
         }
         Resource::Collection(c) if !c.is_home() => {
+            access::check_parent_of(cx, &c).await?;
             conditional::write_expectation(
                 req.headers(),
                 Current {
@@ -36,7 +42,11 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
                     tokens: &cx.if_tokens,
                 },
             )?;
-            store.delete_collection(c.owner, &c.path, change).await?;
+            // A sharee's DELETE removes their binding: the calendar stays its owner's.
+            let doomed = c.binding.as_ref().unwrap_or(&c.collection);
+            store
+                .delete_collection(doomed.owner, &doomed.path, change)
+                .await?;
         }
         _ => {
             return Err(DavError::forbidden(

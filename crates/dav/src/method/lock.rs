@@ -2,27 +2,27 @@
 //! unmapped one (§7.3), of Depth 0 or infinity, for the Timeout granted; or, without a
 //! body, the refresh of the locks the If header names (§9.10.2).
 //!
-//! Locking needs the access a write of the resource needs: the path is resolved through
-//! the one access decision (`resource::resolve`), as every write is.
+//! Locking needs the access a write of the resource needs, which the one access decision
+//! (`crate::access::required`) checks before the request gets here: write-content on a
+//! mapped URL, bind on the parent of an unmapped one. A lock of a calendar shared with the
+//! caller is a lock in its owner's home, which holds whichever URL it is reached by.
 
 use bytes::Bytes;
 use dav_xml::{Element, QName};
 use http::{header, Request, Response, StatusCode};
 use store::db::locking::member_path;
-use store::{CollectionKind, DavLock, LockScope, NewLock, PrincipalId, StoreError};
+use store::{CollectionKind, DavLock, LockScope, NewLock, StoreError};
 
 use super::{Cx, Depth};
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::lock;
-use crate::resource::{resolve, Resolved, Resource};
+use crate::resource::{Resolved, Resource, Seen};
 
 /// The URL a LOCK or UNLOCK names, below a home.
 pub(super) struct Target {
-    pub home: PrincipalId,
-    pub home_name: String,
-    /// The path below the home, the lock root of a new lock.
-    pub path: String,
+    /// Whose locks these are, and the path below that home: the lock root of a new lock.
+    pub home: lock::Home,
     /// Whether a resource is mapped at the URL, and its ETag when it is an object.
     pub mapped: bool,
     pub etag: Option<String>,
@@ -31,59 +31,54 @@ pub(super) struct Target {
     pub empty_resource: Option<(store::CollectionId, String)>,
 }
 
-pub(super) async fn target(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Target> {
-    let home_name = match crate::path::parse(super::request_path(req)) {
-        Ok(crate::path::Target::Home { user, .. }) => user,
-        _ => {
-            return Err(DavError::method_not_allowed(
-                "only URLs below a calendar home can be locked",
-            ))
-        }
-    };
-    let target = |home, path, mapped, etag, is_collection, empty_resource| Target {
-        home,
-        home_name: home_name.clone(),
-        path,
+/// What a LOCK or UNLOCK names, once resolved (and its access decided: `crate::access`).
+pub(super) fn target(resolved: Resolved) -> DavResult<Target> {
+    let not_lockable =
+        || DavError::method_not_allowed("only URLs below a calendar home can be locked");
+    let target = |seen: &Seen, path, mapped, etag, is_collection, empty_resource| Target {
+        home: lock::Home::seen(seen, path),
         mapped,
         etag,
         is_collection,
         empty_resource,
     };
-    Ok(match resolve(cx, super::request_path(req)).await? {
+    Ok(match resolved {
         Resolved::Found(Resource::Collection(c)) => {
-            target(c.owner, c.path, true, None, true, None)
+            target(&c, c.collection.path.clone(), true, None, true, None)
         }
         Resolved::Found(Resource::Object {
             collection, meta, ..
         }) => target(
-            collection.owner,
-            member_path(&collection.path, &meta.name),
+            &collection,
+            member_path(&collection.collection.path, &meta.name),
             true,
             Some(meta.etag),
             false,
             None,
         ),
-        Resolved::Found(_) => {
-            return Err(DavError::method_not_allowed(
-                "only URLs below a calendar home can be locked",
-            ))
-        }
+        Resolved::Found(_) => return Err(not_lockable()),
         Resolved::Vacant(v) => {
             let parent = v.parent.ok_or_else(|| {
                 DavError::conflict("the parent collection of this URL does not exist")
             })?;
+            let content = &parent.collection;
             // A calendar holds calendar objects only (RFC 4791 §4.1): an empty resource
             // would be none, so there the unmapped URL is locked without one, and the
             // lock holder's PUT maps it.
-            let empty = (parent.kind == CollectionKind::Plain && !v.trailing_slash)
-                .then(|| (parent.id, v.name.clone()));
-            target(parent.owner, v.path, false, None, false, empty)
+            let empty = (content.kind == CollectionKind::Plain && !v.trailing_slash)
+                .then(|| (content.id, v.name.clone()));
+            let path = member_path(&content.path, &v.name);
+            target(&parent, path, false, None, false, empty)
         }
     })
 }
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let target = target(cx, req).await?;
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resolved: Resolved,
+) -> DavResult<Response<Bytes>> {
+    let target = target(resolved)?;
     conditional::check_if_header(
         req.headers(),
         Current {
@@ -111,8 +106,8 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
     };
     let new = NewLock {
         token: lock::new_token()?,
-        home: target.home,
-        path: target.path.clone(),
+        home: target.home.owner,
+        path: target.home.path.clone(),
         principal: cx.caller.user.id,
         scope: if info.exclusive {
             LockScope::Exclusive
@@ -136,7 +131,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         StatusCode::CREATED
     };
     let token = format!("<{}>", taken.token);
-    answer(status, &[taken], super::request_path(req), Some(&token))
+    answer(status, &[taken], req.uri().path(), Some(&token))
 }
 
 /// RFC 4918 §9.10.2: a LOCK without a body renews the caller's locks on the URL that its
@@ -161,7 +156,7 @@ async fn refresh(
     let renewed = cx
         .engine
         .store
-        .refresh_locks(target.home, &target.path, claim, timeout)
+        .refresh_locks(target.home.owner, &target.home.path, claim, timeout)
         .await
         .map_err(|e| match e {
             StoreError::PreconditionFailed => DavError::precondition_failed(
@@ -171,9 +166,12 @@ async fn refresh(
         })?;
     // A lock rooted here has the request URL as its root; one renewed through a member
     // (an indirect refresh) is rooted at an ancestor.
-    let root = |l: &DavLock| match l.path == target.path {
-        true => super::request_path(req).to_owned(),
-        false => crate::path::collection_href(&target.home_name, &l.path),
+    let root = |l: &DavLock| match l.path == target.home.path {
+        true => req.uri().path().to_owned(),
+        false => {
+            let (user, path) = target.home.place(&l.path);
+            crate::path::collection_href(user, &path)
+        }
     };
     let now = store::db::now_ms();
     let active = renewed.iter().map(|l| lock::activelock(l, root(l), now));

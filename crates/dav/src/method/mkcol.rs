@@ -7,18 +7,16 @@ use store::{CollectionKind, NewCollection};
 
 use super::proppatch::{check_set, refused, stored, Refusal};
 use super::{calendar_values, Cx};
+use crate::calendars::DEFAULT_COMPONENTS;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::quirks;
-use crate::resource::{resolve, Resolved};
-
-/// What a new calendar holds when the client does not say (RFC 4791 §5.2.3: any the
-/// server supports; free-busy objects are rarely wanted as calendar content).
-const DEFAULT_COMPONENTS: [&str; 3] = ["VEVENT", "VTODO", "VJOURNAL"];
+use crate::resource::Resolved;
 
 pub async fn handle(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
+    target: Resolved,
     mkcalendar: bool,
 ) -> DavResult<Response<Bytes>> {
     let requested = dav_xml::parse_mkcol(req.body()).map_err(|e| {
@@ -27,7 +25,7 @@ pub async fn handle(
             format!("the request body is not an extended MKCOL or MKCALENDAR document: {e}"),
         )
     })?;
-    let vacant = match resolve(cx, super::request_path(req)).await? {
+    let vacant = match target {
         Resolved::Found(_) => {
             return Err(DavError::method_not_allowed(
                 "a resource already exists at this URL",
@@ -38,7 +36,7 @@ pub async fn handle(
     let parent = vacant.parent.as_ref().ok_or_else(|| {
         DavError::conflict("the parent collection of this URL does not exist; create it first")
     })?;
-    if parent.kind == CollectionKind::Calendar {
+    if parent.collection.kind == CollectionKind::Calendar {
         return Err(DavError::condition(
             Condition::CalendarCollectionLocationOk,
             "collections cannot be created inside a calendar collection",
@@ -75,7 +73,7 @@ pub async fn handle(
         };
         verdicts.push((p.name.clone(), verdict));
     }
-    let href = crate::path::collection_href(&cx.caller.user.name, &vacant.path);
+    let href = crate::path::collection_href(&parent.home_user, &vacant.path);
     if verdicts.iter().any(|(_, v)| v.is_err()) {
         let body = dav_xml::multistatus_body(&refused(href, verdicts));
         return Ok(super::xml_response(StatusCode::FORBIDDEN, body));
@@ -87,11 +85,12 @@ pub async fn handle(
         .store
         .create_collection(
             NewCollection {
-                owner: cx.caller.user.id,
+                owner: parent.collection.owner,
                 path: vacant.path.clone(),
                 kind,
                 components,
                 properties,
+                target: None,
             },
             &cx.caller.change,
         )

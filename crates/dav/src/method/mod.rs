@@ -4,9 +4,11 @@ pub mod calendar_values;
 pub mod copy_move;
 pub mod delete;
 pub mod get;
+pub mod group_members;
 pub mod lock;
 pub mod mkcol;
 pub mod options;
+pub mod post;
 pub mod propfind;
 pub mod proppatch;
 pub mod put;
@@ -17,6 +19,7 @@ use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 
 use crate::error::{DavError, DavResult};
+use crate::resource::Seen;
 use crate::{Caller, Engine};
 
 /// Everything a method handler needs besides the request.
@@ -31,6 +34,16 @@ pub struct Cx<'a> {
 impl Cx<'_> {
     pub fn quota(&self) -> Option<u64> {
         self.engine.limits.quota_for(&self.caller.user)
+    }
+
+    /// The quota a write into `collection` counts against: its owner's, whoever writes.
+    pub async fn quota_of(&self, collection: &Seen) -> DavResult<Option<u64>> {
+        let owner = collection.collection.owner;
+        if owner == self.caller.user.id {
+            return Ok(self.quota());
+        }
+        let user = self.engine.store.user_by_id(owner).await?;
+        Ok(user.and_then(|u| self.engine.limits.quota_for(&u)))
     }
 }
 
@@ -91,8 +104,4 @@ pub fn wants_minimal(req: &Request<Bytes>) -> bool {
         .iter()
         .any(|v| v.split(',').any(|p| p.trim() == "return=minimal"))
         || values("brief").iter().any(|v| v == "t")
-}
-
-pub fn request_path(req: &Request<Bytes>) -> &str {
-    req.uri().path()
 }

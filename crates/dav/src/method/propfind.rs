@@ -13,9 +13,13 @@ use crate::props::{
     PropResponses,
 };
 use crate::quirks;
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resource: Resource,
+) -> DavResult<http::Response<Bytes>> {
     let propfind = dav_xml::parse_propfind(req.body())?;
     let default_depth = match quirks::missing_propfind_depth_is_one() {
         0 => Depth::Zero,
@@ -28,24 +32,24 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             "PROPFIND with Depth: infinity is not supported; use Depth: 0 or 1",
         ));
     }
-    let resource = resolve(cx, super::request_path(req)).await?.found()?;
     let mut targets = vec![(resource.clone(), dead_properties(cx, &resource).await?)];
     if depth == Depth::One {
         targets.extend(members_but_objects(cx, &resource).await?);
     }
-    let env = PropEnv::new(cx, &propfind).await?;
+    let mut env = PropEnv::new(cx, &propfind).await?;
+    let listed: Vec<&Resource> = targets.iter().map(|(r, _)| r).collect();
+    env.load(cx, &listed).await?;
     let minimal = super::wants_minimal(req);
-    let user = &cx.caller.user.name;
     let mut out = crate::answer_buffer::multistatus();
     let mut responses = PropResponses::new(&env, &propfind, minimal);
     for (r, dead) in &targets {
-        responses.write(&mut out, &r.href(user), r, dead, &no_extra);
+        responses.write(&mut out, &r.href(), r, dead, &no_extra);
     }
     if let (Depth::One, Resource::Collection(c)) = (depth, &resource) {
         let mut members =
             MemberResponses::new(cx, &env, &propfind, minimal, Arc::new(c.clone())).await?;
         let before = out.written_len();
-        let mut pages = ObjectPages::new(cx, c.id, MEMBER_PAGE);
+        let mut pages = ObjectPages::new(cx, c.id(), MEMBER_PAGE);
         while let Some(page) = pages.next().await? {
             for meta in page {
                 members.write(&mut out, meta, &no_extra);

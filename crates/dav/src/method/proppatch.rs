@@ -10,17 +10,23 @@ use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::props;
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resource: Resource,
+) -> DavResult<http::Response<Bytes>> {
     let updates = dav_xml::parse_propertyupdate(req.body())?;
-    let resource = resolve(cx, super::request_path(req)).await?.found()?;
+    if matches!(resource, Resource::Proxy { .. } | Resource::Group(_)) {
+        return super::group_members::set(cx, &resource, &updates).await;
+    }
     let (collection, object, etag) = match &resource {
-        Resource::Collection(c) => (c.id, None, None),
+        Resource::Collection(c) => (c.properties_id(), None, None),
         Resource::Object {
             collection, meta, ..
         } => (
-            collection.id,
+            collection.id(),
             Some(meta.name.clone()),
             Some(meta.etag.as_str()),
         ),
@@ -42,7 +48,7 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<http::Respon
             PropUpdate::Remove(name) => (name.clone(), check_remove(name)),
         })
         .collect();
-    let href = resource.href(&cx.caller.user.name);
+    let href = resource.href();
     if verdicts.iter().any(|(_, v)| v.is_err()) {
         return Ok(super::multistatus(&refused(href, verdicts)));
     }

@@ -2,48 +2,56 @@
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use store::{Collection, CollectionKind, InstanceIndex, ObjectIndex, PutObject, StoreError};
+use store::{
+    Change, Collection, CollectionKind, Expect, InstanceIndex, ObjectIndex, PutObject, PutOutcome,
+    StoreError,
+};
 
 use super::Cx;
 use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
-use crate::resource::{resolve, Resolved, Resource};
+use crate::resource::{Resolved, Resource};
+use crate::Engine;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
-    let (collection, name, current_etag, current_uid) =
-        match resolve(cx, super::request_path(req)).await? {
-            Resolved::Found(Resource::Object {
-                collection, meta, ..
-            }) => (
-                std::sync::Arc::unwrap_or_clone(collection),
-                meta.name,
-                Some(meta.etag),
-                meta.index.uid,
-            ),
-            Resolved::Found(_) => {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    target: Resolved,
+) -> DavResult<Response<Bytes>> {
+    let (seen, name, current_etag, current_uid) = match target {
+        Resolved::Found(Resource::Object {
+            collection, meta, ..
+        }) => (
+            std::sync::Arc::unwrap_or_clone(collection),
+            meta.name,
+            Some(meta.etag),
+            meta.index.uid,
+        ),
+        Resolved::Found(_) => {
+            return Err(DavError::method_not_allowed(
+                "PUT cannot replace a collection; PUT to a member URL inside it",
+            ))
+        }
+        Resolved::Vacant(v) => {
+            if v.trailing_slash {
                 return Err(DavError::method_not_allowed(
-                    "PUT cannot replace a collection; PUT to a member URL inside it",
-                ))
-            }
-            Resolved::Vacant(v) => {
-                if v.trailing_slash {
-                    return Err(DavError::method_not_allowed(
                     "a URL ending in '/' names a collection; create it with MKCOL or MKCALENDAR",
                 ));
-                }
-                let parent = v.parent.ok_or_else(|| {
-                    DavError::conflict("the parent collection of this URL does not exist")
-                })?;
-                (parent, v.name, None, None)
             }
-        };
+            let parent = v.parent.ok_or_else(|| {
+                DavError::conflict("the parent collection of this URL does not exist")
+            })?;
+            (parent, v.name, None, None)
+        }
+    };
+    let collection = &seen.collection;
     // Opt-in (docs/locks-and-merging.md): an If-Match naming an older version is merged
     // with what changed since, instead of refused.
     if let Some(base) = conditional::stale_if_match(req.headers(), current_etag.as_deref()) {
-        if crate::merge::applies(cx, &collection).await? {
-            return crate::merge::put(cx, req, &collection, &name, base).await;
+        if crate::merge::applies(cx, collection).await? {
+            return crate::merge::put(cx, req, &seen, &name, base).await;
         }
     }
     let expect = conditional::write_expectation(
@@ -54,52 +62,30 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
             tokens: &cx.if_tokens,
         },
     )?;
-    let body = req.body().clone();
     let sent_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let checked = if collection.kind == CollectionKind::Calendar {
-        let checked = check_calendar_object(cx, &collection, &body, sent_type.as_deref())?;
-        keeps_uid(current_uid.as_deref(), checked.index.uid.as_deref())?;
-        checked
-    } else {
-        CheckedObject {
-            content_type: sent_type.unwrap_or_else(|| "application/octet-stream".into()),
-            index: ObjectIndex::default(),
-            instances: None,
-        }
+        .and_then(|v| v.to_str().ok());
+    let write = ObjectWrite {
+        collection,
+        name: name.clone(),
+        data: req.body().clone(),
+        content_type: sent_type,
+        replaces_uid: current_uid.as_deref(),
+        expect: expect.clone(),
+        quota: cx.quota_of(&seen).await?,
     };
-    let written = cx
-        .engine
-        .store
-        .put_object(
-            PutObject {
-                collection: collection.id,
-                name: name.clone(),
-                data: body,
-                content_type: checked.content_type,
-                index: checked.index,
-                instances: checked.instances,
-                expect: expect.clone(),
-                quota: cx.quota(),
-                merge: None,
-            },
-            &cx.caller.change,
-        )
-        .await;
+    let put = checked_put(cx.engine, write)?;
+    let written = cx.engine.store.put_object(put, &cx.caller.change).await;
     let outcome = match (written, expect) {
         // Another write came in between the If-Match check and this one: merged with it
         // when merging is on, as if the If-Match had been stale from the start.
-        (Err(StoreError::PreconditionFailed), store::Expect::Etag(base))
-            if crate::merge::applies(cx, &collection).await? =>
+        (Err(StoreError::PreconditionFailed), Expect::Etag(base))
+            if crate::merge::applies(cx, collection).await? =>
         {
-            return crate::merge::put(cx, req, &collection, &name, base).await;
+            return crate::merge::put(cx, req, &seen, &name, base).await;
         }
-        (written, _) => {
-            written.map_err(|e| uid_conflict_with_href(e, &cx.caller.user.name, &collection))?
-        }
+        (written, _) => written.map_err(|e| uid_conflict_with_href(e, &seen.href()))?,
     };
     let status = if outcome.created {
         StatusCode::CREATED
@@ -113,6 +99,70 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
         .map_err(|e| DavError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+/// One object to store as a PUT stores it.
+pub struct ObjectWrite<'a> {
+    pub collection: &'a Collection,
+    pub name: String,
+    pub data: Bytes,
+    /// The Content-Type the data came with, if any.
+    pub content_type: Option<&'a str>,
+    /// The UID of the object it replaces at that name (RFC 4791 `no-uid-conflict`).
+    pub replaces_uid: Option<&'a str>,
+    pub expect: Expect,
+    /// The owner's quota; None writes regardless (the administrator).
+    pub quota: Option<u64>,
+}
+
+/// Validates and stores one object exactly as PUT does: in a calendar, RFC 4791 §5.3.2.1's
+/// preconditions and the index; elsewhere the bytes as they are. PUT and an import (which
+/// writes each object of an `.ics` file) share it, so both accept and refuse alike.
+/// `collection_href` is the collection's URL as the writer reaches it, for the href of a
+/// `no-uid-conflict`.
+pub async fn write_object(
+    engine: &Engine,
+    write: ObjectWrite<'_>,
+    collection_href: &str,
+    change: &Change,
+) -> DavResult<PutOutcome> {
+    let put = checked_put(engine, write)?;
+    engine
+        .store
+        .put_object(put, change)
+        .await
+        .map_err(|e| uid_conflict_with_href(e, collection_href))
+}
+
+/// What [`write_object`] stores, once the object passed PUT's validation. PUT itself stores
+/// it apart, to merge when it lost an If-Match race (docs/locks-and-merging.md).
+fn checked_put(engine: &Engine, write: ObjectWrite<'_>) -> DavResult<PutObject> {
+    let collection = write.collection;
+    let checked = if collection.kind == CollectionKind::Calendar {
+        let checked = check_calendar_object(engine, collection, &write.data, write.content_type)?;
+        keeps_uid(write.replaces_uid, checked.index.uid.as_deref())?;
+        checked
+    } else {
+        CheckedObject {
+            content_type: write
+                .content_type
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            index: ObjectIndex::default(),
+            instances: None,
+        }
+    };
+    Ok(PutObject {
+        collection: collection.id,
+        name: write.name,
+        data: write.data,
+        content_type: checked.content_type,
+        index: checked.index,
+        instances: checked.instances,
+        expect: write.expect,
+        quota: write.quota,
+        merge: None,
+    })
+}
+
 /// What is stored with an accepted object besides its bytes.
 pub struct CheckedObject {
     pub content_type: String,
@@ -122,12 +172,12 @@ pub struct CheckedObject {
 
 /// RFC 4791 §5.3.2.1 preconditions, in the order a client can act on them.
 pub fn check_calendar_object(
-    cx: &Cx<'_>,
+    engine: &Engine,
     collection: &Collection,
     body: &[u8],
     sent_type: Option<&str>,
 ) -> DavResult<CheckedObject> {
-    let limits = &cx.engine.limits;
+    let limits = &engine.limits;
     if body.len() as u64 > limits.max_resource_size {
         return Err(DavError::condition(
             Condition::MaxResourceSize,
@@ -253,10 +303,10 @@ pub fn keeps_uid(replaced: Option<&str>, new: Option<&str>) -> DavResult<()> {
 }
 
 /// RFC 4791 §5.3.2.1: `no-uid-conflict` names the resource that already holds the UID.
-pub fn uid_conflict_with_href(e: StoreError, user: &str, collection: &Collection) -> DavError {
+pub fn uid_conflict_with_href(e: StoreError, collection_href: &str) -> DavError {
     match e {
         StoreError::UidConflict { uid, existing_name } => {
-            let href = path::object_href(user, &collection.path, &existing_name);
+            let href = path::member_href(collection_href, &existing_name);
             DavError::condition(
                 Condition::NoUidConflict {
                     href: Some(href.clone()),

@@ -3,9 +3,10 @@
 //! properties fill in the rest; anything else is a 404 propstat.
 
 use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
-use store::{CollectionKind, Property};
+use store::{CollectionKind, Privilege, Property};
 
 use super::env::PropEnv;
+use super::sharing;
 use super::sync_token::SyncToken;
 use crate::path;
 use crate::quirks;
@@ -81,6 +82,37 @@ const LIVE: &[Live] = &[
     live(CALDAV, "min-date-time", false, min_date_time),
     live(CALDAV, "max-date-time", false, max_date_time),
     live(CALDAV, "max-instances", false, max_instances),
+    live(DAV, "acl", false, sharing::acl),
+    live(DAV, "acl-restrictions", false, sharing::acl_restrictions),
+    live(
+        DAV,
+        "supported-privilege-set",
+        false,
+        sharing::supported_privilege_set,
+    ),
+    live(DAV, "group-member-set", false, sharing::group_member_set),
+    live(DAV, "group-membership", false, sharing::group_membership),
+    live(
+        CALSERVER,
+        "calendar-proxy-read-for",
+        false,
+        sharing::proxy_read_for,
+    ),
+    live(
+        CALSERVER,
+        "calendar-proxy-write-for",
+        false,
+        sharing::proxy_write_for,
+    ),
+    live(CALSERVER, "invite", false, sharing::invite),
+    live(
+        CALSERVER,
+        "allowed-sharing-modes",
+        false,
+        sharing::allowed_sharing_modes,
+    ),
+    live(CALSERVER, "shared-url", false, sharing::shared_url),
+    live(CALSERVER, "email-address-set", false, email_address_set),
 ];
 
 const fn live(ns: &'static str, local: &'static str, in_allprop: bool, value: ValueFn) -> Live {
@@ -147,29 +179,44 @@ pub fn names(env: &PropEnv<'_>, resource: &Resource, dead: &[Property]) -> Vec<E
     out
 }
 
-fn href(url: impl Into<String>) -> Element {
+pub(super) fn href(url: impl Into<String>) -> Element {
     Element::text(QName::dav("href"), url)
 }
 
-fn wrap(name: QName, child: Element) -> Element {
+pub(super) fn wrap(name: QName, child: Element) -> Element {
     Element::new(name).with_child(child)
 }
 
-fn resourcetype(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+fn resourcetype(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     let mut e = Element::new(QName::dav("resourcetype"));
+    let collection = || Element::new(QName::dav("collection"));
+    let principal = || Element::new(QName::dav("principal"));
     match r {
         Resource::Object { .. } => {}
-        Resource::Principal => {
+        Resource::Principal(_) => e = e.with_child(collection()).with_child(principal()),
+        Resource::Proxy { write, .. } => {
+            let kind = if *write {
+                path::PROXY_WRITE
+            } else {
+                path::PROXY_READ
+            };
             e = e
-                .with_child(Element::new(QName::dav("collection")))
-                .with_child(Element::new(QName::dav("principal")));
+                .with_child(principal())
+                .with_child(Element::new(QName::new(CALSERVER, kind)));
         }
-        Resource::Collection(c) if c.kind == CollectionKind::Calendar => {
+        Resource::Group(_) => e = e.with_child(principal()),
+        Resource::Collection(c) if c.collection.kind == CollectionKind::Calendar => {
             e = e
-                .with_child(Element::new(QName::dav("collection")))
+                .with_child(collection())
                 .with_child(Element::new(QName::caldav("calendar")));
+            // The owner's view of a calendar shared with others, and a sharee's.
+            if !c.is_owned_by(&env.user.name) {
+                e = e.with_child(Element::new(QName::new(CALSERVER, "shared")));
+            } else if env.facts.is_shared(c.id()) {
+                e = e.with_child(Element::new(QName::new(CALSERVER, "shared-owner")));
+            }
         }
-        _ => e = e.with_child(Element::new(QName::dav("collection"))),
+        _ => e = e.with_child(collection()),
     }
     Some(e)
 }
@@ -216,7 +263,7 @@ fn getcontentlength(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
 fn modified_ms(r: &Resource) -> Option<i64> {
     match r {
         Resource::Object { meta, .. } => Some(meta.modified_at),
-        Resource::Collection(c) => Some(c.modified_at),
+        Resource::Collection(c) => Some(c.collection.modified_at),
         _ => None,
     }
 }
@@ -224,7 +271,7 @@ fn modified_ms(r: &Resource) -> Option<i64> {
 fn created_ms(r: &Resource) -> Option<i64> {
     match r {
         Resource::Object { meta, .. } => Some(meta.created_at),
-        Resource::Collection(c) => Some(c.created_at),
+        Resource::Collection(c) => Some(c.collection.created_at),
         _ => None,
     }
 }
@@ -247,33 +294,44 @@ fn creationdate(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     ))
 }
 
-/// The path below the home of a lockable resource (collections and objects).
-fn lockable_path(r: &Resource) -> Option<String> {
+/// Where the locks of a lockable resource (collections and objects) are: the home of its
+/// content and its path there.
+fn lock_home(r: &Resource) -> Option<crate::lock::Home> {
     match r {
-        Resource::Collection(c) => Some(c.path.clone()),
+        Resource::Collection(c) => Some(crate::lock::Home::seen(c, c.collection.path.clone())),
         Resource::Object {
             collection, meta, ..
-        } => Some(store::db::locking::member_path(&collection.path, &meta.name)),
+        } => Some(crate::lock::Home::seen(
+            collection,
+            store::db::locking::member_path(&collection.collection.path, &meta.name),
+        )),
         _ => None,
     }
 }
 
 fn lockdiscovery(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let path = lockable_path(r)?;
-    let (locks, now) = env.locks.as_ref()?;
-    let href = r.href(&env.user.name);
-    let active: Vec<Element> =
-        crate::lock::active_on(locks, &env.user.name, &path, &href, *now).collect();
+    let home = lock_home(r)?;
+    let facts = env.locks.as_ref()?;
+    let locks = facts.by_home.get(&home.owner)?;
+    let href = r.href();
+    let active: Vec<Element> = crate::lock::active_on(locks, &home, &href, facts.now).collect();
     Some(crate::lock::lockdiscovery(active))
 }
 
 fn supportedlock(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    lockable_path(r).map(|_| crate::lock::supportedlock())
+    matches!(r, Resource::Collection(_) | Resource::Object { .. })
+        .then(crate::lock::supportedlock)
 }
 
-fn principal_displayname(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Principal)
-        .then(|| Element::text(QName::dav("displayname"), env.user.name.clone()))
+fn principal_displayname(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let name = match r {
+        Resource::Principal(u) => u.display_name.clone().unwrap_or_else(|| u.name.clone()),
+        Resource::Group(g) => g.display_name.clone().unwrap_or_else(|| g.name.clone()),
+        Resource::Proxy { of, write: false } => format!("Delegates of {} (read)", of.name),
+        Resource::Proxy { of, write: true } => format!("Delegates of {} (read-write)", of.name),
+        _ => return None,
+    };
+    Some(Element::text(QName::dav("displayname"), name))
 }
 
 fn current_user_principal(env: &PropEnv<'_>, _: &Resource) -> Option<Element> {
@@ -283,55 +341,79 @@ fn current_user_principal(env: &PropEnv<'_>, _: &Resource) -> Option<Element> {
     ))
 }
 
-fn principal_url(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Principal).then(|| {
-        wrap(
-            QName::dav("principal-URL"),
-            href(path::principal_href(&env.user.name)),
-        )
-    })
-}
-
-fn principal_collection_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Principal | Resource::Root | Resource::DavRoot).then(|| {
-        wrap(
-            QName::dav("principal-collection-set"),
-            href(path::PRINCIPALS),
-        )
-    })
-}
-
-fn owner(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+fn principal_url(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     matches!(
         r,
-        Resource::Principal | Resource::Collection(_) | Resource::Object { .. }
+        Resource::Principal(_) | Resource::Proxy { .. } | Resource::Group(_)
     )
-    .then(|| {
-        wrap(
-            QName::dav("owner"),
-            href(path::principal_href(&env.user.name)),
-        )
-    })
+    .then(|| wrap(QName::dav("principal-URL"), href(r.href())))
 }
 
-/// RFC 3744 §5.4; the write privileges of collections and objects are spelled out
-/// ([`quirks::WRITE_PRIVILEGES_SPELLED_OUT`]).
-fn current_user_privilege_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    const READ: &[&str] = &["read", "read-current-user-privilege-set"];
-    let others: &[&str] = match r {
-        Resource::Root | Resource::DavRoot | Resource::Principals | Resource::Homes => &[],
-        Resource::Principal => &["write-properties"],
-        Resource::Collection(_) | Resource::Object { .. } => quirks::WRITE_PRIVILEGES_SPELLED_OUT,
+/// RFC 3744 §5.8: where principals are, on every resource.
+/// The users' principals come first: clients that read one href take that one.
+fn principal_collection_set(_: &PropEnv<'_>, _: &Resource) -> Option<Element> {
+    Some(
+        Element::new(QName::dav("principal-collection-set"))
+            .with_child(href(path::PRINCIPALS))
+            .with_child(href(path::GROUPS)),
+    )
+}
+
+fn owner(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let owner = match r {
+        Resource::Principal(u) => &u.name,
+        Resource::Proxy { of, .. } => &of.name,
+        Resource::Collection(c) => &*c.owner_name,
+        Resource::Object { collection, .. } => &*collection.owner_name,
+        _ => return None,
     };
-    let mut e = Element::new(QName::dav("current-user-privilege-set"));
-    for n in READ.iter().chain(others) {
-        e = e.with_child(wrap(QName::dav("privilege"), Element::new(QName::dav(n))));
+    Some(wrap(QName::dav("owner"), href(path::principal_href(owner))))
+}
+
+/// RFC 3744 §5.4: what the caller holds, aggregates and the privileges they contain
+/// together ([`quirks::WRITE_PRIVILEGES_SPELLED_OUT`]). A read-only sharee may still set
+/// their own name and colour for a shared calendar, but `write-properties` is not listed
+/// for them: Thunderbird would take it for a writable calendar.
+fn current_user_privilege_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    const READ: &[&str] = &["read", "read-current-user-privilege-set"];
+    let held = match r {
+        Resource::Root
+        | Resource::DavRoot
+        | Resource::Principals
+        | Resource::Groups
+        | Resource::Homes
+        | Resource::Group(_) => Privilege::Read,
+        Resource::Principal(u) if u.id == env.user.id => Privilege::Owner,
+        Resource::Proxy { of, .. } if of.id == env.user.id => Privilege::Owner,
+        Resource::Principal(_) | Resource::Proxy { .. } => Privilege::Read,
+        Resource::Collection(c) => c.granted,
+        Resource::Object { collection, .. } => collection.granted,
+    };
+    let mut names: Vec<QName> = Vec::new();
+    if held >= Privilege::Read {
+        names.extend(READ.iter().map(|n| QName::dav(n)));
     }
-    if matches!(r, Resource::Collection(c) if c.kind == CollectionKind::Calendar) {
-        e = e.with_child(wrap(
-            QName::dav("privilege"),
-            Element::new(QName::caldav("read-free-busy")),
-        ));
+    let is_content = matches!(r, Resource::Collection(_) | Resource::Object { .. });
+    if held >= Privilege::ReadWrite {
+        if is_content {
+            names.extend(
+                quirks::WRITE_PRIVILEGES_SPELLED_OUT
+                    .iter()
+                    .map(|n| QName::dav(n)),
+            );
+        } else {
+            names.push(QName::dav("write-properties"));
+        }
+    }
+    if is_content && (Privilege::Admin..Privilege::Owner).contains(&held) {
+        names.push(QName::dav("share"));
+    }
+    if r.calendar().is_some() && held >= Privilege::FreeBusy {
+        names.push(QName::caldav("read-free-busy"));
+    }
+    let mut e = Element::new(QName::dav("current-user-privilege-set"));
+    for name in names {
+        e = e.with_child(wrap(QName::dav("privilege"), Element::new(name)));
     }
     Some(e)
 }
@@ -339,7 +421,7 @@ fn current_user_privilege_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> 
 /// Only the reports that are implemented for the resource are advertised.
 fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     let reports: Vec<QName> = match r {
-        Resource::Collection(c) if c.kind == CollectionKind::Calendar => vec![
+        Resource::Collection(c) if c.is_calendar() => vec![
             QName::caldav("calendar-multiget"),
             QName::caldav("calendar-query"),
             QName::caldav("free-busy-query"),
@@ -364,8 +446,17 @@ fn supported_report_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     Some(e)
 }
 
+/// Quotas are the caller's, so they are told on the collections that count against it.
+fn counts_against_caller(env: &PropEnv<'_>, r: &Resource) -> bool {
+    match r {
+        Resource::Collection(c) => c.is_owned_by(&env.user.name),
+        Resource::Object { .. } => false,
+        _ => true,
+    }
+}
+
 fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    if !r.is_collection() {
+    if !counts_against_caller(env, r) {
         return None;
     }
     let used = env.usage?;
@@ -379,7 +470,7 @@ fn quota_available(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
 }
 
 fn quota_used(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    if !r.is_collection() {
+    if !counts_against_caller(env, r) {
         return None;
     }
     Some(Element::text(
@@ -392,7 +483,7 @@ fn sync_token(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     match r {
         Resource::Collection(c) => Some(Element::text(
             QName::dav("sync-token"),
-            SyncToken::of(c).uri(),
+            SyncToken::of(&c.collection).uri(),
         )),
         _ => None,
     }
@@ -402,35 +493,60 @@ fn getctag(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     match r {
         Resource::Collection(c) => Some(Element::text(
             QName::new(CALSERVER, "getctag"),
-            format!("\"{}-{}\"", c.id, c.sync_seq),
+            format!("\"{}-{}\"", c.id(), c.collection.sync_seq),
         )),
         _ => None,
     }
 }
 
 fn calendar_home_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Principal | Resource::Root | Resource::DavRoot).then(|| {
-        wrap(
-            QName::caldav("calendar-home-set"),
-            href(path::home_href(&env.user.name)),
-        )
-    })
+    let user = match r {
+        Resource::Principal(u) => &u.name,
+        Resource::Root | Resource::DavRoot => &env.user.name,
+        _ => return None,
+    };
+    Some(wrap(
+        QName::caldav("calendar-home-set"),
+        href(path::home_href(user)),
+    ))
 }
 
-fn calendar_user_address_set(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    if !matches!(r, Resource::Principal) {
-        return None;
-    }
+fn calendar_user_address_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     let mut e = Element::new(QName::caldav("calendar-user-address-set"));
-    if let Some(email) = &env.user.email {
-        e = e.with_child(href(format!("mailto:{email}")));
+    match r {
+        Resource::Principal(u) => {
+            if let Some(email) = &u.email {
+                e = e.with_child(href(format!("mailto:{email}")));
+            }
+        }
+        Resource::Group(_) => {}
+        _ => return None,
     }
-    Some(e.with_child(href(path::principal_href(&env.user.name))))
+    Some(e.with_child(href(r.href())))
+}
+
+/// CalendarServer's e-mail addresses of a principal, which Apple's searches show.
+fn email_address_set(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let Resource::Principal(u) = r else {
+        return None;
+    };
+    let mut e = Element::new(QName::new(CALSERVER, "email-address-set"));
+    if let Some(email) = &u.email {
+        e = e.with_child(Element::text(
+            QName::new(CALSERVER, "email-address"),
+            email.clone(),
+        ));
+    }
+    Some(e)
 }
 
 fn calendar_user_type(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Principal)
-        .then(|| Element::text(QName::caldav("calendar-user-type"), "INDIVIDUAL"))
+    let kind = match r {
+        Resource::Principal(_) => "INDIVIDUAL",
+        Resource::Group(_) => "GROUP",
+        _ => return None,
+    };
+    Some(Element::text(QName::caldav("calendar-user-type"), kind))
 }
 
 fn supported_components(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {

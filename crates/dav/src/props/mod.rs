@@ -11,9 +11,10 @@ mod members;
 mod pages;
 mod propstat;
 mod responses;
+mod sharing;
 mod sync_token;
 
-pub use env::{dead_properties, PropEnv};
+pub use env::{dead_properties, is_delegate, PropEnv};
 pub use live::{http_date, is_protected, quoted_etag, value};
 pub use members::{members, members_but_objects};
 pub use pages::{reserve_for, ObjectPages};

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dav_xml::{Element, MultistatusWriter, PropFind};
-use store::{Collection, ObjectMeta, Property};
+use store::{ObjectMeta, Property};
 
 use super::env::PropEnv;
 use super::members::group_props;
@@ -17,7 +17,7 @@ use super::propstat::{self, Extra};
 use crate::error::DavResult;
 use crate::method::Cx;
 use crate::path;
-use crate::resource::Resource;
+use crate::resource::{Resource, Seen};
 
 /// Writes the responses of one request: which properties, for whom, how minimal.
 pub struct PropResponses<'a> {
@@ -76,7 +76,7 @@ impl<'a> PropResponses<'a> {
 /// The responses for objects of one collection.
 pub struct MemberResponses<'a> {
     responses: PropResponses<'a>,
-    collection: Arc<Collection>,
+    collection: Arc<Seen>,
     collection_href: String,
     /// Stored properties by member name.
     dead: HashMap<String, Vec<Property>>,
@@ -90,10 +90,10 @@ impl<'a> MemberResponses<'a> {
         env: &'a PropEnv<'a>,
         prop: &'a PropFind,
         minimal: bool,
-        collection: Arc<Collection>,
+        collection: Arc<Seen>,
     ) -> DavResult<Self> {
-        let dead = group_props(cx.engine.store.member_properties(collection.id).await?);
-        let collection_href = path::collection_href(&cx.caller.user.name, &collection.path);
+        let dead = group_props(cx.engine.store.member_properties(collection.id()).await?);
+        let collection_href = collection.href();
         Ok(MemberResponses {
             responses: PropResponses::new(env, prop, minimal),
             collection,
@@ -103,7 +103,7 @@ impl<'a> MemberResponses<'a> {
         })
     }
 
-    pub fn collection(&self) -> &Collection {
+    pub fn collection(&self) -> &Seen {
         &self.collection
     }
 

@@ -16,11 +16,13 @@ pub struct Harness {
     pub ann: Caller,
     pub bob: Caller,
     pub _dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped with the harness (None on SQLite).
+    pub _database: Option<store_postgres::ScratchDatabase>,
 }
 
 pub async fn harness_with(limits: Limits) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = fresh_store(dir.path()).await;
+    let (store, database) = fresh_store(dir.path()).await;
     let mut callers = Vec::new();
     for name in ["ann", "bob"] {
         let user = store
@@ -31,6 +33,7 @@ pub async fn harness_with(limits: Limits) -> Harness {
                 quota_bytes: None,
                 first_calendar: Some("Calendar".into()),
                 admin: false,
+                display_name: None,
             })
             .await
             .unwrap();
@@ -43,14 +46,18 @@ pub async fn harness_with(limits: Limits) -> Harness {
         ann,
         bob,
         _dir: dir,
+        _database: database,
     }
 }
 
 /// SQLite in `dir`, or with `CALVAULT_TEST_STORE=postgres` a new database on the server
-/// `CALVAULT_TEST_POSTGRES` names (tests/run-all.sh runs this suite both ways).
-pub async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
+/// `CALVAULT_TEST_POSTGRES` names (tests/run-all.sh runs this suite both ways), with the
+/// guard that drops it.
+pub async fn fresh_store(
+    dir: &std::path::Path,
+) -> (Arc<dyn Store>, Option<store_postgres::ScratchDatabase>) {
     if std::env::var("CALVAULT_TEST_STORE").as_deref() != Ok("postgres") {
-        return Arc::new(store_sqlite::open(&dir.join("db")).unwrap());
+        return (Arc::new(store_sqlite::open(&dir.join("db")).unwrap()), None);
     }
     let base = std::env::var("CALVAULT_TEST_POSTGRES")
         .expect("CALVAULT_TEST_STORE=postgres needs CALVAULT_TEST_POSTGRES=postgres://...");
@@ -58,10 +65,11 @@ pub async fn fresh_store(dir: &std::path::Path) -> Arc<dyn Store> {
         "calvault_engine_{}",
         &blake3::hash(dir.as_os_str().as_encoded_bytes()).to_hex()[..16]
     );
-    let url = store_postgres::ensure_database(&base, &name, "")
+    let database = store_postgres::ScratchDatabase::create(&base, &name, "")
         .await
         .unwrap();
-    Arc::new(store_postgres::connect(&url).await.unwrap())
+    let store = store_postgres::connect(database.url()).await.unwrap();
+    (Arc::new(store), Some(database))
 }
 
 pub async fn harness() -> Harness {
@@ -75,7 +83,7 @@ pub fn caller(user: User) -> Caller {
         address: Some("127.0.0.1".into()),
         locks: None,
     };
-    Caller::new(user, change)
+    Caller::new(user, change, false)
 }
 
 impl Harness {

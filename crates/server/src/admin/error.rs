@@ -118,6 +118,45 @@ pub enum AdminError {
     #[error("the copy does not verify: {0}")]
     CopyChainBroken(Box<BrokenChain>),
 
+    #[error("{0} needs OWNER/CALENDAR, or OWNER/* for every calendar of OWNER")]
+    ShareNeedsCalendar(String),
+
+    #[error("access is read-free-busy, read, read-write or admin, not {0:?}")]
+    BadAccess(String),
+
+    #[error("{0} is not shared with {1} (see `calvault share list {0}`)")]
+    NoSuchShare(String, String),
+
+    #[error("there is no group {0:?} (see `calvault group list`)")]
+    NoSuchGroup(String),
+
+    #[error("group {0:?} already exists")]
+    GroupExists(String),
+
+    #[error(
+        "group names are 1-64 characters of letters, digits, '.', '_', '-' or '@'; {0:?} is not"
+    )]
+    BadGroupName(String),
+
+    #[error("{0} is not a member of {1} (see `calvault group list`)")]
+    NotAMember(String, String),
+    #[error("name a calendar as USER/SLUG (e.g. ann/work), not {0:?}")]
+    NotACalendar(String),
+
+    /// A calendar operation refused (a bad slug or colour, a file that is not iCalendar,
+    /// UIDs already there with `--on-conflict fail`...).
+    #[error("{0}")]
+    Calendar(String),
+
+    #[error("cannot read {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{0} is not UTF-8 text; an .ics file is (RFC 5545 §3.1.4)")]
+    NotUtf8(String),
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,17 +1,23 @@
-//! The administrator's operations, which `calvault user | token | store copy | history |
-//! undelete | revert | rollback` only parse arguments for and print: user accounts, copying a whole
+//! The administrator's operations, which `calvault user | token | calendar | store copy |
+//! history | undelete | revert | rollback` only parse arguments for and print: user
+//! accounts, calendars (list, create, delete, import, export), copying a whole
 //! installation to another store, looking into the history, and restores from it. The
 //! administrator works on the store directly (while the server runs, too), restores
 //! regardless of quota, and is recorded in the history as `admin:$USER`.
 
+mod calendars;
 mod copy;
 mod error;
 mod history;
 mod restore;
+pub mod sharing;
 mod target;
 mod tokens;
 mod users;
 
+pub use calendars::{
+    calendar_list, create_calendar, delete_calendar, export, import, ImportSource, Imported,
+};
 pub use copy::{check_copy, copy, verify, Copied, Verified};
 pub use error::AdminError;
 pub use history::{changes, deleted, diff, prune, version, Pruned};
@@ -19,8 +25,8 @@ pub use restore::{Planned, Restore};
 pub use target::{parse_time, resolve, Target};
 pub use tokens::{add_token, revoke_token, token_list, TokenList};
 pub use users::{
-    add_user, check_user_name, ensure_new_user, existing_user, remove_user, set_admin,
-    set_password, UserList, FIRST_CALENDAR,
+    add_user, check_user_name, ensure_new_user, existing_user, remove_user, set_admin, set_details,
+    set_password, Account, UserList, FIRST_CALENDAR,
 };
 
 use store::Change;

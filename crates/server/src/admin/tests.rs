@@ -26,9 +26,11 @@ fn by_ann() -> Change {
 
 /// ann with one event, `calendar/a.ics`, which `deleted` deletes again.
 async fn ann_with_event(store: &dyn Store, deleted: bool) -> Target {
-    add_user(store, "ann", None, Some(1_000_000), false, "pw")
-        .await
-        .unwrap();
+    let ann = Account {
+        quota: Some(1_000_000),
+        ..Account::named("ann")
+    };
+    add_user(store, &ann, "pw").await.unwrap();
     let target = resolve(store, "ann/calendar").await.unwrap();
     let id = target.calendar.as_ref().unwrap().collection.id;
     let write = put(id, "a.ics", EVENT, "u", Expect::Absent);
@@ -60,16 +62,13 @@ async fn accounts_are_added_listed_changed_and_removed() {
         UserList(&store.list_users().await.unwrap()).to_string(),
         "No users. Add one with `calvault user add NAME`."
     );
-    let ann = add_user(
-        &*store,
-        "ann",
-        Some("ann@example.org".into()),
-        Some(5),
-        false,
-        "pw",
-    );
-    ann.await.unwrap();
-    add_user(&*store, "bob", None, None, false, "pw")
+    let ann = Account {
+        email: Some("ann@example.org".into()),
+        quota: Some(5),
+        ..Account::named("ann")
+    };
+    add_user(&*store, &ann, "pw").await.unwrap();
+    add_user(&*store, &Account::named("bob"), "pw")
         .await
         .unwrap();
     assert!(store
@@ -86,7 +85,7 @@ async fn accounts_are_added_listed_changed_and_removed() {
         exists.to_string().contains("calvault user passwd ann"),
         "{exists}"
     );
-    let again = add_user(&*store, "ann", None, None, false, "pw")
+    let again = add_user(&*store, &Account::named("ann"), "pw")
         .await
         .unwrap_err();
     assert_eq!(again.to_string(), "user \"ann\" already exists");
@@ -343,7 +342,7 @@ async fn a_copy_goes_into_an_empty_store_and_is_verified() {
 async fn app_passwords_are_added_listed_and_revoked_by_label() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, "db").await;
-    add_user(&*store, "ann", None, None, false, "pw")
+    add_user(&*store, &Account::named("ann"), "pw")
         .await
         .unwrap();
     assert!(token_list(&*store, "ann")

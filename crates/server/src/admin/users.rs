@@ -40,25 +40,46 @@ pub async fn existing_user(store: &dyn Store, name: &str) -> Result<User, AdminE
         .ok_or_else(|| AdminError::NoSuchUser(name.to_owned()))
 }
 
-/// Creates the account with its [`FIRST_CALENDAR`]. `quota` None: the server's default.
+/// A new account, apart from its password.
+#[derive(Clone, Debug, Default)]
+pub struct Account {
+    pub name: String,
+    pub email: Option<String>,
+    /// The name others see when they share with this user; the user name when None.
+    pub display_name: Option<String>,
+    /// None: the server's default.
+    pub quota: Option<u64>,
+    pub admin: bool,
+}
+
+impl Account {
+    pub fn named(name: &str) -> Account {
+        Account {
+            name: name.to_owned(),
+            ..Account::default()
+        }
+    }
+}
+
+/// Creates the account with its [`FIRST_CALENDAR`].
 pub async fn add_user(
     store: &dyn Store,
-    name: &str,
-    email: Option<String>,
-    quota: Option<u64>,
-    admin: bool,
+    account: &Account,
     password: &str,
 ) -> Result<User, AdminError> {
     let new = NewUser {
-        name: name.to_owned(),
-        email,
+        name: account.name.clone(),
+        email: account.email.clone(),
         password_hash: password::hash(password).map_err(AdminError::PasswordHash)?,
-        quota_bytes: quota,
+        quota_bytes: account.quota,
         first_calendar: Some(FIRST_CALENDAR.into()),
-        admin,
+        admin: account.admin,
+        display_name: account.display_name.clone(),
     };
     match store.create_user(new).await {
-        Err(StoreError::AlreadyExists) => Err(AdminError::UserCreatedMeanwhile(name.to_owned())),
+        Err(StoreError::AlreadyExists) => {
+            Err(AdminError::UserCreatedMeanwhile(account.name.clone()))
+        }
         other => Ok(other?),
     }
 }
@@ -66,6 +87,27 @@ pub async fn add_user(
 pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), AdminError> {
     let hash = password::hash(password).map_err(AdminError::PasswordHash)?;
     Ok(store.set_password(name, &hash).await?)
+}
+
+/// Changes how others see an account: a None leaves that detail as it is, an empty text
+/// clears it.
+pub async fn set_details(
+    store: &dyn Store,
+    name: &str,
+    display_name: Option<&str>,
+    email: Option<&str>,
+) -> Result<User, AdminError> {
+    let user = existing_user(store, name).await?;
+    let pick = |new: Option<&str>, old: Option<String>| match new {
+        Some("") => None,
+        Some(new) => Some(new.to_owned()),
+        None => old,
+    };
+    let display_name = pick(display_name, user.display_name);
+    let email = pick(email, user.email);
+    let set = store.set_details(name, display_name.as_deref(), email.as_deref());
+    set.await?;
+    existing_user(store, name).await
 }
 
 /// Makes an account an administrator (it may see the server's state), or not.

@@ -151,7 +151,7 @@ pub(super) async fn restore(
         author: caller.user.name.clone(),
         client: Some("calvault api".into()),
         address: caller.change.address.clone(),
-        locks: None,
+        locks: caller.change.locks.clone(),
     };
     match history::carry_out(store, &prepared, &change, quota)
         .await

@@ -3,8 +3,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio_postgres::NoTls;
-
 /// The server's URL without a database, e.g. `postgres://postgres@127.0.0.1:55432`.
 pub fn base_url() -> String {
     std::env::var("CALVAULT_TEST_POSTGRES").unwrap_or_else(|_| {
@@ -22,38 +20,7 @@ pub fn url_of(database: &str) -> String {
 }
 
 /// A test's database, dropped when the test ends (pass or fail).
-pub struct Scratch {
-    pub name: String,
-}
-
-impl Scratch {
-    pub fn url(&self) -> String {
-        url_of(&self.name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Drop cannot await, and the test's runtime may be shutting down: a thread with a
-        // runtime of its own does it. FORCE ends the connections a store still holds.
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&url_of("postgres"), NoTls)
-                    .await
-                    .ok()?;
-                tokio::spawn(connection);
-                client.batch_execute(&sql).await.ok()
-            })
-        });
-        // A database left behind only costs disk: never fail a test over it.
-        let _ = dropped.join();
-    }
-}
+pub type Scratch = store_postgres::ScratchDatabase;
 
 /// Creates an empty database with a name no other test (in this or another process) uses.
 pub async fn create_database() -> Scratch {
@@ -73,8 +40,5 @@ pub async fn create_database_with(options: &str) -> Scratch {
         nanos % 1_000_000_000_000,
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    store_postgres::ensure_database(&base_url(), &name, options)
-        .await
-        .unwrap();
-    Scratch { name }
+    Scratch::create(&base_url(), &name, options).await.unwrap()
 }

@@ -1,13 +1,20 @@
 //! The column lists the row readers of every backend expect, in their order: the schema's
 //! names are the same in both dialects, so a row is read the same way everywhere.
 
-pub const USER_COLUMNS: &str = "id, name, email, password_hash, quota_bytes, created_at, admin";
+pub const USER_COLUMNS: &str =
+    "id, name, email, password_hash, quota_bytes, created_at, admin, display_name";
+/// Columns in [`USER_COLUMNS`]: what a row holds after them starts here.
+pub const USER_COUNT: usize = 8;
 
 /// An app password's columns, without its hash.
 pub const TOKEN_COLUMNS: &str = "id, principal_id, label, scope, created_at, last_used_at";
 
 pub const COLLECTION_COLUMNS: &str =
-    "id, owner_id, path, kind, components, sync_seq, created_at, modified_at";
+    "id, owner_id, path, kind, components, sync_seq, created_at, modified_at, target_id";
+/// Columns in [`COLLECTION_COLUMNS`]: what a row holds after them starts here.
+pub const COLLECTION_COUNT: usize = 9;
+
+pub const GROUP_COLUMNS: &str = "id, name, display_name, created_at";
 
 /// What a listing reads ([`crate::Objects::objects_page`]): the metadata without the index.
 pub const LISTED_OBJECT_COLUMNS: &str =

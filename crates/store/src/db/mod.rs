@@ -15,6 +15,7 @@
 
 pub mod columns;
 pub mod locking;
+pub mod sharing;
 mod statements;
 mod store;
 pub mod write;

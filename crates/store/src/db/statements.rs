@@ -9,14 +9,17 @@ use std::future::Future;
 
 use bytes::Bytes;
 
-use crate::dump::{CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, TokenRecord};
+use crate::dump::{
+    CollectionRecord, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords, TokenRecord,
+};
 use crate::rules::chain::{ChainState, NewVersion};
 use crate::rules::object::ObjectState;
 use crate::rules::range::EventQuery;
 use crate::{
-    AppToken, Collection, CollectionId, DavLock, HistoryCollection, HistoryStats, InstanceIndex,
-    NewCollection, NewToken, NewUser, ObjectIndex, ObjectMeta, PrincipalId, Property, Result,
-    StoredObject, User, Version,
+    AppToken, Collection, CollectionId, DavLock, Grant, Grantee, Group, GroupId,
+    HistoryCollection, HistoryStats, InstanceIndex, NewCollection, NewToken, NewUser,
+    ObjectIndex, ObjectMeta, PrincipalId, Property, Reachable, Result, StoredObject, User,
+    Version,
 };
 
 /// A collection's owner, whether it is deleted, and its change log's head: what a write to
@@ -74,12 +77,15 @@ pub trait Statements:
     OwnerLockStatements
     + PrincipalStatements
     + TokenStatements
+    + AccessStatements
+    + GroupStatements
     + CollectionStatements
     + ObjectStatements
     + PropertyStatements
     + LogStatements
     + DavLockStatements
     + DumpStatements
+    + StatusStatements
 {
 }
 
@@ -87,12 +93,15 @@ impl<T> Statements for T where
     T: OwnerLockStatements
         + PrincipalStatements
         + TokenStatements
+        + AccessStatements
+        + GroupStatements
         + CollectionStatements
         + ObjectStatements
         + PropertyStatements
         + LogStatements
         + DavLockStatements
         + DumpStatements
+        + StatusStatements
 {
 }
 
@@ -117,6 +126,8 @@ pub trait PrincipalStatements: Send + Sync + 'static {
     fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Every user, by name.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// A principal by id, enabled or not.
+    fn user_by_id(&self, id: PrincipalId) -> impl Future<Output = Result<Option<User>>> + Send;
     /// The id of a principal by name, enabled or not.
     fn principal_id(&self, name: &str) -> impl Future<Output = Result<Option<PrincipalId>>> + Send;
     fn insert_principal(
@@ -126,6 +137,13 @@ pub trait PrincipalStatements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<PrincipalId>> + Send;
     /// Sets a principal's password hash; returns how many principals have that name.
     fn set_password(&self, name: &str, hash: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// Sets a principal's display name and e-mail; returns how many have that name.
+    fn set_details(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// Sets a principal's administrator mark; returns how many principals have that name.
     fn set_admin(&self, name: &str, admin: bool) -> impl Future<Output = Result<u64>> + Send;
     /// Removes a principal with its collections, objects and history.
@@ -157,6 +175,80 @@ pub trait TokenStatements: Send + Sync + 'static {
         hash: &str,
     ) -> impl Future<Output = Result<Option<(User, AppToken)>>> + Send;
     fn set_token_used(&self, id: i64, at: i64) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The `access_grant` table: who else may do what with a collection.
+pub trait AccessStatements: Send + Sync + 'static {
+    /// The rank of the greatest privilege `user` has on `collection`, by their own grants
+    /// and their groups', on the collection or on its owner's home; one indexed lookup.
+    fn privilege(
+        &self,
+        user: PrincipalId,
+        collection: CollectionId,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// The grants on a collection, with their grantees' names.
+    fn grants(&self, collection: CollectionId) -> impl Future<Output = Result<Vec<Grant>>> + Send;
+    /// Every grant on the live collections of `owner`, by collection.
+    fn grants_by_owner(
+        &self,
+        owner: PrincipalId,
+    ) -> impl Future<Output = Result<Vec<Grant>>> + Send;
+    /// Every live collection of another user that `user` has a grant on, by owner and path.
+    fn reachable(&self, user: PrincipalId) -> impl Future<Output = Result<Vec<Reachable>>> + Send;
+    /// Creates or changes a grant.
+    fn set_grant(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+        rank: i64,
+        created_by: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes a grant; returns how many were removed.
+    fn delete_grant(
+        &self,
+        collection: CollectionId,
+        grantee: Grantee,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// The collections a group has grants on.
+    fn group_grants(
+        &self,
+        group: GroupId,
+    ) -> impl Future<Output = Result<Vec<CollectionId>>> + Send;
+    /// The live bindings of `target` in users' homes ([`crate::CollectionKind::Shared`]).
+    fn bindings_of(
+        &self,
+        target: CollectionId,
+    ) -> impl Future<Output = Result<Vec<Collection>>> + Send;
+}
+
+/// The `principal_group` and `group_member` tables.
+pub trait GroupStatements: Send + Sync + 'static {
+    fn groups(&self) -> impl Future<Output = Result<Vec<Group>>> + Send;
+    fn group_by_name(&self, name: &str) -> impl Future<Output = Result<Option<Group>>> + Send;
+    /// Inserts a group; AlreadyExists when the name is taken.
+    fn insert_group(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        at: i64,
+    ) -> impl Future<Output = Result<Group>> + Send;
+    fn delete_group(&self, id: GroupId) -> impl Future<Output = Result<u64>> + Send;
+    /// A group's members, by name.
+    fn members(&self, group: GroupId) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// The groups a user is in, by name.
+    fn groups_of(&self, user: PrincipalId) -> impl Future<Output = Result<Vec<Group>>> + Send;
+    /// Adds a member; returns whether they were not one already.
+    fn insert_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_member(
+        &self,
+        group: GroupId,
+        user: PrincipalId,
+    ) -> impl Future<Output = Result<u64>> + Send;
 }
 
 /// The `collection` table and what a collection copy moves along.
@@ -398,6 +490,8 @@ pub trait DavLockStatements: Send + Sync + 'static {
 pub trait DumpStatements: Send + Sync + 'static {
     fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send;
     fn dump_tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;
+    fn dump_sharing(&self) -> impl Future<Output = Result<SharingRecords>> + Send;
+    fn load_sharing(&self, rows: &SharingRecords) -> impl Future<Output = Result<()>> + Send;
     fn dump_collections(&self) -> impl Future<Output = Result<Vec<CollectionRecord>>> + Send;
     fn dump_objects(
         &self,
@@ -427,4 +521,12 @@ pub trait DumpStatements: Send + Sync + 'static {
     fn load_versions(&self, rows: &[Version]) -> impl Future<Output = Result<()>> + Send;
     /// Moves id generators past the loaded rows.
     fn finish_load(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The database's schema version and size, for readiness checks and metrics.
+pub trait StatusStatements: Send + Sync + 'static {
+    /// The schema version the database has, and the one this build migrates it to.
+    fn schema_versions(&self) -> impl Future<Output = Result<(u32, u32)>> + Send;
+    /// How many principals there are, and live objects in live collections.
+    fn totals(&self) -> impl Future<Output = Result<(u64, u64)>> + Send;
 }

@@ -48,6 +48,7 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         kind: CollectionKind::Plain,
         components: vec![],
         properties: vec![],
+        target: None,
     };
     create_collection_in(c, &mut log, &home, &change).await?;
     if let Some(display_name) = &new.first_calendar {
@@ -57,6 +58,7 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
             kind: CollectionKind::Calendar,
             components: DEFAULT_COMPONENTS.iter().map(|c| c.to_string()).collect(),
             properties: vec![Property::displayname(display_name)],
+            target: None,
         };
         create_collection_in(c, &mut log, &calendar, &change).await?;
     }
@@ -68,6 +70,7 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         quota_bytes: new.quota_bytes,
         created_at: log.at(),
         admin: new.admin,
+        display_name: new.display_name.clone(),
     })
 }
 
@@ -111,7 +114,7 @@ pub async fn create_collection<C: Statements>(
     create_collection_in(c, &mut Log::new(now_ms()), new, change).await
 }
 
-async fn create_collection_in<C: Statements>(
+pub(super) async fn create_collection_in<C: Statements>(
     c: &C,
     log: &mut Log,
     new: &NewCollection,
@@ -178,7 +181,7 @@ pub async fn delete_collection<C: Statements>(
     end_locks(c, &locks, path).await
 }
 
-async fn mark_deleted<C: Statements>(
+pub(super) async fn mark_deleted<C: Statements>(
     c: &C,
     log: &mut Log,
     doomed: &[Collection],
@@ -289,6 +292,7 @@ async fn copy_one<C: Statements>(
         kind: source.kind,
         components: source.components.clone(),
         properties: c.properties(source.id, "").await?,
+        target: source.target,
     };
     let copy = create_collection_in(c, log, &new, change).await?;
     if shallow {

@@ -32,13 +32,13 @@ pub fn children(tree: Vec<Collection>, parent: &str) -> Vec<Collection> {
 }
 
 /// A new collection needs a parent, and only plain collections hold others (RFC 4791
-/// §4.2: a calendar collection contains no collections).
+/// §4.2: a calendar collection contains no collections; nor does a shared one).
 pub fn check_parent(parent: Option<&Collection>) -> Result<()> {
     match parent {
         None => Err(StoreError::ParentMissing),
-        Some(p) if p.kind == CollectionKind::Calendar => Err(StoreError::Conflict(
-            "a calendar collection cannot contain other collections".into(),
-        )),
+        Some(p) if matches!(p.kind, CollectionKind::Calendar | CollectionKind::Shared) => Err(
+            StoreError::Conflict("a calendar collection cannot contain other collections".into()),
+        ),
         Some(_) => Ok(()),
     }
 }
@@ -112,6 +112,7 @@ mod tests {
             sync_seq: 0,
             created_at: 0,
             modified_at: 0,
+            target: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! calendar-multiget (RFC 4791 §7.9): the named objects, fetched with one store call per
-//! collection they live in.
+//! collection they live in. Each collection is looked up and its access decided as if it
+//! were the request's own: what the caller may not read answers 404 (or 403), per href.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +11,12 @@ use http::{Request, StatusCode};
 use store::StoredObject;
 
 use super::calendar_data;
+use crate::access::{self, Need};
 use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::props::{self, MemberResponses, PropEnv};
+use crate::resource::{resolve, Resolved, Resource, Seen};
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -27,18 +30,13 @@ pub async fn handle(
             multiget.hrefs.len()
         )));
     }
-    // The request URI itself must be ours and exist.
-    crate::resource::resolve(cx, super::super::request_path(req))
-        .await?
-        .found()?;
-    let me = &cx.caller.user;
     let store = &cx.engine.store;
-    let env = PropEnv::new(cx, &multiget.prop).await?;
+    let mut env = PropEnv::new(cx, &multiget.prop).await?;
     let minimal = super::super::wants_minimal(req);
 
     // One store call per collection the hrefs name, then the answers in request order.
     let located: Vec<Result<(String, String), u16>> =
-        multiget.hrefs.iter().map(|h| locate(h, &me.name)).collect();
+        multiget.hrefs.iter().map(|h| locate(h)).collect();
     let mut by_collection: HashMap<String, Vec<String>> = HashMap::new();
     for (collection, name) in located.iter().flatten() {
         by_collection
@@ -46,13 +44,23 @@ pub async fn handle(
             .or_default()
             .push(name.clone());
     }
-    let mut found = HashMap::new();
+    let mut readable = Vec::new();
+    let mut refused = HashMap::new();
     for (collection_path, names) in by_collection {
-        let Some(collection) = store.collection(me.id, &collection_path).await? else {
-            continue;
-        };
+        match collection_at(cx, &collection_path).await? {
+            Ok(c) => {
+                env.load_locks(cx, c.collection.owner).await?;
+                readable.push((collection_path, names, c));
+            }
+            Err(status) => {
+                refused.insert(collection_path, status);
+            }
+        }
+    }
+    let mut found = HashMap::new();
+    for (collection_path, names, collection) in readable {
         let objects: HashMap<String, StoredObject> = store
-            .objects_by_name(collection.id, &names)
+            .objects_by_name(collection.id(), &names)
             .await?
             .into_iter()
             .map(|o| (o.meta.name.clone(), o))
@@ -76,7 +84,8 @@ pub async fn handle(
             .get_mut(&collection)
             .and_then(|(m, objects)| Some((m, objects.get(&name)?)))
         else {
-            out.response(&status_response(href, 404));
+            let status = refused.get(&collection).copied().unwrap_or(404);
+            out.response(&status_response(href, status));
             continue;
         };
         let extra =
@@ -89,26 +98,39 @@ pub async fn handle(
     ))
 }
 
-/// The collection path and object name an href names, or the status to answer for it.
-fn locate(href: &str, me: &str) -> Result<(String, String), u16> {
+/// The collection href and object name an href names, or the status to answer for it.
+fn locate(href: &str) -> Result<(String, String), u16> {
     let path = path::href_path(href, None).ok_or(404u16)?;
     match path::parse(path) {
         Ok(Target::Home {
             user,
             segments,
             trailing_slash: false,
-        }) => {
-            if user != me {
-                return Err(403);
+        }) => match segments.split_last() {
+            Some((name, parent)) => {
+                let parent = parent.join("/");
+                Ok((path::collection_href(&user, &parent), name.clone()))
             }
-            match segments.split_last() {
-                Some((name, parent)) => Ok((parent.join("/"), name.clone())),
-                None => Err(404),
-            }
-        }
+            None => Err(404),
+        },
         Ok(_) => Err(404),
         Err(_) => Err(400),
     }
+}
+
+/// The collection at an href, if the caller may read it; else the status its members get.
+async fn collection_at(cx: &Cx<'_>, href: &str) -> DavResult<Result<Seen, u16>> {
+    let found = match resolve(cx, href).await {
+        Ok(Resolved::Found(Resource::Collection(c))) => c,
+        Ok(_) => return Ok(Err(404)),
+        Err(e) if e.status.is_client_error() => return Ok(Err(e.status.as_u16())),
+        Err(e) => return Err(e),
+    };
+    let readable = access::check_resource(&Resource::Collection(found.clone()), Need::READ);
+    Ok(match readable {
+        Ok(()) => Ok(found),
+        Err(e) => Err(e.status.as_u16()),
+    })
 }
 
 fn status_response(href: &str, status: u16) -> Response {
@@ -118,7 +140,7 @@ fn status_response(href: &str, status: u16) -> Response {
             status,
             error: None,
             description: (status == StatusCode::FORBIDDEN.as_u16())
-                .then(|| "this resource belongs to another account".to_owned()),
+                .then(|| "you may not read this calendar".to_owned()),
         },
     }
 }

@@ -17,11 +17,12 @@ use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::method::{calendar_values, Cx};
 use crate::props::{self, MemberResponses, PropEnv};
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
 pub async fn handle(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
+    resource: Resource,
     query: CalendarQuery,
 ) -> DavResult<Response<Bytes>> {
     let filter_xml = query.filter.as_ref().ok_or_else(|| {
@@ -31,10 +32,7 @@ pub async fn handle(
         )
     })?;
     let filter = parse_filter(filter_xml)?;
-    let resource = resolve(cx, crate::method::request_path(req))
-        .await?
-        .found()?;
-    let (collection, only) = match resource {
+    let (seen, only) = match resource {
         Resource::Collection(c) => (Arc::new(c), None),
         Resource::Object {
             collection, meta, ..
@@ -46,8 +44,9 @@ pub async fn handle(
         }
     };
     let store = &cx.engine.store;
+    let collection = &seen.collection;
     let ctx = EvalContext {
-        floating_tz: floating_zone(cx, &collection, query.timezone.as_deref()).await?,
+        floating_tz: floating_zone(cx, collection, query.timezone.as_deref()).await?,
         max_instances: cx.engine.limits.max_instances,
     };
     let wants_data = calendar_data::requested(&query.prop);
@@ -73,7 +72,7 @@ pub async fn handle(
             (read_slices(cx, range), Vec::new())
         }
         _ => {
-            let metas = candidates(cx, &collection, &filter)
+            let metas = candidates(cx, collection, &filter)
                 .await?
                 .into_iter()
                 .filter(|m| only.as_ref().is_none_or(|n| *n == m.name))
@@ -82,10 +81,11 @@ pub async fn handle(
             (Vec::new(), metas)
         }
     };
-    let env = PropEnv::new(cx, &query.prop).await?;
+    let mut env = PropEnv::new(cx, &query.prop).await?;
+    env.load_locks(cx, collection.owner).await?;
     let minimal = crate::method::wants_minimal(req);
     let mut members =
-        MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&collection)).await?;
+        MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&seen)).await?;
     let mut out = crate::answer_buffer::multistatus();
     let mut respond = |out: &mut MultistatusWriter, meta: ObjectMeta, data: Option<&Bytes>| {
         let extra = |e: &Element| calendar_data::answer_with(e, data, &ctx);
@@ -95,7 +95,7 @@ pub async fn handle(
         write_slices(
             cx,
             slice_reads,
-            &collection,
+            collection,
             wants_data,
             &mut out,
             &mut respond,

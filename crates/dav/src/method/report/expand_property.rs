@@ -17,16 +17,14 @@ const MAX_DEPTH: usize = 3;
 pub async fn handle(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
+    resource: Resource,
     body: Element,
 ) -> DavResult<http::Response<Bytes>> {
-    let resource = resolve(cx, crate::method::request_path(req))
-        .await?
-        .found()?;
     let depth = crate::method::depth(req, Depth::Zero)?;
-    let env = PropEnv::new(cx, &dav_xml::PropFind::PropName).await?;
+    let mut env = PropEnv::new(cx, &dav_xml::PropFind::PropName).await?;
     let mut responses = Vec::new();
     for target in in_scope(cx, resource, depth).await? {
-        responses.push(expand(cx, &env, &target, &body, 0).await?);
+        responses.push(expand(cx, &mut env, &target, &body, 0).await?);
     }
     Ok(crate::method::multistatus(&Multistatus {
         responses,
@@ -72,11 +70,12 @@ fn wanted(request: &Element) -> Vec<(QName, &Element)> {
 
 async fn expand(
     cx: &Cx<'_>,
-    env: &PropEnv<'_>,
+    env: &mut PropEnv<'_>,
     resource: &Resource,
     request: &Element,
     depth: usize,
 ) -> DavResult<Response> {
+    env.load(cx, &[resource]).await?;
     let dead = dead_properties(cx, resource).await?;
     let mut found = Vec::new();
     let mut missing = Vec::new();
@@ -115,7 +114,7 @@ async fn expand(
         propstats.push(Propstat::new(404, missing));
     }
     Ok(Response {
-        href: resource.href(&cx.caller.user.name),
+        href: resource.href(),
         body: ResponseBody::Propstats(propstats),
     })
 }

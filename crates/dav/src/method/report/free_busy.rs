@@ -3,20 +3,18 @@
 
 use bytes::Bytes;
 use dav_xml::{Element, CALDAV};
-use http::{header, Request, Response, StatusCode};
+use http::{header, Response, StatusCode};
 use ical::{freebusy, EvalContext};
 
 use super::filter_xml::time_range;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::method::Cx;
-use crate::resource::resolve;
+use crate::resource::Resource;
 
-pub async fn handle(
-    cx: &Cx<'_>,
-    req: &Request<Bytes>,
-    body: Element,
-) -> DavResult<Response<Bytes>> {
+/// Busy periods only: no summaries, UIDs or anything else of the events, so a user with
+/// read-free-busy alone learns when, not what.
+pub async fn handle(cx: &Cx<'_>, resource: Resource, body: Element) -> DavResult<Response<Bytes>> {
     let range_element = body.child(CALDAV, "time-range").ok_or_else(|| {
         DavError::bad_request("free-busy-query needs a CALDAV:time-range with start and end")
     })?;
@@ -26,12 +24,7 @@ pub async fn handle(
             "free-busy-query needs a time-range with both start and end",
         ));
     };
-    let Some(collection) = resolve(cx, crate::method::request_path(req))
-        .await?
-        .found()?
-        .calendar()
-        .cloned()
-    else {
+    let Some(collection) = resource.calendar().cloned() else {
         return Err(DavError::forbidden(
             "free-busy-query is answered on calendar collections",
         ));

@@ -14,11 +14,21 @@ use dav_xml::Report;
 use http::{Request, Response};
 
 use super::{Cx, Depth};
+use crate::access::{self, Need};
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
+use crate::resource::Resource;
 
-pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Bytes>> {
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &Request<Bytes>,
+    resource: Resource,
+) -> DavResult<Response<Bytes>> {
     let report = dav_xml::parse_report(req.body())?;
+    // Free-busy alone is what a read-free-busy grant allows; every other report reads.
+    if !matches!(report, Report::FreeBusyQuery(_)) {
+        access::check_resource(&resource, Need::READ)?;
+    }
     match &report {
         Report::CalendarMultiget(dav_xml::Multiget { prop, .. })
         | Report::CalendarQuery(dav_xml::CalendarQuery { prop, .. })
@@ -32,13 +42,13 @@ pub async fn handle(cx: &Cx<'_>, req: &Request<Bytes>) -> DavResult<Response<Byt
     }
     match report {
         Report::CalendarMultiget(m) => calendar_multiget::handle(cx, req, m).await,
-        Report::CalendarQuery(q) => calendar_query::handle(cx, req, q).await,
-        Report::SyncCollection(s) => sync_collection::handle(cx, req, s).await,
-        Report::FreeBusyQuery(body) => free_busy::handle(cx, req, body).await,
-        Report::ExpandProperty(body) => expand_property::handle(cx, req, body).await,
-        Report::PrincipalPropertySearch(body) => principal::property_search(cx, req, body).await,
+        Report::CalendarQuery(q) => calendar_query::handle(cx, req, resource, q).await,
+        Report::SyncCollection(s) => sync_collection::handle(cx, req, resource, s).await,
+        Report::FreeBusyQuery(body) => free_busy::handle(cx, resource, body).await,
+        Report::ExpandProperty(body) => expand_property::handle(cx, req, resource, body).await,
+        Report::PrincipalPropertySearch(body) => principal::property_search(cx, body).await,
         Report::PrincipalSearchPropertySet => principal::search_property_set(),
-        Report::PrincipalMatch(body) => principal::principal_match(cx, req, body).await,
+        Report::PrincipalMatch(body) => principal::principal_match(cx, resource, body).await,
         other => Err(unsupported(report_name(&other))),
     }
 }

@@ -18,19 +18,17 @@ use crate::error::{DavError, DavResult};
 use crate::method::Cx;
 use crate::props::{MemberResponses, ObjectPages, PropEnv, SyncToken};
 use crate::quirks;
-use crate::resource::{resolve, Resource};
+use crate::resource::Resource;
 
 use super::calendar_data;
 
 pub async fn handle(
     cx: &Cx<'_>,
     req: &Request<Bytes>,
+    resource: Resource,
     sync: SyncCollection,
 ) -> DavResult<http::Response<Bytes>> {
-    let Resource::Collection(collection) = resolve(cx, crate::method::request_path(req))
-        .await?
-        .found()?
-    else {
+    let Resource::Collection(seen) = resource else {
         return Err(DavError::forbidden(
             "sync-collection is only supported on collections",
         ));
@@ -42,21 +40,23 @@ pub async fn handle(
             "sync-collection is only defined for Depth: 0 (RFC 6578 §3.2)",
         ));
     }
-    check_level(sync.sync_level.as_deref(), &collection)?;
-    let since = parse_token(&sync.sync_token, &collection)?;
+    let collection = &seen.collection;
+    check_level(sync.sync_level.as_deref(), collection)?;
+    let since = parse_token(&sync.sync_token, collection)?;
     let store = &cx.engine.store;
     let upto = collection.sync_seq;
-    let token = SyncToken::of(&collection).uri();
-    let env = PropEnv::new(cx, &sync.prop).await?;
+    let token = SyncToken::of(collection).uri();
+    let mut env = PropEnv::new(cx, &sync.prop).await?;
+    env.load_locks(cx, collection.owner).await?;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
     let mut writer = MemberWriter {
         cx,
         wants_data: calendar_data::requested(&sync.prop),
-        members: MemberResponses::new(cx, &env, &sync.prop, true, Arc::new(collection)).await?,
+        members: MemberResponses::new(cx, &env, &sync.prop, true, Arc::new(seen.clone())).await?,
         out: crate::answer_buffer::multistatus(),
     };
-    let collection_id = writer.members.collection().id;
+    let collection_id = writer.members.collection().id();
     let deleted = match since {
         None => {
             let before = writer.out.written_len();
@@ -124,7 +124,7 @@ impl MemberWriter<'_> {
             self.cx
                 .engine
                 .store
-                .objects_by_name(self.members.collection().id, &names)
+                .objects_by_name(self.members.collection().id(), &names)
                 .await?
                 .into_iter()
                 .map(|o| (o.meta.name, o.data))

@@ -1,0 +1,238 @@
+//! `calvault share | group | delegate`: who else may see or change a calendar
+//! (docs/sharing.md). The operations are `server::admin::sharing`.
+
+use clap::{Args, Subcommand};
+use server::admin::{self, sharing};
+use store::Privilege;
+
+use crate::admin::{load_config, open_store, StoreArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum ShareCommand {
+    /// Share OWNER/CALENDAR (or OWNER/* for every calendar) with USER or @GROUP.
+    Add {
+        calendar: String,
+        with: String,
+        #[command(flatten)]
+        access: Access,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the shares of OWNER/CALENDAR, or of every calendar of OWNER.
+    List {
+        calendar: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Stop sharing OWNER/CALENDAR (or OWNER/*) with USER or @GROUP.
+    Remove {
+        calendar: String,
+        with: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Access {
+    /// Only when the owner is busy (free-busy queries).
+    #[arg(long)]
+    free_busy: bool,
+    #[arg(long)]
+    read: bool,
+    #[arg(long)]
+    read_write: bool,
+    /// Read, write and share further.
+    #[arg(long)]
+    admin: bool,
+}
+
+impl Access {
+    fn privilege(&self) -> Privilege {
+        match (self.free_busy, self.read, self.read_write) {
+            (true, _, _) => Privilege::FreeBusy,
+            (_, true, _) => Privilege::Read,
+            (_, _, true) => Privilege::ReadWrite,
+            _ => Privilege::Admin,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupCommand {
+    /// Add a group; members then get whatever is shared with @NAME.
+    Add {
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a group with its shares.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List groups and their members.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add or remove members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MemberCommand {
+    Add {
+        group: String,
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    Remove {
+        group: String,
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DelegateCommand {
+    /// Let USER read (--read) or read and write (--write) every calendar of OWNER.
+    Add {
+        owner: String,
+        user: String,
+        #[arg(long, conflicts_with = "write", required_unless_present = "write")]
+        read: bool,
+        #[arg(long)]
+        write: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List OWNER's delegates.
+    List {
+        owner: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Take USER's delegation for OWNER back.
+    Remove {
+        owner: String,
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Shares appear in the sharee's home at once unless the server waits for invitations.
+fn binds(store: &StoreArgs) -> anyhow::Result<bool> {
+    Ok(load_config(store)?.sharing_accept == server::config::SharingAccept::Auto)
+}
+
+pub async fn share(cmd: ShareCommand) -> anyhow::Result<()> {
+    let change = admin::change("share");
+    match cmd {
+        ShareCommand::Add {
+            calendar,
+            with,
+            access,
+            store,
+        } => {
+            let bind = binds(&store)?;
+            let store = open_store(&store).await?;
+            let on = sharing::shared(&*store, &calendar).await?;
+            let p = access.privilege();
+            sharing::add_share(&*store, &on, &with, p, bind, &change).await?;
+            println!("Shared {} with {with}: {}.", on.describe(), p.as_str());
+        }
+        ShareCommand::List { calendar, store } => {
+            let store = open_store(&store).await?;
+            println!("{}", sharing::share_list(&*store, &calendar).await?);
+        }
+        ShareCommand::Remove {
+            calendar,
+            with,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            let on = sharing::shared(&*store, &calendar).await?;
+            sharing::remove_share(&*store, &on, &with, &change).await?;
+            println!("{} is no longer shared with {with}.", on.describe());
+        }
+    }
+    Ok(())
+}
+
+pub async fn group(cmd: GroupCommand) -> anyhow::Result<()> {
+    let change = admin::change("group");
+    match cmd {
+        GroupCommand::Add {
+            name,
+            display_name,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            sharing::add_group(&*store, &name, display_name.as_deref()).await?;
+            println!("Added group {name:?}; share with it as @{name}.");
+        }
+        GroupCommand::Remove { name, store } => {
+            sharing::remove_group(&*open_store(&store).await?, &name, &change).await?;
+            println!("Removed group {name:?} and what was shared with it.");
+        }
+        GroupCommand::List { store } => {
+            println!(
+                "{}",
+                sharing::group_list(&*open_store(&store).await?).await?
+            );
+        }
+        GroupCommand::Member(MemberCommand::Add { group, user, store }) => {
+            let bind = binds(&store)?;
+            let store = open_store(&store).await?;
+            sharing::add_member(&*store, &group, &user, bind, &change).await?;
+            println!("{user} is a member of {group}.");
+        }
+        GroupCommand::Member(MemberCommand::Remove { group, user, store }) => {
+            sharing::remove_member(&*open_store(&store).await?, &group, &user, &change).await?;
+            println!("{user} is no longer a member of {group}.");
+        }
+    }
+    Ok(())
+}
+
+pub async fn delegate(cmd: DelegateCommand) -> anyhow::Result<()> {
+    let change = admin::change("delegate");
+    match cmd {
+        DelegateCommand::Add {
+            owner,
+            user,
+            write,
+            store,
+            ..
+        } => {
+            let store = open_store(&store).await?;
+            let home = sharing::shared(&*store, &format!("{owner}/*")).await?;
+            let p = sharing::delegate_privilege(write);
+            sharing::add_share(&*store, &home, &user, p, false, &change).await?;
+            let what = if write { "read and write" } else { "read" };
+            println!("{user} may now {what} every calendar of {owner}.");
+        }
+        DelegateCommand::List { owner, store } => {
+            println!(
+                "{}",
+                sharing::delegate_list(&*open_store(&store).await?, &owner).await?
+            );
+        }
+        DelegateCommand::Remove { owner, user, store } => {
+            let store = open_store(&store).await?;
+            let home = sharing::shared(&*store, &format!("{owner}/*")).await?;
+            sharing::remove_share(&*store, &home, &user, &change).await?;
+            println!("{user} is no longer a delegate of {owner}.");
+        }
+    }
+    Ok(())
+}
