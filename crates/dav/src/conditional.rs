@@ -400,7 +400,10 @@ mod tests {
         let h = headers(&[("if", "<http://h/dav/x> (<urn:uuid:b>)")]);
         assert!(check_if_header(&h, obj).is_ok());
         let h = headers(&[("if", "(<urn:uuid:b>)")]);
-        assert!(check_if_header(&h, obj).is_err(), "b matches only where tagged");
+        assert!(
+            check_if_header(&h, obj).is_err(),
+            "b matches only where tagged"
+        );
         // A corrupted token does not match, but the Not list holds (litmus
         // cond_put_corrupt_token): the header holds, the token is not submitted.
         let h = headers(&[("if", "(<urn:uuid:ax>) (Not <DAV:no-lock>)")]);

@@ -182,7 +182,9 @@ pub async fn held(
 }
 
 fn host_of(headers: &HeaderMap) -> Option<&str> {
-    headers.get(http::header::HOST).and_then(|v| v.to_str().ok())
+    headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// RFC 4918 §10.4.1: a token matches when it is the token of a live lock covering the
@@ -199,9 +201,7 @@ fn names_live_lock(t: &IfToken, locks: &[DavLock], home: &Home, host: Option<&st
             None => return false,
         },
     };
-    locks
-        .iter()
-        .any(|l| l.token == t.token && covers(l, path))
+    locks.iter().any(|l| l.token == t.token && covers(l, path))
 }
 
 /// A new lock token (RFC 4918 §6.5): a random `urn:uuid:` (RFC 4122 version 4), unique
@@ -366,6 +366,9 @@ mod tests {
     #[test]
     fn roots_are_hrefs_in_the_home() {
         assert_eq!(root_href("ann", ""), "/dav/calendars/ann/");
-        assert_eq!(root_href("ann", "webdav/a b"), "/dav/calendars/ann/webdav/a%20b");
+        assert_eq!(
+            root_href("ann", "webdav/a b"),
+            "/dav/calendars/ann/webdav/a%20b"
+        );
     }
 }

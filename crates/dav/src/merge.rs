@@ -109,7 +109,12 @@ pub async fn put(
             ))
         })?;
         let checked = check_calendar_object(cx.engine, collection, merged.as_bytes(), None)
-            .map_err(|e| refused(format!("the merged object would not be valid: {}", e.detail)))?;
+            .map_err(|e| {
+                refused(format!(
+                    "the merged object would not be valid: {}",
+                    e.detail
+                ))
+            })?;
         keeps_uid(
             current.meta.index.uid.as_deref(),
             checked.index.uid.as_deref(),

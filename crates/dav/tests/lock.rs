@@ -57,24 +57,38 @@ async fn the_timeout_is_capped_by_the_servers_maximum() {
     let r = h
         .ann("LOCK", CAL, &[("timeout", "Infinite")], LOCKINFO)
         .await;
-    assert!(text(&r).contains("<D:timeout>Second-60</D:timeout>"), "{}", text(&r));
+    assert!(
+        text(&r).contains("<D:timeout>Second-60</D:timeout>"),
+        "{}",
+        text(&r)
+    );
     let r = h
         .ann(
             "LOCK",
             CAL,
-            &[("timeout", "Second-30"), ("if", &format!("(<{}>)", token_of(&r)))],
+            &[
+                ("timeout", "Second-30"),
+                ("if", &format!("(<{}>)", token_of(&r))),
+            ],
             "",
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "a refresh: {}", text(&r));
-    assert!(text(&r).contains("<D:timeout>Second-30</D:timeout>"), "{}", text(&r));
+    assert!(
+        text(&r).contains("<D:timeout>Second-30</D:timeout>"),
+        "{}",
+        text(&r)
+    );
 }
 
 #[tokio::test]
 async fn a_move_onto_a_locked_destination_needs_the_destinations_token() {
     let h = harness().await;
     let files = "/dav/calendars/ann/files/";
-    assert_eq!(h.ann("MKCOL", files, &[], "").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        h.ann("MKCOL", files, &[], "").await.status(),
+        StatusCode::CREATED
+    );
     let (from, to) = (format!("{files}from.txt"), format!("{files}to.txt"));
     h.ann("PUT", &from, &[], "moving").await;
     h.ann("PUT", &to, &[], "in the way").await;

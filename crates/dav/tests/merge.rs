@@ -118,7 +118,13 @@ async fn paired_edits_from_one_base_merge_or_are_refused_with_nothing_stored() {
         let r = put(&h, &version(&pair.ours), Some(&base)).await;
         match &pair.merged {
             Some(merged) => {
-                assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}: {}", pair.name, text(&r));
+                assert_eq!(
+                    r.status(),
+                    StatusCode::NO_CONTENT,
+                    "{}: {}",
+                    pair.name,
+                    text(&r)
+                );
                 // RFC 4791 §5.3.4: what is stored is not what was sent: no ETag.
                 assert!(r.headers().get("etag").is_none(), "{}", pair.name);
                 assert_eq!(stored(&h).await, version(merged), "{}", pair.name);
@@ -142,7 +148,9 @@ async fn edits_to_different_instances_of_a_series_merge() {
     let base = h.ann("PUT", &path, &[], &body).await;
     let base_tag = etag(&base);
     let theirs = body.replace("SUMMARY:Standup moved", "SUMMARY:Standup moved again");
-    let r = h.ann("PUT", &path, &[("if-match", &base_tag)], &theirs).await;
+    let r = h
+        .ann("PUT", &path, &[("if-match", &base_tag)], &theirs)
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let april = "BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20260101T000000Z\r\n\
         RECURRENCE-ID;TZID=Europe/Berlin:20260402T090000\r\n\
@@ -171,9 +179,18 @@ async fn a_base_the_history_no_longer_holds_is_a_412() {
         .await
         .unwrap();
     assert!(dropped >= 1);
-    let r = put(&h, &version(&[("DESCRIPTION:Agenda tbd", "DESCRIPTION:x")]), Some(&base)).await;
+    let r = put(
+        &h,
+        &version(&[("DESCRIPTION:Agenda tbd", "DESCRIPTION:x")]),
+        Some(&base),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
-    assert!(text(&r).contains("no longer in this object's history"), "{}", text(&r));
+    assert!(
+        text(&r).contains("no longer in this object's history"),
+        "{}",
+        text(&r)
+    );
     // An ETag that never was is refused the same way.
     let r = put(&h, &version(&[]), Some("\"never\"")).await;
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
@@ -184,7 +201,12 @@ async fn with_merging_off_a_stale_if_match_is_412_as_always() {
     let h = harness().await;
     let base = base_then_theirs(&h, &version(&[("SUMMARY:Planning", "SUMMARY:Moved")])).await;
     let before = put_count(&h).await;
-    let r = put(&h, &version(&[("DESCRIPTION:Agenda tbd", "DESCRIPTION:x")]), Some(&base)).await;
+    let r = put(
+        &h,
+        &version(&[("DESCRIPTION:Agenda tbd", "DESCRIPTION:x")]),
+        Some(&base),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(
         text(&r),
@@ -209,7 +231,10 @@ async fn a_calendar_property_turns_merging_on_or_off_for_that_calendar() {
     let r = h.ann("PROPPATCH", CAL, &[], &set("true")).await;
     assert!(text(&r).contains("200 OK"), "{}", text(&r));
     let base = base_then_theirs(&h, &version(&[("SUMMARY:Planning", "SUMMARY:Moved")])).await;
-    assert_eq!(put(&h, &disjoint, Some(&base)).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        put(&h, &disjoint, Some(&base)).await.status(),
+        StatusCode::NO_CONTENT
+    );
     // On on the server, off for the calendar.
     let h = merging().await;
     h.ann("PROPPATCH", CAL, &[], &set("false")).await;
@@ -226,7 +251,10 @@ async fn a_merge_names_both_parents_shows_all_four_states_and_can_be_undone() {
     let theirs = version(&[("SUMMARY:Planning", "SUMMARY:Moved")]);
     let base = base_then_theirs(&h, &theirs).await;
     let ours = version(&[("DESCRIPTION:Agenda tbd", "DESCRIPTION:Budget")]);
-    assert_eq!(put(&h, &ours, Some(&base)).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        put(&h, &ours, Some(&base)).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let store = h.engine.store();
     let cal = calendar(&h).await;
     let versions = store.versions(cal.id).await.unwrap();
@@ -251,7 +279,12 @@ async fn a_merge_names_both_parents_shows_all_four_states_and_can_be_undone() {
         ])
     );
     let text = shown.to_string();
-    for section in ["--- base ---", "--- theirs ---", "--- ours ---", "--- result ---"] {
+    for section in [
+        "--- base ---",
+        "--- theirs ---",
+        "--- ours ---",
+        "--- result ---",
+    ] {
         assert!(text.contains(section), "{text}");
     }
     assert!(text.contains("a merge of two edits"), "{text}");
@@ -298,7 +331,14 @@ async fn twenty_concurrent_writers_from_one_base_lose_no_update() {
     eprintln!("{} of 20 writers merged: {merged:?}", merged.len());
     let last = stored(&h).await;
     for i in &merged {
-        assert!(last.contains(&format!("X-WRITER-{i}:edit {i}")), "writer {i} lost:\n{last}");
+        assert!(
+            last.contains(&format!("X-WRITER-{i}:edit {i}")),
+            "writer {i} lost:\n{last}"
+        );
     }
-    assert_eq!(put_count(&h).await, 1 + merged.len(), "one version per merged writer");
+    assert_eq!(
+        put_count(&h).await,
+        1 + merged.len(),
+        "one version per merged writer"
+    );
 }

@@ -46,7 +46,11 @@ pub fn merge(base: &str, theirs: &str, ours: &str) -> Result<String, MergeError>
             message: e.to_string(),
         })
     };
-    let (b, t, o) = (read("base", base)?, read("current", theirs)?, read("new", ours)?);
+    let (b, t, o) = (
+        read("base", base)?,
+        read("current", theirs)?,
+        read("new", ours)?,
+    );
     let merged = merge_content(&b, &t, &o, "VCALENDAR")?;
     let mut out = String::with_capacity(theirs.len() + ours.len() / 4);
     write_component(&merged, &mut out);
@@ -272,11 +276,7 @@ fn three_way<T: PartialEq + Clone>(b: &T, t: &T, o: &T) -> Option<T> {
 }
 
 fn lines(group: &Option<Vec<&Property>>) -> Vec<String> {
-    group
-        .iter()
-        .flatten()
-        .map(|p| p.line.clone())
-        .collect()
+    group.iter().flatten().map(|p| p.line.clone()).collect()
 }
 
 /// One property group's merged lines (empty: removed); None for a conflict.
@@ -352,7 +352,8 @@ fn merge_values(
             merged.push(m.clone());
         }
     }
-    let same_set = |side: &[Member]| side.len() == merged.len() && side.iter().all(|m| merged.contains(m));
+    let same_set =
+        |side: &[Member]| side.len() == merged.len() && side.iter().all(|m| merged.contains(m));
     if same_set(&tm) {
         return t.iter().flatten().map(|p| (*p).clone()).collect();
     }
@@ -423,9 +424,7 @@ fn merge_child(
         what: what.to_owned(),
     };
     match (b, t, o) {
-        (Some(b), Some(t), Some(o)) if merges_inside(t) => {
-            merge_content(b, t, o, &label).map(Some)
-        }
+        (Some(b), Some(t), Some(o)) if merges_inside(t) => merge_content(b, t, o, &label).map(Some),
         (Some(b), Some(t), Some(o)) => three_way(b, t, o)
             .map(Some)
             .ok_or_else(|| conflict("both edits changed it, differently")),

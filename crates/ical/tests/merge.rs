@@ -1,12 +1,14 @@
 //! The three-way merge of concurrent edits (`ical::merge`) as a table of paired edits from
 //! one base: what each side changed, and the exact bytes the merge writes (or the conflict
 //! it reports). Line ends are written as `\n` here and compared as CRLF.
+#![allow(clippy::unwrap_used)]
 
 use ical::{merge, MergeError};
 
 /// A VCALENDAR around `body` (its components), CRLF line ends.
 fn cal(body: &str) -> String {
-    format!("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//A//EN\n{body}END:VCALENDAR\n").replace('\n', "\r\n")
+    format!("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//A//EN\n{body}END:VCALENDAR\n")
+        .replace('\n', "\r\n")
 }
 
 const BASE: &str = "BEGIN:VEVENT
@@ -34,7 +36,8 @@ fn edit(replacements: &[(&str, &str)]) -> String {
         })
 }
 
-const ALARM_A: &str = "BEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT15M\nDESCRIPTION:Soon\nEND:VALARM\n";
+const ALARM_A: &str =
+    "BEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT15M\nDESCRIPTION:Soon\nEND:VALARM\n";
 const ALARM_B: &str = "BEGIN:VALARM\nACTION:AUDIO\nTRIGGER:-PT1H\nEND:VALARM\n";
 
 const SERIES: &str = "BEGIN:VEVENT
@@ -333,7 +336,10 @@ fn paired_edits_merge_to_exact_bytes_or_name_their_conflict() {
 #[test]
 fn a_version_that_is_not_icalendar_is_named() {
     let err = merge("garbage", &cal(BASE), &cal(BASE)).unwrap_err();
-    assert!(matches!(err, MergeError::Unreadable { which: "base", .. }), "{err}");
+    assert!(
+        matches!(err, MergeError::Unreadable { which: "base", .. }),
+        "{err}"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::{signed, PgConn};
 impl DavLockStatements for PgConn {
     async fn home_locks(&self, home: PrincipalId) -> Result<Vec<DavLock>> {
         let sql =
-            format!("SELECT {LOCK_COLUMNS} FROM dav_lock WHERE home_id = $1 ORDER BY path, token");
+            format!("SELECT {LOCK_COLUMNS} FROM dav_lock WHERE home_id = $1 ORDER BY path, taken");
         rows::all(&self.query(&sql, &[&home]).await?, rows::lock)
     }
 
@@ -34,7 +34,8 @@ impl DavLockStatements for PgConn {
             ],
         )
         .await?;
-        let mark = "UPDATE collection SET home_locked = TRUE WHERE owner_id = $1 AND NOT home_locked";
+        let mark =
+            "UPDATE collection SET home_locked = TRUE WHERE owner_id = $1 AND NOT home_locked";
         self.execute(mark, &[&l.home]).await.map(drop)
     }
 

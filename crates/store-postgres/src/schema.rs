@@ -189,7 +189,9 @@ CREATE TABLE dav_lock (
     owner        TEXT,
     timeout_secs BIGINT NOT NULL,
     created_at   BIGINT NOT NULL,
-    expires_at   BIGINT NOT NULL
+    expires_at   BIGINT NOT NULL,
+    -- The order locks were taken in, which lockdiscovery lists them in (SQLite's rowid).
+    taken        BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX dav_lock_home ON dav_lock(home_id, path);
 CREATE INDEX dav_lock_principal ON dav_lock(principal_id);

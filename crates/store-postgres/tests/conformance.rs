@@ -4,7 +4,7 @@ mod support;
 
 async fn fresh() -> (store_postgres::PostgresStore, support::Scratch) {
     let database = support::create_database().await;
-    let store = store_postgres::connect(&database.url())
+    let store = store_postgres::connect(database.url())
         .await
         .expect("connect to the test database");
     (store, database)

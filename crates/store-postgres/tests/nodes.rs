@@ -49,7 +49,7 @@ async fn concurrent_writers_on_two_nodes_keep_one_chain() {
 async fn a_lock_taken_on_one_node_holds_writes_on_another_and_survives_a_restart() {
     use store::{LockClaim, LockScope, NewLock, StoreError};
     let database = support::create_database().await;
-    let url = database.url();
+    let url = database.url().to_owned();
     let a = store_postgres::connect(&url).await.unwrap();
     let b = store_postgres::connect(&url).await.unwrap();
     let ann = a.create_user(new_user("ann")).await.unwrap();
@@ -81,10 +81,7 @@ async fn a_lock_taken_on_one_node_holds_writes_on_another_and_survives_a_restart
     let held = Err(StoreError::Locked {
         roots: vec!["calendar/a.ics".into()],
     });
-    assert_eq!(
-        b.put_object(write("v2"), &claim(&[])).await.map(drop),
-        held
-    );
+    assert_eq!(b.put_object(write("v2"), &claim(&[])).await.map(drop), held);
     b.put_object(write("v2"), &claim(&["urn:uuid:a"]))
         .await
         .unwrap();
@@ -93,10 +90,7 @@ async fn a_lock_taken_on_one_node_holds_writes_on_another_and_survives_a_restart
     drop(a);
     let c = store_postgres::connect(&url).await.unwrap();
     assert_eq!(c.locks(ann.id).await.unwrap().len(), 1);
-    assert_eq!(
-        c.put_object(write("v3"), &claim(&[])).await.map(drop),
-        held
-    );
+    assert_eq!(c.put_object(write("v3"), &claim(&[])).await.map(drop), held);
     b.remove_lock(ann.id, "calendar/a.ics", "urn:uuid:a", ann.id)
         .await
         .unwrap();
@@ -106,10 +100,7 @@ async fn a_lock_taken_on_one_node_holds_writes_on_another_and_survives_a_restart
     c.create_lock(lock("urn:uuid:short", 1), &claim(&[]))
         .await
         .unwrap();
-    assert_eq!(
-        b.put_object(write("v4"), &claim(&[])).await.map(drop),
-        held
-    );
+    assert_eq!(b.put_object(write("v4"), &claim(&[])).await.map(drop), held);
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     b.put_object(write("v4"), &claim(&[])).await.unwrap();
     assert!(c.locks(ann.id).await.unwrap().is_empty());

@@ -16,7 +16,7 @@ async fn names_sort_by_bytes_under_a_language_collation() {
         "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C.UTF-8'",
     )
     .await;
-    let store = store_postgres::connect(&database.url()).await.unwrap();
+    let store = store_postgres::connect(database.url()).await.unwrap();
     for name in ["bob", "Ann", "ann"] {
         store.create_user(new_user(name)).await.unwrap();
     }

@@ -10,8 +10,11 @@ use crate::{execute, query_all, signed, SqliteConn};
 impl DavLockStatements for SqliteConn {
     async fn home_locks(&self, home: PrincipalId) -> Result<Vec<DavLock>> {
         self.with(|c| {
-            let sql =
-                format!("SELECT {LOCK_COLUMNS} FROM dav_lock WHERE home_id = ?1 ORDER BY path, token");
+            // rowid: the order the locks were taken in (a new row gets one above every
+            // other), which lockdiscovery lists them in.
+            let sql = format!(
+                "SELECT {LOCK_COLUMNS} FROM dav_lock WHERE home_id = ?1 ORDER BY path, rowid"
+            );
             query_all(c, &sql, [home], rows::lock)
         })
     }

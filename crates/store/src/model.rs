@@ -472,7 +472,7 @@ impl LockClaim {
     /// Whether this claim may use `lock`: its token was submitted by the principal that
     /// took it.
     pub fn holds(&self, lock: &DavLock) -> bool {
-        lock.principal == self.principal && self.tokens.iter().any(|t| *t == lock.token)
+        lock.principal == self.principal && self.tokens.contains(&lock.token)
     }
 }
 

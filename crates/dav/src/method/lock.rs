@@ -119,11 +119,7 @@ pub async fn handle(
         timeout_secs: timeout,
         empty_resource: target.empty_resource.clone(),
     };
-    let taken = cx
-        .engine
-        .store
-        .create_lock(new, &cx.caller.change)
-        .await?;
+    let taken = cx.engine.store.create_lock(new, &cx.caller.change).await?;
     // RFC 4918 §9.10.6, §7.3: 201 when the LOCK created the resource.
     let status = if target.mapped {
         StatusCode::OK

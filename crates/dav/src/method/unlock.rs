@@ -27,7 +27,12 @@ pub async fn handle(
     let target = super::lock::target(resolved)?;
     cx.engine
         .store
-        .remove_lock(target.home.owner, &target.home.path, token, cx.caller.user.id)
+        .remove_lock(
+            target.home.owner,
+            &target.home.path,
+            token,
+            cx.caller.user.id,
+        )
         .await?;
     Ok(super::empty(StatusCode::NO_CONTENT))
 }

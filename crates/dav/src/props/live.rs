@@ -319,8 +319,7 @@ fn lockdiscovery(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
 }
 
 fn supportedlock(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    matches!(r, Resource::Collection(_) | Resource::Object { .. })
-        .then(crate::lock::supportedlock)
+    matches!(r, Resource::Collection(_) | Resource::Object { .. }).then(crate::lock::supportedlock)
 }
 
 fn principal_displayname(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {

@@ -49,14 +49,20 @@ pub async fn locks_hold_every_write_without_their_token(store: &dyn Store) {
         .unwrap();
     let taken = store
         .create_lock(
-            lock("urn:uuid:1", ann.id, "calendar/a.ics", LockScope::Exclusive, false),
+            lock(
+                "urn:uuid:1",
+                ann.id,
+                "calendar/a.ics",
+                LockScope::Exclusive,
+                false,
+            ),
             &admin,
         )
         .await
         .unwrap();
     assert_eq!(taken.path, "calendar/a.ics");
     assert!(taken.expires_at > taken.created_at);
-    assert_eq!(store.locks(ann.id).await.unwrap(), [taken.clone()]);
+    assert_eq!(store.locks(ann.id).await.unwrap(), std::slice::from_ref(&taken));
     assert!(store.locks(bob.id).await.unwrap().is_empty());
 
     let without = claiming("ann", ann.id, &[]);
@@ -270,7 +276,12 @@ pub async fn a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the
     let with = claiming("ann", ann.id, &["t"]);
     assert_eq!(
         store
-            .delete_object(dav.id, "new.txt", Expect::Anything, &claiming("ann", ann.id, &[]))
+            .delete_object(
+                dav.id,
+                "new.txt",
+                Expect::Anything,
+                &claiming("ann", ann.id, &[])
+            )
             .await,
         Err(locked(&["webdav/new.txt"]))
     );
@@ -290,7 +301,9 @@ pub async fn a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the
     let mut inside = lock("u", ann.id, "webdav/x", LockScope::Exclusive, false);
     inside.empty_resource = Some((dav.id, "x".into()));
     assert_eq!(
-        store.create_lock(inside, &claiming("ann", ann.id, &[])).await,
+        store
+            .create_lock(inside, &claiming("ann", ann.id, &[]))
+            .await,
         Err(locked(&["webdav"]))
     );
     assert!(store.object(dav.id, "x").await.unwrap().is_none());
@@ -308,7 +321,13 @@ pub async fn merged_versions_name_their_parents(store: &dyn Store) {
         .unwrap();
     let theirs = store
         .put_object(
-            put(cal.id, "a.ics", "theirs", "a", Expect::Etag(base.etag.clone())),
+            put(
+                cal.id,
+                "a.ics",
+                "theirs",
+                "a",
+                Expect::Etag(base.etag.clone()),
+            ),
             &c,
         )
         .await
@@ -331,11 +350,10 @@ pub async fn merged_versions_name_their_parents(store: &dyn Store) {
     let last = versions.last().unwrap();
     assert_eq!(last.merge.as_ref(), Some(&parents));
     assert_eq!(last.data.as_deref(), Some(&b"merged"[..]));
-    assert!(versions[..versions.len() - 1].iter().all(|v| v.merge.is_none()));
-    assert_eq!(
-        crate::history::verify_chain(&versions),
-        Ok(versions.len())
-    );
+    assert!(versions[..versions.len() - 1]
+        .iter()
+        .all(|v| v.merge.is_none()));
+    assert_eq!(crate::history::verify_chain(&versions), Ok(versions.len()));
     // The parents are covered by the hash: a row claiming other parents does not verify.
     let mut forged = versions.clone();
     if let Some(m) = forged.last_mut().and_then(|v| v.merge.as_mut()) {
@@ -371,7 +389,10 @@ pub async fn collections_created_under_a_lock_are_held_by_it(store: &dyn Store) 
     new.kind = CollectionKind::Calendar;
     new.components = vec!["VEVENT".into()];
     assert_eq!(
-        store.create_collection(new.clone(), &without).await.map(drop),
+        store
+            .create_collection(new.clone(), &without)
+            .await
+            .map(drop),
         Err(locked(&[""]))
     );
     let later = store.create_collection(new, &with).await.unwrap();
@@ -381,10 +402,7 @@ pub async fn collections_created_under_a_lock_are_held_by_it(store: &dyn Store) 
         Err(locked(&[""]))
     );
     store.put_object(write("a.ics"), &with).await.unwrap();
-    store
-        .remove_lock(ann.id, "", "home", ann.id)
-        .await
-        .unwrap();
+    store.remove_lock(ann.id, "", "home", ann.id).await.unwrap();
     store.put_object(write("b.ics"), &without).await.unwrap();
     // Locked again: every collection is held again, the new one too.
     store

@@ -14,8 +14,8 @@ use super::write::put_in;
 use crate::rules::chain::Log;
 use crate::rules::locks::{self, Touch, TouchKind};
 use crate::{
-    Change, CollectionId, DavLock, Expect, LockClaim, NewLock, ObjectIndex, PrincipalId,
-    PutObject, Result, StoreError,
+    Change, CollectionId, DavLock, Expect, LockClaim, NewLock, ObjectIndex, PrincipalId, PutObject,
+    Result, StoreError,
 };
 
 /// What the empty resource a LOCK of an unmapped URL creates is served as (RFC 4918 §7.3).

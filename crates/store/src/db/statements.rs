@@ -16,10 +16,9 @@ use crate::rules::chain::{ChainState, NewVersion};
 use crate::rules::object::ObjectState;
 use crate::rules::range::EventQuery;
 use crate::{
-    AppToken, Collection, CollectionId, DavLock, Grant, Grantee, Group, GroupId,
-    HistoryCollection, HistoryStats, InstanceIndex, NewCollection, NewToken, NewUser,
-    ObjectIndex, ObjectMeta, PrincipalId, Property, Reachable, Result, StoredObject, User,
-    Version,
+    AppToken, Collection, CollectionId, DavLock, Grant, Grantee, Group, GroupId, HistoryCollection,
+    HistoryStats, InstanceIndex, NewCollection, NewToken, NewUser, ObjectIndex, ObjectMeta,
+    PrincipalId, Property, Reachable, Result, StoredObject, User, Version,
 };
 
 /// A collection's owner, whether it is deleted, and its change log's head: what a write to

@@ -393,8 +393,7 @@ impl<D: Database> ChangeLog for DbStore<D> {
         etag: &str,
     ) -> Result<Option<Version>> {
         let (name, etag) = (name.to_owned(), etag.to_owned());
-        let job =
-            job!(|c| async move { c.version_with_etag(collection, &name, &etag).await });
+        let job = job!(|c| async move { c.version_with_etag(collection, &name, &etag).await });
         self.read(ReadCost::Key, job).await
     }
 }
@@ -439,9 +438,8 @@ impl<D: Database> Locks for DbStore<D> {
         principal: PrincipalId,
     ) -> Result<()> {
         let (path, token) = (path.to_owned(), token.to_owned());
-        let job = job!(|c| async move {
-            locking::remove_lock(c, home, &path, &token, principal).await
-        });
+        let job =
+            job!(|c| async move { locking::remove_lock(c, home, &path, &token, principal).await });
         self.write(job).await
     }
 }

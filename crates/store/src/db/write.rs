@@ -432,8 +432,7 @@ pub async fn delete_object<C: Statements>(
         return Err(StoreError::NotFound);
     };
     let head = live(head)?;
-    let (path, locks) =
-        guard_member(c, collection, &head, name, TouchKind::Remove, change).await?;
+    let (path, locks) = guard_member(c, collection, &head, name, TouchKind::Remove, change).await?;
     remove(
         c,
         &mut Log::new(now_ms()),
@@ -502,14 +501,20 @@ pub async fn transfer_object<C: Statements>(
         Some(_) => TouchKind::Remove,
         None => TouchKind::Create,
     };
-    let (to_path, to_locks) =
-        guard_member(c, t.to, &to_head, &t.to_name, to_touch, change).await?;
+    let (to_path, to_locks) = guard_member(c, t.to, &to_head, &t.to_name, to_touch, change).await?;
     if existing.is_some() {
         end_locks(c, &to_locks, &to_path).await?;
     }
     if t.mode == TransferMode::Move {
-        let (from_path, from_locks) =
-            guard_member(c, t.from, &from_head, &t.from_name, TouchKind::Remove, change).await?;
+        let (from_path, from_locks) = guard_member(
+            c,
+            t.from,
+            &from_head,
+            &t.from_name,
+            TouchKind::Remove,
+            change,
+        )
+        .await?;
         end_locks(c, &from_locks, &from_path).await?;
     }
     let mut log = Log::new(now_ms());
@@ -556,7 +561,15 @@ pub async fn patch_properties<C: Statements>(
         return Err(StoreError::NotFound);
     }
     let head = live(c.collection_head(patch.collection).await?)?;
-    guard_member(c, patch.collection, &head, object, TouchKind::Modify, change).await?;
+    guard_member(
+        c,
+        patch.collection,
+        &head,
+        object,
+        TouchKind::Modify,
+        change,
+    )
+    .await?;
     let current = c.properties(patch.collection, object).await?;
     for (namespace, name) in &patch.remove {
         c.remove_property(patch.collection, object, namespace, name)

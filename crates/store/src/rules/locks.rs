@@ -40,7 +40,9 @@ pub fn grant_timeout(requested: Option<u64>, max: u64) -> u64 {
 pub fn within(path: &str, root: &str) -> bool {
     root.is_empty()
         || path == root
-        || (path.len() > root.len() && path.starts_with(root) && path[root.len()..].starts_with('/'))
+        || (path.len() > root.len()
+            && path.starts_with(root)
+            && path[root.len()..].starts_with('/'))
 }
 
 /// The collection a path is a member of ("" for a member of the home; None for the home).
@@ -360,7 +362,9 @@ mod tests {
         let locks = [lock("d", "c", EXCL, true, 7)];
         // Indirect refresh: through a member of a depth-infinity lock.
         assert_eq!(
-            refreshed(&locks, "c/x", &claim(7, &["d"]), NOW).unwrap().len(),
+            refreshed(&locks, "c/x", &claim(7, &["d"]), NOW)
+                .unwrap()
+                .len(),
             1
         );
         assert_eq!(
