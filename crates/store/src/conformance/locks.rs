@@ -62,7 +62,10 @@ pub async fn locks_hold_every_write_without_their_token(store: &dyn Store) {
         .unwrap();
     assert_eq!(taken.path, "calendar/a.ics");
     assert!(taken.expires_at > taken.created_at);
-    assert_eq!(store.locks(ann.id).await.unwrap(), std::slice::from_ref(&taken));
+    assert_eq!(
+        store.locks(ann.id).await.unwrap(),
+        std::slice::from_ref(&taken)
+    );
     assert!(store.locks(bob.id).await.unwrap().is_empty());
 
     let without = claiming("ann", ann.id, &[]);
