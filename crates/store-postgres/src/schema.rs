@@ -5,7 +5,7 @@
 //! by bytes, as SQLite's BINARY collation does: listings, pages and dumps come out in the same
 //! order from both backends.
 
-use deadpool_postgres::Client;
+use tokio_postgres::Client;
 use store::Result;
 
 use crate::backend;
@@ -217,6 +217,13 @@ const MIGRATION_LOCK: i64 = 0x6361_6c76_6175_6c74;
 /// advisory lock; each re-reads the version once it holds the lock, so every migration runs
 /// exactly once (and PostgreSQL's DDL being transactional, a failed one leaves nothing).
 pub async fn migrate(client: &mut Client) -> Result<()> {
+    migrate_up_to(client, MIGRATIONS.len()).await
+}
+
+/// [`migrate`], stopping at schema `version`: tests make a database as an older calvault
+/// left it, to see it upgrade.
+#[doc(hidden)]
+pub async fn migrate_up_to(client: &mut Client, version: usize) -> Result<()> {
     let tx = client.transaction().await.map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
@@ -242,7 +249,7 @@ pub async fn migrate(client: &mut Client) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(version).skip(current) {
         tx.batch_execute(sql).await.map_err(backend)?;
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         tx.execute(

@@ -281,4 +281,46 @@ mod tests {
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
     }
+
+    /// A database of the schema before WebDAV locks (version 9, sharing) upgrades: its
+    /// collections are marked as holding no locks, its versions as no merges, and locks can
+    /// be taken.
+    #[test]
+    fn a_database_from_before_locks_upgrades() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..9] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principal (id, name, password_hash, created_at) VALUES (1, 'ann', 'h', 0);
+             INSERT INTO principal (id, name, password_hash, created_at) VALUES (2, 'bob', 'h', 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at)
+                 VALUES (1, 1, 'cal', 'calendar', 0, 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at, target_id)
+                 VALUES (2, 2, 'ann-cal', 'shared', 0, 0, 1);
+             INSERT INTO access_grant (collection_id, grantee_user, privilege, created_by,
+                 created_at) VALUES (1, 2, 3, 'ann', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let locked: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM collection WHERE home_locked = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(locked, 2, "no collection holds locks");
+        conn.execute_batch(
+            "INSERT INTO dav_lock (token, home_id, path, principal_id, scope, deep, owner,
+                 timeout_secs, created_at, expires_at)
+                 VALUES ('urn:uuid:x', 1, 'cal', 2, 'exclusive', 1, NULL, 60, 0, 60000);",
+        )
+        .unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
 }
