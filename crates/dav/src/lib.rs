@@ -12,6 +12,8 @@ pub mod calendars;
 mod condition;
 mod conditional;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod history;
 mod limits;
 mod lock;

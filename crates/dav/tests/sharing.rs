@@ -801,6 +801,62 @@ async fn principal_search_follows_the_privacy_setting() {
     }
 }
 
+/// python caldav 3.x `search_principals()` writes the properties it wants beside an empty
+/// `DAV:prop` instead of inside it (`quirks::principal_search_props`), and fails on an
+/// answer without a calendar home (`quirks::principal_search_finds_users_only`); found by
+/// tests/interop/test_sharing.py and caldav-server-tester's principal-search checks, which
+/// found no one, not even the caller, and raised KeyError for a member of a group.
+#[tokio::test]
+async fn python_caldav_principal_search_with_its_props_beside_prop_finds_principals() {
+    let h = harness().await;
+    share(&h, "mailto:bob@example.org", "read").await;
+    let store = h.engine.store();
+    let team = store.create_group("team", Some("The Team")).await.unwrap();
+    store
+        .add_member(team.id, h.bob.user.id, true, &h.ann.change)
+        .await
+        .unwrap();
+    // The bodies exactly as caldav 3.6.0 sends them, listing all and by name.
+    let all = "<D:principal-property-search xmlns:D=\"DAV:\" \
+               xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop/><C:calendar-home-set/>\
+               <D:displayname/></D:principal-property-search>";
+    let by_name = "<D:principal-property-search xmlns:D=\"DAV:\" \
+                   xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:property-search><D:prop>\
+                   <D:displayname/></D:prop><D:match>AN</D:match></D:property-search><D:prop/>\
+                   <C:calendar-home-set/><D:displayname/></D:principal-property-search>";
+    let r = h.send(&h.bob, "REPORT", "/", &[("depth", "0")], all).await;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    let t = text(&r);
+    for who in ["ann", "bob"] {
+        let one = response_of(&t, &format!("/dav/principals/{who}/"));
+        assert!(
+            one.contains(&format!(
+                "<C:calendar-home-set><D:href>/dav/calendars/{who}/</D:href></C:calendar-home-set>"
+            )) && one.contains("<D:displayname>"),
+            "{t}"
+        );
+    }
+    assert!(!t.contains("/dav/groups/team/"), "{t}");
+    // The RFC form still finds the group.
+    let r = h
+        .send(&h.bob, "REPORT", "/", &[("depth", "0")], &search("team"))
+        .await;
+    assert!(
+        response_of(&text(&r), "/dav/groups/team/").contains("The Team"),
+        "{}",
+        text(&r)
+    );
+    let r = h
+        .send(&h.bob, "REPORT", "/", &[("depth", "0")], by_name)
+        .await;
+    let t = text(&r);
+    assert_eq!(responses(&t).len(), 1, "{t}");
+    assert!(
+        response_of(&t, "/dav/principals/ann/").contains("<D:href>/dav/calendars/ann/</D:href>"),
+        "{t}"
+    );
+}
+
 #[tokio::test]
 async fn the_owner_reads_the_acl_and_a_read_only_password_holds_read_only() {
     let h = harness().await;
