@@ -68,7 +68,13 @@ async fn a_put_where_nothing_is_locked_makes_no_lock_lookup() {
     let lockinfo = "<D:lockinfo xmlns:D='DAV:'><D:lockscope><D:exclusive/></D:lockscope>\
         <D:locktype><D:write/></D:locktype></D:lockinfo>";
     let r = h
-        .send(&h.bob, "LOCK", "/dav/calendars/bob/calendar/", &[], lockinfo)
+        .send(
+            &h.bob,
+            "LOCK",
+            "/dav/calendars/bob/calendar/",
+            &[],
+            lockinfo,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let (ops, status) = counted(h.ann("PUT", &new("a"), &[], &event("a", "third"))).await;
@@ -79,12 +85,7 @@ async fn a_put_where_nothing_is_locked_makes_no_lock_lookup() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let token = r.headers()["lock-token"].to_str().unwrap().to_owned();
     let if_header = format!("({token})");
-    let (ops, status) = counted(h.ann(
-        "PUT",
-        &new("b"),
-        &[("if", &if_header)],
-        &event("b", "mine"),
-    ))
-    .await;
+    let (ops, status) =
+        counted(h.ann("PUT", &new("b"), &[("if", &if_header)], &event("b", "mine"))).await;
     assert_eq!((ops, status), ((3, 1), StatusCode::CREATED));
 }

@@ -5,8 +5,8 @@
 //! by bytes, as SQLite's BINARY collation does: listings, pages and dumps come out in the same
 //! order from both backends.
 
-use tokio_postgres::Client;
 use store::Result;
+use tokio_postgres::Client;
 
 use crate::backend;
 
