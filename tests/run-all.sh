@@ -19,8 +19,8 @@
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
-# 6. runs the litmus WebDAV suites against target/debug/calvault, on SQLite and on
-#    PostgreSQL;
+# 6. runs the litmus WebDAV suites (basic, copymove, props, http, locks) against
+#    target/debug/calvault, on SQLite and on PostgreSQL;
 # 7. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
 #    cross-check against PyPI `recurring-ical-events`; caldav-server-tester's
 #    principal-search checks), on SQLite and on PostgreSQL;
@@ -279,7 +279,7 @@ pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 pg_sweep
 
-interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
+interop "litmus (WebDAV basic copymove props http locks)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
     interop "litmus on PostgreSQL" "$ROOT/tests/interop/litmus.sh"
 

@@ -8,9 +8,9 @@ use http::{HeaderValue, Request};
 use crate::conditional::{self, Current};
 use crate::method::{self, Depth};
 
-/// Parses `If`, `If-Match`, `If-None-Match`, `Depth` and `Destination` as given (each
-/// `None` leaves the header out), against an object with ETag `"e1"`, then the
-/// Destination's path as COPY and MOVE resolve it. Errors are answers; only a panic or a
+/// Parses `If` (listing its lock tokens as the engine does), `If-Match`, `If-None-Match`,
+/// `Depth` and `Destination` as given (each `None` leaves the header out), against an
+/// object with ETag `"e1"`, then the Destination's path as COPY and MOVE resolve it. Errors are answers; only a panic or a
 /// hang is a finding.
 pub fn request_headers(
     if_header: Option<&str>,
@@ -34,9 +34,20 @@ pub fn request_headers(
         }
     }
     headers.insert("host", HeaderValue::from_static("dav.example"));
+    // The If header's lock tokens as the engine lists them, one of them taken to name a
+    // live lock (what `crate::lock::held` would find), so token matching runs too.
+    let named = conditional::if_tokens(req.headers());
+    let tokens = conditional::TokenMatches {
+        matched: named
+            .into_iter()
+            .take(1)
+            .map(|t| (t.tag, t.token))
+            .collect(),
+    };
     let current = Current {
         exists: true,
         etag: Some("\"e1\""),
+        tokens: &tokens,
     };
     let _ = conditional::check_if_header(req.headers(), current);
     let _ = conditional::write_expectation(req.headers(), current);

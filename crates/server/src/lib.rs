@@ -48,6 +48,7 @@ pub fn limits(config: &Config) -> dav::Limits {
         max_instances: config.max_instances,
         max_multiget_hrefs: config.max_multiget_hrefs,
         default_quota: config.default_quota,
+        max_lock_timeout_secs: config.max_lock_timeout_secs,
         principal_search: match config.principal_search {
             config::PrincipalSearch::All => dav::PrincipalSearch::All,
             config::PrincipalSearch::Groups => dav::PrincipalSearch::Groups,
@@ -100,7 +101,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(verification::run(store.clone(), every, last_check.clone()));
     }
     let state = Arc::new(app::AppState {
-        engine: dav::Engine::new(store.clone(), limits(&config)),
+        engine: dav::Engine::new(store.clone(), limits(&config))
+            .merging_concurrent_edits(config.merge_concurrent_edits),
         auth: auth::Authenticator::new(
             store,
             Duration::from_secs(config.auth_cache_secs),

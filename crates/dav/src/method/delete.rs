@@ -25,6 +25,7 @@ pub async fn handle(
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
+                    tokens: &cx.if_tokens,
                 },
             )?;
             store
@@ -38,6 +39,7 @@ pub async fn handle(
                 Current {
                     exists: true,
                     etag: None,
+                    tokens: &cx.if_tokens,
                 },
             )?;
             // A sharee's DELETE removes their binding: the calendar stays its owner's.

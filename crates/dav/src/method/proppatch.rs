@@ -36,7 +36,14 @@ pub async fn handle(
             ))
         }
     };
-    conditional::check_if_header(req.headers(), Current { exists: true, etag })?;
+    conditional::check_if_header(
+        req.headers(),
+        Current {
+            exists: true,
+            etag,
+            tokens: &cx.if_tokens,
+        },
+    )?;
     let verdicts: Vec<(QName, Result<(), Refusal>)> = updates
         .iter()
         .map(|u| match u {
