@@ -6,22 +6,24 @@
 #
 # 1. installs what is missing (idempotent, quiet): litmus, curl, openssl, python3 +
 #    pip, PostgreSQL, nginx, strace, libfuse2, systemd (systemd-analyze), chromium +
-#    chromium-driver and npm (Debian), the Python packages caldav, fusepy,
-#    recurring-ical-events, icalendar, pytest, vdirsyncer, selenium, and the CalDAV servers
+#    chromium-driver and npm (Debian), the Python packages caldav, caldav-server-tester,
+#    fusepy, recurring-ical-events, icalendar, pytest, vdirsyncer, selenium, and the CalDAV servers
 #    radicale and xandikos (the backup tool is tested against them), cargo-nextest, and
 #    axe-core (npm, for the browser tests);
 # 2. builds the workspace once (bins + tests, debug);
 # 3. starts a throwaway PostgreSQL server (tests/postgres.sh) for the steps below;
 # 4. checks formatting (cargo fmt), lints (cargo clippy -D warnings), dependency
 #    licences (cargo deny, installed when missing) and the systemd units in packaging/
-#    (systemd-analyze verify, tests/packaging/verify.sh), then runs the Rust tests (cargo
+#    (systemd-analyze verify, tests/packaging/verify.sh), fuzzes four parsers for 60 s each
+#    (fuzz/run.sh), then runs the Rust tests (cargo
 #    nextest; cargo test if nextest is unavailable), the PostgreSQL store's conformance
 #    suite among them;
 # 5. runs the end-to-end and protocol engine tests again with the store in PostgreSQL;
-# 6. runs the litmus WebDAV suites against target/debug/calvault, on SQLite and on
-#    PostgreSQL;
+# 6. runs the litmus WebDAV suites (basic, copymove, props, http, locks) against
+#    target/debug/calvault, on SQLite and on PostgreSQL;
 # 7. runs the CalDAV client interop tests (pytest, PyPI `caldav`; the time-range
-#    cross-check against PyPI `recurring-ical-events`), on SQLite and on PostgreSQL;
+#    cross-check against PyPI `recurring-ical-events`; caldav-server-tester's
+#    principal-search checks), on SQLite and on PostgreSQL;
 # 8. runs the multi-node test: three nodes on one PostgreSQL behind nginx, driven by
 #    python `caldav` and vdirsyncer (tests/multinode);
 # 9. runs the durability tests: a power cut during a write load on a filesystem that drops
@@ -35,7 +37,7 @@
 # is non-zero if any step failed. Interop steps are bounded by `timeout`.
 # Env: INTEROP_TIMEOUT (seconds per interop step, default 600),
 #      CALDAV_VERSION (PyPI caldav version to use, default pinned below),
-#      RECURRING_ICAL_EVENTS_VERSION, ICALENDAR_VERSION (likewise).
+#      RECURRING_ICAL_EVENTS_VERSION, ICALENDAR_VERSION, CALDAV_SERVER_TESTER_VERSION (likewise).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,6 +51,8 @@ CALDAV_VERSION=${CALDAV_VERSION:-3.6.0}
 # these (their boundary semantics are documented there); pinned for the same reason.
 RECURRING_ICAL_EVENTS_VERSION=${RECURRING_ICAL_EVENTS_VERSION:-3.8.2}
 ICALENDAR_VERSION=${ICALENDAR_VERSION:-7.3.0}
+# tests/interop/test_caldav_server_tester.py runs this checker's principal-search checks.
+CALDAV_SERVER_TESTER_VERSION=${CALDAV_SERVER_TESTER_VERSION:-1.7.0}
 # The backup tool's end-to-end tests (crates/calvault/tests/backup.rs) back up and
 # restore into these servers from PyPI (the same versions the benchmark pins).
 RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
@@ -62,7 +66,7 @@ FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
 SELENIUM_VERSION=${SELENIUM_VERSION:-4.51.0}
 AXE_CORE_VERSION=${AXE_CORE_VERSION:-4.14.1}
 
-section() { printf '\n==================== %s ====================\n' "$*"; }
+section() { printf '\n==================== %s ==================== (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 note() { printf 'run-all: %s\n' "$*"; }
 
 # ---------------------------------------------------------------------------
@@ -109,6 +113,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The fuzz targets link libFuzzer, which libfuzzer-sys compiles from C++.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # packaging/'s units are checked with systemd-analyze verify.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
@@ -120,28 +126,30 @@ fi
 
 py_ok() {
     python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" \
-        "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" "$FUSEPY_VERSION" <<'EOF' >/dev/null 2>&1
+        "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" "$FUSEPY_VERSION" \
+        "$CALDAV_SERVER_TESTER_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
 import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos, vdirsyncer  # noqa: F401
 import fuse  # noqa: F401
+import caldav_server_tester  # noqa: F401
 want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
         "radicale": sys.argv[4], "xandikos": sys.argv[5], "vdirsyncer": sys.argv[6],
-        "fusepy": sys.argv[7]}
+        "fusepy": sys.argv[7], "caldav-server-tester": sys.argv[8]}
 sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION fusepy==$FUSEPY_VERSION"
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION fusepy==$FUSEPY_VERSION caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION"
     pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
         "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest
         "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" "vdirsyncer==$VDIRSYNCER_VERSION"
-        "fusepy==$FUSEPY_VERSION")
+        "fusepy==$FUSEPY_VERSION" "caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION")
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
     fi
-    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer still not importable after pip install"; exit 1; }
+    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer/caldav-server-tester still not importable after pip install"; exit 1; }
 fi
 
 selenium_ok() {
@@ -259,6 +267,9 @@ else
 fi
 
 gate "systemd units (systemd-analyze verify)" "$ROOT/tests/packaging/verify.sh"
+# Four parsers fuzzed for a bounded time each (FUZZ_SECONDS, default 60): a crash, a hang or
+# an oversized allocation fails the step (fuzz/README.md).
+gate "fuzz (ical, rrule, xml_requests, headers)" "$ROOT/fuzz/run.sh" "${FUZZ_SECONDS:-60}"
 
 cargo_tests "rust tests" --workspace
 pg_sweep
@@ -268,7 +279,7 @@ pg_sweep
 CALVAULT_TEST_STORE=postgres cargo_tests "protocol engine tests on PostgreSQL" -p dav
 pg_sweep
 
-interop "litmus (WebDAV basic copymove props http)" "$ROOT/tests/interop/litmus.sh"
+interop "litmus (WebDAV basic copymove props http locks)" "$ROOT/tests/interop/litmus.sh"
 CALVAULT_DATABASE=$(pg_database calvault_litmus) \
     interop "litmus on PostgreSQL" "$ROOT/tests/interop/litmus.sh"
 

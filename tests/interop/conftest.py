@@ -1,11 +1,17 @@
 """Fixtures for the calvault interop tests.
 
 A session-scoped fixture starts a fresh `calvault serve` on a free loopback
-port with a temporary data directory and one user, exactly as
-tests/interop/litmus.sh does:
+port with a temporary data directory and three users, as tests/interop/litmus.sh
+does for one:
 
-    calvault user add NAME --password-stdin --data DIR
+    calvault user add NAME --password-stdin --email ADDR --display-name TEXT --data DIR
     calvault serve --data DIR --listen 127.0.0.1:PORT
+
+alice is the user of the single-user tests (`server.user`, the `client`, `principal`
+and `default_calendar` fixtures); bob and carol are the other people of the sharing
+tests (`Server.USERS`, `client_for`, `server.cli` for `calvault share ...` on the same
+store). With $CALVAULT_DATABASE set (a postgres:// URL) the store is in that database:
+the server reads it from the environment, and `server.cli` passes it as --database.
 
 The binary is $CALVAULT_BIN, default <repo>/target/debug/calvault.
 The server's log (stderr+stdout) is kept in a temp file; its tail is printed
@@ -42,6 +48,35 @@ from calvault_testlib import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 USER = "alice"
 PASSWORD = "correct horse battery staple"
+CLI_TIMEOUT = 60  # seconds any one calvault CLI command may take
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    password: str
+    email: str
+    display_name: str
+
+
+# alice first: the single-user tests are hers.
+ACCOUNTS = {
+    a.name: a
+    for a in (
+        Account(USER, PASSWORD, "alice@example.org", "Alice Liddell"),
+        Account("bob", "bob's own Pa55word", "bob@example.org", "Bob Cratchit"),
+        Account("carol", "carol's own Pa55word", "carol@example.org", "Carol Danvers"),
+    )
+}
+
+
+def store_args(data: Path) -> list[str]:
+    """The flags naming the session's store for a calvault command."""
+    args = ["--data", str(data)]
+    database = os.environ.get("CALVAULT_DATABASE", "").strip()
+    if database:
+        args += ["--database", database]
+    return args
 
 
 @dataclass
@@ -53,6 +88,26 @@ class Server:
     password: str
     log_path: Path
     proc: subprocess.Popen
+    binary: str = ""
+    data: Path | None = None
+
+    USERS = ACCOUNTS
+
+    def auth_of(self, name: str) -> tuple[str, str]:
+        """(name, password) of one of the session's users, for `request(auth=...)`."""
+        return (name, ACCOUNTS[name].password)
+
+    def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        """Runs `calvault ARGS` on the running server's store (--data, and --database with
+        $CALVAULT_DATABASE); fails the test with its output unless it succeeded (`check`)."""
+        assert self.data is not None
+        r = subprocess.run(
+            [self.binary, *args, *store_args(self.data)],
+            input=stdin, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+        )
+        if check and r.returncode != 0:
+            pytest.fail(f"calvault {' '.join(args)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r
 
     @property
     def root_url(self) -> str:
@@ -113,19 +168,22 @@ def server():
     data = work / "data"
     log_path = work / "server.log"
     logf = open(log_path, "ab")
-    add = subprocess.run(
-        [binary, "user", "add", USER, "--password-stdin", "--data", str(data)],
-        input=(PASSWORD + "\n").encode(),
-        stdout=logf,
-        stderr=logf,
-        timeout=60,
-    )
-    if add.returncode != 0:
-        logf.close()
-        pytest.exit(
-            f"'calvault user add' failed ({add.returncode}):\n{log_path.read_text(errors='replace')}",
-            returncode=2,
+    for account in ACCOUNTS.values():
+        add = subprocess.run(
+            [binary, "user", "add", account.name, "--password-stdin", "--email", account.email,
+             "--display-name", account.display_name, *store_args(data)],
+            input=(account.password + "\n").encode(),
+            stdout=logf,
+            stderr=logf,
+            timeout=CLI_TIMEOUT,
         )
+        if add.returncode != 0:
+            logf.close()
+            pytest.exit(
+                f"'calvault user add {account.name}' failed ({add.returncode}):\n"
+                f"{log_path.read_text(errors='replace')}",
+                returncode=2,
+            )
     proc = None
     for _attempt in range(3):
         port = free_port()
@@ -145,7 +203,8 @@ def server():
             f"calvault did not become ready:\n{log_path.read_text(errors='replace')[-4000:]}",
             returncode=2,
         )
-    srv = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, USER, PASSWORD, log_path, proc)
+    srv = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, USER, PASSWORD, log_path, proc,
+                 binary=binary, data=data)
     _SERVER = srv
     try:
         yield srv
@@ -173,6 +232,28 @@ def client(server):
 
     with caldav.DAVClient(url=server.root_url, username=server.user, password=server.password) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def client_for(server):
+    """client_for(NAME): a python caldav client of one of the session's users (closed at the
+    end of the session)."""
+    import caldav
+
+    clients = {}
+
+    def get(name: str):
+        if name not in clients:
+            user, password = server.auth_of(name)
+            c = caldav.DAVClient(url=server.root_url, username=user, password=password)
+            clients[name] = c.__enter__()
+        return clients[name]
+
+    try:
+        yield get
+    finally:
+        for c in clients.values():
+            c.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# WebDAV conformance: runs the `litmus` suites basic, copymove, props and http
-# against a fresh calvault server, on a plain WebDAV collection under a
-# user's calendar home. (The `locks` suite is left out: LOCK is not
-# implemented.)
+# WebDAV conformance: runs the `litmus` suites basic, copymove, props, http and
+# locks (class 2) against a fresh calvault server, on a plain WebDAV collection
+# under a user's calendar home.
 #
 # Usage: tests/interop/litmus.sh
 # Env:   CALVAULT_BIN   server binary (default: <repo>/target/debug/calvault)
-#        LITMUS_TESTS   suites to run (default: "basic copymove props http")
+#        LITMUS_TESTS   suites to run (default: "basic copymove props http locks")
 #        LITMUS_TIMEOUT seconds for the whole litmus run (default: 300)
+#        LITMUS_MIN_LOCKS tests of the locks suite that must pass, not be skipped
+#                       (default: 30; litmus skips the suite when OPTIONS does
+#                       not advertise class 2)
 # Exit:  0 when every suite ran and no test FAILED (warnings are printed and
 #        allowed); non-zero otherwise, with the server log's tail printed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${CALVAULT_BIN:-$ROOT/target/debug/calvault}
-SUITES=${LITMUS_TESTS:-basic copymove props http}
+SUITES=${LITMUS_TESTS:-basic copymove props http locks}
+MIN_LOCKS=${LITMUS_MIN_LOCKS:-30}
 LITMUS_TIMEOUT=${LITMUS_TIMEOUT:-300}
 USER_NAME=litmus
 PASSWORD='litmus-Pa55word'
@@ -133,6 +136,13 @@ for suite in $SUITES; do
     nfail=$(printf '%s\n' "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
     if [ -z "$nfail" ] || [ "$nfail" -ne 0 ]; then
         failed=1
+    fi
+    if [ "$suite" = locks ]; then
+        npass=$(printf '%s\n' "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+        if [ -z "$npass" ] || [ "$npass" -lt "$MIN_LOCKS" ]; then
+            echo "locks: only ${npass:-0} tests passed, at least $MIN_LOCKS must (skipped ones do not count)"
+            failed=1
+        fi
     fi
 done
 

@@ -8,7 +8,7 @@ The session fixture `cluster`:
 2. starts three nodes at once on it, `calvault serve --database URL --listen
    127.0.0.1:PORT --data DIR`, each with its own (unused) data directory, so that nothing
    but the database is shared and the nodes' schema migrations race as in a real deploy;
-3. adds the users ann and bob with `calvault user add NAME --password-stdin --database URL`
+3. adds the users ann, bob and carol with `calvault user add NAME --password-stdin --database URL`
    while the nodes run;
 4. starts nginx (`nginx -p PREFIX -c nginx.conf -g 'daemon off;'`) with the three nodes as
    one round-robin upstream and an access log that names the upstream of every request;
@@ -50,7 +50,8 @@ from calvault_testlib import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-USERS = {"ann": "pw", "bob": "bob-pw"}
+# ann and bob for every test; carol is the third user of the sharing tests, who sees nothing.
+USERS = {"ann": "pw", "bob": "bob-pw", "carol": "carol-pw"}
 NODE_COUNT = 3
 STARTUP_TIMEOUT = 60  # seconds a node or nginx gets to answer its first request
 CLI_TIMEOUT = 120  # seconds any one calvault CLI command may take

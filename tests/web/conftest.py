@@ -50,6 +50,16 @@ class Server:
     host: str
     port: int
     log_path: Path
+    binary: str
+    data: Path
+
+    def cli(self, *args: str) -> str:
+        """Runs `calvault ARGS --data DATA` on the server's store (the command line works on
+        it while the server runs; $CALVAULT_DATABASE reaches it as it reaches the server)."""
+        done = subprocess.run([self.binary, *args, "--data", str(self.data)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def request(self, method, path, body=None, headers=None, auth=(USER, PASSWORD)) -> Resp:
         hdrs = dict(headers or {})
@@ -96,7 +106,7 @@ def server():
         stop_process(proc, grace=5)
         proc = None
     assert proc is not None, log_path.read_text(errors="replace")[-4000:]
-    _SERVER = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log_path)
+    _SERVER = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log_path, str(binary), data)
     try:
         yield _SERVER
     finally:
@@ -127,8 +137,8 @@ def _chromium_options(profile: str):
     return opts
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+def _chromium(server):
+    """A fresh headless Chromium (its own profile, so its own cookies) on the server."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -144,6 +154,17 @@ def browser(server):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    yield from _chromium(server)
+
+
+@pytest.fixture(scope="module")
+def second_browser(server):
+    """Another person's browser beside `browser` (a sharee signs in there)."""
+    yield from _chromium(server)
 
 
 class Browser:
@@ -210,7 +231,7 @@ class Browser:
 
         old = self.d.find_element(By.TAG_NAME, "html")
         self.button(text, scope).click()
-        WebDriverWait(self.d, 15).until(ec.staleness_of(old))
+        WebDriverWait(self.d, 15).until(_gone(old))
 
     def link(self, text: str, scope=None):
         from selenium.webdriver.common.by import By
@@ -244,8 +265,20 @@ class Browser:
 
         return self.d.find_element(By.CSS_SELECTOR, "meta[name=csrf-token]").get_attribute("content")
 
+    def sign_in(self, user: str, password: str):
+        self.go("/web/signin")
+        self.fill("User name", user)
+        self.fill("Password", password)
+        self.click("Sign in")
+        assert self.path == "/web/calendars", self.body_text()
+
     def look(self, name: str, width: int = 1280):
-        """Saves a full-page screenshot and fails on serious or critical axe violations."""
+        """Saves a full-page screenshot and fails on serious or critical axe violations; a
+        signed-in page must have "Sharing" in its navigation."""
+        from selenium.webdriver.common.by import By
+
+        for nav in self.d.find_elements(By.CSS_SELECTOR, "nav[aria-label=Main]"):
+            assert "Sharing" in nav.text, f"{name}: no Sharing in the navigation: {nav.text}"
         SHOTS.mkdir(parents=True, exist_ok=True)
         height = self.d.execute_script(
             "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);")
@@ -267,6 +300,26 @@ class Browser:
                               "nodes": [n.get("html", "")[:200] for n in v.get("nodes", [])[:5]]}
                              for v in bad], indent=2)
         assert not bad, f"axe-core on {name}: {report}"
+
+
+def _gone(element):
+    """A wait condition: `element` left the document (the page was replaced). Chromium
+    sometimes says so with an "unknown error" (the node "does not belong to the document")
+    instead of a stale element reference, while the old document is torn down."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def predicate(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    return predicate
 
 
 def _xpath_text(s: str) -> str:

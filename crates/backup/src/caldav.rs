@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use client::{
-    CalendarProps, Discovery, Fetched, Member, MkcalendarOutcome, MultigetResult, SyncChanges, Url,
-    WriteCondition, WriteOutcome,
+    CalendarProps, Discovery, Fetched, Member, MkcalendarOutcome, MultigetResult, Sharee,
+    SyncChanges, Url, WriteCondition, WriteOutcome,
 };
 
 use crate::error::{Error, Result};
@@ -65,6 +65,10 @@ pub trait CalDav: Send + Sync {
     /// Sets each property on its own; returns the ones the server refused.
     async fn proppatch_each(&self, url: &Url, props: &CalendarProps)
         -> client::Result<Vec<String>>;
+    /// Whether the server shares calendars the CalendarServer way (`CS:share`).
+    async fn supports_sharing(&self, url: &Url) -> client::Result<bool>;
+    /// Shares the calendar at `url` with `sharees`.
+    async fn share(&self, url: &Url, sharees: &[Sharee]) -> client::Result<()>;
     /// Requests sent so far, for the summaries.
     fn requests(&self) -> u64;
 }
@@ -119,6 +123,14 @@ impl CalDav for client::Client {
         props: &CalendarProps,
     ) -> client::Result<Vec<String>> {
         client::Client::proppatch_each(self, url, props).await
+    }
+
+    async fn supports_sharing(&self, url: &Url) -> client::Result<bool> {
+        client::Client::supports_sharing(self, url).await
+    }
+
+    async fn share(&self, url: &Url, sharees: &[Sharee]) -> client::Result<()> {
+        client::Client::share(self, url, sharees).await
     }
 
     fn requests(&self) -> u64 {

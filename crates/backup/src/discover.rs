@@ -83,6 +83,24 @@ pub fn props_from_vault(p: &vault::CalendarProps) -> client::CalendarProps {
     }
 }
 
+/// A sharee as the repository records them.
+pub fn sharee_to_vault(s: &client::Sharee) -> vault::Sharee {
+    vault::Sharee {
+        href: s.href.clone(),
+        read_write: s.read_write,
+        common_name: s.common_name.clone(),
+    }
+}
+
+/// A recorded sharee as a restore shares with them.
+pub fn sharee_from_vault(s: &vault::Sharee) -> client::Sharee {
+    client::Sharee {
+        href: s.href.clone(),
+        read_write: s.read_write,
+        common_name: s.common_name.clone(),
+    }
+}
+
 /// The last path segment of an href: an object's file name.
 pub fn object_name(href: &str) -> &str {
     href.trim_end_matches('/')

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dav::history::{self, Changes, StatsText, VersionText};
+use dav::history::{self, Changes, StatsText};
 use server::admin;
 
 use crate::admin::{open_store, StoreArgs};
@@ -105,10 +105,13 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
             json,
             store,
         } => {
-            let v = admin::version(&*open_store(&store).await?, version).await?;
+            let store = open_store(&store).await?;
+            let v = admin::version(&*store, version).await?;
+            // A merge shows what it joined: base, theirs, ours and the result.
+            let shown = history::show(&*store, v).await?;
             match json {
-                true => println!("{}", history::version_json(&v)),
-                false => println!("{}", VersionText(&v)),
+                true => println!("{}", shown.to_json()),
+                false => println!("{shown}"),
             }
         }
         C::Diff {

@@ -175,6 +175,7 @@ fn a_read_only_app_password_reads_but_changes_nothing() {
         ("DELETE", "/dav/calendars/ann/calendar/"),
         ("MKCALENDAR", "/dav/calendars/ann/new/"),
         ("PROPPATCH", "/dav/calendars/ann/calendar/"),
+        ("LOCK", "/dav/calendars/ann/calendar/"),
         ("POST", "/api/tokens"),
     ] {
         let reply = s.connect().send(

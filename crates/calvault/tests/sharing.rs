@@ -264,3 +264,100 @@ fn a_signed_in_user_shares_their_own_calendars_over_the_api() {
     );
     assert!(principal.text().contains("mailto:bob@example.org"));
 }
+
+/// Runs the backup tool (`calvault backup`, `restore`...) as `user` of a test server.
+fn backup_tool(args: &[&str], user: &str) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--user", user])
+        .env("CALVAULT_PASSPHRASE", "correct horse battery staple")
+        .env("CALVAULT_PASSWORD", "pw")
+        .env("CALVAULT_TEST_KDF", "fast")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "calvault {args:?} as {user}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A sharee's backup leaves the owner's calendar out unless `--include-shared`; the
+/// owner's backup records who it was shared with, and `restore --with-shares` into another
+/// server shares it there again, so the sharee finds it on the new server.
+#[test]
+fn backups_leave_shared_calendars_to_their_owner_and_restores_share_them_again() {
+    let source = Server::start();
+    add_user(&source.data, "bob", "pw");
+    assert_eq!(
+        source
+            .ann("PUT", "/dav/calendars/ann/calendar/e1.ics", &[], EVENT)
+            .status,
+        201
+    );
+    ok(
+        &source,
+        &["share", "add", "ann/calendar", "bob", "--read-write"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo").display().to_string();
+    let init = Command::new(BIN)
+        .args(["init", "--repo", &repo])
+        .env("CALVAULT_PASSPHRASE", "correct horse battery staple")
+        .env("CALVAULT_TEST_KDF", "fast")
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let url = format!("http://{}/", source.addr);
+
+    let bobs = backup_tool(&["backup", "--repo", &repo, "--url", &url], "bob");
+    assert!(bobs.contains("saved: 1 calendar(s), 0 objects"), "{bobs}");
+    assert!(
+        bobs.contains("left out 1 calendar(s) other people share with this account (ann-calendar)"),
+        "{bobs}"
+    );
+    let included = backup_tool(
+        &["backup", "--repo", &repo, "--url", &url, "--include-shared"],
+        "bob",
+    );
+    assert!(
+        included.contains("saved: 2 calendar(s), 1 objects"),
+        "{included}"
+    );
+
+    let anns = backup_tool(&["backup", "--repo", &repo, "--url", &url], "ann");
+    let snapshot = anns
+        .strip_prefix("snapshot ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap();
+    let target = Server::start();
+    add_user(&target.data, "bob", "pw");
+    let target_url = format!("http://{}/", target.addr);
+    let restored = backup_tool(
+        &[
+            "restore",
+            snapshot,
+            "--repo",
+            &repo,
+            "--url",
+            &target_url,
+            "--with-shares",
+        ],
+        "ann",
+    );
+    assert!(
+        restored.contains(
+            "shares restored:\n  calendar: shared with /dav/principals/bob/ (read-write)"
+        ),
+        "{restored}"
+    );
+    let copy = "/dav/calendars/bob/ann-calendar/e1.ics";
+    let got = as_user(&target, "bob", "GET", copy, "");
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert!(got.text().contains("Team lunch"));
+    // Read-write, as on the source.
+    let edited = EVENT.replace("Team lunch", "Team lunch (moved)");
+    assert_eq!(as_user(&target, "bob", "PUT", copy, &edited).status, 204);
+}

@@ -94,7 +94,7 @@ pub(crate) fn calendar_props_request() -> String {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><D:propfind {NAMESPACES}><D:prop>\
          <D:resourcetype/><D:displayname/><C:calendar-description/><A:calendar-color/>\
          <C:calendar-timezone/><C:supported-calendar-component-set/><A:calendar-order/>\
-         <CS:getctag/><D:sync-token/></D:prop></D:propfind>"
+         <CS:getctag/><D:sync-token/><CS:invite/></D:prop></D:propfind>"
     )
 }
 

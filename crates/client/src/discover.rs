@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use crate::caldav::{calendar_props_request, CalendarProps};
+use crate::sharing::{self, Sharee};
 use crate::xml::{parse_multistatus, ResponseEntry};
 use crate::{Client, Error, Result, Url, CALDAV, CALSERVER, DAV};
 
@@ -18,6 +19,10 @@ pub struct Calendar {
     pub props: CalendarProps,
     pub sync_token: Option<String>,
     pub ctag: Option<String>,
+    /// Someone else's calendar shared with this account (`CS:shared`).
+    pub shared: bool,
+    /// Who the calendar is shared with, as its owner sees it (`CS:invite`).
+    pub sharees: Vec<Sharee>,
 }
 
 #[derive(Clone, Debug)]
@@ -238,6 +243,8 @@ fn calendar_from(url: Url, entry: &ResponseEntry) -> Calendar {
         props: CalendarProps::from_entry(entry),
         sync_token: entry.prop_text(DAV, "sync-token"),
         ctag: entry.prop_text(CALSERVER, "getctag"),
+        shared: sharing::is_shared_with_us(entry),
+        sharees: sharing::sharees(entry),
         path,
     }
 }
@@ -260,6 +267,8 @@ mod tests {
             props: CalendarProps::default(),
             sync_token: None,
             ctag: None,
+            shared: false,
+            sharees: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 mod caldav;
 mod discover;
 mod error;
+mod sharing;
 mod transport;
 mod xml;
 
@@ -17,6 +18,7 @@ pub use caldav::{
 };
 pub use discover::{Calendar, Discovery};
 pub use error::Error;
+pub use sharing::Sharee;
 pub use transport::{Auth, Client, ClientOptions, Response, Url};
 pub use xml::{Multistatus, Prop, PropStat, ResponseEntry};
 

@@ -13,8 +13,8 @@ mod write;
 
 pub use document::{parse_document, parse_document_verbatim, Element, Node, XmlError, XmlLimits};
 pub use request::{
-    parse_mkcol, parse_propertyupdate, parse_propfind, parse_report, CalendarQuery, Multiget,
-    PropFind, PropUpdate, Report, SyncCollection,
+    parse_lockinfo, parse_mkcol, parse_propertyupdate, parse_propfind, parse_report, CalendarQuery,
+    LockInfo, Multiget, PropFind, PropUpdate, Report, SyncCollection,
 };
 pub use write::{
     error_body, fragment, multistatus_body, status_line, Multistatus, MultistatusWriter, Propstat,

@@ -209,6 +209,45 @@ fn uses_prefix(e: &Element, prefix: &str, ns: &str) -> bool {
     e.elements().any(|c| uses_prefix(c, prefix, ns))
 }
 
+/// A LOCK request body (RFC 4918 §9.10.1, §14.11): which scope the client asks for, and
+/// the `owner` element it wants recorded, with the namespace declarations it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    pub exclusive: bool,
+    pub owner: Option<Element>,
+}
+
+/// A `lockinfo` body: one lockscope (exclusive or shared) and the write locktype, the only
+/// one RFC 4918 defines.
+pub fn parse_lockinfo(body: &[u8]) -> Result<LockInfo, XmlError> {
+    let root = parse_root(body, DAV, "lockinfo")?;
+    let scope = root
+        .child(DAV, "lockscope")
+        .ok_or_else(|| XmlError::Invalid("lockinfo needs a lockscope".into()))?;
+    let exclusive = match (
+        scope.child(DAV, "exclusive").is_some(),
+        scope.child(DAV, "shared").is_some(),
+    ) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => {
+            return Err(XmlError::Invalid(
+                "lockscope holds exactly one of exclusive or shared".into(),
+            ))
+        }
+    };
+    let write = root
+        .child(DAV, "locktype")
+        .is_some_and(|t| t.child(DAV, "write").is_some());
+    if !write {
+        return Err(XmlError::Invalid(
+            "locktype must be write, the only lock type there is (RFC 4918 §7)".into(),
+        ));
+    }
+    let owner = root.child(DAV, "owner").map(|o| standalone(o, &[&root]));
+    Ok(LockInfo { exclusive, owner })
+}
+
 pub fn parse_report(body: &[u8]) -> Result<Report, XmlError> {
     let root = parse_document(body, XmlLimits::default())?;
     let name = &root.name;
@@ -286,6 +325,26 @@ fn is_blank(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lockinfo_gives_its_scope_and_keeps_its_owner() {
+        let body = br#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/>
+            </D:lockscope><D:locktype><D:write/></D:locktype>
+            <D:owner><D:href>mailto:ann@example.org</D:href></D:owner></D:lockinfo>"#;
+        let info = parse_lockinfo(body).expect("a lockinfo");
+        assert!(!info.exclusive);
+        let owner = info.owner.expect("an owner");
+        assert_eq!(owner.text_content(), "mailto:ann@example.org");
+        assert_eq!(
+            crate::fragment(&owner),
+            "<D:owner xmlns:D=\"DAV:\"><D:href>mailto:ann@example.org</D:href></D:owner>"
+        );
+        let no_type = br#"<lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope></lockinfo>"#;
+        assert!(parse_lockinfo(no_type).is_err());
+        let both = br#"<lockinfo xmlns="DAV:"><lockscope><exclusive/><shared/></lockscope>
+            <locktype><write/></locktype></lockinfo>"#;
+        assert!(parse_lockinfo(both).is_err());
+    }
 
     #[test]
     fn empty_propfind_is_allprop() {

@@ -49,6 +49,10 @@ pub struct Need {
     pub level: Privilege,
     pub name: &'static str,
     pub ns: &'static str,
+    /// On a binding itself, the caller's own privilege on their binding stands in for the
+    /// shared calendar's (renaming, removing, naming it); not for what reaches the
+    /// calendar's content: binding members into it, sharing it, locking it.
+    binding_stands_in: bool,
 }
 
 impl Need {
@@ -56,10 +60,13 @@ impl Need {
     pub const READ: Need = Need::dav(Privilege::Read, "read");
     pub const WRITE_CONTENT: Need = Need::dav(Privilege::ReadWrite, "write-content");
     pub const WRITE_PROPERTIES: Need = Need::dav(Privilege::ReadWrite, "write-properties");
-    pub const BIND: Need = Need::dav(Privilege::ReadWrite, "bind");
+    pub const BIND: Need = Need::dav(Privilege::ReadWrite, "bind").content_only();
     pub const UNBIND: Need = Need::dav(Privilege::ReadWrite, "unbind");
     /// Sharing further (draft-pot-webdav-resource-sharing's `DAV:share`).
-    pub const SHARE: Need = Need::dav(Privilege::Admin, "share");
+    pub const SHARE: Need = Need::dav(Privilege::Admin, "share").content_only();
+    /// A lock (RFC 4918 §7): a write's privilege, on the content even through a binding,
+    /// since a lock of the binding locks the shared calendar (RFC 3744 appendix B).
+    pub const LOCK: Need = Need::dav(Privilege::ReadWrite, "write-content").content_only();
     /// Changing who else may act as the owner (delegates, group members).
     pub const WRITE_ACL: Need = Need::dav(Privilege::Owner, "write-acl");
     /// RFC 6638 §6.1.2: asking others' free-busy through an outbox, as its owner (or one
@@ -71,6 +78,7 @@ impl Need {
             level,
             name,
             ns: DAV,
+            binding_stands_in: true,
         }
     }
 
@@ -79,6 +87,14 @@ impl Need {
             level,
             name,
             ns: CALDAV,
+            binding_stands_in: true,
+        }
+    }
+
+    const fn content_only(self) -> Need {
+        Need {
+            binding_stands_in: false,
+            ..self
         }
     }
 }
@@ -100,7 +116,12 @@ pub fn required(method: &Method, target: &Resolved) -> Option<Need> {
         "MOVE" => Need::UNBIND,
         "POST" if is_outbox(target) => Need::SCHEDULE_SEND,
         "POST" => Need::SHARE,
-        "LOCK" | "UNLOCK" => Need::WRITE_CONTENT,
+        // RFC 3744 appendix B: a lock is a write's — write-content on a mapped URL, bind
+        // on the parent of an unmapped one (it may create an empty resource there, RFC
+        // 4918 §7.3). UNLOCK likewise; that only the lock's owner may use its token is a
+        // rule of the locks themselves (`store::rules::locks`).
+        "LOCK" | "UNLOCK" if found => Need::LOCK,
+        "LOCK" | "UNLOCK" => Need::BIND,
         _ => return None,
     })
 }
@@ -167,7 +188,7 @@ pub fn check_resource(r: &Resource, need: Need) -> DavResult<()> {
 /// collection, not on a member.
 fn check_seen(c: &Seen, need: Need, href: &str, itself: bool) -> DavResult<()> {
     let held = match c.binding_privilege {
-        Some(own) if itself && need.level != Privilege::Admin && need.name != "bind" => own,
+        Some(own) if itself && need.binding_stands_in => own,
         _ => c.granted,
     };
     if held >= need.level {

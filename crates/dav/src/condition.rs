@@ -72,6 +72,14 @@ pub enum Condition {
     QuotaNotExceeded,
     /// RFC 3253 §3.6: the REPORT is not supported on this resource.
     SupportedReport,
+    /// RFC 4918 §16: the write touches locked URLs without their lock tokens; `roots` are
+    /// the lock roots, as paths below the home until [`Condition::place_roots`] makes
+    /// them hrefs.
+    LockTokenSubmitted { roots: Vec<String> },
+    /// RFC 4918 §16: a LOCK conflicts with the locks rooted at `roots` (placed likewise).
+    NoConflictingLock { roots: Vec<String> },
+    /// RFC 4918 §16: UNLOCK named a token that is no live lock covering the request URL.
+    LockTokenMatchesRequestUri,
     /// RFC 3744 §7.1.1: the caller lacks `privilege` on the resource at `href`.
     NeedPrivileges { href: String, privilege: QName },
     /// RFC 3744 §8.1.1: an href names no principal of this server.
@@ -131,6 +139,13 @@ impl Condition {
             Condition::SyncTraversalSupported => QName::dav("sync-traversal-supported"),
             Condition::QuotaNotExceeded => QName::dav("quota-not-exceeded"),
             Condition::SupportedReport => QName::dav("supported-report"),
+            Condition::LockTokenSubmitted { roots } => {
+                return with_hrefs(QName::dav("lock-token-submitted"), roots)
+            }
+            Condition::NoConflictingLock { roots } => {
+                return with_hrefs(QName::dav("no-conflicting-lock"), roots)
+            }
+            Condition::LockTokenMatchesRequestUri => QName::dav("lock-token-matches-request-uri"),
             Condition::RecognizedPrincipal => QName::dav("recognized-principal"),
             Condition::NeedPrivileges { href, privilege } => {
                 let resource = Element::new(QName::dav("resource"))
@@ -145,6 +160,18 @@ impl Condition {
         Element::new(name)
     }
 
+    /// Lock roots come from the store as paths below the home of the request's content;
+    /// in the answer they are hrefs as the caller reaches them (`crate::lock::Home`).
+    pub fn place_roots(&mut self, home: &crate::lock::Home) {
+        if let Condition::LockTokenSubmitted { roots } | Condition::NoConflictingLock { roots } =
+            self
+        {
+            for root in roots.iter_mut() {
+                *root = home.root_href(root);
+            }
+        }
+    }
+
     /// The status a refusal for this condition carries: RFC 4791 §1.3 and RFC 4918 §16 make
     /// it 403 unless a more specific one fits; RFC 4331 §6 allows 507 for the quota, which
     /// says what is wrong more plainly.
@@ -154,6 +181,11 @@ impl Condition {
             // RFC 6638 §3.2.4.1, §5.1: a UID clash and a changed organizer are conflicts.
             Condition::UniqueSchedulingObjectResource { .. }
             | Condition::AllowedOrganizerSchedulingObjectChange => StatusCode::CONFLICT,
+            // RFC 4918 §9.10.6, §9.11.1: locks answer 423 and 409.
+            Condition::LockTokenSubmitted { .. } | Condition::NoConflictingLock { .. } => {
+                StatusCode::LOCKED
+            }
+            Condition::LockTokenMatchesRequestUri => StatusCode::CONFLICT,
             _ => StatusCode::FORBIDDEN,
         }
     }
@@ -167,6 +199,15 @@ impl Condition {
             ical::Invalid::MaxDateTime(_) => Condition::MaxDateTime,
         }
     }
+}
+
+/// A condition element holding one `DAV:href` per entry.
+fn with_hrefs(name: QName, hrefs: &[String]) -> Element {
+    Element::new(name).with_children(
+        hrefs
+            .iter()
+            .map(|h| Element::text(QName::dav("href"), h.clone())),
+    )
 }
 
 #[cfg(test)]

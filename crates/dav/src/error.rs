@@ -66,6 +66,15 @@ impl DavError {
         (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5")
     }
 
+    /// Lock roots name paths below the home of the request's content; the answer names
+    /// hrefs (see [`Condition::place_roots`]).
+    pub fn placing_lock_roots(mut self, home: &crate::lock::Home) -> Self {
+        if let Some(condition) = self.condition.as_mut() {
+            condition.place_roots(home);
+        }
+        self
+    }
+
     pub fn into_response(self) -> Response<Bytes> {
         let (content_type, body) = match &self.condition {
             Some(c) => (
@@ -115,6 +124,23 @@ impl From<StoreError> for DavError {
                 format!("quota of {quota} bytes exceeded: {needed} bytes would be in use"),
             ),
             StoreError::Conflict(detail) => DavError::conflict(detail),
+            StoreError::Locked { roots } => DavError::condition(
+                Condition::LockTokenSubmitted { roots },
+                "locked: this request changes what the locks rooted at the URLs named here \
+                 lock; send their tokens in the If header (RFC 4918 §10.4)",
+            ),
+            StoreError::LockConflict { roots } => DavError::condition(
+                Condition::NoConflictingLock { roots },
+                "this lock conflicts with the locks rooted at the URLs named here: an \
+                 exclusive lock allows no other lock on what it covers",
+            ),
+            StoreError::NoSuchLock => DavError::condition(
+                Condition::LockTokenMatchesRequestUri,
+                "the Lock-Token names no live lock of this URL",
+            ),
+            StoreError::NotLockOwner => DavError::forbidden(
+                "this lock was taken by another user; only they can use its token",
+            ),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "storage failure");
                 DavError::new(

@@ -12,8 +12,12 @@ pub mod calendars;
 mod condition;
 mod conditional;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod history;
 mod limits;
+mod lock;
+mod merge;
 mod method;
 pub mod path;
 mod principal_href;
@@ -26,7 +30,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use store::{Change, Store, User};
+use store::{Change, LockClaim, Store, User};
 
 pub use access::PrincipalSearch;
 pub use condition::Condition;
@@ -43,15 +47,46 @@ pub struct Caller {
     pub read_only: bool,
 }
 
+impl Caller {
+    /// A signed-in user's request: its writes are WebDAV writes, which locks they do not
+    /// hold keep out (`store::Change::locks`; the engine adds the tokens the request's If
+    /// header submits).
+    pub fn new(user: User, mut change: Change, read_only: bool) -> Self {
+        change.locks = Some(LockClaim {
+            principal: user.id,
+            tokens: Vec::new(),
+        });
+        Caller {
+            user,
+            change,
+            read_only,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) limits: Limits,
+    /// Whether a PUT whose If-Match names an older version is merged with what changed
+    /// since (`merge_concurrent_edits`; a calendar may say otherwise, see `merge`).
+    pub(crate) merge_edits: bool,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
-        Engine { store, limits }
+        Engine {
+            store,
+            limits,
+            merge_edits: false,
+        }
+    }
+
+    /// Turns the three-way merge of concurrent edits on for every calendar that does not
+    /// say otherwise (docs/locks-and-merging.md).
+    pub fn merging_concurrent_edits(mut self, on: bool) -> Self {
+        self.merge_edits = on;
+        self
     }
 
     /// The quota that applies to `user`: their own, else the server's default.
@@ -73,6 +108,7 @@ impl Engine {
         let cx = method::Cx {
             engine: self,
             caller,
+            if_tokens: Default::default(),
         };
         let result = self.decide_and_dispatch(&cx, &req).await;
         let mut response = result.unwrap_or_else(DavError::into_response);
@@ -97,7 +133,59 @@ impl Engine {
         if let Some(need) = access::required(req.method(), &target) {
             access::check(&target, need)?;
         }
-        self.dispatch(cx, req, target).await
+        let home = lock::Home::of(&target, &cx.caller.user);
+        self.with_locks(cx, req, target, home.as_ref())
+            .await
+            .map_err(|e| match &home {
+                Some(home) => e.placing_lock_roots(home),
+                None => e,
+            })
+    }
+
+    /// The request with what it holds against locks: the If header's tokens are looked up
+    /// once, and a write's change carries the tokens it submits, so that the store checks
+    /// them inside the write's transaction.
+    async fn with_locks(
+        &self,
+        cx: &method::Cx<'_>,
+        req: &Request<Bytes>,
+        target: resource::Resolved,
+        home: Option<&lock::Home>,
+    ) -> DavResult<Response<Bytes>> {
+        let held = lock::held(self, req, home).await?;
+        let caller = cx.caller;
+        // Most writes submit no token, and a caller made with `Caller::new` already holds
+        // that empty claim: only a request that submits tokens needs its own.
+        let claims_nothing = caller
+            .change
+            .locks
+            .as_ref()
+            .is_some_and(|c| c.principal == caller.user.id && c.tokens.is_empty());
+        if !changes_something(req.method()) || (claims_nothing && held.submitted.is_empty()) {
+            let cx = method::Cx {
+                engine: self,
+                caller,
+                if_tokens: held.matches,
+            };
+            return self.dispatch(&cx, req, target).await;
+        }
+        let caller = Caller {
+            user: caller.user.clone(),
+            change: Change {
+                locks: Some(LockClaim {
+                    principal: caller.user.id,
+                    tokens: held.submitted,
+                }),
+                ..caller.change.clone()
+            },
+            read_only: caller.read_only,
+        };
+        let cx = method::Cx {
+            engine: self,
+            caller: &caller,
+            if_tokens: held.matches,
+        };
+        self.dispatch(&cx, req, target).await
     }
 
     async fn dispatch(
@@ -119,6 +207,8 @@ impl Engine {
             "MOVE" => method::copy_move::handle(cx, req, target.found()?, Move).await,
             "REPORT" => method::report::handle(cx, req, target.found()?).await,
             "POST" => method::post::handle(cx, req, target.found()?).await,
+            "LOCK" => method::lock::handle(cx, req, target).await,
+            "UNLOCK" => method::unlock::handle(cx, req, target).await,
             _ => Err(DavError::new(
                 http::StatusCode::NOT_IMPLEMENTED,
                 format!("the {} method is not supported here", req.method()),
@@ -130,6 +220,15 @@ impl Engine {
     pub fn options(&self) -> Response<Bytes> {
         method::options::handle()
     }
+}
+
+/// Whether a method may change something, and so is held up by locks it does not hold
+/// (the reads of RFC 9110 §9.2.1 and WebDAV are not).
+fn changes_something(method: &Method) -> bool {
+    !matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT"
+    )
 }
 
 /// A HEAD answer is the GET answer without its body (RFC 9110 §9.3.2), and its

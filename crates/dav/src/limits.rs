@@ -17,6 +17,11 @@ pub struct Limits {
     pub max_multiget_hrefs: usize,
     /// Quota for users without their own, in bytes; None means unlimited.
     pub default_quota: Option<u64>,
+    /// Longest WebDAV lock a client gets, in seconds, whatever Timeout it asks for
+    /// (RFC 4918 §10.7 leaves the choice to the server): a client that crashed while it
+    /// held a lock keeps everyone else out for at most this long. Clients editing for
+    /// longer refresh their lock.
+    pub max_lock_timeout_secs: u64,
     /// Whom principal searches and listings show (`principal_search`).
     pub principal_search: crate::access::PrincipalSearch,
     /// Whether a share appears in the sharee's home at once (`sharing_accept`).
@@ -68,6 +73,7 @@ impl Default for Limits {
             max_instances: 10_000,
             max_multiget_hrefs: 5_000,
             default_quota: None,
+            max_lock_timeout_secs: 3_600,
             principal_search: Default::default(),
             sharing_accept: Default::default(),
             max_attendees: 100,

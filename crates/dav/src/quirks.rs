@@ -116,6 +116,48 @@ pub fn login_is_an_address(mailbox: &str, login: &str) -> bool {
     mailbox.eq_ignore_ascii_case(login)
 }
 
+/// In a `principal-property-search` REPORT, property elements written beside `DAV:prop`
+/// rather than inside it are asked for as if they were inside.
+///
+/// RFC 3744 §9.4 has the report hold `property-search*`, one `prop` and an optional
+/// `apply-to-principal-collection-set`, and RFC 4918 §17 would have anything else ignored.
+/// The python `caldav` library (3.x, `DAVClient._build_principal_search_query`, behind
+/// `search_principals()` and caldav-server-tester's principal-search checks) writes an empty
+/// `<D:prop/>` followed by `<C:calendar-home-set/><D:displayname/>` as its siblings, and
+/// skips every answer without a displayname: read strictly, every search of its finds no one.
+pub fn principal_search_props(report: &dav_xml::Element) -> Vec<dav_xml::Element> {
+    let inside = report
+        .child(dav_xml::DAV, "prop")
+        .into_iter()
+        .flat_map(|p| p.elements());
+    inside.chain(props_beside_prop(report)).cloned().collect()
+}
+
+/// A `principal-property-search` written in python `caldav`'s form (properties beside
+/// `DAV:prop`, [`principal_search_props`]) finds users only, not group principals.
+///
+/// RFC 3744 §9.4 searches every principal, groups among them, and other searches here do.
+/// But python caldav's parser (`DAVClient._parse_principal_search_response`, 3.x) indexes
+/// `calendar-home-set` in every answer that has a displayname and asserts it holds one href;
+/// a group has no calendar home (it owns no calendars), so one group in the answer made
+/// `search_principals()` raise `KeyError` for every member of a group. The form is that
+/// library's alone, so no other client loses the groups.
+pub fn principal_search_finds_users_only(report: &dav_xml::Element) -> bool {
+    props_beside_prop(report).next().is_some()
+}
+
+fn props_beside_prop(report: &dav_xml::Element) -> impl Iterator<Item = &dav_xml::Element> {
+    report.elements().filter(|e| {
+        ![
+            "property-search",
+            "prop",
+            "apply-to-principal-collection-set",
+        ]
+        .iter()
+        .any(|known| e.name.is(dav_xml::DAV, known))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -34,6 +34,8 @@ async fn another_users_space_is_absent_for_every_method_and_unchanged() {
             "MKCOL",
             "MOVE",
             "REPORT",
+            "LOCK",
+            "UNLOCK",
         ] {
             let r = h
                 .send(

@@ -893,8 +893,7 @@ async fn free_busy_lookup_tells_nothing_without_a_grant_when_privacy_requires_it
     let bob_home = store.collection(h.bob.user.id, "").await.unwrap().unwrap();
     let by_bob = store::Change {
         author: "bob".into(),
-        client: None,
-        address: None,
+        ..Default::default()
     };
     store
         .grant(

@@ -783,6 +783,62 @@ async fn principal_search_follows_the_privacy_setting() {
     }
 }
 
+/// python caldav 3.x `search_principals()` writes the properties it wants beside an empty
+/// `DAV:prop` instead of inside it (`quirks::principal_search_props`), and fails on an
+/// answer without a calendar home (`quirks::principal_search_finds_users_only`); found by
+/// tests/interop/test_sharing.py and caldav-server-tester's principal-search checks, which
+/// found no one, not even the caller, and raised KeyError for a member of a group.
+#[tokio::test]
+async fn python_caldav_principal_search_with_its_props_beside_prop_finds_principals() {
+    let h = harness().await;
+    share(&h, "mailto:bob@example.org", "read").await;
+    let store = h.engine.store();
+    let team = store.create_group("team", Some("The Team")).await.unwrap();
+    store
+        .add_member(team.id, h.bob.user.id, true, &h.ann.change)
+        .await
+        .unwrap();
+    // The bodies exactly as caldav 3.6.0 sends them, listing all and by name.
+    let all = "<D:principal-property-search xmlns:D=\"DAV:\" \
+               xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop/><C:calendar-home-set/>\
+               <D:displayname/></D:principal-property-search>";
+    let by_name = "<D:principal-property-search xmlns:D=\"DAV:\" \
+                   xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:property-search><D:prop>\
+                   <D:displayname/></D:prop><D:match>AN</D:match></D:property-search><D:prop/>\
+                   <C:calendar-home-set/><D:displayname/></D:principal-property-search>";
+    let r = h.send(&h.bob, "REPORT", "/", &[("depth", "0")], all).await;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    let t = text(&r);
+    for who in ["ann", "bob"] {
+        let one = response_of(&t, &format!("/dav/principals/{who}/"));
+        assert!(
+            one.contains(&format!(
+                "<C:calendar-home-set><D:href>/dav/calendars/{who}/</D:href></C:calendar-home-set>"
+            )) && one.contains("<D:displayname>"),
+            "{t}"
+        );
+    }
+    assert!(!t.contains("/dav/groups/team/"), "{t}");
+    // The RFC form still finds the group.
+    let r = h
+        .send(&h.bob, "REPORT", "/", &[("depth", "0")], &search("team"))
+        .await;
+    assert!(
+        response_of(&text(&r), "/dav/groups/team/").contains("The Team"),
+        "{}",
+        text(&r)
+    );
+    let r = h
+        .send(&h.bob, "REPORT", "/", &[("depth", "0")], by_name)
+        .await;
+    let t = text(&r);
+    assert_eq!(responses(&t).len(), 1, "{t}");
+    assert!(
+        response_of(&t, "/dav/principals/ann/").contains("<D:href>/dav/calendars/ann/</D:href>"),
+        "{t}"
+    );
+}
+
 #[tokio::test]
 async fn the_owner_reads_the_acl_and_a_read_only_password_holds_read_only() {
     let h = harness().await;
@@ -888,4 +944,229 @@ async fn an_admin_sharee_shares_further_and_the_draft_form_is_understood() {
         (carl_grant.privilege, carl_grant.created_by.as_str()),
         (Privilege::ReadWrite, "bob")
     );
+}
+
+// Locks on shared calendars (issue 26): a lock is a write, so the sharing rights decide who
+// may take one, and a lock is on the calendar itself, whichever URL reaches it.
+
+const LOCKINFO: &str = "<D:lockinfo xmlns:D='DAV:'><D:lockscope><D:exclusive/></D:lockscope>\
+    <D:locktype><D:write/></D:locktype><D:owner>someone</D:owner></D:lockinfo>";
+
+fn lock_token(r: &http::Response<bytes::Bytes>) -> String {
+    let t = r.headers()["lock-token"].to_str().unwrap();
+    t.trim_matches(|c| c == '<' || c == '>').to_owned()
+}
+
+/// The 423 of a write held up by the lock rooted at `root` (as the writer reaches it).
+fn assert_locked(r: &http::Response<bytes::Bytes>, root: &str, what: &str) {
+    assert_eq!(r.status(), StatusCode::LOCKED, "{what}: {}", text(r));
+    let t = text(r);
+    assert!(
+        t.contains(&format!(
+            "<D:lock-token-submitted><D:href>{root}</D:href></D:lock-token-submitted>"
+        )),
+        "{what}: {t}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_sharee_and_a_read_only_password_cannot_lock_or_unlock() {
+    let h = harness().await;
+    put_event(&h, &h.ann, &format!("{CAL}a.ics"), "a").await;
+    share(&h, "mailto:bob@example.org", "read").await;
+    let r = h.ann("LOCK", &format!("{CAL}a.ics"), &[], LOCKINFO).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = lock_token(&r);
+    let unlock = format!("<{token}>");
+    let refusals = [
+        ("LOCK", format!("{BOB_COPY}a.ics"), "write-content"),
+        ("LOCK", format!("{CAL}a.ics"), "write-content"),
+        ("LOCK", format!("{BOB_COPY}new.ics"), "bind"),
+        ("LOCK", BOB_COPY.to_owned(), "write-content"),
+        ("UNLOCK", format!("{BOB_COPY}a.ics"), "write-content"),
+    ];
+    for (method, path, privilege) in refusals {
+        let r = h
+            .send(&h.bob, method, &path, &[("lock-token", &unlock)], LOCKINFO)
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        let t = text(&r);
+        assert!(t.contains("<D:need-privileges>"), "{method} {path}: {t}");
+        assert!(
+            t.contains(&format!("<D:{privilege}/>")),
+            "{method} {path}: {t}"
+        );
+    }
+
+    // The owner's read-only app password reads, and neither locks nor unlocks.
+    let mut phone = h.ann.clone();
+    phone.read_only = true;
+    for (method, path) in [
+        ("LOCK", format!("{CAL}b.ics")),
+        ("UNLOCK", format!("{CAL}a.ics")),
+    ] {
+        let r = h
+            .send(&phone, method, &path, &[("lock-token", &unlock)], LOCKINFO)
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        assert!(text(&r).contains("<D:need-privileges>"), "{}", text(&r));
+    }
+    // The lock is still ann's, and still holds.
+    let r = h
+        .ann("PUT", &format!("{CAL}a.ics"), &[], &event("a", "no token"))
+        .await;
+    assert_locked(&r, &format!("{CAL}a.ics"), "ann without her token");
+}
+
+#[tokio::test]
+async fn an_owners_lock_holds_a_read_write_sharee_even_with_its_token() {
+    let h = harness().await;
+    share(&h, "/dav/principals/bob/", "read-write").await;
+    put_event(&h, &h.ann, &format!("{CAL}a.ics"), "a").await;
+    let r = h.ann("LOCK", &format!("{CAL}a.ics"), &[], LOCKINFO).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let token = lock_token(&r);
+    let submitted = format!("(<{token}>)");
+    let bobs = format!("{BOB_COPY}a.ics");
+
+    // Bob is held up through his binding and at ann's URL alike; ann's token is hers alone
+    // (RFC 4918 §6.4), so submitting it changes nothing.
+    let r = put_event(&h, &h.bob, &bobs, "a").await;
+    assert_locked(&r, &bobs, "bob without a token");
+    for path in [bobs.clone(), format!("{CAL}a.ics")] {
+        let r = h
+            .send(
+                &h.bob,
+                "PUT",
+                &path,
+                &[("if", &submitted)],
+                &event("a", "bob"),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::LOCKED, "{path}: {}", text(&r));
+        let r = h
+            .send(&h.bob, "DELETE", &path, &[("if", &submitted)], "")
+            .await;
+        assert_eq!(r.status(), StatusCode::LOCKED, "{path}: {}", text(&r));
+    }
+    let r = h
+        .send(
+            &h.bob,
+            "UNLOCK",
+            &bobs,
+            &[("lock-token", &format!("<{token}>"))],
+            "",
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "only ann unlocks: {}",
+        text(&r)
+    );
+
+    // Bob sees ann's lock, rooted at his URL of the event.
+    let r = h
+        .send(
+            &h.bob,
+            "PROPFIND",
+            &bobs,
+            &[("depth", "0")],
+            &prop("<D:lockdiscovery/>"),
+        )
+        .await;
+    let t = text(&r);
+    assert!(
+        t.contains(&format!("<D:lockroot><D:href>{bobs}</D:href></D:lockroot>"))
+            && t.contains("<D:owner>someone</D:owner>"),
+        "{t}"
+    );
+
+    // Ann writes with her token; once she unlocks, bob writes again.
+    let r = h
+        .ann(
+            "PUT",
+            &format!("{CAL}a.ics"),
+            &[("if", &submitted)],
+            &event("a", "ann"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+    let r = h
+        .ann(
+            "UNLOCK",
+            &format!("{CAL}a.ics"),
+            &[("lock-token", &format!("<{token}>"))],
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+    let r = put_event(&h, &h.bob, &bobs, "a").await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+    let got = h.ann("GET", &format!("{CAL}a.ics"), &[], "").await;
+    assert!(text(&got).contains("by bob"));
+}
+
+#[tokio::test]
+async fn a_read_write_sharee_locks_the_calendar_itself() {
+    let h = harness().await;
+    share(&h, "/dav/principals/bob/", "read-write").await;
+    put_event(&h, &h.ann, &format!("{CAL}a.ics"), "a").await;
+
+    // Bob locks the event through his binding: ann is held up at her own URL, and sees
+    // the lock rooted there.
+    let bobs = format!("{BOB_COPY}a.ics");
+    let r = h.send(&h.bob, "LOCK", &bobs, &[], LOCKINFO).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let token = lock_token(&r);
+    assert!(
+        text(&r).contains(&format!("<D:lockroot><D:href>{bobs}</D:href>")),
+        "{}",
+        text(&r)
+    );
+    let r = h
+        .ann("PUT", &format!("{CAL}a.ics"), &[], &event("a", "ann"))
+        .await;
+    assert_locked(&r, &format!("{CAL}a.ics"), "ann without bob's token");
+    let r = h
+        .ann(
+            "PROPFIND",
+            &format!("{CAL}a.ics"),
+            &[("depth", "0")],
+            &prop("<D:lockdiscovery/>"),
+        )
+        .await;
+    assert!(
+        text(&r).contains(&format!("<D:lockroot><D:href>{CAL}a.ics</D:href>")),
+        "{}",
+        text(&r)
+    );
+    let r = h
+        .send(
+            &h.bob,
+            "PUT",
+            &bobs,
+            &[("if", &format!("(<{token}>)"))],
+            &event("a", "bob"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+
+    // A depth-infinity lock of ann's on the calendar holds bob's new events, rooted at the
+    // calendar as bob reaches it (a root is named without its trailing slash).
+    let r = h
+        .send(
+            &h.bob,
+            "UNLOCK",
+            &bobs,
+            &[("lock-token", &format!("<{token}>"))],
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", text(&r));
+    let r = h.ann("LOCK", CAL, &[("depth", "infinity")], LOCKINFO).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let r = put_event(&h, &h.bob, &format!("{BOB_COPY}new.ics"), "new").await;
+    let root = BOB_COPY.trim_end_matches('/');
+    assert_locked(&r, root, "a new member of a locked calendar");
 }

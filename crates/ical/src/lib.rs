@@ -8,14 +8,15 @@
 //! stores ([`split_calendar`]) and putting objects back into one calendar for an export
 //! ([`CalendarAssembly`]), TZID resolution ([`tz`]), recurrence
 //! expansion ([`instances`], [`expand_to_text`]) and exact evaluation of
-//! calendar-query filters ([`matches`], RFC 4791 §9.7-§9.9).
+//! calendar-query filters ([`matches`], RFC 4791 §9.7-§9.9), and the three-way merge of
+//! two edits made from one version ([`merge`]).
 //!
 //! It must not know about HTTP, XML, storage or configuration: callers pass
 //! bytes and limits in and get typed values or an [`Invalid`] carrying the
 //! CalDAV precondition out. The server stores the client's exact bytes and
 //! never re-serialises them; nothing here writes iCalendar except
-//! [`select`], [`split_calendar`] and [`CalendarAssembly`], which reuse each property's
-//! original line.
+//! [`select`], [`split_calendar`], [`CalendarAssembly`] and [`merge`], which reuse each
+//! property's original line.
 //!
 //! Everything here is fed untrusted input, so nothing may panic: no
 //! `unwrap` on input, checked or saturating arithmetic for dates and
@@ -33,6 +34,7 @@ pub mod itip;
 mod kind;
 mod limit;
 mod localtime;
+mod merge;
 mod parse;
 mod quirks;
 mod recur;
@@ -54,6 +56,7 @@ pub use filter::{matches, Collation, CompFilter, ParamFilter, PropFilter, TextMa
 pub use instance_index::{event_index, EventIndex, IndexLimits};
 pub use kind::ComponentKind;
 pub use limit::{limit_freebusy_set, limit_recurrence_set};
+pub use merge::{merge, MergeError};
 pub use parse::{parse, Component, Param, Property};
 pub use select::{select, write_folded, CompSelection, CompSelector, PropSelection, PropSelector};
 pub use split::{calendar_name, split_calendar, split_calendar_with, SplitObject};

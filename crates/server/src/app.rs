@@ -242,15 +242,13 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                 let read_only = token
                     .as_ref()
                     .is_some_and(|t| t.scope == TokenScope::ReadOnly);
-                let caller = Caller {
-                    change: Change {
-                        author: tokens::author(&user.name, token.as_ref()),
-                        client: client.clone(),
-                        address: remote.map(|r| r.ip().to_string()),
-                    },
-                    user,
-                    read_only,
+                let change = Change {
+                    author: tokens::author(&user.name, token.as_ref()),
+                    client: client.clone(),
+                    address: remote.map(|r| r.ip().to_string()),
+                    locks: None,
                 };
+                let caller = Caller::new(user, change, read_only);
                 let name = caller.user.name.clone();
                 // The engine decides for DAV requests itself (crate::dav::access); the
                 // API's writes are refused here.
@@ -303,15 +301,13 @@ async fn api_with_session(
         Ok(Some(user)) => user,
         _ => return refused("the session's account is gone; sign in again"),
     };
-    let caller = Caller {
-        change: Change {
-            author: user.name.clone(),
-            client: Some(crate::web::CLIENT.into()),
-            address: remote.map(|r| r.ip().to_string()),
-        },
-        user,
-        read_only: false,
+    let change = Change {
+        author: user.name.clone(),
+        client: Some(crate::web::CLIENT.into()),
+        address: remote.map(|r| r.ip().to_string()),
+        locks: None,
     };
+    let caller = Caller::new(user, change, false);
     (crate::api::handle(app, req, &caller).await, Some(name))
 }
 

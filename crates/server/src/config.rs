@@ -63,6 +63,12 @@ pub struct Config {
     /// Hours between background checks of every history chain and every served object
     /// against its history; 0 turns the check off.
     pub verify_interval_hours: u64,
+    /// Longest WebDAV lock granted, in seconds (`dav::Limits::max_lock_timeout_secs`).
+    pub max_lock_timeout_secs: u64,
+    /// Merge a PUT whose If-Match names an older version with what changed since, instead
+    /// of refusing it with 412, when the edits touch different properties (a calendar's
+    /// own `merge-concurrent-edits` property overrides this; docs/locks-and-merging.md).
+    pub merge_concurrent_edits: bool,
     /// Whom principal searches and listings show: "all" users, those in a user's "groups"
     /// and sharing with them, or "none" but the user (docs/sharing.md).
     pub principal_search: PrincipalSearch,
@@ -118,6 +124,8 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             history_retention_days: None,
             verify_interval_hours: 24,
+            max_lock_timeout_secs: limits.max_lock_timeout_secs,
+            merge_concurrent_edits: false,
             principal_search: PrincipalSearch::default(),
             sharing_accept: SharingAccept::default(),
         }
@@ -148,6 +156,8 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "history_retention_days",
     "verify_interval_hours",
+    "max_lock_timeout_secs",
+    "merge_concurrent_edits",
     "principal_search",
     "sharing_accept",
 ];
@@ -250,6 +260,9 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:8000");
         assert_eq!(c.max_instances, 7);
         assert_eq!(c.log_level, "info");
+        assert!(!c.merge_concurrent_edits, "merging is off unless asked for");
+        let env = |k: &str| (k == "CALVAULT_MERGE_CONCURRENT_EDITS").then(|| "true".to_owned());
+        assert!(Config::load(None, env).unwrap().merge_concurrent_edits);
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn limits(config: &Config) -> dav::Limits {
         max_attendees: config.max_attendees,
         max_inbox_items: config.max_inbox_items,
         default_quota: config.default_quota,
+        max_lock_timeout_secs: config.max_lock_timeout_secs,
         principal_search: match config.principal_search {
             config::PrincipalSearch::All => dav::PrincipalSearch::All,
             config::PrincipalSearch::Groups => dav::PrincipalSearch::Groups,
@@ -102,7 +103,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(verification::run(store.clone(), every, last_check.clone()));
     }
     let state = Arc::new(app::AppState {
-        engine: dav::Engine::new(store.clone(), limits(&config)),
+        engine: dav::Engine::new(store.clone(), limits(&config))
+            .merging_concurrent_edits(config.merge_concurrent_edits),
         auth: auth::Authenticator::new(
             store,
             Duration::from_secs(config.auth_cache_secs),

@@ -14,6 +14,7 @@ pub async fn run(store: Arc<dyn Store>, days: u32) {
         author: "calvault".into(),
         client: Some(format!("history retention ({days} days)")),
         address: None,
+        locks: None,
     };
     loop {
         let now = std::time::SystemTime::now()

@@ -97,7 +97,7 @@ impl CollectionStatements for PgConn {
             .query_opt(
                 "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
                  (SELECT hash FROM object_version WHERE collection_id = $1 \
-                 ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = $1",
+                 ORDER BY seq DESC, id DESC LIMIT 1), home_locked FROM collection WHERE id = $1",
                 &[&id],
             )
             .await?;
@@ -109,6 +109,7 @@ impl CollectionStatements for PgConn {
                     seq: get(&r, 2)?,
                     head: hash_of(get(&r, 3)?),
                 },
+                locked: get(&r, 4)?,
             })
         })
         .transpose()
@@ -117,7 +118,8 @@ impl CollectionStatements for PgConn {
     async fn insert_collection(&self, new: &NewCollection, at: i64) -> Result<CollectionId> {
         self.insert_returning_id(
             "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-             modified_at, target_id) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+             modified_at, target_id, home_locked) VALUES ($1, $2, $3, $4, $5, $5, $6, \
+             EXISTS (SELECT 1 FROM dav_lock WHERE home_id = $1)) RETURNING id",
             &[
                 &new.owner,
                 &new.path,

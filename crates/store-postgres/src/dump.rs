@@ -380,10 +380,12 @@ impl DumpStatements for PgConn {
     async fn load_versions(&self, rows: &[Version]) -> Result<()> {
         self.execute(
             "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, data, \
-             author, client, address, at, prev_hash, hash, chain, data_hash) \
+             author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+             merge_theirs, merge_ours) \
              SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], \
              $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BYTEA[], $9::TEXT[], $10::TEXT[], $11::TEXT[], \
-             $12::BIGINT[], $13::BYTEA[], $14::BYTEA[], $15::SMALLINT[], $16::BYTEA[])",
+             $12::BIGINT[], $13::BYTEA[], $14::BYTEA[], $15::SMALLINT[], $16::BYTEA[], \
+             $17::TEXT[], $18::TEXT[], $19::BYTEA[])",
             &[
                 &column(rows, |v| v.id),
                 &column(rows, |v| v.collection),
@@ -401,6 +403,9 @@ impl DumpStatements for PgConn {
                 &column(rows, |v| v.hash.as_slice()),
                 &column(rows, |v| i16::from(v.chain)),
                 &column(rows, |v| v.data_hash.as_ref().map(|h| h.as_slice())),
+                &column(rows, |v| v.merge.as_ref().map(|m| m.base.as_str())),
+                &column(rows, |v| v.merge.as_ref().map(|m| m.theirs.as_str())),
+                &column(rows, |v| v.merge.as_ref().map(|m| m.ours.as_slice())),
             ],
         )
         .await

@@ -14,6 +14,7 @@ mod access;
 mod admin;
 mod collections;
 mod database;
+mod dav_locks;
 mod dump;
 mod groups;
 mod locks;
@@ -35,6 +36,8 @@ use store::{Result, StoreError};
 
 pub use admin::{database_url, drop_database, ensure_database, ScratchDatabase};
 pub use database::PostgresDatabase;
+#[doc(hidden)]
+pub use schema::migrate_up_to;
 pub use schema::SCHEMA_VERSION;
 
 /// The store on PostgreSQL.

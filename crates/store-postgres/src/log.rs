@@ -34,29 +34,62 @@ impl LogStatements for PgConn {
         row.as_ref().map(rows::version).transpose()
     }
 
+    async fn version_with_etag(
+        &self, collection: CollectionId, name: &str, etag: &str,
+    ) -> Result<Option<Version>> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = $1 \
+             AND name = $2 AND etag = $3 AND kind = 'put' ORDER BY id DESC LIMIT 1"
+        );
+        let row = self.query_opt(&sql, &[&collection, &name, &etag]).await?;
+        row.as_ref().map(rows::version).transpose()
+    }
+
     async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
         let e = &v.entry;
+        let chain = i16::from(v.chain);
+        let prev_hash = v.prev_hash.as_ref().map(|p| p.as_slice());
+        let data_hash = v.data_hash.as_ref().map(|d| d.as_slice());
+        let hash = v.hash.as_slice();
+        let kind = e.kind.as_str();
+        let common: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+            &e.collection,
+            &e.seq,
+            &kind,
+            &e.name,
+            &e.uid,
+            &e.etag,
+            &e.data,
+            &v.change.author,
+            &v.change.client,
+            &v.change.address,
+            &v.at,
+            &prev_hash,
+            &hash,
+            &chain,
+            &data_hash,
+        ];
+        // Only a merged edit sends the merge columns: every other write keeps the
+        // statement it had (a PUT is the hot path).
+        let Some(m) = e.merge else {
+            return self
+                .execute(
+                    "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, \
+                     data, author, client, address, at, prev_hash, hash, chain, data_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    &common,
+                )
+                .await
+                .map(drop);
+        };
+        let mut all = common.to_vec();
+        all.extend_from_slice(&[&m.base, &m.theirs, &m.ours]);
         self.execute(
             "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
-             author, client, address, at, prev_hash, hash, chain, data_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &[
-                &e.collection,
-                &e.seq,
-                &e.kind.as_str(),
-                &e.name,
-                &e.uid,
-                &e.etag,
-                &e.data,
-                &v.change.author,
-                &v.change.client,
-                &v.change.address,
-                &v.at,
-                &v.prev_hash.as_ref().map(|p| p.as_slice()),
-                &v.hash.as_slice(),
-                &i16::from(v.chain),
-                &v.data_hash.as_ref().map(|d| d.as_slice()),
-            ],
+             author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+             merge_theirs, merge_ours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18)",
+            &all,
         )
         .await
         .map(drop)

@@ -2,8 +2,8 @@
 
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    AppToken, Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, Result, StoredObject,
-    TokenScope, User, Version, VersionKind,
+    AppToken, Change, Collection, CollectionKind, DavLock, LockScope, Merge, ObjectIndex,
+    ObjectMeta, Result, StoredObject, TokenScope, User, Version, VersionKind,
 };
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
@@ -123,6 +123,7 @@ pub fn version(r: &Row) -> Result<Version> {
             author: get(r, 8)?,
             client: get(r, 9)?,
             address: get(r, 10)?,
+            locks: None,
         },
         at: get(r, 11)?,
         prev_hash: hash_of(get(r, 12)?),
@@ -130,6 +131,33 @@ pub fn version(r: &Row) -> Result<Version> {
         // An out-of-range number is an unknown version, which verification reports.
         chain: u8::try_from(get::<i16>(r, 14)?).unwrap_or(u8::MAX),
         data_hash: hash_of(get(r, 15)?),
+        merge: merge_of(get(r, 16)?, get(r, 17)?, get(r, 18)?),
+    })
+}
+
+/// A merged edit's columns: both parents, or no merge.
+fn merge_of(base: Option<String>, theirs: Option<String>, ours: Option<Vec<u8>>) -> Option<Merge> {
+    Some(Merge {
+        base: base?,
+        theirs: theirs?,
+        ours: ours.unwrap_or_default(),
+    })
+}
+
+/// A lock from its [`LOCK_COLUMNS`].
+pub fn lock(r: &Row) -> Result<DavLock> {
+    let scope: &str = get(r, 4)?;
+    Ok(DavLock {
+        token: get(r, 0)?,
+        home: get(r, 1)?,
+        path: get(r, 2)?,
+        principal: get(r, 3)?,
+        scope: LockScope::parse(scope).unwrap_or(LockScope::Exclusive),
+        deep: get(r, 5)?,
+        owner: get(r, 6)?,
+        timeout_secs: crate::unsigned(get(r, 7)?),
+        created_at: get(r, 8)?,
+        expires_at: get(r, 9)?,
     })
 }
 

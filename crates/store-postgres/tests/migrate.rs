@@ -87,3 +87,58 @@ async fn accounts_older_than_scheduling_get_an_inbox_and_an_outbox() {
     assert_eq!(kind(bob.id, "inbox").await, Some(Plain));
     assert_eq!(kind(bob.id, "outbox").await, Some(ScheduleOutbox));
 }
+
+/// A database of the schema before WebDAV locks (version 9, sharing) upgrades when a node
+/// starts: what it held is there, nothing is locked, and locks can be taken and hold.
+#[tokio::test]
+async fn a_database_from_before_locks_upgrades() {
+    use store::{Change, Expect, LockClaim, LockScope, NewLock, StoreError};
+    let database = support::create_database().await;
+    let url = database.url().to_owned();
+    let (mut client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    store_postgres::migrate_up_to(&mut client, 9).await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO principal (id, name, password_hash, created_at) VALUES (1, 'ann', 'h', 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at)
+                 VALUES (1, 1, '', 'home', 0, 0), (2, 1, 'calendar', 'calendar', 0, 0);",
+        )
+        .await
+        .unwrap();
+
+    let store = store_postgres::connect(&url).await.unwrap();
+    let row = client
+        .query_one("SELECT max(version) FROM calvault_schema", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0) as usize, SCHEMA_VERSION);
+    let ann = store.user_by_name("ann").await.unwrap().unwrap();
+    let cal = store.collection(ann.id, "calendar").await.unwrap().unwrap();
+    assert!(store.locks(ann.id).await.unwrap().is_empty());
+    let claim = Change {
+        locks: Some(LockClaim {
+            principal: ann.id,
+            tokens: Vec::new(),
+        }),
+        ..Change::default()
+    };
+    let put = || store::conformance::put(cal.id, "a.ics", "a", "a", Expect::Anything);
+    store.put_object(put(), &claim).await.unwrap();
+    let lock = NewLock {
+        token: "urn:uuid:after-upgrade".into(),
+        home: ann.id,
+        path: "calendar".into(),
+        principal: ann.id,
+        scope: LockScope::Exclusive,
+        deep: true,
+        owner: None,
+        timeout_secs: 60,
+        empty_resource: None,
+    };
+    store.create_lock(lock, &claim).await.unwrap();
+    assert!(matches!(
+        store.put_object(put(), &claim).await,
+        Err(StoreError::Locked { .. })
+    ));
+}

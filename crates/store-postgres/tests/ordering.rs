@@ -42,6 +42,7 @@ async fn names_sort_by_bytes_under_a_language_collation() {
             instances: None,
             expect: Expect::Absent,
             quota: None,
+            merge: None,
         };
         store.put_object(put, &Change::default()).await.unwrap();
     }

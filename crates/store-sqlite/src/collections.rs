@@ -101,7 +101,7 @@ impl CollectionStatements for SqliteConn {
         // so a write costs the same at 50k rows as at 5.
         const SQL: &str = "SELECT owner_id, deleted_at IS NOT NULL, sync_seq, \
              (SELECT hash FROM object_version WHERE collection_id = ?1 \
-              ORDER BY seq DESC, id DESC LIMIT 1) FROM collection WHERE id = ?1";
+              ORDER BY seq DESC, id DESC LIMIT 1), home_locked FROM collection WHERE id = ?1";
         self.with(|c| {
             query_opt(c, SQL, [id], |r| {
                 let head: Option<Vec<u8>> = r.get(3)?;
@@ -112,6 +112,7 @@ impl CollectionStatements for SqliteConn {
                         seq: r.get(2)?,
                         head: head.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()),
                     },
+                    locked: r.get(4)?,
                 })
             })
         })
@@ -122,7 +123,8 @@ impl CollectionStatements for SqliteConn {
             query_one(
                 c,
                 "INSERT INTO collection (owner_id, path, kind, components, created_at, \
-                 modified_at, target_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id",
+                 modified_at, target_id, home_locked) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, \
+                 EXISTS (SELECT 1 FROM dav_lock WHERE home_id = ?1)) RETURNING id",
                 params![
                     new.owner,
                     new.path,

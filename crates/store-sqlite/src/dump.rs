@@ -362,8 +362,9 @@ impl DumpStatements for SqliteConn {
             insert_each(
                 c,
                 "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, data, \
-                 author, client, address, at, prev_hash, hash, chain, data_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+                 merge_theirs, merge_ours) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 rows,
                 |s, v| {
                     s.execute(params![
@@ -382,7 +383,10 @@ impl DumpStatements for SqliteConn {
                         v.prev_hash.as_ref().map(|h| h.as_slice()),
                         v.hash.as_slice(),
                         v.chain,
-                        v.data_hash.as_ref().map(|h| h.as_slice())
+                        v.data_hash.as_ref().map(|h| h.as_slice()),
+                        v.merge.as_ref().map(|m| m.base.as_str()),
+                        v.merge.as_ref().map(|m| m.theirs.as_str()),
+                        v.merge.as_ref().map(|m| m.ours.as_slice()),
                     ])
                 },
             )

@@ -14,6 +14,7 @@ mod collections;
 mod database;
 mod dump;
 mod groups;
+mod locks;
 mod log;
 mod objects;
 mod principals;

@@ -39,31 +39,60 @@ impl LogStatements for SqliteConn {
         })
     }
 
+    async fn version_with_etag(
+        &self, collection: CollectionId, name: &str, etag: &str,
+    ) -> Result<Option<Version>> {
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {VERSION_COLUMNS} FROM object_version WHERE collection_id = ?1 \
+                 AND name = ?2 AND etag = ?3 AND kind = 'put' ORDER BY id DESC LIMIT 1"
+            );
+            query_opt(c, &sql, params![collection, name, etag], rows::version)
+        })
+    }
+
     async fn insert_version(&self, v: &NewVersion<'_>) -> Result<()> {
         self.with(|c| {
             let e = &v.entry;
+            let common = params![
+                e.collection,
+                e.seq,
+                e.kind.as_str(),
+                e.name,
+                e.uid,
+                e.etag,
+                e.data,
+                v.change.author,
+                v.change.client,
+                v.change.address,
+                v.at,
+                v.prev_hash.as_ref().map(|p| p.as_slice()),
+                v.hash.as_slice(),
+                v.chain,
+                v.data_hash.as_ref().map(|d| d.as_slice()),
+            ];
+            // Only a merged edit binds the merge columns: every other write keeps the
+            // statement it had (a PUT is the hot path).
+            let Some(m) = e.merge else {
+                return execute(
+                    c,
+                    "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, \
+                     data, author, client, address, at, prev_hash, hash, chain, data_hash) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    common,
+                )
+                .map(drop);
+            };
+            let mut all = common.to_vec();
+            let merge = params![m.base, m.theirs, m.ours];
+            all.extend_from_slice(merge);
             execute(
                 c,
                 "INSERT INTO object_version (collection_id, seq, kind, name, uid, etag, data, \
-                 author, client, address, at, prev_hash, hash, chain, data_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    e.collection,
-                    e.seq,
-                    e.kind.as_str(),
-                    e.name,
-                    e.uid,
-                    e.etag,
-                    e.data,
-                    v.change.author,
-                    v.change.client,
-                    v.change.address,
-                    v.at,
-                    v.prev_hash.as_ref().map(|p| p.as_slice()),
-                    v.hash.as_slice(),
-                    v.chain,
-                    v.data_hash.as_ref().map(|d| d.as_slice()),
-                ],
+                 author, client, address, at, prev_hash, hash, chain, data_hash, merge_base, \
+                 merge_theirs, merge_ours) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                all.as_slice(),
             )
             .map(drop)
         })

@@ -3,8 +3,8 @@
 use rusqlite::Row;
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    AppToken, Change, Collection, CollectionKind, ObjectIndex, ObjectMeta, TokenScope, User,
-    Version, VersionKind,
+    AppToken, Change, Collection, CollectionKind, DavLock, LockScope, Merge, ObjectIndex,
+    ObjectMeta, TokenScope, User, Version, VersionKind,
 };
 
 pub use store::db::columns::*;
@@ -105,12 +105,40 @@ pub fn version(r: &Row<'_>) -> rusqlite::Result<Version> {
             author: r.get(8)?,
             client: r.get(9)?,
             address: r.get(10)?,
+            locks: None,
         },
         at: r.get(11)?,
         prev_hash: hash_of(r.get(12)?),
         hash: hash_of(r.get(13)?).unwrap_or([0; 32]),
         chain: r.get(14)?,
         data_hash: hash_of(r.get(15)?),
+        merge: merge_of(r.get(16)?, r.get(17)?, bytes_of(r.get_ref(18)?)),
+    })
+}
+
+/// A merged edit's columns: both parents, or no merge.
+fn merge_of(base: Option<String>, theirs: Option<String>, ours: Option<Vec<u8>>) -> Option<Merge> {
+    Some(Merge {
+        base: base?,
+        theirs: theirs?,
+        ours: ours.unwrap_or_default(),
+    })
+}
+
+/// A lock from its [`LOCK_COLUMNS`].
+pub fn lock(r: &Row<'_>) -> rusqlite::Result<DavLock> {
+    let scope: String = r.get(4)?;
+    Ok(DavLock {
+        token: r.get(0)?,
+        home: r.get(1)?,
+        path: r.get(2)?,
+        principal: r.get(3)?,
+        scope: LockScope::parse(&scope).unwrap_or(LockScope::Exclusive),
+        deep: r.get(5)?,
+        owner: r.get(6)?,
+        timeout_secs: crate::unsigned(r.get(7)?),
+        created_at: r.get(8)?,
+        expires_at: r.get(9)?,
     })
 }
 

@@ -198,6 +198,34 @@ ALTER TABLE collection ADD COLUMN target_id INTEGER REFERENCES collection(id) ON
 CREATE INDEX collection_target ON collection(target_id) WHERE target_id IS NOT NULL;
 "#,
     r#"
+-- WebDAV locks (RFC 4918 §6): a row per lock on a URL of a home (path below it, '' the home),
+-- until UNLOCK or until the first write after it expired removes it. Every node reads them
+-- and a restart keeps them. principal_id took the lock; only it may use the token.
+CREATE TABLE dav_lock (
+    token        TEXT PRIMARY KEY,
+    home_id      INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    path         TEXT NOT NULL,
+    principal_id INTEGER NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+    scope        TEXT NOT NULL,
+    deep         INTEGER NOT NULL,
+    owner        TEXT,
+    timeout_secs INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX dav_lock_home ON dav_lock(home_id, path);
+CREATE INDEX dav_lock_principal ON dav_lock(principal_id);
+-- Whether the owner's home has lock rows, kept on every collection of the home by the
+-- statements that add and remove locks: a write reads it with the collection it already
+-- reads, so where nothing is locked it reads no locks at all.
+ALTER TABLE collection ADD COLUMN home_locked INTEGER NOT NULL DEFAULT 0;
+-- A merged edit (docs/locks-and-merging.md) names its parents, the ETags of its base and of
+-- the version it merged with, and keeps the body the client sent.
+ALTER TABLE object_version ADD COLUMN merge_base TEXT;
+ALTER TABLE object_version ADD COLUMN merge_theirs TEXT;
+ALTER TABLE object_version ADD COLUMN merge_ours BLOB;
+"#,
+    r#"
 -- Scheduling (RFC 6638 §2, docs/scheduling.md): every account has an inbox and an outbox
 -- below its home, made with the home from now on; accounts made before get theirs here. An
 -- account whose own collection already holds one of the paths keeps it, and has no such
@@ -304,5 +332,48 @@ mod tests {
             .map(|(o, p, k)| (*o, p.as_str(), k.as_str()))
             .collect();
         assert_eq!(kinds, expected);
+    }
+
+    /// A database of the schema before WebDAV locks (version 9, sharing) upgrades: its
+    /// collections are marked as holding no locks, its versions as no merges, and locks can
+    /// be taken.
+    #[test]
+    fn a_database_from_before_locks_upgrades() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..9] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO principal (id, name, password_hash, created_at) VALUES (1, 'ann', 'h', 0);
+             INSERT INTO principal (id, name, password_hash, created_at) VALUES (2, 'bob', 'h', 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at)
+                 VALUES (1, 1, 'cal', 'calendar', 0, 0);
+             INSERT INTO collection (id, owner_id, path, kind, created_at, modified_at, target_id)
+                 VALUES (2, 2, 'ann-cal', 'shared', 0, 0, 1);
+             INSERT INTO access_grant (collection_id, grantee_user, privilege, created_by,
+                 created_at) VALUES (1, 2, 3, 'ann', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let locked: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM collection WHERE home_locked = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // The two, and the scheduling inbox and outbox the next migration gives each account.
+        assert_eq!(locked, 6, "no collection holds locks");
+        conn.execute_batch(
+            "INSERT INTO dav_lock (token, home_id, path, principal_id, scope, deep, owner,
+                 timeout_secs, created_at, expires_at)
+                 VALUES ('urn:uuid:x', 1, 'cal', 2, 'exclusive', 1, NULL, 60, 0, 60000);",
+        )
+        .unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
     }
 }

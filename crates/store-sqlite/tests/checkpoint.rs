@@ -24,6 +24,7 @@ async fn the_checkpoint_thread_copies_the_wal_while_the_store_is_open() {
         author: "ann".into(),
         client: None,
         address: None,
+        locks: None,
     };
     // Well past one nudge (every 100 writes), far below the writer's own backstop
     // (16,000 pages), so only the thread can have moved these pages.

@@ -7,6 +7,9 @@ use bytes::Bytes;
 use crate::history::{chain_hash, etag_of, ChainInput, Entry};
 use crate::*;
 
+mod locks;
+pub use locks::*;
+
 /// Generates one `#[tokio::test]` per check. `$make` is an async expression giving
 /// `(store, guard)`; the guard (e.g. a temporary directory) lives until the test ends.
 #[macro_export]
@@ -41,7 +44,14 @@ macro_rules! conformance_tests {
             users_have_details_others_see,
             scheduling_collections_come_with_the_account_and_stay,
             objects_are_found_by_uid_in_all_of_a_users_collections,
-            status_counts_users_and_live_objects);
+            status_counts_users_and_live_objects,
+            locks_hold_every_write_without_their_token,
+            lock_conflicts_follow_scope_and_depth,
+            refresh_and_unlock_name_a_live_lock_of_its_principal,
+            expired_locks_are_as_if_they_were_not_there,
+            a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the_lock,
+            merged_versions_name_their_parents,
+            collections_created_under_a_lock_are_held_by_it);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -68,6 +78,7 @@ fn change(author: &str) -> Change {
         author: author.into(),
         client: Some("conformance".into()),
         address: Some("127.0.0.1".into()),
+        locks: None,
     }
 }
 
@@ -111,6 +122,7 @@ pub fn put(
         instances: None,
         expect,
         quota: None,
+        merge: None,
     }
 }
 
@@ -438,6 +450,7 @@ pub async fn every_write_bumps_the_sync_sequence_and_chains_history(store: &dyn 
                 uid: versions[1].uid.as_deref(),
                 etag: versions[1].etag.as_deref(),
                 data: versions[1].data.as_deref(),
+                merge: None,
             },
             change: &versions[1].change,
             at: versions[1].at,
@@ -1129,12 +1142,14 @@ pub async fn a_copy_keeps_every_row_and_every_chain<S: Store + crate::dump::Dump
         });
         from.put_object(p, &c).await.unwrap();
     }
-    from.put_object(
-        put(cal.id, "e1.ics", "event 1 edited", "u1", Expect::Anything),
-        &c,
-    )
-    .await
-    .unwrap();
+    // The edit is a merge, whose parents come along too.
+    let mut edited = put(cal.id, "e1.ics", "event 1 edited", "u1", Expect::Anything);
+    edited.merge = Some(Merge {
+        base: "b".into(),
+        theirs: "t".into(),
+        ours: b"event 1 ours".to_vec(),
+    });
+    from.put_object(edited, &c).await.unwrap();
     from.delete_object(cal.id, "e2.ics", Expect::Anything, &c)
         .await
         .unwrap();

@@ -2,7 +2,7 @@
 //! previous row's hash and a canonical encoding of the row, so an edit made directly in the
 //! database breaks the chain at that row.
 
-use crate::{Change, CollectionId, Version, VersionKind};
+use crate::{Change, CollectionId, Merge, Version, VersionKind};
 
 /// What a backend records about one change of a collection.
 pub struct Entry<'a> {
@@ -13,6 +13,8 @@ pub struct Entry<'a> {
     pub uid: Option<&'a str>,
     pub etag: Option<&'a str>,
     pub data: Option<&'a [u8]>,
+    /// A merged edit's parents and the body it merged in.
+    pub merge: Option<&'a Merge>,
 }
 
 /// The fields of a history row that its hash covers.
@@ -27,7 +29,9 @@ pub const CHAIN_VERSION: u8 = 2;
 
 /// BLAKE3 over the previous hash and every field, each length-prefixed so that no two
 /// different rows encode to the same bytes. Version 2 covers the data through its hash, so
-/// retention can drop old data and the chain still verifies.
+/// retention can drop old data and the chain still verifies, and a merged edit's parents
+/// (the ETags of its base and of the version it merged with) after the other fields; the
+/// body the client sent for the merge is kept beside the row as information, not covered.
 pub fn chain_hash(prev: Option<&[u8; 32]>, row: &ChainInput<'_>) -> [u8; 32] {
     let digest = row.entry.data.map(data_hash);
     hash_v2(prev, row, digest.as_ref())
@@ -45,6 +49,12 @@ fn hash_v2(prev: Option<&[u8; 32]>, row: &ChainInput<'_>, digest: Option<&[u8; 3
     common_fields(&mut h, row);
     field(&mut h, digest.map(|d| d.as_slice()));
     people_and_time(&mut h, row);
+    // Only rows that merged carry it, so every other row hashes as it always did.
+    if let Some(merge) = row.entry.merge {
+        h.update(b"merge");
+        field(&mut h, Some(merge.base.as_bytes()));
+        field(&mut h, Some(merge.theirs.as_bytes()));
+    }
     *h.finalize().as_bytes()
 }
 
@@ -122,6 +132,7 @@ pub fn verify_chain(rows: &[Version]) -> Result<usize, ChainBreak> {
             uid: v.uid.as_deref(),
             etag: v.etag.as_deref(),
             data: v.data.as_deref(),
+            merge: v.merge.as_ref(),
         };
         let input = ChainInput {
             entry: &entry,
@@ -200,6 +211,7 @@ mod tests {
             uid: Some("u"),
             etag: Some("e"),
             data,
+            merge: None,
         }
     }
 
@@ -221,6 +233,7 @@ mod tests {
             author: "ann".into(),
             client: None,
             address: None,
+            locks: None,
         };
         let a = hash(None, &change, Some(b"x"));
         assert_ne!(a, hash(None, &change, Some(b"y")));
@@ -246,6 +259,7 @@ mod tests {
             author: "ann".into(),
             client: None,
             address: None,
+            locks: None,
         };
         let e = Entry {
             seq: id,
@@ -275,6 +289,7 @@ mod tests {
             chain,
             prev_hash: prev,
             hash,
+            merge: None,
         }
     }
 
@@ -287,6 +302,7 @@ mod tests {
             uid: v.uid.as_deref(),
             etag: v.etag.as_deref(),
             data: v.data.as_deref(),
+            merge: None,
         };
         chain_hash(
             v.prev_hash.as_ref(),

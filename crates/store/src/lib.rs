@@ -8,9 +8,9 @@
 //! the history row is appended atomically, so a rejected request stores nothing.
 //!
 //! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
-//! [`ChangeLog`], [`History`], [`Sharing`], [`Status`] and [`dump::Dump`] — so that a feature
-//! names only what it uses;
-//! [`Store`] is all of them, for the edge that holds one `Arc<dyn Store>`.
+//! [`ChangeLog`], [`History`], [`Locks`], [`Sharing`], [`Status`] and [`dump::Dump`] — so
+//! that a feature names only what it uses; [`Store`] is all of them, for the edge that holds
+//! one `Arc<dyn Store>`.
 
 #[doc(hidden)]
 pub mod conformance;
@@ -32,7 +32,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Every store trait, for callers that hold one store for everything.
 pub trait Store:
-    Accounts + Collections + Objects + Properties + ChangeLog + History + Sharing + Status + dump::Dump
+    Accounts
+    + Collections
+    + Objects
+    + Properties
+    + ChangeLog
+    + History
+    + Locks
+    + Sharing
+    + Status
+    + dump::Dump
 {
 }
 
@@ -43,6 +52,7 @@ impl<T> Store for T where
         + Properties
         + ChangeLog
         + History
+        + Locks
         + Sharing
         + Status
         + dump::Dump
@@ -53,7 +63,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::dump::Dump;
     pub use crate::{
-        Accounts, ChangeLog, Collections, History, Objects, Properties, Sharing, Status, Store,
+        Accounts, ChangeLog, Collections, History, Locks, Objects, Properties, Sharing, Status,
+        Store,
     };
 }
 
@@ -274,6 +285,14 @@ pub trait ChangeLog: Send + Sync + 'static {
     ) -> Result<Vec<ChangedMember>>;
     /// History rows of a collection in sequence order (newest last).
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>>;
+    /// The latest history row of object `name` with ETag `etag`: the state a client's
+    /// If-Match names, while the history holds it (the base of a merge).
+    async fn version_with_etag(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        etag: &str,
+    ) -> Result<Option<Version>>;
 }
 
 /// The history: deleted collections, single versions, restores and retention.
@@ -297,6 +316,36 @@ pub trait History: Send + Sync + 'static {
     async fn prune_history(&self, before: i64, change: &Change) -> Result<u64>;
     /// Size of the history, per collection.
     async fn history_stats(&self) -> Result<Vec<HistoryStats>>;
+}
+
+/// WebDAV locks (RFC 4918 §6-§9.11) on the URLs of a home. Each write checks them in its
+/// own transaction against the tokens its [`Change::locks`] holds ([`rules::locks`]), so a
+/// lock taken on one node holds on all of them.
+#[async_trait]
+pub trait Locks: Send + Sync + 'static {
+    /// The live locks of a home's URLs, by root path.
+    async fn locks(&self, home: PrincipalId) -> Result<Vec<DavLock>>;
+    /// Takes a lock; LockConflict names the roots of the live locks it may not coexist
+    /// with. With `empty_resource` the empty resource is created too (RFC 4918 §7.3).
+    async fn create_lock(&self, new: NewLock, change: &Change) -> Result<DavLock>;
+    /// Renews the locks covering `path` whose tokens `claim` holds, for `timeout_secs`;
+    /// PreconditionFailed when it holds none.
+    async fn refresh_locks(
+        &self,
+        home: PrincipalId,
+        path: &str,
+        claim: &LockClaim,
+        timeout_secs: u64,
+    ) -> Result<Vec<DavLock>>;
+    /// Releases lock `token`: NoSuchLock unless a live lock with it covers `path`,
+    /// NotLockOwner when another principal took it.
+    async fn remove_lock(
+        &self,
+        home: PrincipalId,
+        path: &str,
+        token: &str,
+        principal: PrincipalId,
+    ) -> Result<()>;
 }
 
 /// Whether the store can serve, and how much it holds: readiness checks and metrics.

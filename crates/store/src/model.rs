@@ -323,6 +323,20 @@ pub struct PutObject {
     pub expect: Expect,
     /// Refuse the write if the owner's usage would exceed this many bytes.
     pub quota: Option<u64>,
+    /// The write is the three-way merge of a concurrent edit: its history row names both
+    /// parents.
+    pub merge: Option<Merge>,
+}
+
+/// A version that merged two edits made from one base (calvault's opt-in merge of
+/// concurrent edits, docs/locks-and-merging.md): the ETags of the version both started
+/// from and of the one the PUT found current ("theirs"), and the body the client sent
+/// ("ours"). The data of the version is the merged result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Merge {
+    pub base: String,
+    pub theirs: String,
+    pub ours: Vec<u8>,
 }
 
 /// Every instance of an event as a UTC span, so that a VEVENT time-range query is answered
@@ -446,12 +460,103 @@ pub struct PropertyPatch {
     pub remove: Vec<(String, String)>,
 }
 
-/// Who made a change, from where, with what: recorded with every history row.
+/// Who made a change, from where, with what: recorded with every history row (all but
+/// `locks`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     pub author: String,
     pub client: Option<String>,
     pub address: Option<String>,
+    /// Who writes and the lock tokens they submitted, which a write to a locked URL needs
+    /// (RFC 4918 §7). Every request of a signed-in user carries one (`dav::Caller::new`;
+    /// restores through `/api/` too). None for the administrator's commands (their
+    /// restores, imports and copies) and for retention, which locks do not hold up.
+    pub locks: Option<LockClaim>,
+}
+
+/// What a WebDAV request holds against locks: the principal making it and the lock tokens
+/// its If header names (RFC 4918 §10.4). A token counts only for the principal that took
+/// the lock (§6.4).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LockClaim {
+    pub principal: PrincipalId,
+    pub tokens: Vec<String>,
+}
+
+impl LockClaim {
+    /// Whether this claim may use `lock`: its token was submitted by the principal that
+    /// took it.
+    pub fn holds(&self, lock: &DavLock) -> bool {
+        lock.principal == self.principal && self.tokens.contains(&lock.token)
+    }
+}
+
+/// RFC 4918 §6.1: an exclusive lock allows no other lock on what it covers; shared locks
+/// allow other shared ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockScope {
+    Exclusive,
+    Shared,
+}
+
+impl LockScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockScope::Exclusive => "exclusive",
+            LockScope::Shared => "shared",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "exclusive" => Some(LockScope::Exclusive),
+            "shared" => Some(LockScope::Shared),
+            _ => None,
+        }
+    }
+}
+
+/// A WebDAV write lock on a URL below a home (RFC 4918 §6), kept in the database so that
+/// every node honours it and a restart keeps it. It is live until `expires_at`; an expired
+/// one is ignored and removed by the next write that reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DavLock {
+    /// The lock token (`urn:uuid:...`, RFC 4918 §6.5), unique on the server.
+    pub token: String,
+    /// The principal whose home holds the locked URL.
+    pub home: PrincipalId,
+    /// The lock root (§6.7): the locked URL as a path below the home, without slashes at
+    /// either end ("" is the home). Locks are on URLs, not on what they map to: a moved
+    /// resource does not take its lock along (§7.5).
+    pub path: String,
+    /// The principal that took the lock: only it may use the token (§6.4).
+    pub principal: PrincipalId,
+    pub scope: LockScope,
+    /// Depth infinity: the lock covers every member below the root too (§6.1, §7.4).
+    pub deep: bool,
+    /// The `DAV:owner` element the client sent, as XML, served back in lockdiscovery.
+    pub owner: Option<String>,
+    /// The timeout granted, in seconds (§6.6).
+    pub timeout_secs: u64,
+    pub created_at: i64,
+    /// When the lock lapses unless it is refreshed (ms).
+    pub expires_at: i64,
+}
+
+/// A lock to take ([`crate::Locks::create_lock`]).
+#[derive(Clone, Debug)]
+pub struct NewLock {
+    pub token: String,
+    pub home: PrincipalId,
+    pub path: String,
+    pub principal: PrincipalId,
+    pub scope: LockScope,
+    pub deep: bool,
+    pub owner: Option<String>,
+    pub timeout_secs: u64,
+    /// RFC 4918 §7.3: a LOCK of an unmapped URL creates an empty resource there, this
+    /// object in this collection, in the same transaction. None locks the URL only.
+    pub empty_resource: Option<(CollectionId, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -523,6 +628,9 @@ pub struct Version {
     pub chain: u8,
     pub prev_hash: Option<[u8; 32]>,
     pub hash: [u8; 32],
+    /// For a merged edit: its parents and what the client sent (the hash covers the
+    /// parents' ETags).
+    pub merge: Option<Merge>,
 }
 
 /// A collection as the history knows it, deleted ones included.

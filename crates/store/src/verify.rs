@@ -157,6 +157,7 @@ mod tests {
             chain: 2,
             prev_hash: None,
             hash: [0; 32],
+            merge: None,
         }
     }
 

@@ -47,7 +47,7 @@ pub use snapshot::{Snapshot, SnapshotSummary, Source};
 pub use stats::RepoStats;
 pub use tree::{
     AccountTree, CalendarProps, CalendarRef, CalendarTree, ChunkGroup, ChunkRef, ObjectChunk,
-    ObjectEntry,
+    ObjectEntry, Sharee,
 };
 pub use verify::{Affected, Problem, VerifyReport};
 pub use writer::{PackWriter, WriteStats, PACK_TARGET_SIZE};

@@ -72,6 +72,21 @@ pub struct CalendarTree {
     /// calendar node stays small however many chunks a large calendar has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<ChunkRef>,
+    /// Who the calendar was shared with on the source server (its owner's view), for
+    /// `restore --with-shares`. Left out when it was shared with no one, so trees of
+    /// unshared calendars keep their bytes and ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sharees: Vec<Sharee>,
+}
+
+/// Someone a calendar was shared with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sharee {
+    /// As the source server named them: `mailto:` or a principal's URL path.
+    pub href: String,
+    pub read_write: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
 }
 
 /// A run of a calendar's chunk references, stored as its own Tree blob.

@@ -7,7 +7,8 @@
 //! already written compare equal and are left alone.
 //!
 //! The steps: [`snapshot_sources`] or [`server_sources`] say what to write, [`plan`]
-//! compares it with the target and applies the conflict policy, [`carry_out`] writes.
+//! compares it with the target and applies the conflict policy, [`carry_out`] writes, and
+//! [`restore_shares`] shares the written calendars again as they were shared.
 
 mod apply;
 mod content;
@@ -17,6 +18,7 @@ mod plan;
 mod planning;
 mod policy;
 mod report;
+mod shares;
 mod source;
 
 use bytes::Bytes;
@@ -25,6 +27,7 @@ pub use apply::{carry_out, Applied, FailureKind, Outcome, WriteFailure};
 pub use mapping::Mapping;
 pub use plan::{Action, CalendarPlan, Conflict, ConflictKind, KeptBecause, RestorePlan, Write};
 pub use planning::plan;
+pub use shares::{restore_shares, ShareOutcome, SharesRestored};
 pub use source::{pick_snapshot, server_sources, snapshot_sources, Restoring};
 
 /// What to do with an object the target holds in another version.
@@ -58,6 +61,8 @@ pub struct SourceCalendar {
     pub name: String,
     pub props: client::CalendarProps,
     pub objects: Vec<SourceObject>,
+    /// Who it was shared with on the source, for [`restore_shares`].
+    pub sharees: Vec<client::Sharee>,
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,9 @@ use vault::{Repo, Snapshot, SnapshotId};
 use super::mapping::{check_all_named, selected};
 use super::{Options, SourceCalendar, SourceObject};
 use crate::caldav::CalDav;
-use crate::discover::{object_name, pick_calendars, props_from_vault, source_calendars};
+use crate::discover::{
+    object_name, pick_calendars, props_from_vault, sharee_from_vault, source_calendars,
+};
 use crate::error::{Error, Result};
 use crate::facts::uid_of;
 use crate::fetch::fetch_with_progress;
@@ -104,6 +106,7 @@ pub fn snapshot_sources(
             name: tree.name.clone(),
             props: props_from_vault(&tree.props),
             objects,
+            sharees: tree.sharees.iter().map(sharee_from_vault).collect(),
         });
     }
     check_all_named(&options.calendars, &sources)?;
@@ -133,6 +136,7 @@ pub async fn server_sources(
         sources.push(SourceCalendar {
             name: calendar.name.clone(),
             props: calendar.props.clone(),
+            sharees: calendar.sharees.clone(),
             objects: fetched
                 .found
                 .into_iter()

@@ -8,7 +8,7 @@ use vault::{BlobKind, CalendarTree, ObjectEntry, PackWriter, Repo};
 
 use super::listing::{BackedUp, Lister};
 use crate::caldav::CalDav;
-use crate::discover::props_to_vault;
+use crate::discover::{props_to_vault, sharee_to_vault};
 use crate::error::Result;
 use crate::facts::facts;
 use crate::fetch::fetch_with_progress;
@@ -91,6 +91,7 @@ impl CalendarRun<'_> {
             objects: kept,
             chunks: Vec::new(),
             groups: Vec::new(),
+            sharees: calendar.sharees.iter().map(sharee_to_vault).collect(),
         })
     }
 

@@ -33,6 +33,9 @@ pub struct BackupRequest<'a> {
     pub source: vault::Source,
     /// Calendars by URL name or display name; empty backs up all of them.
     pub calendars: &'a [String],
+    /// Also back up calendars other people shared with this account (left out unless
+    /// named with `calendars`: they are their owner's to back up).
+    pub include_shared: bool,
     pub selection: Selection,
     /// Compare every object's ETag this run instead of trusting sync tokens.
     pub full: bool,
@@ -51,6 +54,8 @@ pub struct BackupReport {
     pub fetched: u64,
     /// Calendars that could not be read this time; their previous copy, if any, was kept.
     pub failures: Vec<CalendarFailure>,
+    /// Calendars shared with this account that were left out, by name.
+    pub shared_left_out: Vec<String>,
 }
 
 /// A calendar a run could not read, and why.
@@ -71,7 +76,16 @@ pub async fn take(
     let started = Instant::now();
     observer.event(Event::Discovering);
     let discovery = source_calendars(client, request.start, &request.source.url).await?;
-    let calendars = pick_calendars(discovery.calendars, request.calendars)?;
+    let mut calendars = pick_calendars(discovery.calendars, request.calendars)?;
+    let mut shared_left_out = Vec::new();
+    if request.calendars.is_empty() && !request.include_shared {
+        let (shared, own) = calendars.into_iter().partition(|c| c.shared);
+        calendars = own;
+        shared_left_out = shared
+            .into_iter()
+            .map(|c: client::Calendar| c.name)
+            .collect();
+    }
     let names: Vec<String> = calendars.iter().map(|c| c.name.clone()).collect();
     observer.event(Event::Selected { calendars: &names });
 
@@ -125,6 +139,7 @@ pub async fn take(
         snapshot,
         fetched: counts.fetched,
         failures,
+        shared_left_out,
     })
 }
 

@@ -33,7 +33,17 @@ impl fmt::Display for BackupReport {
             } else {
                 ""
             }
-        )
+        )?;
+        if !self.shared_left_out.is_empty() {
+            write!(
+                f,
+                "\n  left out {} calendar(s) other people share with this account ({}); \
+                 --include-shared backs them up too",
+                self.shared_left_out.len(),
+                self.shared_left_out.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ mod browse;
 mod migrate;
 mod restore;
 mod scripted;
+mod shares;
 
 use std::sync::Mutex;
 
@@ -34,6 +35,7 @@ fn backup_request<'a>(start: &'a client::Url, url: &str, user: &str) -> BackupRe
             user: user.to_owned(),
         },
         calendars: &[],
+        include_shared: false,
         selection: Selection::default(),
         full: false,
         full_every: 10,

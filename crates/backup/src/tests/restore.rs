@@ -38,6 +38,7 @@ fn work() -> SourceCalendar {
             object("a.ics", &event("a", "Stand-up", NEW)),
             object("b.ics", &event("b", "Review", NEW)),
         ],
+        sharees: Vec::new(),
     }
 }
 

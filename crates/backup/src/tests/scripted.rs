@@ -46,6 +46,9 @@ pub struct ScriptedCalendar {
     pub objects: BTreeMap<String, Object>,
     /// Deleted object names and when.
     removed: BTreeMap<String, u64>,
+    /// Someone else's calendar shared with this account.
+    pub shared: bool,
+    pub sharees: Vec<client::Sharee>,
 }
 
 /// Failures to script.
@@ -65,6 +68,8 @@ pub struct Faults {
     pub refused_props: Vec<&'static str>,
     /// Discovery finds no calendar home (the URL named a single calendar).
     pub no_home: bool,
+    /// OPTIONS does not name `calendarserver-sharing`.
+    pub no_sharing: bool,
 }
 
 #[derive(Default)]
@@ -185,6 +190,8 @@ impl State {
             props,
             sync_token: Some(format!("seq-{}", self.seq)),
             ctag: None,
+            shared: self.calendars[name].shared,
+            sharees: self.calendars[name].sharees.clone(),
         }
     }
 
@@ -242,7 +249,7 @@ impl CalDav for Scripted {
             false => state.calendars.keys().cloned().collect(),
         };
         Ok(Discovery {
-            principal: None,
+            principal: Some(url("/principals/ann/")),
             homes: match state.faults.no_home {
                 true => Vec::new(),
                 false => vec![home()],
@@ -474,6 +481,28 @@ impl CalDav for Scripted {
             state.writes.push(format!("PROPPATCH {name} {prop}"));
         }
         Ok(refused)
+    }
+
+    async fn supports_sharing(&self, url: &Url) -> client::Result<bool> {
+        let mut state = self.state();
+        state.requests.push(format!("OPTIONS {}", url.path));
+        Ok(!state.faults.no_sharing)
+    }
+
+    async fn share(&self, url: &Url, sharees: &[client::Sharee]) -> client::Result<()> {
+        let mut state = self.state();
+        state.requests.push(format!("POST {}", url.path));
+        let (name, _) = split(&url.path);
+        for s in sharees {
+            let access = if s.read_write { "read-write" } else { "read" };
+            state
+                .writes
+                .push(format!("SHARE {name} {} {access}", s.href));
+        }
+        if let Some(c) = state.calendars.get_mut(&name) {
+            c.sharees.extend(sharees.iter().cloned());
+        }
+        Ok(())
     }
 
     fn requests(&self) -> u64 {

@@ -66,6 +66,10 @@ pub struct BackupArgs {
     /// Compare every object's ETag this run instead of trusting sync tokens.
     #[arg(long)]
     pub full: bool,
+    /// Also back up calendars other people share with this account (by default they are
+    /// left to their owner's backup).
+    #[arg(long)]
+    pub include_shared: bool,
     /// Compare every object's ETag every N runs, because some servers' sync tokens miss
     /// changes.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -204,6 +208,10 @@ pub struct PlanArgs {
     /// Also delete objects the target holds that the source does not (never without this).
     #[arg(long)]
     pub mirror: bool,
+    /// Share each calendar again with the people it was shared with (on a target that
+    /// supports CalendarServer sharing).
+    #[arg(long)]
+    pub with_shares: bool,
 }
 
 #[derive(Args, Debug)]

@@ -20,7 +20,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     drop(lock);
     eprintln!("{}", restore::Restoring(&id, &snapshot));
     let (target, url) = connect(account)?;
-    write_all(&target, &url, &sources, &options).await
+    write_all(&target, &url, &sources, &options, args.plan.with_shares).await
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
@@ -39,7 +39,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     let command = args.to_password_command.as_deref();
     let auth = login::migration_target_auth(&source_auth, user, &url, command)?;
     let target = backup::client_for(auth, ca_cert)?;
-    write_all(&target, &url, &sources, &options).await
+    write_all(&target, &url, &sources, &options, args.plan.with_shares).await
 }
 
 fn options(plan: &PlanArgs) -> Options {
@@ -61,17 +61,26 @@ async fn write_all(
     url: &Url,
     sources: &[SourceCalendar],
     options: &Options,
+    with_shares: bool,
 ) -> anyhow::Result<()> {
     let plan = restore::plan(target, url, sources, options).await?;
     println!("{plan}");
-    match restore::carry_out(target, &plan, &Bars::default()).await? {
-        Outcome::DryRun => println!("dry run: nothing was written"),
-        Outcome::Applied(applied) => {
-            println!("{applied}");
-            if let Some(note) = applied.failure_note() {
-                return Err(backup::Error::Partial(note).into());
-            }
+    let applied = match restore::carry_out(target, &plan, &Bars::default()).await? {
+        Outcome::DryRun => {
+            println!("dry run: nothing was written");
+            return Ok(());
         }
+        Outcome::Applied(applied) => applied,
+    };
+    println!("{applied}");
+    let mut notes: Vec<String> = applied.failure_note().into_iter().collect();
+    if with_shares {
+        let shares = restore::restore_shares(target, url, &plan, sources).await;
+        println!("{shares}");
+        notes.extend(shares.failure_note());
     }
-    Ok(())
+    match notes.is_empty() {
+        true => Ok(()),
+        false => Err(backup::Error::Partial(notes.join("\n")).into()),
+    }
 }

@@ -19,6 +19,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
             user: args.account.user.clone(),
         },
         calendars: &args.calendars,
+        include_shared: args.include_shared,
         selection,
         full: args.full,
         full_every: args.full_every,

@@ -5,6 +5,7 @@
 //! JSON (`view.rs`, `overview.rs`) and text (`text.rs`), so every front end words it alike.
 
 mod describe;
+mod merged;
 mod overview;
 mod request;
 mod restore;
@@ -13,6 +14,7 @@ mod timeline;
 mod view;
 
 pub use describe::{describe, diff_versions, Described, PropertyChange, VersionDiff};
+pub use merged::{show, MergeView, Shown};
 pub use overview::{
     check_chains, deleted_calendars, stats, BrokenChain, CalendarStats, ChainCheck, Deleted,
     DeletedCalendar,

@@ -151,6 +151,7 @@ mod tests {
             author: "ann".into(),
             client: None,
             address: None,
+            locks: None,
         };
         let calendar = store.collection(ann.id, "calendar").await.unwrap().unwrap();
         let write = put(calendar.id, "a.ics", EVENT, "u", Expect::Absent);

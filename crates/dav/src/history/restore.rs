@@ -359,6 +359,7 @@ async fn put_back(
                 instances: checked.instances,
                 expect,
                 quota,
+                merge: None,
             },
             change,
         )

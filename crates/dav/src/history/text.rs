@@ -352,11 +352,13 @@ mod tests {
                 author: "ann".into(),
                 client: Some("DAVx5/4.3".into()),
                 address: None,
+                locks: None,
             },
             at: 1_795_268_400_000,
             chain: 2,
             prev_hash: None,
             hash: [0; 32],
+            merge: None,
         }
     }
 

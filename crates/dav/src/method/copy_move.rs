@@ -31,7 +31,14 @@ pub async fn handle(
         Resource::Object { meta, .. } => Some(meta.etag.as_str()),
         _ => None,
     };
-    conditional::write_expectation(req.headers(), Current { exists: true, etag })?;
+    conditional::write_expectation(
+        req.headers(),
+        Current {
+            exists: true,
+            etag,
+            tokens: &cx.if_tokens,
+        },
+    )?;
     let target = resolve(cx, &destination).await?;
     access::check(&target, Need::BIND)?;
     let replaced = match source {

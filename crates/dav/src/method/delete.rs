@@ -27,6 +27,7 @@ pub async fn handle(
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
+                    tokens: &cx.if_tokens,
                 },
             )?;
             let plan =
@@ -45,6 +46,7 @@ pub async fn handle(
                 Current {
                     exists: true,
                     etag: None,
+                    tokens: &cx.if_tokens,
                 },
             )?;
             // A sharee's DELETE removes their binding: the calendar stays its owner's.

@@ -27,6 +27,7 @@ pub async fn handle(
                 Current {
                     exists: true,
                     etag: Some(&meta.etag),
+                    tokens: &cx.if_tokens,
                 },
             )?;
             if read == Read::NotModified {
@@ -76,6 +77,7 @@ async fn calendar(
     let current = Current {
         exists: true,
         etag: Some(&etag),
+        tokens: &cx.if_tokens,
     };
     let builder = Response::builder()
         .header(header::ETAG, crate::props::quoted_etag(&etag))

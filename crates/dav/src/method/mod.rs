@@ -5,6 +5,7 @@ pub mod copy_move;
 pub mod delete;
 pub mod get;
 pub mod group_members;
+pub mod lock;
 pub mod mkcol;
 pub mod options;
 pub mod post;
@@ -12,6 +13,7 @@ pub mod propfind;
 pub mod proppatch;
 pub mod put;
 pub mod report;
+pub mod unlock;
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
@@ -23,7 +25,10 @@ use crate::{Caller, Engine};
 /// Everything a method handler needs besides the request.
 pub struct Cx<'a> {
     pub engine: &'a Engine,
+    /// For a write, its change carries the lock tokens the request submits.
     pub caller: &'a Caller,
+    /// Which lock tokens of the If header name a live lock (see `crate::lock::held`).
+    pub if_tokens: crate::conditional::TokenMatches,
 }
 
 impl Cx<'_> {

@@ -37,7 +37,14 @@ pub async fn handle(
             ))
         }
     };
-    conditional::check_if_header(req.headers(), Current { exists: true, etag })?;
+    conditional::check_if_header(
+        req.headers(),
+        Current {
+            exists: true,
+            etag,
+            tokens: &cx.if_tokens,
+        },
+    )?;
     let mut verdicts: Vec<(QName, Result<(), Refusal>)> = Vec::with_capacity(updates.len());
     for u in &updates {
         verdicts.push(match u {

@@ -51,11 +51,19 @@ pub async fn handle(
         }
     };
     let collection = &seen.collection;
+    // Opt-in (docs/locks-and-merging.md): an If-Match naming an older version is merged
+    // with what changed since, instead of refused.
+    if let Some(base) = conditional::stale_if_match(req.headers(), current_etag.as_deref()) {
+        if crate::merge::applies(cx, collection).await? {
+            return crate::merge::put(cx, req, &seen, &name, base).await;
+        }
+    }
     let mut expect = conditional::write_expectation(
         req.headers(),
         Current {
             exists: current_etag.is_some(),
             etag: current_etag.as_deref(),
+            tokens: &cx.if_tokens,
         },
     )?;
     let current = current_data.as_deref().zip(current_etag.as_deref());
@@ -81,16 +89,27 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok());
     let write = ObjectWrite {
         collection,
-        name,
+        name: name.clone(),
         data: plan
             .as_ref()
             .map_or_else(|| req.body().clone(), |p| p.data.clone()),
         content_type: sent_type,
         replaces_uid: current_uid.as_deref(),
-        expect,
+        expect: expect.clone(),
         quota: cx.quota_of(&seen).await?,
     };
-    let outcome = write_object(cx.engine, write, &seen.href(), &cx.caller.change).await?;
+    let put = checked_put(cx.engine, write)?;
+    let written = cx.engine.store.put_object(put, &cx.caller.change).await;
+    let outcome = match (written, expect) {
+        // Another write came in between the If-Match check and this one: merged with it
+        // when merging is on, as if the If-Match had been stale from the start.
+        (Err(StoreError::PreconditionFailed), Expect::Etag(base))
+            if crate::merge::applies(cx, collection).await? =>
+        {
+            return crate::merge::put(cx, req, &seen, &name, base).await;
+        }
+        (written, _) => written.map_err(|e| uid_conflict_with_href(e, &seen.href()))?,
+    };
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -139,6 +158,17 @@ pub async fn write_object(
     collection_href: &str,
     change: &Change,
 ) -> DavResult<PutOutcome> {
+    let put = checked_put(engine, write)?;
+    engine
+        .store
+        .put_object(put, change)
+        .await
+        .map_err(|e| uid_conflict_with_href(e, collection_href))
+}
+
+/// What [`write_object`] stores, once the object passed PUT's validation. PUT itself stores
+/// it apart, to merge when it lost an If-Match race (docs/locks-and-merging.md).
+fn checked_put(engine: &Engine, write: ObjectWrite<'_>) -> DavResult<PutObject> {
     let collection = write.collection;
     let checked = if collection.kind == CollectionKind::Calendar {
         let checked = check_calendar_object(engine, collection, &write.data, write.content_type)?;
@@ -154,23 +184,17 @@ pub async fn write_object(
             instances: None,
         }
     };
-    engine
-        .store
-        .put_object(
-            PutObject {
-                collection: collection.id,
-                name: write.name,
-                data: write.data,
-                content_type: checked.content_type,
-                index: checked.index,
-                instances: checked.instances,
-                expect: write.expect,
-                quota: write.quota,
-            },
-            change,
-        )
-        .await
-        .map_err(|e| uid_conflict_with_href(e, collection_href))
+    Ok(PutObject {
+        collection: collection.id,
+        name: write.name,
+        data: write.data,
+        content_type: checked.content_type,
+        index: checked.index,
+        instances: checked.instances,
+        expect: write.expect,
+        quota: write.quota,
+        merge: None,
+    })
 }
 
 /// What is stored with an accepted object besides its bytes.

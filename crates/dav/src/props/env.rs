@@ -5,7 +5,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use dav_xml::{PropFind, QName, CALSERVER, DAV};
-use store::{CollectionId, Grant, Grantee, Group, PrincipalId, Privilege, Property, Reachable};
+use store::{
+    CollectionId, DavLock, Grant, Grantee, Group, PrincipalId, Privilege, Property, Reachable,
+};
 
 use crate::error::DavResult;
 use crate::limits::Limits;
@@ -20,6 +22,9 @@ pub struct PropEnv<'a> {
     pub limits: &'a Limits,
     /// Bytes in use by the user, fetched only when a quota property was asked for.
     pub usage: Option<u64>,
+    /// The live locks of the homes in the answer, read only when lockdiscovery was asked
+    /// for (allprop includes it, RFC 4918 §9.1).
+    pub locks: Option<LockFacts>,
     /// Who shares what, for the sharing properties; read by [`PropEnv::load`].
     pub facts: Facts,
     wants_sharing: bool,
@@ -41,6 +46,14 @@ pub struct Facts {
     pub members: HashMap<String, Vec<String>>,
     /// `schedule-default-calendar-URL` of the inboxes in the answer, by inbox.
     pub default_calendars: HashMap<CollectionId, dav_xml::Element>,
+}
+
+/// The live locks of the homes whose resources an answer shows: the caller's, read with
+/// the environment, and those of the owners of calendars shared with them, read by
+/// [`PropEnv::load_locks`]; with the time they are judged at.
+pub struct LockFacts {
+    pub by_home: HashMap<PrincipalId, Vec<DavLock>>,
+    pub now: i64,
 }
 
 /// The groups a user belongs to, and whose delegate they are.
@@ -67,10 +80,26 @@ impl<'a> PropEnv<'a> {
         } else {
             None
         };
+        let wants_locks = match propfind {
+            PropFind::Prop(list) => list.iter().any(|e| e.name.is(DAV, "lockdiscovery")),
+            // propname lists it, and expand-property answers from a propname environment.
+            PropFind::AllProp { .. } | PropFind::PropName => true,
+        };
+        let locks = if wants_locks {
+            let me = cx.caller.user.id;
+            let own = cx.engine.store.locks(me).await?;
+            Some(LockFacts {
+                by_home: HashMap::from([(me, own)]),
+                now: store::db::now_ms(),
+            })
+        } else {
+            None
+        };
         Ok(PropEnv {
             user: &cx.caller.user,
             limits: &cx.engine.limits,
             usage,
+            locks,
             facts: Facts::default(),
             wants_sharing: asks_for(propfind, is_sharing),
             wants_default_calendar: asks_for(propfind, crate::schedule::default_calendar::is_it),
@@ -88,6 +117,13 @@ impl<'a> PropEnv<'a> {
     pub async fn load(&mut self, cx: &Cx<'_>, resources: &[&Resource]) -> DavResult<()> {
         let store = &cx.engine.store;
         for r in resources.iter().copied() {
+            match r {
+                Resource::Collection(c) => self.load_locks(cx, c.collection.owner).await?,
+                Resource::Object { collection, .. } => {
+                    self.load_locks(cx, collection.collection.owner).await?
+                }
+                _ => {}
+            }
             match r {
                 Resource::Collection(c)
                     if self.wants_default_calendar
@@ -160,6 +196,17 @@ impl<'a> PropEnv<'a> {
                     self.facts.members.insert(r.href(), hrefs);
                 }
                 _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the locks of `home` for lockdiscovery, when it was asked for and they are not
+    /// read yet (a calendar shared with the caller has its owner's).
+    pub async fn load_locks(&mut self, cx: &Cx<'_>, home: PrincipalId) -> DavResult<()> {
+        if let Some(facts) = self.locks.as_mut() {
+            if let Entry::Vacant(slot) = facts.by_home.entry(home) {
+                slot.insert(cx.engine.store.locks(home).await?);
             }
         }
         Ok(())

@@ -30,6 +30,9 @@ const LIVE: &[Live] = &[
     live(DAV, "getcontentlength", true, getcontentlength),
     live(DAV, "getlastmodified", true, getlastmodified),
     live(DAV, "creationdate", true, creationdate),
+    // RFC 4918 §15.8, §15.10: class 2's properties, in allprop as RFC 4918's own.
+    live(DAV, "lockdiscovery", true, lockdiscovery),
+    live(DAV, "supportedlock", true, supportedlock),
     live(DAV, "displayname", false, principal_displayname),
     live(
         DAV,
@@ -325,6 +328,34 @@ fn creationdate(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
         QName::dav("creationdate"),
         t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     ))
+}
+
+/// Where the locks of a lockable resource (collections and objects) are: the home of its
+/// content and its path there.
+fn lock_home(r: &Resource) -> Option<crate::lock::Home> {
+    match r {
+        Resource::Collection(c) => Some(crate::lock::Home::seen(c, c.collection.path.clone())),
+        Resource::Object {
+            collection, meta, ..
+        } => Some(crate::lock::Home::seen(
+            collection,
+            store::db::locking::member_path(&collection.collection.path, &meta.name),
+        )),
+        _ => None,
+    }
+}
+
+fn lockdiscovery(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    let home = lock_home(r)?;
+    let facts = env.locks.as_ref()?;
+    let locks = facts.by_home.get(&home.owner)?;
+    let href = r.href();
+    let active: Vec<Element> = crate::lock::active_on(locks, &home, &href, facts.now).collect();
+    Some(crate::lock::lockdiscovery(active))
+}
+
+fn supportedlock(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
+    matches!(r, Resource::Collection(_) | Resource::Object { .. }).then(crate::lock::supportedlock)
 }
 
 fn principal_displayname(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {

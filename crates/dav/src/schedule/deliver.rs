@@ -18,12 +18,14 @@ use crate::path;
 /// Attempts at a copy that another writer changes at the same moment.
 const ATTEMPTS: usize = 3;
 
-/// The change scheduling records: who acted, from where.
+/// The change scheduling records: who acted, from where, with the lock tokens they sent.
 pub fn change_of(cx: &Cx<'_>) -> Change {
     Change {
         author: cx.caller.user.name.clone(),
         client: Some("scheduling".into()),
         address: cx.caller.change.address.clone(),
+        // A lock another user holds on their calendar holds up deliveries too (logged).
+        locks: cx.caller.change.locks.clone(),
     }
 }
 

@@ -83,6 +83,7 @@ pub async fn deliver(
         instances: None,
         expect: Expect::Anything,
         quota: None,
+        merge: None,
     };
     store.put_object(put, change).await?;
     Ok(())

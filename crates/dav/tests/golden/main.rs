@@ -193,11 +193,13 @@ async fn run(fixture: Fixture) -> String {
     scene(&h).await;
     let mut last_token = String::new();
     let mut last_etag = String::new();
+    let mut last_lock = String::new();
     let mut out = String::new();
     for step in fixture.steps {
         let substitute = |s: &str| {
             s.replace("{sync-token}", &last_token)
                 .replace("{etag}", &last_etag)
+                .replace("{lock-token}", &last_lock)
         };
         let mut req = Request::builder()
             .method(step.method.as_str())
@@ -214,6 +216,10 @@ async fn run(fixture: Fixture) -> String {
         }
         if let Some(tag) = response.headers().get("etag") {
             last_etag = tag.to_str().unwrap().to_owned();
+        }
+        if let Some(token) = response.headers().get("lock-token") {
+            let token = token.to_str().unwrap();
+            last_lock = token.trim_matches(|c| c == '<' || c == '>').to_owned();
         }
         let who = if step.as_bob { " (as bob)" } else { "" };
         writeln!(out, "### {} {}{who}", step.method, step.path).unwrap();
@@ -347,6 +353,10 @@ fn normalise(rendered: &str) -> String {
             "<D:getetag>&quot;{etag}&quot;</D:getetag>".to_owned()
         } else if trimmed.starts_with("<CS:getctag>") {
             "<CS:getctag>&quot;{ctag}&quot;</CS:getctag>".to_owned()
+        } else if trimmed.starts_with("lock-token: ") {
+            "lock-token: <{lock-token}>".to_owned()
+        } else if trimmed.starts_with("<D:href>urn:uuid:") {
+            "<D:href>{lock-token}</D:href>".to_owned()
         } else if in_freebusy && trimmed.starts_with("DTSTAMP:") {
             "DTSTAMP:{now}\\r".to_owned()
         } else {
@@ -479,5 +489,5 @@ macro_rules! golden {
 
 golden!(
     options, get, put, delete, propfind, proppatch, mkcol, copy_move, multiget, query, sync,
-    freebusy, principal,
+    freebusy, principal, lock,
 );

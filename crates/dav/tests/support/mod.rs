@@ -96,15 +96,13 @@ pub async fn harness() -> Harness {
 }
 
 pub fn caller(user: User) -> Caller {
-    Caller {
-        change: Change {
-            author: user.name.clone(),
-            client: Some("engine-test".into()),
-            address: Some("127.0.0.1".into()),
-        },
-        user,
-        read_only: false,
-    }
+    let change = Change {
+        author: user.name.clone(),
+        client: Some("engine-test".into()),
+        address: Some("127.0.0.1".into()),
+        locks: None,
+    };
+    Caller::new(user, change, false)
 }
 
 impl Harness {

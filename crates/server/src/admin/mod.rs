@@ -41,6 +41,7 @@ pub fn change(command: &str) -> Change {
         author: format!("admin:{who}"),
         client: Some(format!("calvault {command}")),
         address: None,
+        locks: None,
     }
 }
 

@@ -72,12 +72,26 @@ pub async fn grantee(store: &dyn Store, text: &str) -> Result<(Grantee, String),
     }
 }
 
+/// Who a grant is for, as people write it: `USER` or `@GROUP`.
+pub fn grantee_text(g: &Grant) -> String {
+    match g.grantee {
+        Grantee::User(_) => g.grantee_name.clone(),
+        Grantee::Group(_) => format!("@{}", g.grantee_name),
+    }
+}
+
 /// `read-free-busy`, `read`, `read-write` or `admin`.
 pub fn privilege(text: &str) -> Result<Privilege, AdminError> {
     Privilege::GRANTABLE
         .into_iter()
         .find(|p| p.as_str() == text)
         .ok_or_else(|| AdminError::BadAccess(text.to_owned()))
+}
+
+/// Whether a share made now shows in the sharee's home at once: the server's
+/// `sharing_accept` (docs/sharing.md); "invite" waits for the sharee's CS:invite-reply.
+pub fn binds_at_once(limits: &dav::Limits) -> bool {
+    limits.sharing_accept == dav::SharingAccept::Auto
 }
 
 /// Gives (or changes) a share. `bind`: it shows in the sharee's home at once (the server's
@@ -156,10 +170,7 @@ impl fmt::Display for ShareList {
             );
         }
         for (i, (path, g)) in self.rows.iter().enumerate() {
-            let who = match g.grantee {
-                Grantee::User(_) => g.grantee_name.clone(),
-                Grantee::Group(_) => format!("@{}", g.grantee_name),
-            };
+            let who = grantee_text(g);
             let newline = if i > 0 { "\n" } else { "" };
             let access = g.privilege.as_str();
             write!(
@@ -303,10 +314,7 @@ impl fmt::Display for DelegateList {
             } else {
                 "read"
             };
-            let who = match g.grantee {
-                Grantee::User(_) => g.grantee_name.clone(),
-                Grantee::Group(_) => format!("@{}", g.grantee_name),
-            };
+            let who = grantee_text(g);
             write!(f, "{newline}{who}\t{access}")?;
         }
         Ok(())

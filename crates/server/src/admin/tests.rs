@@ -20,6 +20,7 @@ fn by_ann() -> Change {
         author: "ann".into(),
         client: Some("test".into()),
         address: None,
+        locks: None,
     }
 }
 

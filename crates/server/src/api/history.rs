@@ -90,7 +90,8 @@ async fn own_version(
 
 pub(super) async fn show(store: &dyn Store, caller: &Caller, id: &str) -> ApiResult {
     let v = own_version(store, caller, id).await?;
-    Ok(history::version_json(&v))
+    let shown = history::show(store, v).await.map_err(store_error)?;
+    Ok(shown.to_json())
 }
 
 pub(super) async fn diff(store: &dyn Store, caller: &Caller, q: &[(String, String)]) -> ApiResult {
@@ -150,6 +151,7 @@ pub(super) async fn restore(
         author: caller.user.name.clone(),
         client: Some("calvault api".into()),
         address: caller.change.address.clone(),
+        locks: caller.change.locks.clone(),
     };
     match history::carry_out(store, &prepared, &change, quota)
         .await

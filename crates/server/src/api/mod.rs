@@ -101,7 +101,7 @@ pub async fn handle(
         (&Method::GET, "/api/shares") => sharing::list(store, caller).await,
         (&Method::POST, "/api/shares") => match json_body(req) {
             Ok(body) => {
-                let bind = engine.limits().sharing_accept == dav::SharingAccept::Auto;
+                let bind = crate::admin::sharing::binds_at_once(engine.limits());
                 sharing::share(store, caller, bind, &body).await
             }
             Err(e) => Err(e),

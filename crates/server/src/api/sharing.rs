@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use dav::Caller;
 use serde_json::{json, Value};
-use store::{Grant, Grantee, Store};
+use store::Store;
 
 use super::{bad, store_error, ApiResult};
 use crate::admin::sharing::{self, ShareList};
@@ -27,13 +27,6 @@ fn refused(e: AdminError) -> (StatusCode, String) {
     (status, e.to_string())
 }
 
-fn who(g: &Grant) -> String {
-    match g.grantee {
-        Grantee::User(_) => g.grantee_name.clone(),
-        Grantee::Group(_) => format!("@{}", g.grantee_name),
-    }
-}
-
 fn text<'a>(body: &'a Value, key: &str) -> Result<&'a str, (StatusCode, String)> {
     body.get(key)
         .and_then(Value::as_str)
@@ -50,7 +43,7 @@ pub(super) async fn list(store: &dyn Store, caller: &Caller) -> ApiResult {
         .map(|(calendar, g)| {
             json!({
                 "calendar": calendar,
-                "with": who(g),
+                "with": sharing::grantee_text(g),
                 "access": g.privilege.as_str(),
                 "by": g.created_by,
                 "at": g.created_at,
@@ -116,7 +109,7 @@ pub(super) async fn delegates(store: &dyn Store, caller: &Caller) -> ApiResult {
     let rows: Vec<Value> = list
         .grants
         .iter()
-        .map(|g| json!({ "user": who(g), "write": g.privilege >= store::Privilege::ReadWrite }))
+        .map(|g| json!({ "user": sharing::grantee_text(g), "write": g.privilege >= store::Privilege::ReadWrite }))
         .collect();
     Ok(json!({ "delegates": rows }))
 }

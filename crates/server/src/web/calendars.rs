@@ -1,6 +1,8 @@
 //! The signed-in user's calendars as the pages show them: display name and colour (the
 //! DAV:displayname and Apple calendar-color properties clients set), object count, size
-//! and last change; and the deleted ones that "Recently deleted" can bring back.
+//! and last change; the deleted ones that "Recently deleted" can bring back; and the
+//! bindings of calendars others share with the user, which the pages list apart from the
+//! user's own (`web::shares`).
 
 use store::{Collection, CollectionKind, Property, Store, User};
 
@@ -73,6 +75,20 @@ pub async fn describe(store: &dyn Store, c: Collection) -> Result<CalendarInfo, 
     })
 }
 
+/// A collection's name for people: its displayname, else its path.
+pub async fn display_name(store: &dyn Store, c: &Collection) -> Result<String, WebError> {
+    let props = store.properties(c.id, None).await?;
+    Ok(property_text(&props, dav_xml::DAV, "displayname").unwrap_or_else(|| c.path.clone()))
+}
+
+/// The calendars others share with the user as they appear in the user's home (bindings
+/// are made at the top of a home, `OWNER-CALENDAR`): what each stands for, and where.
+pub async fn bindings(store: &dyn Store, user: &User) -> Result<Vec<Collection>, WebError> {
+    let mut all = store.child_collections(user.id, "").await?;
+    all.retain(|c| c.kind == CollectionKind::Shared);
+    Ok(all)
+}
+
 /// Every calendar of the user, also those inside plain collections, by name.
 pub async fn list(store: &dyn Store, user: &User) -> Result<Vec<CalendarInfo>, WebError> {
     let mut out = Vec::new();
@@ -85,7 +101,7 @@ pub async fn list(store: &dyn Store, user: &User) -> Result<Vec<CalendarInfo>, W
                 match c.kind {
                     CollectionKind::Calendar => out.push(describe(store, c).await?),
                     CollectionKind::Plain => next.push(c.path.clone()),
-                    // Calendars shared with the user are listed on the sharing page; the
+                    // Calendars shared with the user are listed apart (`web::shares`); the
                     // scheduling inbox and outbox hold no calendars.
                     CollectionKind::Shared
                     | CollectionKind::ScheduleInbox

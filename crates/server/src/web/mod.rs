@@ -19,7 +19,7 @@
 //! /web/history?c=PATH&o=NAME                   changes, Undo, Restore calendar to this point
 //! /web/import, /web/export?c=PATH              Import and export
 //! /web/devices                                 App passwords, settings per client, profile
-//! /web/sharing                                 (coming with the sharing model)
+//! /web/sharing                                 shares of each calendar, delegates, shared with me
 //! /web/admin                                   Administration (administrators only)
 //! /web/assets/NAME                             the embedded stylesheet, script and icon
 //! ```
@@ -34,6 +34,7 @@ mod layout;
 mod occurrences;
 mod page;
 mod pages;
+mod shares;
 mod transfer;
 mod writes;
 mod zone_text;
@@ -97,7 +98,9 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .route("/web/devices", get(devices::show).post(devices::create))
         .route("/web/devices/revoke", post(devices::revoke))
         .route("/web/devices/profile", post(devices::profile))
-        .route("/web/sharing", get(sharing::show))
+        .route("/web/sharing", get(sharing::show).post(sharing::share))
+        .route("/web/sharing/remove", post(sharing::remove))
+        .route("/web/sharing/delegates", post(sharing::delegate))
         .route("/web/admin", get(admin::show))
         .route("/web/admin/users", post(admin::add_user))
         .route("/web/admin/password", post(admin::reset_password))

@@ -35,18 +35,20 @@ pub struct Ctx {
 impl Ctx {
     /// The caller the engine sees for this user's writes: recorded as made by "web".
     pub fn caller(&self) -> Caller {
-        Caller {
-            user: self.user.clone(),
-            change: self.change(),
-            read_only: false,
-        }
+        Caller::new(self.user.clone(), self.change(), false)
     }
 
+    /// What the user's writes record; like a WebDAV request's, they are held up by the
+    /// locks others hold (docs/locks-and-merging.md).
     pub fn change(&self) -> Change {
         Change {
             author: self.user.name.clone(),
             client: Some(CLIENT.into()),
             address: self.address.clone(),
+            locks: Some(store::LockClaim {
+                principal: self.user.id,
+                tokens: Vec::new(),
+            }),
         }
     }
 

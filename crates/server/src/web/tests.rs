@@ -291,3 +291,116 @@ async fn every_form_route_refuses_a_post_without_the_csrf_token() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}: {body}");
     }
 }
+
+/// The Sharing page's forms, through `admin::sharing` and the store's rules: a share binds
+/// the calendar into the sharee's home, a refusal comes back as the page's message (and
+/// changes nothing), a delegate is a grant on the home, Remove takes each back.
+#[tokio::test]
+async fn the_sharing_forms_share_refuse_in_words_and_take_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = app(&dir).await;
+    let store = state.engine.store();
+    crate::admin::add_user(
+        store.as_ref(),
+        &crate::admin::Account::named("bob"),
+        "bobs password",
+    )
+    .await
+    .unwrap();
+    let (session, csrf) = sign_in(&app).await;
+    let form = format!("name=Work&colour=%23ff0000&events=on&csrf={csrf}");
+    send(&app, post("/web/calendars", &session, &form)).await;
+    let ann = store.user_by_name("ann").await.unwrap().unwrap();
+    let bob = store.user_by_name("bob").await.unwrap().unwrap();
+    let work = store.collection(ann.id, "work").await.unwrap().unwrap();
+    let shared = |who: &str, access: &str| format!("csrf={csrf}&c=work&who={who}&access={access}");
+    let after = |form: String, to: &'static str| {
+        let (app, session) = (app.clone(), session.clone());
+        async move {
+            let (res, _) = send(&app, post(to, &session, &form)).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{form}");
+            assert_eq!(res.headers()[header::LOCATION], "/web/sharing");
+            send(&app, get("/web/sharing", &session)).await.1
+        }
+    };
+
+    let page = after(shared("bob", "read"), "/web/sharing").await;
+    assert!(
+        page.contains("Shared \u{201c}Work\u{201d} with bob: Read."),
+        "{page}"
+    );
+    let grants = store.grants(work.id).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].privilege, store::Privilege::Read);
+    assert!(
+        store
+            .collection(bob.id, "ann-work")
+            .await
+            .unwrap()
+            .is_some(),
+        "bound in bob's home at once (sharing_accept = \"auto\")"
+    );
+
+    for (form, said) in [
+        (
+            shared("zed", "read"),
+            "There is no user \u{201c}zed\u{201d}",
+        ),
+        (
+            shared("%40team", "read"),
+            "There is no group \u{201c}team\u{201d}",
+        ),
+        (shared("ann", "read"), "You cannot share with yourself"),
+        (
+            shared("bob", "owner"),
+            "Choose an access level from the list.",
+        ),
+        (
+            shared("+", "read"),
+            "Enter a user name, or a group as @name.",
+        ),
+        (
+            format!("csrf={csrf}&c=nope&who=bob&access=read"),
+            "You have no calendar \u{201c}nope\u{201d}",
+        ),
+        (
+            format!("csrf={csrf}&c=*&who=bob&access=read"),
+            "Choose an access level from the list.",
+        ),
+    ] {
+        let page = after(form.clone(), "/web/sharing").await;
+        assert!(
+            page.contains("flash error") && page.contains(said),
+            "{form}: {page}"
+        );
+    }
+    assert_eq!(
+        store.grants(work.id).await.unwrap().len(),
+        1,
+        "refusals change nothing"
+    );
+
+    let home = store.collection(ann.id, "").await.unwrap().unwrap();
+    let delegate = format!("csrf={csrf}&user=bob&access=read-write");
+    let page = after(delegate, "/web/sharing/delegates").await;
+    assert!(page.contains("bob is your delegate now"), "{page}");
+    let on_home = store.grants(home.id).await.unwrap();
+    assert_eq!(on_home[0].privilege, store::Privilege::ReadWrite);
+
+    let remove = |c: &str, who: &str| format!("csrf={csrf}&c={c}&who={who}");
+    let page = after(remove("*", "bob"), "/web/sharing/remove").await;
+    assert!(page.contains("bob no longer has access to all your calendars."));
+    let page = after(remove("work", "bob"), "/web/sharing/remove").await;
+    assert!(page.contains("bob no longer has access to \u{201c}Work\u{201d}."));
+    assert!(store.grants_by_owner(ann.id).await.unwrap().is_empty());
+    assert!(store
+        .collection(bob.id, "ann-work")
+        .await
+        .unwrap()
+        .is_none());
+    let page = after(remove("work", "bob"), "/web/sharing/remove").await;
+    assert!(
+        page.contains("bob has no access to it (any more)"),
+        "{page}"
+    );
+}

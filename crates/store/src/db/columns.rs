@@ -28,7 +28,11 @@ pub const OBJECT_META_COLUMNS: &str = "collection_id, name, etag, content_type, 
 pub const OBJECT_META_COUNT: usize = 12;
 
 pub const VERSION_COLUMNS: &str = "id, collection_id, seq, kind, name, uid, etag, data, author, \
-     client, address, at, prev_hash, hash, chain, data_hash";
+     client, address, at, prev_hash, hash, chain, data_hash, merge_base, merge_theirs, merge_ours";
+
+/// A WebDAV lock's columns.
+pub const LOCK_COLUMNS: &str = "token, home_id, path, principal_id, scope, deep, owner, \
+     timeout_secs, created_at, expires_at";
 
 /// The columns an object's write stores, in the order of its VALUES.
 pub const OBJECT_WRITE_COLUMNS: &str = "collection_id, name, uid, etag, content_type, component, \

@@ -4,7 +4,8 @@
 //! write transaction or for reading, and [`Statements`] is every query it can run, in its own
 //! SQL dialect. Everything else — the order of reads and writes in each transaction, the
 //! rules that decide them ([`crate::rules`]), the history rows they append — is written once
-//! here ([`write`]), and [`DbStore`] implements every store trait on top of it. So a rule
+//! here ([`write`], and [`locking`] for WebDAV locks), and [`DbStore`] implements every
+//! store trait on top of it. So a rule
 //! changes in one place, whatever the backend.
 //!
 //! Jobs are async so that one sequence serves both kinds of driver: PostgreSQL's statements
@@ -13,6 +14,7 @@
 //! a whole job completes in a single poll (see [`run_ready`]).
 
 pub mod columns;
+pub mod locking;
 pub mod sharing;
 mod statements;
 mod store;

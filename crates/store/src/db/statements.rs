@@ -16,7 +16,7 @@ use crate::rules::chain::{ChainState, NewVersion};
 use crate::rules::object::ObjectState;
 use crate::rules::range::EventQuery;
 use crate::{
-    AppToken, Collection, CollectionId, Grant, Grantee, Group, GroupId, HistoryCollection,
+    AppToken, Collection, CollectionId, DavLock, Grant, Grantee, Group, GroupId, HistoryCollection,
     HistoryStats, InstanceIndex, NewCollection, NewToken, NewUser, ObjectIndex, ObjectMeta,
     PrincipalId, Property, Reachable, Result, StoredObject, User, Version,
 };
@@ -28,6 +28,10 @@ pub struct CollectionHead {
     pub owner: PrincipalId,
     pub deleted: bool,
     pub chain: ChainState,
+    /// The owner's home has lock rows (live or expired): only then does a write read them,
+    /// so a PUT where nothing is locked costs no lock lookup (a flag of the collection row,
+    /// kept by [`DavLockStatements`]).
+    pub locked: bool,
 }
 
 /// An object as a write stores it: its row, its bytes and its instance rows.
@@ -78,6 +82,7 @@ pub trait Statements:
     + ObjectStatements
     + PropertyStatements
     + LogStatements
+    + DavLockStatements
     + DumpStatements
     + StatusStatements
 {
@@ -93,6 +98,7 @@ impl<T> Statements for T where
         + ObjectStatements
         + PropertyStatements
         + LogStatements
+        + DavLockStatements
         + DumpStatements
         + StatusStatements
 {
@@ -446,12 +452,44 @@ pub trait LogStatements: Send + Sync + 'static {
         collection: CollectionId,
     ) -> impl Future<Output = Result<Vec<Version>>> + Send;
     fn version(&self, id: i64) -> impl Future<Output = Result<Option<Version>>> + Send;
+    /// The latest version of object `name` whose ETag is `etag` (the base of a merge).
+    fn version_with_etag(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        etag: &str,
+    ) -> impl Future<Output = Result<Option<Version>>> + Send;
     fn insert_version(&self, row: &NewVersion<'_>) -> impl Future<Output = Result<()>> + Send;
     /// Drops the data of versions older than `before` that a later version of the same
     /// item, itself older than `before`, replaced; returns the collection of each.
     fn prune_versions(&self, before: i64)
         -> impl Future<Output = Result<Vec<CollectionId>>> + Send;
     fn history_stats(&self) -> impl Future<Output = Result<Vec<HistoryStats>>> + Send;
+}
+
+/// The `dav_lock` table: WebDAV locks (RFC 4918 §6), by the home whose URLs they lock.
+/// Which of them are live and what they allow is [`crate::rules::locks`]. The statements
+/// that add and remove locks keep every collection of the home marked with whether the
+/// home has lock rows ([`CollectionHead::locked`]; a new collection takes the mark as it is
+/// inserted).
+pub trait DavLockStatements: Send + Sync + 'static {
+    /// Every lock row of a home, expired ones included, by root path.
+    fn home_locks(&self, home: PrincipalId) -> impl Future<Output = Result<Vec<DavLock>>> + Send;
+    /// Inserts a lock and marks the home's collections as having locks.
+    fn insert_lock(&self, lock: &DavLock) -> impl Future<Output = Result<()>> + Send;
+    /// Sets a lock's timeout and expiry (a refresh).
+    fn set_lock_expiry(
+        &self,
+        token: &str,
+        timeout_secs: u64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the named locks of `home`; unmarks its collections when none is left.
+    fn delete_locks(
+        &self,
+        home: PrincipalId,
+        tokens: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Whole rows in and out, for [`crate::dump`].

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio::try_join;
 
 use super::statements::*;
-use super::{sharing, write, Database, ReadCost};
+use super::{locking, sharing, write, Database, ReadCost};
 use crate::dump::{
     CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords,
     TokenRecord,
@@ -390,6 +390,63 @@ impl<D: Database> ChangeLog for DbStore<D> {
     async fn versions(&self, collection: CollectionId) -> Result<Vec<Version>> {
         let job = job!(|c| c.versions(collection));
         self.read(ReadCost::Scan, job).await
+    }
+
+    async fn version_with_etag(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        etag: &str,
+    ) -> Result<Option<Version>> {
+        let (name, etag) = (name.to_owned(), etag.to_owned());
+        let job = job!(|c| async move { c.version_with_etag(collection, &name, &etag).await });
+        self.read(ReadCost::Key, job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> Locks for DbStore<D> {
+    async fn locks(&self, home: PrincipalId) -> Result<Vec<DavLock>> {
+        let job = job!(|c| async move {
+            let now = super::now_ms();
+            let mut locks = c.home_locks(home).await?;
+            locks.retain(|l| rules::locks::is_live(l, now));
+            Ok(locks)
+        });
+        self.read(ReadCost::Key, job).await
+    }
+
+    async fn create_lock(&self, new: NewLock, change: &Change) -> Result<DavLock> {
+        let change = change.clone();
+        let job = job!(|c| async move { locking::create_lock(c, &new, &change).await });
+        self.write(job).await
+    }
+
+    async fn refresh_locks(
+        &self,
+        home: PrincipalId,
+        path: &str,
+        claim: &LockClaim,
+        timeout_secs: u64,
+    ) -> Result<Vec<DavLock>> {
+        let (path, claim) = (path.to_owned(), claim.clone());
+        let job = job!(|c| async move {
+            locking::refresh_locks(c, home, &path, &claim, timeout_secs).await
+        });
+        self.write(job).await
+    }
+
+    async fn remove_lock(
+        &self,
+        home: PrincipalId,
+        path: &str,
+        token: &str,
+        principal: PrincipalId,
+    ) -> Result<()> {
+        let (path, token) = (path.to_owned(), token.to_owned());
+        let job =
+            job!(|c| async move { locking::remove_lock(c, home, &path, &token, principal).await });
+        self.write(job).await
     }
 }
 

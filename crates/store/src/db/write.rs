@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 
 use tokio::try_join;
 
+use super::locking::{end_locks, guard, guard_member};
 use super::now_ms;
 use super::statements::*;
 use crate::history::etag_of;
 use crate::rules::chain::{Log, Record};
+use crate::rules::locks::{Touch, TouchKind};
 use crate::rules::object::ObjectState;
 use crate::rules::{collection as collections, object as objects, properties, quota, scheduling};
 use crate::{
@@ -38,6 +40,7 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         author: new.name.clone(),
         client: Some("calvault user add".into()),
         address: None,
+        locks: None,
     };
     let home = NewCollection {
         owner: id,
@@ -110,6 +113,7 @@ pub async fn create_collection<C: Statements>(
     change: &Change,
 ) -> Result<Collection> {
     c.lock_principals(&[new.owner]).await?;
+    guard(c, new.owner, &[Touch::Create(&new.path)], change).await?;
     create_collection_in(c, &mut Log::new(now_ms()), new, change).await
 }
 
@@ -168,14 +172,19 @@ pub async fn delete_collection<C: Statements>(
 ) -> Result<()> {
     collections::check_delete(path)?;
     c.lock_principals(&[owner]).await?;
-    let tree = c.collection_tree(owner, path).await?;
+    let touched = [Touch::Remove(path)];
+    let (tree, locks) = try_join!(
+        c.collection_tree(owner, path),
+        guard(c, owner, &touched, change)
+    )?;
     if tree.is_empty() {
         return Err(StoreError::NotFound);
     }
     for collection in &tree {
         scheduling::check_fixed(collection.kind)?;
     }
-    mark_deleted(c, &mut Log::new(now_ms()), &tree, change).await
+    mark_deleted(c, &mut Log::new(now_ms()), &tree, change).await?;
+    end_locks(c, &locks, path).await
 }
 
 pub(super) async fn mark_deleted<C: Statements>(
@@ -214,6 +223,20 @@ pub async fn transfer_collection<C: Statements>(
     }
     collections::check_parent(parent.as_ref())?;
     let replaced = collections::check_overwrite(t, &existing)?;
+    let mut touched = vec![Touch::Create(&t.to)];
+    if replaced {
+        touched.push(Touch::Remove(&t.to));
+    }
+    if t.mode == TransferMode::Move {
+        touched.push(Touch::Remove(&t.from));
+    }
+    let locks = guard(c, t.owner, &touched, change).await?;
+    if replaced {
+        end_locks(c, &locks, &t.to).await?;
+    }
+    if t.mode == TransferMode::Move {
+        end_locks(c, &locks, &t.from).await?;
+    }
     let mut log = Log::new(now_ms());
     if replaced {
         // RFC 4918 §9.8.4 / §9.9.3: an overwritten destination is deleted first.
@@ -293,6 +316,7 @@ async fn copy_one<C: Statements>(
             uid: object.uid.as_deref(),
             etag: Some(&object.etag),
             data: Some(&object.data),
+            merge: None,
         };
         history_row(c, log, copy.id, record, change).await?;
     }
@@ -328,14 +352,26 @@ pub async fn put_object<C: Statements>(
     change: &Change,
 ) -> Result<PutOutcome> {
     c.lock_owners_of(&[put.collection]).await?;
-    put_in(c, &mut Log::new(now_ms()), put, change).await
+    put_checked(c, &mut Log::new(now_ms()), put, change, true).await
 }
 
-async fn put_in<C: Statements>(
+/// A PUT within a transaction that has checked the locks itself (a transfer's
+/// destination, the empty resource of a LOCK).
+pub(super) async fn put_in<C: Statements>(
     c: &C,
     log: &mut Log,
     put: &PutObject,
     change: &Change,
+) -> Result<PutOutcome> {
+    put_checked(c, log, put, change, false).await
+}
+
+async fn put_checked<C: Statements>(
+    c: &C,
+    log: &mut Log,
+    put: &PutObject,
+    change: &Change,
+    check_locks: bool,
 ) -> Result<PutOutcome> {
     let uid = put.index.uid.as_deref();
     let (head, existing, holder) = try_join!(
@@ -345,6 +381,13 @@ async fn put_in<C: Statements>(
     )?;
     let head = live(head)?;
     let delta = objects::put(&put.expect, existing.as_ref(), put.data.len() as u64)?;
+    if check_locks {
+        let touch = match existing {
+            Some(_) => TouchKind::Modify,
+            None => TouchKind::Create,
+        };
+        guard_member(c, put.collection, &head, &put.name, touch, change).await?;
+    }
     objects::check_uid(uid, holder)?;
     check_quota(c, head.owner, put.quota, delta).await?;
     log.open(put.collection, head.chain);
@@ -356,6 +399,7 @@ async fn put_in<C: Statements>(
         uid,
         etag: Some(&etag),
         data: Some(&put.data),
+        merge: put.merge.as_ref(),
     };
     let row = log.row(put.collection, record, change)?;
     let object = ObjectWrite {
@@ -388,11 +432,16 @@ pub async fn delete_object<C: Statements>(
     change: &Change,
 ) -> Result<()> {
     c.lock_owners_of(&[collection]).await?;
-    let existing = c.object_state(collection, name).await?;
+    let (existing, head) = try_join!(
+        c.object_state(collection, name),
+        c.collection_head(collection)
+    )?;
     objects::delete(expect, existing.as_ref())?;
     let Some(existing) = existing else {
         return Err(StoreError::NotFound);
     };
+    let head = live(head)?;
+    let (path, locks) = guard_member(c, collection, &head, name, TouchKind::Remove, change).await?;
     remove(
         c,
         &mut Log::new(now_ms()),
@@ -401,7 +450,8 @@ pub async fn delete_object<C: Statements>(
         &existing,
         change,
     )
-    .await
+    .await?;
+    end_locks(c, &locks, &path).await
 }
 
 /// Removes an object that exists, with its properties, and records the removal.
@@ -420,6 +470,7 @@ async fn remove<C: Statements>(
         uid: existing.uid.as_deref(),
         etag: None,
         data: None,
+        merge: None,
     };
     change_of(c, log, collection, record, change).await
 }
@@ -453,7 +504,28 @@ pub async fn transfer_object<C: Statements>(
         c.collection_head(t.from),
         c.collection_head(t.to),
     )?;
-    let same_owner = live(from_head)?.owner == live(to_head)?.owner;
+    let (from_head, to_head) = (live(from_head)?, live(to_head)?);
+    let same_owner = from_head.owner == to_head.owner;
+    let to_touch = match existing {
+        Some(_) => TouchKind::Remove,
+        None => TouchKind::Create,
+    };
+    let (to_path, to_locks) = guard_member(c, t.to, &to_head, &t.to_name, to_touch, change).await?;
+    if existing.is_some() {
+        end_locks(c, &to_locks, &to_path).await?;
+    }
+    if t.mode == TransferMode::Move {
+        let (from_path, from_locks) = guard_member(
+            c,
+            t.from,
+            &from_head,
+            &t.from_name,
+            TouchKind::Remove,
+            change,
+        )
+        .await?;
+        end_locks(c, &from_locks, &from_path).await?;
+    }
     let mut log = Log::new(now_ms());
     if t.mode == TransferMode::Move {
         let moved = ObjectState {
@@ -475,6 +547,7 @@ pub async fn transfer_object<C: Statements>(
         instances,
         expect: Expect::Absent,
         quota: objects::transfer_quota(t, same_owner),
+        merge: None,
     };
     put_in(c, &mut log, &put, change).await?;
     for p in &props {
@@ -496,6 +569,16 @@ pub async fn patch_properties<C: Statements>(
     if !object.is_empty() && c.object_state(patch.collection, object).await?.is_none() {
         return Err(StoreError::NotFound);
     }
+    let head = live(c.collection_head(patch.collection).await?)?;
+    guard_member(
+        c,
+        patch.collection,
+        &head,
+        object,
+        TouchKind::Modify,
+        change,
+    )
+    .await?;
     let current = c.properties(patch.collection, object).await?;
     for (namespace, name) in &patch.remove {
         c.remove_property(patch.collection, object, namespace, name)
@@ -511,6 +594,7 @@ pub async fn patch_properties<C: Statements>(
         uid: None,
         etag: None,
         data: Some(state.as_bytes()),
+        merge: None,
     };
     change_of(c, &mut Log::new(now_ms()), patch.collection, record, change).await
 }

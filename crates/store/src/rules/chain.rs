@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::history::{chain_hash, data_hash, ChainInput, Entry, CHAIN_VERSION};
-use crate::{Change, CollectionId, Result, StoreError, VersionKind};
+use crate::{Change, CollectionId, Merge, Result, StoreError, VersionKind};
 
 /// A collection's place in its change log, as a write reads it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub struct Record<'a> {
     pub uid: Option<&'a str>,
     pub etag: Option<&'a str>,
     pub data: Option<&'a [u8]>,
+    /// The parents of a merged edit.
+    pub merge: Option<&'a Merge>,
 }
 
 impl<'a> Record<'a> {
@@ -38,6 +40,7 @@ impl<'a> Record<'a> {
             uid: None,
             etag: None,
             data,
+            merge: None,
         }
     }
 }
@@ -112,6 +115,7 @@ impl Log {
             uid: record.uid,
             etag: record.etag,
             data: record.data,
+            merge: record.merge,
         };
         let prev_hash = state.head;
         let hash = chain_hash(
@@ -176,6 +180,7 @@ mod tests {
             chain: row.chain,
             prev_hash: row.prev_hash,
             hash: row.hash,
+            merge: row.entry.merge.cloned(),
         }
     }
 
@@ -194,6 +199,7 @@ mod tests {
             uid: Some("a"),
             etag: Some("e"),
             data: Some(b"x"),
+            merge: None,
         };
         assert_eq!(log.advance(7).unwrap(), 1);
         let first = log.row(7, put, &change).unwrap();

@@ -7,12 +7,14 @@
 //! - [`quota`]: whether a write's growth fits the owner's quota;
 //! - [`chain`]: the sequence numbers and hash-chained history rows a transaction appends;
 //! - [`properties`]: the property set after a PROPPATCH;
+//! - [`locks`]: WebDAV locks: which are live, which a write needs, which conflict, timeouts;
 //! - [`range`]: the parameters of an instance-index range query and how its halves merge;
 //! - [`sharing`]: where shared calendars appear in sharees' homes, and while they stay;
 //! - [`scheduling`]: the inbox and outbox every account has (RFC 6638 §2).
 
 pub mod chain;
 pub mod collection;
+pub mod locks;
 pub mod object;
 pub mod properties;
 pub mod quota;

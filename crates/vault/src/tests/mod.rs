@@ -91,6 +91,7 @@ pub(crate) fn backup_with(
             objects: entries,
             chunks: Vec::new(),
             groups: Vec::new(),
+            sharees: Vec::new(),
         };
         let tree_id = Repo::save_calendar(&mut writer, &tree).unwrap();
         account.calendars.push(CalendarRef {

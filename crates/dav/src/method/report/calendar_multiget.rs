@@ -31,7 +31,7 @@ pub async fn handle(
         )));
     }
     let store = &cx.engine.store;
-    let env = PropEnv::new(cx, &multiget.prop).await?;
+    let mut env = PropEnv::new(cx, &multiget.prop).await?;
     let minimal = super::super::wants_minimal(req);
 
     // One store call per collection the hrefs name, then the answers in request order.
@@ -44,16 +44,21 @@ pub async fn handle(
             .or_default()
             .push(name.clone());
     }
-    let mut found = HashMap::new();
+    let mut readable = Vec::new();
     let mut refused = HashMap::new();
     for (collection_path, names) in by_collection {
-        let collection = match collection_at(cx, &collection_path).await? {
-            Ok(c) => c,
+        match collection_at(cx, &collection_path).await? {
+            Ok(c) => {
+                env.load_locks(cx, c.collection.owner).await?;
+                readable.push((collection_path, names, c));
+            }
             Err(status) => {
                 refused.insert(collection_path, status);
-                continue;
             }
-        };
+        }
+    }
+    let mut found = HashMap::new();
+    for (collection_path, names, collection) in readable {
         let objects: HashMap<String, StoredObject> = store
             .objects_by_name(collection.id(), &names)
             .await?

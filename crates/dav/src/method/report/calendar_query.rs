@@ -81,7 +81,8 @@ pub async fn handle(
             (Vec::new(), metas)
         }
     };
-    let env = PropEnv::new(cx, &query.prop).await?;
+    let mut env = PropEnv::new(cx, &query.prop).await?;
+    env.load_locks(cx, collection.owner).await?;
     let minimal = crate::method::wants_minimal(req);
     let mut members =
         MemberResponses::new(cx, &env, &query.prop, minimal, Arc::clone(&seen)).await?;

@@ -147,17 +147,16 @@ async fn findable(cx: &Cx<'_>) -> DavResult<Vec<Resource>> {
 /// calendars and to the server's base URL.
 pub async fn property_search(cx: &Cx<'_>, body: Element) -> DavResult<http::Response<Bytes>> {
     let any_of = body.attr("test") == Some("anyof");
-    let prop = PropFind::Prop(
-        body.child(DAV, "prop")
-            .map(|p| p.elements().cloned().collect())
-            .unwrap_or_default(),
-    );
+    let prop = PropFind::Prop(crate::quirks::principal_search_props(&body));
     let tests: Vec<Test> = body
         .elements()
         .filter(|e| e.name.is(DAV, "property-search"))
         .map(Test::parse)
         .collect();
-    let candidates = findable(cx).await?;
+    let mut candidates = findable(cx).await?;
+    if crate::quirks::principal_search_finds_users_only(&body) {
+        candidates.retain(|r| matches!(r, Resource::Principal(_)));
+    }
     let mut env = PropEnv::new(cx, &prop).await?;
     // With no test at all, every principal the caller may see (python caldav lists so).
     let matched: Vec<Resource> = candidates

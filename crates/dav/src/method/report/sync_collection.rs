@@ -46,7 +46,8 @@ pub async fn handle(
     let store = &cx.engine.store;
     let upto = collection.sync_seq;
     let token = SyncToken::of(collection).uri();
-    let env = PropEnv::new(cx, &sync.prop).await?;
+    let mut env = PropEnv::new(cx, &sync.prop).await?;
+    env.load_locks(cx, collection.owner).await?;
     // DAV:limit is ignored rather than honoured: RFC 6578 §3.7 allows returning everything,
     // and nothing is ever dropped that way.
     let mut writer = MemberWriter {

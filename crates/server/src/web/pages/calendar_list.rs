@@ -19,12 +19,14 @@ use crate::web::frame::html;
 use crate::web::frame::{bytes, swatch};
 use crate::web::layout::{csrf_field, page, when, Section};
 use crate::web::page::Ctx;
+use crate::web::shares::{self, access_label, VisibleShared};
 use crate::web::writes;
 
 pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
     let store = app.engine.store().as_ref();
     let all = calendars::list(store, &ctx.user).await?;
     let deleted = calendars::deleted(store, &ctx.user).await?;
+    let shared = shares::visible_shared(store, &ctx.user).await?;
     let base = format!(
         "{}://{}",
         if app.web.secure { "https" } else { "http" },
@@ -88,6 +90,9 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                 }
             }
         }
+        @if !shared.is_empty() {
+            (shared_with_you(&shared))
+        }
         div.grid2 {
             section.card #new-calendar {
                 h2 { "New calendar" }
@@ -134,6 +139,37 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
         }
     };
     Ok(html(page(&ctx, Section::Calendars, "Calendars", body)))
+}
+
+/// Calendars of others the user may read, marked shared, with the owner and the access;
+/// the owner changes them, so there is nothing to rename or delete here.
+fn shared_with_you(shared: &[VisibleShared]) -> maud::Markup {
+    html! {
+        section.card #shared-with-you aria-labelledby="shared-with-you-title" {
+            h2 #shared-with-you-title { "Shared with you" }
+            div.tablewrap {
+                table {
+                    thead { tr { th { "Calendar" } th { "Owner" } th { "Access" } th.num { "Items" } th.hide-narrow { "In your calendar apps" } } }
+                    tbody {
+                        @for s in shared {
+                            tr {
+                                td {
+                                    (swatch(&s.calendar.colour))
+                                    span.calname { (s.calendar.name) }
+                                    " " span.badge { @if s.delegated { "Delegated" } @else { "Shared" } }
+                                }
+                                td { (s.owner) }
+                                td { (access_label(s.privilege)) }
+                                td.num { (s.calendar.objects) }
+                                td.hide-narrow { code { (s.href) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p.muted { "Who shares what with you, and with whom you share, is on the " a href="/web/sharing" { "Sharing" } " page." }
+        }
+    }
 }
 
 fn holds(c: &calendars::CalendarInfo) -> &'static str {
