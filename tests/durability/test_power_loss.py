@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import signal
 import subprocess
 import sys
 import tempfile
@@ -173,7 +174,7 @@ def test_every_acknowledged_write_survives_a_power_cut(lossy_data_dir, tmp_path)
     log = tmp_path / "after.log"
     proc = subprocess.Popen([binary, "serve", "--data", str(disk), "--listen",
                              f"127.0.0.1:{port}"], stdout=open(log, "wb"),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         assert wait_until_answering("127.0.0.1", port, proc, time.monotonic() + 30), log_tail(log)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -206,7 +207,7 @@ def test_each_acknowledged_write_is_synced_before_its_answer(tmp_path):
     proc = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o",
                              str(trace), binary, "serve", "--data", str(data), "--listen",
                              f"127.0.0.1:{port}"], stdout=open(log, "wb"),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         assert wait_until_answering("127.0.0.1", port, proc, time.monotonic() + 30), log_tail(log)
         before = trace.read_text().count("sync(")
@@ -221,4 +222,9 @@ def test_each_acknowledged_write_is_synced_before_its_answer(tmp_path):
         syncs = trace.read_text().count("sync(") - before
         assert syncs >= 40, f"{syncs} syncs for 40 acknowledged writes"
     finally:
+        # strace detaches on SIGTERM and leaves the server running: end the whole group.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         stop_process(proc)

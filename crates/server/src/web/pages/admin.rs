@@ -112,7 +112,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                     }
                 }
             }
-            p.muted { "Changing a quota or disabling an account is done on the command line for now (calvault user)." }
+            p.muted { "Not here yet: changing the quota of an existing account, and disabling an account. An account can be removed with calvault user remove." }
         }
         div.grid2 {
             section.card {
