@@ -73,7 +73,7 @@ pub enum Condition {
     /// RFC 3253 §3.6: the REPORT is not supported on this resource.
     SupportedReport,
     /// RFC 4918 §16: the write touches locked URLs without their lock tokens; `roots` are
-    /// the lock roots, as paths below the home until [`Condition::place_roots`] makes
+    /// the lock roots, as paths below the home until `crate::lock::place_roots` makes
     /// them hrefs.
     LockTokenSubmitted { roots: Vec<String> },
     /// RFC 4918 §16: a LOCK conflicts with the locks rooted at `roots` (placed likewise).
@@ -158,18 +158,6 @@ impl Condition {
             }
         };
         Element::new(name)
-    }
-
-    /// Lock roots come from the store as paths below the home of the request's content;
-    /// in the answer they are hrefs as the caller reaches them (`crate::lock::Home`).
-    pub fn place_roots(&mut self, home: &crate::lock::Home) {
-        if let Condition::LockTokenSubmitted { roots } | Condition::NoConflictingLock { roots } =
-            self
-        {
-            for root in roots.iter_mut() {
-                *root = home.root_href(root);
-            }
-        }
     }
 
     /// The status a refusal for this condition carries: RFC 4791 §1.3 and RFC 4918 §16 make

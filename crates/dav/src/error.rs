@@ -66,15 +66,6 @@ impl DavError {
         (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5")
     }
 
-    /// Lock roots name paths below the home of the request's content; the answer names
-    /// hrefs (see [`Condition::place_roots`]).
-    pub fn placing_lock_roots(mut self, home: &crate::lock::Home) -> Self {
-        if let Some(condition) = self.condition.as_mut() {
-            condition.place_roots(home);
-        }
-        self
-    }
-
     pub fn into_response(self) -> Response<Bytes> {
         let (content_type, body) = match &self.condition {
             Some(c) => (

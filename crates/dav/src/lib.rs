@@ -17,7 +17,6 @@ pub mod fuzzing;
 pub mod history;
 mod limits;
 mod lock;
-mod merge;
 mod method;
 pub mod path;
 mod principal_href;
@@ -69,7 +68,7 @@ pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) limits: Limits,
     /// Whether a PUT whose If-Match names an older version is merged with what changed
-    /// since (`merge_concurrent_edits`; a calendar may say otherwise, see `merge`).
+    /// since (`merge_concurrent_edits`; a calendar may say otherwise, see `method::put::merge`).
     pub(crate) merge_edits: bool,
 }
 
@@ -133,11 +132,11 @@ impl Engine {
         if let Some(need) = access::required(req.method(), &target) {
             access::check(&target, need)?;
         }
-        let home = lock::Home::of(&target, &cx.caller.user);
+        let home = target.lock_home(&cx.caller.user);
         self.with_locks(cx, req, target, home.as_ref())
             .await
             .map_err(|e| match &home {
-                Some(home) => e.placing_lock_roots(home),
+                Some(home) => lock::place_roots(e, home),
                 None => e,
             })
     }

@@ -10,14 +10,14 @@
 
 use dav_xml::{Element, QName};
 use http::{HeaderMap, Request};
-use store::db::locking::member_path;
 use store::rules::locks::covers;
-use store::{DavLock, LockScope, PrincipalId, User};
+use store::rules::locks::member_path;
+use store::{DavLock, LockScope, PrincipalId};
 
+use crate::condition::Condition;
 use crate::conditional::{self, IfToken, TokenMatches};
 use crate::error::{DavError, DavResult};
 use crate::path::{self, Target};
-use crate::resource::{Resolved, Resource, Seen, Vacant};
 use crate::Engine;
 
 /// The home whose locks a request meets: that of the content its path names (for a
@@ -46,51 +46,6 @@ pub struct Binding {
 }
 
 impl Home {
-    /// The home of what a resolved request path names; None for what no home holds
-    /// (principals, the roots). Costs no lookup: the resolution read what it needs.
-    pub fn of(target: &Resolved, me: &User) -> Option<Home> {
-        let (seen, path) = match target {
-            Resolved::Found(Resource::Collection(c)) => (c, c.collection.path.clone()),
-            Resolved::Found(Resource::Object {
-                collection, meta, ..
-            }) => (
-                collection.as_ref(),
-                member_path(&collection.collection.path, &meta.name),
-            ),
-            Resolved::Vacant(Vacant {
-                parent: Some(parent),
-                name,
-                ..
-            }) => (parent, member_path(&parent.collection.path, name)),
-            Resolved::Vacant(Vacant {
-                parent: None, path, ..
-            }) => {
-                return Some(Home {
-                    owner: me.id,
-                    name: me.name.clone(),
-                    path: path.clone(),
-                    binding: None,
-                })
-            }
-            Resolved::Found(_) => return None,
-        };
-        Some(Home::seen(seen, path))
-    }
-
-    /// The home of `path` below the home of `seen`'s content.
-    pub fn seen(seen: &Seen, path: String) -> Home {
-        Home {
-            owner: seen.collection.owner,
-            name: seen.owner_name.to_string(),
-            path,
-            binding: seen.binding.as_ref().map(|b| Binding {
-                user: seen.home_user.to_string(),
-                path: b.path.clone(),
-                target: seen.collection.path.clone(),
-            }),
-        }
-    }
-
     /// Where the caller knows a lock root (a path below the owner's home) by: the user
     /// whose home the URL is in and the path below it — through the binding for what is in
     /// the shared calendar, else in the owner's home.
@@ -122,6 +77,19 @@ impl Home {
         let b = self.binding.as_ref().filter(|b| b.user == user)?;
         below(&joined, &b.path).map(|rest| member_path(&b.target, rest))
     }
+}
+
+/// Lock roots come from the store as paths below the home of the request's content; in
+/// the answer they are hrefs as the caller reaches them.
+pub fn place_roots(mut e: DavError, home: &Home) -> DavError {
+    if let Some(Condition::LockTokenSubmitted { roots } | Condition::NoConflictingLock { roots }) =
+        e.condition.as_mut()
+    {
+        for root in roots.iter_mut() {
+            *root = home.root_href(root);
+        }
+    }
+    e
 }
 
 /// What is left of `path` below `prefix` ("" for `prefix` itself), if it is there.

@@ -9,12 +9,14 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use store::rules::locks::member_path;
 use store::{
     Collection, CollectionId, CollectionKind, Group, ObjectMeta, PrincipalId, Privilege, User,
 };
 
 use crate::access::{self, Visibility};
 use crate::error::{DavError, DavResult};
+use crate::lock;
 use crate::method::Cx;
 use crate::path::{self, Target};
 
@@ -114,6 +116,21 @@ impl Seen {
     pub fn properties_id(&self) -> CollectionId {
         self.binding.as_ref().map_or(self.collection.id, |b| b.id)
     }
+
+    /// The home whose locks `path` (below the home of this collection's content) meets:
+    /// the content owner's, with the caller's binding URLs mapped onto it.
+    pub fn lock_home(&self, path: String) -> lock::Home {
+        lock::Home {
+            owner: self.collection.owner,
+            name: self.owner_name.to_string(),
+            path,
+            binding: self.binding.as_ref().map(|b| lock::Binding {
+                user: self.home_user.to_string(),
+                path: b.path.clone(),
+                target: self.collection.path.clone(),
+            }),
+        }
+    }
 }
 
 impl Resource {
@@ -131,6 +148,18 @@ impl Resource {
             Resource::Object {
                 collection, meta, ..
             } => path::member_href(&collection.href(), &meta.name),
+        }
+    }
+
+    /// The home whose locks this resource is under, for collections and objects (the
+    /// lockable resources).
+    pub fn lock_home(&self) -> Option<lock::Home> {
+        match self {
+            Resource::Collection(c) => Some(c.lock_home(c.collection.path.clone())),
+            Resource::Object {
+                collection, meta, ..
+            } => Some(collection.lock_home(member_path(&collection.collection.path, &meta.name))),
+            _ => None,
         }
     }
 
@@ -166,6 +195,27 @@ impl Resolved {
         match self {
             Resolved::Found(r) => Ok(r),
             Resolved::Vacant(_) => Err(DavError::not_found()),
+        }
+    }
+
+    /// The home whose locks a request on this meets; None for what no home holds
+    /// (principals, the roots). Costs no lookup: the resolution read what it needs.
+    pub fn lock_home(&self, me: &User) -> Option<lock::Home> {
+        match self {
+            Resolved::Found(r) => r.lock_home(),
+            Resolved::Vacant(Vacant {
+                parent: Some(parent),
+                name,
+                ..
+            }) => Some(parent.lock_home(member_path(&parent.collection.path, name))),
+            Resolved::Vacant(Vacant {
+                parent: None, path, ..
+            }) => Some(lock::Home {
+                owner: me.id,
+                name: me.name.clone(),
+                path: path.clone(),
+                binding: None,
+            }),
         }
     }
 }

@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use dav_xml::{Element, QName};
 use http::{header, Request, Response, StatusCode};
-use store::db::locking::member_path;
+use store::rules::locks::member_path;
 use store::{CollectionKind, DavLock, LockScope, NewLock, StoreError};
 
 use super::{Cx, Depth};
@@ -36,7 +36,7 @@ pub(super) fn target(resolved: Resolved) -> DavResult<Target> {
     let not_lockable =
         || DavError::method_not_allowed("only URLs below a calendar home can be locked");
     let target = |seen: &Seen, path, mapped, etag, is_collection, empty_resource| Target {
-        home: lock::Home::seen(seen, path),
+        home: seen.lock_home(path),
         mapped,
         etag,
         is_collection,

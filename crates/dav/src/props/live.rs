@@ -330,23 +330,8 @@ fn creationdate(_: &PropEnv<'_>, r: &Resource) -> Option<Element> {
     ))
 }
 
-/// Where the locks of a lockable resource (collections and objects) are: the home of its
-/// content and its path there.
-fn lock_home(r: &Resource) -> Option<crate::lock::Home> {
-    match r {
-        Resource::Collection(c) => Some(crate::lock::Home::seen(c, c.collection.path.clone())),
-        Resource::Object {
-            collection, meta, ..
-        } => Some(crate::lock::Home::seen(
-            collection,
-            store::db::locking::member_path(&collection.collection.path, &meta.name),
-        )),
-        _ => None,
-    }
-}
-
 fn lockdiscovery(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {
-    let home = lock_home(r)?;
+    let home = r.lock_home()?;
     let facts = env.locks.as_ref()?;
     let locks = facts.by_home.get(&home.owner)?;
     let href = r.href();

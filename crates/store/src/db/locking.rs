@@ -1,21 +1,18 @@
-//! WebDAV locks over a backend's statements: taking, refreshing and releasing one (each a
+//! WebDAV locks over a backend's statements: taking, refreshing and releasing one, each a
 //! transaction holding the home's row lock, so that a lock and a write to what it covers
-//! are ordered on every node), and the check each write makes inside its own transaction
-//! before it changes anything. The decisions are [`crate::rules::locks`].
-//!
-//! A home's expired lock rows are removed by the first transaction that reads them, so a
-//! lapsed lock costs one read once and nothing after.
+//! are ordered on every node. The decisions are [`crate::rules::locks`]; the check each
+//! write makes is [`super::lock_guard`].
 
 use bytes::Bytes;
 
+use super::lock_guard::live_locks;
 use super::now_ms;
 use super::statements::*;
 use super::write::put_in;
 use crate::rules::chain::Log;
-use crate::rules::locks::{self, Touch, TouchKind};
+use crate::rules::locks::{self, Touch};
 use crate::{
-    Change, CollectionId, DavLock, Expect, LockClaim, NewLock, ObjectIndex, PrincipalId, PutObject,
-    Result, StoreError,
+    Change, DavLock, Expect, LockClaim, NewLock, ObjectIndex, PrincipalId, PutObject, Result,
 };
 
 /// What the empty resource a LOCK of an unmapped URL creates is served as (RFC 4918 §7.3).
@@ -113,71 +110,4 @@ pub async fn remove_lock<C: Statements>(
     let lock = locks::unlocked(&live, path, token, principal, now)?;
     c.delete_locks(home, std::slice::from_ref(&lock.token))
         .await
-}
-
-/// The live locks of a home, removing its expired rows on the way (the transaction holds
-/// the home's lock).
-async fn live_locks<C: Statements>(c: &C, home: PrincipalId, now: i64) -> Result<Vec<DavLock>> {
-    let mut all = c.home_locks(home).await?;
-    let expired = locks::expired(&all, now);
-    if !expired.is_empty() {
-        c.delete_locks(home, &expired).await?;
-        all.retain(|l| locks::is_live(l, now));
-    }
-    Ok(all)
-}
-
-/// The lock check of a write: refuses it unless `change` holds every live lock of `home` on
-/// what it touches; returns the live locks, for [`end_locks`].
-pub(super) async fn guard<C: Statements>(
-    c: &C,
-    home: PrincipalId,
-    touched: &[Touch<'_>],
-    change: &Change,
-) -> Result<Vec<DavLock>> {
-    let now = now_ms();
-    let live = live_locks(c, home, now).await?;
-    locks::check_write(&live, touched, change.locks.as_ref(), now)?;
-    Ok(live)
-}
-
-/// [`guard`] for a write to the member `name` of a collection (or, with `name` "", to the
-/// collection itself), reading the locks only when the collection's head says its home has
-/// any. Returns the member's path and the live locks.
-pub(super) async fn guard_member<C: Statements>(
-    c: &C,
-    collection: CollectionId,
-    head: &CollectionHead,
-    name: &str,
-    kind: TouchKind,
-    change: &Change,
-) -> Result<(String, Vec<DavLock>)> {
-    if !head.locked {
-        return Ok((String::new(), Vec::new()));
-    }
-    let record = c
-        .collection_record(collection)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let path = member_path(&record.collection.path, name);
-    let live = guard(c, head.owner, &[kind.at(&path)], change).await?;
-    Ok((path, live))
-}
-
-/// Removes the locks rooted at or below a URL the write removed.
-pub(super) async fn end_locks<C: Statements>(c: &C, live: &[DavLock], path: &str) -> Result<()> {
-    let ended = locks::ended_by_removal(live, path);
-    match live.first() {
-        Some(lock) if !ended.is_empty() => c.delete_locks(lock.home, &ended).await,
-        _ => Ok(()),
-    }
-}
-
-/// The path below the home of a collection's member (`name` "" is the collection).
-pub fn member_path(collection: &str, name: &str) -> String {
-    match (collection.is_empty(), name.is_empty()) {
-        (_, true) => collection.to_owned(),
-        (true, false) => name.to_owned(),
-        (false, false) => format!("{collection}/{name}"),
-    }
 }

@@ -14,6 +14,7 @@
 //! a whole job completes in a single poll (see [`run_ready`]).
 
 pub mod columns;
+mod lock_guard;
 pub mod locking;
 pub mod sharing;
 mod statements;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use tokio::try_join;
 
-use super::locking::{end_locks, guard, guard_member};
+use super::lock_guard::{end_locks, guard, guard_member};
 use super::now_ms;
 use super::statements::*;
 use crate::history::etag_of;

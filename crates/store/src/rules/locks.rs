@@ -222,6 +222,15 @@ pub fn ended_by_removal(locks: &[DavLock], path: &str) -> Vec<String> {
         .collect()
 }
 
+/// The path below the home of a collection's member (`name` "" is the collection).
+pub fn member_path(collection: &str, name: &str) -> String {
+    match (collection.is_empty(), name.is_empty()) {
+        (_, true) => collection.to_owned(),
+        (true, false) => name.to_owned(),
+        (false, false) => format!("{collection}/{name}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -17,9 +17,9 @@ use dav_xml::CALVAULT;
 use http::{header, Request, Response, StatusCode};
 use store::{Collection, CollectionKind, Merge, PutObject, StoreError};
 
+use super::{check_calendar_object, keeps_uid, uid_conflict_with_href};
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
-use crate::method::put::{check_calendar_object, keeps_uid, uid_conflict_with_href};
 use crate::method::Cx;
 use crate::resource::Seen;
 

@@ -1,4 +1,7 @@
-//! PUT: store exactly the bytes sent, after validating calendar data (RFC 4791 §5.3.2).
+//! PUT: store exactly the bytes sent, after validating calendar data (RFC 4791 §5.3.2);
+//! with merging on, a PUT whose If-Match names an older version is merged ([`merge`]).
+
+mod merge;
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
@@ -54,8 +57,8 @@ pub async fn handle(
     // Opt-in (docs/locks-and-merging.md): an If-Match naming an older version is merged
     // with what changed since, instead of refused.
     if let Some(base) = conditional::stale_if_match(req.headers(), current_etag.as_deref()) {
-        if crate::merge::applies(cx, collection).await? {
-            return crate::merge::put(cx, req, &seen, &name, base).await;
+        if merge::applies(cx, collection).await? {
+            return merge::put(cx, req, &seen, &name, base).await;
         }
     }
     let mut expect = conditional::write_expectation(
@@ -104,9 +107,9 @@ pub async fn handle(
         // Another write came in between the If-Match check and this one: merged with it
         // when merging is on, as if the If-Match had been stale from the start.
         (Err(StoreError::PreconditionFailed), Expect::Etag(base))
-            if crate::merge::applies(cx, collection).await? =>
+            if merge::applies(cx, collection).await? =>
         {
-            return crate::merge::put(cx, req, &seen, &name, base).await;
+            return merge::put(cx, req, &seen, &name, base).await;
         }
         (written, _) => written.map_err(|e| uid_conflict_with_href(e, &seen.href()))?,
     };
