@@ -92,3 +92,12 @@ def calvault_binary() -> str:
         pytest.exit(f"calvault binary not found: {b} (cargo build -p calvault, or set CALVAULT_BIN)",
                     returncode=2)
     return b
+
+
+def store_args(data: Path) -> list[str]:
+    """The flags naming the session's store for a calvault command."""
+    args = ["--data", str(data)]
+    database = os.environ.get("CALVAULT_DATABASE", "").strip()
+    if database:
+        args += ["--database", database]
+    return args

@@ -42,6 +42,7 @@ from calvault_testlib import (  # noqa: E402
     free_port,
     log_tail,
     stop_process,
+    store_args,
     wait_until_answering,
 )
 
@@ -68,15 +69,6 @@ ACCOUNTS = {
         Account("carol", "carol's own Pa55word", "carol@example.org", "Carol Danvers"),
     )
 }
-
-
-def store_args(data: Path) -> list[str]:
-    """The flags naming the session's store for a calvault command."""
-    args = ["--data", str(data)]
-    database = os.environ.get("CALVAULT_DATABASE", "").strip()
-    if database:
-        args += ["--database", database]
-    return args
 
 
 @dataclass

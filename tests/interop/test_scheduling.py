@@ -2,9 +2,10 @@
 calvault: `save_with_invites`, the attendee's inbox, `accept_invite`, and a free-busy
 request to the outbox (shared/CLIENTS-multiuser.md §6).
 
-The suite's shared server has one user without an e-mail address; scheduling needs two
-who have one, so this module starts its own server (as conftest.py does) with alice and
-bob.
+The module starts its own server (as conftest.py does) on the same kind of store, with
+its own two users, dora (organizer) and ed (attendee): under $CALVAULT_DATABASE both
+servers share one PostgreSQL database, so the names must not be the session's, and the
+session's sharing tests must not see this module's invitations and grants.
 
 Run: CALVAULT_BIN=target/debug/calvault python3 -m pytest -q tests/interop/test_scheduling.py
 """
@@ -23,10 +24,10 @@ from pathlib import Path
 import caldav
 import pytest
 
-from calvault_testlib import calvault_binary, free_port, stop_process, wait_until_answering
+from calvault_testlib import calvault_binary, free_port, stop_process, store_args, wait_until_answering
 
 PASSWORD = "correct horse battery staple"
-USERS = {"alice": "alice@example.org", "bob": "bob@example.org"}
+USERS = {"dora": "dora@example.org", "ed": "ed@example.org"}
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +39,17 @@ def base_url():
     with open(log_path, "ab") as logf:
         for name, email in USERS.items():
             subprocess.run(
-                [binary, "user", "add", name, "--email", email, "--password-stdin", "--data", str(data)],
+                [binary, "user", "add", name, "--email", email, "--password-stdin", *store_args(data)],
                 input=(PASSWORD + "\n").encode(),
                 stdout=logf,
                 stderr=logf,
                 timeout=60,
                 check=True,
             )
-        # Bob lets alice see when he is busy (the default principal_search "groups" shows
+        # Ed lets dora see when he is busy (the default principal_search "groups" shows
         # nobody's free-busy without a grant).
         subprocess.run(
-            [binary, "share", "add", "bob/*", "alice", "--free-busy", "--data", str(data)],
+            [binary, "share", "add", "ed/*", "dora", "--free-busy", *store_args(data)],
             stdout=logf,
             stderr=logf,
             timeout=60,
@@ -56,7 +57,7 @@ def base_url():
         )
         port = free_port()
         proc = subprocess.Popen(
-            [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
+            [binary, "serve", *store_args(data), "--listen", f"127.0.0.1:{port}"],
             stdout=logf,
             stderr=logf,
             stdin=subprocess.DEVNULL,
@@ -88,61 +89,61 @@ def meeting(uid: str, start: datetime) -> str:
 
 
 def test_the_server_says_it_schedules(base_url):
-    with client(base_url, "alice") as c:
+    with client(base_url, "dora") as c:
         assert c.supports_scheduling()
         principal = c.principal()
         addresses = [str(a) for a in principal.calendar_user_address_set()]
-        assert addresses[0] == "mailto:alice@example.org"
-        assert path_of(principal.schedule_inbox()) == "/dav/calendars/alice/inbox/"
-        assert path_of(principal.schedule_outbox()) == "/dav/calendars/alice/outbox/"
+        assert addresses[0] == "mailto:dora@example.org"
+        assert path_of(principal.schedule_inbox()) == "/dav/calendars/dora/inbox/"
+        assert path_of(principal.schedule_outbox()) == "/dav/calendars/dora/outbox/"
 
 
 def test_invite_lands_in_the_inbox_and_accepting_reaches_the_organizer(base_url):
     uid = "sched-" + uuid.uuid4().hex[:10]
     start = datetime(2026, 12, 14, 10, 0, tzinfo=timezone.utc)
-    with client(base_url, "alice") as alice, client(base_url, "bob") as bob:
-        alice_cal = alice.principal().calendars()[0]
-        alice_cal.save_with_invites(meeting(uid, start), ["bob@example.org"])
+    with client(base_url, "dora") as dora, client(base_url, "ed") as ed:
+        dora_cal = dora.principal().calendars()[0]
+        dora_cal.save_with_invites(meeting(uid, start), ["ed@example.org"])
 
-        bob_principal = bob.principal()
-        items = bob_principal.schedule_inbox().get_items()
+        ed_principal = ed.principal()
+        items = ed_principal.schedule_inbox().get_items()
         invites = [i for i in items if uid in i.data]
         assert len(invites) == 1, [i.data for i in items]
         invite = invites[0]
         assert invite.is_invite_request()
-        # The server put the meeting into bob's calendar already.
-        bob_cal = bob_principal.calendars()[0]
-        copy = bob_cal.event_by_uid(uid)
+        # The server put the meeting into ed's calendar already.
+        ed_cal = ed_principal.calendars()[0]
+        copy = ed_cal.event_by_uid(uid)
         assert "PARTSTAT=NEEDS-ACTION" in copy.data.replace("\r\n ", "")
 
-        invite.accept_invite(calendar=bob_cal)
+        invite.accept_invite(calendar=ed_cal)
 
-        organizer_copy = alice_cal.event_by_uid(uid)
+        organizer_copy = dora_cal.event_by_uid(uid)
         organizer_copy.load()
         listed = organizer_copy.icalendar_component.get("attendee", [])
         if not isinstance(listed, list):
             listed = [listed]
         attendees = {str(a).lower(): a.params.get("PARTSTAT") for a in listed}
-        assert attendees["mailto:bob@example.org"] == "ACCEPTED", organizer_copy.data
-        # One copy of the meeting in bob's calendars, not two.
-        assert len([e for e in bob_cal.events() if uid in e.data]) == 1
+        assert attendees["mailto:ed@example.org"] == "ACCEPTED", organizer_copy.data
+        # One copy of the meeting in ed's calendars, not two.
+        assert len([e for e in ed_cal.events() if uid in e.data]) == 1
 
 
 def test_free_busy_of_an_attendee_through_the_outbox(base_url):
     start = datetime(2026, 12, 15, 9, 0, tzinfo=timezone.utc)
-    with client(base_url, "alice") as alice, client(base_url, "bob") as bob:
-        bob_cal = bob.principal().calendars()[0]
+    with client(base_url, "dora") as dora, client(base_url, "ed") as ed:
+        ed_cal = ed.principal().calendars()[0]
         busy = meeting("busy-" + uuid.uuid4().hex[:8], start)
-        bob_cal.save_event(busy)
-        answer = alice.principal().freebusy_request(
-            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:bob@example.org"]
+        ed_cal.save_event(busy)
+        answer = dora.principal().freebusy_request(
+            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:ed@example.org"]
         )
         assert answer["errors"] == {}, answer
-        text = answer["mailto:bob@example.org"].data.replace("\r\n ", "")
+        text = answer["mailto:ed@example.org"].data.replace("\r\n ", "")
         assert "FREEBUSY;FBTYPE=BUSY:20261215T090000Z/20261215T100000Z" in text, text
-        # Alice granted bob nothing: he may see her principal (he shares with her), not
+        # Dora granted ed nothing: he may see her principal (he shares with her), not
         # her busy time.
-        answer = bob.principal().freebusy_request(
-            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:alice@example.org"]
+        answer = ed.principal().freebusy_request(
+            start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:dora@example.org"]
         )
-        assert answer["errors"] == {"mailto:alice@example.org": "3.8;No authority"}
+        assert answer["errors"] == {"mailto:dora@example.org": "3.8;No authority"}
