@@ -19,6 +19,7 @@ mod dump;
 mod groups;
 mod locks;
 mod log;
+mod mail;
 mod objects;
 mod principals;
 mod properties;

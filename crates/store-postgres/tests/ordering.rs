@@ -43,6 +43,7 @@ async fn names_sort_by_bytes_under_a_language_collation() {
             expect: Expect::Absent,
             quota: None,
             merge: None,
+            mail: Vec::new(),
         };
         store.put_object(put, &Change::default()).await.unwrap();
     }

@@ -16,6 +16,7 @@ mod dump;
 mod groups;
 mod locks;
 mod log;
+mod mail;
 mod objects;
 mod principals;
 mod properties;

@@ -8,7 +8,9 @@ use crate::history::{chain_hash, etag_of, ChainInput, Entry};
 use crate::*;
 
 mod locks;
+mod mail;
 pub use locks::*;
+pub use mail::*;
 
 /// Generates one `#[tokio::test]` per check. `$make` is an async expression giving
 /// `(store, guard)`; the guard (e.g. a temporary directory) lives until the test ends.
@@ -51,7 +53,10 @@ macro_rules! conformance_tests {
             expired_locks_are_as_if_they_were_not_there,
             a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the_lock,
             merged_versions_name_their_parents,
-            collections_created_under_a_lock_are_held_by_it);
+            collections_created_under_a_lock_are_held_by_it,
+            mail_is_queued_with_its_write_and_claimed_once,
+            failed_mail_is_retried_then_given_up,
+            concurrent_claims_take_each_message_once);
         $crate::conformance_tests!(@copy $make);
     };
     (@copy $make:expr) => {
@@ -123,6 +128,7 @@ pub fn put(
         expect,
         quota: None,
         merge: None,
+        mail: Vec::new(),
     }
 }
 

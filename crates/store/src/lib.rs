@@ -8,7 +8,7 @@
 //! the history row is appended atomically, so a rejected request stores nothing.
 //!
 //! The API is split by concern — [`Accounts`], [`Collections`], [`Objects`], [`Properties`],
-//! [`ChangeLog`], [`History`], [`Locks`], [`Sharing`], [`Status`] and [`dump::Dump`] — so
+//! [`ChangeLog`], [`History`], [`Locks`], [`Sharing`], [`MailOutbox`], [`Status`] and [`dump::Dump`] — so
 //! that a feature names only what it uses; [`Store`] is all of them, for the edge that holds
 //! one `Arc<dyn Store>`.
 
@@ -18,12 +18,14 @@ pub mod db;
 pub mod dump;
 mod error;
 pub mod history;
+mod mail;
 mod model;
 pub mod observe;
 pub mod rules;
 pub mod verify;
 
 pub use error::StoreError;
+pub use mail::*;
 pub use model::*;
 
 use async_trait::async_trait;
@@ -40,6 +42,7 @@ pub trait Store:
     + History
     + Locks
     + Sharing
+    + MailOutbox
     + Status
     + dump::Dump
 {
@@ -54,6 +57,7 @@ impl<T> Store for T where
         + History
         + Locks
         + Sharing
+        + MailOutbox
         + Status
         + dump::Dump
 {
@@ -63,8 +67,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::dump::Dump;
     pub use crate::{
-        Accounts, ChangeLog, Collections, History, Locks, Objects, Properties, Sharing, Status,
-        Store,
+        Accounts, ChangeLog, Collections, History, Locks, MailOutbox, Objects, Properties, Sharing,
+        Status, Store,
     };
 }
 

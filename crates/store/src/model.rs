@@ -326,6 +326,8 @@ pub struct PutObject {
     /// The write is the three-way merge of a concurrent edit: its history row names both
     /// parents.
     pub merge: Option<Merge>,
+    /// E-mail the write sends (iMIP): queued in the same transaction (`crate::mail`).
+    pub mail: Vec<crate::NewMail>,
 }
 
 /// A version that merged two edits made from one base (calvault's opt-in merge of

@@ -360,6 +360,7 @@ async fn put_back(
                 expect,
                 quota,
                 merge: None,
+                mail: Vec::new(),
             },
             change,
         )

@@ -84,6 +84,7 @@ pub async fn deliver(
         expect: Expect::Anything,
         quota: None,
         merge: None,
+        mail: Vec::new(),
     };
     store.put_object(put, change).await?;
     Ok(())

@@ -67,3 +67,7 @@ pub fn and_data_from(with_data: bool) -> &'static str {
         " FROM calendar_object"
     }
 }
+
+/// The `mail_outbox` columns a [`crate::QueuedMail`] is read from, in this order.
+pub const MAIL_COLUMNS: &str = "id, organizer_id, uid, method, sender, recipient, calendar, \
+     created_at, attempts, next_attempt_at, state, last_error";

@@ -52,6 +52,7 @@ pub async fn create_lock<C: Statements>(c: &C, new: &NewLock, change: &Change) -
             expect: Expect::Absent,
             quota: None,
             merge: None,
+            mail: Vec::new(),
         };
         put_in(c, &mut Log::new(now), &empty, change).await?;
     }

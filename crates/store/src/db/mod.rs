@@ -16,6 +16,7 @@
 pub mod columns;
 mod lock_guard;
 pub mod locking;
+mod mail;
 pub mod sharing;
 mod statements;
 mod store;

@@ -83,6 +83,7 @@ pub trait Statements:
     + PropertyStatements
     + LogStatements
     + DavLockStatements
+    + MailStatements
     + DumpStatements
     + StatusStatements
 {
@@ -99,6 +100,7 @@ impl<T> Statements for T where
         + PropertyStatements
         + LogStatements
         + DavLockStatements
+        + MailStatements
         + DumpStatements
         + StatusStatements
 {
@@ -493,6 +495,38 @@ pub trait DavLockStatements: Send + Sync + 'static {
 }
 
 /// Whole rows in and out, for [`crate::dump`].
+/// The `mail_outbox` table (`crate::mail`).
+pub trait MailStatements: Send + Sync + 'static {
+    fn insert_mail(
+        &self,
+        mail: &crate::NewMail,
+        at: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Up to `limit` queued rows due at `now` (oldest first), each with one attempt more and
+    /// due again at `lease_until`; rows another transaction is claiming are skipped.
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::QueuedMail>>> + Send;
+    /// Marks a queued row sent at `at`; the count of rows changed.
+    fn set_mail_sent(&self, id: i64, at: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Records a failed attempt of a queued row: due again at `retry_at`, or failed for good
+    /// at `at` when None.
+    fn set_mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+        at: i64,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    fn mail_of(
+        &self,
+        organizer: PrincipalId,
+    ) -> impl Future<Output = Result<Vec<crate::QueuedMail>>> + Send;
+}
+
 pub trait DumpStatements: Send + Sync + 'static {
     fn dump_principals(&self) -> impl Future<Output = Result<Vec<PrincipalRecord>>> + Send;
     fn dump_tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;

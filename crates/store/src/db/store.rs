@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio::try_join;
 
 use super::statements::*;
-use super::{locking, sharing, write, Database, ReadCost};
+use super::{locking, mail, sharing, write, Database, ReadCost};
 use crate::dump::{
     CollectionRecord, Dump, ObjectRecord, PrincipalRecord, PropertyRecord, SharingRecords,
     TokenRecord,
@@ -336,7 +336,7 @@ impl<D: Database> Objects for DbStore<D> {
     ) -> Result<()> {
         let (name, change) = (name.to_owned(), change.clone());
         let job = job!(|c| async move {
-            write::delete_object(c, collection, &name, &expect, &change).await
+            write::delete_object(c, collection, &name, &expect, &change, &[]).await
         });
         self.write(job).await
     }
@@ -697,6 +697,54 @@ impl<D: Database> Dump for DbStore<D> {
 
     async fn finish_load(&self) -> Result<()> {
         let job = job!(|c| c.finish_load());
+        self.write(job).await
+    }
+}
+
+#[async_trait]
+impl<D: Database> MailOutbox for DbStore<D> {
+    async fn claim_mail(&self, limit: u32) -> Result<Vec<QueuedMail>> {
+        let job = job!(|c| async move { mail::claim(c, limit).await });
+        self.write(job).await
+    }
+
+    async fn mail_sent(&self, id: i64) -> Result<()> {
+        let job = job!(|c| async move { mail::sent(c, id).await });
+        self.write(job).await
+    }
+
+    async fn mail_not_sent(
+        &self,
+        queued: &QueuedMail,
+        error: &str,
+        permanent: bool,
+        backoff: crate::rules::mail::Backoff,
+    ) -> Result<MailFate> {
+        let (id, attempts, error) = (queued.id, queued.attempts, error.to_owned());
+        let job =
+            job!(
+                |c| async move { mail::not_sent(c, id, attempts, &error, permanent, backoff).await }
+            );
+        self.write(job).await
+    }
+
+    async fn mail_of(&self, organizer: PrincipalId) -> Result<Vec<QueuedMail>> {
+        let job = job!(|c| c.mail_of(organizer));
+        self.read(ReadCost::Scan, job).await
+    }
+
+    async fn delete_object_sending(
+        &self,
+        collection: CollectionId,
+        name: &str,
+        expect: Expect,
+        change: &Change,
+        queued: Vec<NewMail>,
+    ) -> Result<()> {
+        let (name, change) = (name.to_owned(), change.clone());
+        let job = job!(|c| async move {
+            write::delete_object(c, collection, &name, &expect, &change, &queued).await
+        });
         self.write(job).await
     }
 }

@@ -20,8 +20,8 @@ use crate::rules::object::ObjectState;
 use crate::rules::{collection as collections, object as objects, properties, quota, scheduling};
 use crate::{
     Change, Collection, CollectionId, CollectionKind, CollectionTransfer, Expect, NewCollection,
-    NewUser, ObjectTransfer, PrincipalId, Property, PropertyPatch, PutObject, PutOutcome, Result,
-    StoreError, TransferMode, User, VersionKind,
+    NewMail, NewUser, ObjectTransfer, PrincipalId, Property, PropertyPatch, PutObject, PutOutcome,
+    Result, StoreError, TransferMode, User, VersionKind,
 };
 
 /// The components a new calendar accepts when the client does not say.
@@ -418,6 +418,7 @@ async fn put_checked<C: Statements>(
         c.set_sync_seq(put.collection, seq, log.at()),
         insert_version(c, &row),
     )?;
+    queue_mail(c, &put.mail, log.at()).await?;
     Ok(PutOutcome {
         created: existing.is_none(),
         etag,
@@ -430,6 +431,7 @@ pub async fn delete_object<C: Statements>(
     name: &str,
     expect: &Expect,
     change: &Change,
+    mail: &[NewMail],
 ) -> Result<()> {
     c.lock_owners_of(&[collection]).await?;
     let (existing, head) = try_join!(
@@ -451,7 +453,16 @@ pub async fn delete_object<C: Statements>(
         change,
     )
     .await?;
+    queue_mail(c, mail, now_ms()).await?;
     end_locks(c, &locks, &path).await
+}
+
+/// Queues the e-mail a write sends, in its transaction (`crate::mail`).
+async fn queue_mail<C: Statements>(c: &C, mail: &[NewMail], at: i64) -> Result<()> {
+    for m in mail {
+        c.insert_mail(m, at).await?;
+    }
+    Ok(())
 }
 
 /// Removes an object that exists, with its properties, and records the removal.
@@ -548,6 +559,7 @@ pub async fn transfer_object<C: Statements>(
         expect: Expect::Absent,
         quota: objects::transfer_quota(t, same_owner),
         merge: None,
+        mail: Vec::new(),
     };
     put_in(c, &mut log, &put, change).await?;
     for p in &props {

@@ -10,11 +10,13 @@
 //! - [`locks`]: WebDAV locks: which are live, which a write needs, which conflict, timeouts;
 //! - [`range`]: the parameters of an instance-index range query and how its halves merge;
 //! - [`sharing`]: where shared calendars appear in sharees' homes, and while they stay;
-//! - [`scheduling`]: the inbox and outbox every account has (RFC 6638 §2).
+//! - [`scheduling`]: the inbox and outbox every account has (RFC 6638 §2);
+//! - [`mail`]: when the mail outbox tries a message again, and when it gives up.
 
 pub mod chain;
 pub mod collection;
 pub mod locks;
+pub mod mail;
 pub mod object;
 pub mod properties;
 pub mod quota;

@@ -133,6 +133,7 @@ pub async fn put(
                 theirs: current.meta.etag.clone(),
                 ours: ours.to_vec(),
             }),
+            mail: Vec::new(),
         };
         match store.put_object(write, &cx.caller.change).await {
             Ok(_) => return Ok(crate::method::empty(StatusCode::NO_CONTENT)),

@@ -197,6 +197,7 @@ fn checked_put(engine: &Engine, write: ObjectWrite<'_>) -> DavResult<PutObject> 
         expect: write.expect,
         quota: write.quota,
         merge: None,
+        mail: Vec::new(),
     })
 }
 
