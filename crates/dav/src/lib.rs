@@ -36,6 +36,7 @@ pub use condition::Condition;
 pub use error::{DavError, DavResult};
 pub use limits::{Limits, SharingAccept};
 pub use method::put::{write_object, ObjectWrite};
+pub use schedule::imip;
 
 /// The authenticated user of a request and what to record about it in history.
 #[derive(Clone, Debug)]
@@ -70,6 +71,9 @@ pub struct Engine {
     /// Whether a PUT whose If-Match names an older version is merged with what changed
     /// since (`merge_concurrent_edits`; a calendar may say otherwise, see `method::put::merge`).
     pub(crate) merge_edits: bool,
+    /// Whether attendees elsewhere are sent their messages by e-mail (a mail relay is
+    /// configured: `schedule::imip`); without, they get SCHEDULE-STATUS 3.7.
+    pub(crate) sends_mail: bool,
 }
 
 impl Engine {
@@ -78,7 +82,15 @@ impl Engine {
             store,
             limits,
             merge_edits: false,
+            sends_mail: false,
         }
+    }
+
+    /// Sends attendees elsewhere their invitations by e-mail through the store's mail
+    /// outbox (`schedule::imip`; the server runs the sender).
+    pub fn sending_mail(mut self, on: bool) -> Self {
+        self.sends_mail = on;
+        self
     }
 
     /// Turns the three-way merge of concurrent edits on for every calendar that does not

@@ -30,11 +30,20 @@ pub async fn handle(
                     tokens: &cx.if_tokens,
                 },
             )?;
-            let plan =
+            let mut plan =
                 crate::schedule::plan_delete(cx, &collection, data.as_ref(), req.headers()).await?;
-            store
-                .delete_object(collection.id(), &meta.name, expect, change)
-                .await?;
+            let mail = plan
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.mail))
+                .unwrap_or_default();
+            match mail.is_empty() {
+                true => store.delete_object(collection.id(), &meta.name, expect, change),
+                // The CANCELs by e-mail are queued in the removal's own transaction.
+                false => {
+                    store.delete_object_sending(collection.id(), &meta.name, expect, change, mail)
+                }
+            }
+            .await?;
             if let Some(plan) = plan {
                 plan.deliver(cx).await;
             }

@@ -16,10 +16,15 @@ use crate::method::Cx;
 use crate::path;
 
 /// Attempts at a copy that another writer changes at the same moment.
-const ATTEMPTS: usize = 3;
+pub(super) const ATTEMPTS: usize = 3;
 
 /// The change scheduling records: who acted, from where, with the lock tokens they sent.
 pub fn change_of(cx: &Cx<'_>) -> Change {
+    // A REPLY that came by e-mail is recorded as the caller's change says (client "imip",
+    // the attendee's address as author): `imip::receive_reply`.
+    if cx.caller.change.client.as_deref() == Some(super::imip::CLIENT) {
+        return cx.caller.change.clone();
+    }
     Change {
         author: cx.caller.user.name.clone(),
         client: Some("scheduling".into()),
@@ -95,7 +100,7 @@ fn new_name(uid: &str) -> String {
 
 /// Writes `root` as `to`'s copy: over `existing` (expecting its ETag) or new in their
 /// default calendar. Err(PreconditionFailed) when the copy changed in the meantime.
-async fn write_copy(
+pub(super) async fn write_copy(
     cx: &Cx<'_>,
     to: &User,
     existing: Option<&Copy>,
@@ -131,7 +136,7 @@ async fn write_copy(
     Ok(true)
 }
 
-fn is_retry(e: &crate::error::DavError) -> bool {
+pub(super) fn is_retry(e: &crate::error::DavError) -> bool {
     e.status == http::StatusCode::PRECONDITION_FAILED
 }
 

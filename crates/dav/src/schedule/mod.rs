@@ -9,12 +9,15 @@
 //! The calendar user of a calendar is its owner, whoever writes to it (a delegate acts for
 //! them); every write scheduling makes is recorded with the acting user as its author.
 //!
-//! Attendees elsewhere (no user of this server has their address) get SCHEDULE-STATUS 3.7:
-//! this server sends no e-mail (docs/scheduling.md).
+//! Attendees elsewhere (no user of this server has their address) are sent the message by
+//! e-mail when the server has a mail relay ([`imip`]: queued with the organizer's write,
+//! SCHEDULE-STATUS 1.1 until the relay answered); without one they get SCHEDULE-STATUS 3.7
+//! (docs/scheduling.md).
 
 mod address;
 pub mod default_calendar;
 mod deliver;
+pub mod imip;
 pub mod inbox;
 pub mod outbox;
 
@@ -24,7 +27,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use ical::itip::{self, edit, tag, Agent, Parties};
 use ical::Component;
-use store::{CollectionKind, Expect, User};
+use store::{CollectionKind, Expect, NewMail, User};
 
 pub use address::{addresses_of, is_address_of, Directory};
 
@@ -106,6 +109,8 @@ pub struct PutPlan {
     pub rewritten: bool,
     /// The Schedule-Tag of `data`.
     pub tag: String,
+    /// E-mail to attendees elsewhere, to queue with the write (`imip`).
+    pub mail: Vec<NewMail>,
     after: After,
 }
 
@@ -220,6 +225,7 @@ pub async fn plan_put(
         tag: tag_of(&root),
         data: body.clone(),
         rewritten: false,
+        mail: Vec::new(),
         after: After::Attendee {
             owner,
             organizer,
@@ -245,6 +251,7 @@ fn unchanged(body: &Bytes, root: &Component) -> PutPlan {
         data: body.clone(),
         rewritten: false,
         tag: tag_of(root),
+        mail: Vec::new(),
         after: After::Nothing,
     }
 }
@@ -293,7 +300,9 @@ async fn organizer_plan(
         .as_ref()
         .is_none_or(|o| tag::organizer_content(o) != tag::organizer_content(&root));
     let mut requests = Vec::new();
-    let mut statuses: Vec<(String, &'static str)> = Vec::new();
+    let mut mailed = Vec::new();
+    let mut statuses: Vec<(String, String)> = Vec::new();
+    let sends_mail = cx.engine.sends_mail;
     for key in &keys {
         if is_address_of(key, owner) {
             continue;
@@ -304,29 +313,45 @@ async fn organizer_plan(
         if attendee.agent != Agent::Server {
             continue;
         }
+        let was_invited = old_parties
+            .as_ref()
+            .and_then(|o| o.attendee(key))
+            .is_some_and(|a| a.agent == Agent::Server);
+        let forced = attendee.force_send.as_deref() == Some("REQUEST");
+        let sends = !was_invited || meeting_changed || forced;
         match directory.user(&attendee.address) {
             Some(user) => {
-                let was_invited = old_parties
-                    .as_ref()
-                    .and_then(|o| o.attendee(key))
-                    .is_some_and(|a| a.agent == Agent::Server);
-                let forced = attendee.force_send.as_deref() == Some("REQUEST");
-                if !was_invited || meeting_changed || forced {
+                if sends {
                     requests.push((user, key.to_string()));
                 }
-                statuses.push((key.to_string(), DELIVERED));
+                statuses.push((key.to_string(), DELIVERED.into()));
             }
-            None => statuses.push((key.to_string(), INVALID_USER)),
+            None if sends_mail && imip::mail_address(&attendee.address).is_some() => {
+                if sends {
+                    mailed.push(key.to_string());
+                    statuses.push((key.to_string(), imip::QUEUED.into()));
+                } else if let Some(was) = old_root
+                    .as_ref()
+                    .and_then(|o| edit::schedule_status_in(o, key))
+                {
+                    // Nothing new to send: what the last message came to stays.
+                    statuses.push((key.to_string(), was));
+                }
+            }
+            None => statuses.push((key.to_string(), INVALID_USER.into())),
         }
     }
     let mut cancels = Vec::new();
-    if let Some(old) = &old_parties {
+    let mut mail = Vec::new();
+    if let (Some(old), Some(old_root)) = (&old_parties, &old_root) {
         for key in old.attendee_keys() {
             let gone = !keys.contains(key);
             let was_server = old.attendee(key).is_some_and(|a| a.agent == Agent::Server);
             if gone && was_server && !is_address_of(key, owner) {
                 if let Some(user) = directory.user(key) {
                     cancels.push((user, key.to_owned()));
+                } else if sends_mail && imip::is_outside(&directory, old, key) {
+                    mail.push(imip::cancel(owner, old, old_root, key));
                 }
             }
         }
@@ -335,8 +360,13 @@ async fn organizer_plan(
         statuses
             .iter()
             .find(|(s, _)| s == k)
-            .map(|(_, status)| (*status).to_owned())
+            .map(|(_, status)| status.clone())
     });
+    mail.extend(
+        mailed
+            .iter()
+            .map(|key| imip::request(owner, &parties, &stored, key)),
+    );
     let text = itip::write::calendar(&stored);
     let rewritten = text.as_bytes() != body.as_ref();
     Ok(PutPlan {
@@ -347,6 +377,7 @@ async fn organizer_plan(
         },
         rewritten,
         tag: tag_of(&stored),
+        mail,
         after: After::Organizer {
             root: stored,
             parties,
@@ -444,6 +475,8 @@ fn logged(result: DavResult<()>, what: &str, to: &str, uid: &str) {
 
 /// What a DELETE of a scheduling object resource sends (RFC 6638 §3.2.1.3, §3.2.2.3).
 pub struct DeletePlan {
+    /// CANCELs by e-mail, to queue with the removal (`imip`).
+    pub mail: Vec<NewMail>,
     after: After,
 }
 
@@ -489,7 +522,17 @@ pub async fn plan_delete(
             })
             .filter_map(|k| directory.user(k).map(|u| (u, k.to_owned())))
             .collect();
+        let mail = match cx.engine.sends_mail {
+            true => parties
+                .attendee_keys()
+                .into_iter()
+                .filter(|k| !is_address_of(k, &owner) && imip::is_outside(&directory, &parties, k))
+                .map(|k| imip::cancel(&owner, &parties, &root, k))
+                .collect(),
+            false => Vec::new(),
+        };
         return Ok(Some(DeletePlan {
+            mail,
             after: After::Organizer {
                 root,
                 parties,
@@ -512,6 +555,7 @@ pub async fn plan_delete(
         .map(itip::recurrence_key)
         .collect();
     Ok(Some(DeletePlan {
+        mail: Vec::new(),
         after: After::Attendee {
             owner,
             organizer: directory.user(&parties.organizer.address),
@@ -530,6 +574,7 @@ impl DeletePlan {
             data: Bytes::new(),
             rewritten: false,
             tag: String::new(),
+            mail: Vec::new(),
             after: self.after,
         };
         plan.deliver(cx).await;

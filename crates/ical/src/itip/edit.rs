@@ -51,6 +51,17 @@ pub fn partstat_in(c: &Component, key: &str) -> Option<String> {
     })
 }
 
+/// The SCHEDULE-STATUS of attendee `key` in the first scheduled component of `root` that
+/// names them (RFC 6638 §7.3).
+pub fn schedule_status_in(root: &Component, key: &str) -> Option<String> {
+    root.components
+        .iter()
+        .filter(|c| is_scheduled(c))
+        .flat_map(|c| c.properties.iter())
+        .find(|p| is_attendee(p, key))
+        .and_then(|p| p.param("SCHEDULE-STATUS").map(str::to_owned))
+}
+
 /// The scheduled components of `root` by RECURRENCE-ID key (None: the master), the first
 /// of each: built once, so a meeting with thousands of overridden instances is matched in
 /// linear time.

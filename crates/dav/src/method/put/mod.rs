@@ -77,7 +77,7 @@ pub async fn handle(
             expect = tagged;
         }
     }
-    let plan = schedule::plan_put(
+    let mut plan = schedule::plan_put(
         cx,
         &seen,
         &name,
@@ -101,7 +101,11 @@ pub async fn handle(
         expect: expect.clone(),
         quota: cx.quota_of(&seen).await?,
     };
-    let put = checked_put(cx.engine, write)?;
+    let mut put = checked_put(cx.engine, write)?;
+    if let Some(plan) = plan.as_mut() {
+        // Queued in the write's own transaction: a crash after it loses no invitation.
+        put.mail = std::mem::take(&mut plan.mail);
+    }
     let written = cx.engine.store.put_object(put, &cx.caller.change).await;
     let outcome = match (written, expect) {
         // Another write came in between the If-Match check and this one: merged with it
