@@ -18,7 +18,7 @@ use store::{Collection, CollectionId, CollectionKind, Grantee, PrincipalId, Priv
 
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::resource::{Resolved, Resource, Seen};
 
 /// What the caller holds on a collection of another user: None when nothing at all.

@@ -11,7 +11,7 @@ use store::{
 
 use crate::error::DavResult;
 use crate::limits::Limits;
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::path;
 use crate::resource::Resource;
 

@@ -15,7 +15,7 @@ use super::env::PropEnv;
 use super::members::group_props;
 use super::propstat::{self, Extra};
 use crate::error::DavResult;
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::path;
 use crate::resource::{Resource, Seen};
 

@@ -8,7 +8,7 @@ use store::{Collection, CollectionKind, Store, User};
 
 use crate::condition::Condition;
 use crate::error::DavResult;
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::path::{self, Target};
 use crate::resource::Resource;
 

@@ -8,7 +8,7 @@ use store::rules::scheduling::INBOX_PATH;
 use store::{Change, CollectionKind, Expect, ObjectIndex, PutObject, StoreError, User};
 
 use crate::error::DavResult;
-use crate::method::Cx;
+use crate::cx::Cx;
 
 /// What an inbox item tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,7 +30,7 @@ pub use address::{addresses_of, is_address_of, Directory};
 
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::quirks;
 use crate::resource::Seen;
 

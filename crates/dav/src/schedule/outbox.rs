@@ -19,7 +19,7 @@ use crate::access;
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 use crate::method::report::free_busy::busy_in;
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::resource::Seen;
 
 /// RFC 5546 §3.6 request statuses.

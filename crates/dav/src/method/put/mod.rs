@@ -99,7 +99,7 @@ pub async fn handle(
         content_type: sent_type,
         replaces_uid: current_uid.as_deref(),
         expect: expect.clone(),
-        quota: cx.quota_of(&seen).await?,
+        quota: cx.quota_of(seen.collection.owner).await?,
     };
     let put = checked_put(cx.engine, write)?;
     let written = cx.engine.store.put_object(put, &cx.caller.change).await;

@@ -11,7 +11,7 @@ use http::StatusCode;
 
 use crate::access::Visibility;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::path;
 use crate::props::{self, dead_properties, members, no_extra, PropEnv, PropResponses};
 use crate::resource::Resource;

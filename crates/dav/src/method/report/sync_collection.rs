@@ -15,7 +15,7 @@ const DATA_BATCH: usize = 500;
 
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
+use crate::cx::Cx;
 use crate::props::{MemberResponses, ObjectPages, PropEnv, SyncToken};
 use crate::quirks;
 use crate::resource::Resource;
