@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use store::rules::locks::member_path;
-use store::{
-    Collection, CollectionId, CollectionKind, Group, ObjectMeta, PrincipalId, Privilege, User,
-};
+use store::{Collection, CollectionId, CollectionKind, Group, ObjectMeta, Privilege, User};
 
 use crate::error::{DavError, DavResult};
 use crate::lock;
-use crate::path::{self, Target};
+use crate::path;
 
 // Listings are mostly objects, so boxing the large variant would not save memory.
 #[allow(clippy::large_enum_variant)]

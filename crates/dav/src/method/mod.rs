@@ -18,8 +18,8 @@ pub mod unlock;
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 
-use crate::error::{DavError, DavResult};
 pub use crate::cx::Cx;
+use crate::error::{DavError, DavResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Depth {

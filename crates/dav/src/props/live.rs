@@ -6,8 +6,8 @@ use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
 use store::rules::scheduling::{INBOX_PATH, OUTBOX_PATH};
 use store::{CollectionKind, Privilege, Property};
 
-use super::env::PropEnv;
 use super::element::{href, wrap};
+use super::env::PropEnv;
 use super::sharing;
 use super::sync_token::SyncToken;
 use crate::path;

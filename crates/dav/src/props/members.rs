@@ -9,8 +9,8 @@ use store::Property;
 
 use super::env::dead_properties;
 use crate::access::Visibility;
-use crate::error::{DavError, DavResult};
 use crate::cx::Cx;
+use crate::error::{DavError, DavResult};
 use crate::resolve::seen;
 use crate::resource::{Resource, Seen};
 

@@ -29,8 +29,8 @@ use store::{CollectionKind, Expect, User};
 pub use address::{addresses_of, is_address_of, Directory};
 
 use crate::condition::Condition;
-use crate::error::{DavError, DavResult};
 use crate::cx::Cx;
+use crate::error::{DavError, DavResult};
 use crate::quirks;
 use crate::resource::Seen;
 

@@ -19,8 +19,8 @@ use store::{Collection, CollectionKind, Merge, PutObject, StoreError};
 
 use super::{check_calendar_object, keeps_uid, uid_conflict_with_href};
 use crate::conditional::{self, Current};
-use crate::error::{DavError, DavResult};
 use crate::cx::Cx;
+use crate::error::{DavError, DavResult};
 use crate::resource::Seen;
 
 /// The calendar property that turns merging on or off for one calendar.

@@ -12,8 +12,8 @@ use store::StoredObject;
 
 use super::calendar_data;
 use crate::access::{self, Need};
-use crate::error::{DavError, DavResult};
 use crate::cx::Cx;
+use crate::error::{DavError, DavResult};
 use crate::path::{self, Target};
 use crate::props::{self, MemberResponses, PropEnv};
 use crate::resolve::resolve;
