@@ -19,8 +19,8 @@ import importlib.util
 import json
 import os
 import shutil
-import sys
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
