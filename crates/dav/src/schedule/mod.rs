@@ -17,6 +17,7 @@ pub mod default_calendar;
 mod deliver;
 pub mod inbox;
 pub mod outbox;
+mod tag_cache;
 
 use std::sync::Arc;
 
@@ -57,9 +58,11 @@ pub fn schedule_tag(data: &[u8]) -> Option<String> {
     if !mentions_organizer(data) {
         return None;
     }
-    let root = deliver::parse(data)?;
-    itip::parties(&root).ok().flatten()?;
-    Some(tag_of(&root))
+    tag_cache::cached(data, |data| {
+        let root = deliver::parse(data)?;
+        itip::parties(&root).ok().flatten()?;
+        Some(tag_of(&root))
+    })
 }
 
 fn tag_of(root: &Component) -> String {
