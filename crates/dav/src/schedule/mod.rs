@@ -43,12 +43,10 @@ const INVALID_USER: &str = "3.7";
 /// A byte search, so an ordinary PUT pays no parse for scheduling.
 pub fn mentions_organizer(data: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"ORGANIZER";
-    // Only where an 'O' or 'o' stands is the whole word compared.
-    data.iter().enumerate().any(|(i, b)| {
-        b | 0x20 == b'o'
-            && data
-                .get(i..i + NEEDLE.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+    // Only where an 'O' or 'o' stands (found a vector at a time) is the word compared.
+    memchr::memchr2_iter(b'O', b'o', data).any(|i| {
+        data.get(i..i + NEEDLE.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
     })
 }
 

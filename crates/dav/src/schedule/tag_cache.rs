@@ -2,34 +2,23 @@
 //!
 //! A tag is a function of the stored calendar data alone, but computing it parses the whole
 //! object: paid on every GET of a meeting and on every object of a multiget that asks for
-//! `schedule-tag` (DAVx5 always does), that parse cost a third of GET throughput. The key
-//! is a 128-bit keyed hash of the bytes (two SipHash keys drawn at start-up, so nobody can
-//! make two objects collide on purpose); the map is cleared when full, which bounds its
-//! memory without bookkeeping per entry.
+//! `schedule-tag` (DAVx5 always does). The key is the bytes' BLAKE3 hash (what ETags are
+//! made of, so no object can be made to collide with another); the map is cleared when
+//! full, which bounds its memory without bookkeeping per entry.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 /// At most this many tags are kept (each about 100 bytes with its key).
 const ENTRIES: usize = 16_384;
 
-struct TagCache {
-    keys: (RandomState, RandomState),
-    tags: Mutex<HashMap<(u64, u64), Option<String>>>,
-}
-
-static CACHE: LazyLock<TagCache> = LazyLock::new(|| TagCache {
-    keys: (RandomState::new(), RandomState::new()),
-    tags: Mutex::new(HashMap::new()),
-});
+static TAGS: LazyLock<Mutex<HashMap<[u8; 32], Option<String>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The tag of `data`, computed by `compute` only the first time these bytes are seen.
 pub fn cached(data: &[u8], compute: impl FnOnce(&[u8]) -> Option<String>) -> Option<String> {
-    let cache = &*CACHE;
-    let key = (cache.keys.0.hash_one(data), cache.keys.1.hash_one(data));
-    let lock = || cache.tags.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = *blake3::hash(data).as_bytes();
+    let lock = || TAGS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(hit) = lock().get(&key) {
         return hit.clone();
     }
