@@ -168,6 +168,14 @@ fn common_uid(kind: ComponentKind, comps: &[&Component]) -> Result<String, Inval
                 kind.name()
             )));
         }
+        // An empty UID names nothing: every object without one would share it, and
+        // clients key on it (RFC 4791 §4.1, RFC 5545 §3.8.4.7).
+        if this.trim().is_empty() {
+            return Err(Invalid::ObjectResource(format!(
+                "a {} has an empty UID; give it a unique one (RFC 4791 §4.1)",
+                kind.name()
+            )));
+        }
         match uid {
             Some(u) if u != this => {
                 return Err(Invalid::ObjectResource(format!(
@@ -253,6 +261,26 @@ fn check_values(c: &Component, warnings: &mut Vec<String>) -> Result<(), String>
             "has both {} and DURATION; RFC 5545 allows one or the other",
             end.name
         ));
+    }
+    if let Some(d) = c.property("DURATION") {
+        // A negative DURATION ends the component before it starts, as a DTEND before
+        // DTSTART does (RFC 5545 §3.6.1), and is treated as that: refused for a VEVENT,
+        // stored with a warning for a VTODO (`quirks::TODO_DUE_MAY_PRECEDE_DTSTART`).
+        if parse_duration(&d.value).is_ok_and(|secs| secs < 0) {
+            if c.name == "VTODO" && quirks::TODO_DUE_MAY_PRECEDE_DTSTART {
+                warnings.push(format!(
+                    "VTODO {}: DURATION {} is negative: it is due before it starts (RFC 5545 \
+                     §3.8.2.5)",
+                    uid_of(c),
+                    d.value
+                ));
+            } else if c.name == "VEVENT" {
+                return Err(format!(
+                    "DURATION {} is negative: the event would end before it starts",
+                    d.value
+                ));
+            }
+        }
     }
     if let (Some(s), Some(e)) = (c.property("DTSTART"), c.property(end_name)) {
         let before = ends_before(s, e)?;
