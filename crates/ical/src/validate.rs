@@ -63,6 +63,7 @@ pub fn analyze_and_index(
         ))
     })?;
     let root = parse(text)?;
+    check_nesting(&root)?;
     let (kind, comps) = object_components(&root)?;
     let uid = common_uid(kind, &comps)?;
     check_recurrence_ids(&comps)?;
@@ -111,6 +112,37 @@ pub fn analyze_and_index(
         _ => None,
     };
     Ok((info, instances))
+}
+
+/// The components that sit at the calendar's top level only (RFC 5545 §3.6, RFC 7953
+/// §3.1). One of them inside another component is broken structure: a reader cannot tell
+/// whether it is an object of its own or part of the one around it, and the server would
+/// store it without seeing it. Other sub-components (VALARM, STANDARD, DAYLIGHT, RFC 9073's
+/// PARTICIPANT and VLOCATION, X- and IANA ones) are left alone.
+const TOP_LEVEL_ONLY: [&str; 6] = [
+    "VEVENT",
+    "VTODO",
+    "VJOURNAL",
+    "VFREEBUSY",
+    "VTIMEZONE",
+    "VAVAILABILITY",
+];
+
+fn check_nesting(root: &Component) -> Result<(), Invalid> {
+    fn below(c: &Component) -> Result<(), Invalid> {
+        for sub in &c.components {
+            if TOP_LEVEL_ONLY.contains(&sub.name.as_str()) {
+                return Err(Invalid::CalendarData(format!(
+                    "a {} sits inside a {}; calendar components belong directly in the \
+                     VCALENDAR (RFC 5545 §3.6)",
+                    sub.name, c.name
+                )));
+            }
+            below(sub)?;
+        }
+        Ok(())
+    }
+    root.components.iter().try_for_each(below)
 }
 
 /// RFC 4791 §4.1: no METHOD, and exactly one component type among
