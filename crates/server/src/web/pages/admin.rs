@@ -1,8 +1,9 @@
 //! "Administration", for accounts marked administrator (`calvault user add NAME --admin`,
 //! `calvault user admin NAME on|off`): the users with their quota and usage, "Add user",
-//! "Reset password", making an account an administrator or not (all through
-//! [`crate::admin`], as the CLI does), and the server's status: version, store, database
-//! size, the last background history verification and what is known of backups.
+//! "Reset password", making an account an administrator or not, disabling it and its
+//! quota ([`super::admin_accounts`]; all through [`crate::admin`], as the CLI does), and
+//! the server's status: version, store, database size, the last background history
+//! verification and what is known of backups.
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, when, Section};
 use crate::web::page::Ctx;
 
-fn only_admins(ctx: &Ctx) -> Result<(), WebError> {
+pub(super) fn only_admins(ctx: &Ctx) -> Result<(), WebError> {
     match ctx.user.admin {
         true => Ok(()),
         false => Err(WebError::new(
@@ -84,9 +85,16 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                     tbody {
                         @for (u, used, quota) in &rows {
                             tr {
-                                td { strong { (u.name) } @if let Some(e) = &u.email { br; span.muted { (e) } } }
+                                td {
+                                    strong { (u.name) }
+                                    @if u.disabled { " " span.badge.deleted { "Disabled" } }
+                                    @if let Some(e) = &u.email { br; span.muted { (e) } }
+                                }
                                 td.num { (bytes(*used)) }
-                                td.num { @match quota { Some(q) => (bytes(*q)), None => span.muted { "none" } } }
+                                td.num {
+                                    @match quota { Some(q) => (bytes(*q)), None => span.muted { "none" } }
+                                    @if u.quota_bytes.is_none() && quota.is_some() { br; span.muted { "default" } }
+                                }
                                 td { @if u.admin { span.badge { "Administrator" } } @else { "User" } }
                                 td {
                                     details.edit {
@@ -105,6 +113,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                                                 button.small.secondary type="submit" { @if u.admin { "Remove administrator" } @else { "Make administrator" } }
                                             }
                                         }
+                                        (super::admin_accounts::forms(&ctx, u, app.engine.limits().default_quota))
                                     }
                                 }
                             }
@@ -112,7 +121,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                     }
                 }
             }
-            p.muted { "Not here yet: changing the quota of an existing account, and disabling an account. An account can be removed with calvault user remove." }
+            p.muted { "A disabled account cannot sign in (password, app passwords, browser sessions); its calendars, history and shares stay, and enabling it restores access. An account can be removed with calvault user remove." }
         }
         div.grid2 {
             section.card {
