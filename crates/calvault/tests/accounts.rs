@@ -76,11 +76,17 @@ fn a_disabled_account_is_refused_everywhere_until_enabled_and_keeps_its_data_and
 
     let (ok, out, stderr) = calvault(&s, &["user", "disable", "ann"]);
     assert!(ok && out.contains("\"ann\" is disabled"), "{out}{stderr}");
-    assert_eq!(propfind(&s, &ann, "/dav/"), 401, "the cached login holds no more");
+    assert_eq!(
+        propfind(&s, &ann, "/dav/"),
+        401,
+        "the cached login holds no more"
+    );
     assert_eq!(propfind(&s, &phone, "/dav/"), 401, "nor an app password");
     let (_, listed, _) = calvault(&s, &["user", "list"]);
     assert!(
-        listed.lines().any(|l| l.starts_with("ann\t") && l.ends_with("\tdisabled")),
+        listed
+            .lines()
+            .any(|l| l.starts_with("ann\t") && l.ends_with("\tdisabled")),
         "{listed}"
     );
     // What ann shares stays readable for bob at ann's URL.
@@ -115,7 +121,10 @@ fn a_quota_set_on_the_command_line_holds_the_next_put() {
     // Room for the first event and a little more, not for a second one.
     let quota = format!("{}B", first.len() + 100);
     let (ok, out, stderr) = calvault(&s, &["user", "set", "ann", "--quota", &quota]);
-    assert!(ok && out.contains("The quota of \"ann\" is now"), "{out}{stderr}");
+    assert!(
+        ok && out.contains("The quota of \"ann\" is now"),
+        "{out}{stderr}"
+    );
     let (_, listed, _) = calvault(&s, &["user", "list"]);
     let expected = format!("quota {} bytes", first.len() + 100);
     assert!(listed.contains(&expected), "{listed}");

@@ -110,7 +110,7 @@ impl fmt::Display for QuotaText {
             ("KiB", 1 << 10),
         ]
         .into_iter()
-        .find(|(_, scale)| n > 0 && n % scale == 0);
+        .find(|(_, scale)| n > 0 && n.is_multiple_of(*scale));
         match shown {
             Some((unit, scale)) => write!(f, "{} {unit}", n / scale),
             None => write!(f, "{n} bytes"),
