@@ -14,6 +14,8 @@ import urllib.parse
 
 from selenium.webdriver.common.by import By
 
+from conftest import PASSWORD, USER
+
 CARL = ("carl", "carls password")
 
 
@@ -39,7 +41,7 @@ def caldav_status(server, auth) -> int:
 
 
 def test_an_administrator_adds_carl_who_signs_in(server, browser, second_browser):
-    browser.sign_in("ann", "correct horse battery")
+    browser.sign_in(USER, PASSWORD)
     browser.go("/web/admin")
     add = browser.section("Add user")
     browser.fill("User name", CARL[0], add)
@@ -88,7 +90,7 @@ def test_an_administrator_cannot_disable_their_own_account(server, browser):
     assert r.status == 303, r
     browser.go("/web/admin")
     assert browser.flash().startswith("You cannot disable your own account"), browser.flash()
-    assert caldav_status(server, ("ann", "correct horse battery")) == 207
+    assert caldav_status(server, (USER, PASSWORD)) == 207
 
 
 def test_a_quota_changed_on_the_page_holds_the_next_put(server, browser):
