@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Form;
 use maud::html;
 use serde::Deserialize;
@@ -20,16 +19,6 @@ use crate::web::frame::bytes;
 use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, when, Section};
 use crate::web::page::Ctx;
-
-pub(super) fn only_admins(ctx: &Ctx) -> Result<(), WebError> {
-    match ctx.user.admin {
-        true => Ok(()),
-        false => Err(WebError::new(
-            StatusCode::FORBIDDEN,
-            "Only an administrator may see this page (calvault user admin NAME on).",
-        )),
-    }
-}
 
 /// The SQLite file and its write-ahead log, together.
 fn database_size(app: &AppState) -> Option<u64> {
@@ -68,7 +57,7 @@ fn verification(ctx: &Ctx, last: Option<Value>) -> maud::Markup {
 }
 
 pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let store = app.engine.store().as_ref();
     let users = store.list_users().await?;
     let mut rows = Vec::new();
@@ -180,7 +169,7 @@ pub async fn add_user(
     Form(f): Form<AddUser>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let back = "/web/admin";
     let store = app.engine.store().as_ref();
     let name = f.user.trim();
@@ -237,7 +226,7 @@ pub async fn reset_password(
     Form(f): Form<ResetPassword>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let back = "/web/admin";
     if let Some(problem) = super::account::password_problem(&f.password) {
         return Ok(ctx.redirect_with(&app, back, false, problem));
@@ -283,7 +272,7 @@ pub async fn set_role(
     Form(f): Form<SetRole>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let on = f.admin == "on";
     match crate::admin::set_admin(app.engine.store().as_ref(), &f.user, on).await {
         Ok(()) => Ok(ctx.redirect_with(
@@ -314,7 +303,7 @@ pub async fn verify(
     Form(f): Form<Verify>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let result = crate::verification::check_once(app.engine.store().as_ref()).await;
     let intact = result.get("intact").and_then(Value::as_bool);
     app.last_check.set(result);

@@ -11,7 +11,6 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use store::User;
 
-use super::admin::only_admins;
 use crate::admin::{self, QuotaText};
 use crate::state::AppState;
 use crate::web::error::PageResult;
@@ -73,7 +72,7 @@ pub async fn set_state(
     Form(f): Form<SetState>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let disable = f.disabled == "on";
     if disable && f.user == ctx.user.name {
         let text = "You cannot disable your own account: you would be signed out of it for \
@@ -116,7 +115,7 @@ pub async fn set_quota(
     Form(f): Form<SetQuota>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let store = app.engine.store().as_ref();
     let done = async {
         let quota = match f.quota.trim() {
