@@ -64,7 +64,8 @@ pub async fn resolve(cx: &Cx<'_>, request_path: &str) -> DavResult<Resolved> {
             if user == me.name {
                 return below_home(cx, me, segments, trailing_slash).await;
             }
-            let owner = cx.engine.store.user_by_name(&user).await?;
+            // A disabled owner's shares stay: only their own sign-in is refused.
+            let owner = cx.engine.store.account_by_name(&user).await?;
             let owner = owner.ok_or_else(DavError::not_found)?;
             below_home(cx, &owner, segments, trailing_slash).await
         }
@@ -77,7 +78,7 @@ async fn principal(cx: &Cx<'_>, name: &str) -> DavResult<Arc<User>> {
     if name == me.name {
         return Ok(Arc::new(me.clone()));
     }
-    let user = cx.engine.store.user_by_name(name).await?;
+    let user = cx.engine.store.account_by_name(name).await?;
     let user = user.ok_or_else(DavError::not_found)?;
     if !Visibility::of(cx).await?.sees(&user) {
         return Err(DavError::not_found());
