@@ -260,6 +260,8 @@ gate() { # title command...
 }
 gate "format" cargo fmt --all -- --check
 gate "clippy" cargo clippy --workspace --all-targets -- -D warnings
+# No two modules of one crate import each other (ARCHITECTURE.md: layers, not a web).
+gate "import circles" python3 "$ROOT/tests/tools/module_cycles.py" "$ROOT/crates"
 if command -v cargo-deny >/dev/null 2>&1 || cargo install -q --locked cargo-deny; then
     gate "licences (cargo deny)" cargo deny check licenses bans sources
 else

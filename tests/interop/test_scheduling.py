@@ -2,6 +2,8 @@
 calvault: `save_with_invites`, the attendee's inbox, `accept_invite`, and a free-busy
 request to the outbox (shared/CLIENTS-multiuser.md §6).
 
+Then caldav-server-tester's scheduling checks, with ed as its second account.
+
 The module starts its own server (as conftest.py does) on the same kind of store, with
 its own two users, dora (organizer) and ed (attendee): under $CALVAULT_DATABASE both
 servers share one PostgreSQL database, so the names must not be the session's, and the
@@ -12,8 +14,13 @@ Run: CALVAULT_BIN=target/debug/calvault python3 -m pytest -q tests/interop/test_
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import json
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -147,3 +154,40 @@ def test_free_busy_of_an_attendee_through_the_outbox(base_url):
             start - timedelta(hours=1), start + timedelta(hours=3), ["mailto:dora@example.org"]
         )
         assert answer["errors"] == {"mailto:dora@example.org": "3.8;No authority"}
+
+
+# caldav-server-tester's RFC 6638 checks (the classes of its checks.py) and every feature
+# they record; each must come out "full".
+SCHEDULING_CHECKS = (
+    "CheckScheduling", "CheckSchedulingDetails", "CheckFreeBusyQueryRFC6638", "CheckScheduleTag",
+    "CheckSchedulingInboxDelivery", "CheckScheduleTagStablePartstat",
+)
+SCHEDULING_FEATURES = (
+    "scheduling", "scheduling.mailbox", "scheduling.calendar-user-address-set",
+    "scheduling.calendar-user-address-set.populated", "scheduling.freebusy-query",
+    "scheduling.schedule-tag", "scheduling.schedule-tag.stable-partstat",
+    "scheduling.mailbox.inbox-delivery", "scheduling.auto-schedule",
+)
+
+
+def test_caldav_server_tester_scheduling_checks_pass(base_url, tmp_path):
+    """The checker's multi-user checks take the second account from a caldav config file
+    section (`--config-section`), so both accounts are written to one."""
+    if importlib.util.find_spec("caldav_server_tester") is None:
+        pytest.fail("caldav-server-tester is not installed (tests/run-all.sh installs it)")
+    config = tmp_path / "calendar.conf"
+    config.write_text(json.dumps({
+        name: {"caldav_url": base_url, "caldav_username": name, "caldav_password": PASSWORD}
+        for name in USERS
+    }))
+    checks = [arg for check in SCHEDULING_CHECKS for arg in ("--run-checks", check)]
+    r = subprocess.run(
+        [sys.executable, "-m", "caldav_server_tester.caldav_server_tester",
+         "--config-section", "dora", "--config-section", "ed", *checks, "--format", "hints"],
+        capture_output=True, text=True, timeout=240,
+        env={**os.environ, "CALDAV_CONFIG_FILE": str(config)},
+    )
+    assert r.returncode == 0, f"caldav-server-tester failed ({r.returncode}):\n{r.stdout}{r.stderr}"
+    observed = ast.literal_eval(r.stdout.strip())
+    verdicts = {f: observed.get(f, {}).get("support") for f in SCHEDULING_FEATURES}
+    assert verdicts == {f: "full" for f in SCHEDULING_FEATURES}, observed

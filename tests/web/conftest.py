@@ -7,7 +7,8 @@ background service of the browser is off. Helpers: `look(name)` saves a full-pag
 screenshot to $CALVAULT_WEB_SCREENSHOTS (default <repo>/target/web-screenshots) and runs
 axe-core ($AXE_JS, the npm package's axe.min.js) on the page, failing on any serious or
 critical violation. With $CALVAULT_DATABASE (a postgres:// URL) the server's store is in
-PostgreSQL (the binary reads the variable itself).
+PostgreSQL (the binary reads the variable itself); each test module gets a fresh database of
+its own beside that one (tests/postgres.sh createdb), as each gets its own data directory.
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ class Server:
     log_path: Path
     binary: str
     data: Path
+    env: dict
 
     def cli(self, *args: str) -> str:
         """Runs `calvault ARGS --data DATA` on the server's store (the command line works on
         it while the server runs; $CALVAULT_DATABASE reaches it as it reaches the server)."""
         done = subprocess.run([self.binary, *args, "--data", str(self.data)],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, env=self.env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -81,17 +83,33 @@ class Server:
 _SERVER: Server | None = None
 
 
+def _module_env(module: str) -> dict:
+    """The environment of a module's server and commands: under $CALVAULT_DATABASE, a fresh
+    database named after it and the module, so that modules never see each other's accounts."""
+    env = dict(os.environ)
+    url = env.get("CALVAULT_DATABASE")
+    if url:
+        base, _, name = url.rstrip("/").rpartition("/")
+        own = f"{name}_{module}".lower()[:63]
+        made = subprocess.run([str(ROOT / "tests" / "postgres.sh"), "createdb", base, own],
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        env["CALVAULT_DATABASE"] = made.stdout.strip()
+    return env
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(request):
     global _SERVER
     binary = calvault_binary()
+    env = _module_env(request.module.__name__.rpartition(".")[2])
     work = Path(tempfile.mkdtemp(prefix="calvault-web-"))
     data = work / "data"
     log_path = work / "server.log"
     logf = open(log_path, "ab")
     add = subprocess.run(
         [binary, "user", "add", USER, "--admin", "--password-stdin", "--data", str(data)],
-        input=(PASSWORD + "\n").encode(), stdout=logf, stderr=logf, timeout=60,
+        input=(PASSWORD + "\n").encode(), stdout=logf, stderr=logf, timeout=60, env=env,
     )
     assert add.returncode == 0, log_path.read_text(errors="replace")
     proc = None
@@ -99,14 +117,15 @@ def server():
         port = free_port()
         proc = subprocess.Popen(
             [binary, "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
-            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL,
+            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, env=env,
         )
         if wait_until_answering("127.0.0.1", port, proc, time.monotonic() + 30):
             break
         stop_process(proc, grace=5)
         proc = None
     assert proc is not None, log_path.read_text(errors="replace")[-4000:]
-    _SERVER = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log_path, str(binary), data)
+    _SERVER = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log_path, str(binary), data,
+                     env)
     try:
         yield _SERVER
     finally:

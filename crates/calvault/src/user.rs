@@ -2,7 +2,7 @@
 
 use backup::secrets::new_password;
 use clap::Subcommand;
-use server::admin::{self, UserList, FIRST_CALENDAR};
+use server::admin::{self, QuotaArg, QuotaText, UserList, FIRST_CALENDAR};
 
 use crate::admin::{load_config, open_store, StoreArgs};
 
@@ -20,9 +20,9 @@ pub enum UserCommand {
         /// The name others see when this user shares with them (default: the user name).
         #[arg(long)]
         display_name: Option<String>,
-        /// The user's quota in bytes (default: the server's default_quota).
-        #[arg(long, value_name = "BYTES")]
-        quota: Option<u64>,
+        /// The user's quota: bytes, or with a unit (500MB, 2GiB) [default: default_quota].
+        #[arg(long, value_name = "SIZE")]
+        quota: Option<QuotaArg>,
         /// Make the user an administrator (sees the server's state).
         #[arg(long)]
         admin: bool,
@@ -36,6 +36,21 @@ pub enum UserCommand {
         display_name: Option<String>,
         #[arg(long)]
         email: Option<String>,
+        /// New quota: bytes, with a unit (500MB, 2GiB), or "default" (default_quota).
+        #[arg(long, value_name = "SIZE")]
+        quota: Option<QuotaArg>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an account: no sign-in by any way; its data and shares stay.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        name: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -88,7 +103,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
                 name: name.clone(),
                 email,
                 display_name,
-                quota,
+                quota: quota.and_then(|q| q.0),
                 admin: make_admin,
             };
             admin::add_user(&*store, &account, &password).await?;
@@ -113,14 +128,32 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             name,
             display_name,
             email,
+            quota,
             store,
         } => {
             let store = open_store(&store).await?;
+            if let Some(QuotaArg(quota)) = quota {
+                admin::set_quota(&*store, &name, quota).await?;
+                let text =
+                    quota.map_or("the server's default".into(), |q| QuotaText(q).to_string());
+                println!("The quota of {name:?} is now {text}.");
+                if display_name.is_none() && email.is_none() {
+                    return Ok(());
+                }
+            }
             let set = admin::set_details(&*store, &name, display_name.as_deref(), email.as_deref());
             let user = set.await?;
             let shown = user.display_name.as_deref().unwrap_or(&user.name);
             let email = user.email.as_deref().unwrap_or("no e-mail address");
             println!("{name:?} is now shown as {shown:?}, {email}.");
+        }
+        UserCommand::Disable { name, store } => {
+            admin::set_disabled(&*open_store(&store).await?, &name, true).await?;
+            println!("{name:?} is disabled: it cannot sign in; its data and shares stay.");
+        }
+        UserCommand::Enable { name, store } => {
+            admin::set_disabled(&*open_store(&store).await?, &name, false).await?;
+            println!("{name:?} is enabled again.");
         }
         UserCommand::Admin { name, state, store } => {
             admin::set_admin(&*open_store(&store).await?, &name, state == "on").await?;

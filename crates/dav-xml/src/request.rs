@@ -282,10 +282,18 @@ pub fn parse_report(body: &[u8]) -> Result<Report, XmlError> {
             None => None,
         };
         Report::SyncCollection(SyncCollection {
+            // RFC 6578 §6.1: the element is required, empty for the first sync (sabre/dav
+            // refuses a body without it too, so no client leaves it out).
             sync_token: root
                 .child(DAV, "sync-token")
                 .map(|t| t.text_content().trim().to_owned())
-                .unwrap_or_default(),
+                .ok_or_else(|| {
+                    XmlError::Invalid(
+                        "sync-collection needs a DAV:sync-token, empty for the first sync \
+                         (RFC 6578 §6.1)"
+                            .into(),
+                    )
+                })?,
             sync_level: root
                 .child(DAV, "sync-level")
                 .map(|t| t.text_content().trim().to_owned()),

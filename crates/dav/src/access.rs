@@ -17,8 +17,8 @@ use http::Method;
 use store::{Collection, CollectionId, CollectionKind, Grantee, PrincipalId, Privilege, User};
 
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::resource::{Resolved, Resource, Seen};
 
 /// What the caller holds on a collection of another user: None when nothing at all.

@@ -11,6 +11,7 @@ mod answer_buffer;
 pub mod calendars;
 mod condition;
 mod conditional;
+mod cx;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -22,6 +23,7 @@ pub mod path;
 mod principal_href;
 mod props;
 pub mod quirks;
+mod resolve;
 mod resource;
 mod schedule;
 
@@ -140,7 +142,7 @@ impl Engine {
         if req.method() == Method::OPTIONS {
             return Ok(method::options::handle());
         }
-        let target = resource::resolve(cx, req.uri().path()).await?;
+        let target = resolve::resolve(cx, req.uri().path()).await?;
         if let Some(need) = access::required(req.method(), &target) {
             access::check(&target, need)?;
         }
@@ -211,7 +213,13 @@ impl Engine {
             "PUT" => method::put::handle(cx, req, target).await,
             "DELETE" => method::delete::handle(cx, req, target.found()?).await,
             "PROPFIND" => method::propfind::handle(cx, req, target.found()?).await,
-            "PROPPATCH" => method::proppatch::handle(cx, req, target.found()?).await,
+            "PROPPATCH" => match target.found()? {
+                // Members of delegate groups and of groups are their own property set.
+                r @ (resource::Resource::Proxy { .. } | resource::Resource::Group(_)) => {
+                    method::group_members::handle(cx, req, r).await
+                }
+                r => method::proppatch::handle(cx, req, r).await,
+            },
             "MKCOL" => method::mkcol::handle(cx, req, target, false).await,
             "MKCALENDAR" => method::mkcol::handle(cx, req, target, true).await,
             "COPY" => method::copy_move::handle(cx, req, target.found()?, Copy).await,

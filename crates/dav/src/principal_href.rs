@@ -27,7 +27,7 @@ pub async fn grantee_of(store: &dyn Store, href: &str) -> DavResult<Option<(Gran
     };
     Ok(match name {
         Target::Principal(name) => store
-            .user_by_name(&name)
+            .account_by_name(&name)
             .await?
             .map(|u| (Grantee::User(u.id), u.name)),
         Target::Group(name) => store

@@ -65,7 +65,9 @@ pub(crate) const DURATION_MAY_END_IN_T: bool = true;
 /// tasks exist in real data and imports (Radicale and CalendarServer store them; fixture
 /// `testdata/ics/todo-journal/calvault-ccs-reports104-due_before_dtstart.ics`). Refusing one stops
 /// the client from syncing it at all. Queries follow RFC 4791 §9.9 with the values as
-/// they are: the task's span runs from its DUE to its DTSTART.
+/// they are: the task's span runs from its DUE to its DTSTART. A negative DURATION on a
+/// VTODO says the same and is stored likewise (indexed as due at its start); on a VEVENT
+/// it is refused, as a DTEND before DTSTART is.
 pub(crate) const TODO_DUE_MAY_PRECEDE_DTSTART: bool = true;
 
 /// In a TEXT value, a backslash before a character RFC 5545 §3.3.11 does not list as an

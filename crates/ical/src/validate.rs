@@ -63,6 +63,7 @@ pub fn analyze_and_index(
         ))
     })?;
     let root = parse(text)?;
+    check_nesting(&root)?;
     let (kind, comps) = object_components(&root)?;
     let uid = common_uid(kind, &comps)?;
     check_recurrence_ids(&comps)?;
@@ -111,6 +112,37 @@ pub fn analyze_and_index(
         _ => None,
     };
     Ok((info, instances))
+}
+
+/// The components that sit at the calendar's top level only (RFC 5545 §3.6, RFC 7953
+/// §3.1). One of them inside another component is broken structure: a reader cannot tell
+/// whether it is an object of its own or part of the one around it, and the server would
+/// store it without seeing it. Other sub-components (VALARM, STANDARD, DAYLIGHT, RFC 9073's
+/// PARTICIPANT and VLOCATION, X- and IANA ones) are left alone.
+const TOP_LEVEL_ONLY: [&str; 6] = [
+    "VEVENT",
+    "VTODO",
+    "VJOURNAL",
+    "VFREEBUSY",
+    "VTIMEZONE",
+    "VAVAILABILITY",
+];
+
+fn check_nesting(root: &Component) -> Result<(), Invalid> {
+    fn below(c: &Component) -> Result<(), Invalid> {
+        for sub in &c.components {
+            if TOP_LEVEL_ONLY.contains(&sub.name.as_str()) {
+                return Err(Invalid::CalendarData(format!(
+                    "a {} sits inside a {}; calendar components belong directly in the \
+                     VCALENDAR (RFC 5545 §3.6)",
+                    sub.name, c.name
+                )));
+            }
+            below(sub)?;
+        }
+        Ok(())
+    }
+    root.components.iter().try_for_each(below)
 }
 
 /// RFC 4791 §4.1: no METHOD, and exactly one component type among
@@ -165,6 +197,14 @@ fn common_uid(kind: ComponentKind, comps: &[&Component]) -> Result<String, Inval
         if uids.next().is_some() {
             return Err(Invalid::CalendarData(format!(
                 "a {} has more than one UID",
+                kind.name()
+            )));
+        }
+        // An empty UID names nothing: every object without one would share it, and
+        // clients key on it (RFC 4791 §4.1, RFC 5545 §3.8.4.7).
+        if this.trim().is_empty() {
+            return Err(Invalid::ObjectResource(format!(
+                "a {} has an empty UID; give it a unique one (RFC 4791 §4.1)",
                 kind.name()
             )));
         }
@@ -253,6 +293,26 @@ fn check_values(c: &Component, warnings: &mut Vec<String>) -> Result<(), String>
             "has both {} and DURATION; RFC 5545 allows one or the other",
             end.name
         ));
+    }
+    if let Some(d) = c.property("DURATION") {
+        // A negative DURATION ends the component before it starts, as a DTEND before
+        // DTSTART does (RFC 5545 §3.6.1), and is treated as that: refused for a VEVENT,
+        // stored with a warning for a VTODO (`quirks::TODO_DUE_MAY_PRECEDE_DTSTART`).
+        if parse_duration(&d.value).is_ok_and(|secs| secs < 0) {
+            if c.name == "VTODO" && quirks::TODO_DUE_MAY_PRECEDE_DTSTART {
+                warnings.push(format!(
+                    "VTODO {}: DURATION {} is negative: it is due before it starts (RFC 5545 \
+                     §3.8.2.5)",
+                    uid_of(c),
+                    d.value
+                ));
+            } else if c.name == "VEVENT" {
+                return Err(format!(
+                    "DURATION {} is negative: the event would end before it starts",
+                    d.value
+                ));
+            }
+        }
     }
     if let (Some(s), Some(e)) = (c.property("DTSTART"), c.property(end_name)) {
         let before = ends_before(s, e)?;

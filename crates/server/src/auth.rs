@@ -1,7 +1,9 @@
 //! HTTP Basic authentication: app passwords checked by their hash on every request,
 //! passwords by Argon2id off the async threads with a short-lived cache of successful logins
 //! (clients send Basic on every request), and a throttle that slows guessing without ever
-//! refusing the right credentials (docs/security.md).
+//! refusing the right credentials (docs/security.md). A cached login still reads its
+//! account (one lookup by key, no Argon2): a disabled account, or a password changed on
+//! another node or from the command line, holds at the next request.
 //!
 //! The throttle counts failures per (user, address) and per user. Once either passes its
 //! limit within a minute, password attempts for that user are "suspect": they are still
@@ -183,7 +185,7 @@ impl Authenticator {
         }
         let key =
             *blake3::keyed_hash(&self.cache_key, format!("{name}\0{secret}").as_bytes()).as_bytes();
-        if let Some(user) = self.cached(&key) {
+        if let Some(user) = self.cached_current(&key).await? {
             return Ok(Identity { user, token: None });
         }
         let suspect = self
@@ -313,7 +315,7 @@ impl Authenticator {
             .map_err(|_| AuthError::Unavailable)?;
         // A client's parallel connections log in together: the first one verified while the
         // others waited.
-        if let Some(user) = self.cached(key) {
+        if let Some(user) = self.cached_current(key).await? {
             return Ok(Some(user));
         }
         let user = self
@@ -350,6 +352,28 @@ impl Authenticator {
     pub fn forget_logins(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
+        }
+    }
+
+    /// The cached login's account as it is now, when it still may sign in with the same
+    /// password hash; otherwise the entry goes and the password is verified again.
+    async fn cached_current(&self, key: &[u8; 32]) -> Result<Option<User>, AuthError> {
+        let Some(cached) = self.cached(key) else {
+            return Ok(None);
+        };
+        let now = self
+            .store
+            .user_by_name(&cached.name)
+            .await
+            .map_err(|_| AuthError::Unavailable)?;
+        match now.filter(|u| u.password_hash == cached.password_hash) {
+            Some(user) => Ok(Some(user)),
+            None => {
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.remove(key);
+                }
+                Ok(None)
+            }
         }
     }
 

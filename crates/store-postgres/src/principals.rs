@@ -7,8 +7,8 @@ use crate::rows::{self, get, USER_COLUMNS};
 use crate::{signed, unsigned, PgConn};
 
 impl PrincipalStatements for PgConn {
-    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE name = $1 AND NOT disabled");
+    async fn account_by_name(&self, name: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE name = $1");
         let row = self.query_opt(&sql, &[&name]).await?;
         row.as_ref().map(rows::user).transpose()
     }
@@ -69,6 +69,16 @@ impl PrincipalStatements for PgConn {
     async fn set_admin(&self, name: &str, admin: bool) -> Result<u64> {
         let sql = "UPDATE principal SET admin = $2 WHERE name = $1";
         self.execute(sql, &[&name, &admin]).await
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<u64> {
+        let sql = "UPDATE principal SET disabled = $2 WHERE name = $1";
+        self.execute(sql, &[&name, &disabled]).await
+    }
+
+    async fn set_quota(&self, name: &str, quota_bytes: Option<u64>) -> Result<u64> {
+        let sql = "UPDATE principal SET quota_bytes = $2 WHERE name = $1";
+        self.execute(sql, &[&name, &quota_bytes.map(signed)]).await
     }
 
     async fn delete_principal(&self, id: PrincipalId) -> Result<()> {

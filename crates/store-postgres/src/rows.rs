@@ -32,6 +32,7 @@ pub fn user(r: &Row) -> Result<User> {
         created_at: get(r, 5)?,
         admin: get(r, 6)?,
         display_name: get(r, 7)?,
+        disabled: get(r, 8)?,
     })
 }
 

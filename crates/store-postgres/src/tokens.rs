@@ -43,7 +43,7 @@ impl TokenStatements for PgConn {
     async fn user_by_token(&self, name: &str, hash: &str) -> Result<Option<(User, AppToken)>> {
         let sql = format!(
             "SELECT {}, {} FROM app_token t JOIN principal p ON p.id = t.principal_id \
-             WHERE t.hash = $2 AND p.name = $1 AND NOT p.disabled",
+             WHERE t.hash = $2 AND p.name = $1",
             rows::qualified("p", USER_COLUMNS),
             rows::qualified("t", TOKEN_COLUMNS),
         );

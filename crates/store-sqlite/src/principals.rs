@@ -8,10 +8,9 @@ use crate::rows::{self, USER_COLUMNS};
 use crate::{execute, query_all, query_one, query_opt, signed, unsigned, SqliteConn};
 
 impl PrincipalStatements for SqliteConn {
-    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+    async fn account_by_name(&self, name: &str) -> Result<Option<User>> {
         self.with(|c| {
-            let sql =
-                format!("SELECT {USER_COLUMNS} FROM principal WHERE name = ?1 AND disabled = 0");
+            let sql = format!("SELECT {USER_COLUMNS} FROM principal WHERE name = ?1");
             query_opt(c, &sql, [name], rows::user)
         })
     }
@@ -82,6 +81,20 @@ impl PrincipalStatements for SqliteConn {
                 "UPDATE principal SET admin = ?2 WHERE name = ?1",
                 params![name, admin],
             )
+        })
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<u64> {
+        self.with(|c| {
+            let sql = "UPDATE principal SET disabled = ?2 WHERE name = ?1";
+            execute(c, sql, params![name, disabled])
+        })
+    }
+
+    async fn set_quota(&self, name: &str, quota_bytes: Option<u64>) -> Result<u64> {
+        self.with(|c| {
+            let sql = "UPDATE principal SET quota_bytes = ?2 WHERE name = ?1";
+            execute(c, sql, params![name, quota_bytes.map(signed)])
         })
     }
 

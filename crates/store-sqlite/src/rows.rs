@@ -19,6 +19,7 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(5)?,
         admin: r.get(6)?,
         display_name: r.get(7)?,
+        disabled: r.get(8)?,
     })
 }
 

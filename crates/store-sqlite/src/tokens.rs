@@ -44,7 +44,7 @@ impl TokenStatements for SqliteConn {
         self.with(|c| {
             let sql = format!(
                 "SELECT {}, {} FROM app_token t JOIN principal p ON p.id = t.principal_id \
-                 WHERE t.hash = ?2 AND p.name = ?1 AND p.disabled = 0",
+                 WHERE t.hash = ?2 AND p.name = ?1",
                 rows::qualified("p", USER_COLUMNS),
                 rows::qualified("t", TOKEN_COLUMNS),
             );

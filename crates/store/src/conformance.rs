@@ -7,8 +7,10 @@ use bytes::Bytes;
 use crate::history::{chain_hash, etag_of, ChainInput, Entry};
 use crate::*;
 
+mod accounts;
 mod locks;
 mod mail;
+pub use accounts::*;
 pub use locks::*;
 pub use mail::*;
 
@@ -41,6 +43,8 @@ macro_rules! conformance_tests {
             a_copied_calendar_records_its_objects_in_name_order,
             multiget_answers_in_the_order_asked_each_object_once,
             app_passwords_are_found_by_hash_until_revoked,
+            a_disabled_account_cannot_sign_in_and_keeps_its_data,
+            a_changed_quota_holds_the_next_write,
             grants_reach_users_through_groups_and_homes,
             bindings_go_when_read_is_lost,
             users_have_details_others_see,

@@ -77,7 +77,12 @@ pub mod prelude {
 pub trait Accounts: Send + Sync + 'static {
     /// Creates the principal, its home collection and one calendar named `calendar`.
     async fn create_user(&self, user: NewUser) -> Result<User>;
+    /// The user `name` when they may sign in (not disabled, [`rules::accounts`]): what
+    /// every sign-in and session check asks.
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// The user `name`, enabled or disabled: for administration, and for the owner of a
+    /// path others reach (a disabled owner's shares stay).
+    async fn account_by_name(&self, name: &str) -> Result<Option<User>>;
     /// A user by id, enabled or not (the owner of a collection).
     async fn user_by_id(&self, id: PrincipalId) -> Result<Option<User>>;
     async fn list_users(&self) -> Result<Vec<User>>;
@@ -99,6 +104,12 @@ pub trait Accounts: Send + Sync + 'static {
     async fn token_used(&self, id: i64, at: i64) -> Result<()>;
     /// Makes a user an administrator, or not.
     async fn set_admin(&self, name: &str, admin: bool) -> Result<()>;
+    /// Disables an account (it can no longer sign in; its data stays) or enables it
+    /// again; NotFound when there is no such user.
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<()>;
+    /// Sets a user's quota in bytes (None: the server's default); the next write is held
+    /// to it. NotFound when there is no such user.
+    async fn set_quota(&self, name: &str, quota_bytes: Option<u64>) -> Result<()>;
     /// Sets how others see a user: their display name and e-mail address.
     async fn set_details(
         &self,

@@ -18,6 +18,9 @@ pub struct User {
     pub created_at: i64,
     /// May manage other users and see the server's state.
     pub admin: bool,
+    /// Cannot sign in (password, app passwords, web sessions) until enabled again; the
+    /// account's data, history and shares stay as they are ([`crate::rules::accounts`]).
+    pub disabled: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -12,7 +12,8 @@ use crate::condition::Condition;
 use crate::conditional::{self, Current};
 use crate::error::{DavError, DavResult};
 use crate::path;
-use crate::resource::{resolve, Resolved, Resource, Seen};
+use crate::resolve::resolve;
+use crate::resource::{Resolved, Resource, Seen};
 
 pub async fn handle(
     cx: &Cx<'_>,
@@ -152,7 +153,7 @@ async fn transfer_object(
     };
     // Overwrite: F onto an existing object is 412 (RFC 4918 §10.6) before anything else.
     let replaced_uid = replaced_uid.filter(|_| overwrite);
-    let quota = cx.quota_of(&to).await?;
+    let quota = cx.quota_of(to.collection.owner).await?;
     let to_seen = &to;
     let (from, to) = (&from.collection, &to.collection);
     let mut reindex = None;
@@ -294,7 +295,7 @@ async fn transfer_collection(
                 to,
                 overwrite,
                 shallow,
-                quota: cx.quota_of(source).await?,
+                quota: cx.quota_of(source.collection.owner).await?,
             },
             change,
         )

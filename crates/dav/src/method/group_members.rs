@@ -16,7 +16,16 @@ use crate::principal_href::grantee_of;
 use crate::resource::Resource;
 use crate::SharingAccept;
 
-pub async fn set(
+pub async fn handle(
+    cx: &Cx<'_>,
+    req: &http::Request<Bytes>,
+    resource: Resource,
+) -> DavResult<http::Response<Bytes>> {
+    let updates = dav_xml::parse_propertyupdate(req.body())?;
+    set(cx, &resource, &updates).await
+}
+
+async fn set(
     cx: &Cx<'_>,
     resource: &Resource,
     updates: &[PropUpdate],

@@ -18,34 +18,8 @@ pub mod unlock;
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 
+pub use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::resource::Seen;
-use crate::{Caller, Engine};
-
-/// Everything a method handler needs besides the request.
-pub struct Cx<'a> {
-    pub engine: &'a Engine,
-    /// For a write, its change carries the lock tokens the request submits.
-    pub caller: &'a Caller,
-    /// Which lock tokens of the If header name a live lock (see `crate::lock::held`).
-    pub if_tokens: crate::conditional::TokenMatches,
-}
-
-impl Cx<'_> {
-    pub fn quota(&self) -> Option<u64> {
-        self.engine.limits.quota_for(&self.caller.user)
-    }
-
-    /// The quota a write into `collection` counts against: its owner's, whoever writes.
-    pub async fn quota_of(&self, collection: &Seen) -> DavResult<Option<u64>> {
-        let owner = collection.collection.owner;
-        if owner == self.caller.user.id {
-            return Ok(self.quota());
-        }
-        let user = self.engine.store.user_by_id(owner).await?;
-        Ok(user.and_then(|u| self.engine.limits.quota_for(&u)))
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Depth {

@@ -11,7 +11,8 @@ use store::{Grantee, Privilege, StoreError};
 use super::Cx;
 use crate::error::{DavError, DavResult};
 use crate::principal_href::grantee_of;
-use crate::resource::{resolve, Resource, Seen};
+use crate::resolve::resolve;
+use crate::resource::{Resource, Seen};
 use crate::SharingAccept;
 
 pub async fn handle(

@@ -19,9 +19,6 @@ pub async fn handle(
     resource: Resource,
 ) -> DavResult<http::Response<Bytes>> {
     let updates = dav_xml::parse_propertyupdate(req.body())?;
-    if matches!(resource, Resource::Proxy { .. } | Resource::Group(_)) {
-        return super::group_members::set(cx, &resource, &updates).await;
-    }
     let (collection, object, etag) = match &resource {
         Resource::Collection(c) => (c.properties_id(), None, None),
         Resource::Object {

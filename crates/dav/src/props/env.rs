@@ -9,9 +9,9 @@ use store::{
     CollectionId, DavLock, Grant, Grantee, Group, PrincipalId, Privilege, Property, Reachable,
 };
 
+use crate::cx::Cx;
 use crate::error::DavResult;
 use crate::limits::Limits;
-use crate::method::Cx;
 use crate::path;
 use crate::resource::Resource;
 

@@ -6,6 +6,7 @@ use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
 use store::rules::scheduling::{INBOX_PATH, OUTBOX_PATH};
 use store::{CollectionKind, Privilege, Property};
 
+use super::element::{href, wrap};
 use super::env::PropEnv;
 use super::sharing;
 use super::sync_token::SyncToken;
@@ -202,14 +203,6 @@ pub fn names(env: &PropEnv<'_>, resource: &Resource, dead: &[Property]) -> Vec<E
         }
     }
     out
-}
-
-pub(super) fn href(url: impl Into<String>) -> Element {
-    Element::text(QName::dav("href"), url)
-}
-
-pub(super) fn wrap(name: QName, child: Element) -> Element {
-    Element::new(name).with_child(child)
 }
 
 fn resourcetype(env: &PropEnv<'_>, r: &Resource) -> Option<Element> {

@@ -9,9 +9,10 @@ use store::Property;
 
 use super::env::dead_properties;
 use crate::access::Visibility;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
-use crate::resource::{seen, Resource, Seen};
+use crate::resolve::seen;
+use crate::resource::{Resource, Seen};
 
 /// Every member of a collection-like resource with its stored properties, objects included
 /// (read in one go: for the principal reports, not for long listings).

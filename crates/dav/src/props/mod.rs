@@ -5,6 +5,7 @@
 //! of long listings ([`ObjectPages`]). Method handlers decide which resources to answer for;
 //! everything about what a response holds is here.
 
+mod element;
 mod env;
 mod live;
 mod members;

@@ -8,8 +8,8 @@ use dav_xml::MultistatusWriter;
 use store::{CollectionId, ObjectMeta, Store, StoreError};
 use tokio::task::JoinHandle;
 
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 
 /// Every object of a collection in pages of metadata, so that memory stays flat however
 /// large the calendar. While the caller writes one page, the next is already being read on

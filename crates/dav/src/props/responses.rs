@@ -14,8 +14,8 @@ use store::{ObjectMeta, Property};
 use super::env::PropEnv;
 use super::members::group_props;
 use super::propstat::{self, Extra};
+use crate::cx::Cx;
 use crate::error::DavResult;
-use crate::method::Cx;
 use crate::path;
 use crate::resource::{Resource, Seen};
 

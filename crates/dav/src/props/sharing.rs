@@ -6,8 +6,8 @@
 use dav_xml::{Element, QName, CALDAV, CALSERVER, DAV};
 use store::{Grant, Privilege};
 
+use super::element::{href, wrap};
 use super::env::{grantee_href, is_delegate, PropEnv};
-use super::live::{href, wrap};
 use crate::path;
 use crate::resource::{Resource, Seen};
 

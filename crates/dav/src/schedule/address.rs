@@ -91,6 +91,7 @@ mod tests {
             quota_bytes: None,
             created_at: 0,
             admin: false,
+            disabled: false,
         }
     }
 

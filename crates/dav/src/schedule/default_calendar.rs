@@ -7,8 +7,8 @@ use store::rules::scheduling::INBOX_PATH;
 use store::{Collection, CollectionKind, Store, User};
 
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::DavResult;
-use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::resource::Resource;
 

@@ -10,9 +10,9 @@ use store::{Change, Collection, CollectionKind, Expect, StoreError, StoredObject
 
 use super::default_calendar;
 use super::inbox::{self, Kind};
+use crate::cx::Cx;
 use crate::error::DavResult;
 use crate::method::put::{write_object, ObjectWrite};
-use crate::method::Cx;
 use crate::path;
 
 /// Attempts at a copy that another writer changes at the same moment.

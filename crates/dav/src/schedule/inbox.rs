@@ -7,8 +7,8 @@ use bytes::Bytes;
 use store::rules::scheduling::INBOX_PATH;
 use store::{Change, CollectionKind, Expect, ObjectIndex, PutObject, StoreError, User};
 
+use crate::cx::Cx;
 use crate::error::DavResult;
-use crate::method::Cx;
 
 /// What an inbox item tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

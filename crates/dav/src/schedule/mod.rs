@@ -20,6 +20,7 @@ mod deliver;
 pub mod imip;
 pub mod inbox;
 pub mod outbox;
+mod tag_cache;
 
 use std::sync::Arc;
 
@@ -32,8 +33,8 @@ use store::{CollectionKind, Expect, NewMail, User};
 pub use address::{addresses_of, is_address_of, Directory};
 
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::quirks;
 use crate::resource::Seen;
 
@@ -45,12 +46,10 @@ const INVALID_USER: &str = "3.7";
 /// A byte search, so an ordinary PUT pays no parse for scheduling.
 pub fn mentions_organizer(data: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"ORGANIZER";
-    // Only where an 'O' or 'o' stands is the whole word compared.
-    data.iter().enumerate().any(|(i, b)| {
-        b | 0x20 == b'o'
-            && data
-                .get(i..i + NEEDLE.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+    // Only where an 'O' or 'o' stands (found a vector at a time) is the word compared.
+    memchr::memchr2_iter(b'O', b'o', data).any(|i| {
+        data.get(i..i + NEEDLE.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
     })
 }
 
@@ -60,9 +59,11 @@ pub fn schedule_tag(data: &[u8]) -> Option<String> {
     if !mentions_organizer(data) {
         return None;
     }
-    let root = deliver::parse(data)?;
-    itip::parties(&root).ok().flatten()?;
-    Some(tag_of(&root))
+    tag_cache::cached(data, |data| {
+        let root = deliver::parse(data)?;
+        itip::parties(&root).ok().flatten()?;
+        Some(tag_of(&root))
+    })
 }
 
 fn tag_of(root: &Component) -> String {

@@ -17,9 +17,9 @@ use store::{CollectionKind, User};
 use super::address::{is_address_of, Directory};
 use crate::access;
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
 use crate::method::report::free_busy::busy_in;
-use crate::method::Cx;
 use crate::resource::Seen;
 
 /// RFC 5546 §3.6 request statuses.

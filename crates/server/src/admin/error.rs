@@ -14,6 +14,9 @@ pub enum AdminError {
     #[error("{0}")]
     BadTokenLabel(String),
 
+    #[error("{0:?} is not a size: give bytes (1500000), a number with a unit (500MB, 1.5GiB), or \"default\" for the server's default_quota")]
+    BadSize(String),
+
     #[error("{0} already has an app password labelled {1:?} (see `calvault token list {0}`)")]
     TokenExists(String, String),
 

@@ -9,6 +9,7 @@ mod calendars;
 mod copy;
 mod error;
 mod history;
+mod quota;
 mod restore;
 pub mod sharing;
 mod target;
@@ -21,12 +22,13 @@ pub use calendars::{
 pub use copy::{check_copy, copy, verify, Copied, Verified};
 pub use error::AdminError;
 pub use history::{changes, deleted, diff, prune, version, Pruned};
+pub use quota::{parse_quota, set_quota, QuotaArg, QuotaText, DEFAULT_QUOTA};
 pub use restore::{Planned, Restore};
 pub use target::{parse_time, resolve, Target};
 pub use tokens::{add_token, revoke_token, token_list, TokenList};
 pub use users::{
     add_user, check_user_name, ensure_new_user, existing_user, remove_user, set_admin, set_details,
-    set_password, Account, UserList, FIRST_CALENDAR,
+    set_disabled, set_password, Account, UserList, FIRST_CALENDAR,
 };
 
 use store::Change;

@@ -21,7 +21,7 @@ pub async fn resolve(store: &dyn Store, text: &str) -> Result<Target, AdminError
     let text = text.trim_matches('/');
     let (user_name, rest) = text.split_once('/').unwrap_or((text, ""));
     let user = store
-        .user_by_name(user_name)
+        .account_by_name(user_name)
         .await?
         .ok_or_else(|| AdminError::NoSuchUser(user_name.to_owned()))?;
     let target = |calendar, object| Target {

@@ -380,3 +380,51 @@ async fn app_passwords_are_added_listed_and_revoked_by_label() {
         Err(AdminError::NoSuchUser(_))
     ));
 }
+
+#[tokio::test]
+async fn accounts_are_disabled_enabled_and_given_a_new_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, "db").await;
+    add_user(&*store, &Account::named("ann"), "pw")
+        .await
+        .unwrap();
+    set_disabled(&*store, "ann", true).await.unwrap();
+    assert_eq!(
+        UserList(&store.list_users().await.unwrap()).to_string(),
+        "ann\t-\t\tdisabled"
+    );
+    assert!(store.user_by_name("ann").await.unwrap().is_none());
+    assert!(
+        existing_user(&*store, "ann").await.unwrap().disabled,
+        "administration still finds a disabled account"
+    );
+    let taken = ensure_new_user(&*store, "ann").await.unwrap_err();
+    assert!(matches!(taken, AdminError::UserExists(_)), "{taken}");
+    set_disabled(&*store, "ann", false).await.unwrap();
+    assert!(store.user_by_name("ann").await.unwrap().is_some());
+
+    set_quota(&*store, "ann", parse_quota("2 MB").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        UserList(&store.list_users().await.unwrap()).to_string(),
+        "ann\t-\tquota 2000000 bytes"
+    );
+    set_quota(&*store, "ann", parse_quota("default").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        existing_user(&*store, "ann").await.unwrap().quota_bytes,
+        None
+    );
+    for missing in [
+        set_disabled(&*store, "nobody", true).await,
+        set_quota(&*store, "nobody", Some(1)).await,
+    ] {
+        let e = missing.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "there is no user \"nobody\" (see `calvault user list`)"
+        );
+    }
+}

@@ -26,16 +26,16 @@ pub fn check_user_name(name: &str) -> Result<(), AdminError> {
 
 /// Refuses a name an account has already (before asking for a password).
 pub async fn ensure_new_user(store: &dyn Store, name: &str) -> Result<(), AdminError> {
-    match store.user_by_name(name).await? {
+    match store.account_by_name(name).await? {
         Some(_) => Err(AdminError::UserExists(name.to_owned())),
         None => Ok(()),
     }
 }
 
-/// The account of that name, which must exist.
+/// The account of that name, which must exist (enabled or disabled).
 pub async fn existing_user(store: &dyn Store, name: &str) -> Result<User, AdminError> {
     store
-        .user_by_name(name)
+        .account_by_name(name)
         .await?
         .ok_or_else(|| AdminError::NoSuchUser(name.to_owned()))
 }
@@ -118,6 +118,14 @@ pub async fn set_admin(store: &dyn Store, name: &str, admin: bool) -> Result<(),
     }
 }
 
+/// Disables an account (no sign-in by any way, data and shares kept) or enables it again.
+pub async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Result<(), AdminError> {
+    match store.set_disabled(name, disabled).await {
+        Err(StoreError::NotFound) => Err(AdminError::NoSuchUser(name.to_owned())),
+        other => Ok(other?),
+    }
+}
+
 /// Removes the account with all its calendars, events and history.
 pub async fn remove_user(store: &dyn Store, name: &str) -> Result<(), AdminError> {
     match store.remove_user(name).await {
@@ -126,7 +134,8 @@ pub async fn remove_user(store: &dyn Store, name: &str) -> Result<(), AdminError
     }
 }
 
-/// `NAME\tEMAIL\tquota N bytes`, one account a line, or how to add the first.
+/// `NAME\tEMAIL\tquota N bytes`, one account a line (then `administrator`, `disabled`
+/// where they apply), or how to add the first.
 pub struct UserList<'a>(pub &'a [User]);
 
 impl fmt::Display for UserList<'_> {
@@ -142,7 +151,8 @@ impl fmt::Display for UserList<'_> {
             let newline = if i > 0 { "\n" } else { "" };
             let email = u.email.as_deref().unwrap_or("-");
             let admin = if u.admin { "\tadministrator" } else { "" };
-            write!(f, "{newline}{}\t{email}\t{quota}{admin}", u.name)?;
+            let disabled = if u.disabled { "\tdisabled" } else { "" };
+            write!(f, "{newline}{}\t{email}\t{quota}{admin}{disabled}", u.name)?;
         }
         Ok(())
     }

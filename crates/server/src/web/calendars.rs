@@ -4,7 +4,7 @@
 //! bindings of calendars others share with the user, which the pages list apart from the
 //! user's own (`web::shares`).
 
-use store::{Collection, CollectionKind, Property, Store, User};
+use store::{Collection, CollectionKind, Privilege, Property, Store, User};
 
 use super::error::WebError;
 
@@ -125,6 +125,39 @@ pub async fn find(store: &dyn Store, user: &User, path: &str) -> Result<Calendar
         _ => Err(WebError::not_found(format!(
             "You have no calendar {path:?}."
         ))),
+    }
+}
+
+/// A calendar the user may read: their own (`owner` empty or theirs), or another user's
+/// they have at least read access to through a share or delegation (the store's
+/// [`store::Sharing::privilege`], the grant DAV itself answers by). Free/busy alone shows no
+/// events, so it opens nothing; a calendar one may not read is reported as absent, as DAV
+/// does, so a page reveals no other user's calendar names.
+pub async fn find_readable(
+    store: &dyn Store,
+    user: &User,
+    owner: &str,
+    path: &str,
+) -> Result<(CalendarInfo, Privilege), WebError> {
+    if owner.is_empty() || owner == user.name {
+        return Ok((find(store, user, path).await?, Privilege::Owner));
+    }
+    let absent = || {
+        WebError::not_found(format!(
+            "No calendar {path:?} of {owner} is shared with you."
+        ))
+    };
+    let Some(o) = store.account_by_name(owner).await? else {
+        return Err(absent());
+    };
+    let Some(c) = store.collection(o.id, path.trim_matches('/')).await? else {
+        return Err(absent());
+    };
+    match store.privilege(user.id, c.id).await? {
+        Some(p) if p >= Privilege::Read && c.kind == CollectionKind::Calendar => {
+            Ok((describe(store, c).await?, p))
+        }
+        _ => Err(absent()),
     }
 }
 

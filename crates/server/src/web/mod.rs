@@ -20,7 +20,8 @@
 //! /web/import, /web/export?c=PATH              Import and export
 //! /web/devices                                 App passwords, settings per client, profile
 //! /web/sharing                                 shares of each calendar, delegates, shared with me
-//! /web/admin                                   Administration (administrators only)
+//! /web/admin                                   Administration (administrators only):
+//!                                              users, their state and quota, server status
 //! /web/assets/NAME                             the embedded stylesheet, script and icon
 //! ```
 
@@ -105,6 +106,8 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .route("/web/admin/users", post(admin::add_user))
         .route("/web/admin/password", post(admin::reset_password))
         .route("/web/admin/role", post(admin::set_role))
+        .route("/web/admin/state", post(admin_accounts::set_state))
+        .route("/web/admin/quota", post(admin_accounts::set_quota))
         .route("/web/admin/verify", post(admin::verify))
         .route("/web/assets/{name}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

@@ -52,6 +52,18 @@ impl Ctx {
         }
     }
 
+    /// Refuses the request unless the account is an administrator (the Administration
+    /// page and its forms).
+    pub fn only_admins(&self) -> Result<(), WebError> {
+        match self.user.admin {
+            true => Ok(()),
+            false => Err(WebError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "Only an administrator may see this page (calvault user admin NAME on).",
+            )),
+        }
+    }
+
     /// Refuses a form whose CSRF token is missing or not this session's.
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
         match session::same_secret(&self.csrf, token) {

@@ -200,7 +200,7 @@ pub async fn visible_shared(
         if r.privilege < Privilege::Read {
             continue;
         }
-        let Some(owner) = store.user_by_name(&r.owner_name).await? else {
+        let Some(owner) = store.account_by_name(&r.owner_name).await? else {
             continue;
         };
         for calendar in calendars::list(store, &owner).await? {

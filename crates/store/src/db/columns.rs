@@ -2,9 +2,9 @@
 //! names are the same in both dialects, so a row is read the same way everywhere.
 
 pub const USER_COLUMNS: &str =
-    "id, name, email, password_hash, quota_bytes, created_at, admin, display_name";
+    "id, name, email, password_hash, quota_bytes, created_at, admin, display_name, disabled";
 /// Columns in [`USER_COLUMNS`]: what a row holds after them starts here.
-pub const USER_COUNT: usize = 8;
+pub const USER_COUNT: usize = 9;
 
 /// An app password's columns, without its hash.
 pub const TOKEN_COLUMNS: &str = "id, principal_id, label, scope, created_at, last_used_at";

@@ -123,8 +123,8 @@ pub trait OwnerLockStatements: Send + Sync + 'static {
 
 /// The `principal` table.
 pub trait PrincipalStatements: Send + Sync + 'static {
-    /// An enabled user by name.
-    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// A user by name, enabled or not (who may sign in is [`crate::rules::accounts`]'s).
+    fn account_by_name(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Every user, by name.
     fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
     /// A principal by id, enabled or not.
@@ -147,6 +147,15 @@ pub trait PrincipalStatements: Send + Sync + 'static {
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Sets a principal's administrator mark; returns how many principals have that name.
     fn set_admin(&self, name: &str, admin: bool) -> impl Future<Output = Result<u64>> + Send;
+    /// Sets a principal's disabled mark; returns how many principals have that name.
+    fn set_disabled(&self, name: &str, disabled: bool) -> impl Future<Output = Result<u64>> + Send;
+    /// Sets a principal's quota (None: the server's default); returns how many principals
+    /// have that name.
+    fn set_quota(
+        &self,
+        name: &str,
+        quota_bytes: Option<u64>,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// Removes a principal with its collections, objects and history.
     fn delete_principal(&self, id: PrincipalId) -> impl Future<Output = Result<()>> + Send;
     /// Bytes of the live objects of a principal's live collections.
@@ -169,7 +178,7 @@ pub trait TokenStatements: Send + Sync + 'static {
         owner: PrincipalId,
         label: &str,
     ) -> impl Future<Output = Result<u64>> + Send;
-    /// The enabled user `name` with their token of this hash.
+    /// The user `name`, enabled or not, with their token of this hash.
     fn user_by_token(
         &self,
         name: &str,

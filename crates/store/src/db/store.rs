@@ -14,7 +14,7 @@ use crate::dump::{
     TokenRecord,
 };
 use crate::observe::Operation;
-use crate::rules::{collection as collections, range};
+use crate::rules::{accounts, collection as collections, range};
 use crate::*;
 
 /// A store on a database backend: `DbStore<SqliteDatabase>`, `DbStore<PostgresDatabase>`.
@@ -97,7 +97,14 @@ impl<D: Database> Accounts for DbStore<D> {
 
     async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         let name = name.to_owned();
-        let job = job!(|c| async move { c.user_by_name(&name).await });
+        let job = job!(|c| async move { c.account_by_name(&name).await });
+        let found = self.read(ReadCost::Key, job).await?;
+        Ok(found.filter(accounts::may_sign_in))
+    }
+
+    async fn account_by_name(&self, name: &str) -> Result<Option<User>> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { c.account_by_name(&name).await });
         self.read(ReadCost::Key, job).await
     }
 
@@ -147,7 +154,7 @@ impl<D: Database> Accounts for DbStore<D> {
     async fn user_by_token(&self, name: &str, hash: &str) -> Result<Option<(User, AppToken)>> {
         let (name, hash) = (name.to_owned(), hash.to_owned());
         let job = job!(|c| async move { c.user_by_token(&name, &hash).await });
-        self.read(ReadCost::Key, job).await
+        Ok(accounts::signing_in(self.read(ReadCost::Key, job).await?))
     }
 
     async fn token_used(&self, id: i64, at: i64) -> Result<()> {
@@ -181,6 +188,18 @@ impl<D: Database> Accounts for DbStore<D> {
     async fn set_admin(&self, name: &str, admin: bool) -> Result<()> {
         let name = name.to_owned();
         let job = job!(|c| async move { write::set_admin(c, &name, admin).await });
+        self.write(job).await
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { write::set_disabled(c, &name, disabled).await });
+        self.write(job).await
+    }
+
+    async fn set_quota(&self, name: &str, quota_bytes: Option<u64>) -> Result<()> {
+        let name = name.to_owned();
+        let job = job!(|c| async move { write::set_quota(c, &name, quota_bytes).await });
         self.write(job).await
     }
 }

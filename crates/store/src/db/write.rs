@@ -74,6 +74,7 @@ pub async fn create_user<C: Statements>(c: &C, new: &NewUser) -> Result<User> {
         created_at: log.at(),
         admin: new.admin,
         display_name: new.display_name.clone(),
+        disabled: false,
     })
 }
 
@@ -86,6 +87,20 @@ pub async fn set_password<C: Statements>(c: &C, name: &str, hash: &str) -> Resul
 
 pub async fn set_admin<C: Statements>(c: &C, name: &str, admin: bool) -> Result<()> {
     match c.set_admin(name, admin).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub async fn set_disabled<C: Statements>(c: &C, name: &str, disabled: bool) -> Result<()> {
+    match c.set_disabled(name, disabled).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub async fn set_quota<C: Statements>(c: &C, name: &str, quota: Option<u64>) -> Result<()> {
+    match c.set_quota(name, quota).await? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }

@@ -2,6 +2,7 @@
 //! what may it do and what does it write? No I/O here, so SQLite and PostgreSQL cannot
 //! decide differently, and each rule is tested on its own.
 //!
+//! - [`accounts`]: who may sign in (a disabled account may not);
 //! - [`object`]: If-Match/If-None-Match, UID uniqueness, copy and move of one object;
 //! - [`collection`]: paths below a home, where collections may be created, moved, restored;
 //! - [`quota`]: whether a write's growth fits the owner's quota;
@@ -13,6 +14,7 @@
 //! - [`scheduling`]: the inbox and outbox every account has (RFC 6638 §2);
 //! - [`mail`]: when the mail outbox tries a message again, and when it gives up.
 
+pub mod accounts;
 pub mod chain;
 pub mod collection;
 pub mod locks;

@@ -19,8 +19,8 @@ use store::{Collection, CollectionKind, Merge, PutObject, StoreError};
 
 use super::{check_calendar_object, keeps_uid, uid_conflict_with_href};
 use crate::conditional::{self, Current};
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::resource::Seen;
 
 /// The calendar property that turns merging on or off for one calendar.
@@ -65,7 +65,7 @@ pub async fn put(
 ) -> DavResult<Response<Bytes>> {
     let store = &cx.engine.store;
     let collection = &seen.collection;
-    let quota = cx.quota_of(seen).await?;
+    let quota = cx.quota_of(seen.collection.owner).await?;
     let ours = req.body();
     let sent_type = req
         .headers()

@@ -99,7 +99,7 @@ pub async fn handle(
         content_type: sent_type,
         replaces_uid: current_uid.as_deref(),
         expect: expect.clone(),
-        quota: cx.quota_of(&seen).await?,
+        quota: cx.quota_of(seen.collection.owner).await?,
     };
     let mut put = checked_put(cx.engine, write)?;
     if let Some(plan) = plan.as_mut() {

@@ -12,11 +12,12 @@ use store::StoredObject;
 
 use super::calendar_data;
 use crate::access::{self, Need};
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::path::{self, Target};
 use crate::props::{self, MemberResponses, PropEnv};
-use crate::resource::{resolve, Resolved, Resource, Seen};
+use crate::resolve::resolve;
+use crate::resource::{Resolved, Resource, Seen};
 
 pub async fn handle(
     cx: &Cx<'_>,

@@ -9,7 +9,8 @@ use http::Request;
 use crate::error::DavResult;
 use crate::method::{Cx, Depth};
 use crate::props::{self, dead_properties, PropEnv};
-use crate::resource::{resolve, Resource};
+use crate::resolve::resolve;
+use crate::resource::Resource;
 
 /// Nesting deeper than this is refused silently (left unexpanded): real clients use two.
 const MAX_DEPTH: usize = 3;

@@ -9,10 +9,16 @@ use ical::{Collation, CompFilter, ParamFilter, PropFilter, TextMatch, TimeRange}
 use crate::condition::Condition;
 use crate::error::{DavError, DavResult};
 
+/// `<!ELEMENT filter (comp-filter)>` (RFC 4791 §9.7): one comp-filter named VCALENDAR and
+/// nothing beside it, so that no test is dropped unread.
 pub fn parse_filter(filter: &Element) -> DavResult<CompFilter> {
-    let mut tops = filter
+    if let Some(other) = filter
         .elements()
-        .filter(|e| e.name.is(CALDAV, "comp-filter"));
+        .find(|e| !e.name.is(CALDAV, "comp-filter"))
+    {
+        return Err(not_here(&other.name, "filter"));
+    }
+    let mut tops = filter.elements();
     let top = tops
         .next()
         .ok_or_else(|| invalid("the filter must hold one comp-filter named VCALENDAR"))?;
@@ -71,10 +77,31 @@ fn invalid(detail: &str) -> DavError {
     DavError::condition(Condition::ValidFilter, detail.to_owned())
 }
 
-fn unsupported(what: &QName) -> DavError {
+/// The CalDAV filter elements of RFC 4791 §9.7: one of them where the grammar does not let
+/// it sit is a malformed filter, an element outside this list one this server cannot
+/// evaluate.
+const FILTER_ELEMENTS: [&str; 6] = [
+    "comp-filter",
+    "prop-filter",
+    "param-filter",
+    "time-range",
+    "text-match",
+    "is-not-defined",
+];
+
+/// A child that `parent` does not take: `valid-filter` when it is a CalDAV filter element
+/// in the wrong place (a time-range in a param-filter, a comp-filter in a prop-filter:
+/// §9.7.1-§9.7.3), `supported-filter` for an element this server does not know.
+fn not_here(child: &QName, parent: &str) -> DavError {
+    if child.ns == CALDAV && FILTER_ELEMENTS.contains(&child.local.as_ref()) {
+        return invalid(&format!(
+            "a {} cannot sit inside a {parent} (RFC 4791 §9.7)",
+            child.local
+        ));
+    }
     DavError::condition(
         Condition::SupportedFilter,
-        format!("the filter element {what} is not supported"),
+        format!("the filter element {child} is not supported"),
     )
 }
 
@@ -104,7 +131,7 @@ fn comp_filter(e: &Element, parent: Option<&str>) -> DavResult<CompFilter> {
     };
     for child in e.elements() {
         match child.name.local.as_ref() {
-            _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
+            _ if child.name.ns != CALDAV => return Err(not_here(&child.name, "comp-filter")),
             "is-not-defined" => f.is_not_defined = true,
             "time-range" => {
                 if !TIMED_COMPONENTS.contains(&f.name.as_str()) {
@@ -122,7 +149,7 @@ fn comp_filter(e: &Element, parent: Option<&str>) -> DavResult<CompFilter> {
             }
             "prop-filter" => f.prop_filters.push(prop_filter(child)?),
             "comp-filter" => f.comp_filters.push(comp_filter(child, Some(&f.name))?),
-            _ => return Err(unsupported(&child.name)),
+            _ => return Err(not_here(&child.name, "comp-filter")),
         }
     }
     let tests_more = f.time_range.is_some() || !f.prop_filters.is_empty();
@@ -151,7 +178,7 @@ fn prop_filter(e: &Element) -> DavResult<PropFilter> {
     };
     for child in e.elements() {
         match child.name.local.as_ref() {
-            _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
+            _ if child.name.ns != CALDAV => return Err(not_here(&child.name, "prop-filter")),
             "is-not-defined" => f.is_not_defined = true,
             "time-range" => {
                 if !is_date_property(&f.name) {
@@ -173,7 +200,7 @@ fn prop_filter(e: &Element) -> DavResult<PropFilter> {
                 f.text_match = Some(text_match(child)?);
             }
             "param-filter" => f.param_filters.push(param_filter(child)?),
-            _ => return Err(unsupported(&child.name)),
+            _ => return Err(not_here(&child.name, "prop-filter")),
         }
     }
     let tests_more =
@@ -200,7 +227,7 @@ fn param_filter(e: &Element) -> DavResult<ParamFilter> {
     };
     for child in e.elements() {
         match child.name.local.as_ref() {
-            _ if child.name.ns != CALDAV => return Err(unsupported(&child.name)),
+            _ if child.name.ns != CALDAV => return Err(not_here(&child.name, "param-filter")),
             "is-not-defined" => f.is_not_defined = true,
             "text-match" => {
                 if f.text_match.is_some() {
@@ -211,7 +238,7 @@ fn param_filter(e: &Element) -> DavResult<ParamFilter> {
                 }
                 f.text_match = Some(text_match(child)?);
             }
-            _ => return Err(unsupported(&child.name)),
+            _ => return Err(not_here(&child.name, "param-filter")),
         }
     }
     if f.is_not_defined && f.text_match.is_some() {

@@ -8,8 +8,8 @@ use ical::{freebusy, EvalContext};
 
 use super::filter_xml::time_range;
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::resource::Resource;
 
 /// Busy periods only: no summaries, UIDs or anything else of the events, so a user with

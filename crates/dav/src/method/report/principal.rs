@@ -10,8 +10,8 @@ use dav_xml::{Element, PropFind, QName, CALDAV, CALSERVER, DAV};
 use http::StatusCode;
 
 use crate::access::Visibility;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::path;
 use crate::props::{self, dead_properties, members, no_extra, PropEnv, PropResponses};
 use crate::resource::Resource;

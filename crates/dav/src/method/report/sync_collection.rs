@@ -14,8 +14,8 @@ use store::{Collection, CollectionKind, ObjectMeta};
 const DATA_BATCH: usize = 500;
 
 use crate::condition::Condition;
+use crate::cx::Cx;
 use crate::error::{DavError, DavResult};
-use crate::method::Cx;
 use crate::props::{MemberResponses, ObjectPages, PropEnv, SyncToken};
 use crate::quirks;
 use crate::resource::Resource;

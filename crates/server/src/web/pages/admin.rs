@@ -1,13 +1,13 @@
 //! "Administration", for accounts marked administrator (`calvault user add NAME --admin`,
 //! `calvault user admin NAME on|off`): the users with their quota and usage, "Add user",
-//! "Reset password", making an account an administrator or not (all through
-//! [`crate::admin`], as the CLI does), and the server's status: version, store, database
-//! size, the last background history verification and what is known of backups.
+//! "Reset password", making an account an administrator or not, disabling it and its
+//! quota ([`super::admin_accounts`]; all through [`crate::admin`], as the CLI does), and
+//! the server's status: version, store, database size, the last background history
+//! verification and what is known of backups.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Form;
 use maud::html;
 use serde::Deserialize;
@@ -19,16 +19,6 @@ use crate::web::frame::bytes;
 use crate::web::frame::html;
 use crate::web::layout::{csrf_field, page, when, Section};
 use crate::web::page::Ctx;
-
-fn only_admins(ctx: &Ctx) -> Result<(), WebError> {
-    match ctx.user.admin {
-        true => Ok(()),
-        false => Err(WebError::new(
-            StatusCode::FORBIDDEN,
-            "Only an administrator may see this page (calvault user admin NAME on).",
-        )),
-    }
-}
 
 /// The SQLite file and its write-ahead log, together.
 fn database_size(app: &AppState) -> Option<u64> {
@@ -67,7 +57,7 @@ fn verification(ctx: &Ctx, last: Option<Value>) -> maud::Markup {
 }
 
 pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let store = app.engine.store().as_ref();
     let users = store.list_users().await?;
     let mut rows = Vec::new();
@@ -84,9 +74,16 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                     tbody {
                         @for (u, used, quota) in &rows {
                             tr {
-                                td { strong { (u.name) } @if let Some(e) = &u.email { br; span.muted { (e) } } }
+                                td {
+                                    strong { (u.name) }
+                                    @if u.disabled { " " span.badge.deleted { "Disabled" } }
+                                    @if let Some(e) = &u.email { br; span.muted { (e) } }
+                                }
                                 td.num { (bytes(*used)) }
-                                td.num { @match quota { Some(q) => (bytes(*q)), None => span.muted { "none" } } }
+                                td.num {
+                                    @match quota { Some(q) => (bytes(*q)), None => span.muted { "none" } }
+                                    @if u.quota_bytes.is_none() && quota.is_some() { br; span.muted { "default" } }
+                                }
                                 td { @if u.admin { span.badge { "Administrator" } } @else { "User" } }
                                 td {
                                     details.edit {
@@ -105,6 +102,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                                                 button.small.secondary type="submit" { @if u.admin { "Remove administrator" } @else { "Make administrator" } }
                                             }
                                         }
+                                        (super::admin_accounts::forms(&ctx, u, app.engine.limits().default_quota))
                                     }
                                 }
                             }
@@ -112,7 +110,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                     }
                 }
             }
-            p.muted { "Not here yet: changing the quota of an existing account, and disabling an account. An account can be removed with calvault user remove." }
+            p.muted { "A disabled account cannot sign in (password, app passwords, browser sessions); its calendars, history and shares stay, and enabling it restores access. An account can be removed with calvault user remove." }
         }
         div.grid2 {
             section.card {
@@ -171,7 +169,7 @@ pub async fn add_user(
     Form(f): Form<AddUser>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let back = "/web/admin";
     let store = app.engine.store().as_ref();
     let name = f.user.trim();
@@ -228,7 +226,7 @@ pub async fn reset_password(
     Form(f): Form<ResetPassword>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let back = "/web/admin";
     if let Some(problem) = super::account::password_problem(&f.password) {
         return Ok(ctx.redirect_with(&app, back, false, problem));
@@ -274,7 +272,7 @@ pub async fn set_role(
     Form(f): Form<SetRole>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let on = f.admin == "on";
     match crate::admin::set_admin(app.engine.store().as_ref(), &f.user, on).await {
         Ok(()) => Ok(ctx.redirect_with(
@@ -305,7 +303,7 @@ pub async fn verify(
     Form(f): Form<Verify>,
 ) -> PageResult {
     ctx.check_csrf(&f.csrf)?;
-    only_admins(&ctx)?;
+    ctx.only_admins()?;
     let result = crate::verification::check_once(app.engine.store().as_ref()).await;
     let intact = result.get("intact").and_then(Value::as_bool);
     app.last_check.set(result);

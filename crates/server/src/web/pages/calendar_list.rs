@@ -141,15 +141,16 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
     Ok(html(page(&ctx, Section::Calendars, "Calendars", body)))
 }
 
-/// Calendars of others the user may read, marked shared, with the owner and the access;
-/// the owner changes them, so there is nothing to rename or delete here.
+/// Calendars of others the user may read, marked shared, with the owner and the access,
+/// and "Open" to see them in the calendar view (read only); the owner changes them, so
+/// there is nothing to rename or delete here.
 fn shared_with_you(shared: &[VisibleShared]) -> maud::Markup {
     html! {
         section.card #shared-with-you aria-labelledby="shared-with-you-title" {
             h2 #shared-with-you-title { "Shared with you" }
             div.tablewrap {
                 table {
-                    thead { tr { th { "Calendar" } th { "Owner" } th { "Access" } th.num { "Items" } th.hide-narrow { "In your calendar apps" } } }
+                    thead { tr { th { "Calendar" } th { "Owner" } th { "Access" } th.num { "Items" } th.hide-narrow { "In your calendar apps" } th { span.muted { "Actions" } } } }
                     tbody {
                         @for s in shared {
                             tr {
@@ -162,6 +163,7 @@ fn shared_with_you(shared: &[VisibleShared]) -> maud::Markup {
                                 td { (access_label(s.privilege)) }
                                 td.num { (s.calendar.objects) }
                                 td.hide-narrow { code { (s.href) } }
+                                td { a.button.small.secondary href={ "/web/calendar?c=" (enc(&s.calendar.collection.path)) "&owner=" (enc(&s.owner)) "&view=week" } aria-label={ "Open " (s.calendar.name) } { "Open" } }
                             }
                         }
                     }

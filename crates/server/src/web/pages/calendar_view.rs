@@ -1,6 +1,8 @@
 //! One calendar: agenda, week and month views of its events in the user's time zone
 //! (recurring events expanded by the engine, `web::occurrences`), its tasks with their due
-//! dates, and "New event".
+//! dates, and "New event". A calendar another user shares with the signed-in one
+//! (`owner=NAME`, read access or more) shows the same views, read only: it is changed in
+//! a calendar app, or by its owner.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use axum::extract::{Query, State};
 use chrono::{Datelike, NaiveDate, TimeZone};
 use maud::{html, Markup};
 use serde::Deserialize;
+use store::Privilege;
 
 use crate::state::AppState;
 use crate::web::calendars::{self, CalendarInfo};
@@ -19,6 +22,7 @@ use crate::web::frame::swatch;
 use crate::web::layout::{page, Section};
 use crate::web::occurrences::{self, Occurrence};
 use crate::web::page::Ctx;
+use crate::web::shares::access_label;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum View {
@@ -40,6 +44,9 @@ const AGENDA_DAYS: u64 = 30;
 pub struct ViewQuery {
     #[serde(default)]
     c: String,
+    /// Whose calendar: empty for the user's own.
+    #[serde(default)]
+    owner: String,
     #[serde(default)]
     view: String,
     #[serde(default)]
@@ -93,7 +100,9 @@ pub async fn show(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let store = app.engine.store().as_ref();
-    let cal = calendars::find(store, &ctx.user, &q.c).await?;
+    let (cal, access) = calendars::find_readable(store, &ctx.user, &q.owner, &q.c).await?;
+    // Only the user's own calendars have the event, history and export pages.
+    let own = access == Privilege::Owner;
     let view = VIEWS
         .iter()
         .find(|(_, key, _)| *key == q.view)
@@ -116,7 +125,10 @@ pub async fn show(
             by_day.entry(d).or_default().push(e);
         }
     }
-    let c = enc(&cal.collection.path);
+    let c = match own {
+        true => enc(&cal.collection.path),
+        false => format!("{}&owner={}", enc(&cal.collection.path), enc(&q.owner)),
+    };
     let key = VIEWS
         .iter()
         .find(|(v, _, _)| *v == view)
@@ -135,13 +147,16 @@ pub async fn show(
         div.pagehead {
             div {
                 h1 { (swatch(&cal.colour)) (cal.name) }
-                p { (cal.objects) " items · times in " (ctx.zone.name()) }
+                p {
+                    (cal.objects) " items · times in " (ctx.zone.name())
+                    @if !own { " · shared by " (q.owner) " (" (access_label(access)) "), read only here" }
+                }
             }
-            div.actions {
+            @if own { div.actions {
                 @if cal.holds_events() { a.button href={ "/web/event?c=" (c) "&date=" (day.format("%Y-%m-%d")) } { "New event" } }
                 a.button.secondary href={ "/web/history?c=" (c) } { "History" }
                 a.button.secondary href={ "/web/export?c=" (c) } { "Export" }
-            }
+            } }
         }
         nav.tabs aria-label="View" {
             @for (v, k, label) in VIEWS {
@@ -159,9 +174,9 @@ pub async fn show(
         }
         section.card {
             @match view {
-                View::Agenda => (agenda(&cal, &by_day)),
-                View::Week => (week(&cal, first, today, &by_day)),
-                View::Month => (month(&cal, first, last, day, today, &by_day)),
+                View::Agenda => (agenda(&cal, own, &by_day)),
+                View::Week => (week(&cal, own, first, today, &by_day)),
+                View::Month => (month(&cal, own, first, last, day, today, &by_day)),
             }
         }
         @if cal.holds_tasks() {
@@ -188,12 +203,19 @@ pub async fn show(
     Ok(html(page(&ctx, Section::Calendars, &cal.name, body)))
 }
 
-fn event_link(cal: &CalendarInfo, e: &Occurrence) -> String {
-    format!(
-        "/web/event?c={}&o={}",
-        enc(&cal.collection.path),
-        enc(&e.object)
-    )
+/// An event as a link to its page in the user's own calendar, as text in a shared one.
+fn event_ref(cal: &CalendarInfo, own: bool, e: &Occurrence, class: &str, inner: Markup) -> Markup {
+    match own {
+        true => {
+            let href = format!(
+                "/web/event?c={}&o={}",
+                enc(&cal.collection.path),
+                enc(&e.object)
+            );
+            html! { a class=(class) href=(href) { (inner) } }
+        }
+        false => html! { span class=(class) { (inner) } },
+    }
 }
 
 fn time_of(e: &Occurrence) -> String {
@@ -203,7 +225,7 @@ fn time_of(e: &Occurrence) -> String {
     }
 }
 
-fn agenda(cal: &CalendarInfo, by_day: &BTreeMap<NaiveDate, Vec<&Occurrence>>) -> Markup {
+fn agenda(cal: &CalendarInfo, own: bool, by_day: &BTreeMap<NaiveDate, Vec<&Occurrence>>) -> Markup {
     html! {
         @if by_day.is_empty() { p.empty { "Nothing in these 30 days." } }
         @for (day, events) in by_day {
@@ -213,7 +235,7 @@ fn agenda(cal: &CalendarInfo, by_day: &BTreeMap<NaiveDate, Vec<&Occurrence>>) ->
                     div.event {
                         span.time { (time_of(e)) }
                         div {
-                            a.title href=(event_link(cal, e)) { (e.summary) }
+                            (event_ref(cal, own, e, "title", html! { (e.summary) }))
                             @if e.recurring { " " span.badge { "repeats" } }
                             @if let Some(l) = &e.location { div.where { (l) } }
                         }
@@ -226,6 +248,7 @@ fn agenda(cal: &CalendarInfo, by_day: &BTreeMap<NaiveDate, Vec<&Occurrence>>) ->
 
 fn week(
     cal: &CalendarInfo,
+    own: bool,
     monday: NaiveDate,
     today: NaiveDate,
     by_day: &BTreeMap<NaiveDate, Vec<&Occurrence>>,
@@ -236,10 +259,7 @@ fn week(
                 div class=(if d == today { "day today" } else { "day" }) {
                     h3 { (d.format("%a %-d %b")) }
                     @for e in by_day.get(&d).into_iter().flatten() {
-                        a.chip href=(event_link(cal, e)) {
-                            span.t { (time_of(e)) }
-                            (e.summary)
-                        }
+                        (event_ref(cal, own, e, "chip", html! { span.t { (time_of(e)) } (e.summary) }))
                     }
                 }
             }
@@ -249,6 +269,7 @@ fn week(
 
 fn month(
     cal: &CalendarInfo,
+    own: bool,
     first: NaiveDate,
     last: NaiveDate,
     day: NaiveDate,
@@ -267,7 +288,7 @@ fn month(
                             td class=(class) {
                                 div.n { (d.day()) }
                                 @for e in by_day.get(d).into_iter().flatten() {
-                                    a.chip href=(event_link(cal, e)) { (e.summary) }
+                                    (event_ref(cal, own, e, "chip", html! { (e.summary) }))
                                 }
                             }
                         }

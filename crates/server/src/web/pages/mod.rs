@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_accounts;
 pub mod calendar_list;
 pub mod calendar_view;
 pub mod devices;
