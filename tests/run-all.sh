@@ -59,6 +59,8 @@ RADICALE_VERSION=${RADICALE_VERSION:-3.9.0}
 XANDIKOS_VERSION=${XANDIKOS_VERSION:-0.4.10}
 # The multi-node test syncs through the load balancer with this vdirsyncer.
 VDIRSYNCER_VERSION=${VDIRSYNCER_VERSION:-0.21.0}
+# tests/interop/test_imip.py receives the invitations calvault sends with this SMTP server.
+AIOSMTPD_VERSION=${AIOSMTPD_VERSION:-1.4.6}
 # tests/durability/lossyfs.py is a FUSE filesystem written with it.
 FUSEPY_VERSION=${FUSEPY_VERSION:-3.0.1}
 # tests/web drives Debian's chromium through chromium-driver with this selenium, and checks
@@ -127,29 +129,30 @@ fi
 py_ok() {
     python3 - "$CALDAV_VERSION" "$RECURRING_ICAL_EVENTS_VERSION" "$ICALENDAR_VERSION" \
         "$RADICALE_VERSION" "$XANDIKOS_VERSION" "$VDIRSYNCER_VERSION" "$FUSEPY_VERSION" \
-        "$CALDAV_SERVER_TESTER_VERSION" <<'EOF' >/dev/null 2>&1
+        "$CALDAV_SERVER_TESTER_VERSION" "$AIOSMTPD_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
 import caldav, icalendar, pytest, recurring_ical_events, radicale, xandikos, vdirsyncer  # noqa: F401
 import fuse  # noqa: F401
-import caldav_server_tester  # noqa: F401
-want = {"caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
+import caldav_server_tester, aiosmtpd  # noqa: F401
+want = {"aiosmtpd": sys.argv[9], "caldav": sys.argv[1], "recurring-ical-events": sys.argv[2], "icalendar": sys.argv[3],
         "radicale": sys.argv[4], "xandikos": sys.argv[5], "vdirsyncer": sys.argv[6],
         "fusepy": sys.argv[7], "caldav-server-tester": sys.argv[8]}
 sys.exit(0 if all(version(n) == v for n, v in want.items()) else 1)
 EOF
 }
 if ! py_ok; then
-    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION fusepy==$FUSEPY_VERSION caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION"
+    note "pip install caldav==$CALDAV_VERSION recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION icalendar==$ICALENDAR_VERSION pytest radicale==$RADICALE_VERSION xandikos==$XANDIKOS_VERSION vdirsyncer==$VDIRSYNCER_VERSION fusepy==$FUSEPY_VERSION caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION aiosmtpd==$AIOSMTPD_VERSION"
     pip_args=(-q --disable-pip-version-check install "caldav==$CALDAV_VERSION"
         "recurring-ical-events==$RECURRING_ICAL_EVENTS_VERSION" "icalendar==$ICALENDAR_VERSION" pytest
         "radicale==$RADICALE_VERSION" "xandikos==$XANDIKOS_VERSION" "vdirsyncer==$VDIRSYNCER_VERSION"
-        "fusepy==$FUSEPY_VERSION" "caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION")
+        "fusepy==$FUSEPY_VERSION" "caldav-server-tester==$CALDAV_SERVER_TESTER_VERSION"
+        "aiosmtpd==$AIOSMTPD_VERSION")
     # Debian's system python refuses plain pip installs (PEP 668).
     if ! python3 -m pip "${pip_args[@]}" 2>/dev/null; then
         python3 -m pip "${pip_args[@]}" --break-system-packages
     fi
-    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer/caldav-server-tester still not importable after pip install"; exit 1; }
+    py_ok || { note "caldav/recurring-ical-events/icalendar/pytest/radicale/xandikos/vdirsyncer/caldav-server-tester/aiosmtpd still not importable after pip install"; exit 1; }
 fi
 
 selenium_ok() {

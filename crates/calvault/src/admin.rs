@@ -41,5 +41,5 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<server::Backend> {
 pub async fn open_engine(args: &StoreArgs) -> anyhow::Result<dav::Engine> {
     let config = load_config(args)?;
     let backend = server::open_store(&config).await?;
-    Ok(dav::Engine::new(backend.store(), server::limits(&config)))
+    Ok(server::engine(backend.store(), &config))
 }

@@ -41,6 +41,9 @@ pub enum Command {
     /// Let someone read or manage all of a user's calendars (an assistant, a family).
     #[command(subcommand)]
     Delegate(crate::share::DelegateCommand),
+    /// Scheduling by e-mail: apply a meeting reply that came back as a message.
+    #[command(subcommand)]
+    Imip(crate::mail::ImipCommand),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -119,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Share(cmd) => crate::share::share(cmd).await,
         Command::Group(cmd) => crate::share::group(cmd).await,
         Command::Delegate(cmd) => crate::share::delegate(cmd).await,
+        Command::Imip(cmd) => crate::mail::run(cmd).await,
         Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,

@@ -5,6 +5,7 @@ mod backup_tool;
 mod calendar;
 mod cli;
 mod history;
+mod mail;
 mod progress;
 mod restore;
 mod share;

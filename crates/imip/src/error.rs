@@ -20,6 +20,19 @@ pub enum ImipError {
     Failed(String),
 }
 
+impl ImipError {
+    /// The sysexits(3) code an MTA pipe understands: 65 (EX_DATAERR) bounces a message
+    /// that will never be taken, 75 (EX_TEMPFAIL) has the MTA try again later, 78
+    /// (EX_CONFIG) is a configuration to fix.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ImipError::Config(_) => 78,
+            ImipError::Message(_) | ImipError::Unreadable(_) | ImipError::Refused(_) => 65,
+            ImipError::Failed(_) => 75,
+        }
+    }
+}
+
 impl From<dav::DavError> for ImipError {
     fn from(e: dav::DavError) -> Self {
         match e.status {

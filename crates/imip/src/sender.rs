@@ -27,6 +27,16 @@ pub struct Settings {
     pub poll: Duration,
 }
 
+impl Settings {
+    pub fn of(config: &crate::SmtpConfig) -> Self {
+        Settings {
+            from: config.from.clone(),
+            backoff: config.backoff(),
+            poll: config.poll(),
+        }
+    }
+}
+
 /// Runs until the task is dropped.
 pub async fn run(engine: Engine, relay: impl Relay, settings: Settings) {
     loop {

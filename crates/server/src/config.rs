@@ -75,6 +75,10 @@ pub struct Config {
     /// "auto": a calendar shared with a user shows in their home at once; "invite": once
     /// they accept (docs/sharing.md).
     pub sharing_accept: SharingAccept,
+    /// The mail relay through which attendees elsewhere get their invitations (iMIP,
+    /// docs/scheduling.md): a `[smtp]` table, file only. Without it they get
+    /// SCHEDULE-STATUS 3.7 and no e-mail.
+    pub smtp: Option<imip::SmtpConfig>,
 }
 
 /// The `principal_search` key (`dav::PrincipalSearch`).
@@ -128,6 +132,7 @@ impl Default for Config {
             merge_concurrent_edits: false,
             principal_search: PrincipalSearch::default(),
             sharing_accept: SharingAccept::default(),
+            smtp: None,
         }
     }
 }
@@ -294,5 +299,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("max_instances"), "{err}");
+    }
+
+    #[test]
+    fn the_smtp_table_is_read_from_the_file_with_its_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        assert_eq!(Config::load(None, |_| None).unwrap().smtp, None);
+        let text = "[smtp]\nurl = \"smtp://127.0.0.1:2525?tls=none\"\nfrom = \"cal@example.org\"\n";
+        std::fs::write(&path, text).unwrap();
+        let smtp = Config::load(Some(&path), |_| None).unwrap().smtp.unwrap();
+        assert_eq!(
+            (smtp.url.as_str(), smtp.from.as_str()),
+            ("smtp://127.0.0.1:2525?tls=none", "cal@example.org")
+        );
+        assert!(smtp.max_attempts > 1, "retries unless told otherwise");
+        std::fs::write(
+            &path,
+            "[smtp]\nurl = \"smtp://h\"\nfrom = \"a@b\"\nport = 25\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&path), |_| None).unwrap_err().to_string();
+        assert!(err.contains("port"), "{err}");
     }
 }

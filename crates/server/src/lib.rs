@@ -64,6 +64,36 @@ pub fn limits(config: &Config) -> dav::Limits {
     }
 }
 
+/// The protocol engine on `store` as the config sets it up; the server and the commands
+/// that write as a client would (imports, `imip receive`) use the same.
+pub fn engine(store: Arc<dyn store::Store>, config: &Config) -> dav::Engine {
+    dav::Engine::new(store, limits(config))
+        .merging_concurrent_edits(config.merge_concurrent_edits)
+        .sending_mail(config.smtp.is_some())
+}
+
+/// Starts the iMIP sender when `[smtp]` is set (`imip::sender`): it sends what the mail
+/// outbox holds until the process ends.
+fn spawn_mail_sender(engine: &dav::Engine, config: &Config) -> anyhow::Result<()> {
+    let Some(smtp) = &config.smtp else {
+        return Ok(());
+    };
+    let relay = smtp.transport()?;
+    let endpoint = smtp.endpoint()?;
+    tracing::info!(
+        "sending invitations by e-mail through {}:{} as {}",
+        endpoint.host,
+        endpoint.port,
+        smtp.from
+    );
+    tokio::spawn(imip::sender::run(
+        engine.clone(),
+        relay,
+        imip::sender::Settings::of(smtp),
+    ));
+    Ok(())
+}
+
 /// Runs the server until `shutdown` resolves (or SIGINT/SIGTERM when None).
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let backend = open_store(&config).await?;
@@ -102,9 +132,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let every = Duration::from_secs(config.verify_interval_hours.saturating_mul(3600));
         tokio::spawn(verification::run(store.clone(), every, last_check.clone()));
     }
+    let engine = engine(store.clone(), &config);
+    spawn_mail_sender(&engine, &config)?;
     let state = Arc::new(app::AppState {
-        engine: dav::Engine::new(store.clone(), limits(&config))
-            .merging_concurrent_edits(config.merge_concurrent_edits),
+        engine,
         auth: auth::Authenticator::new(
             store,
             Duration::from_secs(config.auth_cache_secs),
