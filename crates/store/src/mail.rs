@@ -69,14 +69,7 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
-/// What became of a message whose attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MailFate {
-    /// Tried again at this time (Unix ms).
-    RetryAt(i64),
-    /// Given up: the organizer's copy should say so.
-    GaveUp,
-}
+pub use crate::rules::mail::MailFate;
 
 /// The mail outbox.
 #[async_trait]

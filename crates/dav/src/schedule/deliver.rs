@@ -18,11 +18,14 @@ use crate::path;
 /// Attempts at a copy that another writer changes at the same moment.
 pub(super) const ATTEMPTS: usize = 3;
 
+/// The client a REPLY that came by e-mail is recorded with (`imip::receive_reply`).
+pub const IMIP_CLIENT: &str = "imip";
+
 /// The change scheduling records: who acted, from where, with the lock tokens they sent.
 pub fn change_of(cx: &Cx<'_>) -> Change {
     // A REPLY that came by e-mail is recorded as the caller's change says (client "imip",
     // the attendee's address as author): `imip::receive_reply`.
-    if cx.caller.change.client.as_deref() == Some(super::imip::CLIENT) {
+    if cx.caller.change.client.as_deref() == Some(IMIP_CLIENT) {
         return cx.caller.change.clone();
     }
     Change {

@@ -17,7 +17,7 @@ use crate::method::Cx;
 use crate::{Caller, Engine};
 
 /// The client iMIP's writes are recorded with.
-pub const CLIENT: &str = "imip";
+pub use super::deliver::IMIP_CLIENT as CLIENT;
 
 /// RFC 6638 §3.2.9 SCHEDULE-STATUS values of a message sent by e-mail: queued, accepted by
 /// the relay, refused for good.

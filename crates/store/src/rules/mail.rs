@@ -2,7 +2,14 @@
 //! from the first retry delay up to a ceiling, and giving up after so many attempts or at
 //! once on a permanent refusal (RFC 5321 §4.2.1: a 5yz reply will not change on retry).
 
-use crate::mail::MailFate;
+/// What became of a message whose attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailFate {
+    /// Tried again at this time (Unix ms).
+    RetryAt(i64),
+    /// Given up: the organizer's copy should say so.
+    GaveUp,
+}
 
 /// How long a claimed message is its sender's: longer than one SMTP exchange may take
 /// (lettre's timeout is one minute per command), so that only a sender that died leaves
