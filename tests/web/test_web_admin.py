@@ -1,11 +1,11 @@
 """Administration in a real headless Chromium, against the real binary on 127.0.0.1 (issue
-25, "Administration"): an administrator disables an account (its browser session ends, its
-password is refused in the browser and over CalDAV) and enables it again, cannot disable
-their own account, and changes an account's quota, which the next PUT is held to; and a
-calendar shared with a user opens read only from their Calendars page, while free/busy
-alone opens nothing. Each page is screenshotted and checked with axe-core. The tests run
-in order and share the browsers of the module.
-"""
+25, "Administration"): the server status shows the backup tool's last request; an
+administrator disables an account (its browser session ends, its password is refused in the
+browser and over CalDAV) and enables it again, cannot disable their own account, and changes
+an account's quota, which the next PUT is held to; and a calendar shared with a user opens
+read only from their Calendars page, while free/busy alone opens nothing. Each page is
+screenshotted and checked with axe-core. The tests run in order and share the browsers of
+the module."""
 
 from __future__ import annotations
 
@@ -50,6 +50,31 @@ def test_an_administrator_adds_carl_who_signs_in(server, browser, second_browser
     assert "Added carl" in browser.flash(), browser.flash()
     assert caldav_status(server, CARL) == 207
     second_browser.sign_in(*CARL)
+
+
+def last_backup(browser) -> str:
+    browser.go("/web/admin")
+    return browser.section("Server status").find_element(
+        By.XPATH, ".//dt[normalize-space()='Last backup']/following-sibling::dd[1]").text
+
+
+def test_the_status_shows_the_backup_tools_last_request(server, browser):
+    assert last_backup(browser).startswith("None since the server started."), last_backup(browser)
+    agent = {"User-Agent": "calvault-backup/0.0-test", "Depth": "0"}
+    # Another client, and the tool with a wrong password, are no backup.
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=CARL,
+                          headers={"User-Agent": "DAVx5/4.4", "Depth": "0"}).status == 207
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=(CARL[0], "wrong"),
+                          headers=agent).status == 401
+    assert last_backup(browser).startswith("None since the server started.")
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=CARL,
+                          headers=agent).status == 207
+    text = last_backup(browser)
+    year = dt.datetime.now(dt.timezone.utc).year
+    assert text.startswith("Last backup seen by this server: "), text
+    assert str(year) in text, text
+    assert text.endswith(", by carl with calvault-backup/0.0-test (since the server started)."), text
+    browser.look("administration-backup")
 
 
 def test_a_disabled_account_is_signed_out_and_refused_until_enabled(server, browser,
