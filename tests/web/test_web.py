@@ -1,12 +1,13 @@
 """The web interface in a real headless Chromium, against the real binary on 127.0.0.1
-(issue 25): sign in, calendars seen over CalDAV, events made in the UI read over CalDAV,
-recurrences made over CalDAV in the week view, undo from History byte for byte, a rollback
-from its preview, import and export, app passwords used and revoked over CalDAV, XSS kept as
-text, forms refused without their CSRF token, and sharing (a calendar shared read-only and
-read-write with bob, who sees it in his own browser and over CalDAV, then removed; a group
-share; delegates; free/busy of all calendars; the refusals the page words). Each page is screenshotted and checked
-with axe-core. The tests run in order and share one signed-in browser.
-"""
+(issue 25): sign in, calendars seen over CalDAV, events made in the UI read over CalDAV, an
+event's own history with the property diff of its edit, recurrences made over CalDAV in the
+week view, undo from History byte for byte, an event deleted from its page and undone, a
+rollback from its preview, import and export, app passwords used and revoked over CalDAV,
+XSS kept as text, forms refused without their CSRF token, and sharing (a calendar shared
+read-only and read-write with bob, who sees it in his own browser and over CalDAV, then
+removed; a group share; delegates; free/busy of all calendars; the refusals the page words).
+Each page is screenshotted and checked with axe-core. The tests run in order and share one
+signed-in browser."""
 
 from __future__ import annotations
 
@@ -150,6 +151,27 @@ def test_an_event_edited_in_the_browser_keeps_its_uid(server, browser):
     assert "SUMMARY:Dentist (moved)" in r.text and "SEQUENCE:1" in r.text
 
 
+def test_the_event_history_shows_the_summary_diff_of_the_edit(server, browser):
+    browser.go("/web/calendar?c=work&view=week&date=" + monday_this_week().isoformat())
+    browser.follow(browser.d.find_element(
+        By.XPATH, "//a[contains(@class,'chip')][contains(., 'Dentist (moved)')]"))
+    browser.follow(browser.link("History of this event"))
+    name = [h for h in hrefs(server, WORK) if h.endswith(".ics")][0].rsplit("/", 1)[1]
+    url = urllib.parse.urlsplit(browser.path)
+    assert url.path == "/web/history", browser.path
+    assert urllib.parse.parse_qs(url.query) == {"c": ["work"], "o": [name]}, browser.path
+    assert browser.d.find_element(By.TAG_NAME, "h1").text == f"History of {name}"
+    rows = browser.d.find_elements(By.CSS_SELECTOR, "table.history tbody tr")
+    # Only this event's changes (not "Calendar created"), newest first.
+    actions = [r.find_element(By.TAG_NAME, "strong").text for r in rows]
+    assert actions == ["Changed", "Created"], actions
+    diff = rows[0].find_element(By.CSS_SELECTOR, "pre.diff").text
+    assert "VEVENT SUMMARY:\n  - SUMMARY:Dentist\n  + SUMMARY:Dentist (moved)" in diff, diff
+    assert "LOCATION" not in diff and "DTSTART" not in diff, "what did not change is not shown"
+    assert not rows[1].find_elements(By.CSS_SELECTOR, "pre.diff"), "a creation has no diff"
+    browser.look("history-event")
+
+
 def test_times_show_in_the_time_zone_the_user_chooses(server, browser):
     week = "/web/calendar?c=work&view=week&date=" + monday_this_week().isoformat()
     browser.go(week)
@@ -280,6 +302,31 @@ def test_undo_everything_an_app_did_since(server, browser):
     assert "Done: 1 written" in browser.flash()
     assert server.request("GET", WORK + "rogue.ics").status == 404
     assert server.request("GET", WORK + "standup.ics").status == 200
+
+
+def test_an_event_deleted_from_its_page_is_gone_and_history_undoes_it(server, browser):
+    day = (monday_this_week() + dt.timedelta(days=30)).strftime("%Y%m%d")
+    r = server.request("PUT", WORK + "haircut.ics", body=event("haircut-1", "Haircut", day + "T100000Z"),
+                       headers={"Content-Type": "text/calendar"})
+    assert r.status == 201, r
+    before = server.request("GET", WORK + "haircut.ics")
+    browser.go("/web/event?c=work&o=haircut.ics")
+    assert browser.field("Title").get_attribute("value") == "Haircut"
+    browser.click("Delete")
+    assert browser.flash() == "Deleted. History can undo it.", browser.flash()
+    assert browser.path.startswith("/web/calendar?c=work"), browser.path
+    assert server.request("GET", WORK + "haircut.ics").status == 404
+    browser.go("/web/history?c=work")
+    row = browser.d.find_element(
+        By.XPATH, "//tr[.//strong[normalize-space()='Deleted']][.//a[normalize-space()='Haircut']]")
+    cells = row.find_elements(By.TAG_NAME, "td")
+    assert cells[1].text == USER and cells[2].text == "web", [c.text for c in cells]
+    assert "Haircut" in browser.section("Recently deleted").text
+    browser.click("Undo", row)
+    assert "Done: 1 written" in browser.flash(), browser.flash()
+    after = server.request("GET", WORK + "haircut.ics")
+    assert after.status == 200 and after.body == before.body
+    assert "Haircut" not in browser.section("Recently deleted").text
 
 
 def test_import_a_file_and_export_it(server, browser, tmp_path):

@@ -1,11 +1,13 @@
 """Administration in a real headless Chromium, against the real binary on 127.0.0.1 (issue
-25, "Administration"): an administrator disables an account (its browser session ends, its
+25, "Administration"): a user who is not an administrator has no "Administration" in the
+navigation and is refused the page and its forms (403); the server status shows the backup
+tool's last request; an administrator disables an account (its browser session ends, its
 password is refused in the browser and over CalDAV) and enables it again, cannot disable
-their own account, and changes an account's quota, which the next PUT is held to; and a
-calendar shared with a user opens read only from their Calendars page, while free/busy
-alone opens nothing. Each page is screenshotted and checked with axe-core. The tests run
-in order and share the browsers of the module.
-"""
+their own account, changes an account's quota, which the next PUT is held to, and resets a
+password (the old one is refused, the new one signs in); and a calendar shared with a user
+opens read only from their Calendars page, while free/busy alone opens nothing. Each page is
+screenshotted and checked with axe-core. The tests run in order and share the browsers of
+the module."""
 
 from __future__ import annotations
 
@@ -50,6 +52,60 @@ def test_an_administrator_adds_carl_who_signs_in(server, browser, second_browser
     assert "Added carl" in browser.flash(), browser.flash()
     assert caldav_status(server, CARL) == 207
     second_browser.sign_in(*CARL)
+
+
+def test_a_user_who_is_not_an_administrator_gets_no_administration(server, browser,
+                                                                   second_browser):
+    carl = second_browser
+    carl.go("/web/calendars")
+    nav = carl.d.find_element(By.CSS_SELECTOR, "nav[aria-label=Main]")
+    assert "Calendars" in nav.text and "Administration" not in nav.text, nav.text
+    assert not carl.d.find_elements(By.CSS_SELECTOR, "a[href='/web/admin']")
+    csrf = carl.csrf()
+    carl.go("/web/admin")
+    text = carl.body_text()
+    assert "Forbidden" in text, text
+    assert "Only an administrator may see this page" in text, text
+    assert "Server status" not in text and "Add user" not in text, text
+    carl.look("administration-refused")
+    cookie = {"Cookie": carl.cookie_header()}
+    r = server.request("GET", "/web/admin", auth=None, headers=cookie)
+    assert r.status == 403 and "Only an administrator may see this page" in r.text, r
+    # Nor do the forms work for him, with his own valid token: ann's password stays.
+    r = server.request("POST", "/web/admin/password", auth=None, body=urllib.parse.urlencode(
+        {"csrf": csrf, "user": USER, "password": "carl was here"}),
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 403 and "Only an administrator" in r.text, r
+    assert caldav_status(server, (USER, "carl was here")) == 401
+    assert caldav_status(server, (USER, PASSWORD)) == 207
+    # ann, an administrator, has the link.
+    browser.go("/web/calendars")
+    assert browser.link("Administration").get_attribute("href").endswith("/web/admin")
+
+
+def last_backup(browser) -> str:
+    browser.go("/web/admin")
+    return browser.section("Server status").find_element(
+        By.XPATH, ".//dt[normalize-space()='Last backup']/following-sibling::dd[1]").text
+
+
+def test_the_status_shows_the_backup_tools_last_request(server, browser):
+    assert last_backup(browser).startswith("None since the server started."), last_backup(browser)
+    agent = {"User-Agent": "calvault-backup/0.0-test", "Depth": "0"}
+    # Another client, and the tool with a wrong password, are no backup.
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=CARL,
+                          headers={"User-Agent": "DAVx5/4.4", "Depth": "0"}).status == 207
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=(CARL[0], "wrong"),
+                          headers=agent).status == 401
+    assert last_backup(browser).startswith("None since the server started.")
+    assert server.request("PROPFIND", "/dav/calendars/carl/", auth=CARL,
+                          headers=agent).status == 207
+    text = last_backup(browser)
+    year = dt.datetime.now(dt.timezone.utc).year
+    assert text.startswith("Last backup seen by this server: "), text
+    assert str(year) in text, text
+    assert text.endswith(", by carl with calvault-backup/0.0-test (since the server started)."), text
+    browser.look("administration-backup")
 
 
 def test_a_disabled_account_is_signed_out_and_refused_until_enabled(server, browser,
@@ -160,3 +216,32 @@ def test_a_shared_calendar_opens_read_only_and_free_busy_opens_nothing(server, b
     # Nor may anyone open a calendar of someone who shares nothing with them.
     browser.go("/web/calendar?c=calendar&owner=carl")
     assert "No calendar \"calendar\" of carl is shared with you." in browser.body_text()
+
+
+def test_a_password_reset_by_an_administrator_replaces_the_old_one(server, browser,
+                                                                   second_browser):
+    new = "carls new password"
+    carl = second_browser
+    carl.go("/web/calendars")
+    assert carl.path == "/web/calendars", "carl is signed in before the reset"
+    browser.go("/web/admin")
+    row = user_row(browser, "carl")
+    browser.fill("New password", new, row)
+    browser.click("Reset password", row)
+    assert browser.flash() == "New password set for carl; their browser sessions ended.", \
+        browser.flash()
+    # carl's open session ended with it.
+    carl.go("/web/calendars")
+    assert carl.path == "/web/signin", carl.path
+    # The old password is refused, in the browser and over CalDAV; the new one works.
+    carl.fill("User name", CARL[0])
+    carl.fill("Password", CARL[1])
+    carl.click("Sign in")
+    assert carl.path.startswith("/web/signin"), carl.path
+    assert "Wrong user name or password." in carl.body_text()
+    assert caldav_status(server, CARL) == 401
+    assert caldav_status(server, (CARL[0], new)) == 207
+    carl.sign_in(CARL[0], new)
+    # ann's own session is untouched by resetting someone else's password.
+    browser.go("/web/admin")
+    assert browser.path == "/web/admin"

@@ -25,6 +25,8 @@ pub fn client_for(auth: client::Auth, ca_cert: Option<&std::path::Path>) -> Resu
     };
     let options = client::ClientOptions {
         extra_ca_pem,
+        // The server's Administration page recognises the tool by this prefix
+        // (server::backups_seen::AGENT_PREFIX).
         user_agent: Some(format!("calvault-backup/{}", env!("CARGO_PKG_VERSION"))),
     };
     Ok(client::Client::new(auth, options)?)

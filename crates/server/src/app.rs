@@ -250,6 +250,8 @@ async fn dav_request(State(app): State<Arc<AppState>>, req: Request<Body>) -> Re
                 };
                 let caller = Caller::new(user, change, read_only);
                 let name = caller.user.name.clone();
+                // Administration's "Last backup": the tool keeps its record elsewhere.
+                app.web.last_backup.note(client.as_deref(), &name);
                 // The engine decides for DAV requests itself (crate::dav::access); the
                 // API's writes are refused here.
                 let api = path.starts_with("/api/");

@@ -7,6 +7,7 @@ mod api;
 pub mod app;
 pub mod auth;
 pub mod backend;
+pub mod backups_seen;
 pub mod config;
 mod framing;
 mod health;

@@ -35,6 +35,8 @@ pub struct WebState {
     pub store: String,
     /// The SQLite database file, whose size the status shows.
     pub database_file: Option<PathBuf>,
+    /// The backup tool's last request to this node, for the status.
+    pub last_backup: crate::backups_seen::LastBackup,
 }
 
 impl WebState {
@@ -44,6 +46,7 @@ impl WebState {
             secure,
             store,
             database_file,
+            last_backup: Default::default(),
         }
     }
 }

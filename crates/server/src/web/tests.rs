@@ -404,3 +404,52 @@ async fn the_sharing_forms_share_refuse_in_words_and_take_back() {
         "{page}"
     );
 }
+
+fn propfind_as(user_agent: &str, credentials: &str) -> Request<Body> {
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    );
+    Request::builder()
+        .method("PROPFIND")
+        .uri("/dav/calendars/ann/")
+        .header(header::HOST, "cal.test")
+        .header(header::AUTHORIZATION, basic)
+        .header(header::USER_AGENT, user_agent)
+        .header("Depth", "0")
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Administration's "Last backup": the backup tool's authenticated requests (its
+/// `calvault-backup/` User-Agent) are what the page reports, not another client's and not
+/// a refused one.
+#[tokio::test]
+async fn the_administration_page_shows_the_backup_tools_last_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = app(&dir).await;
+    crate::admin::set_admin(state.engine.store().as_ref(), "ann", true)
+        .await
+        .unwrap();
+    let (session, _) = sign_in(&app).await;
+    let (res, html) = send(&app, get("/web/admin", &session)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(html.contains("None since the server started."), "{html}");
+
+    let (res, _) = send(&app, propfind_as("DAVx5/4.4.3", "ann:secret pw")).await;
+    assert_eq!(res.status(), StatusCode::MULTI_STATUS);
+    let (res, _) = send(&app, propfind_as("calvault-backup/9.9.9", "ann:wrong")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let (_, html) = send(&app, get("/web/admin", &session)).await;
+    assert!(html.contains("None since the server started."), "{html}");
+
+    let (res, _) = send(&app, propfind_as("calvault-backup/9.9.9", "ann:secret pw")).await;
+    assert_eq!(res.status(), StatusCode::MULTI_STATUS);
+    let (_, html) = send(&app, get("/web/admin", &session)).await;
+    assert!(!html.contains("None since the server started."), "{html}");
+    assert!(
+        html.contains("Last backup seen by this server: ")
+            && html.contains(", by <strong>ann</strong> with <code>calvault-backup/9.9.9</code> (since the server started)."),
+        "{html}"
+    );
+}

@@ -3,7 +3,7 @@
 //! "Reset password", making an account an administrator or not, disabling it and its
 //! quota ([`super::admin_accounts`]; all through [`crate::admin`], as the CLI does), and
 //! the server's status: version, store, database size, the last background history
-//! verification and what is known of backups.
+//! verification and the backup tool's last visit.
 
 use std::sync::Arc;
 
@@ -53,6 +53,20 @@ fn verification(ctx: &Ctx, last: Option<Value>) -> maud::Markup {
         None => {
             html! { "The last check (" (at) ") could not read the store: " (v["error"].as_str().unwrap_or("")) }
         }
+    }
+}
+
+/// What this node saw of the backup tool ([`crate::backups_seen`]): it runs elsewhere as a
+/// CalDAV client and keeps its own record, so the page says where the knowledge ends.
+fn last_backup(ctx: &Ctx, seen: Option<crate::backups_seen::Seen>) -> maud::Markup {
+    match seen {
+        Some(s) => html! {
+            "Last backup seen by this server: " (when(ctx, s.at)) ", by " strong { (s.user) }
+            " with " code { (s.agent) } " (since the server started)."
+        },
+        None => html! {
+            "None since the server started. " span.muted { "This server notes the requests of calvault-backup in memory; the tool's own record is calvault snapshots." }
+        },
     }
 }
 
@@ -137,7 +151,7 @@ pub async fn show(State(app): State<Arc<AppState>>, ctx: Ctx) -> PageResult {
                             button.small.secondary type="submit" { "Verify now" }
                         }
                     }
-                    dt { "Last backup" } dd { span.muted { "Not known: the backup tool runs as a CalDAV client elsewhere and reports to itself (calvault snapshots)." } }
+                    dt { "Last backup" } dd { (last_backup(&ctx, app.web.last_backup.get())) }
                 }
             }
         }
