@@ -160,7 +160,7 @@ def test_the_event_history_shows_the_summary_diff_of_the_edit(server, browser):
     url = urllib.parse.urlsplit(browser.path)
     assert url.path == "/web/history", browser.path
     assert urllib.parse.parse_qs(url.query) == {"c": ["work"], "o": [name]}, browser.path
-    assert browser.d.find_element(By.TAG_NAME, "h1").text == f"History of {name}"
+    assert browser.d.find_element(By.TAG_NAME, "h1").text == "History of Dentist (moved)"
     rows = browser.d.find_elements(By.CSS_SELECTOR, "table.history tbody tr")
     # Only this event's changes (not "Calendar created"), newest first.
     actions = [r.find_element(By.TAG_NAME, "strong").text for r in rows]

@@ -146,9 +146,13 @@ pub async fn show(
     let since_default = (now_local - chrono::TimeDelta::hours(24))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
+    // One event's page is named by its newest title (a deleted one's last), not its file.
+    let event_title = rows
+        .iter()
+        .find_map(|(e, _)| e.described.summary.as_deref());
     let title = match (&single, q.o.as_str()) {
         (Some(c), "") => format!("History of {}", c.collection.path),
-        (Some(_), o) => format!("History of {o}"),
+        (Some(_), o) => format!("History of {}", event_title.unwrap_or(o)),
         (None, _) => "History".into(),
     };
     let body = html! {
