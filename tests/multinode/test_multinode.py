@@ -8,7 +8,10 @@ What must hold for the nodes to be interchangeable:
    handed out are understood by the others;
 3. conflicting writes sent to different nodes at the same moment have exactly one winner
    (If-Match, If-None-Match: *, UID uniqueness), and the history chains stay intact;
-4. vdirsyncer syncs both ways through the balancer.
+4. vdirsyncer syncs both ways through the balancer;
+5. a meeting written on one node is answered on another;
+6. a write lock taken on one node holds on every node (423 without its token), UNLOCK and
+   expiry release it everywhere, and it outlives a restart of the node that took it.
 
 Run: CALVAULT_TEST_POSTGRES=postgres://... python3 -m pytest -q -p no:cacheprovider tests/multinode
 """
@@ -20,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -32,6 +36,8 @@ from typing import TYPE_CHECKING
 
 import caldav
 import icalendar
+from calvault_testlib import stop_process
+from conftest import start_node
 
 if TYPE_CHECKING:  # the fixtures' classes, for annotations only
     from conftest import Endpoint, Resp
@@ -690,3 +696,74 @@ def test_an_invitation_written_on_one_node_is_answered_on_another(cluster):
     text = ann_copy.body.decode().replace("\r\n ", "")
     assert "PARTSTAT=ACCEPTED;RSVP=TRUE;SCHEDULE-STATUS=1.2:/dav/principals/bob/" in text, text
     assert ann_copy.header("schedule-tag") == tag, "an answer keeps the organizer's tag"
+
+
+# ---------------------------------------------------------------------------
+# 6. write locks across nodes (docs/locks-and-merging.md)
+
+LOCKINFO = (
+    f'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="{DAV}">'
+    "<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
+    "<D:owner>multinode</D:owner></D:lockinfo>"
+)
+
+
+def lock(ep: Endpoint, path: str, seconds: int) -> str:
+    """LOCK on `ep` for `seconds`; returns the token (without its angle brackets)."""
+    r = ep.request("LOCK", path, LOCKINFO, XML | {"Timeout": f"Second-{seconds}", "Depth": "0"})
+    assert r.status == 200, f"LOCK {path} on {ep.name}: {r}"
+    token = r.header("lock-token") or ""
+    assert token.startswith("<") and token.endswith(">"), r
+    return token[1:-1]
+
+
+def test_a_lock_taken_on_one_node_holds_on_every_node_and_outlives_a_restart(cluster):
+    n1, n2, n3 = cluster.nodes
+    cal = make_calendar(n1, "mn-locks")
+    path = cal + "locked.ics"
+    start = datetime(2026, 12, 21, 9, tzinfo=UTC)
+    assert put(n1, path, ics("mn-lock", "Before the lock", start)).status == 201
+
+    # Taken on node 1: node 2 refuses a PUT without the token, takes one with it.
+    token = lock(n1, path, 600)
+    r = put(n2, path, ics("mn-lock", "No token", start))
+    assert r.status == 423, r
+    assert b"lock-token-submitted" in r.body, r
+    r = put(n2, path, ics("mn-lock", "With the token", start), If=f"(<{token}>)")
+    assert r.status == 204, r
+    assert summary_of(n3.request("GET", path).body) == "With the token"
+
+    # Released by UNLOCK on node 3: node 2 writes without a token.
+    r = n3.request("UNLOCK", path, headers={"Lock-Token": f"<{token}>"})
+    assert r.status == 204, r
+    assert put(n2, path, ics("mn-lock", "After UNLOCK", start)).status == 204
+
+    # A lock that lapses: held on node 2 until its timeout, gone after it on node 3.
+    lock(n1, path, 2)
+    assert put(n2, path, ics("mn-lock", "Too early", start)).status == 423
+    time.sleep(2.5)
+    assert put(n3, path, ics("mn-lock", "After the timeout", start)).status == 204
+
+    # A restart forgets nothing: a fourth node takes a lock and is killed; started again
+    # on the same database it still refuses a PUT without the token, as node 1 does.
+    data = cluster.work / "data-restart"
+    log = cluster.work / "node-restart.log"
+    extra = start_node(cluster.binary, cluster.database, data, log, cluster.procs)
+    token = lock(extra, path, 600)
+    cluster.procs[-1].kill()
+    cluster.procs[-1].wait(timeout=30)
+    extra = start_node(cluster.binary, cluster.database, data, log, cluster.procs)
+    try:
+        assert put(extra, path, ics("mn-lock", "No token after restart", start)).status == 423
+        assert put(n1, path, ics("mn-lock", "No token on node 1", start)).status == 423
+        discovery = extra.request(
+            "PROPFIND", path,
+            f'<D:propfind xmlns:D="{DAV}"><D:prop><D:lockdiscovery/></D:prop></D:propfind>',
+            XML | {"Depth": "0"},
+        )
+        assert token in discovery.body.decode(), discovery
+        r = extra.request("UNLOCK", path, headers={"Lock-Token": f"<{token}>"})
+        assert r.status == 204, r
+        assert put(n1, path, ics("mn-lock", "Unlocked after restart", start)).status == 204
+    finally:
+        stop_process(cluster.procs[-1])
