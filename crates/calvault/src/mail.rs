@@ -3,11 +3,9 @@
 use std::io::Read;
 
 use clap::Subcommand;
+use imip::inbound;
 
 use crate::admin::{open_engine, StoreArgs};
-
-/// A reply larger than this is no calendar reply (an MTA pipe hands over anything).
-const MAX_MESSAGE: u64 = 10 * 1024 * 1024;
 
 #[derive(Subcommand, Debug)]
 pub enum ImipCommand {
@@ -30,17 +28,11 @@ pub async fn run(command: ImipCommand) -> anyhow::Result<()> {
 async fn receive(store: &StoreArgs) -> anyhow::Result<()> {
     let mut raw = Vec::new();
     std::io::stdin()
-        .take(MAX_MESSAGE + 1)
+        .take(inbound::MAX_MESSAGE + 1)
         .read_to_end(&mut raw)?;
-    if raw.len() as u64 > MAX_MESSAGE {
-        return Err(imip::ImipError::Unreadable(format!(
-            "the message on standard input is larger than {} MiB",
-            MAX_MESSAGE >> 20
-        ))
-        .into());
-    }
+    inbound::check_size(&raw)?;
     let engine = open_engine(store).await?;
-    let applied = imip::inbound::receive(&engine, &raw).await?;
+    let applied = inbound::receive(&engine, &raw).await?;
     println!(
         "{} answered {} for {}'s meeting {}",
         applied.attendee, applied.partstat, applied.organizer, applied.uid

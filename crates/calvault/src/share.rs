@@ -216,8 +216,7 @@ pub async fn delegate(cmd: DelegateCommand) -> anyhow::Result<()> {
         } => {
             let store = open_store(&store).await?;
             let home = sharing::shared(&*store, &format!("{owner}/*")).await?;
-            let p = sharing::delegate_privilege(write);
-            sharing::add_share(&*store, &home, &user, p, false, &change).await?;
+            sharing::add_delegate(&*store, &home, &user, write, &change).await?;
             let what = if write { "read and write" } else { "read" };
             println!("{user} may now {what} every calendar of {owner}.");
         }

@@ -9,6 +9,21 @@ use mail_parser::{MessageParser, MimeHeaders};
 
 use crate::ImipError;
 
+/// A reply larger than this is no calendar reply (an MTA pipe hands over anything): read
+/// at most one byte more, and [`check_size`] refuses it.
+pub const MAX_MESSAGE: u64 = 10 * 1024 * 1024;
+
+/// Refuses a message larger than [`MAX_MESSAGE`] before it is parsed.
+pub fn check_size(raw: &[u8]) -> Result<(), ImipError> {
+    match raw.len() as u64 > MAX_MESSAGE {
+        true => Err(ImipError::Unreadable(format!(
+            "the message on standard input is larger than {} MiB",
+            MAX_MESSAGE >> 20
+        ))),
+        false => Ok(()),
+    }
+}
+
 /// What `imip receive` reads from a message.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Incoming {
@@ -68,6 +83,14 @@ pub async fn receive(engine: &Engine, raw: &[u8]) -> Result<Received, ImipError>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_over_the_limit_is_refused_before_it_is_parsed() {
+        let limit = MAX_MESSAGE as usize;
+        assert!(check_size(&vec![b'x'; limit]).is_ok());
+        let too_large = check_size(&vec![b'x'; limit + 1]).unwrap_err();
+        assert_eq!(too_large.exit_code(), 65);
+    }
 
     #[test]
     fn the_sender_and_calendar_part_are_read_from_a_multipart_message() {

@@ -8,7 +8,8 @@
 //!
 //! The steps: [`snapshot_sources`] or [`server_sources`] say what to write, [`plan`]
 //! compares it with the target and applies the conflict policy, [`carry_out`] writes, and
-//! [`restore_shares`] shares the written calendars again as they were shared.
+//! [`restore_shares`] shares the written calendars again as they were shared; [`write_all`]
+//! runs these steps in order.
 
 mod apply;
 mod content;
@@ -18,6 +19,7 @@ mod plan;
 mod planning;
 mod policy;
 mod report;
+mod run;
 mod shares;
 mod source;
 
@@ -27,6 +29,7 @@ pub use apply::{carry_out, Applied, FailureKind, Outcome, WriteFailure};
 pub use mapping::Mapping;
 pub use plan::{Action, CalendarPlan, Conflict, ConflictKind, KeptBecause, RestorePlan, Write};
 pub use planning::plan;
+pub use run::write_all;
 pub use shares::{restore_shares, ShareOutcome, SharesRestored};
 pub use source::{pick_snapshot, server_sources, snapshot_sources, Restoring};
 

@@ -1,8 +1,8 @@
 //! `restore` (from a snapshot) and `migrate` (straight from another server): the engine
-//! plans, this prints the plan, then the engine writes (see `backup::restore`).
+//! plans and writes (see `backup::restore`); this gathers the sources and prints.
 
 use backup::login::{self, password_auth};
-use backup::restore::{self, Mapping, OnConflict, Options, Outcome, SourceCalendar};
+use backup::restore::{self, Mapping, OnConflict, Options, SourceCalendar};
 use client::{Client, Url};
 
 use super::args::{self, MigrateArgs, PlanArgs, RestoreArgs};
@@ -63,24 +63,8 @@ async fn write_all(
     options: &Options,
     with_shares: bool,
 ) -> anyhow::Result<()> {
-    let plan = restore::plan(target, url, sources, options).await?;
-    println!("{plan}");
-    let applied = match restore::carry_out(target, &plan, &Bars::default()).await? {
-        Outcome::DryRun => {
-            println!("dry run: nothing was written");
-            return Ok(());
-        }
-        Outcome::Applied(applied) => applied,
-    };
-    println!("{applied}");
-    let mut notes: Vec<String> = applied.failure_note().into_iter().collect();
-    if with_shares {
-        let shares = restore::restore_shares(target, url, &plan, sources).await;
-        println!("{shares}");
-        notes.extend(shares.failure_note());
-    }
-    match notes.is_empty() {
-        true => Ok(()),
-        false => Err(backup::Error::Partial(notes.join("\n")).into()),
-    }
+    let show = &mut |report: &dyn std::fmt::Display| println!("{report}");
+    let bars = Bars::default();
+    restore::write_all(target, url, sources, options, with_shares, &bars, show).await?;
+    Ok(())
 }

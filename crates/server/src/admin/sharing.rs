@@ -272,12 +272,25 @@ impl fmt::Display for GroupList {
 
 /// A delegate may read (or also write) every calendar of the owner: a grant on the home,
 /// which Apple Calendar, iOS and DAVx5 find as calendar-proxy membership.
-pub fn delegate_privilege(write: bool) -> Privilege {
+fn delegate_privilege(write: bool) -> Privilege {
     if write {
         Privilege::ReadWrite
     } else {
         Privilege::Read
     }
+}
+
+/// Makes `user` a delegate of `home`'s owner (`home` is `OWNER/*`), reading or also
+/// writing. A home is never bound into another's: delegates reach it at the owner's URLs.
+pub async fn add_delegate(
+    store: &dyn Store,
+    home: &Shared,
+    user: &str,
+    write: bool,
+    change: &Change,
+) -> Result<(), AdminError> {
+    let privilege = delegate_privilege(write);
+    add_share(store, home, user, privilege, false, change).await
 }
 
 pub async fn delegate_list(store: &dyn Store, owner: &str) -> Result<DelegateList, AdminError> {

@@ -121,8 +121,7 @@ pub(super) async fn delegate(store: &dyn Store, caller: &Caller, body: &Value) -
     let home = sharing::shared_of(store, caller.user.clone(), "*")
         .await
         .map_err(refused)?;
-    let p = sharing::delegate_privilege(write);
-    sharing::add_share(store, &home, user, p, false, &caller.change)
+    sharing::add_delegate(store, &home, user, write, &caller.change)
         .await
         .map_err(refused)?;
     Ok(json!({ "user": user, "write": write }))

@@ -347,9 +347,7 @@ pub async fn delegate(
         let user = named(&f.user)?;
         let write = shares::chosen(&f.access, &DELEGATE_ACCESS)? >= Privilege::ReadWrite;
         let (home, label) = shares::target(store, &ctx.user, ALL).await?;
-        // A home is never bound into another's: delegates reach it at the owner's URLs.
-        let access = sharing::delegate_privilege(write);
-        sharing::add_share(store, &home, user, access, false, &ctx.change())
+        sharing::add_delegate(store, &home, user, write, &ctx.change())
             .await
             .map_err(|e| refused(&ctx, user, &label, ALL, e))?;
         let may = match write {
