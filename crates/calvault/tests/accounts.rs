@@ -6,32 +6,7 @@
 
 mod support;
 
-use std::process::Command;
-
-use base64::Engine as _;
-use support::{add_user, store_args, Server, BIN};
-
-fn basic(user: &str, secret: &str) -> String {
-    let pair = format!("{user}:{secret}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
-
-/// `calvault ARGS --data ...`: (success, stdout, stderr).
-fn calvault(s: &Server, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(store_args(&s.data))
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{add_user, basic, cli, Server};
 
 fn propfind(s: &Server, authorization: &str, path: &str) -> u16 {
     s.connect()
@@ -65,16 +40,16 @@ fn a_disabled_account_is_refused_everywhere_until_enabled_and_keeps_its_data_and
         &event("a", 10),
     );
     assert_eq!(put.status, 201, "{}", put.text());
-    let (ok, token, stderr) = calvault(&s, &["token", "add", "ann", "--label", "phone"]);
+    let (ok, token, stderr) = cli(&s.data, &["token", "add", "ann", "--label", "phone"]);
     assert!(ok, "{stderr}");
     let phone = basic("ann", token.trim());
-    let (ok, _, stderr) = calvault(&s, &["share", "add", "ann/calendar", "bob", "--read"]);
+    let (ok, _, stderr) = cli(&s.data, &["share", "add", "ann/calendar", "bob", "--read"]);
     assert!(ok, "{stderr}");
     // Signed in once: the server now holds ann's login in its cache.
     assert_eq!(propfind(&s, &ann, "/dav/"), 207);
     assert_eq!(propfind(&s, &phone, "/dav/"), 207);
 
-    let (ok, out, stderr) = calvault(&s, &["user", "disable", "ann"]);
+    let (ok, out, stderr) = cli(&s.data, &["user", "disable", "ann"]);
     assert!(ok && out.contains("\"ann\" is disabled"), "{out}{stderr}");
     assert_eq!(
         propfind(&s, &ann, "/dav/"),
@@ -82,7 +57,7 @@ fn a_disabled_account_is_refused_everywhere_until_enabled_and_keeps_its_data_and
         "the cached login holds no more"
     );
     assert_eq!(propfind(&s, &phone, "/dav/"), 401, "nor an app password");
-    let (_, listed, _) = calvault(&s, &["user", "list"]);
+    let (_, listed, _) = cli(&s.data, &["user", "list"]);
     assert!(
         listed
             .lines()
@@ -98,13 +73,13 @@ fn a_disabled_account_is_refused_everywhere_until_enabled_and_keeps_its_data_and
     );
     assert_eq!(get.status, 200, "{}", get.text());
     assert!(get.text().contains("UID:a"));
-    let (ok, _, stderr) = calvault(&s, &["user", "disable", "nobody"]);
+    let (ok, _, stderr) = cli(&s.data, &["user", "disable", "nobody"]);
     assert!(
         !ok && stderr.contains("there is no user \"nobody\""),
         "{stderr}"
     );
 
-    let (ok, out, stderr) = calvault(&s, &["user", "enable", "ann"]);
+    let (ok, out, stderr) = cli(&s.data, &["user", "enable", "ann"]);
     assert!(ok && out.contains("enabled again"), "{out}{stderr}");
     assert_eq!(propfind(&s, &ann, "/dav/"), 207);
     assert_eq!(propfind(&s, &phone, "/dav/"), 207);
@@ -120,12 +95,12 @@ fn a_quota_set_on_the_command_line_holds_the_next_put() {
     assert_eq!(put.status, 201, "{}", put.text());
     // Room for the first event and a little more, not for a second one.
     let quota = format!("{}B", first.len() + 100);
-    let (ok, out, stderr) = calvault(&s, &["user", "set", "ann", "--quota", &quota]);
+    let (ok, out, stderr) = cli(&s.data, &["user", "set", "ann", "--quota", &quota]);
     assert!(
         ok && out.contains("The quota of \"ann\" is now"),
         "{out}{stderr}"
     );
-    let (_, listed, _) = calvault(&s, &["user", "list"]);
+    let (_, listed, _) = cli(&s.data, &["user", "list"]);
     let expected = format!("quota {} bytes", first.len() + 100);
     assert!(listed.contains(&expected), "{listed}");
     let put = s.ann(
@@ -137,14 +112,14 @@ fn a_quota_set_on_the_command_line_holds_the_next_put() {
     assert_eq!(put.status, 507, "{}", put.text());
     assert!(put.text().contains("quota-not-exceeded"), "{}", put.text());
 
-    let (ok, _, stderr) = calvault(&s, &["user", "set", "ann", "--quota", "5 parsecs"]);
+    let (ok, _, stderr) = cli(&s.data, &["user", "set", "ann", "--quota", "5 parsecs"]);
     assert!(!ok && stderr.contains("is not a size"), "{stderr}");
-    let (ok, _, stderr) = calvault(&s, &["user", "set", "nobody", "--quota", "1MB"]);
+    let (ok, _, stderr) = cli(&s.data, &["user", "set", "nobody", "--quota", "1MB"]);
     assert!(
         !ok && stderr.contains("there is no user \"nobody\""),
         "{stderr}"
     );
-    let (ok, out, stderr) = calvault(&s, &["user", "set", "ann", "--quota", "1 MB"]);
+    let (ok, out, stderr) = cli(&s.data, &["user", "set", "ann", "--quota", "1 MB"]);
     assert!(ok && out.contains("is now 1 MB"), "{out}{stderr}");
     let put = s.ann(
         "PUT",

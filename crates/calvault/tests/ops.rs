@@ -7,11 +7,9 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use support::{add_user, store_args, Server, BIN};
+use support::{add_user, cli, cli_with, Server, BIN};
 
 /// A calendar as Google Calendar's export writes one (Settings > Import & export): METHOD
 /// PUBLISH, the X-WR-* calendar properties, one VTIMEZONE, 150 single events and 20 weekly
@@ -63,29 +61,6 @@ fn google_export() -> String {
     }
     out.push_str("END:VCALENDAR\r\n");
     out
-}
-
-/// Runs the CLI on `data` with `stdin`; (success, stdout, stderr).
-fn cli_with(data: &Path, args: &[&str], stdin: &[u8]) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .args(store_args(data))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn cli(data: &Path, args: &[&str]) -> (bool, String, String) {
-    cli_with(data, args, b"")
 }
 
 /// The object names a PROPFIND Depth 1 lists in a collection.

@@ -5,16 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use support::{add_user, Server};
-
-fn basic(user: &str, secret: &str) -> String {
-    let pair = format!("{user}:{secret}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
+use support::{add_user, basic, Server};
 
 /// A server whose login cache is off, so that every password is checked for real.
 fn server_without_login_cache(users: &[(&str, &str)]) -> (Server, tempfile::TempDir) {

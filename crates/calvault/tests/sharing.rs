@@ -7,19 +7,10 @@ mod support;
 
 use std::process::Command;
 
-use base64::Engine as _;
-use support::{add_user, store_args, Reply, Server, BIN};
-
-fn basic(user: &str) -> String {
-    let pair = format!("{user}:pw");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
+use support::{add_user, basic, cli, Reply, Server, BIN};
 
 fn as_user(s: &Server, user: &str, method: &str, path: &str, body: &str) -> Reply {
-    let auth = basic(user);
+    let auth = basic(user, "pw");
     let content_type = if path.starts_with("/api/") {
         "application/json"
     } else {
@@ -33,22 +24,8 @@ fn as_user(s: &Server, user: &str, method: &str, path: &str, body: &str) -> Repl
     s.connect().send(method, path, &headers, body.as_bytes())
 }
 
-/// Runs `calvault ARGS --data ...`; returns (success, stdout, stderr).
-fn cli(s: &Server, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(store_args(&s.data))
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn ok(s: &Server, args: &[&str]) -> String {
-    let (success, stdout, stderr) = cli(s, args);
+    let (success, stdout, stderr) = cli(&s.data, args);
     assert!(success, "calvault {args:?}: {stderr}");
     stdout
 }
@@ -126,16 +103,19 @@ fn the_command_line_shares_groups_and_delegates_on_a_running_server() {
     assert_eq!(as_user(&s, "bob", "GET", bob_copy, "").status, 404);
 
     // Mistakes are named.
-    let (success, _, err) = cli(&s, &["share", "remove", "ann/calendar", "bob"]);
+    let (success, _, err) = cli(&s.data, &["share", "remove", "ann/calendar", "bob"]);
     assert!(
         !success && err.contains("ann/calendar is not shared with bob"),
         "{err}"
     );
-    let (success, _, err) = cli(&s, &["share", "add", "ann/nope", "bob", "--read"]);
+    let (success, _, err) = cli(&s.data, &["share", "add", "ann/nope", "bob", "--read"]);
     assert!(!success && err.contains("no calendar \"nope\""), "{err}");
-    let (success, _, err) = cli(&s, &["share", "add", "ann/calendar", "@nobody", "--read"]);
+    let (success, _, err) = cli(
+        &s.data,
+        &["share", "add", "ann/calendar", "@nobody", "--read"],
+    );
     assert!(!success && err.contains("no group \"nobody\""), "{err}");
-    let (success, _, err) = cli(&s, &["share", "add", "ann/calendar", "bob"]);
+    let (success, _, err) = cli(&s.data, &["share", "add", "ann/calendar", "bob"]);
     assert!(!success && err.contains("--read"), "{err}");
 }
 

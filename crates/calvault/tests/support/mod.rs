@@ -288,3 +288,37 @@ impl Conn {
         reply
     }
 }
+
+/// The Basic `Authorization` header of `user` with `secret` (a password or app password).
+pub fn basic(user: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let pair = format!("{user}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// Runs the CLI on the store under `data` with `stdin`; (success, stdout, stderr).
+pub fn cli_with(data: &Path, args: &[&str], stdin: &[u8]) -> (bool, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .args(store_args(data))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the CLI on the store under `data`; (success, stdout, stderr).
+pub fn cli(data: &Path, args: &[&str]) -> (bool, String, String) {
+    cli_with(data, args, b"")
+}
