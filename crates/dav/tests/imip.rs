@@ -37,6 +37,19 @@ async fn mailing() -> Harness {
     h
 }
 
+/// Ann's meeting "Planning" with dora, who is no user of this server.
+async fn invite_dora(h: &Harness) {
+    let r = h
+        .ann(
+            "PUT",
+            MEETING,
+            &[],
+            &meeting("Planning", &["dora@elsewhere.example"]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+}
+
 async fn outbox(h: &Harness) -> Vec<QueuedMail> {
     h.engine.store().mail_of(h.ann.user.id).await.unwrap()
 }
@@ -127,13 +140,7 @@ async fn an_outside_attendee_is_mailed_with_the_write_and_shown_queued_then_deli
 #[tokio::test]
 async fn deleting_the_meeting_mails_a_cancel_in_the_same_write() {
     let h = mailing().await;
-    h.ann(
-        "PUT",
-        MEETING,
-        &[],
-        &meeting("Planning", &["dora@elsewhere.example"]),
-    )
-    .await;
+    invite_dora(&h).await;
     let r = h.ann("DELETE", MEETING, &[], "").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let queued = outbox(&h).await;
@@ -145,13 +152,7 @@ async fn deleting_the_meeting_mails_a_cancel_in_the_same_write() {
 #[tokio::test]
 async fn without_a_relay_outside_attendees_are_told_unreachable_and_nothing_is_queued() {
     let h = harness().await;
-    h.ann(
-        "PUT",
-        MEETING,
-        &[],
-        &meeting("Planning", &["dora@elsewhere.example"]),
-    )
-    .await;
+    invite_dora(&h).await;
     assert!(ann_copy(&h)
         .await
         .contains("SCHEDULE-STATUS=3.7:mailto:dora@elsewhere.example"));

@@ -6,6 +6,21 @@ use super::{calendar, change, put, user};
 use crate::rules::mail::Backoff;
 use crate::*;
 
+const MEETING: &str = "BEGIN:VCALENDAR\r\nUID:meeting\r\nEND:VCALENDAR\r\n";
+
+/// Ann's calendar with the meeting m.ics written, queueing messages `numbers` with it.
+async fn meeting_queueing(
+    store: &dyn Store,
+    numbers: std::ops::Range<usize>,
+) -> (User, Collection) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let mut first = put(cal.id, "m.ics", MEETING, "meeting", Expect::Absent);
+    first.mail = numbers.map(|n| mail(ann.id, n)).collect();
+    store.put_object(first, &change("ann")).await.unwrap();
+    (ann, cal)
+}
+
 fn mail(organizer: PrincipalId, n: usize) -> NewMail {
     NewMail {
         organizer,
@@ -18,14 +33,9 @@ fn mail(organizer: PrincipalId, n: usize) -> NewMail {
 }
 
 pub async fn mail_is_queued_with_its_write_and_claimed_once(store: &dyn Store) {
-    let ann = user(store, "ann").await;
-    let cal = calendar(store, &ann).await;
-    let data = "BEGIN:VCALENDAR\r\nUID:meeting\r\nEND:VCALENDAR\r\n";
-    let mut first = put(cal.id, "m.ics", data, "meeting", Expect::Absent);
-    first.mail = vec![mail(ann.id, 1)];
-    store.put_object(first, &change("ann")).await.unwrap();
+    let (ann, cal) = meeting_queueing(store, 1..2).await;
     // A refused write queues nothing.
-    let mut refused = put(cal.id, "m.ics", data, "meeting", Expect::Absent);
+    let mut refused = put(cal.id, "m.ics", MEETING, "meeting", Expect::Absent);
     refused.mail = vec![mail(ann.id, 2)];
     assert!(store.put_object(refused, &change("ann")).await.is_err());
     let queued = store.mail_of(ann.id).await.unwrap();
@@ -86,12 +96,7 @@ pub async fn mail_is_queued_with_its_write_and_claimed_once(store: &dyn Store) {
 }
 
 pub async fn failed_mail_is_retried_then_given_up(store: &dyn Store) {
-    let ann = user(store, "ann").await;
-    let cal = calendar(store, &ann).await;
-    let data = "BEGIN:VCALENDAR\r\nUID:meeting\r\nEND:VCALENDAR\r\n";
-    let mut first = put(cal.id, "m.ics", data, "meeting", Expect::Absent);
-    first.mail = vec![mail(ann.id, 1)];
-    store.put_object(first, &change("ann")).await.unwrap();
+    let (ann, _) = meeting_queueing(store, 1..2).await;
     let soon = Backoff {
         first_ms: 1,
         max_ms: 1,
@@ -121,12 +126,7 @@ pub async fn failed_mail_is_retried_then_given_up(store: &dyn Store) {
 }
 
 pub async fn concurrent_claims_take_each_message_once(store: &dyn Store) {
-    let ann = user(store, "ann").await;
-    let cal = calendar(store, &ann).await;
-    let data = "BEGIN:VCALENDAR\r\nUID:meeting\r\nEND:VCALENDAR\r\n";
-    let mut first = put(cal.id, "m.ics", data, "meeting", Expect::Absent);
-    first.mail = (0..20).map(|n| mail(ann.id, n)).collect();
-    store.put_object(first, &change("ann")).await.unwrap();
+    let _ = meeting_queueing(store, 0..20).await;
     let (a, b) = tokio::join!(store.claim_mail(15), store.claim_mail(15));
     let mut ids: Vec<i64> = a
         .unwrap()
