@@ -10,24 +10,17 @@
 //! different users write in parallel. Reads run on pooled connections without an explicit
 //! transaction. This crate knows nothing of HTTP or DAV.
 
-mod access;
 mod admin;
 mod collections;
 mod database;
-mod dav_locks;
-mod dump;
-mod groups;
 mod locks;
 mod log;
-mod mail;
 mod objects;
-mod principals;
-mod properties;
 mod rows;
 mod schema;
+mod sql;
 mod status;
 mod tls;
-mod tokens;
 
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;

@@ -2,8 +2,8 @@
 
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    AppToken, Change, Collection, CollectionKind, DavLock, LockScope, Merge, ObjectIndex,
-    ObjectMeta, Result, StoredObject, TokenScope, User, Version, VersionKind,
+    Change, Collection, CollectionKind, Merge, ObjectIndex, ObjectMeta, Result, StoredObject,
+    Version, VersionKind,
 };
 use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
@@ -20,33 +20,6 @@ pub fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
 /// Maps every row with `f`.
 pub fn all<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
-}
-
-pub fn user(r: &Row) -> Result<User> {
-    Ok(User {
-        id: get(r, 0)?,
-        name: get(r, 1)?,
-        email: get(r, 2)?,
-        password_hash: get(r, 3)?,
-        quota_bytes: get::<Option<i64>>(r, 4)?.map(crate::unsigned),
-        created_at: get(r, 5)?,
-        admin: get(r, 6)?,
-        display_name: get(r, 7)?,
-        disabled: get(r, 8)?,
-    })
-}
-
-/// An app password from its [`TOKEN_COLUMNS`], starting at column `first`.
-pub fn token_at(r: &Row, first: usize) -> Result<AppToken> {
-    let scope: &str = get(r, first + 3)?;
-    Ok(AppToken {
-        id: get(r, first)?,
-        owner: get(r, first + 1)?,
-        label: get(r, first + 2)?,
-        scope: TokenScope::parse(scope).unwrap_or(TokenScope::ReadOnly),
-        created_at: get(r, first + 4)?,
-        last_used_at: get(r, first + 5)?,
-    })
 }
 
 pub fn collection(r: &Row) -> Result<Collection> {
@@ -145,33 +118,6 @@ fn merge_of(base: Option<String>, theirs: Option<String>, ours: Option<Vec<u8>>)
     })
 }
 
-/// A lock from its [`LOCK_COLUMNS`].
-pub fn lock(r: &Row) -> Result<DavLock> {
-    let scope: &str = get(r, 4)?;
-    Ok(DavLock {
-        token: get(r, 0)?,
-        home: get(r, 1)?,
-        path: get(r, 2)?,
-        principal: get(r, 3)?,
-        scope: LockScope::parse(scope).unwrap_or(LockScope::Exclusive),
-        deep: get(r, 5)?,
-        owner: get(r, 6)?,
-        timeout_secs: crate::unsigned(get(r, 7)?),
-        created_at: get(r, 8)?,
-        expires_at: get(r, 9)?,
-    })
-}
-
 pub fn hash_of(v: Option<&[u8]>) -> Option<[u8; 32]> {
     v.and_then(|p| <[u8; 32]>::try_from(p).ok())
-}
-
-/// A group from its [`GROUP_COLUMNS`], starting at column `first`.
-pub fn group_at(r: &Row, first: usize) -> Result<store::Group> {
-    Ok(store::Group {
-        id: get(r, first)?,
-        name: get(r, first + 1)?,
-        display_name: get(r, first + 2)?,
-        created_at: get(r, first + 3)?,
-    })
 }

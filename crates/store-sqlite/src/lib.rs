@@ -8,22 +8,15 @@
 //! refused or interrupted write leaves nothing behind, and WAL with `synchronous=FULL` has
 //! every acknowledged write on disk: it survives a crash of the process and a power cut.
 
-mod access;
 mod checkpoint;
 mod collections;
 mod database;
-mod dump;
-mod groups;
-mod locks;
 mod log;
-mod mail;
 mod objects;
-mod principals;
-mod properties;
 mod rows;
 mod schema;
+mod sql;
 mod status;
-mod tokens;
 mod writer;
 
 use std::path::Path;

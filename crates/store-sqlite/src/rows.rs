@@ -3,38 +3,10 @@
 use rusqlite::Row;
 use store::db::{UNBOUNDED_END, UNBOUNDED_START};
 use store::{
-    AppToken, Change, Collection, CollectionKind, DavLock, LockScope, Merge, ObjectIndex,
-    ObjectMeta, TokenScope, User, Version, VersionKind,
+    Change, Collection, CollectionKind, Merge, ObjectIndex, ObjectMeta, Version, VersionKind,
 };
 
 pub use store::db::columns::*;
-
-pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        email: r.get(2)?,
-        password_hash: r.get(3)?,
-        quota_bytes: r.get::<_, Option<i64>>(4)?.map(crate::unsigned),
-        created_at: r.get(5)?,
-        admin: r.get(6)?,
-        display_name: r.get(7)?,
-        disabled: r.get(8)?,
-    })
-}
-
-/// An app password from its [`TOKEN_COLUMNS`], starting at column `first`.
-pub fn token_at(r: &Row<'_>, first: usize) -> rusqlite::Result<AppToken> {
-    let scope: String = r.get(first + 3)?;
-    Ok(AppToken {
-        id: r.get(first)?,
-        owner: r.get(first + 1)?,
-        label: r.get(first + 2)?,
-        scope: TokenScope::parse(&scope).unwrap_or(TokenScope::ReadOnly),
-        created_at: r.get(first + 4)?,
-        last_used_at: r.get(first + 5)?,
-    })
-}
 
 pub fn collection(r: &Row<'_>) -> rusqlite::Result<Collection> {
     collection_at(r, 0)
@@ -126,23 +98,6 @@ fn merge_of(base: Option<String>, theirs: Option<String>, ours: Option<Vec<u8>>)
     })
 }
 
-/// A lock from its [`LOCK_COLUMNS`].
-pub fn lock(r: &Row<'_>) -> rusqlite::Result<DavLock> {
-    let scope: String = r.get(4)?;
-    Ok(DavLock {
-        token: r.get(0)?,
-        home: r.get(1)?,
-        path: r.get(2)?,
-        principal: r.get(3)?,
-        scope: LockScope::parse(&scope).unwrap_or(LockScope::Exclusive),
-        deep: r.get(5)?,
-        owner: r.get(6)?,
-        timeout_secs: crate::unsigned(r.get(7)?),
-        created_at: r.get(8)?,
-        expires_at: r.get(9)?,
-    })
-}
-
 /// A BLOB, or TEXT someone wrote by hand: read both as bytes, so that verification reports
 /// the mismatch instead of failing to read the row.
 fn bytes_of(v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
@@ -150,14 +105,4 @@ fn bytes_of(v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
         rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Some(b.to_vec()),
         _ => None,
     }
-}
-
-/// A group from its [`GROUP_COLUMNS`], starting at column `first`.
-pub fn group_at(r: &Row<'_>, first: usize) -> rusqlite::Result<store::Group> {
-    Ok(store::Group {
-        id: r.get(first)?,
-        name: r.get(first + 1)?,
-        display_name: r.get(first + 2)?,
-        created_at: r.get(first + 3)?,
-    })
 }

@@ -17,9 +17,12 @@ pub mod columns;
 mod lock_guard;
 pub mod locking;
 mod mail;
+pub mod rows;
 pub mod sharing;
+pub mod sql;
 mod statements;
 mod store;
+mod tables;
 pub mod write;
 
 use std::future::Future;
