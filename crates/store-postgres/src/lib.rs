@@ -11,10 +11,8 @@
 //! transaction. This crate knows nothing of HTTP or DAV.
 
 mod admin;
-mod collections;
 mod database;
 mod locks;
-mod log;
 mod objects;
 mod rows;
 mod schema;

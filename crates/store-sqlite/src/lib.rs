@@ -9,9 +9,7 @@
 //! every acknowledged write on disk: it survives a crash of the process and a power cut.
 
 mod checkpoint;
-mod collections;
 mod database;
-mod log;
 mod objects;
 mod rows;
 mod schema;

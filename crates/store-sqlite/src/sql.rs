@@ -1,8 +1,6 @@
 //! SQLite's side of the statements written once (`store::db::sql`): parameters bound as
 //! SQLite values, rows read as cells, statement texts renumbered from `$1` to `?1`.
 
-use std::borrow::Cow;
-
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use store::db::sql::{Cell, Dialect, Sql, SqlRow, Value};
 use store::{Result, StoreError};
@@ -17,7 +15,7 @@ impl Sql for SqliteConn {
         T: Send,
         F: FnMut(&dyn SqlRow) -> Result<T> + Send,
     {
-        let sql = numbered(sql);
+        let sql = Dialect::Sqlite.numbered(sql);
         self.with(|c| {
             let mut statement = c.prepare_cached(&sql).map_err(error)?;
             let mut rows = statement
@@ -32,7 +30,7 @@ impl Sql for SqliteConn {
     }
 
     async fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
-        let sql = numbered(sql);
+        let sql = Dialect::Sqlite.numbered(sql);
         self.with(|c| {
             let mut statement = c.prepare_cached(&sql).map_err(error)?;
             let changed = statement
@@ -79,34 +77,5 @@ fn error(e: rusqlite::Error) -> StoreError {
     match unique {
         true => StoreError::AlreadyExists,
         false => backend(e),
-    }
-}
-
-/// A shared statement text with SQLite's parameter numbers: `$3` becomes `?3`. (SQLite
-/// would read `$3` as a named parameter, numbered by where it first appears.)
-fn numbered(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
-        return Cow::Borrowed(sql);
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        let numbers = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
-        out.push(if numbers { '?' } else { c });
-    }
-    Cow::Owned(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::numbered;
-
-    #[test]
-    fn parameters_are_renumbered_and_other_dollars_kept() {
-        assert_eq!(
-            numbered("SELECT $2, '$x' WHERE a = $10 AND b = $1"),
-            "SELECT ?2, '$x' WHERE a = ?10 AND b = ?1"
-        );
-        assert_eq!(numbered("SELECT 1"), "SELECT 1");
     }
 }

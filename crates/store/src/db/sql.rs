@@ -8,7 +8,9 @@
 //! Both dialects take `CAST(x AS T)`, `IS NOT DISTINCT FROM`, `ON CONFLICT`, `RETURNING`
 //! and `TRUE`/`FALSE`, so a shared text sticks to those.
 
+use std::borrow::Cow;
 use std::future::Future;
+use std::sync::OnceLock;
 
 use crate::{Result, StoreError};
 
@@ -72,6 +74,52 @@ pub use crate::sql_params as params;
 pub enum Dialect {
     Sqlite,
     Postgres,
+}
+
+impl Dialect {
+    /// A shared statement text with this dialect's parameter numbers: `$3` becomes `?3`
+    /// for SQLite (which would read `$3` as a named parameter, numbered by where it first
+    /// appears).
+    pub fn numbered(self, sql: &str) -> Cow<'_, str> {
+        if self == Dialect::Postgres || !sql.contains('$') {
+            return Cow::Borrowed(sql);
+        }
+        let mut out = String::with_capacity(sql.len());
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            let numbers = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
+            out.push(if numbers { '?' } else { c });
+        }
+        Cow::Owned(out)
+    }
+}
+
+/// A statement text built once per dialect, for the hot paths: a request runs it without
+/// formatting or renumbering it again.
+pub struct Text(OnceLock<[String; 2]>);
+
+impl Text {
+    pub const fn new() -> Self {
+        Text(OnceLock::new())
+    }
+
+    /// The text for `dialect`, built with `build` the first time.
+    pub fn get(&'static self, dialect: Dialect, build: impl Fn(Dialect) -> String) -> &'static str {
+        let texts = self.0.get_or_init(|| {
+            [Dialect::Sqlite, Dialect::Postgres]
+                .map(|d| d.numbered(&build(d)).into_owned())
+        });
+        match dialect {
+            Dialect::Sqlite => &texts[0],
+            Dialect::Postgres => &texts[1],
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// One column of a returned row, as the driver read it.
@@ -269,6 +317,20 @@ mod tests {
         let wrong = row.get::<i64>(3).unwrap_err().to_string();
         assert!(wrong.contains("column 3"), "{wrong}");
         assert!(row.get::<i64>(9).is_err());
+    }
+
+    #[test]
+    fn sqlite_texts_are_renumbered_and_other_dollars_kept() {
+        let sql = "SELECT $2, '$x' WHERE a = $10 AND b = $1";
+        assert_eq!(
+            Dialect::Sqlite.numbered(sql),
+            "SELECT ?2, '$x' WHERE a = ?10 AND b = ?1"
+        );
+        assert_eq!(Dialect::Postgres.numbered(sql), sql);
+        static TEXT: Text = Text::new();
+        let build = |d: Dialect| format!("SELECT $1 -- {d:?}");
+        assert_eq!(TEXT.get(Dialect::Sqlite, build), "SELECT ?1 -- Sqlite");
+        assert_eq!(TEXT.get(Dialect::Postgres, build), "SELECT $1 -- Postgres");
     }
 
     #[test]
