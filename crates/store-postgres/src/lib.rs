@@ -14,7 +14,6 @@ mod admin;
 mod database;
 mod locks;
 mod objects;
-mod rows;
 mod schema;
 mod sql;
 mod status;
@@ -113,60 +112,20 @@ pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl PgConn {
-    /// Every statement runs prepared and cached per connection: the hot paths run the same
-    /// few statements on every request, and planning them each time costs more than running
-    /// them.
-    async fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    /// A statement with PostgreSQL's own parameters (arrays), where `store::db::sql` has no
+    /// value for them. Every statement runs prepared and cached per connection: the hot
+    /// paths run the same few statements on every request, and planning them each time
+    /// costs more than running them.
+    async fn query_raw(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let statement = self.client.prepare_cached(sql).await.map_err(backend)?;
         self.client.query(&statement, params).await.map_err(backend)
     }
 
-    async fn query_opt(&self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
-        let statement = self.client.prepare_cached(sql).await.map_err(backend)?;
-        self.client
-            .query_opt(&statement, params)
-            .await
-            .map_err(backend)
-    }
-
-    async fn query_one(&self, sql: &str, params: Params<'_>) -> Result<Row> {
-        let statement = self.client.prepare_cached(sql).await.map_err(backend)?;
-        self.client
-            .query_one(&statement, params)
-            .await
-            .map_err(backend)
-    }
-
-    async fn execute(&self, sql: &str, params: Params<'_>) -> Result<u64> {
+    async fn execute_raw(&self, sql: &str, params: Params<'_>) -> Result<u64> {
         let statement = self.client.prepare_cached(sql).await.map_err(backend)?;
         self.client
             .execute(&statement, params)
             .await
             .map_err(backend)
     }
-
-    /// An insert whose unique key is taken answers AlreadyExists. The owner's lock rules out
-    /// a race for a path, and the unique name one for a user name: the mapping keeps the
-    /// answer SQLite gives should two writers ever meet here.
-    async fn insert_returning_id(&self, sql: &str, params: Params<'_>) -> Result<i64> {
-        let statement = self.client.prepare_cached(sql).await.map_err(backend)?;
-        let row =
-            self.client.query_one(&statement, params).await.map_err(
-                |e| match is_unique_violation(&e) {
-                    true => StoreError::AlreadyExists,
-                    false => backend(e),
-                },
-            )?;
-        rows::get(&row, 0)
-    }
-}
-
-/// A count or size column, never negative.
-pub(crate) fn unsigned(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// A limit or size as PostgreSQL's BIGINT.
-pub(crate) fn signed(n: impl TryInto<i64>) -> i64 {
-    n.try_into().unwrap_or(i64::MAX)
 }

@@ -23,7 +23,7 @@ impl OwnerLockStatements for PgConn {
         ids.sort_unstable();
         ids.dedup();
         // Rows are locked as the sorted result is produced, so in id order.
-        self.query(
+        self.query_raw(
             "SELECT id FROM principal WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&ids],
         )
@@ -35,7 +35,7 @@ impl OwnerLockStatements for PgConn {
     async fn lock_owners_of(&self, collections: &[CollectionId]) -> Result<()> {
         // One round trip: a collection never changes owner, so finding the owners inside
         // the locking statement is as safe as finding them before it.
-        self.query(
+        self.query_raw(
             "SELECT id FROM principal WHERE id IN \
              (SELECT owner_id FROM collection WHERE id = ANY($1)) ORDER BY id FOR UPDATE",
             &[&collections],
@@ -45,7 +45,7 @@ impl OwnerLockStatements for PgConn {
     }
 
     async fn lock_all_principals(&self) -> Result<()> {
-        self.query("SELECT id FROM principal ORDER BY id FOR UPDATE", &[])
+        self.query_raw("SELECT id FROM principal ORDER BY id FOR UPDATE", &[])
             .await
             .map(drop)
     }

@@ -78,7 +78,7 @@ fn checked<T: ToSql>(v: T, ty: &Type, out: &mut BytesMut) -> std::result::Result
     v.to_sql(ty, out)
 }
 
-struct Row<'a>(&'a tokio_postgres::Row);
+pub(crate) struct Row<'a>(pub &'a tokio_postgres::Row);
 
 impl SqlRow for Row<'_> {
     fn cell(&self, i: usize) -> Result<Cell<'_>> {

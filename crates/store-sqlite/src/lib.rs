@@ -11,7 +11,6 @@
 mod checkpoint;
 mod database;
 mod objects;
-mod rows;
 mod schema;
 mod sql;
 mod status;
@@ -20,7 +19,7 @@ mod writer;
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, Params, Row};
+use rusqlite::Connection;
 use store::{Result, StoreError};
 
 pub use database::SqliteDatabase;
@@ -57,52 +56,6 @@ impl SqliteConn {
     }
 }
 
-/// `query_row` on a cached statement: the hot paths run the same few statements on every
-/// request, and parsing SQL each time cost more than running it. None when no row matched.
-pub(crate) fn query_opt<T, P: Params>(
-    conn: &Connection, sql: &str, params: P, f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Option<T>> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.query_row(params, f).optional())
-        .map_err(backend)
-}
-
-/// [`query_opt`] for a statement that always returns a row.
-pub(crate) fn query_one<T, P: Params>(
-    conn: &Connection, sql: &str, params: P, f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<T> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.query_row(params, f))
-        .map_err(backend)
-}
-
-/// Every row of a cached statement, mapped with `f`.
-pub(crate) fn query_all<T, P: Params>(
-    conn: &Connection, sql: &str, params: P, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let rows = stmt.query_map(params, f).map_err(backend)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(backend)
-}
-
-/// `execute` on a cached statement; returns the rows changed.
-pub(crate) fn execute<P: Params>(conn: &Connection, sql: &str, params: P) -> Result<u64> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute(params))
-        .map(|n| n as u64)
-        .map_err(backend)
-}
-
 pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
-}
-
-/// A count or size column, never negative.
-pub(crate) fn unsigned(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// A limit or size as SQLite's integer.
-pub(crate) fn signed(n: impl TryInto<i64>) -> i64 {
-    n.try_into().unwrap_or(i64::MAX)
 }

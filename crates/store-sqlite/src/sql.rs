@@ -41,7 +41,7 @@ impl Sql for SqliteConn {
     }
 }
 
-struct Row<'a, 'stmt>(&'a rusqlite::Row<'stmt>);
+pub(crate) struct Row<'a, 'stmt>(pub &'a rusqlite::Row<'stmt>);
 
 impl SqlRow for Row<'_, '_> {
     fn cell(&self, i: usize) -> Result<Cell<'_>> {

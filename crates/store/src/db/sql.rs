@@ -106,8 +106,7 @@ impl Text {
     /// The text for `dialect`, built with `build` the first time.
     pub fn get(&'static self, dialect: Dialect, build: impl Fn(Dialect) -> String) -> &'static str {
         let texts = self.0.get_or_init(|| {
-            [Dialect::Sqlite, Dialect::Postgres]
-                .map(|d| d.numbered(&build(d)).into_owned())
+            [Dialect::Sqlite, Dialect::Postgres].map(|d| d.numbered(&build(d)).into_owned())
         });
         match dialect {
             Dialect::Sqlite => &texts[0],

@@ -80,6 +80,7 @@ pub trait Statements:
     + GroupStatements
     + CollectionStatements
     + ObjectStatements
+    + ObjectDialectStatements
     + PropertyStatements
     + LogStatements
     + DavLockStatements
@@ -97,6 +98,7 @@ impl<T> Statements for T where
         + GroupStatements
         + CollectionStatements
         + ObjectStatements
+        + ObjectDialectStatements
         + PropertyStatements
         + LogStatements
         + DavLockStatements
@@ -344,26 +346,12 @@ pub trait ObjectStatements: Send + Sync + 'static {
         &self,
         collection: CollectionId,
     ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
-    /// Up to `limit` objects after `after`, by name, without the index (see
-    /// [`crate::Objects::objects_page`]).
-    fn objects_page(
-        &self,
-        collection: CollectionId,
-        after: Option<&str>,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
     fn object_count(&self, collection: CollectionId) -> impl Future<Output = Result<u64>> + Send;
     fn object(
         &self,
         collection: CollectionId,
         name: &str,
     ) -> impl Future<Output = Result<Option<StoredObject>>> + Send;
-    /// The named objects that exist, each once, from one consistent state.
-    fn objects_by_name(
-        &self,
-        collection: CollectionId,
-        names: &[String],
-    ) -> impl Future<Output = Result<Vec<StoredObject>>> + Send;
     /// Objects whose stored bounds overlap `[start, end]`, by name (see
     /// [`crate::Objects::objects_in_range`]).
     fn objects_in_range(
@@ -410,14 +398,33 @@ pub trait ObjectStatements: Send + Sync + 'static {
         collection: CollectionId,
         name: &str,
     ) -> impl Future<Output = Result<Option<InstanceIndex>>> + Send;
-    /// Creates or replaces an object with its bytes and instance rows.
-    fn write_object(&self, object: &ObjectWrite<'_>) -> impl Future<Output = Result<()>> + Send;
     /// Removes an object that exists, with its properties.
     fn delete_object(
         &self,
         collection: CollectionId,
         name: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The object statements each dialect writes its own way, for speed: a listing page, a
+/// multiget, an object's write. The rest of [`ObjectStatements`] is written once.
+pub trait ObjectDialectStatements: Send + Sync + 'static {
+    /// Up to `limit` objects after `after`, by name, without the index (see
+    /// [`crate::Objects::objects_page`]).
+    fn objects_page(
+        &self,
+        collection: CollectionId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ObjectMeta>>> + Send;
+    /// The named objects that exist, each once, from one consistent state.
+    fn objects_by_name(
+        &self,
+        collection: CollectionId,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<StoredObject>>> + Send;
+    /// Creates or replaces an object with its bytes and instance rows.
+    fn write_object(&self, object: &ObjectWrite<'_>) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Stored properties of collections and objects.

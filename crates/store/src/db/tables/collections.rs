@@ -142,7 +142,9 @@ impl<C: Sql> CollectionStatements for C {
 
     async fn set_deleted(&self, id: CollectionId, deleted_at: Option<i64>, at: i64) -> Result<()> {
         let sql = "UPDATE collection SET deleted_at = $2, modified_at = $3 WHERE id = $1";
-        self.execute(sql, params![id, deleted_at, at]).await.map(drop)
+        self.execute(sql, params![id, deleted_at, at])
+            .await
+            .map(drop)
     }
 
     async fn set_path(&self, id: CollectionId, path: &str, at: i64) -> Result<()> {

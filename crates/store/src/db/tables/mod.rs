@@ -9,6 +9,7 @@ mod dump;
 mod groups;
 mod log;
 mod mail;
+mod objects;
 mod principals;
 mod properties;
 mod tokens;
