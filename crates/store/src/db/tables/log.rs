@@ -95,7 +95,7 @@ impl<C: Sql> LogStatements for C {
                    AND ((v.kind = 'put' AND n.kind IN ('put', 'delete')) \
                    OR (v.kind = 'properties' AND n.kind = 'properties')) \
                    ORDER BY n.id LIMIT 1) < $1 \
-                   RETURNING v.collection_id";
+                   RETURNING collection_id";
         self.query(sql, params![before], |r| r.get(0)).await
     }
 
