@@ -57,6 +57,7 @@ macro_rules! conformance_tests {
             expired_locks_are_as_if_they_were_not_there,
             a_locked_unmapped_url_gets_an_empty_resource_whose_removal_ends_the_lock,
             merged_versions_name_their_parents,
+            pruning_drops_replaced_data_and_keeps_the_latest,
             collections_created_under_a_lock_are_held_by_it,
             mail_is_queued_with_its_write_and_claimed_once,
             failed_mail_is_retried_then_given_up,
@@ -2009,4 +2010,41 @@ pub async fn objects_are_found_by_uid_in_all_of_a_users_collections(store: &dyn 
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Pruning drops only the data a later version replaced, records itself, and reports its
+/// size; the latest state of every object keeps its data.
+pub async fn pruning_drops_replaced_data_and_keeps_the_latest(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let cal = calendar(store, &ann).await;
+    let c = change("ann");
+    for body in ["one", "two"] {
+        let write = put(cal.id, "a.ics", body, "u", Expect::Anything);
+        store.put_object(write, &c).await.unwrap();
+    }
+    let write = put(cal.id, "b.ics", "only", "v", Expect::Anything);
+    store.put_object(write, &c).await.unwrap();
+    let before = store.history_stats().await.unwrap();
+    let stats = before.iter().find(|s| s.collection == cal.id).unwrap();
+    let rows = store.versions(cal.id).await.unwrap().len();
+    assert_eq!((stats.versions, stats.pruned), (rows as u64, 0));
+    assert!(stats.data_bytes > 0);
+
+    let pruned = store.prune_history(i64::MAX, &c).await.unwrap();
+    assert_eq!(pruned, 1, "only the first version of a.ics was replaced");
+    let versions = store.versions(cal.id).await.unwrap();
+    let with_data: Vec<(&str, bool)> = versions
+        .iter()
+        .filter(|v| v.kind == VersionKind::Put)
+        .map(|v| (v.name.as_str(), v.data.is_some()))
+        .collect();
+    assert_eq!(
+        with_data,
+        [("a.ics", false), ("a.ics", true), ("b.ics", true)]
+    );
+    assert_eq!(versions.last().map(|v| v.kind), Some(VersionKind::Prune));
+    let after = store.history_stats().await.unwrap();
+    let stats = after.iter().find(|s| s.collection == cal.id).unwrap();
+    assert_eq!(stats.pruned, 1);
+    assert_eq!(store.prune_history(i64::MAX, &c).await.unwrap(), 0);
 }
