@@ -87,6 +87,7 @@ pub trait Statements:
     + MailStatements
     + DumpStatements
     + StatusStatements
+    + SchemaStatements
 {
 }
 
@@ -105,6 +106,7 @@ impl<T> Statements for T where
         + MailStatements
         + DumpStatements
         + StatusStatements
+        + SchemaStatements
 {
 }
 
@@ -579,10 +581,14 @@ pub trait DumpStatements: Send + Sync + 'static {
     fn finish_load(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// The database's schema version and size, for readiness checks and metrics.
-pub trait StatusStatements: Send + Sync + 'static {
+/// The database's schema version, for readiness checks: each backend keeps it its own way.
+pub trait SchemaStatements: Send + Sync + 'static {
     /// The schema version the database has, and the one this build migrates it to.
     fn schema_versions(&self) -> impl Future<Output = Result<(u32, u32)>> + Send;
+}
+
+/// The database's size, for readiness checks and metrics.
+pub trait StatusStatements: Send + Sync + 'static {
     /// How many principals there are, and live objects in live collections.
     fn totals(&self) -> impl Future<Output = Result<(u64, u64)>> + Send;
 }

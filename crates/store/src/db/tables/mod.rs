@@ -12,6 +12,7 @@ mod mail;
 mod objects;
 mod principals;
 mod properties;
+mod status;
 mod tokens;
 mod web_locks;
 
