@@ -4,22 +4,32 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 use server::Config;
 
-/// Where the data lives.
+/// Where the data lives. Global: the flags may stand before or after a subcommand.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Data directory of the embedded store [default: ./calvault-data].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub data: Option<PathBuf>,
     /// Use PostgreSQL instead: postgres://user:password@host:port/database (also the
     /// `database` config key and CALVAULT_DATABASE).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub database: Option<String>,
     /// TOML config file; every key can also be set as a CALVAULT_* environment variable.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+}
+
+/// A group of commands on the store (`calvault user ...`): one of them, and where the
+/// data lives.
+#[derive(Args, Debug)]
+pub struct OnStore<C: Subcommand> {
+    #[command(subcommand)]
+    pub command: C,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {

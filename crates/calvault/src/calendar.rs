@@ -14,11 +14,7 @@ use crate::progress;
 #[derive(Subcommand, Debug)]
 pub enum CalendarCommand {
     /// List a user's calendars: slug, name, components, objects, bytes, last change.
-    List {
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List { user: String },
     /// Create a calendar USER/SLUG.
     Create {
         target: String,
@@ -30,15 +26,9 @@ pub enum CalendarCommand {
         /// Component types [default: VEVENT,VTODO,VJOURNAL].
         #[arg(long, value_delimiter = ',', value_name = "VEVENT,VTODO")]
         components: Vec<String>,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Delete a calendar USER/SLUG (recorded: `calvault undelete USER/SLUG` brings it back).
-    Delete {
-        target: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Delete { target: String },
     /// Import .ics files (`-`: standard input) into USER/SLUG, created when missing.
     Import {
         target: String,
@@ -47,24 +37,20 @@ pub enum CalendarCommand {
         /// What to do with a UID the calendar already has.
         #[arg(long, default_value = "skip", value_parser = ["skip", "replace", "fail"])]
         on_conflict: String,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Export USER/SLUG as one .ics file (standard output without --output).
     Export {
         target: String,
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
-        #[command(flatten)]
-        store: StoreArgs,
     },
 }
 
-pub async fn run(cmd: CalendarCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: CalendarCommand, store: &StoreArgs) -> anyhow::Result<()> {
     use CalendarCommand as C;
     match cmd {
-        C::List { user, store } => {
-            let list = admin::calendar_list(&*open_store(&store).await?, &user).await?;
+        C::List { user } => {
+            let list = admin::calendar_list(&*open_store(store).await?, &user).await?;
             println!("{list}");
         }
         C::Create {
@@ -72,35 +58,29 @@ pub async fn run(cmd: CalendarCommand) -> anyhow::Result<()> {
             name,
             color,
             components,
-            store,
         } => {
-            let store = open_store(&store).await?;
+            let store = open_store(store).await?;
             admin::create_calendar(&*store, &target, name, color, components).await?;
             println!("Created the calendar {target}.");
         }
-        C::Delete { target, store } => {
-            admin::delete_calendar(&*open_store(&store).await?, &target).await?;
+        C::Delete { target } => {
+            admin::delete_calendar(&*open_store(store).await?, &target).await?;
             println!("Deleted {target} (`calvault undelete {target}` brings it back).");
         }
         C::Import {
             target,
             files,
             on_conflict,
-            store,
         } => {
             let bar = progress::counter(0, "importing");
-            let engine = open_engine(&store).await?;
+            let engine = open_engine(store).await?;
             let show = |done, total| progress::show(&bar, done, total);
             let done = admin::import(&engine, &target, &files, &on_conflict, &show).await?;
             bar.finish_and_clear();
             crate::report(&done.report.failures(), &done, done.failure_note())?;
         }
-        C::Export {
-            target,
-            output,
-            store,
-        } => {
-            let export = admin::export(&*open_store(&store).await?, &target).await?;
+        C::Export { target, output } => {
+            let export = admin::export(&*open_store(store).await?, &target).await?;
             match output {
                 Some(path) => std::fs::write(&path, &export.text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

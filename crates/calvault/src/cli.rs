@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::admin::{load_config, StoreArgs};
+use crate::admin::{load_config, OnStore, StoreArgs};
 use crate::backup_tool as tool;
 use crate::backup_tool::args as backup;
 
@@ -24,26 +24,19 @@ pub enum Command {
     /// Run the CalDAV server (default: http://127.0.0.1:5232/, data in ./calvault-data).
     Serve(ServeArgs),
     /// Manage user accounts.
-    #[command(subcommand)]
-    User(crate::user::UserCommand),
+    User(OnStore<crate::user::UserCommand>),
     /// List, create, delete, import (.ics) and export a user's calendars.
-    #[command(subcommand)]
-    Calendar(crate::calendar::CalendarCommand),
+    Calendar(OnStore<crate::calendar::CalendarCommand>),
     /// Manage app passwords (one per device, revocable).
-    #[command(subcommand)]
-    Token(crate::token::TokenCommand),
+    Token(OnStore<crate::token::TokenCommand>),
     /// Share calendars with users and groups.
-    #[command(subcommand)]
-    Share(crate::share::ShareCommand),
+    Share(OnStore<crate::share::ShareCommand>),
     /// Manage groups of users, to share with all of them at once.
-    #[command(subcommand)]
-    Group(crate::share::GroupCommand),
+    Group(OnStore<crate::share::GroupCommand>),
     /// Let someone read or manage all of a user's calendars (an assistant, a family).
-    #[command(subcommand)]
-    Delegate(crate::share::DelegateCommand),
+    Delegate(OnStore<crate::share::DelegateCommand>),
     /// Scheduling by e-mail: apply a meeting reply that came back as a message.
-    #[command(subcommand)]
-    Imip(crate::mail::ImipCommand),
+    Imip(OnStore<crate::mail::ImipCommand>),
     /// Move an installation between stores (SQLite, PostgreSQL), history included.
     #[command(subcommand)]
     Store(crate::store_copy::StoreCommand),
@@ -116,13 +109,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::init_logging(&config)?;
             server::run(config).await
         }
-        Command::User(cmd) => crate::user::run(cmd).await,
-        Command::Calendar(cmd) => crate::calendar::run(cmd).await,
-        Command::Token(cmd) => crate::token::run(cmd).await,
-        Command::Share(cmd) => crate::share::share(cmd).await,
-        Command::Group(cmd) => crate::share::group(cmd).await,
-        Command::Delegate(cmd) => crate::share::delegate(cmd).await,
-        Command::Imip(cmd) => crate::mail::run(cmd).await,
+        Command::User(on) => crate::user::run(on.command, &on.store).await,
+        Command::Calendar(on) => crate::calendar::run(on.command, &on.store).await,
+        Command::Token(on) => crate::token::run(on.command, &on.store).await,
+        Command::Share(on) => crate::share::share(on.command, &on.store).await,
+        Command::Group(on) => crate::share::group(on.command, &on.store).await,
+        Command::Delegate(on) => crate::share::delegate(on.command, &on.store).await,
+        Command::Imip(on) => crate::mail::run(on.command, &on.store).await,
         Command::Store(cmd) => crate::store_copy::run(cmd).await,
         Command::History(args) => crate::history::run(args).await,
         Command::Undelete(args) => crate::restore::undelete(args).await,
@@ -147,5 +140,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Where the data lives may be said before or after the subcommand, as scripts do.
+    #[test]
+    fn store_flags_stand_before_or_after_the_subcommand() {
+        for line in [
+            "calvault user list --data /d",
+            "calvault user --data /d list",
+            "calvault share --data /d list ann/calendar",
+        ] {
+            let cli = Cli::try_parse_from(line.split(' ')).unwrap();
+            let store = match cli.command {
+                Command::User(on) => on.store,
+                Command::Share(on) => on.store,
+                other => panic!("{line}: {other:?}"),
+            };
+            assert_eq!(store.data, Some(PathBuf::from("/d")), "{line}");
+        }
+        let backup = Cli::try_parse_from(["calvault", "snapshots", "--repo", "r", "--data", "/d"]);
+        assert!(backup.is_err(), "the backup tool takes no store flags");
     }
 }

@@ -44,8 +44,6 @@ enum HistoryCommand {
         version: i64,
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// What changed between two versions of an object, property by property.
     Diff {
@@ -53,34 +51,21 @@ enum HistoryCommand {
         newer: i64,
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Recompute every calendar's hash chain; names the first entry that does not match.
-    Verify {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Verify,
     /// List a user's deleted calendars (bring one back with `calvault undelete USER/CAL`).
-    Deleted {
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Deleted { user: String },
     /// Drop the data of versions older than TIME that later versions replaced (recorded;
     /// the current state of everything and every sync token stay as they are).
     Prune {
         #[arg(long, value_name = "TIME")]
         older_than: String,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// How big the history is, per calendar.
     Stats {
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
 }
 
@@ -99,13 +84,10 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     };
+    let store = &args.store;
     match command {
-        C::Show {
-            version,
-            json,
-            store,
-        } => {
-            let store = open_store(&store).await?;
+        C::Show { version, json } => {
+            let store = open_store(store).await?;
             let v = admin::version(&*store, version).await?;
             // A merge shows what it joined: base, theirs, ours and the result.
             let shown = history::show(&*store, v).await?;
@@ -114,20 +96,15 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
                 false => println!("{shown}"),
             }
         }
-        C::Diff {
-            older,
-            newer,
-            json,
-            store,
-        } => {
-            let diff = admin::diff(&*open_store(&store).await?, older, newer).await?;
+        C::Diff { older, newer, json } => {
+            let diff = admin::diff(&*open_store(store).await?, older, newer).await?;
             match json {
                 true => println!("{}", diff.to_json()),
                 false => println!("{diff}"),
             }
         }
-        C::Verify { store } => {
-            let check = history::check_chains(&*open_store(&store).await?).await?;
+        C::Verify => {
+            let check = history::check_chains(&*open_store(store).await?).await?;
             for broken in &check.broken {
                 eprintln!("calvault: {broken}");
             }
@@ -136,20 +113,20 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
             }
             println!("{check}");
         }
-        C::Deleted { user, store } => {
+        C::Deleted { user } => {
             println!(
                 "{}",
-                admin::deleted(&*open_store(&store).await?, &user).await?
+                admin::deleted(&*open_store(store).await?, &user).await?
             );
         }
-        C::Prune { older_than, store } => {
+        C::Prune { older_than } => {
             println!(
                 "{}",
-                admin::prune(&*open_store(&store).await?, &older_than).await?
+                admin::prune(&*open_store(store).await?, &older_than).await?
             );
         }
-        C::Stats { json, store } => {
-            let stats = history::stats(&*open_store(&store).await?).await?;
+        C::Stats { json } => {
+            let stats = history::stats(&*open_store(store).await?).await?;
             match json {
                 true => stats.iter().for_each(|s| println!("{}", s.to_json())),
                 false => println!("{}", StatsText(&stats)),

@@ -13,15 +13,12 @@ pub enum ImipCommand {
     /// the organizer's copy of the meeting, as an MTA pipe or a mailbox poller runs it.
     /// Exits 65 when the message is refused (forged, no meeting here, no REPLY), 75 when it
     /// should be tried again later.
-    Receive {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Receive,
 }
 
-pub async fn run(command: ImipCommand) -> anyhow::Result<()> {
+pub async fn run(command: ImipCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match command {
-        ImipCommand::Receive { store } => receive(&store).await,
+        ImipCommand::Receive => receive(store).await,
     }
 }
 

@@ -15,22 +15,11 @@ pub enum ShareCommand {
         with: String,
         #[command(flatten)]
         access: Access,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// List the shares of OWNER/CALENDAR, or of every calendar of OWNER.
-    List {
-        calendar: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List { calendar: String },
     /// Stop sharing OWNER/CALENDAR (or OWNER/*) with USER or @GROUP.
-    Remove {
-        calendar: String,
-        with: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Remove { calendar: String, with: String },
 }
 
 #[derive(Args, Debug)]
@@ -66,20 +55,11 @@ pub enum GroupCommand {
         name: String,
         #[arg(long)]
         display_name: Option<String>,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Remove a group with its shares.
-    Remove {
-        name: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Remove { name: String },
     /// List groups and their members.
-    List {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List,
     /// Add or remove members.
     #[command(subcommand)]
     Member(MemberCommand),
@@ -87,18 +67,8 @@ pub enum GroupCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum MemberCommand {
-    Add {
-        group: String,
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
-    Remove {
-        group: String,
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Add { group: String, user: String },
+    Remove { group: String, user: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -111,22 +81,11 @@ pub enum DelegateCommand {
         read: bool,
         #[arg(long)]
         write: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// List OWNER's delegates.
-    List {
-        owner: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List { owner: String },
     /// Take USER's delegation for OWNER back.
-    Remove {
-        owner: String,
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Remove { owner: String, user: String },
 }
 
 /// Shares appear in the sharee's home at once unless the server waits for invitations.
@@ -134,32 +93,27 @@ fn binds(store: &StoreArgs) -> anyhow::Result<bool> {
     Ok(load_config(store)?.sharing_accept == server::config::SharingAccept::Auto)
 }
 
-pub async fn share(cmd: ShareCommand) -> anyhow::Result<()> {
+pub async fn share(cmd: ShareCommand, store: &StoreArgs) -> anyhow::Result<()> {
     let change = admin::change("share");
     match cmd {
         ShareCommand::Add {
             calendar,
             with,
             access,
-            store,
         } => {
-            let bind = binds(&store)?;
-            let store = open_store(&store).await?;
+            let bind = binds(store)?;
+            let store = open_store(store).await?;
             let on = sharing::shared(&*store, &calendar).await?;
             let p = access.privilege();
             sharing::add_share(&*store, &on, &with, p, bind, &change).await?;
             println!("Shared {} with {with}: {}.", on.describe(), p.as_str());
         }
-        ShareCommand::List { calendar, store } => {
-            let store = open_store(&store).await?;
+        ShareCommand::List { calendar } => {
+            let store = open_store(store).await?;
             println!("{}", sharing::share_list(&*store, &calendar).await?);
         }
-        ShareCommand::Remove {
-            calendar,
-            with,
-            store,
-        } => {
-            let store = open_store(&store).await?;
+        ShareCommand::Remove { calendar, with } => {
+            let store = open_store(store).await?;
             let on = sharing::shared(&*store, &calendar).await?;
             sharing::remove_share(&*store, &on, &with, &change).await?;
             println!("{} is no longer shared with {with}.", on.describe());
@@ -168,66 +122,55 @@ pub async fn share(cmd: ShareCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn group(cmd: GroupCommand) -> anyhow::Result<()> {
+pub async fn group(cmd: GroupCommand, store: &StoreArgs) -> anyhow::Result<()> {
     let change = admin::change("group");
     match cmd {
-        GroupCommand::Add {
-            name,
-            display_name,
-            store,
-        } => {
-            let store = open_store(&store).await?;
+        GroupCommand::Add { name, display_name } => {
+            let store = open_store(store).await?;
             sharing::add_group(&*store, &name, display_name.as_deref()).await?;
             println!("Added group {name:?}; share with it as @{name}.");
         }
-        GroupCommand::Remove { name, store } => {
-            sharing::remove_group(&*open_store(&store).await?, &name, &change).await?;
+        GroupCommand::Remove { name } => {
+            sharing::remove_group(&*open_store(store).await?, &name, &change).await?;
             println!("Removed group {name:?} and what was shared with it.");
         }
-        GroupCommand::List { store } => {
-            println!(
-                "{}",
-                sharing::group_list(&*open_store(&store).await?).await?
-            );
+        GroupCommand::List => {
+            println!("{}", sharing::group_list(&*open_store(store).await?).await?);
         }
-        GroupCommand::Member(MemberCommand::Add { group, user, store }) => {
-            let bind = binds(&store)?;
-            let store = open_store(&store).await?;
+        GroupCommand::Member(MemberCommand::Add { group, user }) => {
+            let bind = binds(store)?;
+            let store = open_store(store).await?;
             sharing::add_member(&*store, &group, &user, bind, &change).await?;
             println!("{user} is a member of {group}.");
         }
-        GroupCommand::Member(MemberCommand::Remove { group, user, store }) => {
-            sharing::remove_member(&*open_store(&store).await?, &group, &user, &change).await?;
+        GroupCommand::Member(MemberCommand::Remove { group, user }) => {
+            sharing::remove_member(&*open_store(store).await?, &group, &user, &change).await?;
             println!("{user} is no longer a member of {group}.");
         }
     }
     Ok(())
 }
 
-pub async fn delegate(cmd: DelegateCommand) -> anyhow::Result<()> {
+pub async fn delegate(cmd: DelegateCommand, store: &StoreArgs) -> anyhow::Result<()> {
     let change = admin::change("delegate");
     match cmd {
         DelegateCommand::Add {
-            owner,
-            user,
-            write,
-            store,
-            ..
+            owner, user, write, ..
         } => {
-            let store = open_store(&store).await?;
+            let store = open_store(store).await?;
             let home = sharing::shared(&*store, &format!("{owner}/*")).await?;
             sharing::add_delegate(&*store, &home, &user, write, &change).await?;
             let what = if write { "read and write" } else { "read" };
             println!("{user} may now {what} every calendar of {owner}.");
         }
-        DelegateCommand::List { owner, store } => {
+        DelegateCommand::List { owner } => {
             println!(
                 "{}",
-                sharing::delegate_list(&*open_store(&store).await?, &owner).await?
+                sharing::delegate_list(&*open_store(store).await?, &owner).await?
             );
         }
-        DelegateCommand::Remove { owner, user, store } => {
-            let store = open_store(&store).await?;
+        DelegateCommand::Remove { owner, user } => {
+            let store = open_store(store).await?;
             let home = sharing::shared(&*store, &format!("{owner}/*")).await?;
             sharing::remove_share(&*store, &home, &user, &change).await?;
             println!("{user} is no longer a delegate of {owner}.");

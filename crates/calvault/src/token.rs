@@ -16,22 +16,11 @@ pub enum TokenCommand {
         label: String,
         #[arg(long, value_enum, default_value_t = Scope::All)]
         scope: Scope,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// List a user's app passwords (never their secrets).
-    List {
-        user: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List { user: String },
     /// Revoke an app password at once, on every node.
-    Revoke {
-        user: String,
-        label: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Revoke { user: String, label: String },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -40,33 +29,28 @@ pub enum Scope {
     ReadOnly,
 }
 
-pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Add {
-            user,
-            label,
-            scope,
-            store,
-        } => {
+        TokenCommand::Add { user, label, scope } => {
             let scope = match scope {
                 Scope::All => TokenScope::All,
                 Scope::ReadOnly => TokenScope::ReadOnly,
             };
             let (_, secret) =
-                admin::add_token(&*open_store(&store).await?, &user, &label, scope).await?;
+                admin::add_token(&*open_store(store).await?, &user, &label, scope).await?;
             eprintln!(
                 "App password {label:?} for {user} (shown only now; use it as the password):"
             );
             println!("{secret}");
         }
-        TokenCommand::List { user, store } => {
+        TokenCommand::List { user } => {
             println!(
                 "{}",
-                admin::token_list(&*open_store(&store).await?, &user).await?
+                admin::token_list(&*open_store(store).await?, &user).await?
             );
         }
-        TokenCommand::Revoke { user, label, store } => {
-            admin::revoke_token(&*open_store(&store).await?, &user, &label).await?;
+        TokenCommand::Revoke { user, label } => {
+            admin::revoke_token(&*open_store(store).await?, &user, &label).await?;
             println!("Revoked {user}'s app password {label:?}.");
         }
     }

@@ -26,8 +26,6 @@ pub enum UserCommand {
         /// Make the user an administrator (sees the server's state).
         #[arg(long)]
         admin: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Change a user's display name or e-mail address ("" clears one).
     Set {
@@ -39,51 +37,30 @@ pub enum UserCommand {
         /// New quota: bytes, with a unit (500MB, 2GiB), or "default" (default_quota).
         #[arg(long, value_name = "SIZE")]
         quota: Option<QuotaArg>,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Disable an account: no sign-in by any way; its data and shares stay.
-    Disable {
-        name: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Disable { name: String },
     /// Enable a disabled account again.
-    Enable {
-        name: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Enable { name: String },
     /// Make a user an administrator, or not.
     Admin {
         name: String,
         #[arg(value_parser = ["on", "off"])]
         state: String,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Change a user's password.
     Passwd {
         name: String,
         #[arg(long)]
         password_stdin: bool,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// List users.
-    List {
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List,
     /// Remove a user with all their calendars, events and history.
-    Remove {
-        name: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Remove { name: String },
 }
 
-pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: UserCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add {
             name,
@@ -92,7 +69,6 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             display_name,
             quota,
             admin: make_admin,
-            store,
         } => {
             admin::check_user_name(&name)?;
             let config = load_config(&store)?;
@@ -116,9 +92,8 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Passwd {
             name,
             password_stdin,
-            store,
         } => {
-            let store = open_store(&store).await?;
+            let store = open_store(store).await?;
             admin::existing_user(&*store, &name).await?;
             let password = new_password(password_stdin, &format!("new password for {name}"))?;
             admin::set_password(&*store, &name, &password).await?;
@@ -129,9 +104,8 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             display_name,
             email,
             quota,
-            store,
         } => {
-            let store = open_store(&store).await?;
+            let store = open_store(store).await?;
             if let Some(QuotaArg(quota)) = quota {
                 admin::set_quota(&*store, &name, quota).await?;
                 let text =
@@ -147,27 +121,27 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             let email = user.email.as_deref().unwrap_or("no e-mail address");
             println!("{name:?} is now shown as {shown:?}, {email}.");
         }
-        UserCommand::Disable { name, store } => {
-            admin::set_disabled(&*open_store(&store).await?, &name, true).await?;
+        UserCommand::Disable { name } => {
+            admin::set_disabled(&*open_store(store).await?, &name, true).await?;
             println!("{name:?} is disabled: it cannot sign in; its data and shares stay.");
         }
-        UserCommand::Enable { name, store } => {
-            admin::set_disabled(&*open_store(&store).await?, &name, false).await?;
+        UserCommand::Enable { name } => {
+            admin::set_disabled(&*open_store(store).await?, &name, false).await?;
             println!("{name:?} is enabled again.");
         }
-        UserCommand::Admin { name, state, store } => {
-            admin::set_admin(&*open_store(&store).await?, &name, state == "on").await?;
+        UserCommand::Admin { name, state } => {
+            admin::set_admin(&*open_store(store).await?, &name, state == "on").await?;
             println!(
                 "{name:?} is {}an administrator.",
                 if state == "on" { "" } else { "not " }
             );
         }
-        UserCommand::List { store } => {
-            let users = open_store(&store).await?.list_users().await?;
+        UserCommand::List => {
+            let users = open_store(store).await?.list_users().await?;
             println!("{}", UserList(&users));
         }
-        UserCommand::Remove { name, store } => {
-            admin::remove_user(&*open_store(&store).await?, &name).await?;
+        UserCommand::Remove { name } => {
+            admin::remove_user(&*open_store(store).await?, &name).await?;
             println!("Removed user {name:?} and all their data.");
         }
     }
