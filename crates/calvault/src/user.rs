@@ -71,7 +71,7 @@ pub async fn run(cmd: UserCommand, store: &StoreArgs) -> anyhow::Result<()> {
             admin: make_admin,
         } => {
             admin::check_user_name(&name)?;
-            let config = load_config(&store)?;
+            let config = load_config(store)?;
             let store = server::open_store(&config).await?;
             admin::ensure_new_user(&*store, &name).await?;
             let password = new_password(password_stdin, &format!("password for {name}"))?;
