@@ -78,10 +78,10 @@ pub struct Authenticator {
     store: Arc<dyn Store>,
     cache_ttl: Duration,
     policy: ThrottlePolicy,
-    /// Keyed hash of "user\0password" -> (user, when cached); the key is random per process
-    /// so the cache never holds anything that verifies a password elsewhere.
+    /// Keyed hash of "user\0password" -> the login; the key is random per process so the
+    /// cache never holds anything that verifies a password elsewhere.
     cache_key: [u8; 32],
-    cache: Mutex<HashMap<[u8; 32], (User, Instant)>>,
+    cache: Mutex<HashMap<[u8; 32], CachedLogin>>,
     failures: Mutex<Failures>,
     /// At most one Argon2 verification per core at a time: each holds ~19 MB and a core for
     /// tens of milliseconds, so more at once only adds memory (eight clients connecting
@@ -92,6 +92,15 @@ pub struct Authenticator {
     /// The (user, address) pairs with a suspect attempt waiting or being verified.
     suspect_pairs: Arc<Mutex<std::collections::HashSet<(String, IpAddr)>>>,
     tokens_used: Mutex<HashMap<i64, Instant>>,
+}
+
+/// A verified login: the account as it was read, when it was cached, and the store's
+/// commit mark from before that read ([`store::Accounts::commit_mark`]).
+#[derive(Clone)]
+struct CachedLogin {
+    user: User,
+    at: Instant,
+    mark: Option<u64>,
 }
 
 /// Failure counts within the current window.
@@ -318,6 +327,7 @@ impl Authenticator {
         if let Some(user) = self.cached_current(key).await? {
             return Ok(Some(user));
         }
+        let mark = self.store.commit_mark();
         let user = self
             .store
             .user_by_name(name)
@@ -334,8 +344,14 @@ impl Authenticator {
             .unwrap_or(false);
         let user = user.filter(|_| ok);
         if let (Some(user), Ok(mut cache)) = (&user, self.cache.lock()) {
-            cache.retain(|_, (_, at)| at.elapsed() < self.cache_ttl);
-            cache.insert(*key, (user.clone(), Instant::now()));
+            cache.retain(|_, login| login.at.elapsed() < self.cache_ttl);
+            let at = Instant::now();
+            let login = CachedLogin {
+                user: user.clone(),
+                at,
+                mark,
+            };
+            cache.insert(*key, login);
         }
         Ok(user)
     }
@@ -356,31 +372,45 @@ impl Authenticator {
     }
 
     /// The cached login's account as it is now, when it still may sign in with the same
-    /// password hash; otherwise the entry goes and the password is verified again.
+    /// password hash; otherwise the entry goes and the password is verified again. The
+    /// account is read again unless nothing was committed since it was (the same commit
+    /// mark): a disabled account or a changed password, from any process or node, holds at
+    /// the next request, and a GET where nothing changed costs no extra lookup.
     async fn cached_current(&self, key: &[u8; 32]) -> Result<Option<User>, AuthError> {
         let Some(cached) = self.cached(key) else {
             return Ok(None);
         };
+        let mark = self.store.commit_mark();
+        if mark.is_some() && mark == cached.mark {
+            return Ok(Some(cached.user));
+        }
         let now = self
             .store
-            .user_by_name(&cached.name)
+            .user_by_name(&cached.user.name)
             .await
             .map_err(|_| AuthError::Unavailable)?;
-        match now.filter(|u| u.password_hash == cached.password_hash) {
-            Some(user) => Ok(Some(user)),
-            None => {
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.remove(key);
+        let Ok(mut cache) = self.cache.lock() else {
+            return Ok(None);
+        };
+        match now.filter(|u| u.password_hash == cached.user.password_hash) {
+            Some(user) => {
+                if let Some(login) = cache.get_mut(key) {
+                    login.user = user.clone();
+                    login.mark = mark;
                 }
+                Ok(Some(user))
+            }
+            None => {
+                cache.remove(key);
                 Ok(None)
             }
         }
     }
 
-    fn cached(&self, key: &[u8; 32]) -> Option<User> {
+    fn cached(&self, key: &[u8; 32]) -> Option<CachedLogin> {
         let cache = self.cache.lock().ok()?;
-        let (user, at) = cache.get(key)?;
-        (at.elapsed() < self.cache_ttl).then(|| user.clone())
+        let login = cache.get(key)?;
+        (login.at.elapsed() < self.cache_ttl).then(|| login.clone())
     }
 }
 

@@ -41,6 +41,8 @@ pub struct SqliteDatabase {
 
 struct Inner {
     path: PathBuf,
+    /// The WAL index (`calvault.db-shm`), for [`SqliteDatabase::commit_mark`].
+    wal_index: Option<std::fs::File>,
     readers: Mutex<Vec<SqliteConn>>,
     /// Caps concurrent reads on blocking threads, and so the number of reader connections
     /// (each holds its own page cache): without it a burst of requests opens one connection
@@ -59,6 +61,7 @@ impl SqliteDatabase {
         Ok(SqliteDatabase {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                wal_index: std::fs::File::open(wal_index_path(path)).ok(),
                 readers: Mutex::new(Vec::new()),
                 read_slots: Semaphore::new(IDLE_READERS),
                 writer: Writer::start(SqliteConn::new(writer), checkpointer)?,
@@ -120,6 +123,27 @@ impl Database for SqliteDatabase {
         }
     }
 
+    /// The WAL index header (https://sqlite.org/walformat.html): two copies of 48 bytes at
+    /// the start of the `-shm` file, whose `iChange` grows with every commit of any
+    /// connection in any process (the CLI's too). One read without a lock, as SQLite itself
+    /// reads it: copies that differ are a header being written, an unset `isInit` one not
+    /// yet built, and neither gives a mark, so the caller reads the database.
+    fn commit_mark(&self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        let mut header = [0u8; 96];
+        let file = self.inner.wal_index.as_ref()?;
+        file.read_exact_at(&mut header, 0).ok()?;
+        let (first, second) = header.split_at(48);
+        if first != second || first[12] != 1 {
+            return None;
+        }
+        // FNV-1a over the whole header: iChange, the frame count, the salts, the checksums.
+        let mark = first.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Some(mark)
+    }
+
     fn write<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send
     where
         T: Send + 'static,
@@ -138,6 +162,13 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// SQLite's WAL index file beside the database: `calvault.db-shm`.
+fn wal_index_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-shm");
+    PathBuf::from(name)
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {

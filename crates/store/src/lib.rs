@@ -80,6 +80,12 @@ pub trait Accounts: Send + Sync + 'static {
     /// The user `name` when they may sign in (not disabled, [`rules::accounts`]): what
     /// every sign-in and session check asks.
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// A mark that changes whenever anything is committed, by any process or node, read
+    /// without a query; None when the backend cannot tell so cheaply. Whoever sees the same
+    /// mark now as before a read may trust what that read gave (a cached sign-in).
+    fn commit_mark(&self) -> Option<u64> {
+        None
+    }
     /// The user `name`, enabled or disabled: for administration, and for the owner of a
     /// path others reach (a disabled owner's shares stay).
     async fn account_by_name(&self, name: &str) -> Result<Option<User>>;

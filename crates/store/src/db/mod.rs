@@ -57,6 +57,12 @@ pub trait Database: Send + Sync + 'static {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c Self::Conn) -> BoxFuture<'c, Result<T>> + Send + 'static;
 
+    /// [`crate::Accounts::commit_mark`]: a mark of the last commit, by anyone, read without
+    /// a query; None when the backend cannot tell so cheaply.
+    fn commit_mark(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs `job` in one write transaction: committed when it returns Ok (and only then
     /// answered), rolled back otherwise, so a refused write stores nothing.
     fn write<T, F>(&self, job: F) -> impl Future<Output = Result<T>> + Send

@@ -102,6 +102,10 @@ impl<D: Database> Accounts for DbStore<D> {
         Ok(found.filter(accounts::may_sign_in))
     }
 
+    fn commit_mark(&self) -> Option<u64> {
+        self.db.commit_mark()
+    }
+
     async fn account_by_name(&self, name: &str) -> Result<Option<User>> {
         let name = name.to_owned();
         let job = job!(|c| async move { c.account_by_name(&name).await });
