@@ -27,6 +27,8 @@ async fn the_mark_changes_with_every_commit_by_anyone_and_only_then() {
     assert_ne!(disabled, created, "another connection's write");
     assert!(store.user_by_name("ann").await.unwrap().is_none());
     // A statement that changes no row writes nothing, so there is nothing to notice.
-    other.execute("UPDATE principal SET disabled = 1 WHERE id = -1", []).unwrap();
+    other
+        .execute("UPDATE principal SET disabled = 1 WHERE id = -1", [])
+        .unwrap();
     assert_eq!(store.commit_mark(), Some(disabled));
 }
