@@ -4,7 +4,7 @@
 use std::error::Error;
 
 use bytes::BytesMut;
-use store::db::sql::{Cell, Dialect, Sql, SqlRow, Value};
+use store::db::sql::{placeholders, Cell, Dialect, Sql, SqlRow, Value};
 use store::{Result, StoreError};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
@@ -25,23 +25,26 @@ impl Sql for PgConn {
         rows.iter().map(|r| each(&Row(r))).collect()
     }
 
-    /// Every row's statement goes out before the first answer is awaited: tokio-postgres
-    /// pipelines requests made together on one connection, so a page of a dump loads in
-    /// about one round trip, not one per row.
-    async fn execute_each(&self, sql: &str, rows: &[Vec<Value<'_>>]) -> Result<()> {
-        let statement = self.client.prepare_cached(sql).await.map_err(error)?;
-        let params: Vec<Vec<Param<'_>>> = rows
-            .iter()
-            .map(|row| row.iter().copied().map(Param).collect())
-            .collect();
-        let bound: Vec<Vec<&(dyn ToSql + Sync)>> = params
-            .iter()
-            .map(|row| row.iter().map(|p| p as _).collect())
-            .collect();
-        let runs = bound.iter().map(|row| self.client.execute(&statement, row));
-        futures_util::future::try_join_all(runs)
-            .await
-            .map_err(error)?;
+    /// Many rows per statement (`VALUES (...), (...)`), so a page of a dump costs a few
+    /// round trips, not one per row. Not cached: the last statement of each page has
+    /// another number of rows.
+    async fn insert_rows(&self, insert: &str, rows: &[Vec<Value<'_>>]) -> Result<()> {
+        let Some(columns) = rows.first().map(Vec::len) else {
+            return Ok(());
+        };
+        let per_statement = (MAX_PARAMETERS / columns.max(1)).clamp(1, MAX_ROWS);
+        for chunk in rows.chunks(per_statement) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| placeholders(i * columns + 1, columns))
+                .collect();
+            let sql = format!("{insert} VALUES {}", values.join(", "));
+            let params: Vec<Param<'_>> = chunk.iter().flatten().copied().map(Param).collect();
+            let bound: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+            self.client
+                .execute(sql.as_str(), &bound)
+                .await
+                .map_err(error)?;
+        }
         Ok(())
     }
 
@@ -52,6 +55,11 @@ impl Sql for PgConn {
         self.client.execute(&statement, &bound).await.map_err(error)
     }
 }
+
+/// PostgreSQL's limit on one statement's parameters is 65,535.
+const MAX_PARAMETERS: usize = 60_000;
+/// Rows per insert statement: larger ones are no faster and plan slower.
+const MAX_ROWS: usize = 1_000;
 
 /// A unique key taken is AlreadyExists, as on every backend.
 fn error(e: tokio_postgres::Error) -> StoreError {

@@ -101,9 +101,8 @@ impl ObjectDialectStatements for SqliteConn {
             })
             .collect();
         let insert = "INSERT INTO calendar_object_instance \
-                      (object_id, collection_id, floating, start_at, end_at) \
-                      VALUES ($1, $2, $3, $4, $5)";
-        self.execute_each(insert, &spans).await
+                      (object_id, collection_id, floating, start_at, end_at)";
+        self.insert_rows(insert, &spans).await
     }
 }
 

@@ -224,16 +224,21 @@ pub trait Sql: Send + Sync + 'static {
     /// Runs a statement that returns no rows; the number of rows it changed.
     fn execute(&self, sql: &str, params: &[Value<'_>]) -> impl Future<Output = Result<u64>> + Send;
 
-    /// Runs one statement once for each row of parameters, in order. PostgreSQL sends
-    /// them all before it waits for any answer (one round trip, not one per row).
-    fn execute_each(
+    /// Inserts rows: `insert` is `INSERT INTO table (columns)`, each row one value per
+    /// column. One cached statement per row here (SQLite runs each at once); PostgreSQL
+    /// sends many rows per statement instead of a round trip each.
+    fn insert_rows(
         &self,
-        sql: &str,
+        insert: &str,
         rows: &[Vec<Value<'_>>],
     ) -> impl Future<Output = Result<()>> + Send {
         async move {
+            let Some(columns) = rows.first().map(Vec::len) else {
+                return Ok(());
+            };
+            let sql = format!("{insert} VALUES {}", placeholders(1, columns));
             for row in rows {
-                self.execute(sql, row).await?;
+                self.execute(&sql, row).await?;
             }
             Ok(())
         }
@@ -270,6 +275,12 @@ pub trait Sql: Send + Sync + 'static {
                 .ok_or_else(|| StoreError::Backend(format!("a statement returned no row: {sql}")))
         }
     }
+}
+
+/// `($first, ..., $first + count - 1)`: one row of a VALUES list.
+pub fn placeholders(first: usize, count: usize) -> String {
+    let numbers: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    format!("({})", numbers.join(", "))
 }
 
 /// A count or size column, never negative.

@@ -175,8 +175,7 @@ impl<C: Sql> DumpStatements for C {
 
     async fn load_principals(&self, records: &[PrincipalRecord]) -> Result<()> {
         let sql = "INSERT INTO principal (id, name, display_name, email, password_hash, \
-                   quota_bytes, created_at, disabled, admin) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+                   quota_bytes, created_at, disabled, admin)";
         let values: Vec<_> = records
             .iter()
             .map(|p| {
@@ -193,12 +192,12 @@ impl<C: Sql> DumpStatements for C {
                 ]
             })
             .collect();
-        self.execute_each(sql, &values).await
+        self.insert_rows(sql, &values).await
     }
 
     async fn load_tokens(&self, records: &[TokenRecord]) -> Result<()> {
         let sql = "INSERT INTO app_token (id, principal_id, label, scope, created_at, \
-                   last_used_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                   last_used_at, hash)";
         let values: Vec<_> = records
             .iter()
             .map(|r| {
@@ -214,7 +213,7 @@ impl<C: Sql> DumpStatements for C {
                 ]
             })
             .collect();
-        self.execute_each(sql, &values).await
+        self.insert_rows(sql, &values).await
     }
 
     async fn load_sharing(&self, records: &SharingRecords) -> Result<()> {
@@ -223,12 +222,11 @@ impl<C: Sql> DumpStatements for C {
             .iter()
             .map(|g| row![g.id, &g.name, g.display_name.as_ref(), g.created_at])
             .collect();
-        let sql = "INSERT INTO principal_group (id, name, display_name, created_at) \
-                   VALUES ($1, $2, $3, $4)";
-        self.execute_each(sql, &groups).await?;
+        let sql = "INSERT INTO principal_group (id, name, display_name, created_at)";
+        self.insert_rows(sql, &groups).await?;
         let members: Vec<_> = records.members.iter().map(|(g, m)| row![*g, *m]).collect();
-        let sql = "INSERT INTO group_member (group_id, member_id) VALUES ($1, $2)";
-        self.execute_each(sql, &members).await?;
+        let sql = "INSERT INTO group_member (group_id, member_id)";
+        self.insert_rows(sql, &members).await?;
         let grants: Vec<_> = records
             .grants
             .iter()
@@ -242,8 +240,8 @@ impl<C: Sql> DumpStatements for C {
             })
             .collect();
         let sql = "INSERT INTO access_grant (collection_id, grantee_user, grantee_group, \
-                   privilege, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        self.execute_each(sql, &grants).await
+                   privilege, created_by, created_at)";
+        self.insert_rows(sql, &grants).await
     }
 
     async fn load_collections(&self, records: &[CollectionRecord]) -> Result<()> {
@@ -271,9 +269,8 @@ impl<C: Sql> DumpStatements for C {
             })
             .collect();
         let sql = "INSERT INTO collection (id, owner_id, path, kind, components, sync_seq, \
-                   created_at, modified_at, deleted_at, target_id) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-        self.execute_each(sql, &values).await
+                   created_at, modified_at, deleted_at, target_id)";
+        self.insert_rows(sql, &values).await
     }
 
     async fn load_objects(&self, records: &[ObjectRecord]) -> Result<()> {
@@ -302,15 +299,14 @@ impl<C: Sql> DumpStatements for C {
             .collect();
         let sql = "INSERT INTO calendar_object (id, collection_id, name, uid, etag, \
                    content_type, component, first_start, last_end, size, created_at, \
-                   modified_at, modified_seq, instances_until, instances_floating) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-        self.execute_each(sql, &objects).await?;
+                   modified_at, modified_seq, instances_until, instances_floating)";
+        self.insert_rows(sql, &objects).await?;
         let data: Vec<_> = records
             .iter()
             .map(|o| row![o.id, o.data.as_ref()])
             .collect();
-        let sql = "INSERT INTO calendar_object_data (object_id, data) VALUES ($1, $2)";
-        self.execute_each(sql, &data).await?;
+        let sql = "INSERT INTO calendar_object_data (object_id, data)";
+        self.insert_rows(sql, &data).await?;
         let instances: Vec<_> = records
             .iter()
             .flat_map(|o| {
@@ -320,8 +316,8 @@ impl<C: Sql> DumpStatements for C {
             })
             .collect();
         let sql = "INSERT INTO calendar_object_instance (object_id, collection_id, floating, \
-                   start_at, end_at) VALUES ($1, $2, $3, $4, $5)";
-        self.execute_each(sql, &instances).await
+                   start_at, end_at)";
+        self.insert_rows(sql, &instances).await
     }
 
     async fn load_properties(&self, records: &[PropertyRecord]) -> Result<()> {
@@ -334,8 +330,8 @@ impl<C: Sql> DumpStatements for C {
             })
             .collect();
         let sql = "INSERT INTO dead_property (collection_id, object_name, namespace, name, \
-                   value) VALUES ($1, $2, $3, $4, $5)";
-        self.execute_each(sql, &values).await
+                   value)";
+        self.insert_rows(sql, &values).await
     }
 
     async fn load_versions(&self, records: &[Version]) -> Result<()> {
@@ -368,9 +364,8 @@ impl<C: Sql> DumpStatements for C {
             .collect();
         let sql = "INSERT INTO object_version (id, collection_id, seq, kind, name, uid, etag, \
                    data, author, client, address, at, prev_hash, hash, chain, data_hash, \
-                   merge_base, merge_theirs, merge_ours) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                   $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
-        self.execute_each(sql, &values).await
+                   merge_base, merge_theirs, merge_ours)";
+        self.insert_rows(sql, &values).await
     }
 
     /// Rows were inserted with their ids, which PostgreSQL's identity columns allow but do
