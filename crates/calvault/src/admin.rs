@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use server::Config;
 
-/// Where the data lives. Global: the flags may stand before or after a subcommand.
+/// Where the data lives. Global: the flags may follow the command group's name or its
+/// subcommand (`calvault user --data D list`, `calvault user list --data D`).
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Data directory of the embedded store [default: ./calvault-data].

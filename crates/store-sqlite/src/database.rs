@@ -128,6 +128,7 @@ impl Database for SqliteDatabase {
     /// connection in any process (the CLI's too). One read without a lock, as SQLite itself
     /// reads it: copies that differ are a header being written, an unset `isInit` one not
     /// yet built, and neither gives a mark, so the caller reads the database.
+    #[cfg(unix)]
     fn commit_mark(&self) -> Option<u64> {
         use std::os::unix::fs::FileExt;
         let mut header = [0u8; 96];
@@ -155,7 +156,13 @@ impl Database for SqliteDatabase {
 
 impl Inner {
     /// Returns a reader connection to the pool, or closes it when the pool is full.
+    /// A connection still inside a transaction is closed instead: it would serve one old
+    /// snapshot from then on and hold back checkpoints.
     fn give_back(&self, conn: SqliteConn) -> Result<()> {
+        if !conn.is_autocommit() {
+            tracing::warn!("a reader connection was left inside a transaction; closing it");
+            return Ok(());
+        }
         let mut idle = lock(&self.readers)?;
         if idle.len() < IDLE_READERS {
             idle.push(conn);
@@ -164,9 +171,11 @@ impl Inner {
     }
 }
 
-/// SQLite's WAL index file beside the database: `calvault.db-shm`.
+/// SQLite's WAL index file beside the database (`calvault.db-shm`), where SQLite puts it:
+/// next to the file a link points to.
 fn wal_index_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
+    let mut name = db.into_os_string();
     name.push("-shm");
     PathBuf::from(name)
 }

@@ -46,6 +46,11 @@ impl SqliteConn {
         }
     }
 
+    /// True outside a transaction.
+    fn is_autocommit(&self) -> bool {
+        self.with(|c| Ok(c.is_autocommit())).unwrap_or(false)
+    }
+
     /// Runs `f` on the connection. The statements' async functions never wait: SQLite is
     /// done when a call returns, so a job on this connection completes in one poll.
     fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {

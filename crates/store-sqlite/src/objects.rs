@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use rusqlite::params;
 use store::db::columns::{LISTED_OBJECT_COLUMNS, OBJECT_WRITE_COLUMNS, OBJECT_WRITE_CONFLICT};
-use store::db::sql::{self, signed, Sql};
+use store::db::sql::{self, signed, Dialect, Sql, Text};
 use store::db::{
     rows, ObjectDialectStatements, ObjectStatements, ObjectWrite, NOT_INDEXED, UNBOUNDED_END,
     UNBOUNDED_START,
@@ -59,16 +59,27 @@ impl ObjectDialectStatements for SqliteConn {
                 }
             }
         }
-        self.execute("RELEASE multiget", &[]).await?;
-        found.map(|()| out)
+        let released = self.execute("RELEASE multiget", &[]).await;
+        if found.is_err() || released.is_err() {
+            // Never hand back a connection inside a transaction (a frozen snapshot): undo
+            // whatever is left, and answer the first error.
+            let _ = self.execute("ROLLBACK TO multiget", &[]).await;
+            let _ = self.execute("RELEASE multiget", &[]).await;
+        }
+        found?;
+        released?;
+        Ok(out)
     }
 
     async fn write_object(&self, o: &ObjectWrite<'_>) -> Result<()> {
-        let write = format!(
-            "INSERT INTO calendar_object ({OBJECT_WRITE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
-             {OBJECT_WRITE_CONFLICT} RETURNING id"
-        );
+        static WRITE: Text = Text::new();
+        let write = WRITE.get(Dialect::Sqlite, |_| {
+            format!(
+                "INSERT INTO calendar_object ({OBJECT_WRITE_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
+                 {OBJECT_WRITE_CONFLICT} RETURNING id"
+            )
+        });
         let p = sql::params![
             o.collection,
             o.name,
@@ -84,7 +95,7 @@ impl ObjectDialectStatements for SqliteConn {
             o.instances.map_or(NOT_INDEXED, |i| i.complete_until),
             o.instances.is_some_and(|i| i.floating),
         ];
-        let id: i64 = self.query_one(&write, p, |r| r.get(0)).await?;
+        let id: i64 = self.query_one(write, p, |r| r.get(0)).await?;
         let data = "INSERT INTO calendar_object_data (object_id, data) VALUES ($1, $2) \
                     ON CONFLICT (object_id) DO UPDATE SET data = excluded.data";
         self.execute(data, sql::params![id, o.data]).await?;

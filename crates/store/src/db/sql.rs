@@ -103,8 +103,9 @@ impl Text {
         Text(OnceLock::new())
     }
 
-    /// The text for `dialect`, built with `build` the first time.
-    pub fn get(&'static self, dialect: Dialect, build: impl Fn(Dialect) -> String) -> &'static str {
+    /// The text for `dialect`, built with `build` the first time (a plain function: it
+    /// cannot capture a value that would then hold for every later caller).
+    pub fn get(&'static self, dialect: Dialect, build: fn(Dialect) -> String) -> &'static str {
         let texts = self.0.get_or_init(|| {
             [Dialect::Sqlite, Dialect::Postgres].map(|d| d.numbered(&build(d)).into_owned())
         });
@@ -142,9 +143,21 @@ impl dyn SqlRow + '_ {
     pub fn get<T: FromCell>(&self, i: usize) -> Result<T> {
         let cell = self.cell(i)?;
         T::from_cell(cell).ok_or_else(|| {
+            // The kind of value only: a cell may hold an event or a password hash.
+            let kind = match cell {
+                Cell::Null => "NULL",
+                Cell::Int(_) => "an integer",
+                Cell::Real(_) => "a real number",
+                Cell::Bool(_) => "a boolean",
+                Cell::Text(_) => "text",
+                Cell::Blob(_) => "bytes",
+            };
+            let wanted = std::any::type_name::<T>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("?");
             StoreError::Backend(format!(
-                "column {i} holds {cell:?}, not {}",
-                std::any::type_name::<T>()
+                "column {i} holds {kind}, where {wanted} was expected"
             ))
         })
     }
@@ -237,6 +250,7 @@ pub trait Sql: Send + Sync + 'static {
                 return Ok(());
             };
             let sql = format!("{insert} VALUES {}", placeholders(1, columns));
+            let sql = Self::DIALECT.numbered(&sql);
             for row in rows {
                 self.execute(&sql, row).await?;
             }
@@ -325,7 +339,8 @@ mod tests {
         assert_eq!(row.get::<Option<String>>(3).unwrap().as_deref(), Some("a"));
         assert_eq!(row.get::<Vec<u8>>(4).unwrap(), b"raw");
         let wrong = row.get::<i64>(3).unwrap_err().to_string();
-        assert!(wrong.contains("column 3"), "{wrong}");
+        assert!(wrong.contains("column 3 holds text"), "{wrong}");
+        assert!(!wrong.contains("\"a\""), "never the value itself: {wrong}");
         assert!(row.get::<i64>(9).is_err());
     }
 
